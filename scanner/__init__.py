@@ -1,0 +1,45 @@
+"""riskgraph: a policy-as-code scanner that joins Terraform, Kubernetes and architecture YAML into one graph.
+
+    from scanner import scan
+    report = scan(["infra/"])
+    for finding in report.findings:
+        print(finding.policy_id, finding.location, finding.message)
+
+Names are imported lazily so that ``import scanner`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Diagnostic", "Finding", "Location", "PathStep", "Policy", "PolicyError", "PolicyMeta",
+    "Report", "Resource", "Severity", "Suppression", "Unknown", "build_graph", "load_policies",
+    "scan", "__version__",
+]
+
+_LAZY = {
+    "scan": "scanner.api",
+    "build_graph": "scanner.graph",
+    "load_policies": "scanner.policy.loader",
+    "PolicyError": "scanner.policy.loader",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import scan
+    from .graph import build_graph
+    from .model import (Diagnostic, Finding, Location, PathStep, Policy, PolicyMeta, Report,
+                        Resource, Severity, Suppression, Unknown)
+    from .policy.loader import PolicyError, load_policies
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in __all__:
+        return getattr(importlib.import_module("scanner.model"), name)
+    raise AttributeError(f"module 'scanner' has no attribute {name!r}")

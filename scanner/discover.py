@@ -1,0 +1,181 @@
+"""Discovery: turn the paths a user names into the `SourceFile`s each parser will read."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from .model import Diagnostic, SourceFile
+
+SKIP_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".terraform", "node_modules", "vendor", ".venv", "venv",
+    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".riskgraph-cache",
+})
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+
+_YAML_SUFFIXES = (".yaml", ".yml")
+_K8S_RE = re.compile(rb"^(apiVersion|kind)\s*:", re.M)
+_ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
+_THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries)\s*:", re.M)
+_PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
+
+
+@dataclass
+class Discovery:
+    """The files found, and what was skipped and why."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    skipped: int = 0
+
+
+def classify(name: str, head: Optional[bytes]) -> Optional[str]:
+    """The parser format for a file name and its first bytes, or None if not ours.
+
+    ``head`` may be None when only the name is known; YAML and JSON then stay
+    unclassified because their kind is decided by content.
+    """
+    lower = name.lower()
+    if lower.endswith(".tf") or lower.endswith(".tf.json"):
+        return "terraform"
+    if lower.endswith(".tfvars") or lower.endswith(".tfvars.json"):
+        return "tfvars"
+    if head is None:
+        return None
+    if lower.endswith(".json"):
+        return "terraform_plan" if _PLAN_RE.search(head) else None
+    if lower.endswith(_YAML_SUFFIXES):
+        if _THREAGILE_RE.search(head):
+            return "threagile"
+        if _K8S_RE.search(head):
+            return "kubernetes"
+        if _ARCH_RE.search(head):
+            return "architecture"
+    return None
+
+
+def discover(paths: Iterable[str], *, base: Optional[str] = None,
+             exclude: Iterable[str] = (), max_bytes: int = DEFAULT_MAX_BYTES) -> Discovery:
+    """Walk ``paths`` and classify every file; never follows a link out of its root.
+
+    Relative paths in the result are relative to ``base`` (default: the
+    current directory) when the file lies under it, else to the scan root.
+    """
+    result = Discovery()
+    base_real = os.path.realpath(base or os.getcwd())
+    excludes = tuple(exclude)
+    seen: set[str] = set()
+    for given in paths:
+        root = os.path.realpath(given)
+        if not os.path.exists(root):
+            result.diagnostics.append(Diagnostic("path-not-found", "path does not exist", given))
+            continue
+        anchor = base_real if _is_within(root, base_real) else (
+            root if os.path.isdir(root) else os.path.dirname(root))
+        if os.path.isfile(root):
+            _consider(root, anchor, root, result, excludes, max_bytes, seen, explicit=True)
+            continue
+        _walk(root, root, anchor, result, excludes, max_bytes, seen, {root})
+    result.files.sort(key=lambda f: f.relpath)
+    return result
+
+
+def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: tuple[str, ...],
+          max_bytes: int, seen: set[str], visiting: set[str]) -> None:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        result.diagnostics.append(Diagnostic(
+            "unreadable", f"cannot list directory: {exc.strerror}", _rel(directory, anchor)))
+        return
+    for entry in entries:
+        full = entry.path
+        rel = _rel(full, anchor)
+        if excludes and _excluded(rel, excludes):
+            result.skipped += 1
+            continue
+        try:
+            is_link = entry.is_symlink()
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if is_link:
+            target = os.path.realpath(full)
+            if not _is_within(target, root):
+                result.diagnostics.append(Diagnostic(
+                    "link-outside-root", "symbolic link points outside the scanned root; not followed",
+                    rel, level="warning"))
+                continue
+            if not os.path.exists(target):
+                result.diagnostics.append(Diagnostic(
+                    "broken-link", "symbolic link target does not exist", rel, level="warning"))
+                continue
+        if is_dir:
+            if entry.name in SKIP_DIRS:
+                continue
+            real = os.path.realpath(full)
+            if real in visiting:
+                result.diagnostics.append(Diagnostic(
+                    "link-loop", "symbolic link loop; not followed", rel, level="warning"))
+                continue
+            _walk(full, root, anchor, result, excludes, max_bytes, seen, visiting | {real})
+        else:
+            _consider(full, anchor, root, result, excludes, max_bytes, seen, explicit=False)
+
+
+def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tuple[str, ...],
+              max_bytes: int, seen: set[str], *, explicit: bool) -> None:
+    real = os.path.realpath(full)
+    if real in seen:
+        return
+    rel = _rel(full, anchor)
+    name = os.path.basename(full)
+    fmt = classify(name, None)
+    needs_content = fmt is None and name.lower().endswith((".json", *_YAML_SUFFIXES))
+    if fmt is None and not needs_content:
+        result.skipped += 1
+        return
+    try:
+        size = os.path.getsize(real)
+    except OSError as exc:
+        result.diagnostics.append(Diagnostic("unreadable", f"cannot read file: {exc.strerror}", rel))
+        return
+    if size > max_bytes:
+        result.diagnostics.append(Diagnostic(
+            "file-too-large", f"file is {size} bytes, over the {max_bytes}-byte limit; skipped",
+            rel, level="warning"))
+        return
+    if needs_content:
+        try:
+            with open(real, "rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+        except OSError as exc:
+            result.diagnostics.append(Diagnostic("unreadable", f"cannot read file: {exc.strerror}", rel))
+            return
+        fmt = classify(name, head)
+        if fmt is None:
+            result.skipped += 1
+            return
+    seen.add(real)
+    result.files.append(SourceFile(path=real, relpath=rel, format=fmt, root=root))
+
+
+def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    parts = rel.split("/")
+    for pattern in patterns:
+        if fnmatch.fnmatch(rel, pattern) or any(fnmatch.fnmatch(p, pattern) for p in parts):
+            return True
+    return False
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _rel(path: str, anchor: str) -> str:
+    rel = os.path.relpath(path, anchor)
+    return rel.replace(os.sep, "/")

@@ -1,0 +1,259 @@
+"""The core types every stage passes to the next; no logic beyond trivial helpers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Mapping, Optional
+
+
+class Unknown:
+    """A value only known at apply time (or not resolvable statically).
+
+    Unknown values are never guessed: a policy test over one is neither pass
+    nor fail. ``reason`` says why, for evidence and debugging.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str = "") -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"<unknown{': ' + self.reason if self.reason else ''}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown)
+
+    def __hash__(self) -> int:
+        return hash(Unknown)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Unknown, (self.reason,))
+
+
+UNKNOWN = Unknown()
+
+
+def is_unknown(value: object) -> bool:
+    """True when ``value`` is an :class:`Unknown`."""
+    return isinstance(value, Unknown)
+
+
+class Severity(str, Enum):
+    """Finding severity, ordered from ``info`` to ``critical``."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self.value]
+
+
+_SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class Layer(str, Enum):
+    """Which layer of the system a resource belongs to."""
+
+    TERRAFORM = "terraform"
+    KUBERNETES = "kubernetes"
+    ARCHITECTURE = "architecture"
+    SPECIAL = "special"
+
+
+# The closed vocabulary of graph edge kinds (documented in docs/graph.md).
+EDGE_KINDS: frozenset[str] = frozenset({
+    "references",         # an expression in A names B
+    "attached_to",        # A (rule, association, attachment) belongs to / is attached to B
+    "allows_ingress_from",  # A (group, service, ingress) admits traffic from B (often `internet`)
+    "exposes",            # `internet` -> a publicly exposed resource
+    "routes_to",          # traffic passes from A to B (LB -> target group -> target; Ingress -> Service)
+    "selects",            # A's selector matches B (Service -> workload, NetworkPolicy -> workload)
+    "binds",              # binding -> role, binding -> subject
+    "grants",             # a policy / role document grants permissions to principal B
+    "bound_to",           # principal -> the role it holds (derived from bindings / attachments)
+    "runs_as",            # workload -> service account / instance -> role
+    "mounts",             # workload -> Secret / ConfigMap / volume
+    "flows_to",           # architecture flow between components
+    "stores",             # component -> data asset
+    "in_zone",            # component -> zone
+    "implemented_by",     # architecture element -> IaC / Kubernetes resource
+    "can_access",         # role -> component
+    "protected_by",       # resource -> WAF, public access block, encryption config ...
+    "contains",           # parent -> child (module -> resource, zone -> subnet)
+})
+
+INTERNET = "internet"
+ANYONE = "anyone"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A region of a scanned file; 1-based lines, path relative to the scan root."""
+
+    path: str
+    start_line: int
+    end_line: int
+    start_col: Optional[int] = None
+    end_col: Optional[int] = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.start_line}"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file chosen by discovery, with the format that will parse it."""
+
+    path: str          # absolute path on disk
+    relpath: str       # path relative to the scan root, '/'-separated
+    format: str        # key into scanner.parsers.PARSERS
+    root: str = ""     # the scan root it was found under
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One node of the system: a Terraform resource, a Kubernetes object, an architecture element.
+
+    ``attributes`` is the normalized value tree (dicts, lists, scalars,
+    :class:`Unknown`). ``lines`` maps a dotted attribute path such as
+    ``ingress.0.cidr_blocks.0`` to the 1-based line that defines it, so a
+    finding can point at the offending line.
+    """
+
+    address: str
+    kind: Layer
+    type: str
+    attributes: Mapping[str, Any]
+    location: Location
+    source: str = ""
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    references: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+    """(attribute path, referenced address) pairs found in expressions."""
+
+    def line_of(self, path: str) -> int:
+        """The line of ``path``, or of its nearest ancestor, or the resource's first line."""
+        lines = self.lines
+        while path:
+            line = lines.get(path)
+            if line is not None:
+                return line
+            cut = path.rfind(".")
+            path = path[:cut] if cut > 0 else ""
+        return self.location.start_line
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem with an input (not a finding): unparseable, skipped, unresolved."""
+
+    code: str
+    message: str
+    path: str
+    line: Optional[int] = None
+    level: str = "error"  # error | warning | info
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message} [{self.code}]"
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """One hop of a graph path proving a finding."""
+
+    address: str
+    location: Optional[Location]
+    edge: str = ""  # edge kind that led to this node ('' for the first)
+
+
+@dataclass(frozen=True)
+class PolicyMeta:
+    """Everything about a policy except its predicate: what reporters and docs read."""
+
+    id: str
+    title: str
+    severity: Severity
+    description: str = ""
+    rationale: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    cwe: tuple[str, ...] = ()
+    resource_types: tuple[str, ...] = ()
+    checkov_ids: tuple[str, ...] = ()
+    source_path: str = ""
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Metadata plus a compiled predicate (see scanner.policy.compiler)."""
+
+    meta: PolicyMeta
+    check: Callable[..., Any] = field(compare=False, repr=False)
+    on_unknown: str = "pass"
+    message: str = ""
+    secret: bool = False   # values this policy quotes are credentials: always masked
+    layer: str = ""        # restrict to one layer (terraform | kubernetes | architecture)
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding is not counted: inline comment, annotation, baseline, config."""
+
+    kind: str            # inSource | external
+    reason: str
+    source: str = ""     # where it was declared, e.g. "main.tf:12" or "baseline.json"
+    expires: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A policy violated by a resource, with the evidence that proves it."""
+
+    policy_id: str
+    severity: Severity
+    resource: str
+    location: Location
+    message: str
+    evidence: tuple[str, ...] = ()
+    path: tuple[PathStep, ...] = ()
+    related: tuple[Location, ...] = ()
+    suppression: Optional[Suppression] = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs and line moves: policy, address and evidence paths."""
+        key = "\x1f".join((self.policy_id, self.resource, *self.evidence,
+                           *(s.address for s in self.path)))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a scan returns and every reporter reads."""
+
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    policies: tuple[PolicyMeta, ...]
+    stats: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def active_findings(self) -> tuple[Finding, ...]:
+        """Findings that are not suppressed."""
+        return tuple(f for f in self.findings if f.suppression is None)

@@ -1,0 +1,265 @@
+"""Evaluate HCL expressions statically; anything only known at apply time stays `Unknown`."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from ...model import Unknown, is_unknown
+from .functions import FUNCTIONS, UnknownArg, tostr
+from .syntax import (BinOp, Call, Cond, Expr, ForE, Lit, ObjectE, Opaque, Postfix, Template,
+                     Traversal, TupleE, UnOp)
+
+# Roots of a traversal that are not resource references.
+NON_RESOURCE_ROOTS = frozenset({
+    "var", "local", "module", "data", "count", "each", "path", "terraform", "self",
+})
+
+Resolver = Callable[[str, tuple, "Scope"], Any]
+
+
+class Scope:
+    """What names mean while evaluating one module (or one resource instance in it)."""
+
+    __slots__ = ("names", "resolve", "extra")
+
+    def __init__(self, names: dict[str, Any], resolve: Optional[Resolver] = None,
+                 extra: Optional[dict[str, Any]] = None) -> None:
+        self.names = names      # "var" -> {...}, "local" -> lazy mapping, "path" -> {...}
+        self.resolve = resolve  # fallback for roots not in names (resources, data, module)
+        self.extra = extra or {}  # count / each / for-expression variables
+
+    def child(self, **extra: Any) -> "Scope":
+        merged = dict(self.extra)
+        merged.update(extra)
+        return Scope(self.names, self.resolve, merged)
+
+
+def evaluate(expr: Expr, scope: Scope) -> Any:
+    """The value of ``expr`` in ``scope``; :class:`Unknown` where it cannot be known."""
+    t = type(expr)
+    if t is Lit:
+        return expr.value  # type: ignore[attr-defined]
+    if t is Traversal:
+        return _traversal(expr, scope)  # type: ignore[arg-type]
+    if t is Template:
+        return _template(expr, scope)  # type: ignore[arg-type]
+    if t is TupleE:
+        return [evaluate(i, scope) for i in expr.items]  # type: ignore[attr-defined]
+    if t is ObjectE:
+        out: dict[str, Any] = {}
+        for k, v in expr.items:  # type: ignore[attr-defined]
+            key = evaluate(k, scope)
+            if is_unknown(key) or isinstance(key, (dict, list)):
+                return Unknown("object key not known")
+            out[tostr(key)] = evaluate(v, scope)
+        return out
+    if t is Call:
+        return _call(expr, scope)  # type: ignore[arg-type]
+    if t is Cond:
+        pred = evaluate(expr.pred, scope)  # type: ignore[attr-defined]
+        if is_unknown(pred):
+            return Unknown("condition not known")
+        return evaluate(expr.then if _truthy(pred) else expr.other, scope)  # type: ignore[attr-defined]
+    if t is BinOp:
+        return _binop(expr, scope)  # type: ignore[arg-type]
+    if t is UnOp:
+        v = evaluate(expr.operand, scope)  # type: ignore[attr-defined]
+        if is_unknown(v):
+            return v
+        try:
+            return (not v) if expr.op == "!" else -v  # type: ignore[attr-defined, operator]
+        except TypeError:
+            return Unknown("bad operand")
+    if t is Postfix:
+        return apply_steps(evaluate(expr.base, scope), expr.steps, scope)  # type: ignore[attr-defined]
+    if t is ForE:
+        return _for(expr, scope)  # type: ignore[arg-type]
+    if t is Opaque:
+        return Unknown(expr.reason)  # type: ignore[attr-defined]
+    return Unknown("unsupported expression")
+
+
+def _traversal(expr: Traversal, scope: Scope) -> Any:
+    root = expr.root
+    if root in scope.extra:
+        return apply_steps(scope.extra[root], expr.steps, scope)
+    if root in scope.names:
+        return apply_steps(scope.names[root], expr.steps, scope)
+    if scope.resolve is not None:
+        return scope.resolve(root, expr.steps, scope)
+    return Unknown(f"{root} is not known before apply")
+
+
+def apply_steps(value: Any, steps: tuple, scope: Scope) -> Any:
+    for i, (kind, arg) in enumerate(steps):
+        if is_unknown(value):
+            return value
+        if kind == "splat":
+            if value is None:
+                return []
+            items = value if isinstance(value, list) else [value]
+            return [apply_steps(item, steps[i + 1:], scope) for item in items]
+        key = arg if kind == "attr" else evaluate(arg, scope)
+        if is_unknown(key):
+            return Unknown("index not known")
+        value = _index(value, key)
+    return value
+
+
+def _index(value: Any, key: Any) -> Any:
+    if isinstance(value, LazyMapping):
+        return value.get(str(key))
+    if isinstance(value, dict):
+        if str(key) in value:
+            return value[str(key)]
+        return Unknown(f"no key {key!r}")
+    if isinstance(value, list):
+        try:
+            return value[int(key)]
+        except (ValueError, IndexError, TypeError):
+            return Unknown(f"no index {key!r}")
+    return Unknown("cannot index this value")
+
+
+def _template(expr: Template, scope: Scope) -> Any:
+    out: list[str] = []
+    for part in expr.parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        v = evaluate(part, scope)
+        if is_unknown(v) or isinstance(v, (dict, list)):
+            return Unknown("interpolation not known")
+        out.append(tostr(v))
+    return "".join(out)
+
+
+def _call(expr: Call, scope: Scope) -> Any:
+    fn = FUNCTIONS.get(expr.name.split("::")[-1])
+    if fn is None:
+        return Unknown(f"function {expr.name}() is not evaluated")
+    args = [evaluate(a, scope) for a in expr.args]
+    if expr.expand and args:
+        last = args.pop()
+        if is_unknown(last) or not isinstance(last, list):
+            return Unknown("expanded argument not known")
+        args.extend(last)
+    try:
+        return fn(*args)
+    except UnknownArg:
+        return Unknown(f"{expr.name}() argument not known")
+    except Exception:  # a bad argument in user code is not our crash
+        return Unknown(f"{expr.name}() could not be evaluated")
+
+
+def _binop(expr: BinOp, scope: Scope) -> Any:
+    op = expr.op
+    left = evaluate(expr.left, scope)
+    if op in ("&&", "||") and not is_unknown(left):
+        if op == "&&" and not left:
+            return False
+        if op == "||" and left:
+            return True
+    right = evaluate(expr.right, scope)
+    if is_unknown(left) or is_unknown(right):
+        return Unknown("operand not known")
+    try:
+        return _BINOPS[op](left, right)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return Unknown("operation not defined for these values")
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise TypeError("bool is not a number")
+    if isinstance(v, str):
+        return float(v) if "." in v else int(v)
+    return v
+
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: _num(a) + _num(b),
+    "-": lambda a, b: _num(a) - _num(b),
+    "*": lambda a, b: _num(a) * _num(b),
+    "/": lambda a, b: _num(a) / _num(b),
+    "%": lambda a, b: _num(a) % _num(b),
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: _num(a) < _num(b),
+    ">": lambda a, b: _num(a) > _num(b),
+    "<=": lambda a, b: _num(a) <= _num(b),
+    ">=": lambda a, b: _num(a) >= _num(b),
+    "&&": lambda a, b: bool(a) and bool(b),
+    "||": lambda a, b: bool(a) or bool(b),
+}
+
+
+def _for(expr: ForE, scope: Scope) -> Any:
+    coll = evaluate(expr.collection, scope)
+    if is_unknown(coll):
+        return Unknown("for expression over unknown collection")
+    if isinstance(coll, dict):
+        pairs = list(coll.items())
+    elif isinstance(coll, list):
+        pairs = list(enumerate(coll))
+    else:
+        return Unknown("for expression over a non-collection")
+    items: list[Any] = []
+    obj: dict[str, Any] = {}
+    for k, v in pairs:
+        names = {expr.value_var: v}
+        if expr.key_var:
+            names[expr.key_var] = k
+        inner = scope.child(**names)
+        if expr.cond is not None:
+            c = evaluate(expr.cond, inner)
+            if is_unknown(c):
+                return Unknown("for condition not known")
+            if not c:
+                continue
+        value = evaluate(expr.value, inner)
+        if expr.key is None:
+            items.append(value)
+            continue
+        key = evaluate(expr.key, inner)
+        if is_unknown(key):
+            return Unknown("for key not known")
+        if expr.group:
+            obj.setdefault(tostr(key), []).append(value)
+        else:
+            obj[tostr(key)] = value
+    return items if expr.key is None else obj
+
+
+def _truthy(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.lower() == "true"
+    return bool(v)
+
+
+
+
+class LazyMapping:
+    """A mapping whose values are computed on first access (locals, module outputs)."""
+
+    def __init__(self, compute: Callable[[str], Any], keys: set[str]) -> None:
+        self._compute = compute
+        self._keys = keys
+        self._cache: dict[str, Any] = {}
+        self._active: set[str] = set()
+
+    def get(self, key: str) -> Any:
+        if key in self._cache:
+            return self._cache[key]
+        if key not in self._keys:
+            return Unknown(f"{key} is not declared")
+        if key in self._active:
+            return Unknown(f"{key} refers to itself")
+        self._active.add(key)
+        try:
+            value = self._compute(key)
+        finally:
+            self._active.discard(key)
+        self._cache[key] = value
+        return value
+

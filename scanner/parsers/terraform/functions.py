@@ -1,0 +1,220 @@
+"""The Terraform built-in functions that matter in security-relevant arguments, evaluated statically."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Callable
+
+from ...model import Unknown, is_unknown
+
+
+class UnknownArg(Exception):
+    """Raised inside a function when an argument it needs is not known."""
+
+
+def tostr(v: Any) -> str:
+    """Terraform's string conversion of a primitive."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if v is None:
+        return ""
+    return str(v)
+
+
+def _known(*values: Any) -> None:
+    for v in values:
+        if _has_unknown(v):
+            raise UnknownArg()
+
+
+def _has_unknown(v: Any) -> bool:
+    if is_unknown(v):
+        return True
+    if isinstance(v, dict):
+        return any(_has_unknown(x) for x in v.values())
+    if isinstance(v, list):
+        return any(_has_unknown(x) for x in v)
+    return False
+
+
+def _jsonencode(v: Any) -> Any:
+    _known(v)
+    return json.dumps(v, separators=(",", ":"))
+
+
+def _jsondecode(s: Any) -> Any:
+    _known(s)
+    return json.loads(s)
+
+
+def _concat(*lists: Any) -> Any:
+    out: list[Any] = []
+    for item in lists:
+        if is_unknown(item):
+            raise UnknownArg()
+        out.extend(item)
+    return out
+
+
+def _merge(*maps: Any) -> Any:
+    out: dict[str, Any] = {}
+    for m in maps:
+        if is_unknown(m):
+            raise UnknownArg()
+        if m is not None:
+            out.update(m)
+    return out
+
+
+def _lookup(m: Any, key: Any, *default: Any) -> Any:
+    _known(key)
+    if is_unknown(m):
+        raise UnknownArg()
+    if key in m:
+        return m[key]
+    if default:
+        return default[0]
+    raise KeyError(key)
+
+
+def _format(fmt: Any, *args: Any) -> Any:
+    _known(fmt, *args)
+    out: list[str] = []
+    i, n = 0, 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%" and i + 1 < len(fmt):
+            j = i + 1
+            while j < len(fmt) and fmt[j] in "+-# 0123456789.":
+                j += 1
+            verb = fmt[j] if j < len(fmt) else ""
+            if verb == "%":
+                out.append("%")
+            else:
+                arg = args[n]
+                n += 1
+                out.append(json.dumps(arg) if verb == "q" else tostr(arg) if verb in "sv" else
+                           str(int(arg)) if verb == "d" else tostr(arg))
+            i = j + 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _cidrsubnet(prefix: Any, newbits: Any, netnum: Any) -> Any:
+    _known(prefix, newbits, netnum)
+    net = ipaddress.ip_network(prefix, strict=False)
+    new_prefix = net.prefixlen + int(newbits)
+    size = 2 ** (net.max_prefixlen - new_prefix)
+    first = int(net.network_address) + int(netnum) * size
+    return str(ipaddress.ip_network((first, new_prefix)))
+
+
+def _cidrhost(prefix: Any, hostnum: Any) -> Any:
+    _known(prefix, hostnum)
+    net = ipaddress.ip_network(prefix, strict=False)
+    return str(net.network_address + int(hostnum))
+
+
+def _tolist(v: Any) -> Any:
+    if is_unknown(v):
+        raise UnknownArg()
+    return list(v.values()) if isinstance(v, dict) else list(v)
+
+
+def _toset(v: Any) -> Any:
+    if is_unknown(v):
+        raise UnknownArg()
+    out: list[Any] = []
+    for item in v:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _coalesce(*vals: Any) -> Any:
+    for v in vals:
+        if is_unknown(v):
+            raise UnknownArg()
+        if v is not None and v != "":
+            return v
+    raise ValueError("no non-null argument")
+
+
+def _element(lst: Any, idx: Any) -> Any:
+    _known(idx)
+    if is_unknown(lst):
+        raise UnknownArg()
+    return lst[int(idx) % len(lst)]
+
+
+def _try(*vals: Any) -> Any:
+    for v in vals:
+        if not is_unknown(v):
+            return v
+    raise UnknownArg()
+
+
+def _flatten(v: Any) -> Any:
+    if is_unknown(v):
+        raise UnknownArg()
+    out: list[Any] = []
+    for item in v:
+        if isinstance(item, list):
+            out.extend(_flatten(item))
+        else:
+            out.append(item)
+    return out
+
+
+def _simple(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(*args: Any) -> Any:
+        _known(*args)
+        return fn(*args)
+    return wrapped
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "jsonencode": _jsonencode,
+    "jsondecode": _jsondecode,
+    "concat": _concat,
+    "merge": _merge,
+    "lookup": _lookup,
+    "format": _format,
+    "cidrsubnet": _cidrsubnet,
+    "cidrhost": _cidrhost,
+    "tolist": _tolist,
+    "toset": _toset,
+    "tomap": _simple(dict),
+    "tostring": _simple(tostr),
+    "tonumber": _simple(lambda v: float(v) if "." in str(v) else int(v)),
+    "tobool": _simple(lambda v: v if isinstance(v, bool) else str(v).lower() == "true"),
+    "coalesce": _coalesce,
+    "element": _element,
+    "try": _try,
+    "flatten": _flatten,
+    "lower": _simple(lambda s: s.lower()),
+    "upper": _simple(lambda s: s.upper()),
+    "trimspace": _simple(lambda s: s.strip()),
+    "join": _simple(lambda sep, lst: sep.join(tostr(x) for x in lst)),
+    "split": _simple(lambda sep, s: s.split(sep)),
+    "replace": _simple(lambda s, a, b: s.replace(a, b)),
+    "length": _simple(len),
+    "keys": _simple(lambda m: sorted(m)),
+    "values": _simple(lambda m: [m[k] for k in sorted(m)]),
+    "contains": _simple(lambda lst, v: v in lst),
+    "distinct": _toset,
+    "compact": _simple(lambda lst: [x for x in lst if x not in (None, "")]),
+    "min": _simple(lambda *a: min(a)),
+    "max": _simple(lambda *a: max(a)),
+    "abs": _simple(abs),
+    "zipmap": _simple(lambda k, v: dict(zip(k, v))),
+    "can": lambda v: Unknown("can() over unknown") if _has_unknown(v) else True,
+    "one": _simple(lambda lst: lst[0] if lst else None),
+}
+
+__all__ = ["FUNCTIONS", "UnknownArg", "Unknown", "tostr"]

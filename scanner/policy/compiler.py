@@ -1,0 +1,436 @@
+"""Compile a validated condition tree into plain closures answering True / False / None (unknown).
+
+A compiled check is ``check(ctx, resource, scope_value, prefix) -> Outcome``
+where ``Outcome = (truth, evidence_paths, graph_path)``. ``scope_value`` is
+the value the paths are relative to (the resource's attributes, or one
+element inside ``some`` / ``every``) and ``prefix`` its absolute path.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable, Iterable, Optional
+
+from ..graph import TRAFFIC_EDGES, resource_of
+from ..model import ANYONE, INTERNET, PathStep, Resource, is_unknown
+from ..parsers.kubernetes import WORKLOAD_KINDS
+from .operators import OPERATORS, REGEX_OPERATORS, compile_regex
+
+Tri = Optional[bool]
+Outcome = tuple[Tri, tuple[str, ...], tuple[PathStep, ...]]
+Check = Callable[["EvalContext", Resource, Any, str], Outcome]
+
+# Names a policy's `resource:` list may use for a group of types.
+TYPE_GROUPS: dict[str, frozenset[str]] = {
+    "k8s_workload": WORKLOAD_KINDS,
+}
+DEFAULT_MAX_HOPS = 8
+_NO: Outcome = (False, (), ())
+
+
+class CompileError(Exception):
+    """A condition that validates but cannot be compiled; ``where`` is the path inside the policy."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+class EvalContext:
+    """Per-scan state shared by every check: the graph and caches of graph searches."""
+
+    def __init__(self, graph: Any) -> None:
+        self.graph = graph
+        self.reach_cache: dict[int, dict[str, tuple[str, ...]]] = {}
+
+
+def expand_types(types: Iterable[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for t in types:
+        out |= TYPE_GROUPS.get(t, {t})
+    return frozenset(out)
+
+
+def split_path(path: str) -> tuple[str, ...]:
+    """``a.*."x.y".b`` -> ``('a', '*', 'x.y', 'b')``."""
+    parts: list[str] = []
+    buf: list[str] = []
+    quoted = False
+    for ch in path:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return tuple(p for p in parts if p != "")
+
+
+def resolve(value: Any, segments: tuple[str, ...], prefix: str) -> list[tuple[str, Any]]:
+    """Every (absolute path, value) the segments reach; an unknown stops the walk and is returned.
+
+    A name segment applied to a list applies to each element, so Terraform
+    blocks (always lists) read naturally: ``versioning.enabled``.
+    """
+    current: list[tuple[str, Any]] = [(prefix.rstrip("."), value)]
+    for seg in segments:
+        nxt: list[tuple[str, Any]] = []
+        for path, v in current:
+            base = path + "." if path else ""
+            if is_unknown(v):
+                nxt.append((path, v))
+            elif seg == "**":
+                nxt.extend(_descendants(path, v))
+            elif isinstance(v, dict):
+                if seg == "*":
+                    nxt.extend((f"{base}{k}", x) for k, x in v.items())
+                elif seg in v:
+                    nxt.append((f"{base}{seg}", v[seg]))
+            elif isinstance(v, list):
+                if seg == "*":
+                    nxt.extend((f"{base}{i}", x) for i, x in enumerate(v))
+                elif seg.isdigit():
+                    if int(seg) < len(v):
+                        nxt.append((f"{base}{seg}", v[int(seg)]))
+                else:
+                    for i, x in enumerate(v):
+                        if is_unknown(x):
+                            nxt.append((f"{base}{i}", x))
+                        elif isinstance(x, dict) and seg in x:
+                            nxt.append((f"{base}{i}.{seg}", x[seg]))
+        current = nxt
+        if not current:
+            break
+    return current
+
+
+def _descendants(path: str, value: Any) -> list[tuple[str, Any]]:
+    """Every value at or below ``value`` (the ``**`` segment), derived ``$`` keys excluded."""
+    out: list[tuple[str, Any]] = []
+    stack = [(path, value)]
+    while stack:
+        p, v = stack.pop()
+        out.append((p, v))
+        base = p + "." if p else ""
+        if isinstance(v, dict):
+            stack.extend((f"{base}{k}", x) for k, x in reversed(list(v.items()))
+                         if not str(k).startswith("$"))
+        elif isinstance(v, list):
+            stack.extend((f"{base}{i}", x) for i, x in reversed(list(enumerate(v))))
+    return out
+
+
+class Compiler:
+    """Turns one policy's condition tree into a check, resolving parameters."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def compile(self, node: dict[str, Any], where: str = "condition") -> Check:
+        if "all" in node:
+            return self._all([self.compile(c, f"{where}.all[{i}]") for i, c in enumerate(node["all"])])
+        if "any" in node:
+            return self._any([self.compile(c, f"{where}.any[{i}]") for i, c in enumerate(node["any"])])
+        if "not" in node:
+            return self._not(self.compile(node["not"], f"{where}.not"))
+        if "type" in node and "path" not in node:
+            types = expand_types(node["type"])
+            return lambda ctx, r, v, p: ((r.type in types), (), ())
+        if "connected" in node:
+            return self._connected(node["connected"], f"{where}.connected")
+        if "reachable_from" in node:
+            return self._reachable(node["reachable_from"], f"{where}.reachable_from")
+        return self._attribute(node, where)
+
+    # -- boolean structure -------------------------------------------------
+
+    @staticmethod
+    def _all(checks: list[Check]) -> Check:
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            unknown = False
+            evidence: list[str] = []
+            gpath: tuple[PathStep, ...] = ()
+            for check in checks:
+                truth, ev, gp = check(ctx, r, v, p)
+                if truth is False:
+                    return _NO
+                if truth is None:
+                    unknown = True
+                evidence.extend(ev)
+                gpath = gpath or gp
+            return (None if unknown else True), tuple(evidence), gpath
+        return run
+
+    @staticmethod
+    def _any(checks: list[Check]) -> Check:
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            unknown = False
+            for check in checks:
+                out = check(ctx, r, v, p)
+                if out[0] is True:
+                    return out
+                if out[0] is None:
+                    unknown = True
+            return (None, (), ()) if unknown else _NO
+        return run
+
+    @staticmethod
+    def _not(check: Check) -> Check:
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            truth, ev, gp = check(ctx, r, v, p)
+            return (None if truth is None else not truth), ev, ()
+        return run
+
+    # -- attribute tests ---------------------------------------------------
+
+    def _operand(self, value: Any, where: str) -> Any:
+        if isinstance(value, dict) and "param" in value:
+            name = value["param"]
+            if name not in self.params:
+                raise CompileError(where, f"parameter {name!r} is not declared under `parameters`")
+            return self.params[name]
+        return value
+
+    def _attribute(self, node: dict[str, Any], where: str) -> Check:
+        ops = [k for k in node if k not in ("path", "match")]
+        if len(ops) != 1:
+            raise CompileError(where, f"an attribute test takes exactly one operator, got {ops or 'none'}")
+        op = ops[0]
+        segments = split_path(node["path"])
+        quantifier_all = node.get("match", "any") == "all"
+        operand = self._operand(node[op], f"{where}.{op}")
+        if op == "exists":
+            return self._exists(segments, bool(operand))
+        if op in ("some", "every"):
+            return self._scoped(segments, self.compile(operand, f"{where}.{op}"), op == "every")
+        if op in REGEX_OPERATORS:
+            try:
+                operand = compile_regex(operand)
+            except ValueError as exc:
+                raise CompileError(f"{where}.{op}", str(exc)) from None
+        fn = OPERATORS[op]
+
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            found = resolve(v, segments, p)
+            if not found:
+                return _NO
+            hits: list[str] = []
+            unknown = False
+            for path, value in found:
+                truth = None if is_unknown(value) else fn(value, operand)
+                if truth is True:
+                    hits.append(path)
+                    if not quantifier_all:
+                        return True, (path,), ()
+                elif truth is None:
+                    unknown = True
+                elif quantifier_all:
+                    return _NO
+            if unknown:
+                return None, (), ()
+            return (True, tuple(hits), ()) if hits else _NO
+        return run
+
+    @staticmethod
+    def _exists(segments: tuple[str, ...], want: bool) -> Check:
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            depth = len(split_path(p)) + len(segments)
+            present: list[str] = []
+            unknown_parent = False
+            for path, x in resolve(v, segments, p):
+                if is_unknown(x) and len(split_path(path)) < depth:
+                    unknown_parent = True  # the child may or may not be set
+                elif x is not None:
+                    present.append(path)
+            if present:
+                return want, tuple(present[:1]), ()
+            if unknown_parent:
+                return None, (), ()
+            return (not want), (), ()
+        return run
+
+    @staticmethod
+    def _scoped(segments: tuple[str, ...], inner: Check, every: bool) -> Check:
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            found = resolve(v, segments, p)
+            if not found:
+                return _NO
+            unknown = False
+            for path, element in found:
+                if is_unknown(element):
+                    unknown = True
+                    continue
+                truth, ev, gp = inner(ctx, r, element, path + ".")
+                if truth is True and not every:
+                    return True, ev or (path,), gp
+                if truth is False and every:
+                    return _NO
+                if truth is None:
+                    unknown = True
+            if unknown:
+                return None, (), ()
+            return (True, (found[0][0],), ()) if every else _NO
+        return run
+
+    # -- graph tests -------------------------------------------------------
+
+    def _connected(self, spec: dict[str, Any], where: str) -> Check:
+        kinds = frozenset([spec["edge"]] if isinstance(spec["edge"], str) else spec["edge"])
+        direction = spec.get("direction", "out")
+        hops = spec.get("hops", 1)
+        special = spec.get("node")
+        target = self.compile(spec["where"], f"{where}.where") if "where" in spec else None
+
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            graph = ctx.graph
+            seen = {r.address: None}
+            frontier = [r.address]
+            unknown = False
+            for _ in range(hops):
+                nxt = []
+                for node in frontier:
+                    for other, kind in _neighbours(graph, node, direction):
+                        if kind not in kinds or other in seen:
+                            continue
+                        seen[other] = (node, kind)
+                        nxt.append(other)
+                        if special is not None:
+                            if other == special:
+                                return True, (), _oriented(_path_to(graph, seen, other), direction)
+                            continue
+                        res = resource_of(graph, other)
+                        if target is None:
+                            return True, (), _oriented(_path_to(graph, seen, other), direction)
+                        if res is None:
+                            continue
+                        truth = target(ctx, res, res.attributes, "")[0]
+                        if truth is True:
+                            return True, (), _oriented(_path_to(graph, seen, other), direction)
+                        unknown = unknown or truth is None
+                frontier = nxt
+            return (None, (), ()) if unknown else _NO
+        return run
+
+    def _reachable(self, spec: dict[str, Any], where: str) -> Check:
+        source = spec["node"]
+        through = self.compile(spec["through"], f"{where}.through") if "through" in spec else None
+        avoid = self.compile(spec["not_through"], f"{where}.not_through") if "not_through" in spec else None
+        max_hops = spec.get("max_hops", DEFAULT_MAX_HOPS)
+        key = id(spec)
+
+        def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            reach = ctx.reach_cache.get(key)
+            if reach is None:
+                reach = _search(ctx, source, through, avoid, max_hops)
+                ctx.reach_cache[key] = reach
+            path = reach.get(r.address)
+            if path is None:
+                return _NO
+            return True, (), tuple(PathStep(n, _loc(ctx.graph, n), e) for n, e in _pairs(path))
+        return run
+
+
+def _neighbours(graph: Any, node: str, direction: str) -> Iterable[tuple[str, str]]:
+    if direction in ("out", "both"):
+        for _, other, kind in graph.out_edges(node, keys=True):
+            yield other, kind
+    if direction in ("in", "both"):
+        for other, _, kind in graph.in_edges(node, keys=True):
+            yield other, kind
+
+
+def _loc(graph: Any, node: str) -> Any:
+    res = resource_of(graph, node)
+    return res.location if res is not None else None
+
+
+def _path_to(graph: Any, seen: dict[str, Any], node: str) -> tuple[PathStep, ...]:
+    steps: list[PathStep] = []
+    cur: Optional[str] = node
+    while cur is not None:
+        prev = seen[cur]
+        steps.append(PathStep(cur, _loc(graph, cur), prev[1] if prev else ""))
+        cur = prev[0] if prev else None
+    return tuple(reversed(steps))
+
+
+def _oriented(steps: tuple[PathStep, ...], direction: str) -> tuple[PathStep, ...]:
+    """Paths found against edge direction are shown in edge direction (internet first)."""
+    if direction != "in" or len(steps) < 2:
+        return steps
+    rev = list(reversed(steps))
+    return tuple(PathStep(s.address, s.location, rev[i - 1].edge if i else "")
+                 for i, s in enumerate(rev))
+
+
+def _pairs(path: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Stored reach paths alternate node, edge, node...; pair each node with the edge into it."""
+    out = [(path[0], "")]
+    for i in range(1, len(path), 2):
+        out.append((path[i + 1], path[i]))
+    return out
+
+
+def _matches_node(ctx: EvalContext, check: Optional[Check], node: str) -> bool:
+    if check is None:
+        return False
+    res = resource_of(ctx.graph, node)
+    return res is not None and check(ctx, res, res.attributes, "")[0] is True
+
+
+def _search(ctx: EvalContext, source: str, through: Optional[Check], avoid: Optional[Check],
+            max_hops: int) -> dict[str, tuple[str, ...]]:
+    """Shortest attack path from ``source`` to every node, along TRAFFIC_EDGES.
+
+    With ``through``, a path counts only once it has passed a matching node;
+    with ``not_through``, matching nodes are never passed (they may still be
+    reached, as the end of a path).
+    """
+    graph = ctx.graph
+    if source not in graph:
+        return {}
+    start = (source, through is None)
+    parents: dict[tuple[str, bool], Optional[tuple[tuple[str, bool], str]]] = {start: None}
+    queue = deque([(start, 0)])
+    result: dict[str, tuple[str, ...]] = {}
+    while queue:
+        state, depth = queue.popleft()
+        node, satisfied = state
+        if satisfied and node not in result and node != source:
+            result[node] = _unwind(parents, state)
+        if depth >= max_hops:
+            continue
+        if node != source and avoid is not None and _matches_node(ctx, avoid, node):
+            continue
+        for other, kind in _traffic_neighbours(graph, node):
+            ok = satisfied or _matches_node(ctx, through, other)
+            nstate = (other, ok)
+            if nstate in parents or other in (INTERNET, ANYONE):
+                continue
+            parents[nstate] = (state, kind)
+            queue.append((nstate, depth + 1))
+    return result
+
+
+def _traffic_neighbours(graph: Any, node: str) -> Iterable[tuple[str, str]]:
+    for _, other, kind in graph.out_edges(node, keys=True):
+        if TRAFFIC_EDGES.get(kind) == "forward":
+            yield other, kind
+    for other, _, kind in graph.in_edges(node, keys=True):
+        if TRAFFIC_EDGES.get(kind) == "backward":
+            yield other, kind
+
+
+def _unwind(parents: dict[Any, Any], state: Any) -> tuple[str, ...]:
+    out: list[str] = []
+    cur = state
+    while cur is not None:
+        link = parents[cur]
+        out.append(cur[0])
+        if link is None:
+            break
+        out.append(link[1])
+        cur = link[0]
+    return tuple(reversed(out))

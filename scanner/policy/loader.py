@@ -1,0 +1,127 @@
+"""Load policy files strictly: validate against the schema, compile, refuse anything wrong with its path."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Mapping, Optional
+
+from ..model import Policy, PolicyMeta, Severity
+from ..parsers.yamlnodes import YamlProblem, iter_documents
+from ..schemas import validate
+from .compiler import CompileError, Compiler, expand_types
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class PolicyError(Exception):
+    """A policy file that cannot be used; names the file, the path inside it and the line."""
+
+    def __init__(self, file: str, where: str, message: str, line: Optional[int] = None) -> None:
+        self.file, self.where, self.line, self.message = file, where, line, message
+        loc = f"{file}:{line}" if line else file
+        super().__init__(f"{loc}: policy refused: at {where or '(top level)'}: {message}")
+
+
+def builtin_policy_dir() -> str:
+    """Where the built-in policies are: inside the installed wheel, or the source checkout's ``policies/``."""
+    shipped = os.path.join(_PACKAGE_DIR, "_policies")
+    if os.path.isdir(shipped):
+        return shipped
+    return os.path.join(os.path.dirname(_PACKAGE_DIR), "policies")
+
+
+def policy_files(directory: str) -> list[str]:
+    """Every ``*.yaml`` / ``*.yml`` below ``directory``, sorted."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames.sort()
+        found.extend(os.path.join(dirpath, n) for n in sorted(filenames)
+                     if n.endswith((".yaml", ".yml")))
+    return found
+
+
+def load_policies(directories: Iterable[str] = (), *, builtin: bool = True,
+                  only: Iterable[str] = (), skip: Iterable[str] = (),
+                  parameters: Optional[Mapping[str, Mapping[str, Any]]] = None) -> list[Policy]:
+    """Load built-in and extra policies; raises :class:`PolicyError` on the first bad file.
+
+    ``parameters`` overrides policy parameters: ``{"RG-AWS-001": {"admin_ports": [22]}}``.
+    Duplicate ids are an error, never a silent replacement.
+    """
+    dirs = ([builtin_policy_dir()] if builtin else []) + list(directories)
+    only_set, skip_set = set(only), set(skip)
+    policies: dict[str, Policy] = {}
+    for directory in dirs:
+        if not os.path.isdir(directory):
+            raise PolicyError(directory, "", "policy directory does not exist")
+        for path in policy_files(directory):
+            policy = load_policy_file(path, (parameters or {}))
+            if policy.id in policies:
+                raise PolicyError(path, "id", f"duplicate policy id {policy.id!r} "
+                                  f"(also in {policies[policy.id].meta.source_path})")
+            policies[policy.id] = policy
+    return [p for pid, p in sorted(policies.items())
+            if (not only_set or pid in only_set) and pid not in skip_set]
+
+
+def load_policy_file(path: str, parameters: Mapping[str, Mapping[str, Any]] | None = None) -> Policy:
+    """Read, validate and compile one policy file."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(path, "", f"cannot read: {exc}") from None
+    docs = list(iter_documents(text))
+    if len(docs) != 1:
+        raise PolicyError(path, "", "a policy file holds exactly one YAML document")
+    doc = docs[0]
+    if isinstance(doc, YamlProblem):
+        raise PolicyError(path, "", doc.message, doc.line)
+    return policy_from_document(doc.value, doc.lines, path, parameters or {})
+
+
+def policy_from_document(data: Any, lines: Mapping[str, int], path: str,
+                         parameters: Mapping[str, Mapping[str, Any]]) -> Policy:
+    """Validate and compile a parsed policy document."""
+    errors = validate(data, "policy.schema.json", lines)
+    if errors:
+        first = errors[0]
+        raise PolicyError(path, first.path, first.message, first.line)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if stem != data["id"]:
+        raise PolicyError(path, "id", f"id {data['id']!r} does not match the file name {stem!r}",
+                          lines.get("id"))
+    declared = {k: v["default"] for k, v in (data.get("parameters") or {}).items()}
+    overrides = dict(parameters.get(data["id"], {}))
+    unknown = set(overrides) - set(declared)
+    if unknown:
+        raise PolicyError(path, "parameters", f"configuration sets undeclared parameters {sorted(unknown)}")
+    declared.update(overrides)
+    try:
+        check = Compiler(declared).compile(data["condition"])
+    except CompileError as exc:
+        dotted = exc.where.replace("[", ".").replace("]", "")
+        raise PolicyError(path, exc.where, str(exc), _line(lines, dotted)) from None
+    frameworks = {k: tuple(str(x) for x in v) for k, v in (data.get("frameworks") or {}).items()}
+    meta = PolicyMeta(
+        id=data["id"], title=data["title"], severity=Severity(data["severity"]),
+        description=data["description"].strip(), rationale=(data.get("rationale") or "").strip(),
+        remediation=data["remediation"].strip(), references=tuple(data.get("references") or ()),
+        frameworks=frameworks, cwe=tuple(data.get("cwe") or ()),
+        resource_types=tuple(sorted(expand_types(data["resource"]))),
+        checkov_ids=tuple(data.get("checkov") or ()), source_path=path,
+        category=data.get("category") or os.path.basename(os.path.dirname(path)))
+    return Policy(meta=meta, check=check, on_unknown=data.get("on_unknown", "pass"),
+                  message=data.get("message") or "", secret=bool(data.get("secret")),
+                  layer=data.get("layer") or "")
+
+
+def _line(lines: Mapping[str, int], dotted: str) -> Optional[int]:
+    keys = dotted.split(".")
+    while keys:
+        line = lines.get(".".join(keys))
+        if line:
+            return line
+        keys.pop()
+    return None
+

@@ -1,0 +1,150 @@
+"""Attribute operators: each takes (value, operand) and answers True, False or None (unknown)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Optional
+
+from ..graph.cidr import is_public_cidr
+from ..model import is_unknown
+from ..secrets import looks_like_secret
+
+Tri = Optional[bool]
+Operator = Callable[[Any, Any], Tri]
+
+
+def _num(v: Any) -> Optional[float]:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
+
+
+def _compare(fn: Callable[[float, float], bool]) -> Operator:
+    def op(value: Any, operand: Any) -> Tri:
+        a, b = _num(value), _num(operand)
+        if a is None or b is None:
+            return False
+        return fn(a, b)
+    return op
+
+
+def _equals(value: Any, operand: Any) -> Tri:
+    if isinstance(operand, bool) or isinstance(value, bool):
+        return _as_bool(value) == operand if isinstance(operand, bool) else value == operand
+    if isinstance(operand, (int, float)) and isinstance(value, str):
+        return _num(value) == operand
+    if isinstance(operand, str) and isinstance(value, (int, float)):
+        return str(value) == operand
+    return value == operand
+
+
+def _as_bool(v: Any) -> Any:
+    if isinstance(v, str) and v.lower() in ("true", "false"):
+        return v.lower() == "true"
+    return v
+
+
+def _contains(value: Any, operand: Any) -> Tri:
+    if isinstance(value, str):
+        return isinstance(operand, str) and operand in value
+    if isinstance(value, dict):
+        return operand in value
+    if isinstance(value, list):
+        if any(is_unknown(v) for v in value) and operand not in value:
+            return None
+        return operand in value
+    return False
+
+
+def _matches(value: Any, pattern: Any) -> Tri:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return False
+    return pattern.search(str(value)) is not None
+
+
+def parse_port_range(value: Any) -> Optional[tuple[int, int]]:
+    """A port or range as (low, high): 22, "22", "20-25", "*", {from_port, to_port}, {port, endPort}."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return (value, value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text in ("*", "any", "Any"):
+            return (0, 65535)
+        if "-" in text:
+            low, _, high = text.partition("-")
+            if low.strip().isdigit() and high.strip().isdigit():
+                return (int(low), int(high))
+            return None
+        return (int(text), int(text)) if text.isdigit() else None
+    if isinstance(value, dict):
+        low = value.get("from_port", value.get("port"))
+        high = value.get("to_port", value.get("endPort", low))
+        if isinstance(low, int) and isinstance(high, int):
+            if low == 0 and high in (0, 65535) and str(value.get("protocol")) in ("-1", "all"):
+                return (0, 65535)
+            return (low, high) if high >= low else (low, low)
+        if isinstance(value.get("port_range"), str):
+            return parse_port_range(value["port_range"])
+    return None
+
+
+def _ports_overlap(value: Any, ports: Any) -> Tri:
+    if isinstance(value, dict) and any(is_unknown(value.get(k)) for k in ("from_port", "to_port", "port")):
+        return None
+    rng = parse_port_range(value)
+    if rng is None:
+        return False
+    for p in ports:
+        other = parse_port_range(p)
+        if other and other[0] <= rng[1] and rng[0] <= other[1]:
+            return True
+    return False
+
+
+OPERATORS: dict[str, Operator] = {
+    "equals": _equals,
+    "not_equals": lambda v, o: not _equals(v, o),
+    "in": lambda v, o: any(_equals(v, x) for x in o),
+    "not_in": lambda v, o: not any(_equals(v, x) for x in o),
+    "contains": _contains,
+    "not_contains": lambda v, o: (lambda r: None if r is None else not r)(_contains(v, o)),
+    "matches": _matches,
+    "not_matches": lambda v, o: not _matches(v, o),
+    "gt": _compare(lambda a, b: a > b),
+    "gte": _compare(lambda a, b: a >= b),
+    "lt": _compare(lambda a, b: a < b),
+    "lte": _compare(lambda a, b: a <= b),
+    "is_public_cidr": lambda v, o: is_public_cidr(v) == o,
+    "ports_overlap": _ports_overlap,
+    "is_secret": lambda v, o: looks_like_secret(v) == o,
+}
+
+# Operators whose operand is a compiled regular expression.
+REGEX_OPERATORS = frozenset({"matches", "not_matches"})
+# Operators that need no value (handled by the compiler, not called with one).
+STRUCTURAL_OPERATORS = frozenset({"exists", "some", "every"})
+
+MAX_REGEX_LENGTH = 1000
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
+
+
+def compile_regex(pattern: str) -> "re.Pattern[str]":
+    """Compile a policy regex, refusing ones likely to backtrack catastrophically."""
+    if len(pattern) > MAX_REGEX_LENGTH:
+        raise ValueError(f"regular expression longer than {MAX_REGEX_LENGTH} characters")
+    if _NESTED_QUANTIFIER.search(pattern):
+        raise ValueError("regular expression nests a quantifier inside a quantified group "
+                         "(catastrophic backtracking); rewrite it")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from None

@@ -1,0 +1,60 @@
+"""JSON report: a stable, documented shape (docs/output.md); identical input gives identical bytes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import __version__
+from ..model import Diagnostic, Finding, PolicyMeta, Report
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(f: Finding, meta: PolicyMeta | None) -> dict[str, Any]:
+    return {
+        "policy_id": f.policy_id,
+        "title": meta.title if meta else "",
+        "severity": f.severity.value,
+        "resource": f.resource,
+        "location": {"path": f.location.path, "start_line": f.location.start_line,
+                     "end_line": f.location.end_line},
+        "message": f.message,
+        "evidence": list(f.evidence),
+        "path": [{"address": s.address, "edge": s.edge,
+                  "location": ({"path": s.location.path, "start_line": s.location.start_line}
+                               if s.location else None)} for s in f.path],
+        "frameworks": {k: list(v) for k, v in sorted((meta.frameworks if meta else {}).items())},
+        "cwe": list(meta.cwe) if meta else [],
+        "fingerprint": f.fingerprint,
+        "suppression": ({"kind": f.suppression.kind, "reason": f.suppression.reason,
+                         "source": f.suppression.source, "expires": f.suppression.expires}
+                        if f.suppression else None),
+    }
+
+
+def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
+    return {"code": d.code, "level": d.level, "path": d.path, "line": d.line, "message": d.message}
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    metas = {m.id: m for m in report.policies}
+    active = report.active_findings
+    by_severity: dict[str, int] = {}
+    for f in active:
+        by_severity[f.severity.value] = by_severity.get(f.severity.value, 0) + 1
+    stats = {k: v for k, v in report.stats.items() if k != "seconds"}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "riskgraph", "version": __version__},
+        "summary": {"findings": len(active), "suppressed": len(report.findings) - len(active),
+                    "by_severity": dict(sorted(by_severity.items())),
+                    "diagnostics": len(report.diagnostics)},
+        "findings": [finding_dict(f, metas.get(f.policy_id)) for f in report.findings],
+        "diagnostics": [diagnostic_dict(d) for d in report.diagnostics],
+        "stats": stats,
+    }
+
+
+def render(report: Report, **_: Any) -> str:
+    return json.dumps(to_dict(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

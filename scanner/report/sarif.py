@@ -1,0 +1,115 @@
+"""SARIF 2.1.0 for code-scanning dashboards: rules from policy metadata, relative URIs, graph paths as codeFlows."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Optional
+
+from .. import __version__
+from ..model import Finding, Location, PolicyMeta, Report, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+URI_BASE = "SRCROOT"
+INFO_URI = "https://github.com/riskgraph/riskgraph"
+
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
+                     Severity.LOW: "3.0", Severity.INFO: "0.0"}
+LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
+         Severity.LOW: "note", Severity.INFO: "note"}
+
+
+def _tags(meta: PolicyMeta) -> list[str]:
+    tags = ["security"]
+    for framework, ids in sorted(meta.frameworks.items()):
+        tags.extend(f"{framework}/{i}" for i in ids)
+    tags.extend(f"external/cwe/{c.lower()}" for c in meta.cwe)
+    return tags
+
+
+def _rule(meta: PolicyMeta) -> dict[str, Any]:
+    help_md = f"**{meta.title}**\n\n{meta.description}\n\n**Remediation**\n\n{meta.remediation}"
+    if meta.references:
+        help_md += "\n\n**References**\n\n" + "\n".join(f"- {r}" for r in meta.references)
+    rule: dict[str, Any] = {
+        "id": meta.id,
+        "name": meta.id.replace("-", ""),
+        "shortDescription": {"text": meta.title},
+        "fullDescription": {"text": meta.description},
+        "help": {"text": f"{meta.description}\n\nRemediation: {meta.remediation}",
+                 "markdown": help_md},
+        "defaultConfiguration": {"level": LEVEL[meta.severity]},
+        "properties": {"security-severity": SECURITY_SEVERITY[meta.severity],
+                       "tags": _tags(meta), "precision": "high",
+                       "problem.severity": LEVEL[meta.severity]},
+    }
+    if meta.references:
+        rule["helpUri"] = meta.references[0]
+    return rule
+
+
+def _physical(loc: Location) -> dict[str, Any]:
+    region: dict[str, Any] = {"startLine": loc.start_line}
+    if loc.end_line and loc.end_line >= loc.start_line:
+        region["endLine"] = loc.end_line
+    return {"artifactLocation": {"uri": loc.path, "uriBaseId": URI_BASE}, "region": region}
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": f.policy_id,
+        "ruleIndex": rule_index,
+        "level": LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [{"physicalLocation": _physical(f.location),
+                       "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]}],
+        "partialFingerprints": {"riskgraph/v1": f.fingerprint},
+        "properties": {"resource": f.resource, "evidence": list(f.evidence)},
+    }
+    if f.path:
+        steps = []
+        for step in f.path:
+            loc: dict[str, Any] = {"message": {"text": step.address if not step.edge
+                                               else f"--{step.edge}--> {step.address}"}}
+            if step.location is not None:
+                loc["physicalLocation"] = _physical(step.location)
+            steps.append({"location": loc})
+        result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
+    if f.related:
+        result["relatedLocations"] = [
+            {"id": i, "physicalLocation": _physical(loc)} for i, loc in enumerate(f.related)]
+    if f.suppression is not None:
+        result["suppressions"] = [{"kind": f.suppression.kind, "justification": f.suppression.reason,
+                                   "status": "accepted"}]
+    return result
+
+
+def to_dict(report: Report, *, root: Optional[str] = None) -> dict[str, Any]:
+    rules = sorted(report.policies, key=lambda m: m.id)
+    index = {m.id: i for i, m in enumerate(rules)}
+    base = os.path.abspath(root or os.getcwd()).replace(os.sep, "/").rstrip("/") + "/"
+    notifications = [{
+        "level": "error" if d.level == "error" else "warning" if d.level == "warning" else "note",
+        "message": {"text": f"{d.message} [{d.code}]"},
+        "descriptor": {"id": d.code},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": d.path, "uriBaseId": URI_BASE},
+            **({"region": {"startLine": d.line}} if d.line else {})}}],
+    } for d in report.diagnostics]
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": "riskgraph", "version": __version__,
+                            "semanticVersion": __version__, "informationUri": INFO_URI,
+                            "rules": [_rule(m) for m in rules]}},
+        "automationDetails": {"id": "riskgraph/"},
+        "originalUriBaseIds": {URI_BASE: {"uri": "file://" + ("" if base.startswith("/") else "/")
+                                          + base}},
+        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+        "results": [_result(f, index.get(f.policy_id, -1)) for f in report.findings
+                    if f.policy_id in index],
+        "columnKind": "unicodeCodePoints",
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report, *, root: Optional[str] = None, **_: Any) -> str:
+    return json.dumps(to_dict(report, root=root), indent=2, ensure_ascii=False) + "\n"

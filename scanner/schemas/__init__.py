@@ -1,0 +1,99 @@
+"""The JSON Schemas that ship with riskgraph, and validation with precise paths and lines."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping, Optional
+
+SCHEMA_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One violation: where in the document (``components[2].zone``), what, and its line."""
+
+    path: str
+    message: str
+    line: Optional[int]
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line else ""
+        return f"{where}at {self.path or '(top level)'}: {self.message}"
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """A schema shipped in this package, by file name (``policy.schema.json``)."""
+    with open(os.path.join(SCHEMA_DIR, name), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Any:
+    import jsonschema
+
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def validate(document: Any, name: str, lines: Mapping[str, int] | None = None) -> list[SchemaError]:
+    """Every schema violation of ``document``, best first, with the line of each path."""
+    lines = lines or {}
+    errors = []
+    for error in _validator(name).iter_errors(document):
+        for leaf in _leaves(error):
+            parts = list(leaf.absolute_path)
+            errors.append(SchemaError(render_path(parts), _message(leaf), _line(parts, lines)))
+    errors.sort(key=lambda e: (e.line or 0, e.path))
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for e in errors:
+        if (e.path, e.message) not in seen:
+            seen.add((e.path, e.message))
+            unique.append(e)
+    return unique
+
+
+def _leaves(error: Any) -> list[Any]:
+    """For oneOf/anyOf, the sub-errors that went deepest say the most."""
+    if not error.context:
+        return [error]
+    deepest = max(len(e.absolute_path) for e in error.context)
+    if deepest <= len(error.absolute_path):
+        return [error]
+    return [e for e in error.context if len(e.absolute_path) == deepest][:3]
+
+
+def _message(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"unknown key {', '.join(map(repr, extra))} (allowed: {allowed})"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
+    return error.message
+
+
+def render_path(parts: list[Any]) -> str:
+    """``['components', 2, 'zone']`` -> ``components[2].zone``."""
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def _line(parts: list[Any], lines: Mapping[str, int]) -> Optional[int]:
+    keys = [str(p) for p in parts]
+    while keys:
+        line = lines.get(".".join(keys))
+        if line is not None:
+            return line
+        keys.pop()
+    return None
