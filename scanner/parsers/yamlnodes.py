@@ -116,6 +116,8 @@ def _documents(parser: Any) -> Iterator[Document]:
         if etype in (yaml.StreamStartEvent,):
             continue
         line = event.start_mark.line + 1
+        if not stack and root is None:
+            doc_start = line  # the document's first content line, not its `---`
         if etype is yaml.MappingStartEvent or etype is yaml.SequenceStartEvent:
             if len(stack) >= MAX_DEPTH:
                 raise _Limit(f"YAML nesting deeper than {MAX_DEPTH} levels", line)

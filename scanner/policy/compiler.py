@@ -106,6 +106,17 @@ def resolve(value: Any, segments: tuple[str, ...], prefix: str) -> list[tuple[st
     return current
 
 
+def _elements(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The elements ``some`` / ``every`` range over: a list's items, or the value itself."""
+    out: list[tuple[str, Any]] = []
+    for path, value in found:
+        if isinstance(value, list):
+            out.extend((f"{path}.{i}" if path else str(i), x) for i, x in enumerate(value))
+        else:
+            out.append((path, value))
+    return out
+
+
 def _descendants(path: str, value: Any) -> list[tuple[str, Any]]:
     """Every value at or below ``value`` (the ``**`` segment), derived ``$`` keys excluded."""
     out: list[tuple[str, Any]] = []
@@ -254,7 +265,7 @@ class Compiler:
     @staticmethod
     def _scoped(segments: tuple[str, ...], inner: Check, every: bool) -> Check:
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
-            found = resolve(v, segments, p)
+            found = _elements(resolve(v, segments, p))
             if not found:
                 return _NO
             unknown = False

@@ -1,0 +1,46 @@
+"""Every built-in policy against its own fixtures: exactly the expected resources fail, at the expected lines.
+
+Layout: ``fixtures/<ID>/fail/…`` and ``fixtures/<ID>/pass/…`` hold inputs;
+``fixtures/<ID>/expected.yaml`` lists ``fail: [{resource, file, line}]`` with
+``file`` relative to the ``fail`` folder. The ``pass`` folder must yield no
+finding for the policy.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from conftest import FIXTURES
+from scanner.api import scan
+from scanner.policy.loader import builtin_policy_dir, policy_files
+
+POLICY_IDS = sorted(os.path.splitext(os.path.basename(p))[0]
+                    for p in policy_files(builtin_policy_dir()))
+
+
+def _findings(policy, directory):
+    report = scan([directory], policies=[policy], base=directory)
+    return report, sorted((f.resource, f.location.path, f.location.start_line)
+                          for f in report.findings if f.policy_id == policy.id)
+
+
+@pytest.mark.parametrize("policy_id", POLICY_IDS)
+def test_fail_fixture(policy_id, builtin_policies):
+    folder = os.path.join(FIXTURES, policy_id)
+    with open(os.path.join(folder, "expected.yaml"), encoding="utf-8") as handle:
+        expected = yaml.safe_load(handle)
+    want = sorted((e["resource"], e["file"], e["line"]) for e in expected["fail"])
+    assert want, f"{policy_id}: expected.yaml lists no failing resource"
+    report, got = _findings(builtin_policies[policy_id], os.path.join(folder, "fail"))
+    assert got == want, f"diagnostics: {[str(d) for d in report.diagnostics]}"
+
+
+@pytest.mark.parametrize("policy_id", POLICY_IDS)
+def test_pass_fixture(policy_id, builtin_policies):
+    folder = os.path.join(FIXTURES, policy_id, "pass")
+    report, got = _findings(builtin_policies[policy_id], folder)
+    assert report.stats["resources"] > 0, "the pass fixture must contain resources"
+    assert got == []
