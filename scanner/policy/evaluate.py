@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable
 
 from ..graph import resource_of
 from ..model import Finding, Location, PathStep, Policy, Resource, is_unknown

@@ -13,14 +13,6 @@ class Expr:
 
     __slots__ = ("line",)
 
-    def __getstate__(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, s) for c in type(self).__mro__ for s in getattr(c, "__slots__", ()))
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        names = [s for c in type(self).__mro__ for s in getattr(c, "__slots__", ())]
-        for name, value in zip(names, state):
-            object.__setattr__(self, name, value)
-
 
 class Lit(Expr):
     __slots__ = ("value",)
