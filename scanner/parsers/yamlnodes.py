@@ -15,7 +15,7 @@ import yaml
 from yaml.resolver import Resolver
 
 try:
-    from yaml import CParser as _Parser
+    from yaml.cyaml import CParser as _Parser  # yaml itself does not export CParser
 except ImportError:  # pragma: no cover - libyaml missing
     from yaml.parser import Parser as _ParserBase
     from yaml.reader import Reader
