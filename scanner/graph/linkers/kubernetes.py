@@ -20,8 +20,11 @@ def link(ctx: LinkContext) -> None:
     workloads = [r for r in ctx.resources if r.type in WORKLOAD_KINDS and r.source == "kubernetes"]
     accounts = {(_ns(r), _name(r)): r.address for r in ctx.of_type("ServiceAccount")}
     services = {(_ns(r), _name(r)): r.address for r in ctx.of_type("Service")}
+    by_namespace: dict[str, list[Resource]] = {}  # a Service selects only in its namespace
+    for w in workloads:
+        by_namespace.setdefault(_ns(w), []).append(w)
     for svc in ctx.of_type("Service"):
-        _service(ctx, svc, workloads)
+        _service(ctx, svc, by_namespace.get(_ns(svc), []))
     for ing in ctx.of_type("Ingress"):
         ctx.add_edge(INTERNET, ing.address, "exposes", path="spec")
         for backend in _ingress_backends(ing.attributes.get("spec") or {}):
