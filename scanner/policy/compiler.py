@@ -12,9 +12,10 @@ from collections import deque
 from typing import Any, Callable, Iterable, Optional
 
 from ..graph import TRAFFIC_EDGES, resource_of
+from ..graph.cidr import network
 from ..model import ANYONE, INTERNET, PathStep, Resource, is_unknown
 from ..parsers.kubernetes import WORKLOAD_KINDS
-from .operators import OPERATORS, REGEX_OPERATORS, compile_regex
+from .operators import CIDR_OPERATORS, OPERATORS, REGEX_OPERATORS, compile_regex
 
 Tri = Optional[bool]
 Outcome = tuple[Tri, tuple[str, ...], tuple[PathStep, ...]]
@@ -221,6 +222,13 @@ class Compiler:
                 operand = compile_regex(operand)
             except ValueError as exc:
                 raise CompileError(f"{where}.{op}", str(exc)) from None
+        elif op == "iam_statement":
+            operand = {k: self._operand(x, f"{where}.{op}.{k}") for k, x in operand.items()}
+        elif op in CIDR_OPERATORS:
+            bad = [x for x in (operand if isinstance(operand, list) else [operand])
+                   if not isinstance(x, str) or network(x) is None]
+            if bad:
+                raise CompileError(f"{where}.{op}", f"not an IP address or CIDR: {bad[0]!r}")
         fn = OPERATORS[op]
 
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:

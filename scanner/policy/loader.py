@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping, Optional
 from ..model import Policy, PolicyMeta, Severity
 from ..parsers.yamlnodes import YamlProblem, iter_documents
 from ..schemas import validate
+from .checkov import DialectError, is_checkov_document, translate
 from .compiler import CompileError, Compiler, expand_types
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -77,7 +78,20 @@ def load_policy_file(path: str, parameters: Mapping[str, Mapping[str, Any]] | No
     doc = docs[0]
     if isinstance(doc, YamlProblem):
         raise PolicyError(path, "", doc.message, doc.line)
+    if is_checkov_document(doc.value):
+        return policy_from_checkov(doc.value, doc.lines, path)
     return policy_from_document(doc.value, doc.lines, path, parameters or {})
+
+
+def policy_from_checkov(data: Mapping[str, Any], lines: Mapping[str, int], path: str) -> Policy:
+    """Translate and compile a policy written in checkov's YAML dialect."""
+    try:
+        meta, condition = translate(data, path)
+        check = Compiler({}).compile(condition)
+    except (DialectError, CompileError) as exc:
+        dotted = exc.where.replace("[", ".").replace("]", "")
+        raise PolicyError(path, exc.where, str(exc), _line(lines, dotted)) from None
+    return Policy(meta=meta, check=check, on_unknown="pass", layer="terraform")
 
 
 def policy_from_document(data: Any, lines: Mapping[str, int], path: str,

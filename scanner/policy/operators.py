@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Optional
 
-from ..graph.cidr import is_public_cidr
+from ..graph.cidr import is_public_cidr, network
 from ..model import is_unknown
 from ..secrets import looks_like_secret
+from .iam import iam_statement
 
 Tri = Optional[bool]
 Operator = Callable[[Any, Any], Tri]
@@ -66,7 +67,45 @@ def _contains(value: Any, operand: Any) -> Tri:
 def _matches(value: Any, pattern: Any) -> Tri:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return False
-    return pattern.search(str(value)) is not None
+    text = str(value)
+    if len(text) > MAX_MATCH_INPUT:
+        return None  # too long to search safely: undetermined, never guessed
+    return pattern.search(text) is not None
+
+
+def _not_matches(value: Any, pattern: Any) -> Tri:
+    result = _matches(value, pattern)
+    return None if result is None else not result
+
+
+def _length(fn: Callable[[int, float], bool]) -> Operator:
+    """A comparison of the length of a string, list or map (other values have no length)."""
+    def op(value: Any, operand: Any) -> Tri:
+        if not isinstance(value, (str, list, dict)) or _num(operand) is None:
+            return False
+        return fn(len(value), float(operand))
+    return op
+
+
+def _operand_networks(operand: Any) -> list[Any]:
+    items = operand if isinstance(operand, list) else [operand]
+    return [n for n in (network(x) if isinstance(x, str) else None for x in items) if n is not None]
+
+
+def _cidr_contains(value: Any, operand: Any) -> Tri:
+    """The value's network includes one of the operand's addresses or networks entirely."""
+    net = network(value) if isinstance(value, str) else None
+    if net is None:
+        return False
+    return any(o.version == net.version and o.subnet_of(net) for o in _operand_networks(operand))
+
+
+def _cidr_overlaps(value: Any, operand: Any) -> Tri:
+    """The value's network shares at least one address with one of the operand's networks."""
+    net = network(value) if isinstance(value, str) else None
+    if net is None:
+        return False
+    return any(o.version == net.version and o.overlaps(net) for o in _operand_networks(operand))
 
 
 def parse_port_range(value: Any) -> Optional[tuple[int, int]]:
@@ -118,22 +157,34 @@ OPERATORS: dict[str, Operator] = {
     "contains": _contains,
     "not_contains": lambda v, o: (lambda r: None if r is None else not r)(_contains(v, o)),
     "matches": _matches,
-    "not_matches": lambda v, o: not _matches(v, o),
+    "not_matches": _not_matches,
     "gt": _compare(lambda a, b: a > b),
     "gte": _compare(lambda a, b: a >= b),
     "lt": _compare(lambda a, b: a < b),
     "lte": _compare(lambda a, b: a <= b),
+    "length_equals": _length(lambda n, b: n == b),
+    "length_gt": _length(lambda n, b: n > b),
+    "length_gte": _length(lambda n, b: n >= b),
+    "length_lt": _length(lambda n, b: n < b),
+    "length_lte": _length(lambda n, b: n <= b),
     "is_public_cidr": lambda v, o: is_public_cidr(v) == o,
+    "cidr_contains": _cidr_contains,
+    "cidr_overlaps": _cidr_overlaps,
     "ports_overlap": _ports_overlap,
+    "iam_statement": iam_statement,
     "is_secret": lambda v, o: looks_like_secret(v) == o,
 }
 
 # Operators whose operand is a compiled regular expression.
 REGEX_OPERATORS = frozenset({"matches", "not_matches"})
+# Operators whose operand is one or more addresses / CIDRs, checked at load.
+CIDR_OPERATORS = frozenset({"cidr_contains", "cidr_overlaps"})
 # Operators that need no value (handled by the compiler, not called with one).
 STRUCTURAL_OPERATORS = frozenset({"exists", "some", "every"})
 
 MAX_REGEX_LENGTH = 1000
+# Longer values are not searched by `matches` / `not_matches`: the outcome is unknown.
+MAX_MATCH_INPUT = 100_000
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
 
 
