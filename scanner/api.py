@@ -1,13 +1,69 @@
-"""The library entry point: `scan()` runs discover -> parse -> link -> evaluate and returns a `Report`."""
+"""The library entry points: `scan()` runs discover -> parse -> link -> evaluate -> suppress; `load_graph()` stops at link."""
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
 
-from .discover import discover
-from .model import Policy, Report
+from .discover import Discovery, discover
+from .model import Diagnostic, Finding, Policy, PolicyMeta, Report, Resource
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime
+
+    import networkx as nx
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Loaded:
+    """The files found, the resources parsed from them, the joined graph, and every diagnostic."""
+
+    discovery: Discovery
+    resources: list[Resource]
+    graph: "nx.MultiDiGraph"
+    diagnostics: list[Diagnostic]
+
+
+def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
+         variables: Optional[Mapping[str, str]] = None, exclude: Iterable[str] = (),
+         base: Optional[str] = None, progress: Optional[Progress] = None,
+         timings: Optional[dict[str, float]] = None) -> Loaded:
+    """Discover, parse and link ``paths``; problems in files become diagnostics."""
+    from .graph import build_graph
+    from .parsers import ParseOptions, parse_all
+
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    found = discover(paths, base=base, exclude=exclude)
+    t1 = time.perf_counter()
+    say(f"parsing {len(found.files)} files")
+    env = {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
+    parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
+                                                 variables=dict(variables or {}), env=env))
+    t2 = time.perf_counter()
+    say(f"linking {len(parsed.resources)} resources")
+    graph = build_graph(parsed.resources)
+    t3 = time.perf_counter()
+    if timings is not None:
+        timings.update(discover=t1 - t0, parse=t2 - t1, link=t3 - t2)
+    return Loaded(found, parsed.resources, graph, [*found.diagnostics, *parsed.diagnostics])
+
+
+def load_graph(paths: Sequence[str], **options: Any) -> "nx.MultiDiGraph":
+    """The joined graph of ``paths`` (same options as :func:`load`); node data ``resource`` holds each Resource."""
+    return load(paths, **options).graph
+
+
+def in_frameworks(meta: Optional[PolicyMeta], frameworks: Sequence[str]) -> bool:
+    """True when the policy maps to one of ``frameworks`` (a full name or a prefix such as ``cis``)."""
+    if meta is None:
+        return False
+    return any(name == want or name.startswith(want + "-") or name.startswith(want)
+               for name in meta.frameworks for want in frameworks)
 
 
 def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
@@ -15,42 +71,86 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
          only: Iterable[str] = (), skip: Iterable[str] = (),
          parameters: Optional[Mapping[str, Mapping[str, Any]]] = None,
          var_files: Sequence[str] = (), variables: Optional[Mapping[str, str]] = None,
-         exclude: Iterable[str] = (), base: Optional[str] = None) -> Report:
+         exclude: Iterable[str] = (), base: Optional[str] = None,
+         frameworks: Sequence[str] = (), suppressions: bool = True,
+         baseline: Optional[str] = None, with_checkov: bool = False,
+         progress: Optional[Progress] = None,
+         today: Optional["datetime.date"] = None) -> Report:
     """Scan ``paths`` (files or directories) and return every finding and diagnostic.
 
     ``policies`` replaces policy loading entirely; otherwise built-in policies
     (unless ``builtin_policies=False``) and ``policy_dirs`` are loaded, filtered
-    by ``only`` / ``skip``. Raises :class:`scanner.policy.PolicyError` for a
-    bad policy file; problems in scanned files become diagnostics.
+    by ``only`` / ``skip``. ``frameworks`` keeps only findings of policies
+    mapped to those frameworks. Inline ``riskgraph:ignore`` comments and
+    annotations apply unless ``suppressions=False``; findings whose
+    fingerprint is in the ``baseline`` file are kept but marked suppressed.
+    ``with_checkov`` adds checkov's own checks (needs the ``checkov`` extra).
+    Raises :class:`scanner.policy.PolicyError` for a bad policy file and
+    :class:`scanner.suppress.BaselineError` for a bad baseline; problems in
+    scanned files become diagnostics.
     """
-    from .graph import build_graph
-    from .parsers import ParseOptions, parse_all
     from .policy import evaluate, load_policies
+    from .suppress import apply_baseline, apply_inline, load_baseline
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if policies is None:
         policies = load_policies(policy_dirs, builtin=builtin_policies, only=only, skip=skip,
                                  parameters=parameters)
+    fingerprints = load_baseline(baseline) if baseline else None
+    timings["policies"] = time.perf_counter() - t0
+    loaded = load(paths, var_files=var_files, variables=variables, exclude=exclude, base=base,
+                  progress=progress, timings=timings)
     t1 = time.perf_counter()
-    found = discover(paths, base=base, exclude=exclude)
-    t2 = time.perf_counter()
-    env = {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
-    parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
-                                                 variables=dict(variables or {}), env=env))
-    t3 = time.perf_counter()
-    graph = build_graph(parsed.resources)
-    t4 = time.perf_counter()
-    findings, counts = evaluate(graph, policies)
-    t5 = time.perf_counter()
-    timings.update(policies=t1 - t0, discover=t2 - t1, parse=t3 - t2, link=t4 - t3, evaluate=t5 - t4)
+    if progress:
+        progress(f"evaluating {len(policies)} policies")
+    findings, counts = evaluate(loaded.graph, policies)
+    metas: list[PolicyMeta] = [p.meta for p in policies]
+    diagnostics = list(loaded.diagnostics)
+    timings["evaluate"] = time.perf_counter() - t1
+    if with_checkov:
+        from .bridge.checkov import merge, run_checkov
+
+        t2 = time.perf_counter()
+        if progress:
+            progress("running checkov")
+        result = run_checkov(loaded.discovery.files, loaded.resources)
+        findings = merge(findings, result.findings, metas)
+        metas.extend(result.policies)
+        diagnostics.extend(result.diagnostics)
+        timings["checkov"] = time.perf_counter() - t2
+    by_id = {m.id: m for m in metas}
+    if frameworks:
+        findings = [f for f in findings if in_frameworks(by_id.get(f.policy_id), frameworks)]
+    if suppressions:
+        sources = {f.relpath: f.path for f in loaded.discovery.files}
+        resources = {r.address: r for r in loaded.resources}
+        findings, problems = apply_inline(findings, resources, sources, metas, today=today)
+        diagnostics.extend(problems)
+    if fingerprints is not None and baseline:
+        findings = apply_baseline(findings, fingerprints, baseline)
+    findings = sorted(findings, key=_finding_order)
+    graph = loaded.graph
     stats = {
-        "files": len(found.files), "skipped_files": found.skipped,
-        "resources": len(parsed.resources), "nodes": graph.number_of_nodes(),
+        "files": len(loaded.discovery.files), "skipped_files": loaded.discovery.skipped,
+        "resources": len(loaded.resources), "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(), "policies": len(policies), **counts,
         "seconds": {k: round(v, 4) for k, v in timings.items()},
     }
-    diagnostics = sorted([*found.diagnostics, *parsed.diagnostics],
-                         key=lambda d: (d.path, d.line or 0, d.code))
+    if baseline:
+        stats["baseline"] = baseline
+    diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
     return Report(findings=tuple(findings), diagnostics=tuple(diagnostics),
-                  policies=tuple(p.meta for p in policies), stats=stats)
+                  policies=tuple(sorted(metas, key=lambda m: m.id)), stats=stats)
+
+
+def _finding_order(f: Finding) -> tuple[Any, ...]:
+    return (f.location.path, f.location.start_line, f.policy_id, f.resource)
+
+
+def only_paths(report: Report, paths: Iterable[str]) -> Report:
+    """The report restricted to findings and diagnostics located in ``paths`` (relative, '/'-separated)."""
+    wanted = {os.path.normpath(p).replace(os.sep, "/") for p in paths}
+    return Report(findings=tuple(f for f in report.findings if f.location.path in wanted),
+                  diagnostics=tuple(d for d in report.diagnostics if d.path in wanted),
+                  policies=report.policies, stats=report.stats)

@@ -1,54 +1,114 @@
-"""The `riskgraph` command: scan, and inspect the policy library. Exit 0 clean, 1 findings, 2 usage or config error."""
+"""The `riskgraph` command: scan, hook, baseline, graph, and inspect the policy library. Exit 0 clean, 1 findings, 2 usage or config error."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+import time
+from typing import Any, Callable, Optional, Sequence
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+FORMATS = ("text", "json", "sarif", "junit", "markdown")
+GRAPH_FORMATS = ("mermaid", "dot", "graphml", "json")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 EXAMPLES = """examples:
   riskgraph scan infra/ k8s/ architecture.yaml
   riskgraph scan . --format sarif -o riskgraph.sarif
-  riskgraph scan . --format json --severity-threshold high
+  riskgraph scan . --format markdown --framework owasp-top10-2021 > comment.md
+  riskgraph scan . --severity-threshold high --skip RG-K8S-004
+  riskgraph baseline . -o .riskgraph-baseline.json
+  riskgraph scan . --baseline .riskgraph-baseline.json
+  riskgraph graph . --format mermaid
   riskgraph policies list
   riskgraph policies show RG-AWS-001
+
+configuration: [tool.riskgraph] in pyproject.toml or .riskgraph.yaml, found
+from the scanned path upwards to the git root (see docs/configuration.md).
+suppress one finding in the file: # riskgraph:ignore=RG-AWS-001 reason
+exit status: 0 no findings at or above the threshold, 1 findings, 2 usage or
+configuration error.
 """
+
+PROGRESS_AFTER = 1.0  # seconds before progress appears (long scans only)
 
 
 def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _scan_options(p: argparse.ArgumentParser, *, formats: bool = True) -> None:
+    if formats:
+        p.add_argument("-f", "--format", choices=FORMATS,
+                       help="output format (default: text, or `format` from the configuration)")
+        p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    p.add_argument("--severity-threshold", choices=SEVERITIES,
+                   help="exit 1 only for findings at or above this severity (default: low)")
+    p.add_argument("--framework", action="append", type=_csv, default=[], metavar="NAME",
+                   help="report only findings mapped to this framework, e.g. owasp-top10-2021, "
+                        "cis-kubernetes, or a prefix such as cis (repeatable, comma-separated)")
+    p.add_argument("--policy-dir", action="append", default=[],
+                   help="extra directory of policy files (repeatable)")
+    p.add_argument("--no-builtin", action="store_true", help="do not load the built-in policies")
+    p.add_argument("--only", type=_csv, default=[], help="comma-separated policy ids to run")
+    p.add_argument("--skip", type=_csv, default=[], help="comma-separated policy ids to skip")
+    p.add_argument("--var-file", action="append", default=[], help="Terraform variables file")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="Terraform variable value (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="skip paths matching this glob (repeatable)")
+    p.add_argument("--config", help="configuration file (default: found from the scanned path)")
+    p.add_argument("--no-config", action="store_true", help="ignore configuration files")
+    p.add_argument("--with-checkov", action="store_true",
+                   help="also run checkov's own checks (pip install 'riskgraph[checkov]')")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="riskgraph", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES,
+        prog="riskgraph", formatter_class=raw, epilog=EXAMPLES,
         description="Policy-as-code scanner for Terraform, Kubernetes and architecture YAML, "
                     "joined into one graph.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command")
 
-    scan = sub.add_parser("scan", help="scan files and directories",
-                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+    scan = sub.add_parser("scan", help="scan files and directories", formatter_class=raw,
+                          epilog=EXAMPLES)
     scan.add_argument("paths", nargs="+", help="files or directories to scan")
-    scan.add_argument("-f", "--format", default="text", choices=("text", "json", "sarif"),
-                      help="output format (default: text)")
-    scan.add_argument("-o", "--output", help="write the report to this file instead of stdout")
-    scan.add_argument("--severity-threshold", default="low",
-                      choices=("info", "low", "medium", "high", "critical"),
-                      help="exit 1 only for findings at or above this severity (default: low)")
-    scan.add_argument("--policy-dir", action="append", default=[],
-                      help="extra directory of policy files (repeatable)")
-    scan.add_argument("--no-builtin", action="store_true", help="do not load the built-in policies")
-    scan.add_argument("--only", type=_csv, default=[], help="comma-separated policy ids to run")
-    scan.add_argument("--skip", type=_csv, default=[], help="comma-separated policy ids to skip")
-    scan.add_argument("--var-file", action="append", default=[], help="Terraform variables file")
-    scan.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                      help="Terraform variable value (repeatable)")
-    scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                      help="skip paths matching this glob (repeatable)")
+    _scan_options(scan)
+    scan.add_argument("--baseline", help="report only findings not in this baseline file "
+                                         "(baseline matches stay visible as suppressed)")
+    scan.add_argument("--no-suppress", action="store_true",
+                      help="ignore inline riskgraph:ignore comments and annotations")
+
+    hook = sub.add_parser("hook", help="pre-commit hook: scan the repository, report only the given files",
+                          formatter_class=raw,
+                          epilog="The graph is built from the whole repository (the git root), so\n"
+                                 "cross-file relations are seen; only findings located in FILES\n"
+                                 "are reported. Used by .pre-commit-hooks.yaml.")
+    hook.add_argument("files", nargs="*", help="the staged files (pre-commit passes them)")
+    hook.add_argument("--root", help="scan this directory as context (default: the git root)")
+    _scan_options(hook)
+    hook.add_argument("--baseline", help="baseline file")
+
+    base = sub.add_parser("baseline", help="write a baseline of the current findings",
+                          formatter_class=raw,
+                          epilog="example:\n  riskgraph baseline . -o .riskgraph-baseline.json\n"
+                                 "  riskgraph scan . --baseline .riskgraph-baseline.json")
+    base.add_argument("paths", nargs="+")
+    base.add_argument("-o", "--output", default=".riskgraph-baseline.json",
+                      help="baseline file to write (default: .riskgraph-baseline.json)")
+    _scan_options(base, formats=False)
+
+    graph = sub.add_parser("graph", help="export the joined graph", formatter_class=raw,
+                           epilog="example:\n  riskgraph graph . --format dot | dot -Tsvg > graph.svg")
+    graph.add_argument("paths", nargs="+")
+    graph.add_argument("-f", "--format", default="mermaid", choices=GRAPH_FORMATS)
+    graph.add_argument("-o", "--output")
+    graph.add_argument("--var-file", action="append", default=[])
+    graph.add_argument("--exclude", action="append", default=[], metavar="GLOB")
 
     policies = sub.add_parser("policies", help="list or show the policies")
     psub = policies.add_subparsers(dest="policies_command", required=True)
@@ -70,43 +130,140 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    from .config import ConfigError
     from .policy.loader import PolicyError
+    from .suppress import BaselineError
 
     try:
-        if args.command == "scan":
+        if args.command in ("scan", "hook", "baseline"):
             return _scan(args)
+        if args.command == "graph":
+            return _graph(args)
         return _policies(args)
-    except PolicyError as exc:
+    except (PolicyError, ConfigError, BaselineError, _UsageError) as exc:
         print(f"riskgraph: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
+class _UsageError(Exception):
+    """A command-line problem found after parsing."""
+
+
+def _git_root(start: str) -> str:
+    here = os.path.abspath(start)
+    while not os.path.exists(os.path.join(here, ".git")):
+        parent = os.path.dirname(here)
+        if parent == here:
+            return os.path.abspath(start)
+        here = parent
+    return here
+
+
+def _config(args: argparse.Namespace, start: str) -> Any:
+    from .config import Config, find_config, load_config
+
+    if args.no_config:
+        return Config()
+    path = args.config or find_config(start)
+    return load_config(path) if path else Config()
+
+
+def _progress() -> Optional[Callable[[str], None]]:
+    if not sys.stderr.isatty():
+        return None
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        if time.perf_counter() - started >= PROGRESS_AFTER:
+            sys.stderr.write(f"\rriskgraph: {message}...\033[K")
+            sys.stderr.flush()
+    return say
+
+
 def _scan(args: argparse.Namespace) -> int:
-    from .api import scan
+    from .api import only_paths, scan
     from .model import Severity
-    from .report import render
 
     variables = {}
     for item in args.var:
         name, sep, value = item.partition("=")
         if not sep:
-            print(f"riskgraph: --var takes NAME=VALUE, got {item!r}", file=sys.stderr)
-            return EXIT_USAGE
+            raise _UsageError(f"--var takes NAME=VALUE, got {item!r}")
         variables[name] = value
-    report = scan(args.paths, policy_dirs=args.policy_dir, builtin_policies=not args.no_builtin,
-                  only=args.only, skip=args.skip, var_files=args.var_file, variables=variables,
-                  exclude=args.exclude)
-    to_terminal = args.output is None and sys.stdout.isatty()
+    if args.command == "hook":
+        root = os.path.abspath(args.root) if args.root else _git_root(os.getcwd())
+        paths = [root]
+    else:
+        paths = args.paths
+    cfg = _config(args, paths[0])
+    fmt = getattr(args, "format", None) or cfg.format or "text"
+    baseline = getattr(args, "baseline", None) or (cfg.baseline if args.command != "baseline" else None)
+    if args.with_checkov:
+        from .bridge.checkov import available
+        if not available():
+            raise _UsageError("--with-checkov needs checkov: pip install 'riskgraph[checkov]'")
+    progress = _progress()
+    report = scan(paths, policy_dirs=[*cfg.policy_dirs, *args.policy_dir],
+                  builtin_policies=cfg.builtin_policies and not args.no_builtin,
+                  only=args.only or list(cfg.only), skip=[*cfg.skip, *args.skip],
+                  parameters=cfg.parameters, var_files=[*cfg.var_files, *args.var_file],
+                  variables=variables, exclude=[*cfg.exclude, *args.exclude],
+                  frameworks=[x for group in args.framework for x in group] or list(cfg.frameworks),
+                  suppressions=not getattr(args, "no_suppress", False), baseline=baseline,
+                  with_checkov=args.with_checkov, progress=progress)
+    if progress is not None:
+        sys.stderr.write("\r\033[K")
+    if args.command == "hook":
+        base = os.getcwd()
+        report = only_paths(report, [os.path.relpath(os.path.abspath(f), base) for f in args.files])
+    if args.command == "baseline":
+        return _write_baseline(report, args.output)
+    _emit(report, fmt, args.output)
+    threshold = Severity(args.severity_threshold or cfg.severity_threshold or "low").rank
+    failing = [f for f in report.active_findings if f.severity.rank >= threshold]
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _emit(report: Any, fmt: str, output: Optional[str]) -> None:
+    from .report import render
+
+    to_terminal = output is None and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
-    text = render(report, args.format, colour=colour)
+    text = render(report, fmt, colour=colour)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def _write_baseline(report: Any, output: str) -> int:
+    import json
+
+    from .suppress import baseline_document
+
+    doc = baseline_document(report.findings)
+    with open(output, "w", encoding="utf-8") as handle:
+        json.dump(doc, handle, indent=2)
+        handle.write("\n")
+    print(f"riskgraph: wrote {len(doc['findings'])} findings to {output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from .api import load
+    from .report.graph_export import export
+
+    loaded = load(args.paths, var_files=args.var_file, exclude=args.exclude)
+    for d in loaded.diagnostics:
+        print(f"riskgraph: {d}", file=sys.stderr)
+    text = export(loaded.graph, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
     else:
         sys.stdout.write(text)
-    threshold = Severity(args.severity_threshold).rank
-    failing = [f for f in report.active_findings if f.severity.rank >= threshold]
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_OK
 
 
 def _policies(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ REPORTERS: Mapping[str, str] = {
     "text": "scanner.report.text",
     "json": "scanner.report.json",
     "sarif": "scanner.report.sarif",
+    "junit": "scanner.report.junit",
+    "markdown": "scanner.report.markdown",
 }
 
 

@@ -8,13 +8,17 @@ from typing import Any, Optional
 
 from .. import __version__
 from ..model import Finding, Location, PolicyMeta, Report, Severity
+from ..secrets import mask_in_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 URI_BASE = "SRCROOT"
 INFO_URI = "https://github.com/riskgraph/riskgraph"
 
+# GitHub code scanning reads ``security-severity`` as a string: critical 9.0+,
+# high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9. ``info`` gets none, so it shows
+# as a plain note rather than a security alert.
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
-                     Severity.LOW: "3.0", Severity.INFO: "0.0"}
+                     Severity.LOW: "3.0"}
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
          Severity.LOW: "note", Severity.INFO: "note"}
 
@@ -39,10 +43,11 @@ def _rule(meta: PolicyMeta) -> dict[str, Any]:
         "help": {"text": f"{meta.description}\n\nRemediation: {meta.remediation}",
                  "markdown": help_md},
         "defaultConfiguration": {"level": LEVEL[meta.severity]},
-        "properties": {"security-severity": SECURITY_SEVERITY[meta.severity],
-                       "tags": _tags(meta), "precision": "high",
+        "properties": {"tags": _tags(meta), "precision": "high",
                        "problem.severity": LEVEL[meta.severity]},
     }
+    if meta.severity in SECURITY_SEVERITY:
+        rule["properties"]["security-severity"] = SECURITY_SEVERITY[meta.severity]
     if meta.references:
         rule["helpUri"] = meta.references[0]
     return rule
@@ -55,12 +60,12 @@ def _physical(loc: Location) -> dict[str, Any]:
     return {"artifactLocation": {"uri": loc.path, "uriBaseId": URI_BASE}, "region": region}
 
 
-def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.policy_id,
         "ruleIndex": rule_index,
         "level": LEVEL[f.severity],
-        "message": {"text": f.message},
+        "message": {"text": mask_in_text(f.message, ())},
         "locations": [{"physicalLocation": _physical(f.location),
                        "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]}],
         "partialFingerprints": {"riskgraph/v1": f.fingerprint},
@@ -77,16 +82,31 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
     if f.related:
         result["relatedLocations"] = [
-            {"id": i, "physicalLocation": _physical(loc)} for i, loc in enumerate(f.related)]
+            {"id": i, "physicalLocation": _physical(loc),
+             "message": {"text": _related_text(f, loc)}} for i, loc in enumerate(f.related)]
     if f.suppression is not None:
-        result["suppressions"] = [{"kind": f.suppression.kind, "justification": f.suppression.reason,
+        result["suppressions"] = [{"kind": f.suppression.kind,
+                                   "justification": mask_in_text(f.suppression.reason, ()),
                                    "status": "accepted"}]
+    if baseline:
+        external = f.suppression is not None and f.suppression.kind == "external"
+        result["baselineState"] = "unchanged" if external else "new"
     return result
 
 
-def to_dict(report: Report, *, root: Optional[str] = None) -> dict[str, Any]:
+def _related_text(f: Finding, loc: Location) -> str:
+    for step in f.path:
+        if step.location == loc:
+            return step.address
+    return str(loc)
+
+
+def to_dict(report: Report, *, root: Optional[str] = None,
+            category: str = "riskgraph/") -> dict[str, Any]:
+    """The SARIF log; ``root`` is the directory finding paths are relative to (default: cwd)."""
     rules = sorted(report.policies, key=lambda m: m.id)
     index = {m.id: i for i, m in enumerate(rules)}
+    baseline = bool(report.stats.get("baseline"))
     base = os.path.abspath(root or os.getcwd()).replace(os.sep, "/").rstrip("/") + "/"
     notifications = [{
         "level": "error" if d.level == "error" else "warning" if d.level == "warning" else "note",
@@ -100,16 +120,18 @@ def to_dict(report: Report, *, root: Optional[str] = None) -> dict[str, Any]:
         "tool": {"driver": {"name": "riskgraph", "version": __version__,
                             "semanticVersion": __version__, "informationUri": INFO_URI,
                             "rules": [_rule(m) for m in rules]}},
-        "automationDetails": {"id": "riskgraph/"},
+        "automationDetails": {"id": category},
         "originalUriBaseIds": {URI_BASE: {"uri": "file://" + ("" if base.startswith("/") else "/")
                                           + base}},
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
-        "results": [_result(f, index.get(f.policy_id, -1)) for f in report.findings
+        "results": [_result(f, index[f.policy_id], baseline) for f in report.findings
                     if f.policy_id in index],
         "columnKind": "unicodeCodePoints",
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report, *, root: Optional[str] = None, **_: Any) -> str:
-    return json.dumps(to_dict(report, root=root), indent=2, ensure_ascii=False) + "\n"
+def render(report: Report, *, root: Optional[str] = None, category: str = "riskgraph/",
+           **_: Any) -> str:
+    return json.dumps(to_dict(report, root=root, category=category), indent=2,
+                      ensure_ascii=False) + "\n"

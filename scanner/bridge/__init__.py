@@ -1,0 +1,1 @@
+"""Bridges to other scanners, run in-process and merged into one report."""
