@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from typing import Any, Iterable, Mapping, Optional
 
 from ..model import Policy, PolicyMeta, Severity
 from ..parsers.yamlnodes import YamlProblem, iter_documents
-from ..schemas import validate
+from ..schemas import load_schema, validate
 from .checkov import DialectError, is_checkov_document, translate
 from .compiler import CompileError, Compiler, expand_types
 
@@ -97,6 +98,8 @@ def policy_from_checkov(data: Mapping[str, Any], lines: Mapping[str, int], path:
 def policy_from_document(data: Any, lines: Mapping[str, int], path: str,
                          parameters: Mapping[str, Mapping[str, Any]]) -> Policy:
     """Validate and compile a parsed policy document."""
+    if isinstance(data, dict) and "condition" in data:
+        _refuse_unknown_operators(data["condition"], "condition", lines, path)
     errors = validate(data, "policy.schema.json", lines)
     if errors:
         first = errors[0]
@@ -139,3 +142,31 @@ def _line(lines: Mapping[str, int], dotted: str) -> Optional[int]:
         keys.pop()
     return None
 
+
+
+def attribute_operators() -> list[str]:
+    """Every operator an attribute test may use, as the schema defines them."""
+    props = load_schema("policy.schema.json")["$defs"]["attribute"]["properties"]
+    return sorted(k for k in props if k not in ("path", "match"))
+
+
+def _refuse_unknown_operators(node: Any, where: str, lines: Mapping[str, int], path: str) -> None:
+    """Name a misspelt operator precisely; the schema's own message for it ("not valid under any") is vague."""
+    if isinstance(node, list):
+        for i, child in enumerate(node):
+            _refuse_unknown_operators(child, f"{where}[{i}]", lines, path)
+        return
+    if not isinstance(node, dict):
+        return
+    if "path" in node:
+        known = attribute_operators()
+        for key in node:
+            if key not in known and key not in ("path", "match"):
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+                dotted = f"{where}.{key}".replace("[", ".").replace("]", "")
+                raise PolicyError(path, f"{where}.{key}", f"unknown operator {key!r}{hint}", _line(lines, dotted))
+    for key, child in node.items():
+        if isinstance(child, (dict, list)) and key not in ("in", "not_in", "equals", "not_equals",
+                                                            "contains", "not_contains", "iam_statement"):
+            _refuse_unknown_operators(child, f"{where}.{key}", lines, path)

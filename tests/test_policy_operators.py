@@ -1,0 +1,101 @@
+"""Attribute operators, one table per operator: (value, operand) -> True / False / None (unknown)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from scanner.model import UNKNOWN
+from scanner.policy.iam import iam_statement, pattern_covers
+from scanner.policy.operators import MAX_MATCH_INPUT, OPERATORS, compile_regex
+
+
+@pytest.mark.parametrize("op, value, operand, want", [
+    ("equals", "true", True, True), ("equals", 22, "22", True), ("equals", "x", "y", False),
+    ("not_equals", "x", "y", True),
+    ("in", "tcp", ["tcp", "udp"], True), ("not_in", "icmp", ["tcp", "udp"], True),
+    ("contains", ["a", "b"], "b", True), ("contains", "public-read", "public", True),
+    ("contains", ["a", UNKNOWN], "b", None), ("not_contains", ["a"], "b", True),
+    ("gt", "8", 7, True), ("gte", 7, 7, True), ("lt", 6, 7, True), ("lte", 8, 7, False),
+    ("gt", "many", 7, False),
+    ("length_equals", [], 0, True), ("length_gt", ["a", "b", "c", "d"], 3, True),
+    ("length_gte", "abc", 3, True), ("length_lt", {"a": 1}, 2, True), ("length_lte", "abcd", 3, False),
+    ("length_gt", 12345, 3, False),
+    ("is_public_cidr", "0.0.0.0/0", True, True), ("is_public_cidr", "10.0.0.0/8", True, False),
+    ("cidr_contains", "10.0.0.0/8", "10.1.2.3", True), ("cidr_contains", "10.0.0.0/8", ["192.168.0.0/16", "10.4.0.0/16"], True),
+    ("cidr_contains", "10.1.0.0/16", "10.0.0.0/8", False), ("cidr_contains", "not-a-cidr", "10.0.0.1", False),
+    ("cidr_contains", "::/0", "10.0.0.1", False),
+    ("cidr_overlaps", "10.1.0.0/16", ["10.0.0.0/8"], True), ("cidr_overlaps", "10.1.0.0/16", "10.2.0.0/16", False),
+    ("ports_overlap", {"from_port": 20, "to_port": 25}, [22], True),
+    ("ports_overlap", {"from_port": 80, "to_port": 80}, [22, "3300-3400"], False),
+    ("ports_overlap", {"from_port": UNKNOWN, "to_port": 22}, [22], None),
+])
+def test_operator(op, value, operand, want):
+    assert OPERATORS[op](value, operand) is want
+
+
+@pytest.mark.parametrize("op, value, pattern, want", [
+    ("matches", "arn:aws:iam::123:root", r":root$", True),
+    ("matches", True, "True", False),
+    ("not_matches", "abc", "^a", False),
+    ("matches", "a" * (MAX_MATCH_INPUT + 1), "a", None),
+    ("not_matches", "a" * (MAX_MATCH_INPUT + 1), "a", None),
+])
+def test_regex_operator(op, value, pattern, want):
+    assert OPERATORS[op](value, compile_regex(pattern)) is want
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a*)*b", r"(\w+\s?)*$", r"(x+x+)+y", "a" * 1001, "(unclosed"])
+def test_dangerous_or_broken_regex_is_refused(pattern):
+    with pytest.raises(ValueError):
+        compile_regex(pattern)
+
+
+def test_safe_regex_compiles():
+    assert compile_regex(r"^arn:aws:iam::\d{12}:role/[\w+=,.@-]+$").pattern.startswith("^arn")
+    assert isinstance(compile_regex("(ab|cd)*"), re.Pattern)
+
+
+@pytest.mark.parametrize("pattern, request_, ignore_case, want", [
+    ("*", "iam:PassRole", True, True),
+    ("s3:*", "s3:GetObject", True, True),
+    ("S3:get*", "s3:GetObject", True, True),
+    ("s3:Get*", "s3:*", True, False),
+    ("s3:*", "s3:*", True, True),
+    ("s3:GetObjec?", "s3:GetObject", True, True),
+    ("ec2:*", "s3:GetObject", True, False),
+    ("arn:aws:s3:::Bucket/*", "arn:aws:s3:::bucket/key", False, False),
+    ("arn:aws:s3:::b[1]", "arn:aws:s3:::b[1]", False, True),
+])
+def test_iam_pattern_covers(pattern, request_, ignore_case, want):
+    assert pattern_covers(pattern, request_, ignore_case=ignore_case) is want
+
+
+ADMIN = {"actions": ["*"], "resources": ["*"]}
+
+
+@pytest.mark.parametrize("statement, spec, want", [
+    ({"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}, ADMIN, True),
+    ({"Effect": "Deny", "Action": ["*"], "Resource": ["*"]}, ADMIN, False),
+    ({"Effect": "Deny", "Action": ["*"], "Resource": ["*"]}, {**ADMIN, "effect": "Deny"}, True),
+    ({"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}, ADMIN, False),
+    ({"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}, {"actions": ["s3:GetObject"]}, True),
+    ({"Effect": "Allow", "Action": ["S3:Get*"], "Resource": ["*"]}, {"actions": ["s3:getobject"]}, True),
+    # NotAction: everything except iam -> grants s3, not iam
+    ({"Effect": "Allow", "NotAction": ["iam:*"], "Resource": ["*"]}, {"actions": ["s3:GetObject"]}, True),
+    ({"Effect": "Allow", "NotAction": ["iam:*"], "Resource": ["*"]}, {"actions": ["iam:PassRole"]}, False),
+    # NotResource: every resource except the listed ones
+    ({"Effect": "Allow", "Action": ["*"], "NotResource": ["arn:aws:s3:::logs"]},
+     {"actions": ["*"], "resources": ["arn:aws:s3:::data"]}, True),
+    ({"Effect": "Allow", "Action": ["*"], "NotResource": ["arn:aws:s3:::logs"]},
+     {"actions": ["*"], "resources": ["arn:aws:s3:::logs"]}, False),
+    ({"Effect": "Allow", "Action": ["*"], "Resource": ["*"], "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+     {**ADMIN, "unconditional": True}, False),
+    ({"Effect": "Allow", "Action": [UNKNOWN], "Resource": ["*"]}, ADMIN, None),
+    ({"Effect": UNKNOWN, "Action": ["*"], "Resource": ["*"]}, ADMIN, None),
+    ({"Effect": "Allow", "Action": [UNKNOWN, "*"], "Resource": ["*"]}, ADMIN, True),
+    ("not a statement", ADMIN, False),
+])
+def test_iam_statement(statement, spec, want):
+    assert iam_statement(statement, spec) is want
