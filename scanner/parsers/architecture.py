@@ -2,20 +2,23 @@
 
 A file that does not validate against ``architecture.schema.json`` is refused
 whole: one diagnostic per violation, naming the path inside the file and its
-line, and none of its elements enter the graph.
+line, and none of its elements enter the graph. Elements get derived ``$``
+attributes (zone trust, data classifications, regions) computed from the
+whole file, so policies can compare one element with the ones it names.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
-from ..schemas import validate
+from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
 from .yamlnodes import YamlProblem, iter_documents
 
 SECTIONS = {"zones": "zone", "components": "component", "data": "data", "flows": "flow",
             "roles": "role"}
+SENSITIVE = ("pii", "secret", "credentials", "confidential")
 
 
 def element_address(section_type: str, ident: str) -> str:
@@ -23,7 +26,7 @@ def element_address(section_type: str, ident: str) -> str:
     return f"arch:{section_type}/{ident}"
 
 
-def flow_id(flow: dict[str, Any]) -> str:
+def flow_id(flow: Mapping[str, Any]) -> str:
     return str(flow.get("id") or f"{flow.get('from')}->{flow.get('to')}")
 
 
@@ -36,69 +39,168 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     return out
 
 
-def load_file(f: SourceFile) -> Parsed:
-    """Validate one architecture file and turn its elements into resources."""
-    out = Parsed()
+def read_document(f: SourceFile, out: Parsed) -> Any:
+    """The first YAML document of ``f`` (None, with a diagnostic, when unreadable)."""
     try:
         with open(f.path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         out.diagnostics.append(Diagnostic("unreadable", f"cannot read architecture file: {exc}",
                                           f.relpath))
-        return out
+        return None
     docs = list(iter_documents(text))
     if not docs:
-        return out
+        return None
     doc = docs[0]
     if isinstance(doc, YamlProblem):
         out.diagnostics.append(Diagnostic("yaml-syntax", doc.message, f.relpath, doc.line))
+        return None
+    return doc
+
+
+def refuse(out: Parsed, relpath: str, errors: list[SchemaError]) -> None:
+    for e in errors:
+        out.diagnostics.append(Diagnostic(
+            "architecture-invalid", f"architecture file refused: at {e.path or '(top level)'}: "
+            f"{e.message}", relpath, e.line))
+
+
+def load_file(f: SourceFile) -> Parsed:
+    """Validate one architecture file and turn its elements into resources."""
+    out = Parsed()
+    doc = read_document(f, out)
+    if doc is None:
         return out
     errors = validate(doc.value, "architecture.schema.json", doc.lines)
     if not errors:
-        errors = _reference_errors(doc.value, doc.lines)
+        errors = reference_errors(doc.value, doc.lines)
     if errors:
-        for e in errors:
-            out.diagnostics.append(Diagnostic(
-                "architecture-invalid", f"architecture file refused: at {e.path or '(top level)'}: "
-                f"{e.message}", f.relpath, e.line))
+        refuse(out, f.relpath, errors)
         return out
-    model = doc.value
+    out.resources.extend(model_resources(doc.value, doc.lines, f.relpath, doc.start_line,
+                                         "architecture"))
+    return out
+
+
+def model_resources(model: Mapping[str, Any], lines: Mapping[str, int], relpath: str,
+                    default_line: int, source: str) -> list[Resource]:
+    """One resource per element of a valid model; ``lines`` are keyed by native dotted paths."""
+    derived = derive(model)
+    resources: list[Resource] = []
     for section, element_type in SECTIONS.items():
         for i, element in enumerate(model.get(section) or []):
             ident = flow_id(element) if section == "flows" else str(element["id"])
             prefix = f"{section}.{i}"
-            lines = {k[len(prefix) + 1:]: v for k, v in doc.lines.items()
-                     if k.startswith(prefix + ".")}
-            start = doc.lines.get(prefix, doc.start_line)
-            end = max([start, *lines.values()])
-            out.resources.append(Resource(
+            own = {k[len(prefix) + 1:]: v for k, v in lines.items() if k.startswith(prefix + ".")}
+            extra, extra_lines = derived.get((section, i), ({}, {}))
+            own.update({k: own.get(v, lines.get(prefix, default_line))
+                        for k, v in extra_lines.items()})
+            start = lines.get(prefix, default_line)
+            end = max([start, *(v for k, v in own.items() if not k.startswith("$"))])
+            resources.append(Resource(
                 address=element_address(element_type, ident), kind=Layer.ARCHITECTURE,
-                type=element_type, attributes=element, location=Location(f.relpath, start, end),
-                source="architecture", lines=lines))
+                type=element_type, attributes={**element, **extra},
+                location=Location(relpath, start, end), source=source, lines=own))
+    return resources
+
+
+Derived = dict[tuple[str, int], tuple[dict[str, Any], dict[str, str]]]
+
+
+def derive(model: Mapping[str, Any]) -> Derived:
+    """``$`` attributes per element, and for each the element path whose line it takes."""
+    zones = {z["id"]: z.get("trust") for z in model.get("zones") or []}
+    data = {d["id"]: d for d in model.get("data") or []}
+    comps = {c["id"]: c for c in model.get("components") or []}
+    flows = model.get("flows") or []
+    out: Derived = {}
+
+    def classes(ids: list[str]) -> list[str]:
+        return sorted({str(data[d]["classification"]) for d in ids if d in data})
+
+    inbound: dict[str, list[Mapping[str, Any]]] = {}
+    for fl in flows:
+        inbound.setdefault(fl["to"], []).append(fl)
+    for i, c in enumerate(model.get("components") or []):
+        attrs: dict[str, Any] = {}
+        where: dict[str, str] = {}
+        trust = zones.get(c.get("zone"))
+        if trust is not None:
+            attrs["$zone_trust"], where["$zone_trust"] = trust, "zone"
+        stored = list(c.get("stores") or [])
+        attrs["$stored_classifications"] = classes(stored)
+        attrs["$data_classifications"] = classes(stored + list(c.get("processes") or []))
+        for j, d in enumerate(stored):
+            for k, cls in enumerate(attrs["$stored_classifications"]):
+                if data.get(d, {}).get("classification") == cls:
+                    where.setdefault(f"$stored_classifications.{k}", f"stores.{j}")
+        into = inbound.get(c["id"], [])
+        attrs["$inbound_tls"] = any(fl.get("tls") is True for fl in into)
+        attrs["$behind_waf"] = bool((c.get("controls") or {}).get("waf")) or any(
+            _is_waf(comps.get(fl["from"])) for fl in into)
+        region = c.get("region")
+        outside = [d for d in stored if region and data.get(d, {}).get("allowed_regions")
+                   and region not in data[d]["allowed_regions"]]
+        attrs["$data_outside_region"] = outside
+        for k in range(len(outside)):
+            where[f"$data_outside_region.{k}"] = "region"
+        out[("components", i)] = (attrs, where)
+    for i, fl in enumerate(flows):
+        attrs, where = {}, {}
+        src = zones.get(comps.get(fl["from"], {}).get("zone"))
+        dst = zones.get(comps.get(fl["to"], {}).get("zone"))
+        if src is not None and dst is not None:
+            attrs["$crosses_into_higher_trust"] = dst > src
+            where["$crosses_into_higher_trust"] = "to"
+        carried = list(fl.get("data") or [])
+        attrs["$data_classifications"] = classes(carried)
+        for k, cls in enumerate(attrs["$data_classifications"]):
+            j = next(j for j, d in enumerate(carried) if data.get(d, {}).get("classification") == cls)
+            where[f"$data_classifications.{k}"] = f"data.{j}"
+        out[("flows", i)] = (attrs, where)
+    for i, d in enumerate(model.get("data") or []):
+        holders = [c for c in comps.values() if d["id"] in (c.get("stores") or [])]
+        out[("data", i)] = ({"$stored_by": [c["id"] for c in holders],
+                             "$stored_in_regions": sorted({str(c["region"]) for c in holders
+                                                           if c.get("region")})}, {})
     return out
 
 
-def _reference_errors(model: Any, lines: dict[str, int]) -> list[Any]:
-    """Ids that other elements name must exist (the schema cannot say this)."""
-    from ..schemas import SchemaError
+def _is_waf(component: Any) -> bool:
+    if not isinstance(component, Mapping):
+        return False
+    return component.get("type") == "waf" or bool((component.get("controls") or {}).get("waf"))
 
+
+def reference_errors(model: Any, lines: Mapping[str, int]) -> list[SchemaError]:
+    """Ids that other elements name must exist and ids must be unique (the schema cannot say this)."""
     if not isinstance(model, dict):
         return []
-    ids = {s: {str(e.get("id")) for e in model.get(s) or [] if isinstance(e, dict)}
-           for s in SECTIONS}
     errors: list[SchemaError] = []
+
+    def line(path: str) -> Any:
+        return lines.get(path.replace("[", ".").replace("]", ""))
+
+    ids: dict[str, set[str]] = {}
+    for section in SECTIONS:
+        ids[section] = set()
+        for i, e in enumerate(model.get(section) or []):
+            ident = flow_id(e) if section == "flows" else str(e.get("id"))
+            if ident in ids[section]:
+                errors.append(SchemaError(f"{section}[{i}].id", f"duplicate id {ident!r}",
+                                          line(f"{section}[{i}]")))
+            ids[section].add(ident)
 
     def check(value: Any, section: str, path: str) -> None:
         if value is not None and value != "*" and str(value) not in ids[section]:
             errors.append(SchemaError(path, f"{value!r} is not a declared {SECTIONS[section]} id",
-                                      lines.get(path.replace("[", ".").replace("]", ""))))
+                                      line(path)))
 
     for i, c in enumerate(model.get("components") or []):
         check(c.get("zone"), "zones", f"components[{i}].zone")
-        for j, d in enumerate(c.get("stores") or []):
-            check(d, "data", f"components[{i}].stores[{j}]")
-        for j, d in enumerate(c.get("processes") or []):
-            check(d, "data", f"components[{i}].processes[{j}]")
+        for key in ("stores", "processes"):
+            for j, d in enumerate(c.get(key) or []):
+                check(d, "data", f"components[{i}].{key}[{j}]")
     for i, fl in enumerate(model.get("flows") or []):
         check(fl.get("from"), "components", f"flows[{i}].from")
         check(fl.get("to"), "components", f"flows[{i}].to")
