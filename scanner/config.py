@@ -130,7 +130,7 @@ def _read_yaml(path: str) -> tuple[Any, Mapping[str, int]]:
 
 def load_config(path: str) -> Config:
     """Read and validate one configuration file; raises :class:`ConfigError` naming the bad key."""
-    from .schemas import validate
+    from .schemas import load_schema, validate
 
     if path.endswith(".toml"):
         data, lines = _read_toml(path), {}
@@ -138,6 +138,12 @@ def load_config(path: str) -> Config:
     else:
         data, lines = _read_yaml(path)
         prefix = ""
+    if isinstance(data, dict):
+        allowed = load_schema("config.schema.json")["properties"]
+        for key in data:
+            if key not in allowed:
+                raise ConfigError(path, f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})",
+                                  prefix + str(key), lines.get(str(key)))
     errors = validate(data, "config.schema.json", lines)
     if errors:
         first = errors[0]
