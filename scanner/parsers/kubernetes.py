@@ -1,40 +1,57 @@
-"""Kubernetes manifests: multi-document YAML and `kind: List`, every workload normalised to one pod model.
+"""Kubernetes manifests: multi-document YAML, `kind: List`, Helm and Kustomize output, one pod model for every workload.
 
-Workloads get two derived attributes so one policy covers every shape:
-``$pod`` (the pod spec, wherever the kind nests it) and ``$containers``
-(containers, init containers and ephemeral containers together). Their lines
-map back to the original manifest lines.
+Every object with ``apiVersion``, ``kind`` and ``metadata.name`` becomes a
+resource at ``k8s:<group>/<Kind>/<namespace>/<name>`` (cluster-scoped kinds
+omit the namespace; namespaced objects without one get ``default``, as the
+API server does). Unknown kinds and custom resources are kept; a
+CustomResourceDefinition in the scanned files decides its kind's scope.
+Workloads get the derived attributes of :mod:`scanner.parsers.k8s_pod`;
+objects rendered by ``helm template`` carry ``$helm_source`` (the chart
+template named by the ``# Source:`` comment). Unrendered Helm templates are
+skipped with an info diagnostic. See docs/kubernetes.md.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
+from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, normalise_pod
 from .yamlnodes import Document, YamlProblem, iter_documents
 
-POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "PodTemplate": ("template", "spec"),
-}
-WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
-CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+__all__ = ["CLUSTER_SCOPED", "POD_SPEC_PATHS", "WORKLOAD_KINDS", "address", "parse"]
 
 CLUSTER_SCOPED = frozenset({
     "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "StorageClass",
     "CustomResourceDefinition", "PriorityClass", "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration", "APIService", "IngressClass", "CSIDriver", "RuntimeClass",
     "PodSecurityPolicy", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "GatewayClass", "ClusterIssuer", "VolumeAttachment", "CSINode",
+    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "GatewayClass", "ClusterIssuer",
+    "VolumeAttachment", "CSINode", "CertificateSigningRequest", "FlowSchema",
+    "PriorityLevelConfiguration", "ClusterTrustBundle", "ComponentStatus", "VolumeSnapshotClass",
+    "VolumeSnapshotContent", "IPAddress", "ServiceCIDR", "DeviceClass", "ResourceSlice",
 })
+KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+_SOURCE_RE = re.compile(r"^# Source: (.+?)\s*$", re.M)
+# Helm template actions rendered output never contains: `.Values`, `.Release`... or an include.
+_HELM_RE = re.compile(r"\{\{-?\s*[^}\n]*(?:\.(?:Values|Release|Chart|Capabilities|Files|Template)\b"
+                      r"|\binclude\s+\"|\btemplate\s+\"|\bdefine\s+\")")
+
+
+@dataclass
+class _Raw:
+    """One object read from a file, before it is addressed."""
+
+    obj: dict[str, Any]
+    lines: dict[str, int]
+    file: SourceFile
+    start: int
+    end: int
+    helm: Optional[tuple[str, int]]
 
 
 def address(api_version: str, kind: str, namespace: Optional[str], name: str) -> str:
@@ -47,101 +64,158 @@ def address(api_version: str, kind: str, namespace: Optional[str], name: str) ->
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     out = Parsed()
-    seen: dict[str, str] = {}
+    raws: list[_Raw] = []
     for f in files:
-        _parse_file(f, out, seen)
+        _read_file(f, out, raws)
+    cluster_kinds = CLUSTER_SCOPED | _crd_cluster_kinds(raws)
+    seen: dict[str, str] = {}
+    for raw in raws:
+        _object(raw, cluster_kinds, out, seen)
     return out
 
 
-def _parse_file(f: SourceFile, out: Parsed, seen: dict[str, str]) -> None:
+def _read_file(f: SourceFile, out: Parsed, raws: list[_Raw]) -> None:
     try:
         with open(f.path, "rb") as handle:
-            raw = handle.read()
+            data = handle.read()
     except OSError as exc:
         out.diagnostics.append(Diagnostic("unreadable", f"cannot read file: {exc.strerror}", f.relpath))
         return
     try:
-        text = raw.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = data[:exc.start].count(b"\n") + 1
         out.diagnostics.append(Diagnostic("invalid-utf8", "file is not valid UTF-8; skipped",
                                           f.relpath, line))
         return
+    template_line = _helm_template_line(f, text)
+    if template_line:
+        out.diagnostics.append(_skipped_template(f, template_line))
+        return
+    sources = _helm_sources(text)
+    previous = 0
     for doc in iter_documents(text):
         if isinstance(doc, YamlProblem):
             if "{{" in text:
-                out.diagnostics.append(Diagnostic(
-                    "helm-template", "unrendered Helm template ({{ }}); skipped — scan "
-                    "`helm template` output instead", f.relpath, level="info"))
+                out.diagnostics.append(_skipped_template(f, text[:text.index("{{")].count("\n") + 1))
             else:
                 out.diagnostics.append(Diagnostic("yaml-syntax", doc.message, f.relpath, doc.line))
             return
-        _objects(doc, f, out, seen)
+        helm = _source_for(sources, previous, doc.start_line)
+        previous = doc.start_line
+        _objects(doc, f, helm, out, raws)
 
 
-def _objects(doc: Document, f: SourceFile, out: Parsed, seen: dict[str, str]) -> None:
+def _skipped_template(f: SourceFile, line: int) -> Diagnostic:
+    return Diagnostic("helm-template", "unrendered Helm template ({{ }}); skipped — scan "
+                      "`helm template` output instead", f.relpath, line, level="info")
+
+
+def _helm_template_line(f: SourceFile, text: str) -> int:
+    """The line of the first Helm action, if the file is an unrendered chart template, else 0."""
+    if "{{" not in text:
+        return 0
+    match = _HELM_RE.search(text)
+    if match is None and _in_chart_templates(f):
+        match = re.search(r"\{\{", text)
+    return text[:match.start()].count("\n") + 1 if match else 0
+
+
+def _in_chart_templates(f: SourceFile) -> bool:
+    """True when the file lies under a ``templates/`` folder whose parent holds a Chart.yaml."""
+    folder = os.path.dirname(f.path)
+    while os.path.basename(folder) and os.path.basename(folder) != "templates":
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    return bool(os.path.basename(folder)) and os.path.isfile(
+        os.path.join(os.path.dirname(folder), "Chart.yaml"))
+
+
+def _helm_sources(text: str) -> list[tuple[int, str]]:
+    if "# Source: " not in text:
+        return []
+    return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in _SOURCE_RE.finditer(text)]
+
+
+def _source_for(sources: list[tuple[int, str]], after: int, before: int) -> Optional[tuple[str, int]]:
+    """The last ``# Source:`` comment between the previous document's start and this one's."""
+    found: Optional[tuple[str, int]] = None
+    for line, path in sources:
+        if line >= before:
+            break
+        if line > after:
+            found = (path, line)
+    return found
+
+
+def _objects(doc: Document, f: SourceFile, helm: Optional[tuple[str, int]], out: Parsed,
+             raws: list[_Raw]) -> None:
     obj = doc.value
     if not isinstance(obj, dict):
         return
-    if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
+    kind = obj.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
         for i, item in enumerate(obj["items"]):
+            if not isinstance(item, dict):
+                continue
             prefix = f"items.{i}."
             lines = {k[len(prefix):]: v for k, v in doc.lines.items() if k.startswith(prefix)}
             start = doc.lines.get(f"items.{i}", doc.start_line)
-            end = doc.lines.get(f"items.{i + 1}", doc.end_line)
-            _object(item, lines, f, start, max(start, end - 1), out, seen)
+            end = doc.lines.get(f"items.{i + 1}", doc.end_line + 1) - 1
+            raws.append(_Raw(item, lines, f, start, max(start, end), helm))
         return
-    _object(obj, doc.lines, f, doc.start_line, doc.end_line, out, seen)
+    raws.append(_Raw(obj, doc.lines, f, doc.start_line, doc.end_line, helm))
 
 
-def _object(obj: Any, lines: dict[str, int], f: SourceFile, start: int, end: int,
-            out: Parsed, seen: dict[str, str]) -> None:
-    if not isinstance(obj, dict):
-        return
+def _crd_cluster_kinds(raws: list[_Raw]) -> frozenset[str]:
+    """Kinds that a scanned CustomResourceDefinition declares cluster-scoped."""
+    kinds: set[str] = set()
+    for raw in raws:
+        if raw.obj.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = raw.obj.get("spec")
+        if isinstance(spec, dict) and spec.get("scope") == "Cluster":
+            names = spec.get("names")
+            if isinstance(names, dict) and isinstance(names.get("kind"), str):
+                kinds.add(names["kind"])
+    return frozenset(kinds)
+
+
+def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[str, str]) -> None:
+    obj, f = raw.obj, raw.file
     kind, api_version = obj.get("kind"), obj.get("apiVersion")
+    if not isinstance(kind, str) or not isinstance(api_version, str):
+        return
     metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     name = metadata.get("name") or metadata.get("generateName")
-    if not isinstance(kind, str) or not isinstance(api_version, str) or not name:
+    if api_version.startswith(KUSTOMIZE_GROUP + "/"):
+        out.diagnostics.append(Diagnostic(
+            "kustomize-input", f"Kustomize {kind} is build input, not a cluster object; scan "
+            "`kustomize build` output to check what it produces", f.relpath, raw.start, level="info"))
         return
-    namespace = None if kind in CLUSTER_SCOPED else str(metadata.get("namespace") or "default")
+    if not name or isinstance(name, (dict, list)):
+        out.diagnostics.append(Diagnostic(
+            "k8s-unnamed", f"{kind} without metadata.name; skipped", f.relpath, raw.start,
+            level="warning"))
+        return
+    namespace = None if kind in cluster_kinds else str(metadata.get("namespace") or "default")
     addr = address(api_version, kind, namespace, str(name))
-    where = f"{f.relpath}:{start}"
     if addr in seen:
         out.diagnostics.append(Diagnostic(
             "duplicate-object", f"{addr} is also defined at {seen[addr]}; this copy is ignored",
-            f.relpath, start, level="warning"))
+            f.relpath, raw.start, level="warning"))
         return
-    seen[addr] = where
+    seen[addr] = f"{f.relpath}:{raw.start}"
+    lines = raw.lines
     if kind in WORKLOAD_KINDS:
-        _normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
+        normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
+    elif kind == "ConfigMap":
+        derive_configmap(obj, lines)
+    if raw.helm is not None:
+        obj["$helm_source"] = raw.helm[0]
+        lines["$helm_source"] = raw.helm[1]
     out.resources.append(Resource(
         address=addr, kind=Layer.KUBERNETES, type=kind, attributes=obj,
-        location=Location(f.relpath, start, end), source="kubernetes", lines=lines))
-
-
-def _normalise_pod(obj: dict[str, Any], lines: dict[str, int], spec_path: tuple[str, ...]) -> None:
-    spec: Any = obj
-    for key in spec_path:
-        spec = spec.get(key) if isinstance(spec, dict) else None
-    if not isinstance(spec, dict):
-        return
-    origin = ".".join(spec_path)
-    obj["$pod"] = spec
-    _alias_lines(lines, origin, "$pod")
-    containers: list[Any] = []
-    for field_name in CONTAINER_FIELDS:
-        group = spec.get(field_name)
-        if not isinstance(group, list):
-            continue
-        for i, container in enumerate(group):
-            if isinstance(container, dict):
-                _alias_lines(lines, f"{origin}.{field_name}.{i}", f"$containers.{len(containers)}")
-                containers.append(container)
-    obj["$containers"] = containers
-
-
-def _alias_lines(lines: dict[str, int], origin: str, alias: str) -> None:
-    prefix = origin + "."
-    cut = len(origin)
-    extra = {alias + k[cut:]: v for k, v in lines.items() if k == origin or k.startswith(prefix)}
-    lines.update(extra)
+        location=Location(f.relpath, raw.start, raw.end), source="kubernetes", lines=lines))

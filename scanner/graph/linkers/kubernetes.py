@@ -1,139 +1,206 @@
-"""Kubernetes relations: exposure, Service selection, service accounts, RBAC bindings, mounted secrets."""
+"""Kubernetes relations: exposure, Services, Ingress and Gateway routes, NetworkPolicies, service accounts, mounts, RBAC.
+
+Edges made here (see docs/kubernetes.md for the full table):
+``internet -exposes->`` LoadBalancer / NodePort Services, Ingresses, Gateways;
+``Service -selects->`` and ``NetworkPolicy -selects->`` workloads;
+``Ingress / Gateway / *Route -routes_to->`` routes and Services;
+``workload -runs_as->`` ServiceAccount (an implicit one when none is declared);
+``workload -mounts->`` Secrets and ConfigMaps; then :func:`scanner.graph.rbac.link`
+adds bindings and the derived ``$permissions``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterator
 
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
-from .. import LinkContext
+from .. import LinkContext, rbac
+from ..k8s_objects import (add_implicit, at_line, matches_map, matches_selector, name_of,
+                           namespace_of, pod_labels)
 
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme",
     "networking.gke.io/load-balancer-type",
     "cloud.google.com/load-balancer-type",
     "service.beta.kubernetes.io/azure-load-balancer-internal",
+    "service.beta.kubernetes.io/oci-load-balancer-internal",
 )
+INTERNAL_VALUES = frozenset({"true", "internal", "0.0.0.0/0"})
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 
 
 def link(ctx: LinkContext) -> None:
-    workloads = [r for r in ctx.resources if r.type in WORKLOAD_KINDS and r.source == "kubernetes"]
-    accounts = {(_ns(r), _name(r)): r.address for r in ctx.of_type("ServiceAccount")}
-    services = {(_ns(r), _name(r)): r.address for r in ctx.of_type("Service")}
-    by_namespace: dict[str, list[Resource]] = {}  # a Service selects only in its namespace
-    for w in workloads:
-        by_namespace.setdefault(_ns(w), []).append(w)
-    for svc in ctx.of_type("Service"):
-        _service(ctx, svc, by_namespace.get(_ns(svc), []))
-    for ing in ctx.of_type("Ingress"):
+    workloads: dict[str, list[Resource]] = {}
+    for r in ctx.resources:
+        if r.type in WORKLOAD_KINDS and r.source == "kubernetes":
+            r.attributes["$network_policies"] = []  # derived here; a re-link starts afresh
+            workloads.setdefault(namespace_of(r) or "", []).append(r)
+    for svc in list(ctx.of_type("Service")):
+        _service(ctx, svc, workloads.get(namespace_of(svc) or "", []))
+    services = {(namespace_of(r), name_of(r)): r.address for r in ctx.of_type("Service")}
+    for ing in list(ctx.of_type("Ingress")):
         ctx.add_edge(INTERNET, ing.address, "exposes", path="spec")
-        for backend in _ingress_backends(ing.attributes.get("spec") or {}):
-            target = services.get((_ns(ing), backend))
+        for backend, path in _ingress_backends(ing.attributes.get("spec")):
+            target = services.get((namespace_of(ing), backend))
             if target:
-                ctx.add_edge(ing.address, target, "routes_to")
-    for w in workloads:
-        pod = w.attributes.get("$pod") or {}
-        account = pod.get("serviceAccountName") or pod.get("serviceAccount") or "default"
-        target = accounts.get((_ns(w), str(account)))
-        if target:
-            ctx.add_edge(w.address, target, "runs_as", path="$pod.serviceAccountName")
-        _mounts(ctx, w, pod)
-    for binding in ctx.of_type("RoleBinding", "ClusterRoleBinding"):
-        _binding(ctx, binding, accounts)
-
-
-def _ns(r: Resource) -> str:
-    meta = r.attributes.get("metadata") or {}
-    return str(meta.get("namespace") or "default")
-
-
-def _name(r: Resource) -> str:
-    return str((r.attributes.get("metadata") or {}).get("name"))
-
-
-def _labels(w: Resource) -> dict[str, Any]:
-    if w.type == "Pod":
-        return (w.attributes.get("metadata") or {}).get("labels") or {}
-    spec = w.attributes.get("spec") or {}
-    template = spec.get("template") or (spec.get("jobTemplate") or {}).get("spec", {}).get("template") or {}
-    return (template.get("metadata") or {}).get("labels") or {}
+                ctx.add_edge(ing.address, target, "routes_to", path=path)
+    _gateways(ctx, services)
+    for policy in list(ctx.of_type("NetworkPolicy")):
+        _network_policy(ctx, policy, workloads.get(namespace_of(policy) or "", []))
+    for group in workloads.values():
+        for w in group:
+            _network_isolation(ctx, w)
+            _service_account(ctx, w)
+            _mounts(ctx, w)
+    rbac.link(ctx)
 
 
 def _service(ctx: LinkContext, svc: Resource, workloads: list[Resource]) -> None:
-    spec = svc.attributes.get("spec") or {}
+    spec = svc.attributes.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
     stype = spec.get("type", "ClusterIP")
-    annotations = (svc.attributes.get("metadata") or {}).get("annotations") or {}
-    internal = any(str(annotations.get(a, "")).lower() in ("true", "internal", "0.0.0.0/0")
-                   for a in INTERNAL_LB_ANNOTATIONS)
+    annotations = (svc.attributes.get("metadata") or {}).get("annotations")
+    annotations = annotations if isinstance(annotations, dict) else {}
+    internal = any(str(annotations.get(a, "")).lower() in INTERNAL_VALUES for a in INTERNAL_LB_ANNOTATIONS)
     if stype == "NodePort" or (stype == "LoadBalancer" and not internal):
         ctx.add_edge(INTERNET, svc.address, "exposes", path="spec.type")
     selector = spec.get("selector")
     if not isinstance(selector, dict) or not selector:
         return
     for w in workloads:
-        if _ns(w) != _ns(svc):
-            continue
-        labels = _labels(w)
-        if all(labels.get(k) == v for k, v in selector.items()):
+        if matches_map(selector, pod_labels(w)):
             ctx.add_edge(svc.address, w.address, "selects", path="spec.selector")
 
 
-def _ingress_backends(spec: dict[str, Any]) -> list[str]:
-    names: list[str] = []
+def _ingress_backends(spec: Any) -> Iterator[tuple[str, str]]:
+    """(service name, attribute path) of every backend of an Ingress (networking/v1 and v1beta1)."""
+    if not isinstance(spec, dict):
+        return
 
-    def backend(b: Any) -> None:
+    def backend(b: Any, path: str) -> Iterator[tuple[str, str]]:
         if isinstance(b, dict):
             service = b.get("service")
             if isinstance(service, dict) and service.get("name"):
-                names.append(str(service["name"]))
+                yield str(service["name"]), path
             elif b.get("serviceName"):
-                names.append(str(b["serviceName"]))
+                yield str(b["serviceName"]), path
 
-    backend(spec.get("defaultBackend") or spec.get("backend"))
-    for rule in spec.get("rules") or []:
-        for p in ((rule or {}).get("http") or {}).get("paths") or []:
-            backend((p or {}).get("backend"))
-    return names
-
-
-def _mounts(ctx: LinkContext, w: Resource, pod: dict[str, Any]) -> None:
-    ns = _ns(w)
-    names: set[tuple[str, str]] = set()
-    for v in pod.get("volumes") or []:
-        if isinstance(v, dict):
-            if isinstance(v.get("secret"), dict) and v["secret"].get("secretName"):
-                names.add(("Secret", str(v["secret"]["secretName"])))
-            if isinstance(v.get("configMap"), dict) and v["configMap"].get("name"):
-                names.add(("ConfigMap", str(v["configMap"]["name"])))
-    for c in w.attributes.get("$containers") or []:
-        for e in c.get("env") or []:
-            ref = ((e or {}).get("valueFrom") or {}).get("secretKeyRef") if isinstance(e, dict) else None
-            if isinstance(ref, dict) and ref.get("name"):
-                names.add(("Secret", str(ref["name"])))
-        for e in c.get("envFrom") or []:
-            if isinstance(e, dict) and isinstance(e.get("secretRef"), dict):
-                names.add(("Secret", str(e["secretRef"].get("name"))))
-            if isinstance(e, dict) and isinstance(e.get("configMapRef"), dict):
-                names.add(("ConfigMap", str(e["configMapRef"].get("name"))))
-    for kind, name in sorted(names):
-        ctx.add_edge(w.address, f"k8s:core/{kind}/{ns}/{name}", "mounts")
+    for key in ("defaultBackend", "backend"):
+        yield from backend(spec.get(key), f"spec.{key}")
+    for i, rule in enumerate(spec.get("rules") or []):
+        http = rule.get("http") if isinstance(rule, dict) else None
+        paths = http.get("paths") if isinstance(http, dict) else None
+        for j, p in enumerate(paths if isinstance(paths, list) else []):
+            if isinstance(p, dict):
+                yield from backend(p.get("backend"), f"spec.rules.{i}.http.paths.{j}.backend")
 
 
-def _binding(ctx: LinkContext, binding: Resource, accounts: dict[tuple[str, str], str]) -> None:
-    ref = binding.attributes.get("roleRef") or {}
-    role: Optional[str] = None
-    if ref.get("kind") == "ClusterRole":
-        role = f"k8s:rbac.authorization.k8s.io/ClusterRole/{ref.get('name')}"
-    elif ref.get("kind") == "Role":
-        role = f"k8s:rbac.authorization.k8s.io/Role/{_ns(binding)}/{ref.get('name')}"
-    if role:
-        ctx.add_edge(binding.address, role, "binds", path="roleRef")
-    for i, subject in enumerate(binding.attributes.get("subjects") or []):
-        if not isinstance(subject, dict) or subject.get("kind") != "ServiceAccount":
+def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
+    """Gateway API: internet -> Gateway -> its routes -> their backend Services."""
+    gateways = {(namespace_of(g), name_of(g)): g.address for g in ctx.of_type("Gateway")}
+    for address in gateways.values():
+        ctx.add_edge(INTERNET, address, "exposes", path="spec.listeners")
+    for route in list(ctx.of_type(*ROUTE_KINDS)):
+        spec = route.attributes.get("spec")
+        if not isinstance(spec, dict):
             continue
-        ns = str(subject.get("namespace") or _ns(binding))
-        account = accounts.get((ns, str(subject.get("name"))))
-        if account:
-            ctx.add_edge(binding.address, account, "binds", path=f"subjects.{i}")
-            if role:
-                ctx.add_edge(account, role, "bound_to", via=binding.address)
+        ns = namespace_of(route)
+        for i, parent in enumerate(spec.get("parentRefs") or []):
+            if isinstance(parent, dict) and parent.get("kind", "Gateway") == "Gateway":
+                gw = gateways.get((str(parent.get("namespace") or ns), str(parent.get("name"))))
+                if gw:
+                    ctx.add_edge(gw, route.address, "routes_to", path=f"spec.parentRefs.{i}")
+        for i, rule in enumerate(spec.get("rules") or []):
+            refs = rule.get("backendRefs") if isinstance(rule, dict) else None
+            for j, ref in enumerate(refs if isinstance(refs, list) else []):
+                if not isinstance(ref, dict) or ref.get("kind", "Service") != "Service" \
+                        or ref.get("group", "") not in ("", "core"):
+                    continue
+                target = services.get((str(ref.get("namespace") or ns), str(ref.get("name"))))
+                if target:
+                    ctx.add_edge(route.address, target, "routes_to",
+                                 path=f"spec.rules.{i}.backendRefs.{j}")
+
+
+def _network_policy(ctx: LinkContext, policy: Resource, workloads: list[Resource]) -> None:
+    spec = policy.attributes.get("spec")
+    if not isinstance(spec, dict):
+        return
+    selector = spec.get("podSelector", {})
+    types = spec.get("policyTypes")
+    if not isinstance(types, list):
+        types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
+    for w in workloads:
+        if matches_selector(selector, pod_labels(w)):
+            ctx.add_edge(policy.address, w.address, "selects", path="spec.podSelector")
+            w.attributes["$network_policies"].append({"address": policy.address, "policyTypes": [str(t) for t in types]})
+
+
+def _network_isolation(ctx: LinkContext, w: Resource) -> None:
+    """``$network_policies`` (selecting policies) and ``$network_isolation`` on every workload."""
+    policies = w.attributes.setdefault("$network_policies", [])
+    kinds = {t for p in policies for t in p["policyTypes"]}
+    w.attributes["$network_isolation"] = {"ingress": "Ingress" in kinds, "egress": "Egress" in kinds}
+
+
+def _service_account(ctx: LinkContext, w: Resource) -> None:
+    """``runs_as`` to the pod's ServiceAccount; an implicit node when the files do not declare it."""
+    pod = w.attributes.get("$pod")
+    if not isinstance(pod, dict):
+        return
+    name = pod.get("serviceAccountName") or pod.get("serviceAccount") or "default"
+    field = "$pod.serviceAccountName" if pod.get("serviceAccountName") else (
+        "$pod.serviceAccount" if pod.get("serviceAccount") else "$pod")
+    ns = namespace_of(w) or "default"
+    address = f"k8s:core/ServiceAccount/{ns}/{name}"
+    if address not in ctx.graph:
+        add_implicit(ctx, address, "ServiceAccount", {
+            "apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": str(name), "namespace": ns}}, at_line(w, field))
+    ctx.add_edge(w.address, address, "runs_as", path=field)
+    w.attributes["$service_account"] = address
+    w.lines["$service_account"] = w.line_of(field)  # type: ignore[index]
+
+
+def _mounts(ctx: LinkContext, w: Resource) -> None:
+    ns = namespace_of(w)
+    pod = w.attributes.get("$pod")
+    pod = pod if isinstance(pod, dict) else {}
+    found: dict[tuple[str, str], str] = {}
+
+    def add(kind: str, name: Any, path: str) -> None:
+        if isinstance(name, str) and name:
+            found.setdefault((kind, name), path)
+
+    for i, v in enumerate(pod.get("volumes") or []):
+        if not isinstance(v, dict):
+            continue
+        if isinstance(v.get("secret"), dict):
+            add("Secret", v["secret"].get("secretName"), f"$pod.volumes.{i}.secret")
+        if isinstance(v.get("configMap"), dict):
+            add("ConfigMap", v["configMap"].get("name"), f"$pod.volumes.{i}.configMap")
+        projected = v.get("projected") if isinstance(v.get("projected"), dict) else {}
+        for j, src in enumerate(projected.get("sources") or []):
+            if isinstance(src, dict):
+                for key, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
+                    if isinstance(src.get(key), dict):
+                        add(kind, src[key].get("name"), f"$pod.volumes.{i}.projected.sources.{j}")
+    for i, ref in enumerate(pod.get("imagePullSecrets") or []):
+        if isinstance(ref, dict):
+            add("Secret", ref.get("name"), f"$pod.imagePullSecrets.{i}")
+    for n, c in enumerate(w.attributes.get("$containers") or []):
+        for i, e in enumerate(c.get("env") or []):
+            source = e.get("valueFrom") if isinstance(e, dict) else None
+            if isinstance(source, dict):
+                for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
+                    if isinstance(source.get(key), dict):
+                        add(kind, source[key].get("name"), f"$containers.{n}.env.{i}")
+        for i, e in enumerate(c.get("envFrom") or []):
+            if isinstance(e, dict):
+                for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+                    if isinstance(e.get(key), dict):
+                        add(kind, e[key].get("name"), f"$containers.{n}.envFrom.{i}")
+    for (kind, name), path in sorted(found.items()):
+        ctx.add_edge(w.address, f"k8s:core/{kind}/{ns}/{name}", "mounts", path=path)

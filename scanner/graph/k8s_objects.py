@@ -1,0 +1,93 @@
+"""Kubernetes object helpers for the linkers: names and namespaces, pod labels, label selectors, implicit objects."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..model import Layer, Location, Resource
+from ..parsers.k8s_pod import POD_SPEC_PATHS, dig, pod_metadata_path
+from . import LinkContext
+
+IMPLICIT_SOURCE = "kubernetes.implicit"
+
+
+def namespace_of(r: Resource) -> Optional[str]:
+    """The namespace in the address (None for cluster-scoped objects)."""
+    parts = r.address[4:].split("/")
+    return parts[2] if len(parts) == 4 else None
+
+
+def name_of(r: Resource) -> str:
+    return r.address.rsplit("/", 1)[-1]
+
+
+def pod_labels(r: Resource) -> dict[str, Any]:
+    """The labels the workload's pods carry (the pod template's, or the Pod's own)."""
+    path = POD_SPEC_PATHS.get(r.type)
+    if path is None:
+        return {}
+    labels = dig(r.attributes, pod_metadata_path(path) + ("labels",))
+    return labels if isinstance(labels, dict) else {}
+
+
+def matches_map(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
+    """A Service-style selector: every key equals (compared as strings)."""
+    return all(k in labels and str(labels[k]) == str(v) for k, v in selector.items())
+
+
+def matches_selector(selector: Any, labels: dict[str, Any]) -> bool:
+    """A LabelSelector (``matchLabels`` + ``matchExpressions``); an empty selector matches everything.
+
+    A malformed selector matches nothing, as the API server would refuse it.
+    """
+    if selector is None:
+        return True
+    if not isinstance(selector, dict):
+        return False
+    match_labels = selector.get("matchLabels") or {}
+    if not isinstance(match_labels, dict) or not matches_map(match_labels, labels):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        if not isinstance(expr, dict) or not _expression(expr, labels):
+            return False
+    return True
+
+
+def _expression(expr: dict[str, Any], labels: dict[str, Any]) -> bool:
+    key, op = expr.get("key"), expr.get("operator")
+    values = [str(v) for v in expr.get("values") or []]
+    present = key in labels
+    if op == "In":
+        return present and str(labels[key]) in values
+    if op == "NotIn":
+        return not present or str(labels[key]) not in values
+    if op == "Exists":
+        return present
+    if op == "DoesNotExist":
+        return not present
+    return False
+
+
+def add_implicit(ctx: LinkContext, address: str, kind: str, manifest: dict[str, Any],
+                 location: Location) -> Resource:
+    """Add an object the cluster has without a manifest (a namespace's ``default`` ServiceAccount, a built-in role).
+
+    It is a real node whose ``source`` is ``kubernetes.implicit`` and whose
+    attributes carry ``$implicit: true``; its location is where it is first
+    referenced, so findings on it point at the manifest that relies on it.
+    """
+    attributes = dict(manifest, **{"$implicit": True})
+    resource = Resource(address=address, kind=Layer.KUBERNETES, type=kind, attributes=attributes,
+                        location=location, source=IMPLICIT_SOURCE,
+                        lines={"$implicit": location.start_line})
+    ctx.graph.add_node(address, resource=resource)
+    ctx.resources.append(resource)
+    ctx.by_type.setdefault(kind, []).append(resource)
+    ctx.by_base.setdefault(address, []).append(address)
+    return resource
+
+
+def at_line(r: Resource, path: str) -> Location:
+    """A one-line location inside ``r`` at the line of ``path``."""
+    line = r.line_of(path)
+    return Location(r.location.path, line, line)

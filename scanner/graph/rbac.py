@@ -1,0 +1,216 @@
+"""RBAC in the graph: bindings to roles and subjects, built-in ClusterRoles, aggregation, effective `$permissions`.
+
+This is the graph stage's enrichment step for Kubernetes: it runs at the end
+of the Kubernetes linker, once every ServiceAccount node exists (declared or
+implicit), and writes derived attributes that policies test like any other:
+
+- ServiceAccount: ``$permissions`` (the union of the rules of every role bound
+  to it, one entry per rule with ``namespace`` ``"*"`` for cluster-wide) and
+  ``$unresolved_roles`` (bound roles whose rules are not in the scanned files);
+- workload: ``$permissions`` (its account's) and
+  ``$automount_service_account_token`` (pod setting, else the account's, else true).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+from ..model import ANYONE, Resource
+from . import LinkContext
+from .k8s_objects import add_implicit, at_line, matches_selector, name_of, namespace_of
+from .k8s_roles import BUILTIN_CLUSTER_ROLES, builtin_cluster_role
+
+RBAC = "rbac.authorization.k8s.io"
+ALL_ACCOUNTS = frozenset({"system:serviceaccounts", "system:authenticated"})
+ANONYMOUS = frozenset({("Group", "system:unauthenticated"), ("User", "system:anonymous")})
+
+
+class _Grant:
+    __slots__ = ("account", "role", "binding", "namespace")
+
+    def __init__(self, account: str, role: str, binding: str, namespace: str) -> None:
+        self.account, self.role, self.binding, self.namespace = account, role, binding, namespace
+
+
+def link(ctx: LinkContext) -> None:
+    grants: list[_Grant] = []
+    bindings = list(ctx.of_type("RoleBinding", "ClusterRoleBinding"))
+    for binding in bindings:  # every named account exists before groups are expanded
+        for i, subject in enumerate(binding.attributes.get("subjects") or []):
+            if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount":
+                _subject_accounts(ctx, binding, subject, f"subjects.{i}")
+    for binding in bindings:
+        _binding(ctx, binding, grants)
+    rules = _RoleRules(ctx)
+    by_account: dict[str, list[_Grant]] = {}
+    for g in grants:
+        by_account.setdefault(g.account, []).append(g)
+    for account in list(ctx.of_type("ServiceAccount")):
+        _permissions(account, by_account.get(account.address, []), rules)
+    for account in ctx.of_type("ServiceAccount"):
+        account.attributes.setdefault("$permissions", [])
+    _workloads(ctx)
+
+
+def role_address(ref: Any, namespace: Optional[str]) -> Optional[str]:
+    """The address a ``roleRef`` names (Role in the binding's namespace, or ClusterRole)."""
+    if not isinstance(ref, dict) or not ref.get("name"):
+        return None
+    if ref.get("kind") == "ClusterRole":
+        return f"k8s:{RBAC}/ClusterRole/{ref['name']}"
+    if ref.get("kind") == "Role" and namespace:
+        return f"k8s:{RBAC}/Role/{namespace}/{ref['name']}"
+    return None
+
+
+def _binding(ctx: LinkContext, binding: Resource, grants: list[_Grant]) -> None:
+    ns = namespace_of(binding)
+    ref = binding.attributes.get("roleRef")
+    role = role_address(ref, ns)
+    if role is None:
+        return
+    if role not in ctx.graph and ref.get("kind") == "ClusterRole" and ref["name"] in BUILTIN_CLUSTER_ROLES:
+        add_implicit(ctx, role, "ClusterRole", builtin_cluster_role(ref["name"]), at_line(binding, "roleRef"))
+    ctx.add_edge(binding.address, role, "binds", path="roleRef")
+    scope = ns if binding.type == "RoleBinding" and ns else "*"
+    for i, subject in enumerate(binding.attributes.get("subjects") or []):
+        if not isinstance(subject, dict):
+            continue
+        kind, name = subject.get("kind"), str(subject.get("name") or "")
+        if (kind, name) in ANONYMOUS:
+            ctx.add_edge(ANYONE, role, "bound_to", via=binding.address)
+            continue
+        for account in _subject_accounts(ctx, binding, subject, f"subjects.{i}"):
+            ctx.add_edge(binding.address, account, "binds", path=f"subjects.{i}")
+            ctx.add_edge(account, role, "bound_to", via=binding.address)
+            grants.append(_Grant(account, role, binding.address, scope))
+
+
+def _subject_accounts(ctx: LinkContext, binding: Resource, subject: dict[str, Any],
+                      path: str) -> Iterable[str]:
+    """The ServiceAccount nodes a subject means: one account, or every account of a group."""
+    kind, name = subject.get("kind"), str(subject.get("name") or "")
+    if kind == "ServiceAccount" and name:
+        ns = str(subject.get("namespace") or namespace_of(binding) or "default")
+        address = f"k8s:core/ServiceAccount/{ns}/{name}"
+        if address not in ctx.graph:
+            add_implicit(ctx, address, "ServiceAccount", {
+                "apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": name, "namespace": ns}}, at_line(binding, path))
+        return [address]
+    if kind != "Group":
+        return []
+    if name in ALL_ACCOUNTS:
+        return [a.address for a in ctx.of_type("ServiceAccount")]
+    if name.startswith("system:serviceaccounts:"):
+        ns = name.split(":", 2)[2]
+        return [a.address for a in ctx.of_type("ServiceAccount") if namespace_of(a) == ns]
+    return []
+
+
+class _RoleRules:
+    """Each role's rules, ClusterRole aggregation resolved over declared and built-in ClusterRoles."""
+
+    def __init__(self, ctx: LinkContext) -> None:
+        self.ctx = ctx
+        self.cluster_roles: dict[str, dict[str, Any]] = {
+            name: builtin_cluster_role(name) for name in BUILTIN_CLUSTER_ROLES}
+        for r in ctx.of_type("ClusterRole"):
+            if r.source != "kubernetes.implicit":
+                self.cluster_roles[name_of(r)] = dict(r.attributes)
+        self.cache: dict[str, list[dict[str, Any]]] = {}
+
+    def of(self, address: str) -> Optional[list[dict[str, Any]]]:
+        """The rules of the role at ``address``; None when its rules are not in the scanned files."""
+        if address.startswith(f"k8s:{RBAC}/ClusterRole/"):
+            name = address.rsplit("/", 1)[-1]
+            return self._cluster(name, set()) if name in self.cluster_roles else None
+        node = self.ctx.graph.nodes.get(address)
+        resource = node.get("resource") if node else None
+        return _rules(resource.attributes) if resource is not None else None
+
+    def _cluster(self, name: str, visiting: set[str]) -> list[dict[str, Any]]:
+        if name in self.cache:
+            return self.cache[name]
+        visiting.add(name)
+        manifest = self.cluster_roles[name]
+        rules = list(_rules(manifest))
+        aggregation = manifest.get("aggregationRule")
+        selectors = aggregation.get("clusterRoleSelectors") if isinstance(aggregation, dict) else None
+        for selector in selectors if isinstance(selectors, list) else []:
+            if not isinstance(selector, dict):
+                continue  # an empty or malformed selector aggregates nothing
+            for other, other_manifest in self.cluster_roles.items():
+                if other in visiting:
+                    continue
+                labels = (other_manifest.get("metadata") or {}).get("labels")
+                if isinstance(labels, dict) and matches_selector(selector, labels):
+                    for rule in self._cluster(other, visiting):
+                        if rule not in rules:
+                            rules.append(rule)
+        visiting.discard(name)
+        self.cache[name] = rules
+        return rules
+
+
+def _rules(attributes: Any) -> list[dict[str, Any]]:
+    rules = attributes.get("rules") if isinstance(attributes, dict) else None
+    return [r for r in rules if isinstance(r, dict)] if isinstance(rules, list) else []
+
+
+def _permissions(account: Resource, grants: list[_Grant], rules: _RoleRules) -> None:
+    permissions: list[dict[str, Any]] = []
+    unresolved: list[str] = []
+    for g in grants:
+        found = rules.of(g.role)
+        if found is None:
+            if g.role not in unresolved:
+                unresolved.append(g.role)
+            continue
+        for rule in found:
+            entry: dict[str, Any] = {
+                "apiGroups": _strings(rule.get("apiGroups")), "resources": _strings(rule.get("resources")),
+                "verbs": _strings(rule.get("verbs"))}
+            for optional in ("resourceNames", "nonResourceURLs"):
+                if rule.get(optional) is not None:
+                    entry[optional] = _strings(rule[optional])
+            entry.update(namespace=g.namespace, role=g.role, binding=g.binding)
+            if entry not in permissions:
+                permissions.append(entry)
+    account.attributes["$permissions"] = permissions
+    account.attributes["$unresolved_roles"] = unresolved
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(x) for x in value]
+    return [str(value)] if isinstance(value, str) else []
+
+
+def _workloads(ctx: LinkContext) -> None:
+    """Copy each workload's account permissions, and decide whether its pods get a token."""
+    for account_address, workloads in _runs_as(ctx).items():
+        account = ctx.graph.nodes[account_address]["resource"]
+        sa_setting = account.attributes.get("automountServiceAccountToken")
+        for w in workloads:
+            pod = w.attributes.get("$pod") or {}
+            w.attributes["$permissions"] = account.attributes.get("$permissions", [])
+            setting = pod.get("automountServiceAccountToken")
+            if isinstance(setting, bool):
+                value, line = setting, w.line_of("$pod.automountServiceAccountToken")
+            elif isinstance(sa_setting, bool):
+                value, line = sa_setting, w.line_of("$service_account")
+            else:
+                value, line = True, w.line_of("$pod")
+            w.attributes["$automount_service_account_token"] = value
+            w.lines["$automount_service_account_token"] = line  # type: ignore[index]
+
+
+def _runs_as(ctx: LinkContext) -> dict[str, list[Resource]]:
+    out: dict[str, list[Resource]] = {}
+    for source, target, kind in ctx.graph.edges(keys=True):
+        if kind == "runs_as" and target.startswith("k8s:core/ServiceAccount/"):
+            resource = ctx.graph.nodes[source].get("resource")
+            if resource is not None:
+                out.setdefault(target, []).append(resource)
+    return out

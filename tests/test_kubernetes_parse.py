@@ -1,0 +1,179 @@
+"""Kubernetes parsing: every workload kind, the derived pod model with its lines, List / Helm / Kustomize / CRD input."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import FIXTURES
+from scanner.discover import discover
+from scanner.parsers import ParseOptions, parse_all
+from scanner.parsers.k8s_pod import parse_image
+
+CASES = os.path.join(FIXTURES, "cases", "kubernetes")
+
+
+def parsed(folder: str):
+    path = os.path.join(CASES, folder)
+    found = discover([path], base=path)
+    out = parse_all(found.files, ParseOptions())
+    diagnostics = sorted((d.path, d.line, d.code, d.level) for d in [*found.diagnostics, *out.diagnostics])
+    return {r.address: r for r in out.resources}, diagnostics
+
+
+def value_and_line(resource, path: str):
+    value = resource.attributes
+    for key in path.split("."):
+        value = value[int(key)] if isinstance(value, list) else value[key]
+    return value, resource.line_of(path)
+
+
+@pytest.fixture(scope="module")
+def workloads():
+    resources, diagnostics = parsed("workloads")
+    assert diagnostics == []
+    return resources
+
+
+def test_every_workload_kind_is_addressed_with_the_api_server_namespace(workloads):
+    assert sorted(workloads) == [
+        "k8s:apps/DaemonSet/kube-system/agent",
+        "k8s:apps/Deployment/shop/listed",
+        "k8s:apps/Deployment/shop/web",
+        "k8s:apps/ReplicaSet/default/legacy",
+        "k8s:apps/StatefulSet/shop/db",
+        "k8s:batch/CronJob/shop/backup",
+        "k8s:batch/Job/shop/migrate",
+        "k8s:core/ConfigMap/shop/settings",
+        "k8s:core/Pod/default/debug",
+        "k8s:core/ReplicationController/default/old",
+    ]
+
+
+@pytest.mark.parametrize("address, containers", [
+    ("k8s:core/Pod/default/debug",
+     [("setup", "initContainers", 14), ("shell", "containers", 17), ("probe", "ephemeralContainers", 25)]),
+    ("k8s:apps/Deployment/shop/web", [("web", "containers", 43)]),
+    ("k8s:apps/StatefulSet/shop/db", [("postgres", "containers", 61)]),
+    ("k8s:apps/DaemonSet/kube-system/agent", [("agent", "containers", 79)]),
+    ("k8s:apps/ReplicaSet/default/legacy", [("legacy", "containers", 95)]),
+    ("k8s:core/ReplicationController/default/old", [("old", "containers", 108)]),
+    ("k8s:batch/Job/shop/migrate", [("migrate", "containers", 121)]),
+    ("k8s:batch/CronJob/shop/backup", [("wait", "initContainers", 139), ("backup", "containers", 142)]),
+])
+def test_containers_of_every_group_with_their_group_and_line(workloads, address, containers):
+    r = workloads[address]
+    got = [(c["name"], c["$group"], r.line_of(f"$containers.{i}.$group"))
+           for i, c in enumerate(r.attributes["$containers"])]
+    assert got == containers
+
+
+def test_derived_keys_do_not_leak_into_the_manifest(workloads):
+    pod = workloads["k8s:core/Pod/default/debug"].attributes
+    assert "$effective" not in pod["spec"]["containers"][0]
+    assert pod["$pod"] is pod["spec"]
+
+
+@pytest.mark.parametrize("address, path, value, line", [
+    # pod-level settings inherited by a container that does not set them
+    ("k8s:core/Pod/default/debug", "$containers.0.$effective.runAsNonRoot", True, 9),
+    ("k8s:core/Pod/default/debug", "$containers.0.$effective.runAsUser", 1000, 10),
+    ("k8s:core/Pod/default/debug", "$containers.0.$effective.nonRoot", True, 10),
+    ("k8s:core/Pod/default/debug", "$containers.0.$effective.seccompProfile.type", "RuntimeDefault", 12),
+    ("k8s:core/Pod/default/debug", "$containers.0.$effective.privileged", False, 14),
+    ("k8s:core/Pod/default/debug", "$containers.0.$effective.allowPrivilegeEscalation", True, 14),
+    # the container's own settings win
+    ("k8s:core/Pod/default/debug", "$containers.1.$effective.runAsUser", 0, 20),
+    ("k8s:core/Pod/default/debug", "$containers.1.$effective.nonRoot", False, 20),
+    ("k8s:core/Pod/default/debug", "$containers.1.$effective.runAsNonRoot", True, 9),
+    ("k8s:core/Pod/default/debug", "$containers.1.$effective.allowPrivilegeEscalation", False, 21),
+    ("k8s:core/Pod/default/debug", "$containers.1.$effective.capabilities.add", ["NET_ADMIN", "SYS_TIME"], 23),
+    ("k8s:core/Pod/default/debug", "$containers.2.$effective.capabilities.add", [], 25),
+    ("k8s:core/Pod/default/debug", "$pod.hostPID", True, 7),
+    # legacy seccomp annotation; privileged forces privilege escalation
+    ("k8s:apps/Deployment/shop/web", "$containers.0.$effective.seccompProfile.type", "RuntimeDefault", 40),
+    ("k8s:apps/Deployment/shop/web", "$containers.0.$effective.privileged", True, 47),
+    ("k8s:apps/Deployment/shop/web", "$containers.0.$effective.allowPrivilegeEscalation", True, 43),
+    ("k8s:apps/Deployment/shop/web", "$containers.0.$effective.readOnlyRootFilesystem", True, 46),
+    ("k8s:apps/Deployment/shop/web", "$containers.0.$effective.nonRoot", False, 43),
+    # host namespaces, hostPath, host ports, automount and limits through the pod model
+    ("k8s:apps/DaemonSet/kube-system/agent", "$pod.hostNetwork", True, 74),
+    ("k8s:apps/DaemonSet/kube-system/agent", "$pod.volumes.0.hostPath.path", "/var/run/docker.sock", 77),
+    ("k8s:apps/DaemonSet/kube-system/agent", "$containers.0.ports.0.hostPort", 9100, 83),
+    ("k8s:batch/CronJob/shop/backup", "$pod.automountServiceAccountToken", False, 137),
+    ("k8s:batch/CronJob/shop/backup", "$containers.1.resources.limits.memory", "256Mi", 145),
+    # images
+    ("k8s:core/Pod/default/debug", "$containers.0.$image.latest", True, 15),
+    ("k8s:core/Pod/default/debug", "$containers.0.$image.repository", "library/busybox", 15),
+    ("k8s:core/Pod/default/debug", "$containers.1.$image.registry", "registry.example.com:5000", 18),
+    ("k8s:core/Pod/default/debug", "$containers.1.$image.digest", "sha256:abc123", 18),
+    ("k8s:core/Pod/default/debug", "$containers.1.$image.latest", False, 18),
+    ("k8s:core/Pod/default/debug", "$containers.2.$image.tag", "latest", 26),
+    ("k8s:apps/DaemonSet/kube-system/agent", "$containers.0.$image.latest", True, 80),
+    ("k8s:apps/Deployment/shop/web", "$containers.0.$image.latest", False, 44),
+    # ConfigMap entries, inside a kind: List
+    ("k8s:core/ConfigMap/shop/settings", "$entries.0.secret_like", False, 10),
+    ("k8s:core/ConfigMap/shop/settings", "$entries.1.key", "DATABASE_URL", 11),
+    ("k8s:core/ConfigMap/shop/settings", "$entries.1.secret_like", True, 11),
+])
+def test_derived_values_and_their_lines(workloads, address, path, value, line):
+    assert value_and_line(workloads[address], path) == (value, line)
+
+
+@pytest.mark.parametrize("image, parts", [
+    ("nginx", ("docker.io", "library/nginx", None, None, True)),
+    ("nginx:latest", ("docker.io", "library/nginx", "latest", None, True)),
+    ("bitnami/redis:7.2", ("docker.io", "bitnami/redis", "7.2", None, False)),
+    ("localhost/app", ("localhost", "app", None, None, True)),
+    ("quay.io/org/app@sha256:ff", ("quay.io", "org/app", None, "sha256:ff", False)),
+    ("reg:5000/a/b:1@sha256:ee", ("reg:5000", "a/b", "1", "sha256:ee", False)),
+])
+def test_image_parts(image, parts):
+    got = parse_image(image)
+    assert (got["registry"], got["repository"], got["tag"], got["digest"], got["latest"]) == parts
+
+
+def test_list_items_keep_their_own_location(workloads):
+    cm, deploy = workloads["k8s:core/ConfigMap/shop/settings"], workloads["k8s:apps/Deployment/shop/listed"]
+    assert (cm.location.path, cm.location.start_line, cm.location.end_line) == ("list.yaml", 4, 11)
+    assert (deploy.location.start_line, deploy.line_of("$containers.0.envFrom.0")) == (12, 26)
+
+
+def test_helm_rendered_output_keeps_the_template_path():
+    resources, diagnostics = parsed("helm-rendered")
+    assert diagnostics == []
+    got = {a: value_and_line(r, "$helm_source") + (r.location.start_line,) for a, r in resources.items()}
+    assert got == {
+        "k8s:core/ServiceAccount/default/release-web": ("web/templates/serviceaccount.yaml", 2, 3),
+        "k8s:core/Service/default/release-web": ("web/templates/service.yaml", 10, 11),
+        "k8s:apps/Deployment/default/release-web": ("web/templates/deployment.yaml", 24, 25),
+    }
+
+
+def test_unrendered_helm_templates_are_skipped_with_an_info_diagnostic():
+    resources, diagnostics = parsed("helm-chart")
+    assert resources == {}
+    assert diagnostics == [
+        ("web/templates/configmap.yaml", 4, "helm-template", "info"),   # valid YAML, found by the chart layout
+        ("web/templates/deployment.yaml", 4, "helm-template", "info"),  # valid YAML with .Release / .Values
+        ("web/templates/service.yaml", 6, "helm-template", "info"),     # not YAML at all
+    ]
+
+
+def test_kustomize_output_is_read_and_its_input_reported():
+    resources, diagnostics = parsed("kustomize")
+    assert sorted(resources) == ["k8s:apps/Deployment/shop/prod-app",
+                                 "k8s:core/ConfigMap/shop/app-config-7g5c2f9h8k"]
+    assert diagnostics == [("kustomization.yaml", 1, "kustomize-input", "info")]
+
+
+def test_custom_resources_are_kept_and_a_crd_decides_the_scope():
+    resources, diagnostics = parsed("crd")
+    assert sorted(resources) == [
+        "k8s:acme.io/ClusterWidget/big",          # cluster-scoped per the CRD: namespace ignored
+        "k8s:acme.io/Widget/default/small",        # unknown kind: namespaced, defaulted
+        "k8s:apiextensions.k8s.io/CustomResourceDefinition/clusterwidgets.acme.io",
+        "k8s:core/Namespace/shop",
+    ]
+    assert diagnostics == [("crd.yaml", 23, "k8s-unnamed", "warning")]
