@@ -9,6 +9,7 @@ whole file, so policies can compare one element with the ones it names.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
@@ -18,7 +19,7 @@ from .yamlnodes import YamlProblem, iter_documents
 
 SECTIONS = {"zones": "zone", "components": "component", "data": "data", "flows": "flow",
             "roles": "role"}
-SENSITIVE = ("pii", "secret", "credentials", "confidential")
+_UNKNOWN_KEY = re.compile(r"unknown key '([^']+)'")
 
 
 def element_address(section_type: str, ident: str) -> str:
@@ -58,8 +59,15 @@ def read_document(f: SourceFile, out: Parsed) -> Any:
     return doc
 
 
-def refuse(out: Parsed, relpath: str, errors: list[SchemaError]) -> None:
+def refuse(out: Parsed, relpath: str, errors: list[SchemaError],
+           lines: Mapping[str, int] | None = None) -> None:
+    """One diagnostic per error; an unknown key points at the key's own line."""
     for e in errors:
+        key = _UNKNOWN_KEY.match(e.message)
+        if key and lines:
+            dotted = e.path.replace("[", ".").replace("]", "")
+            line = lines.get(f"{dotted}.{key.group(1)}" if dotted else key.group(1))
+            e = SchemaError(e.path, e.message, line or e.line)
         out.diagnostics.append(Diagnostic(
             "architecture-invalid", f"architecture file refused: at {e.path or '(top level)'}: "
             f"{e.message}", relpath, e.line))
@@ -75,7 +83,7 @@ def load_file(f: SourceFile) -> Parsed:
     if not errors:
         errors = reference_errors(doc.value, doc.lines)
     if errors:
-        refuse(out, f.relpath, errors)
+        refuse(out, f.relpath, errors, doc.lines)
         return out
     out.resources.extend(model_resources(doc.value, doc.lines, f.relpath, doc.start_line,
                                          "architecture"))

@@ -1,0 +1,278 @@
+"""Threagile threat models read as architecture: assets, data, trust boundaries and links become the same elements.
+
+The model is checked against a permissive subset of Threagile's schema (the
+keys read here must have the right shape), its cross references are checked,
+and it is then translated into a native architecture model whose every path
+keeps the line of the Threagile key it came from. From there it is the same
+code path as ``architecture.py``: same addresses, same derived attributes.
+
+Mapping: ``trust_boundaries`` -> zones (trust 1 + nesting depth; assets with
+``internet: true`` sit in a zone ``internet`` of trust 0), ``technical_assets``
+-> components (type from ``technology``), ``data_assets`` -> data
+(classification from ``confidentiality`` and tags), ``communication_links``
+-> flows (TLS from the protocol, authentication mapped). A tag
+``riskgraph:<address>`` on an asset names its implementation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from ..model import SourceFile
+from ..schemas import SchemaError, validate
+from . import ParseOptions, Parsed
+from .architecture import model_resources, read_document, reference_errors, refuse
+
+TECHNOLOGY_TYPES = {
+    "browser": "client", "client-system": "client", "desktop": "client", "devops-client": "client",
+    "iot-device": "client", "cli": "client", "tool": "client", "mobile-app": "mobile_app",
+    "web-server": "web_frontend", "web-application": "web_frontend", "cms": "web_frontend",
+    "web-service-rest": "api", "web-service-soap": "api",
+    "scheduler": "worker", "batch-processing": "worker", "task": "worker",
+    "event-listener": "worker", "stream-processing": "worker",
+    "database": "database", "identity-store-database": "database",
+    "file-server": "object_storage", "local-file-system": "object_storage",
+    "block-storage": "object_storage", "data-lake": "object_storage",
+    "search-index": "search_index", "search-engine": "search_index", "message-queue": "queue",
+    "reverse-proxy": "gateway", "gateway": "gateway", "load-balancer": "load_balancer", "waf": "waf",
+    "identity-provider": "identity_provider", "ldap-server": "identity_provider",
+    "identity-store-ldap": "identity_provider", "function": "function", "vault": "secret_store",
+    "hsm": "secret_store", "monitoring": "log_store",
+}
+STORE_TYPES = {"database", "object_storage", "search_index", "queue", "secret_store", "log_store",
+               "cache"}
+ENCRYPTED_PROTOCOLS = {
+    "https", "wss", "reverse-proxy-web-protocol-encrypted", "jdbc-encrypted", "odbc-encrypted",
+    "sql-access-protocol-encrypted", "nosql-access-protocol-encrypted", "binary-encrypted",
+    "text-encrypted", "ssh", "ssh-tunnel", "smtp-encrypted", "pop3-encrypted", "imap-encrypted",
+    "ftps", "sftp", "scp", "ldaps", "smb-encrypted", "iiop-encrypted", "jrmp-encrypted",
+}
+LOCAL_PROTOCOLS = {"in-process-library-call", "local-file-access", "container-spawning"}
+AUTHENTICATION = {"none": "none", "credentials": "password", "session-id": "session",
+                  "token": "token", "client-certificate": "certificate",
+                  "two-factor": "two_factor", "externalized": "external"}
+CONFIDENTIALITY = {"public": "public", "internal": "internal", "restricted": "confidential",
+                   "confidential": "confidential", "strictly-confidential": "secret"}
+TAG_CLASSES = {"pii": "pii", "personal-data": "pii", "credentials": "credentials",
+               "secret": "secret", "secrets": "secret"}
+REGULATIONS = {"gdpr", "hipaa", "pci-dss", "ccpa", "sox", "glba"}
+IMPLEMENTATION_TAG = "riskgraph:"
+INTERNET_ZONE = "internet"
+
+
+def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+    out = Parsed()
+    for f in files:
+        doc = read_document(f, out)
+        if doc is None:
+            continue
+        errors = validate(doc.value, "threagile.schema.json", doc.lines)
+        if not errors:
+            errors = threagile_reference_errors(doc.value, doc.lines)
+        if not errors:
+            model, lines = translate(doc.value, doc.lines)
+            errors = validate(model, "architecture.schema.json", lines) or \
+                reference_errors(model, lines)
+        if errors:
+            refuse(out, f.relpath, errors, doc.lines)
+            continue
+        out.resources.extend(model_resources(model, lines, f.relpath, doc.start_line, "threagile"))
+    return out
+
+
+def _section(doc: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    return list((doc.get(key) or {}).items())
+
+
+def threagile_reference_errors(doc: Any, lines: Mapping[str, int]) -> list[SchemaError]:
+    """Links, stored data and boundary members must name declared ids."""
+    if not isinstance(doc, Mapping):
+        return [SchemaError("", "a Threagile model must be a mapping", None)]
+    assets = {a["id"] for _, a in _section(doc, "technical_assets")}
+    data = {d["id"] for _, d in _section(doc, "data_assets")}
+    bounds = {b["id"] for _, b in _section(doc, "trust_boundaries")}
+    errors: list[SchemaError] = []
+
+    def check(value: str, known: set[str], what: str, path: str) -> None:
+        if value not in known:
+            errors.append(SchemaError(path, f"{value!r} is not a declared {what} id",
+                                      lines.get(path)))
+
+    for name, a in _section(doc, "technical_assets"):
+        base = f"technical_assets.{name}"
+        for key in ("data_assets_stored", "data_assets_processed"):
+            for j, d in enumerate(a.get(key) or []):
+                check(d, data, "data asset", f"{base}.{key}.{j}")
+        for link_name, link in (a.get("communication_links") or {}).items():
+            lbase = f"{base}.communication_links.{link_name}"
+            check(link["target"], assets, "technical asset", f"{lbase}.target")
+            for key in ("data_assets_sent", "data_assets_received"):
+                for j, d in enumerate(link.get(key) or []):
+                    check(d, data, "data asset", f"{lbase}.{key}.{j}")
+    for name, b in _section(doc, "trust_boundaries"):
+        base = f"trust_boundaries.{name}"
+        for j, a in enumerate(b.get("technical_assets_inside") or []):
+            check(a, assets, "technical asset", f"{base}.technical_assets_inside.{j}")
+        for j, n in enumerate(b.get("trust_boundaries_nested") or []):
+            check(n, bounds, "trust boundary", f"{base}.trust_boundaries_nested.{j}")
+    return errors
+
+
+def translate(doc: Mapping[str, Any], tlines: Mapping[str, int]) -> tuple[dict[str, Any], dict[str, int]]:
+    """The native model, and native dotted path -> line of the Threagile key it came from."""
+    lines: dict[str, int] = {}
+
+    def at(native: str, source: str) -> None:
+        line = tlines.get(source)
+        if line is not None:
+            lines[native] = line
+
+    assets = _section(doc, "technical_assets")
+    zones, zone_of = _zones(doc, assets, at)
+    flows = _flows(assets, at)
+    inbound: dict[str, list[dict[str, Any]]] = {}
+    for fl in flows:
+        inbound.setdefault(fl["to"], []).append(fl)
+    on_internet = {a["id"] for _, a in assets if a.get("internet") is True}
+    components = [_component(i, name, a, zone_of.get(a["id"]), inbound.get(a["id"], []),
+                             on_internet, at)
+                  for i, (name, a) in enumerate(assets)]
+    data = [_data(i, name, d, at) for i, (name, d) in enumerate(_section(doc, "data_assets"))]
+    model: dict[str, Any] = {"version": 1, "zones": zones, "components": components,
+                             "data": data, "flows": flows}
+    if isinstance(doc.get("title"), str):
+        model["name"] = doc["title"]
+    return model, lines
+
+
+def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
+           at: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Zones from boundaries (trust grows with nesting) and each asset's innermost zone."""
+    bounds = _section(doc, "trust_boundaries")
+    parent: dict[str, str] = {}
+    for _, b in bounds:
+        for n in b.get("trust_boundaries_nested") or []:
+            parent.setdefault(n, b["id"])
+
+    def depth(ident: str) -> int:
+        seen, d = {ident}, 0
+        while ident in parent and parent[ident] not in seen:
+            ident = parent[ident]
+            seen.add(ident)
+            d += 1
+        return d
+
+    zones: list[dict[str, Any]] = []
+    zone_of: dict[str, str] = {}
+    ids = {b["id"] for _, b in bounds}
+    internet = INTERNET_ZONE if INTERNET_ZONE not in ids else "threagile-internet"
+    if any(a.get("internet") is True for _, a in assets):
+        zones.append({"id": internet, "name": "Internet", "trust": 0})
+        zone_of.update({a["id"]: internet for _, a in assets if a.get("internet") is True})
+    for name, b in bounds:
+        i = len(zones)
+        zone: dict[str, Any] = {"id": b["id"], "name": name, "trust": min(10, 1 + depth(b["id"]))}
+        if b.get("description"):
+            zone["description"] = str(b["description"])
+        zones.append(zone)
+        at(f"zones.{i}", f"trust_boundaries.{name}")
+        at(f"zones.{i}.id", f"trust_boundaries.{name}.id")
+        for a in b.get("technical_assets_inside") or []:
+            current = zone_of.get(a)
+            if current is None or current == internet or depth(b["id"]) > depth(current):
+                zone_of[a] = b["id"]
+    return zones, zone_of
+
+
+def _component(i: int, name: str, a: Mapping[str, Any], zone: Any, inbound: list[dict[str, Any]],
+               on_internet: set[str], at: Any) -> dict[str, Any]:
+    base, native = f"technical_assets.{name}", f"components.{i}"
+    ctype = TECHNOLOGY_TYPES.get(str(a.get("technology")), "service")
+    if a.get("type") == "datastore" and ctype not in STORE_TYPES:
+        ctype = "database"
+    if a.get("type") == "external-entity" and ctype == "service":
+        ctype = "external_service"
+    c: dict[str, Any] = {"id": a["id"], "name": name, "type": ctype}
+    if zone:
+        c["zone"] = zone
+    if any(fl["from"] in on_internet for fl in inbound) and a.get("internet") is not True:
+        c["exposure"] = "public"
+    elif zone and a.get("internet") is not True:
+        c["exposure"] = "private"
+    for key, native_key in (("data_assets_stored", "stores"), ("data_assets_processed", "processes")):
+        if a.get(key):
+            c[native_key] = list(a[key])
+            for j in range(len(a[key])):
+                at(f"{native}.{native_key}.{j}", f"{base}.{key}.{j}")
+    controls: dict[str, Any] = {}
+    if "encryption" in a and ctype in STORE_TYPES:
+        controls["encryption_at_rest"] = a["encryption"] != "none"
+        at(f"{native}.controls.encryption_at_rest", f"{base}.encryption")
+    if inbound:
+        auths = [fl.get("authentication", "none") for fl in inbound]
+        controls["authentication"] = "none" if "none" in auths else auths[0]
+        controls["tls"] = all(fl.get("tls") is True for fl in inbound)
+    if controls:
+        c["controls"] = controls
+    impl = [(k, t[len(IMPLEMENTATION_TAG):]) for k, t in enumerate(a.get("tags") or [])
+            if t.startswith(IMPLEMENTATION_TAG) and len(t) > len(IMPLEMENTATION_TAG)]
+    if impl:
+        c["implemented_by"] = [t for _, t in impl]
+        for j, (k, _) in enumerate(impl):
+            at(f"{native}.implemented_by.{j}", f"{base}.tags.{k}")
+    for key, source in (("", ""), (".id", ".id"), (".type", ".technology"), (".zone", ""),
+                        (".exposure", "")):
+        at(f"{native}{key}", f"{base}{source}")
+    return c
+
+
+def _flows(assets: list[tuple[str, Mapping[str, Any]]], at: Any) -> list[dict[str, Any]]:
+    flows: list[dict[str, Any]] = []
+    for name, a in assets:
+        for link_name, link in (a.get("communication_links") or {}).items():
+            i, base = len(flows), f"technical_assets.{name}.communication_links.{link_name}"
+            protocol = str(link.get("protocol") or "unknown-protocol")
+            fl: dict[str, Any] = {"id": f"{a['id']}.{_slug(link_name)}", "from": a["id"],
+                                  "to": link["target"], "protocol": protocol}
+            if protocol not in LOCAL_PROTOCOLS:
+                fl["tls"] = protocol in ENCRYPTED_PROTOCOLS
+            if "authentication" in link:
+                fl["authentication"] = AUTHENTICATION[link["authentication"]]
+            sent, received = list(link.get("data_assets_sent") or []), \
+                list(link.get("data_assets_received") or [])
+            carried = list(dict.fromkeys(sent + received))
+            if carried:
+                fl["data"] = carried
+                for j, d in enumerate(carried):
+                    src = (f"{base}.data_assets_sent.{sent.index(d)}" if d in sent
+                           else f"{base}.data_assets_received.{received.index(d)}")
+                    at(f"flows.{i}.data.{j}", src)
+            fl["direction"] = "two_way" if received else "one_way"
+            flows.append(fl)
+            for key, source in (("", ""), (".from", ""), (".to", ".target"),
+                                (".protocol", ".protocol"), (".tls", ".protocol"),
+                                (".authentication", ".authentication")):
+                at(f"flows.{i}{key}", f"{base}{source}")
+    return flows
+
+
+def _data(i: int, name: str, d: Mapping[str, Any], at: Any) -> dict[str, Any]:
+    base, native = f"data_assets.{name}", f"data.{i}"
+    tags = [str(t).lower() for t in d.get("tags") or []]
+    tagged = [TAG_CLASSES[t] for t in tags if t in TAG_CLASSES]
+    classification = tagged[0] if tagged else CONFIDENTIALITY.get(
+        str(d.get("confidentiality")), "internal")
+    out: dict[str, Any] = {"id": d["id"], "name": name, "classification": classification}
+    regulations = [t for t in tags if t in REGULATIONS]
+    if regulations:
+        out["regulations"] = regulations
+    at(native, base)
+    at(f"{native}.id", f"{base}.id")
+    at(f"{native}.classification", f"{base}.tags" if tagged else f"{base}.confidentiality")
+    return out
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name.strip()).strip("-.").lower()
+    return slug or "link"
