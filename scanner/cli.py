@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import time
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = psub.add_parser("show", help="everything about one policy")
     show.add_argument("id")
     show.add_argument("--policy-dir", action="append", default=[])
+    ptest = psub.add_parser("test", help="run the policies in DIR against DIR/fixtures/<ID>/{fail,pass}")
+    ptest.add_argument("dir")
+    ptest.add_argument("--fixtures", help="fixtures folder (default: DIR/fixtures)")
     return parser
 
 
@@ -168,22 +171,16 @@ def _config(args: argparse.Namespace, start: str) -> Any:
     return load_config(path) if path else Config()
 
 
-class _Progress:
-    """Progress on stderr: only on a terminal, and only once a scan has run for PROGRESS_AFTER seconds."""
+def _progress() -> Optional[Callable[[str], None]]:
+    if not sys.stderr.isatty():
+        return None
+    started = time.perf_counter()
 
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.shown = False
-
-    def __call__(self, message: str) -> None:
-        if time.perf_counter() - self.started >= PROGRESS_AFTER:
+    def say(message: str) -> None:
+        if time.perf_counter() - started >= PROGRESS_AFTER:
             sys.stderr.write(f"\rriskgraph: {message}...\033[K")
             sys.stderr.flush()
-            self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
+    return say
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -198,9 +195,9 @@ def _scan(args: argparse.Namespace) -> int:
         variables[name] = value
     if args.command == "hook":
         root = os.path.abspath(args.root) if args.root else _git_root(os.getcwd())
-        paths, base = [root], root
+        paths = [root]
     else:
-        paths, base = args.paths, None
+        paths = args.paths
     cfg = _config(args, paths[0])
     fmt = getattr(args, "format", None) or cfg.format or "text"
     baseline = getattr(args, "baseline", None) or (cfg.baseline if args.command != "baseline" else None)
@@ -208,7 +205,7 @@ def _scan(args: argparse.Namespace) -> int:
         from .bridge.checkov import available
         if not available():
             raise _UsageError("--with-checkov needs checkov: pip install 'riskgraph[checkov]'")
-    progress = _Progress() if sys.stderr.isatty() else None
+    progress = _progress()
     report = scan(paths, policy_dirs=[*cfg.policy_dirs, *args.policy_dir],
                   builtin_policies=cfg.builtin_policies and not args.no_builtin,
                   only=args.only or list(cfg.only), skip=[*cfg.skip, *args.skip],
@@ -216,12 +213,12 @@ def _scan(args: argparse.Namespace) -> int:
                   variables=variables, exclude=[*cfg.exclude, *args.exclude],
                   frameworks=[x for group in args.framework for x in group] or list(cfg.frameworks),
                   suppressions=not getattr(args, "no_suppress", False), baseline=baseline,
-                  with_checkov=args.with_checkov, progress=progress, base=base)
+                  with_checkov=args.with_checkov, progress=progress)
     if progress is not None:
-        progress.done()
-    if args.command == "hook":   # paths in the report are relative to the repository root
-        report = only_paths(report, [os.path.relpath(os.path.realpath(f), os.path.realpath(root))
-                                     for f in args.files])
+        sys.stderr.write("\r\033[K")
+    if args.command == "hook":
+        base = os.getcwd()
+        report = only_paths(report, [os.path.relpath(os.path.abspath(f), base) for f in args.files])
     if args.command == "baseline":
         return _write_baseline(report, args.output)
     _emit(report, fmt, args.output)
@@ -275,6 +272,8 @@ def _graph(args: argparse.Namespace) -> int:
 def _policies(args: argparse.Namespace) -> int:
     from .policy.loader import load_policies
 
+    if args.policies_command == "test":
+        return _policies_test(args)
     policies = load_policies(args.policy_dir)
     if args.policies_command == "list":
         for p in policies:
@@ -298,6 +297,15 @@ def _policies(args: argparse.Namespace) -> int:
     for ref in m.references:
         print(f"  {ref}")
     return EXIT_OK
+
+
+def _policies_test(args: argparse.Namespace) -> int:
+    from .api import scan
+    from .policy.selftest import format_report, run_policy_tests
+
+    report = run_policy_tests(args.dir, scan, args.fixtures)
+    sys.stdout.write(format_report(report))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
 def entry() -> None:
