@@ -1,0 +1,99 @@
+"""Threagile models: mapped onto zones, components, data and flows with Threagile's own lines; bad models refused."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import FIXTURES
+from scanner.api import scan
+from scanner.discover import discover
+from scanner.parsers import ParseOptions, parse_all
+
+CASES = os.path.join(FIXTURES, "cases", "architecture", "threagile")
+MODEL = "threat-model.yaml"
+
+
+def _elements():
+    folder = os.path.join(CASES, "valid")
+    found = discover([os.path.join(folder, MODEL)], base=folder)
+    assert [f.format for f in found.files] == ["threagile"]
+    parsed = parse_all(found.files, ParseOptions())
+    assert parsed.diagnostics == []
+    return {r.address: r for r in parsed.resources}
+
+
+def test_assets_map_to_elements_at_their_lines():
+    got = {a: (r.type, r.location.start_line, r.source) for a, r in _elements().items()}
+    assert got == {
+        "arch:zone/internet": ("zone", 1, "threagile"),
+        "arch:zone/clinic-cloud": ("zone", 81, "threagile"),
+        "arch:zone/data-subnet": ("zone", 87, "threagile"),
+        "arch:component/patient-browser": ("component", 29, "threagile"),
+        "arch:component/booking-app": ("component", 50, "threagile"),
+        "arch:component/records-db": ("component", 70, "threagile"),
+        "arch:data/patient-records": ("data", 10, "threagile"),
+        "arch:data/opening-hours": ("data", 19, "threagile"),
+        "arch:flow/patient-browser.booking-traffic": ("flow", 38, "threagile"),
+        "arch:flow/booking-app.records-access": ("flow", 59, "threagile"),
+    }
+
+
+def test_mapping_of_values():
+    e = _elements()
+    assert e["arch:zone/clinic-cloud"].attributes["trust"] == 1
+    assert e["arch:zone/data-subnet"].attributes["trust"] == 2       # nested: more trusted
+    browser = e["arch:component/patient-browser"].attributes
+    assert (browser["type"], browser["zone"]) == ("client", "internet")
+    app = e["arch:component/booking-app"].attributes
+    assert (app["type"], app["zone"], app["exposure"]) == ("web_frontend", "clinic-cloud", "public")
+    assert app["controls"] == {"authentication": "session", "tls": True}
+    db = e["arch:component/records-db"]
+    assert (db.attributes["type"], db.attributes["zone"], db.attributes["exposure"]) == \
+        ("database", "data-subnet", "private")
+    assert db.attributes["stores"] == ["patient-records"]
+    assert db.attributes["implemented_by"] == ["aws_db_instance.patients"]
+    assert db.attributes["controls"]["encryption_at_rest"] is False
+    assert (db.line_of("controls.encryption_at_rest"), db.line_of("implemented_by.0")) == (76, 77)
+    records = e["arch:data/patient-records"].attributes
+    assert (records["classification"], records["regulations"]) == ("pii", ["gdpr"])
+    assert e["arch:data/opening-hours"].attributes["classification"] == "public"
+    link = e["arch:flow/booking-app.records-access"]
+    assert {k: link.attributes[k] for k in ("from", "to", "protocol", "tls", "authentication",
+                                            "data")} == {
+        "from": "booking-app", "to": "records-db", "protocol": "jdbc", "tls": False,
+        "authentication": "password", "data": ["patient-records"]}
+    assert (link.line_of("tls"), link.line_of("authentication")) == (62, 63)
+    assert e["arch:flow/patient-browser.booking-traffic"].attributes["direction"] == "two_way"
+
+
+def test_policies_apply_to_threagile_models():
+    folder = os.path.join(CASES, "valid")
+    report = scan([folder], base=folder, only=["RG-ARCH-003", "RG-ARCH-007", "RG-DRIFT-001",
+                                               "RG-DRIFT-003"])
+    got = sorted((f.policy_id, f.resource, f.location.path, f.location.start_line)
+                 for f in report.findings)
+    assert got == [
+        ("RG-ARCH-003", "arch:flow/booking-app.records-access", MODEL, 62),
+        ("RG-ARCH-007", "arch:component/records-db", MODEL, 76),
+        ("RG-DRIFT-001", "aws_db_instance.patients", "main.tf", 4),
+    ]                   # RG-DRIFT-003 stays silent: the model itself says `encryption: none`
+    drift = next(f for f in report.findings if f.policy_id == "RG-DRIFT-001")
+    assert [(r.path, r.start_line) for r in drift.related] == [(MODEL, 70)]
+
+
+def test_invalid_models_are_refused_with_path_and_line():
+    folder = os.path.join(CASES, "invalid")
+    report = scan([folder], base=folder)
+    got = [(d.path, d.line, d.message.split(": ", 1)[1]) for d in report.diagnostics]
+    assert got == [
+        ("dangling.yaml", 11, "at technical_assets.Web.data_assets_stored.1: "
+                              "'tokens' is not a declared data asset id"),
+        ("dangling.yaml", 14, "at technical_assets.Web.communication_links.To Nowhere.target: "
+                              "'ghost' is not a declared technical asset id"),
+        ("dangling.yaml", 20, "at trust_boundaries.Cloud.trust_boundaries_nested.0: "
+                              "'moon' is not a declared trust boundary id"),
+        ("threat-model.yaml", 6, "at data_assets.Secrets.confidentiality: 'top-secret' is not one "
+                                 "of 'public', 'internal', 'restricted', 'confidential', "
+                                 "'strictly-confidential'"),
+    ]
+    assert report.stats["resources"] == 0
