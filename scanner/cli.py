@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import time
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -171,16 +171,22 @@ def _config(args: argparse.Namespace, start: str) -> Any:
     return load_config(path) if path else Config()
 
 
-def _progress() -> Optional[Callable[[str], None]]:
-    if not sys.stderr.isatty():
-        return None
-    started = time.perf_counter()
+class _Progress:
+    """Progress on stderr: only on a terminal, and only once a scan has run for PROGRESS_AFTER seconds."""
 
-    def say(message: str) -> None:
-        if time.perf_counter() - started >= PROGRESS_AFTER:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, message: str) -> None:
+        if time.perf_counter() - self.started >= PROGRESS_AFTER:
             sys.stderr.write(f"\rriskgraph: {message}...\033[K")
             sys.stderr.flush()
-    return say
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -195,9 +201,9 @@ def _scan(args: argparse.Namespace) -> int:
         variables[name] = value
     if args.command == "hook":
         root = os.path.abspath(args.root) if args.root else _git_root(os.getcwd())
-        paths = [root]
+        paths, base = [root], root
     else:
-        paths = args.paths
+        paths, base = args.paths, None
     cfg = _config(args, paths[0])
     fmt = getattr(args, "format", None) or cfg.format or "text"
     baseline = getattr(args, "baseline", None) or (cfg.baseline if args.command != "baseline" else None)
@@ -205,7 +211,7 @@ def _scan(args: argparse.Namespace) -> int:
         from .bridge.checkov import available
         if not available():
             raise _UsageError("--with-checkov needs checkov: pip install 'riskgraph[checkov]'")
-    progress = _progress()
+    progress = _Progress() if sys.stderr.isatty() else None
     report = scan(paths, policy_dirs=[*cfg.policy_dirs, *args.policy_dir],
                   builtin_policies=cfg.builtin_policies and not args.no_builtin,
                   only=args.only or list(cfg.only), skip=[*cfg.skip, *args.skip],
@@ -213,12 +219,12 @@ def _scan(args: argparse.Namespace) -> int:
                   variables=variables, exclude=[*cfg.exclude, *args.exclude],
                   frameworks=[x for group in args.framework for x in group] or list(cfg.frameworks),
                   suppressions=not getattr(args, "no_suppress", False), baseline=baseline,
-                  with_checkov=args.with_checkov, progress=progress)
+                  with_checkov=args.with_checkov, progress=progress, base=base)
     if progress is not None:
-        sys.stderr.write("\r\033[K")
-    if args.command == "hook":
-        base = os.getcwd()
-        report = only_paths(report, [os.path.relpath(os.path.abspath(f), base) for f in args.files])
+        progress.done()
+    if args.command == "hook":   # paths in the report are relative to the repository root
+        report = only_paths(report, [os.path.relpath(os.path.realpath(f), os.path.realpath(root))
+                                     for f in args.files])
     if args.command == "baseline":
         return _write_baseline(report, args.output)
     _emit(report, fmt, args.output)
