@@ -92,6 +92,7 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
     from .policy import evaluate, load_policies
     from .suppress import apply_baseline, apply_inline, load_baseline
 
+    only, skip = tuple(only), tuple(skip)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if policies is None:
@@ -115,7 +116,10 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
         if progress:
             progress("running checkov")
         result = run_checkov(loaded.discovery.files, loaded.resources)
-        findings = merge(findings, result.findings, metas)
+        wanted = [i for i in only if i.startswith("CKV")]
+        theirs = [f for f in result.findings if f.policy_id not in set(skip)
+                  and (not wanted or f.policy_id in wanted)]
+        findings = merge(findings, theirs, metas)
         metas.extend(result.policies)
         diagnostics.extend(result.diagnostics)
         timings["checkov"] = time.perf_counter() - t2
