@@ -15,21 +15,32 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "Diagnostic", "Finding", "Location", "PathStep", "Policy", "PolicyError", "PolicyMeta",
-    "Report", "Resource", "Severity", "Suppression", "Unknown", "build_graph", "load_policies",
-    "scan", "__version__",
+    "BaselineError", "Config", "ConfigError", "Diagnostic", "Finding", "Location", "PathStep",
+    "Policy", "PolicyError", "PolicyMeta", "Report", "Resource", "Severity", "Suppression",
+    "Unknown", "build_graph", "find_config", "load_config", "load_graph", "load_policies",
+    "render", "scan", "__version__",
 ]
 
 _LAZY = {
     "scan": "scanner.api",
+    "load_graph": "scanner.api",
     "build_graph": "scanner.graph",
     "load_policies": "scanner.policy.loader",
     "PolicyError": "scanner.policy.loader",
+    "render": "scanner.report",
+    "BaselineError": "scanner.suppress",
+    "Config": "scanner.config",
+    "ConfigError": "scanner.config",
+    "find_config": "scanner.config",
+    "load_config": "scanner.config",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import scan
+    from .api import load_graph, scan
+    from .config import Config, ConfigError, find_config, load_config
     from .graph import build_graph
+    from .report import render
+    from .suppress import BaselineError
     from .model import (Diagnostic, Finding, Location, PathStep, Policy, PolicyMeta, Report,
                         Resource, Severity, Suppression, Unknown)
     from .policy.loader import PolicyError, load_policies
