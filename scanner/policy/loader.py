@@ -9,6 +9,7 @@ from typing import Any, Iterable, Mapping, Optional
 from ..model import Policy, PolicyMeta, Severity
 from ..parsers.yamlnodes import YamlProblem, iter_documents
 from ..schemas import load_schema, validate
+from .cache import PolicyCache, default_cache, file_stamp
 from .checkov import DialectError, is_checkov_document, translate
 from .compiler import CompileError, Compiler, expand_types
 
@@ -44,30 +45,56 @@ def policy_files(directory: str) -> list[str]:
 
 def load_policies(directories: Iterable[str] = (), *, builtin: bool = True,
                   only: Iterable[str] = (), skip: Iterable[str] = (),
-                  parameters: Optional[Mapping[str, Mapping[str, Any]]] = None) -> list[Policy]:
+                  parameters: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                  cache: bool = True) -> list[Policy]:
     """Load built-in and extra policies; raises :class:`PolicyError` on the first bad file.
 
     ``parameters`` overrides policy parameters: ``{"RG-AWS-001": {"admin_ports": [22]}}``.
-    Duplicate ids are an error, never a silent replacement.
+    Duplicate ids are an error, never a silent replacement. With ``cache``,
+    unchanged files that validated before skip parsing and schema validation
+    (see :mod:`scanner.policy.cache`).
     """
     dirs = ([builtin_policy_dir()] if builtin else []) + list(directories)
     only_set, skip_set = set(only), set(skip)
     policies: dict[str, Policy] = {}
-    for directory in dirs:
-        if not os.path.isdir(directory):
-            raise PolicyError(directory, "", "policy directory does not exist")
-        for path in policy_files(directory):
-            policy = load_policy_file(path, (parameters or {}))
-            if policy.id in policies:
-                raise PolicyError(path, "id", f"duplicate policy id {policy.id!r} "
-                                  f"(also in {policies[policy.id].meta.source_path})")
-            policies[policy.id] = policy
+    store = default_cache() if cache else None
+    try:
+        for directory in dirs:
+            if not os.path.isdir(directory):
+                raise PolicyError(directory, "", "policy directory does not exist")
+            for path in policy_files(directory):
+                policy = load_policy_file(path, (parameters or {}), store)
+                if policy.id in policies:
+                    raise PolicyError(path, "id", f"duplicate policy id {policy.id!r} "
+                                      f"(also in {policies[policy.id].meta.source_path})")
+                policies[policy.id] = policy
+    finally:
+        if store is not None:
+            store.save()
     return [p for pid, p in sorted(policies.items())
             if (not only_set or pid in only_set) and pid not in skip_set]
 
 
-def load_policy_file(path: str, parameters: Mapping[str, Mapping[str, Any]] | None = None) -> Policy:
-    """Read, validate and compile one policy file."""
+def load_policy_file(path: str, parameters: Mapping[str, Mapping[str, Any]] | None = None,
+                     cache: Optional[PolicyCache] = None) -> Policy:
+    """Read, validate and compile one policy file (validated documents come from ``cache`` when unchanged)."""
+    cached = cache.get(path) if cache is not None else None
+    stamp = None
+    if cached is not None:
+        data, lines = cached
+    else:
+        stamp = file_stamp(path)
+        data, lines = _read_document(path)
+    if is_checkov_document(data):
+        policy = policy_from_checkov(data, lines, path)
+    else:
+        policy = policy_from_document(data, lines, path, parameters or {}, validated=cached is not None)
+    if cache is not None and cached is None:
+        cache.put(path, stamp, data, lines)
+    return policy
+
+
+def _read_document(path: str) -> tuple[Any, dict[str, int]]:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -79,9 +106,7 @@ def load_policy_file(path: str, parameters: Mapping[str, Mapping[str, Any]] | No
     doc = docs[0]
     if isinstance(doc, YamlProblem):
         raise PolicyError(path, "", doc.message, doc.line)
-    if is_checkov_document(doc.value):
-        return policy_from_checkov(doc.value, doc.lines, path)
-    return policy_from_document(doc.value, doc.lines, path, parameters or {})
+    return doc.value, doc.lines
 
 
 def policy_from_checkov(data: Mapping[str, Any], lines: Mapping[str, int], path: str) -> Policy:
@@ -96,14 +121,15 @@ def policy_from_checkov(data: Mapping[str, Any], lines: Mapping[str, int], path:
 
 
 def policy_from_document(data: Any, lines: Mapping[str, int], path: str,
-                         parameters: Mapping[str, Mapping[str, Any]]) -> Policy:
-    """Validate and compile a parsed policy document."""
-    if isinstance(data, dict) and "condition" in data:
-        _refuse_unknown_operators(data["condition"], "condition", lines, path)
-    errors = validate(data, "policy.schema.json", lines)
-    if errors:
-        first = errors[0]
-        raise PolicyError(path, first.path, first.message, first.line)
+                         parameters: Mapping[str, Mapping[str, Any]], *, validated: bool = False) -> Policy:
+    """Validate (unless ``validated`` already) and compile a parsed policy document."""
+    if not validated:
+        if isinstance(data, dict) and "condition" in data:
+            _refuse_unknown_operators(data["condition"], "condition", lines, path)
+        errors = validate(data, "policy.schema.json", lines)
+        if errors:
+            first = errors[0]
+            raise PolicyError(path, first.path, first.message, first.line)
     stem = os.path.splitext(os.path.basename(path))[0]
     if stem != data["id"]:
         raise PolicyError(path, "id", f"id {data['id']!r} does not match the file name {stem!r}",

@@ -1,0 +1,122 @@
+"""A cache of validated policy documents, so start-up skips YAML parsing and schema validation of unchanged files.
+
+Only plain data is stored (the parsed document and its line map, written
+with :mod:`marshal`, which cannot carry code to run), never compiled
+closures, and only for files that validated and compiled. An entry is used
+when the file's path, size, mtime and content digest, the riskgraph version,
+the Python version and the shipped schemas are all unchanged; anything else
+re-reads and re-validates the file, so a broken file is always refused.
+``RISKGRAPH_NO_CACHE=1`` turns the cache off; ``RISKGRAPH_CACHE_DIR`` moves it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from typing import Any, Optional
+
+from ..schemas import SCHEMA_DIR
+
+FORMAT = 1
+FILE_NAME = "policies.marshal"
+Entry = tuple[Any, dict[str, int]]
+
+
+def cache_dir() -> str:
+    """``$RISKGRAPH_CACHE_DIR``, else ``$XDG_CACHE_HOME/riskgraph``, else ``~/.cache/riskgraph``."""
+    explicit = os.environ.get("RISKGRAPH_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "riskgraph")
+
+
+def _environment_stamp() -> tuple[Any, ...]:
+    from .. import __version__
+
+    schemas = []
+    for name in sorted(os.listdir(SCHEMA_DIR)):
+        if name.endswith(".json"):
+            st = os.stat(os.path.join(SCHEMA_DIR, name))
+            schemas.append((name, st.st_size, st.st_mtime_ns))
+    return (FORMAT, __version__, sys.version_info[:2], tuple(schemas))
+
+
+def file_stamp(path: str) -> Optional[tuple[int, int, bytes]]:
+    """Size, mtime and a digest of the content: a rewrite within one mtime tick still counts as a change."""
+    try:
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            digest = hashlib.blake2b(handle.read(), digest_size=16).digest()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, digest)
+
+
+class PolicyCache:
+    """Validated documents by absolute path; load once, :meth:`save` once after a load."""
+
+    def __init__(self, directory: Optional[str] = None) -> None:
+        self.path = os.path.join(directory or cache_dir(), FILE_NAME)
+        self.stamp = _environment_stamp()
+        self.entries: dict[str, tuple[Any, Any, dict[str, int]]] = {}
+        self.dirty = False
+        self._read()
+
+    def _read(self) -> None:
+        try:
+            with open(self.path, "rb") as handle:
+                stamp, entries = marshal.load(handle)
+        except (OSError, EOFError, ValueError, TypeError):
+            return
+        if stamp == self.stamp and isinstance(entries, dict):
+            self.entries = entries
+
+    def get(self, path: str) -> Optional[Entry]:
+        """The cached (document, lines) of ``path`` if the file is unchanged."""
+        entry = self.entries.get(os.path.abspath(path))
+        if entry is None or entry[0] != file_stamp(path):
+            return None
+        return entry[1], entry[2]
+
+    def put(self, path: str, stamp: Any, data: Any, lines: dict[str, int]) -> None:
+        """Remember a document that validated and compiled; ``stamp`` is the file's stamp read before parsing."""
+        if stamp is None:
+            return
+        entry = (stamp, data, dict(lines))
+        try:
+            marshal.dumps(entry)
+        except ValueError:  # a value marshal cannot store: leave this file uncached
+            return
+        self.entries[os.path.abspath(path)] = entry
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache atomically; a cache that cannot be written is silently skipped."""
+        if not self.dirty:
+            return
+        directory = os.path.dirname(self.path)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".policies-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump((self.stamp, self.entries), handle)
+            os.replace(tmp, self.path)
+            self.dirty = False
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+
+
+def default_cache() -> Optional[PolicyCache]:
+    """The user's cache, or None when ``RISKGRAPH_NO_CACHE`` is set."""
+    if os.environ.get("RISKGRAPH_NO_CACHE", "").strip() not in ("", "0"):
+        return None
+    return PolicyCache()
