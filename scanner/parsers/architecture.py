@@ -160,6 +160,8 @@ def derive(model: Mapping[str, Any]) -> Derived:
         if src is not None and dst is not None:
             attrs["$crosses_into_higher_trust"] = dst > src
             where["$crosses_into_higher_trust"] = "to"
+        if comps.get(fl["to"], {}).get("exposure"):
+            attrs["$to_exposure"], where["$to_exposure"] = comps[fl["to"]]["exposure"], "to"
         carried = list(fl.get("data") or [])
         attrs["$data_classifications"] = classes(carried)
         for k, cls in enumerate(attrs["$data_classifications"]):
