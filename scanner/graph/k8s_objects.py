@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from ..model import Layer, Location, Resource
 from ..parsers.k8s_pod import POD_SPEC_PATHS, dig, pod_metadata_path
@@ -66,6 +66,36 @@ def _expression(expr: dict[str, Any], labels: dict[str, Any]) -> bool:
     if op == "DoesNotExist":
         return not present
     return False
+
+
+class PodIndex:
+    """The workloads of one namespace indexed by pod label, so a selector visits only candidates."""
+
+    def __init__(self, workloads: list[Resource]) -> None:
+        self.workloads = workloads
+        self.labels = [pod_labels(w) for w in workloads]
+        self.by_label: dict[tuple[str, str], list[int]] = {}
+        for i, labels in enumerate(self.labels):
+            for k, v in labels.items():
+                self.by_label.setdefault((str(k), str(v)), []).append(i)
+
+    def _candidates(self, required: dict[str, Any]) -> Iterable[int]:
+        if not required:
+            return range(len(self.workloads))
+        lists = [self.by_label.get((str(k), str(v)), []) for k, v in required.items()]
+        return min(lists, key=len)
+
+    def matching_map(self, selector: dict[str, Any]) -> list[Resource]:
+        """Workloads whose pod labels hold every pair of a Service-style selector."""
+        return [self.workloads[i] for i in self._candidates(selector)
+                if matches_map(selector, self.labels[i])]
+
+    def matching_selector(self, selector: Any) -> list[Resource]:
+        """Workloads a LabelSelector (``matchLabels`` + ``matchExpressions``) matches."""
+        required = selector.get("matchLabels") if isinstance(selector, dict) else None
+        required = required if isinstance(required, dict) else {}
+        return [self.workloads[i] for i in self._candidates(required)
+                if matches_selector(selector, self.labels[i])]
 
 
 def add_implicit(ctx: LinkContext, address: str, kind: str, manifest: dict[str, Any],

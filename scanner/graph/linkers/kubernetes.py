@@ -16,8 +16,7 @@ from typing import Any, Iterator
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, rbac
-from ..k8s_objects import (add_implicit, at_line, matches_map, matches_selector, name_of,
-                           namespace_of, pod_labels)
+from ..k8s_objects import PodIndex, add_implicit, at_line, name_of, namespace_of
 
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
@@ -37,8 +36,10 @@ def link(ctx: LinkContext) -> None:
         if r.type in WORKLOAD_KINDS and r.source == "kubernetes":
             r.attributes["$network_policies"] = []  # derived here; a re-link starts afresh
             workloads.setdefault(namespace_of(r) or "", []).append(r)
+    index = {ns: PodIndex(group) for ns, group in workloads.items()}
+    empty = PodIndex([])
     for svc in list(ctx.of_type("Service")):
-        _service(ctx, svc, workloads.get(namespace_of(svc) or "", []))
+        _service(ctx, svc, index.get(namespace_of(svc) or "", empty))
     services = {(namespace_of(r), name_of(r)): r.address for r in ctx.of_type("Service")}
     for ing in list(ctx.of_type("Ingress")):
         ctx.add_edge(INTERNET, ing.address, "exposes", path="spec")
@@ -48,7 +49,7 @@ def link(ctx: LinkContext) -> None:
                 ctx.add_edge(ing.address, target, "routes_to", path=path)
     _gateways(ctx, services)
     for policy in list(ctx.of_type("NetworkPolicy")):
-        _network_policy(ctx, policy, workloads.get(namespace_of(policy) or "", []))
+        _network_policy(ctx, policy, index.get(namespace_of(policy) or "", empty))
     for group in workloads.values():
         for w in group:
             _network_isolation(ctx, w)
@@ -57,7 +58,7 @@ def link(ctx: LinkContext) -> None:
     rbac.link(ctx)
 
 
-def _service(ctx: LinkContext, svc: Resource, workloads: list[Resource]) -> None:
+def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:
     spec = svc.attributes.get("spec")
     spec = spec if isinstance(spec, dict) else {}
     stype = spec.get("type", "ClusterIP")
@@ -69,9 +70,8 @@ def _service(ctx: LinkContext, svc: Resource, workloads: list[Resource]) -> None
     selector = spec.get("selector")
     if not isinstance(selector, dict) or not selector:
         return
-    for w in workloads:
-        if matches_map(selector, pod_labels(w)):
-            ctx.add_edge(svc.address, w.address, "selects", path="spec.selector")
+    for w in pods.matching_map(selector):
+        ctx.add_edge(svc.address, w.address, "selects", path="spec.selector")
 
 
 def _ingress_backends(spec: Any) -> Iterator[tuple[str, str]]:
@@ -124,7 +124,7 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
                                  path=f"spec.rules.{i}.backendRefs.{j}")
 
 
-def _network_policy(ctx: LinkContext, policy: Resource, workloads: list[Resource]) -> None:
+def _network_policy(ctx: LinkContext, policy: Resource, pods: PodIndex) -> None:
     spec = policy.attributes.get("spec")
     if not isinstance(spec, dict):
         return
@@ -132,10 +132,10 @@ def _network_policy(ctx: LinkContext, policy: Resource, workloads: list[Resource
     types = spec.get("policyTypes")
     if not isinstance(types, list):
         types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
-    for w in workloads:
-        if matches_selector(selector, pod_labels(w)):
-            ctx.add_edge(policy.address, w.address, "selects", path="spec.podSelector")
-            w.attributes["$network_policies"].append({"address": policy.address, "policyTypes": [str(t) for t in types]})
+    for w in pods.matching_selector(selector):
+        ctx.add_edge(policy.address, w.address, "selects", path="spec.podSelector")
+        entry = {"address": policy.address, "policyTypes": [str(t) for t in types]}
+        w.attributes["$network_policies"].append(entry)
 
 
 def _network_isolation(ctx: LinkContext, w: Resource) -> None:
