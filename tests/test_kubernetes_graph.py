@@ -235,3 +235,14 @@ def test_no_path_without_exposure():
     graph.remove_edge("internet", "k8s:core/Service/prod/api", key="exposes")
     findings, _ = evaluate(graph, [compile_policy(ATTACK_POLICY)])
     assert findings == []
+
+
+def test_a_bundle_without_namespaces_is_bound_where_it_is_applied():
+    graph = graph_of("applied-with-namespace")
+    binding = f"{RBAC}/ClusterRoleBinding/deployer"
+    assert {t for _, t, k in graph.out_edges(binding, keys=True) if k == "binds"} == {
+        f"{RBAC}/ClusterRole/cluster-admin",
+        "k8s:core/ServiceAccount/default/deployer",  # declared without a namespace: the same account
+        "k8s:core/ServiceAccount/tools/pinned",      # default/pinned is pinned to `default`: another one
+    }
+    assert resource_of(graph, "k8s:core/ServiceAccount/tools/pinned").source == "kubernetes.implicit"

@@ -94,6 +94,8 @@ def _subject_accounts(ctx: LinkContext, binding: Resource, subject: dict[str, An
         ns = str(subject.get("namespace") or namespace_of(binding) or "default")
         address = f"k8s:core/ServiceAccount/{ns}/{name}"
         if address not in ctx.graph:
+            address = _applied_with_namespace(ctx, name) or address
+        if address not in ctx.graph:
             add_implicit(ctx, address, "ServiceAccount", {
                 "apiVersion": "v1", "kind": "ServiceAccount",
                 "metadata": {"name": name, "namespace": ns}}, at_line(binding, path))
@@ -106,6 +108,17 @@ def _subject_accounts(ctx: LinkContext, binding: Resource, subject: dict[str, An
         ns = name.split(":", 2)[2]
         return [a.address for a in ctx.of_type("ServiceAccount") if namespace_of(a) == ns]
     return []
+
+
+def _applied_with_namespace(ctx: LinkContext, name: str) -> Optional[str]:
+    """A ServiceAccount declared without a namespace: the bundle is applied with ``-n``, into the subject's."""
+    address = f"k8s:core/ServiceAccount/default/{name}"
+    node = ctx.graph.nodes.get(address)
+    resource = node.get("resource") if node else None
+    if resource is None or resource.source != "kubernetes":
+        return None
+    metadata = resource.attributes.get("metadata")
+    return address if isinstance(metadata, dict) and not metadata.get("namespace") else None
 
 
 class _RoleRules:
