@@ -85,6 +85,9 @@ def test_media_stories_headlines(reports):
     report = reports["media-stories"]
     assert _at(_one(report, "RG-ARCH-011", "arch:component/upload_api")) == \
         ("architecture.yaml", 28)                               # `fetches_user_urls: true`
+    ssrf_reach = _one(report, "RG-ARCH-012", "arch:component/upload_api")
+    assert _hops(ssrf_reach) == [("arch:component/upload_api", ""),
+                                 ("arch:component/media_bucket", "flows_to")]
     debug = _one(report, "RG-DRIFT-001", "k8s:apps/Deployment/stories/transcoder")
     assert _at(debug) == ("kubernetes/apps.yaml", 47)
     assert [(r.path, r.start_line) for r in debug.related] == [("architecture.yaml", 45)]
@@ -96,6 +99,7 @@ def test_media_stories_headlines(reports):
     assert arch == [
         ("RG-ARCH-002", "arch:component/media_bucket"),
         ("RG-ARCH-011", "arch:component/upload_api"),
+        ("RG-ARCH-012", "arch:component/upload_api"),
         ("RG-DRIFT-001", "k8s:apps/Deployment/stories/transcoder"),
         ("RG-DRIFT-003", "aws_elasticache_replication_group.feed"),
     ]
