@@ -6,24 +6,51 @@ import math
 import re
 from typing import Any
 
-# Known credential shapes: (name, pattern).
+# Known credential shapes: (name, pattern). Each pattern is anchored on a
+# prefix or structure the issuer defines, so a match is a credential whatever
+# its entropy; the generic entropy test below catches the rest.
 PATTERNS: tuple[tuple[str, "re.Pattern[str]"], ...] = (
-    ("AWS access key id", re.compile(r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b")),
-    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|APKA)[0-9A-Z]{16}\b")),
+    ("AWS secret access key", re.compile(
+        r"(?i)aws_?secret_?(?:access_?)?key[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])")),
+    ("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})\b")),
+    ("GitLab token", re.compile(r"\bgl(?:pat|dt|rt|ptt|cbt)-[A-Za-z0-9_-]{20,}\b")),
     ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("Slack webhook", re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]{16,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("Stripe key", re.compile(r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b")),
+    ("Google service account key", re.compile(r"\"type\"\s*:\s*\"service_account\"[\s\S]*\"private_key\"")),
+    ("Azure storage account key", re.compile(r"(?i)AccountKey=[A-Za-z0-9+/]{86}==")),
+    ("Azure shared access signature", re.compile(r"[?&]sig=[A-Za-z0-9%+/]{40,}={0,2}(?:&|$)")),
+    ("Stripe key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{20,}\b")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}")),
+    ("Anthropic API key", re.compile(r"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}")),
+    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("PyPI token", re.compile(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}")),
+    ("SendGrid key", re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b")),
+    ("Twilio API key", re.compile(r"\bSK[0-9a-f]{32}\b")),
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z]{34}\b")),
+    ("DigitalOcean token", re.compile(r"\bdo[por]_v1_[a-f0-9]{64}\b")),
+    ("Databricks token", re.compile(r"\bdapi[a-f0-9]{32}(?:-\d)?\b")),
     ("JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")),
     ("connection string with password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@")),
 )
 
 _PLACEHOLDER = re.compile(
-    r"^(?:\$\{.*\}|<.*>|\{\{.*\}\}|changeme|change[-_]?me|example|xxx+|\*+|redacted|todo|none|null|"
-    r"password|secret|dummy|test|placeholder)$", re.I)
+    r"^(?:\$\{.*\}|\$\(.*\)|\$[A-Z_][A-Z0-9_]*|<.*>|\{\{.*\}\}|%\{.*\}|changeme|change[-_]?me|"
+    r"changeit|example|xxx+|\*+|\.+|redacted|todo|tbd|none|null|nil|empty|"
+    r"(?:my|your|some|the)?[-_]?(?:password|passwd|secret|token|api[-_]?key)(?:[-_]?here)?|"
+    r"dummy|test|testing|placeholder|fake|sample|default|replace[-_]?me)$", re.I)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_NOT_SECRET_PREFIXES = ("arn:", "http://", "https://", "sha256:", "sha512:", "{", "[", "/", "./",
+                        "projects/", "subscriptions/", "data:image/")
+_INTERPOLATION = ("$(", "${", "{{", "%{")  # references to values held elsewhere
+MIN_ENTROPY = 4.0
+MIN_ENTROPY_LENGTH = 20
 
 
 def shannon_entropy(text: str) -> float:
+    """Bits per character of ``text``."""
     if not text:
         return 0.0
     counts: dict[str, int] = {}
@@ -35,17 +62,24 @@ def shannon_entropy(text: str) -> float:
 
 def credential_kind(value: Any) -> str:
     """The kind of credential ``value`` looks like, or '' if none."""
-    if not isinstance(value, str) or len(value) < 8:
+    if not isinstance(value, str) or len(value) < 8 or is_placeholder(value):
         return ""
     for name, pattern in PATTERNS:
         if pattern.search(value):
             return name
     token = value.strip()
-    if (len(token) >= 20 and " " not in token and token.count("/") < 3
-            and shannon_entropy(token) >= 4.0 and _classes(token) >= 3
-            and not token.startswith(("arn:", "http://", "https://", "sha256:", "{", "["))):
+    if (len(token) >= MIN_ENTROPY_LENGTH and not any(c.isspace() for c in token)
+            and token.count("/") < 3 and not token.startswith(_NOT_SECRET_PREFIXES)
+            and not any(marker in token for marker in _INTERPOLATION)
+            and not _UUID.match(token) and _mixed_case(token) and _classes(token) >= 3
+            and shannon_entropy(token) >= MIN_ENTROPY):
         return "high-entropy string"
     return ""
+
+
+def _mixed_case(text: str) -> bool:
+    """Generated secrets mix cases; host names, image references and paths rarely do."""
+    return any(c.islower() for c in text) and any(c.isupper() for c in text)
 
 
 def _classes(text: str) -> int:
