@@ -11,6 +11,16 @@ from . import LinkContext
 IMPLICIT_SOURCE = "kubernetes.implicit"
 
 
+def items(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty list: malformed manifests never stop a linker."""
+    return value if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def namespace_of(r: Resource) -> Optional[str]:
     """The namespace in the address (None for cluster-scoped objects)."""
     parts = r.address[4:].split("/")
@@ -47,7 +57,7 @@ def matches_selector(selector: Any, labels: dict[str, Any]) -> bool:
     match_labels = selector.get("matchLabels") or {}
     if not isinstance(match_labels, dict) or not matches_map(match_labels, labels):
         return False
-    for expr in selector.get("matchExpressions") or []:
+    for expr in items(selector.get("matchExpressions")):
         if not isinstance(expr, dict) or not _expression(expr, labels):
             return False
     return True
@@ -55,7 +65,9 @@ def matches_selector(selector: Any, labels: dict[str, Any]) -> bool:
 
 def _expression(expr: dict[str, Any], labels: dict[str, Any]) -> bool:
     key, op = expr.get("key"), expr.get("operator")
-    values = [str(v) for v in expr.get("values") or []]
+    if not isinstance(key, str):
+        return False
+    values = [str(v) for v in items(expr.get("values"))]
     present = key in labels
     if op == "In":
         return present and str(labels[key]) in values

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Optional
 
 from ..model import ANYONE, Resource
 from . import LinkContext
-from .k8s_objects import add_implicit, at_line, matches_selector, name_of, namespace_of
+from .k8s_objects import add_implicit, at_line, items, mapping, matches_selector, name_of, namespace_of
 from .k8s_roles import BUILTIN_CLUSTER_ROLES, builtin_cluster_role
 
 RBAC = "rbac.authorization.k8s.io"
@@ -36,7 +36,7 @@ def link(ctx: LinkContext) -> None:
     grants: list[_Grant] = []
     bindings = list(ctx.of_type("RoleBinding", "ClusterRoleBinding"))
     for binding in bindings:  # every named account exists before groups are expanded
-        for i, subject in enumerate(binding.attributes.get("subjects") or []):
+        for i, subject in enumerate(items(binding.attributes.get("subjects"))):
             if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount":
                 _subject_accounts(ctx, binding, subject, f"subjects.{i}")
     for binding in bindings:
@@ -54,7 +54,7 @@ def link(ctx: LinkContext) -> None:
 
 def role_address(ref: Any, namespace: Optional[str]) -> Optional[str]:
     """The address a ``roleRef`` names (Role in the binding's namespace, or ClusterRole)."""
-    if not isinstance(ref, dict) or not ref.get("name"):
+    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not ref["name"]:
         return None
     if ref.get("kind") == "ClusterRole":
         return f"k8s:{RBAC}/ClusterRole/{ref['name']}"
@@ -73,10 +73,10 @@ def _binding(ctx: LinkContext, binding: Resource, grants: list[_Grant]) -> None:
         add_implicit(ctx, role, "ClusterRole", builtin_cluster_role(ref["name"]), at_line(binding, "roleRef"))
     ctx.add_edge(binding.address, role, "binds", path="roleRef")
     scope = ns if binding.type == "RoleBinding" and ns else "*"
-    for i, subject in enumerate(binding.attributes.get("subjects") or []):
+    for i, subject in enumerate(items(binding.attributes.get("subjects"))):
         if not isinstance(subject, dict):
             continue
-        kind, name = subject.get("kind"), str(subject.get("name") or "")
+        kind, name = str(subject.get("kind")), str(subject.get("name") or "")
         if (kind, name) in ANONYMOUS:
             ctx.add_edge(ANYONE, role, "bound_to", via=binding.address)
             continue
@@ -156,7 +156,7 @@ class _RoleRules:
             for other, other_manifest in self.cluster_roles.items():
                 if other in visiting:
                     continue
-                labels = (other_manifest.get("metadata") or {}).get("labels")
+                labels = mapping(other_manifest.get("metadata")).get("labels")
                 if isinstance(labels, dict) and matches_selector(selector, labels):
                     for rule in self._cluster(other, visiting):
                         if rule not in rules:
@@ -206,7 +206,7 @@ def _workloads(ctx: LinkContext) -> None:
         account = ctx.graph.nodes[account_address]["resource"]
         sa_setting = account.attributes.get("automountServiceAccountToken")
         for w in workloads:
-            pod = w.attributes.get("$pod") or {}
+            pod = mapping(w.attributes.get("$pod"))
             w.attributes["$permissions"] = account.attributes.get("$permissions", [])
             setting = pod.get("automountServiceAccountToken")
             if isinstance(setting, bool):

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, rbac
-from ..k8s_objects import PodIndex, add_implicit, at_line, name_of, namespace_of
+from ..k8s_objects import PodIndex, add_implicit, at_line, items, mapping, name_of, namespace_of
 
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
@@ -62,7 +62,7 @@ def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:
     spec = svc.attributes.get("spec")
     spec = spec if isinstance(spec, dict) else {}
     stype = spec.get("type", "ClusterIP")
-    annotations = (svc.attributes.get("metadata") or {}).get("annotations")
+    annotations = mapping(svc.attributes.get("metadata")).get("annotations")
     annotations = annotations if isinstance(annotations, dict) else {}
     internal = any(str(annotations.get(a, "")).lower() in INTERNAL_VALUES for a in INTERNAL_LB_ANNOTATIONS)
     if stype == "NodePort" or (stype == "LoadBalancer" and not internal):
@@ -89,7 +89,7 @@ def _ingress_backends(spec: Any) -> Iterator[tuple[str, str]]:
 
     for key in ("defaultBackend", "backend"):
         yield from backend(spec.get(key), f"spec.{key}")
-    for i, rule in enumerate(spec.get("rules") or []):
+    for i, rule in enumerate(items(spec.get("rules"))):
         http = rule.get("http") if isinstance(rule, dict) else None
         paths = http.get("paths") if isinstance(http, dict) else None
         for j, p in enumerate(paths if isinstance(paths, list) else []):
@@ -107,12 +107,12 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
         if not isinstance(spec, dict):
             continue
         ns = namespace_of(route)
-        for i, parent in enumerate(spec.get("parentRefs") or []):
+        for i, parent in enumerate(items(spec.get("parentRefs"))):
             if isinstance(parent, dict) and parent.get("kind", "Gateway") == "Gateway":
                 gw = gateways.get((str(parent.get("namespace") or ns), str(parent.get("name"))))
                 if gw:
                     ctx.add_edge(gw, route.address, "routes_to", path=f"spec.parentRefs.{i}")
-        for i, rule in enumerate(spec.get("rules") or []):
+        for i, rule in enumerate(items(spec.get("rules"))):
             refs = rule.get("backendRefs") if isinstance(rule, dict) else None
             for j, ref in enumerate(refs if isinstance(refs, list) else []):
                 if not isinstance(ref, dict) or ref.get("kind", "Service") != "Service" \
@@ -174,7 +174,7 @@ def _mounts(ctx: LinkContext, w: Resource) -> None:
         if isinstance(name, str) and name:
             found.setdefault((kind, name), path)
 
-    for i, v in enumerate(pod.get("volumes") or []):
+    for i, v in enumerate(items(pod.get("volumes"))):
         if not isinstance(v, dict):
             continue
         if isinstance(v.get("secret"), dict):
@@ -182,22 +182,22 @@ def _mounts(ctx: LinkContext, w: Resource) -> None:
         if isinstance(v.get("configMap"), dict):
             add("ConfigMap", v["configMap"].get("name"), f"$pod.volumes.{i}.configMap")
         projected = v.get("projected") if isinstance(v.get("projected"), dict) else {}
-        for j, src in enumerate(projected.get("sources") or []):
+        for j, src in enumerate(items(projected.get("sources"))):
             if isinstance(src, dict):
                 for key, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
                     if isinstance(src.get(key), dict):
                         add(kind, src[key].get("name"), f"$pod.volumes.{i}.projected.sources.{j}")
-    for i, ref in enumerate(pod.get("imagePullSecrets") or []):
+    for i, ref in enumerate(items(pod.get("imagePullSecrets"))):
         if isinstance(ref, dict):
             add("Secret", ref.get("name"), f"$pod.imagePullSecrets.{i}")
-    for n, c in enumerate(w.attributes.get("$containers") or []):
-        for i, e in enumerate(c.get("env") or []):
+    for n, c in enumerate(items(w.attributes.get("$containers"))):
+        for i, e in enumerate(items(c.get("env"))):
             source = e.get("valueFrom") if isinstance(e, dict) else None
             if isinstance(source, dict):
                 for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
                     if isinstance(source.get(key), dict):
                         add(kind, source[key].get("name"), f"$containers.{n}.env.{i}")
-        for i, e in enumerate(c.get("envFrom") or []):
+        for i, e in enumerate(items(c.get("envFrom"))):
             if isinstance(e, dict):
                 for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
                     if isinstance(e.get(key), dict):
