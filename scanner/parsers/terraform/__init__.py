@@ -1,17 +1,22 @@
-"""Terraform parser: `.tf` files (tree-sitter-hcl) and tfvars, resolved module by module."""
+"""Terraform parser: `.tf` / `.tf.json` files and tfvars, resolved module by module."""
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Optional
 
 from ...model import Diagnostic, SourceFile
 from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
+from .jsonsyntax import parse_json_config
 from .module import ModuleEvaluator, ModuleSource, group_blocks
-from .syntax import HclFile, parse_hcl
+from .sources import is_local
+from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 
 BINARY_SNIFF = 8192
+PLAN_SNIFF = 64 * 1024
+_PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 
 
 def read_source(path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diagnostic]]:
@@ -29,10 +34,11 @@ def read_source(path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diag
 class _Loader:
     """Parses each `.tf` file once and groups a directory's files into a module."""
 
-    def __init__(self, anchor_of: dict[str, str], diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, anchor_of: dict[str, str], diagnostics: list[Diagnostic], base: str = "") -> None:
         self.files: dict[str, HclFile] = {}
         self.modules: dict[str, Optional[ModuleSource]] = {}
         self.anchor_of = anchor_of  # directory (real) -> the relpath prefix to show
+        self.base = base            # the directory relpaths are relative to
         self.diagnostics = diagnostics
 
     def hcl(self, path: str, relpath: str) -> Optional[HclFile]:
@@ -43,7 +49,11 @@ class _Loader:
             self.diagnostics.append(problem)
             self.files[path] = None  # type: ignore[assignment]
             return None
-        parsed = parse_hcl(data or b"", relpath)
+        if path.endswith(".json"):
+            text = (data or b"").decode("utf-8", "replace")
+            parsed = parse_json_config(text, relpath, tfvars=path.endswith(".tfvars.json"))
+        else:
+            parsed = parse_hcl(data or b"", relpath)
         self.diagnostics.extend(parsed.diagnostics)
         self.files[path] = parsed
         return parsed
@@ -53,14 +63,38 @@ class _Loader:
         if real in self.modules:
             return self.modules[real]
         try:
-            names = sorted(n for n in os.listdir(real) if n.endswith(".tf"))
+            names = sorted(n for n in os.listdir(real) if n.endswith((".tf", ".tf.json")))
         except OSError:
             names = []
-        rel_dir = self.anchor_of.get(real, directory)
+        rel_dir = self.anchor_of.get(real) or self._relative(real)
         parsed = [self.hcl(os.path.join(real, n), _join(rel_dir, n)) for n in names]
         src = group_blocks(directory, [p for p in parsed if p is not None]) if names else None
         self.modules[real] = src
         return src
+
+
+    def _relative(self, real: str) -> str:
+        """A directory no scanned file lives in (a module outside the scan, a downloaded module)."""
+        if not self.base:
+            return real
+        return os.path.relpath(real, self.base).replace(os.sep, "/")
+
+
+def has_plan(directory: str) -> bool:
+    """True when ``directory`` holds a Terraform plan JSON: the plan parser then owns that root module."""
+    try:
+        names = [n for n in os.listdir(directory) if n.endswith(".json")
+                 and not n.endswith((".tf.json", ".tfvars.json"))]
+    except OSError:
+        return False
+    for name in names:
+        try:
+            with open(os.path.join(directory, name), "rb") as handle:
+                if _PLAN_RE.search(handle.read(PLAN_SNIFF)):
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def _join(rel_dir: str, name: str) -> str:
@@ -70,62 +104,107 @@ def _join(rel_dir: str, name: str) -> str:
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     """Evaluate every root module found among ``files`` (directories not called as a local module)."""
     out = Parsed()
+    loader, tf_dirs, tfvars = load_files(files, out)
+    for directory in root_modules(loader, tf_dirs):
+        if has_plan(directory):
+            continue  # the plan parser reads this root module (plan values, .tf lines)
+        evaluate_root(directory, loader, tfvars.get(directory, []), options, out)
+    return out
+
+
+def load_files(files: list[SourceFile], out: Parsed) -> tuple[_Loader, list[str], dict[str, list[SourceFile]]]:
+    """A loader for ``files`` and the directories holding Terraform code and tfvars."""
     anchor_of: dict[str, str] = {}
-    tf_dirs: dict[str, list[SourceFile]] = {}
+    tf_dirs: dict[str, None] = {}
     tfvars: dict[str, list[SourceFile]] = {}
+    base = ""
     for f in files:
         real_dir = os.path.dirname(f.path)
         anchor_of[real_dir] = os.path.dirname(f.relpath)
+        rel = f.relpath.replace("/", os.sep)
+        if not base and f.path.endswith(rel):
+            base = f.path[: len(f.path) - len(rel)].rstrip(os.sep) or os.sep
         if f.format == "tfvars":
             tfvars.setdefault(real_dir, []).append(f)
-        elif f.relpath.endswith(".tf.json"):
-            out.diagnostics.append(Diagnostic(
-                "tf-json-unsupported", "Terraform JSON syntax is not read yet; skipped",
-                f.relpath, level="warning"))
         else:
-            tf_dirs.setdefault(real_dir, []).append(f)
-    loader = _Loader(anchor_of, out.diagnostics)
+            tf_dirs[real_dir] = None
+    return _Loader(anchor_of, out.diagnostics, base), list(tf_dirs), tfvars
+
+
+def root_modules(loader: _Loader, tf_dirs: list[str]) -> list[str]:
+    """Directories with Terraform code that no other scanned directory calls as a local module."""
     called: set[str] = set()
     for directory in tf_dirs:
         src = loader.module(directory)
         for block, _ in (src.modules if src else []):
             source = block.attributes.get("source")
             value = evaluate(source.expr, Scope({})) if source else None
-            if isinstance(value, str) and value.startswith(("./", "../")):
-                called.add(os.path.realpath(os.path.join(directory, value)))
-    for directory in sorted(tf_dirs):
-        if directory in called:
-            continue
-        src = loader.module(directory)
-        if src is None:
-            continue
-        inputs = _root_variables(directory, tfvars.get(directory, []), options, loader, out)
-        ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
-                        stack=(directory,), out=out.resources, diagnostics=out.diagnostics,
-                        root_dir=directory).run()
-    return out
+            if is_local(value):
+                called.add(os.path.realpath(os.path.join(directory, str(value))))
+    return [d for d in sorted(tf_dirs) if os.path.realpath(d) not in called
+            and loader.module(d) is not None]
+
+
+def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
+                  options: ParseOptions, out: Parsed) -> None:
+    """Evaluate one root module (and its children) into ``out``."""
+    src = loader.module(directory)
+    if src is None:
+        return
+    inputs = _root_variables(directory, var_files, options, loader, src)
+    ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
+                    stack=(os.path.realpath(directory),), out=out.resources,
+                    diagnostics=out.diagnostics, root_dir=directory).run()
 
 
 def _root_variables(directory: str, var_files: list[SourceFile], options: ParseOptions,
-                    loader: _Loader, out: Parsed) -> dict[str, Any]:
-    """Values for a root module's variables, in Terraform's order of precedence."""
+                    loader: _Loader, src: ModuleSource) -> dict[str, Any]:
+    """Values for a root module's variables, in Terraform's order of precedence.
+
+    Environment (``TF_VAR_x``), then ``terraform.tfvars``, ``terraform.tfvars.json``,
+    ``*.auto.tfvars(.json)`` in name order, then ``--var-file`` and ``--var`` in
+    the order given. Values given as raw strings (environment, ``--var``) are
+    read as HCL when the variable's declared type is not a string, as Terraform does.
+    """
     values: dict[str, Any] = {}
     for key, raw in options.env.items():
         if key.startswith("TF_VAR_"):
-            values[key[7:]] = raw
-    auto = sorted((f for f in var_files if f.relpath.endswith(".auto.tfvars")),
-                  key=lambda f: f.relpath)
-    default = [f for f in var_files if os.path.basename(f.path) == "terraform.tfvars"]
+            values[key[7:]] = _raw_value(raw, src.variables.get(key[7:]))
+    by_name = {os.path.basename(f.path): f for f in var_files}
+    default = [by_name[n] for n in ("terraform.tfvars", "terraform.tfvars.json") if n in by_name]
+    auto = sorted((f for f in var_files if f.relpath.endswith((".auto.tfvars", ".auto.tfvars.json"))),
+                  key=lambda f: os.path.basename(f.path))
     for f in [*default, *auto]:
         values.update(_tfvars(f.path, f.relpath, loader))
     for path in options.var_files:
         values.update(_tfvars(os.path.abspath(path), path, loader))
-    values.update(options.variables)
+    for name, raw in options.variables.items():
+        values[name] = _raw_value(raw, src.variables.get(name))
     return values
+
+
+def _raw_value(raw: str, declared: Optional[Block]) -> Any:
+    """A ``--var`` / ``TF_VAR_`` string: kept as text for string (or untyped) variables, else read as HCL."""
+    type_attr = declared.attributes.get("type") if declared is not None else None
+    if type_attr is None:
+        return raw
+    t = type_attr.expr
+    name = t.root if isinstance(t, Traversal) else t.name if isinstance(t, Call) else ""
+    if name in ("string", ""):
+        return raw
+    parsed = parse_hcl(f"v = {raw}\n".encode("utf-8"), "<var>")
+    attr = parsed.attributes.get("v")
+    if attr is None or parsed.diagnostics:
+        return raw
+    return evaluate(attr.expr, Scope({}))
 
 
 def _tfvars(path: str, relpath: str, loader: _Loader) -> dict[str, Any]:
     parsed = loader.hcl(path, relpath)
     if parsed is None:
         return {}
+    if parsed.blocks:
+        loader.diagnostics.append(Diagnostic(
+            "tfvars-blocks", "variable files hold only assignments; blocks ignored",
+            relpath, parsed.blocks[0].start_line, level="warning"))
     return {name: evaluate(attr.expr, Scope({})) for name, attr in parsed.attributes.items()}

@@ -121,17 +121,38 @@ def _index(value: Any, key: Any) -> Any:
     return Unknown("cannot index this value")
 
 
+class PartialTemplate(Unknown):
+    """A string template with some interpolations unknown: the string is unknown, its known text kept.
+
+    ``parts`` holds the literal text and known values as strings and the
+    unknown interpolations as :class:`Unknown`, so a JSON policy written as a
+    heredoc with ``${aws_s3_bucket.b.arn}`` inside can still be normalised.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[Any]) -> None:
+        super().__init__("interpolation not known")
+        self.parts = parts
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PartialTemplate, (self.parts,))
+
+
 def _template(expr: Template, scope: Scope) -> Any:
-    out: list[str] = []
+    out: list[Any] = []
+    partial = False
     for part in expr.parts:
         if isinstance(part, str):
             out.append(part)
             continue
         v = evaluate(part, scope)
         if is_unknown(v) or isinstance(v, (dict, list)):
-            return Unknown("interpolation not known")
+            partial = True
+            out.append(v if is_unknown(v) else Unknown("collection in a template"))
+            continue
         out.append(tostr(v))
-    return "".join(out)
+    return PartialTemplate(out) if partial else "".join(out)
 
 
 def _call(expr: Call, scope: Scope) -> Any:

@@ -40,12 +40,34 @@ def _has_unknown(v: Any) -> bool:
     return False
 
 
+class EncodedUnknown(Unknown):
+    """The result of ``jsonencode()`` over a value with unknown leaves.
+
+    The string itself is unknown (policies never guess it), but the structure
+    that would be encoded is kept in ``decoded`` so IAM documents still
+    normalise: their known statements are tested, the unknown leaves stay
+    :class:`Unknown`. ``jsondecode()`` of it gives the structure back.
+    """
+
+    __slots__ = ("decoded",)
+
+    def __init__(self, decoded: Any, reason: str = "jsonencode() of a partly unknown value") -> None:
+        super().__init__(reason)
+        self.decoded = decoded
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (EncodedUnknown, (self.decoded, self.reason))
+
+
 def _jsonencode(v: Any) -> Any:
-    _known(v)
+    if _has_unknown(v):
+        return EncodedUnknown(v)
     return json.dumps(v, separators=(",", ":"))
 
 
 def _jsondecode(s: Any) -> Any:
+    if isinstance(s, EncodedUnknown):
+        return s.decoded
     _known(s)
     return json.loads(s)
 
@@ -171,6 +193,47 @@ def _flatten(v: Any) -> Any:
     return out
 
 
+def _substr(s: Any, offset: Any, length: Any) -> Any:
+    _known(s, offset, length)
+    start = int(offset)
+    return s[start:] if int(length) < 0 else s[start:start + int(length)]
+
+
+def _setunion(*sets: Any) -> Any:
+    _known(*sets)
+    return _toset([x for s in sets for x in s])
+
+
+def _keys_known(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For functions that only need a map's keys (values may stay unknown)."""
+    def wrapped(m: Any, *rest: Any) -> Any:
+        if is_unknown(m) or not isinstance(m, dict):
+            raise UnknownArg()
+        _known(*rest)
+        return fn(m, *rest)
+    return wrapped
+
+
+def _regex(pattern: str, s: str) -> Any:
+    """Terraform's regex(): the match, or its groups (a list, or a map for named groups)."""
+    import re
+
+    m = re.search(pattern, s)
+    if m is None:
+        raise ValueError("no match")
+    if m.groupdict():
+        return m.groupdict()
+    return list(m.groups()) if m.groups() else m.group(0)
+
+
+def _transpose(m: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k in sorted(m):
+        for v in m[k]:
+            out.setdefault(v, []).append(k)
+    return out
+
+
 def _simple(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any) -> Any:
         _known(*args)
@@ -204,7 +267,30 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "split": _simple(lambda sep, s: s.split(sep)),
     "replace": _simple(lambda s, a, b: s.replace(a, b)),
     "length": _simple(len),
-    "keys": _simple(lambda m: sorted(m)),
+    "keys": _keys_known(lambda m: sorted(m)),
+    "substr": _substr,
+    "setunion": _setunion,
+    "startswith": _simple(lambda s, p: s.startswith(p)),
+    "endswith": _simple(lambda s, p: s.endswith(p)),
+    "trimprefix": _simple(lambda s, p: s[len(p):] if s.startswith(p) else s),
+    "trimsuffix": _simple(lambda s, p: s[:-len(p)] if p and s.endswith(p) else s),
+    "formatlist": _simple(lambda fmt, *lists: [_format(fmt, *row) for row in zip(*lists)]),
+    "range": _simple(lambda *a: list(range(*(int(x) for x in a)))),
+    "reverse": _simple(lambda lst: list(reversed(lst))),
+    "sort": _simple(lambda lst: sorted(lst, key=tostr)),
+    "slice": _simple(lambda lst, a, b: lst[int(a):int(b)]),
+    "index": _simple(lambda lst, v: lst.index(v)),
+    "chunklist": _simple(lambda lst, n: [lst[i:i + int(n)] for i in range(0, len(lst), int(n))]),
+    "sum": _simple(sum),
+    "ceil": _simple(lambda v: -int(-v // 1)),
+    "floor": _simple(lambda v: int(v // 1)),
+    "regex": _simple(lambda pattern, s: _regex(pattern, s)),
+    "base64encode": _simple(lambda s: __import__("base64").b64encode(s.encode()).decode()),
+    "base64decode": _simple(lambda s: __import__("base64").b64decode(s).decode("utf-8", "replace")),
+    "cidrnetmask": _simple(lambda p: str(ipaddress.ip_network(p, strict=False).netmask)),
+    "nonsensitive": lambda v: v,
+    "sensitive": lambda v: v,
+    "transpose": _simple(lambda m: _transpose(m)),
     "values": _simple(lambda m: [m[k] for k in sorted(m)]),
     "contains": _simple(lambda lst, v: v in lst),
     "distinct": _toset,
@@ -217,4 +303,4 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "one": _simple(lambda lst: lst[0] if lst else None),
 }
 
-__all__ = ["FUNCTIONS", "UnknownArg", "Unknown", "tostr"]
+__all__ = ["FUNCTIONS", "EncodedUnknown", "UnknownArg", "Unknown", "tostr"]

@@ -1,10 +1,17 @@
-"""IAM policy documents as data: JSON strings, jsonencode() values and heredocs normalised to one statement model.
+"""IAM policy documents as data: JSON strings, jsonencode(), heredocs and policy-document data sources in one statement model.
 
 The normalised document is added to the resource as ``$policy`` (and
 ``$assume_role_policy``): ``{"Statement": [{"Effect", "Action", "NotAction",
 "Resource", "NotResource", "Principal", "Condition"}]}`` with every
 Action / Resource a list, so "Action * on Resource *" is one test whichever
 way the document was written.
+
+Unknown parts never make a document disappear: ``jsonencode()`` of a value
+with unknown leaves keeps its structure (:class:`EncodedUnknown`), and a
+heredoc or string with unknown interpolations (:class:`PartialTemplate`) is
+read with each unknown rendered as a sentinel string that is turned back into
+:class:`Unknown` after JSON decoding. A statement whose Action is unknown is
+therefore neither "*" nor anything else; its known fields are still tested.
 """
 
 from __future__ import annotations
@@ -12,22 +19,50 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from ...model import is_unknown
+from ...model import Unknown, is_unknown
+from .expressions import PartialTemplate
+from .functions import FUNCTIONS, EncodedUnknown
 
-POLICY_ATTRIBUTES = {"policy": "$policy", "assume_role_policy": "$assume_role_policy",
-                     "inline_policy": "$policy"}
+POLICY_ATTRIBUTES = {"policy": "$policy", "assume_role_policy": "$assume_role_policy"}
 LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+SENTINEL = "\u0000rg-unknown\u0000"
+POLICY_DOCUMENT = "aws_iam_policy_document"
 
 
-def normalise(value: Any) -> Optional[dict[str, Any]]:
-    """The statement model of a policy document given as a JSON string or a decoded structure."""
+def _decode(value: Any) -> Any:
+    """The JSON structure behind a string, an encoded-unknown or a partial template."""
+    if isinstance(value, EncodedUnknown):
+        return value.decoded
+    if isinstance(value, PartialTemplate):
+        text = "".join(SENTINEL if is_unknown(p) else p for p in value.parts)
+        try:
+            return _restore(json.loads(text, strict=False))
+        except ValueError:
+            return None
     if is_unknown(value) or value is None:
         return None
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            return json.loads(value, strict=False)
         except ValueError:
             return None
+    return value
+
+
+def _restore(value: Any) -> Any:
+    """Turn sentinel strings (an unknown interpolation) back into :class:`Unknown`."""
+    if isinstance(value, str):
+        return Unknown("interpolation not known") if SENTINEL in value else value
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _restore(v) for k, v in value.items()}
+    return value
+
+
+def normalise(value: Any) -> Optional[dict[str, Any]]:
+    """The statement model of a policy document given as JSON text or a decoded structure."""
+    value = _decode(value)
     if not isinstance(value, dict):
         return None
     statements = value.get("Statement", value.get("statement"))
@@ -48,7 +83,7 @@ def normalise(value: Any) -> Optional[dict[str, Any]]:
     return {"Version": value.get("Version"), "Statement": out}
 
 
-def add_policy_documents(attributes: dict[str, Any], lines: dict[str, int]) -> None:
+def add_policy_documents(rtype: str, attributes: dict[str, Any], lines: dict[str, int]) -> None:
     """Attach ``$policy`` views to a resource's attributes, pointing at the original lines."""
     for name, derived in POLICY_ATTRIBUTES.items():
         if name not in attributes:
@@ -60,3 +95,94 @@ def add_policy_documents(attributes: dict[str, Any], lines: dict[str, int]) -> N
         line = lines.get(name)
         if line is not None:
             lines[derived] = line
+    if isinstance(attributes.get("inline_policy"), list):
+        _inline_policies(attributes, lines)
+    if rtype == POLICY_DOCUMENT:
+        _policy_document(attributes, lines)
+
+
+def _inline_policies(attributes: dict[str, Any], lines: dict[str, int]) -> None:
+    """``inline_policy { policy = ... }`` blocks of a role: their statements as the role's ``$policy``."""
+    statements: list[Any] = []
+    for i, block in enumerate(attributes["inline_policy"]):
+        doc = normalise(block.get("policy")) if isinstance(block, dict) else None
+        if doc is None:
+            continue
+        line = lines.get(f"inline_policy.{i}.policy", lines.get(f"inline_policy.{i}"))
+        for s in doc["Statement"]:
+            if line is not None:
+                lines[f"$policy.Statement.{len(statements)}"] = line
+            statements.append(s)
+        if line is not None:
+            lines.setdefault("$policy", line)
+    if statements and "$policy" not in attributes:
+        attributes["$policy"] = {"Version": "2012-10-17", "Statement": statements}
+
+
+def _policy_document(attributes: dict[str, Any], lines: dict[str, int]) -> None:
+    """``data "aws_iam_policy_document"``: statement blocks rendered to the document and its ``json``."""
+    statements: list[Any] = []
+    for doc_attr in ("source_policy_documents", "source_json"):
+        for src in _as_list(attributes.get(doc_attr)):
+            doc = normalise(src)
+            statements.extend(doc["Statement"] if doc else [])
+    blocks = attributes.get("statement")
+    for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+        if not isinstance(block, dict):
+            continue
+        line = lines.get(f"statement.{i}")
+        if line is not None:
+            lines[f"$policy.Statement.{len(statements)}"] = line
+        statements.append(_statement(block))
+    document: dict[str, Any] = {"Version": attributes.get("version", "2012-10-17"),
+                                "Statement": statements}
+    if any(is_unknown(b) for b in (blocks if isinstance(blocks, list) else [])) or is_unknown(blocks):
+        document["Statement"] = [*statements, Unknown("dynamic statement not known")]
+    attributes["json"] = _encode(document)
+    attributes["$policy"] = normalise(document) or {"Statement": []}
+    if "statement.0" in lines:
+        lines.setdefault("$policy", lines["statement.0"])
+
+
+def _statement(block: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"Effect": block.get("effect", "Allow")}
+    if block.get("sid") is not None:
+        out["Sid"] = block["sid"]
+    for key, name in (("actions", "Action"), ("not_actions", "NotAction"),
+                      ("resources", "Resource"), ("not_resources", "NotResource")):
+        if key in block and block[key] is not None:
+            out[name] = block[key]
+    for key, name in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+        if isinstance(block.get(key), list):
+            out[name] = _principals(block[key])
+    if isinstance(block.get("condition"), list):
+        conditions: dict[str, Any] = {}
+        for c in block["condition"]:
+            if isinstance(c, dict) and isinstance(c.get("test"), str) and isinstance(c.get("variable"), str):
+                conditions.setdefault(c["test"], {})[c["variable"]] = c.get("values")
+            else:
+                conditions = Unknown("condition not known")  # type: ignore[assignment]
+                break
+        out["Condition"] = conditions
+    return out
+
+
+def _principals(blocks: list[Any]) -> Any:
+    principals: dict[str, Any] = {}
+    for p in blocks:
+        if not isinstance(p, dict) or not isinstance(p.get("type"), str):
+            return Unknown("principal not known")
+        ids = p.get("identifiers")
+        principals.setdefault(p["type"], []).extend(ids if isinstance(ids, list) else [ids])
+    if list(principals) == ["*"] and principals["*"] == ["*"]:
+        return "*"
+    return principals
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _encode(document: dict[str, Any]) -> Any:
+    """``json`` of a policy document: a JSON string, or an :class:`EncodedUnknown` keeping its structure."""
+    return FUNCTIONS["jsonencode"](document)

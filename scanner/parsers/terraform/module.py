@@ -10,7 +10,10 @@ from ...model import Diagnostic, Layer, Location, Resource, Unknown, is_unknown
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .functions import tostr
 from .iam import add_policy_documents
-from .syntax import Block, Expr, HclFile, ObjectE, Traversal, TupleE
+from .sources import module_directory
+from .syntax import Block, Expr, HclFile, Lit, ObjectE, Traversal, TupleE
+
+_MISSING = object()
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})
 
@@ -52,63 +55,129 @@ def group_blocks(directory: str, files: list[HclFile]) -> ModuleSource:
 LoadModule = Callable[[str], Optional[ModuleSource]]
 
 
+@dataclass
+class Instance:
+    """One evaluated instance of a resource or data block."""
+
+    suffix: str           # "", "[0]" or '["key"]'
+    key: Any              # None, the count index or the for_each key
+    attributes: dict[str, Any]
+    lines: dict[str, int]
+    references: list[tuple[str, str]]
+
+
 class ModuleEvaluator:
-    """Evaluates one instance of a module (root or child) into resources."""
+    """Evaluates one instance of a module (root or child) into resources.
+
+    Resources, data sources and child modules are evaluated on first use and
+    cached, so an expression may name ``aws_s3_bucket.b.bucket`` or
+    ``module.db.endpoint`` wherever it appears; each is evaluated once.
+    """
 
     def __init__(self, src: ModuleSource, *, prefix: str, inputs: dict[str, Any],
                  load: LoadModule, stack: tuple[str, ...], out: list[Resource],
-                 diagnostics: list[Diagnostic], root_dir: str) -> None:
+                 diagnostics: list[Diagnostic], root_dir: str, key: str = "") -> None:
         self.src = src
         self.prefix = prefix
         self.load = load
         self.stack = stack
         self.out = out
         self.diagnostics = diagnostics
-        variables = {}
-        for name, block in src.variables.items():
-            if name in inputs:
-                variables[name] = inputs[name]
-            elif "default" in block.attributes:
-                variables[name] = evaluate(block.attributes["default"].expr, Scope({}))
-            else:
-                variables[name] = Unknown(f"var.{name} has no value")
+        self.root_dir = root_dir
+        self.key = key  # dotted module key ("" for the root), as in modules.json
+        self.blocks: dict[str, tuple[Block, str, str]] = {}
+        for mode, group in (("resource", src.resources), ("data", src.data)):
+            for block, path in group:
+                name = f"{'data.' if mode == 'data' else ''}{block.labels[0]}.{block.labels[1]}"
+                self.blocks.setdefault(name, (block, path, mode))
+        self.module_blocks = {b.labels[0]: (b, p) for b, p in src.modules}
+        self._evaluated: dict[str, Optional[list[Instance]]] = {}
+        self._module_outputs: dict[str, Any] = {}
+        self._active: set[str] = set()
         self.locals = LazyMapping(self._local, set(src.locals))
-        self.module_outputs: dict[str, Any] = {}
         self.scope = Scope({
-            "var": variables,
+            "var": self._variables(inputs),
             "local": self.locals,
             "path": {"module": src.directory, "root": root_dir, "cwd": root_dir},
             "terraform": {"workspace": "default"},
         }, resolve=self._resolve)
 
+    def _variables(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, block in self.src.variables.items():
+            default = block.attributes.get("default")
+            nullable = block.attributes.get("nullable")
+            given = inputs.get(name, _MISSING)
+            if given is None and nullable is not None and evaluate(nullable.expr, Scope({})) is False:
+                given = _MISSING
+            if given is not _MISSING:
+                values[name] = given
+            elif default is not None:
+                values[name] = evaluate(default.expr, Scope({}))
+            else:
+                values[name] = Unknown(f"var.{name} has no value")
+        return values
+
     def _local(self, name: str) -> Any:
         return evaluate(self.src.locals[name][0], self.scope)
 
     def _resolve(self, root: str, steps: tuple, scope: Scope) -> Any:
-        if root == "module" and steps and steps[0][0] == "attr":
-            outputs = self.module_outputs.get(steps[0][1])
-            if outputs is not None and len(steps) > 1 and steps[1][0] == "attr":
-                return apply_steps(outputs.get(steps[1][1]), steps[2:], scope)
+        names = []
+        for kind, arg in steps[:2]:
+            if kind != "attr":
+                break
+            names.append(arg)
+        if root == "module" and names:
+            return apply_steps(self._module_value(names[0]), steps[1:], scope)
+        if root == "data" and len(names) == 2:
+            return apply_steps(self._block_value(f"data.{names[0]}.{names[1]}"), steps[2:], scope)
+        if root not in NON_RESOURCE_ROOTS and names:
+            return apply_steps(self._block_value(f"{root}.{names[0]}"), steps[1:], scope)
         return Unknown(f"{root} is not known before apply")
 
+    def _block_value(self, name: str) -> Any:
+        """The value a reference to a resource or data block sees: its configured arguments.
+
+        Computed attributes (``id``, ``arn``...) are absent from the
+        configuration and so stay unknown when indexed.
+        """
+        instances = self.instances(name)
+        if instances is None:
+            return Unknown(f"{name} is not known before apply")
+        block = self.blocks[name][0]
+        if not instances:
+            return [] if "count" in block.attributes else {}
+        if "count" in block.attributes and instances[0].suffix:
+            return [i.attributes for i in instances]
+        if "for_each" in block.attributes and instances[0].suffix:
+            return {tostr(i.key): i.attributes for i in instances}
+        if "count" in block.attributes or "for_each" in block.attributes:
+            return Unknown(f"instances of {name} are not known")
+        return instances[0].attributes
+
     def run(self) -> None:
-        """Evaluate child modules first (their outputs feed expressions), then resources."""
-        for block, path in self.src.modules:
-            self._module(block, path)
-        for block, path in self.src.resources:
-            self._resource(block, path, mode="resource")
-        for block, path in self.src.data:
-            self._resource(block, path, mode="data")
+        """Evaluate every child module, resource and data source, and emit the resources."""
+        for name in self.module_blocks:
+            self._module_value(name)
+        for name, (block, path, mode) in self.blocks.items():
+            base = self.prefix + name
+            for inst in self.instances(name) or []:
+                self.out.append(Resource(
+                    address=base + inst.suffix, kind=Layer.TERRAFORM, type=block.labels[0],
+                    attributes=inst.attributes,
+                    location=Location(path, block.start_line, block.end_line),
+                    source="terraform" if mode == "resource" else "terraform.data",
+                    lines=inst.lines, references=tuple(inst.references)))
 
     # -- resources ---------------------------------------------------------
 
-    def _instances(self, block: Block, path: str) -> list[tuple[str, Scope]]:
-        """(address suffix, scope) per instance after count / for_each; [] when count is 0."""
+    def _instances(self, block: Block, path: str) -> list[tuple[str, Any, Scope]]:
+        """(address suffix, key, scope) per instance after count / for_each; [] when count is 0."""
         if "count" in block.attributes:
             count = evaluate(block.attributes["count"].expr, self.scope)
             if is_unknown(count) or not isinstance(count, (int, float)) or isinstance(count, bool):
-                return [("", self.scope.child(count={"index": Unknown("count.index")}))]
-            return [(f"[{i}]", self.scope.child(count={"index": i})) for i in range(int(count))]
+                return [("", None, self.scope.child(count={"index": Unknown("count.index")}))]
+            return [(f"[{i}]", i, self.scope.child(count={"index": i})) for i in range(int(count))]
         if "for_each" in block.attributes:
             coll = evaluate(block.attributes["for_each"].expr, self.scope)
             if isinstance(coll, dict):
@@ -117,23 +186,30 @@ class ModuleEvaluator:
                 items = [(tostr(x), x) for x in coll]
             else:
                 unknown = Unknown("each not known")
-                return [("", self.scope.child(each={"key": unknown, "value": unknown}))]
-            return [(f'["{k}"]', self.scope.child(each={"key": k, "value": v})) for k, v in items]
-        return [("", self.scope)]
+                return [("", None, self.scope.child(each={"key": unknown, "value": unknown}))]
+            return [(f'["{k}"]', k, self.scope.child(each={"key": k, "value": v})) for k, v in items]
+        return [("", None, self.scope)]
 
-    def _resource(self, block: Block, path: str, *, mode: str) -> None:
-        rtype, name = block.labels[0], block.labels[1]
-        base = f"{self.prefix}{'data.' if mode == 'data' else ''}{rtype}.{name}"
-        for suffix, scope in self._instances(block, path):
-            lines: dict[str, int] = {}
-            refs: list[tuple[str, str]] = []
-            attrs = self._body(block, scope, "", lines, refs)
-            add_policy_documents(attrs, lines)
-            self.out.append(Resource(
-                address=base + suffix, kind=Layer.TERRAFORM, type=rtype, attributes=attrs,
-                location=Location(path, block.start_line, block.end_line),
-                source="terraform" if mode == "resource" else "terraform.data",
-                lines=lines, references=tuple(refs)))
+    def instances(self, name: str) -> Optional[list[Instance]]:
+        """The evaluated instances of ``type.name`` / ``data.type.name`` (cached; None inside a cycle)."""
+        if name in self._evaluated:
+            return self._evaluated[name]
+        if name not in self.blocks or name in self._active:
+            return None
+        block, path, _ = self.blocks[name]
+        self._active.add(name)
+        try:
+            found: list[Instance] = []
+            for suffix, key, scope in self._instances(block, path):
+                lines: dict[str, int] = {}
+                refs: list[tuple[str, str]] = []
+                attrs = self._body(block, scope, "", lines, refs)
+                add_policy_documents(block.labels[0], attrs, lines)
+                found.append(Instance(suffix, key, attrs, lines, refs))
+        finally:
+            self._active.discard(name)
+        self._evaluated[name] = found
+        return found
 
     def _body(self, block: Block, scope: Scope, prefix: str, lines: dict[str, int],
               refs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -204,39 +280,60 @@ class ModuleEvaluator:
 
     # -- child modules -----------------------------------------------------
 
-    def _module(self, block: Block, path: str) -> None:
+    def _module_value(self, name: str) -> Any:
+        """The outputs of child module ``name`` (a list / map of them under count / for_each)."""
+        if name in self._module_outputs:
+            return self._module_outputs[name]
+        if name not in self.module_blocks or ("module." + name) in self._active:
+            return Unknown(f"module.{name} is not known")
+        self._active.add("module." + name)
+        try:
+            value = self._module(*self.module_blocks[name])
+        finally:
+            self._active.discard("module." + name)
+        self._module_outputs[name] = value
+        return value
+
+    def _module(self, block: Block, path: str) -> Any:
         name = block.labels[0]
         source_attr = block.attributes.get("source")
         source = evaluate(source_attr.expr, self.scope) if source_attr else None
         line = block.start_line
-        if not isinstance(source, str) or not source.startswith(("./", "../")):
+        key = f"{self.key}.{name}" if self.key else name
+        directory = module_directory(source, self.src.directory, self.root_dir, key)
+        if directory is None:
             self.diagnostics.append(Diagnostic(
-                "module-not-local", f"module {name!r} source {source!r} is not a local path; "
-                "its resources are not scanned", path, line, level="info"))
-            return
-        directory = os.path.normpath(os.path.join(self.src.directory, source))
+                "module-not-local", f"module {name!r} source {source!r} is not a local path and "
+                "is not downloaded in .terraform/modules; its resources are not scanned",
+                path, line, level="info"))
+            return Unknown(f"module.{name} is not on disk")
         real = os.path.realpath(directory)
         if real in self.stack:
             self.diagnostics.append(Diagnostic(
                 "module-cycle", f"module {name!r} includes itself (via {source}); not expanded",
                 path, line))
-            return
+            return Unknown(f"module.{name} includes itself")
         child = self.load(directory)
         if child is None:
             self.diagnostics.append(Diagnostic(
                 "module-missing", f"module {name!r} source {source} has no .tf files", path, line))
-            return
-        for suffix, scope in self._instances(block, path):
+            return Unknown(f"module.{name} has no code")
+        outputs: dict[str, Any] = {}
+        for suffix, inst_key, scope in self._instances(block, path):
             inputs = {k: evaluate(a.expr, scope) for k, a in block.attributes.items()
                       if k not in META_ARGUMENTS and k not in ("source", "version")}
             sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.",
                                   inputs=inputs, load=self.load, stack=self.stack + (real,),
                                   out=self.out, diagnostics=self.diagnostics,
-                                  root_dir=self.scope.names["path"]["root"])
+                                  root_dir=self.root_dir, key=key)
             sub.run()
-            if not suffix:
-                self.module_outputs[name] = LazyMapping(
-                    lambda key, s=sub: evaluate(s.src.outputs[key][0], s.scope), set(child.outputs))
+            outputs[tostr(inst_key) if suffix else ""] = LazyMapping(
+                lambda out, s=sub: evaluate(s.src.outputs[out][0], s.scope), set(child.outputs))
+        if "count" in block.attributes and "" not in outputs:
+            return [outputs[k] for k in outputs]
+        if "for_each" in block.attributes and "" not in outputs:
+            return outputs
+        return outputs.get("", Unknown(f"module.{name} instances are not known"))
 
 
 def _collect_refs(expr: Expr, path: str, prefix: str, refs: list[tuple[str, str]]) -> None:
@@ -266,7 +363,7 @@ def _slots(node: Expr) -> tuple[str, ...]:
 def _address(node: Traversal, prefix: str) -> Optional[str]:
     names = [arg for kind, arg in node.steps if kind == "attr"]
     if node.root == "data" and len(names) >= 2:
-        return f"{prefix}data.{names[0]}.{names[1]}"
+        return f"{prefix}data.{names[0]}.{names[1]}{_literal_index(node.steps[2:3])}"
     if node.root == "module" and names:
         return f"{prefix}module.{names[0]}"
     if node.root in NON_RESOURCE_ROOTS or "_" not in node.root or not node.steps:
@@ -274,4 +371,14 @@ def _address(node: Traversal, prefix: str) -> Optional[str]:
     first = node.steps[0]
     if first[0] != "attr":
         return None
-    return f"{prefix}{node.root}.{first[1]}"
+    return f"{prefix}{node.root}.{first[1]}{_literal_index(node.steps[1:2])}"
+
+
+def _literal_index(steps: tuple) -> str:
+    """``[0]`` / ``["k"]`` when a reference names one instance by a literal key, else ''."""
+    if steps and steps[0][0] == "index" and isinstance(steps[0][1], Lit):
+        key = steps[0][1].value
+        if isinstance(key, bool) or key is None:
+            return ""
+        return f"[{key}]" if isinstance(key, int) else f'["{key}"]'
+    return ""
