@@ -44,6 +44,9 @@ _PLACEHOLDER = re.compile(
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NOT_SECRET_PREFIXES = ("arn:", "http://", "https://", "sha256:", "sha512:", "{", "[", "/", "./",
                         "projects/", "subscriptions/", "data:image/")
+# Dotted / dashed names (policy names, versions, hostnames) and format strings are not secrets.
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9]+(?:[-_.:][A-Za-z0-9]+){3,}$")
+_FORMAT_FIELD = re.compile(r"\{[A-Za-z_][\w.]*\}")
 _INTERPOLATION = ("$(", "${", "{{", "%{")  # references to values held elsewhere
 MIN_ENTROPY = 4.0
 MIN_ENTROPY_LENGTH = 20
@@ -71,6 +74,7 @@ def credential_kind(value: Any) -> str:
     if (len(token) >= MIN_ENTROPY_LENGTH and not any(c.isspace() for c in token)
             and token.count("/") < 3 and not token.startswith(_NOT_SECRET_PREFIXES)
             and not any(marker in token for marker in _INTERPOLATION)
+            and not _IDENTIFIER.match(token) and not _FORMAT_FIELD.search(token)
             and not _UUID.match(token) and _mixed_case(token) and _classes(token) >= 3
             and shannon_entropy(token) >= MIN_ENTROPY):
         return "high-entropy string"

@@ -44,6 +44,7 @@ NOT_FLAGGED = [
     "registry.example.com/shop/api:3.1.4",
     "eu-west-1",
     "--password=$(PGPASSWORD)", "Bearer ${TOKEN_FROM_ENVIRONMENT}",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06", "logs-{customer_id}-{yyyy.MM.dd}",
 ]
 
 
