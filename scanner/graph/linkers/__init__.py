@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import LinkContext
-from . import architecture, aws, kubernetes, references
+from . import architecture, aws, azure, gcp, kubernetes, references
 
 Linker = Callable[[LinkContext], None]
 
 LINKERS: tuple[Linker, ...] = (
     references.link,
     aws.link,
+    azure.link,
+    gcp.link,
     kubernetes.link,
     architecture.link,
 )

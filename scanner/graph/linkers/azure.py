@@ -1,0 +1,155 @@
+"""Azure relations: network security rules open to the internet, public addresses, storage, SQL firewalls, Key Vault, role assignments.
+
+Edges follow the same vocabulary as AWS (docs/graph.md): a network security
+group ``allows_ingress_from`` the internet when an inbound Allow rule admits
+``*`` / ``Internet`` / a public range; subnets, NICs and VMs are
+``attached_to`` what filters their traffic; public IPs and open firewalls make
+``exposes`` / ``allows_ingress_from`` edges; role assignments ``grants``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ...model import INTERNET, Resource
+from ..cidr import is_public_cidr
+from .. import LinkContext
+from .aws import targets
+
+NSG = ("azurerm_network_security_group",)
+SQL_SERVERS = ("azurerm_mssql_server", "azurerm_sql_server", "azurerm_postgresql_server",
+               "azurerm_mysql_server", "azurerm_postgresql_flexible_server",
+               "azurerm_mysql_flexible_server", "azurerm_mariadb_server")
+FIREWALL_RULES = ("azurerm_mssql_firewall_rule", "azurerm_sql_firewall_rule",
+                  "azurerm_postgresql_firewall_rule", "azurerm_mysql_firewall_rule",
+                  "azurerm_postgresql_flexible_server_firewall_rule",
+                  "azurerm_mysql_flexible_server_firewall_rule", "azurerm_mariadb_firewall_rule")
+STORAGE = ("azurerm_storage_account",)
+VAULT = ("azurerm_key_vault",)
+
+
+def link(ctx: LinkContext) -> None:
+    _network(ctx)
+    _storage(ctx)
+    _sql(ctx)
+    _vault(ctx)
+    _roles(ctx)
+
+
+def _open_inbound(rule: Any) -> bool:
+    """An inbound Allow security rule whose source admits the internet."""
+    if not isinstance(rule, dict):
+        return False
+    if str(rule.get("direction", "")).lower() != "inbound" or str(rule.get("access", "")).lower() != "allow":
+        return False
+    sources = [rule.get("source_address_prefix"), *_list(rule.get("source_address_prefixes"))]
+    return any(is_public_cidr(s) for s in sources)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _network(ctx: LinkContext) -> None:
+    for nsg in ctx.of_type(*NSG):
+        for i, rule in enumerate(nsg.attributes.get("security_rule") or []):
+            if _open_inbound(rule):
+                ctx.add_edge(nsg.address, INTERNET, "allows_ingress_from", path=f"security_rule.{i}",
+                             ports=rule.get("destination_port_range") or rule.get("destination_port_ranges"))
+    for rule in ctx.of_type("azurerm_network_security_rule"):
+        for path, nsg in targets(ctx, rule, ("network_security_group_name", "network_security_group_id"), NSG):
+            ctx.add_edge(rule.address, nsg, "attached_to", path=path)
+            if _open_inbound(rule.attributes):
+                ctx.add_edge(nsg, INTERNET, "allows_ingress_from", via=rule.address,
+                             ports=rule.attributes.get("destination_port_range"))
+    for assoc in ctx.of_type("azurerm_subnet_network_security_group_association",
+                             "azurerm_network_interface_security_group_association"):
+        groups = targets(ctx, assoc, ("network_security_group_id",), NSG)
+        for path, member in targets(ctx, assoc, ("subnet_id", "network_interface_id")):
+            for _, nsg in groups:
+                ctx.add_edge(member, nsg, "attached_to", path=path, via=assoc.address)
+    for vm in ctx.of_type("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine",
+                          "azurerm_virtual_machine"):
+        for path, nic in targets(ctx, vm, ("network_interface_ids",), ("azurerm_network_interface",)):
+            ctx.add_edge(vm.address, nic, "attached_to", path=path)
+    for r in ctx.of_type("azurerm_network_interface", "azurerm_lb", "azurerm_application_gateway"):
+        for path, _ in targets(ctx, r, ("public_ip_address_id",), ("azurerm_public_ip",)):
+            ctx.add_edge(INTERNET, r.address, "exposes", path=path)
+
+
+def _storage(ctx: LinkContext) -> None:
+    for account in ctx.of_type(*STORAGE):
+        a = account.attributes
+        for attr in ("allow_nested_items_to_be_public", "allow_blob_public_access"):
+            if a.get(attr) is True:
+                ctx.add_edge(INTERNET, account.address, "exposes", path=attr)
+    for sat in ctx.of_type("azurerm_storage_account_network_rules", "azurerm_storage_container",
+                           "azurerm_private_endpoint", "azurerm_storage_share"):
+        for path, account in targets(ctx, sat, ("storage_account_id", "storage_account_name",
+                                                "private_connection_resource_id"), STORAGE):
+            ctx.add_edge(sat.address, account, "attached_to", path=path)
+            if sat.attributes.get("container_access_type") in ("blob", "container"):
+                ctx.add_edge(INTERNET, sat.address, "exposes", path="container_access_type")
+
+
+def _public_range(start: Any, end: Any) -> bool:
+    """A firewall range that admits public addresses (0.0.0.0-0.0.0.0 means Azure services only)."""
+    try:
+        first, last = ipaddress.ip_address(str(start)), ipaddress.ip_address(str(end))
+        if int(first) == 0 and int(last) == 0:
+            return False
+        return any(is_public_cidr(str(n)) for n in ipaddress.summarize_address_range(first, last))
+    except (ValueError, TypeError):
+        return False
+
+
+def _sql(ctx: LinkContext) -> None:
+    for rule in ctx.of_type(*FIREWALL_RULES):
+        a = rule.attributes
+        for path, server in targets(ctx, rule, ("server_id", "server_name"), SQL_SERVERS):
+            ctx.add_edge(rule.address, server, "attached_to", path=path)
+            if _public_range(a.get("start_ip_address"), a.get("end_ip_address")):
+                ctx.add_edge(server, INTERNET, "allows_ingress_from", via=rule.address,
+                             start=a.get("start_ip_address"), end=a.get("end_ip_address"))
+    for sat in ctx.of_type("azurerm_mssql_database", "azurerm_mssql_server_extended_auditing_policy",
+                           "azurerm_mssql_server_security_alert_policy",
+                           "azurerm_mssql_server_transparent_data_encryption"):
+        for path, server in targets(ctx, sat, ("server_id",), SQL_SERVERS):
+            ctx.add_edge(sat.address, server, "attached_to", path=path)
+
+
+def _vault(ctx: LinkContext) -> None:
+    for vault in ctx.of_type(*VAULT):
+        if _vault_public(vault):
+            ctx.add_edge(INTERNET, vault.address, "exposes", path="network_acls")
+    for sat in ctx.of_type("azurerm_key_vault_secret", "azurerm_key_vault_key",
+                           "azurerm_key_vault_access_policy", "azurerm_key_vault_certificate"):
+        for path, vault in targets(ctx, sat, ("key_vault_id",), VAULT):
+            ctx.add_edge(sat.address, vault, "attached_to", path=path)
+
+
+def _vault_public(vault: Resource) -> bool:
+    """Public network access left on and no ACL denying by default."""
+    a = vault.attributes
+    if a.get("public_network_access_enabled", True) is not True:
+        return False
+    acls = a.get("network_acls")
+    if acls is None:
+        return True
+    first = acls[0] if isinstance(acls, list) and acls else None
+    return isinstance(first, dict) and first.get("default_action") == "Allow"
+
+
+def _roles(ctx: LinkContext) -> None:
+    """``azurerm_role_assignment`` ``grants`` its principal; it is ``attached_to`` its scope."""
+    for assignment in ctx.of_type("azurerm_role_assignment"):
+        a = assignment.attributes
+        role = a.get("role_definition_name")
+        for path, principal in targets(ctx, assignment, ("principal_id",)):
+            ctx.add_edge(assignment.address, principal, "grants", path=path, role=role)
+        for path, scope in targets(ctx, assignment, ("scope",)):
+            ctx.add_edge(assignment.address, scope, "attached_to", path=path, role=role)
+        for path, definition in targets(ctx, assignment, ("role_definition_id",),
+                                        ("azurerm_role_definition",)):
+            ctx.add_edge(definition, assignment.address, "grants", path=path)
