@@ -1,0 +1,192 @@
+"""Terraform plan JSON (`terraform show -json plan.out`): planned values as resources, configuration references as edges.
+
+- Values come from ``planned_values`` (the root module and every
+  ``child_modules`` entry); attributes that ``resource_changes[].change.after_unknown``
+  marks as known only after apply become :class:`Unknown`.
+- References come from ``configuration`` (``expressions.*.references``), per
+  module call, and apply to every instance of the configured resource.
+- Locations: when the plan's directory also holds the `.tf` files, a resource
+  points at its `.tf` block and attribute lines (the plan wins for values, the
+  `.tf` files for lines; the Terraform parser then leaves that root module to
+  this parser, so nothing is reported twice). Otherwise it points at the line
+  of its object in the plan file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
+from . import ParseOptions, Parsed
+from .terraform import evaluate_root, load_files, read_source
+from .terraform.iam import add_policy_documents
+from .terraform.jsonlines import JsonError, Positions, loads
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+_SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})
+
+
+def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+    """Parse every plan file; a malformed one becomes a diagnostic naming its line."""
+    out = Parsed()
+    for f in files:
+        data, problem = read_source(f.path, f.relpath)
+        if problem is not None:
+            out.diagnostics.append(problem)
+            continue
+        try:
+            doc, pos = loads((data or b"").decode("utf-8", "replace"))
+        except JsonError as exc:
+            out.diagnostics.append(Diagnostic("json-syntax", f"plan JSON: {exc}", f.relpath, exc.line))
+            continue
+        planned = doc.get("planned_values") or doc.get("values") if isinstance(doc, dict) else None
+        if not isinstance(planned, dict) or not isinstance(planned.get("root_module"), dict):
+            out.diagnostics.append(Diagnostic(
+                "plan-no-values", "JSON has no planned_values.root_module; not a Terraform plan",
+                f.relpath, 1, level="warning"))
+            continue
+        _PlanReader(f, doc, pos, _tf_resources(f, options), out).module(planned["root_module"])
+    return out
+
+
+def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource]:
+    """The `.tf` resources of the plan's directory, by address (for their lines)."""
+    directory = os.path.dirname(plan.path)
+    rel_dir = os.path.dirname(plan.relpath)
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return {}
+    files = [SourceFile(os.path.join(directory, n), f"{rel_dir}/{n}" if rel_dir else n,
+                        "tfvars" if ".tfvars" in n else "terraform", plan.root)
+             for n in names if n.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json"))]
+    if not any(f.format == "terraform" for f in files):
+        return {}
+    scratch = Parsed()
+    loader, _, tfvars = load_files(files, scratch)
+    evaluate_root(directory, loader, tfvars.get(directory, []), options, scratch)
+    found: dict[str, Resource] = {}
+    for r in scratch.resources:
+        found.setdefault(r.address, r)
+        found.setdefault(_INDEX.sub("", r.address), r)
+    return found
+
+
+class _PlanReader:
+    """Turns one plan document into resources."""
+
+    def __init__(self, f: SourceFile, doc: dict[str, Any], pos: Positions,
+                 tf: dict[str, Resource], out: Parsed) -> None:
+        self.f, self.pos, self.tf, self.out = f, pos, tf, out
+        self.unknown: dict[str, Any] = {}
+        for change in doc.get("resource_changes") or []:
+            if isinstance(change, dict) and isinstance(change.get("change"), dict):
+                self.unknown[str(change.get("address"))] = change["change"].get("after_unknown")
+        self.refs: dict[str, list[tuple[str, str]]] = {}
+        config = doc.get("configuration")
+        if isinstance(config, dict) and isinstance(config.get("root_module"), dict):
+            self._config(config["root_module"], "")
+
+    def module(self, mod: dict[str, Any]) -> None:
+        for item in mod.get("resources") or []:
+            if isinstance(item, dict) and isinstance(item.get("address"), str):
+                self.resource(item)
+        for child in mod.get("child_modules") or []:
+            if isinstance(child, dict):
+                self.module(child)
+
+    def resource(self, item: dict[str, Any]) -> None:
+        address, rtype = item["address"], str(item.get("type", ""))
+        values = item.get("values")
+        attrs: dict[str, Any] = dict(values) if isinstance(values, dict) else {}
+        _mark_unknown(attrs, self.unknown.get(address))
+        tf = self.tf.get(address) or self.tf.get(_INDEX.sub("", address))
+        if tf is not None:
+            location, lines = tf.location, dict(tf.lines)
+        else:
+            line = self.pos.line(item)
+            location = Location(self.f.relpath, line, line)
+            lines = {}
+            if isinstance(values, dict):
+                _value_lines(values, "", self.pos, lines)
+        add_policy_documents(rtype, attrs, lines)
+        self.out.resources.append(Resource(
+            address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
+            source="terraform.data" if item.get("mode") == "data" else "terraform",
+            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ()))))
+
+    def _config(self, mod: dict[str, Any], prefix: str) -> None:
+        for res in mod.get("resources") or []:
+            if not isinstance(res, dict) or not isinstance(res.get("address"), str):
+                continue
+            refs: list[tuple[str, str]] = []
+            _expression_refs(res.get("expressions"), "", prefix, refs)
+            self.refs[prefix + res["address"]] = list(dict.fromkeys(refs))
+        for name, call in (mod.get("module_calls") or {}).items():
+            if isinstance(call, dict) and isinstance(call.get("module"), dict):
+                self._config(call["module"], f"{prefix}module.{name}.")
+
+
+def _mark_unknown(attrs: Any, unknown: Any) -> None:
+    """Set every attribute ``after_unknown`` marks true to :class:`Unknown` (in place)."""
+    if isinstance(unknown, dict) and isinstance(attrs, dict):
+        for key, flag in unknown.items():
+            if flag is True:
+                attrs[key] = Unknown(f"{key} is known after apply")
+            elif key in attrs:
+                _mark_unknown(attrs[key], flag)
+    elif isinstance(unknown, list) and isinstance(attrs, list):
+        for i, flag in enumerate(unknown[:len(attrs)]):
+            if flag is True:
+                attrs[i] = Unknown("known after apply")
+            else:
+                _mark_unknown(attrs[i], flag)
+
+
+def _value_lines(value: Any, path: str, pos: Positions, lines: dict[str, int]) -> None:
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, base = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                sub = f"{base}.{key}" if base else key
+                lines[sub] = pos.key_line(node, key)
+                stack.append((child, sub))
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                sub = f"{base}.{i}"
+                lines[sub] = pos.item_line(node, i)
+                stack.append((child, sub))
+
+
+def _expression_refs(expr: Any, path: str, prefix: str, refs: list[tuple[str, str]]) -> None:
+    """(attribute path, address) for each resource, data source or module a configuration expression names."""
+    stack: list[tuple[Any, str]] = [(expr, path)]
+    while stack:
+        node, base = stack.pop()
+        if isinstance(node, list):
+            stack.extend((child, f"{base}.{i}") for i, child in enumerate(node))
+        elif isinstance(node, dict):
+            if isinstance(node.get("references"), list):
+                for ref in node["references"]:
+                    address = _address(ref, prefix)
+                    if address:
+                        refs.append((base, address))
+                continue
+            for key, child in node.items():
+                stack.append((child, f"{base}.{key}" if base else key))
+
+
+def _address(ref: Any, prefix: str) -> Optional[str]:
+    if not isinstance(ref, str):
+        return None
+    parts = ref.split(".")
+    if parts[0] in _SKIP_ROOTS or len(parts) < 2:
+        return None
+    if parts[0] == "module":
+        return prefix + _INDEX.sub("", f"module.{parts[1]}")
+    if parts[0] == "data":
+        return prefix + ".".join(parts[:3]) if len(parts) >= 3 else None
+    return prefix + ".".join(parts[:2])
