@@ -1,0 +1,106 @@
+"""Terraform values: the same open SSH rule written ten ways fails at the same kind of place; written safely, passes.
+
+Each folder under ``fixtures/cases/terraform/values/<variant>/`` holds a
+``fail`` and a ``pass`` tree that differ only in the CIDR (0.0.0.0/0 vs
+10.0.0.0/8); ``expected.yaml`` lists the exact failing addresses and lines.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from conftest import FIXTURES
+from scanner.api import scan
+from scanner.model import is_unknown
+from scanner.parsers import ParseOptions, parse_all
+from scanner.discover import discover
+
+VALUES = os.path.join(FIXTURES, "cases", "terraform", "values")
+VARIANTS = sorted(os.listdir(VALUES))
+
+
+def _failures(policy, directory, **kwargs):
+    report = scan([directory], policies=[policy], base=directory, **kwargs)
+    assert not [d for d in report.diagnostics if d.level == "error"], report.diagnostics
+    return sorted((f.resource, f.location.path, f.location.start_line) for f in report.findings)
+
+
+def _resources(directory, **options):
+    found = discover([directory], base=directory)
+    return {r.address: r for r in parse_all(found.files, ParseOptions(**options)).resources}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_written_any_way_the_open_rule_fails(variant, builtin_policies):
+    with open(os.path.join(VALUES, variant, "expected.yaml"), encoding="utf-8") as handle:
+        want = sorted((e["resource"], e["file"], e["line"]) for e in yaml.safe_load(handle)["fail"])
+    got = _failures(builtin_policies["RG-AWS-001"], os.path.join(VALUES, variant, "fail"))
+    assert got == want
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_written_any_way_the_private_rule_passes(variant, builtin_policies):
+    directory = os.path.join(VALUES, variant, "pass")
+    assert _resources(directory), "the pass tree must hold resources"
+    assert _failures(builtin_policies["RG-AWS-001"], directory) == []
+
+
+def test_cli_var_beats_tfvars_and_env(builtin_policies):
+    directory = os.path.join(VALUES, "tfvars", "pass")  # terraform.tfvars says 10.0.0.0/8
+    opened = _resources(directory, variables={"cidr": "0.0.0.0/0"},
+                        env={"TF_VAR_cidr": "10.2.0.0/16"})
+    assert opened["aws_security_group.ssh"].attributes["ingress"][0]["cidr_blocks"] == ["0.0.0.0/0"]
+    via_env = _resources(os.path.join(VALUES, "variable_default", "pass"),
+                         env={"TF_VAR_cidr": "0.0.0.0/0"})
+    assert via_env["aws_security_group.ssh"].attributes["ingress"][0]["cidr_blocks"] == ["0.0.0.0/0"]
+
+
+def test_var_file_option(tmp_path):
+    extra = tmp_path / "prod.tfvars"
+    extra.write_text('cidr = "0.0.0.0/0"\n')
+    found = _resources(os.path.join(VALUES, "tfvars", "pass"), var_files=(str(extra),))
+    assert found["aws_security_group.ssh"].attributes["ingress"][0]["cidr_blocks"] == ["0.0.0.0/0"]
+
+
+def test_typed_cli_values_are_read_as_hcl(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "ports" {\n  type = list(number)\n}\nvariable "name" {\n  type = string\n}\n'
+        'resource "aws_security_group" "s" {\n  name = var.name\n  ingress {\n'
+        '    from_port = var.ports[1]\n  }\n}\n')
+    found = _resources(str(tmp_path), variables={"name": "[1]"}, env={"TF_VAR_ports": "[22, 3389]"})
+    attrs = found["aws_security_group.s"].attributes
+    assert attrs["name"] == "[1]" and attrs["ingress"][0]["from_port"] == 3389
+
+
+def test_unknown_stays_unknown(tmp_path, builtin_policies):
+    (tmp_path / "main.tf").write_text(
+        'variable "cidr" {}\n'
+        'resource "aws_vpc" "main" {\n  cidr_block = "10.0.0.0/16"\n}\n'
+        'resource "aws_security_group" "ssh" {\n  vpc_id = aws_vpc.main.id\n  ingress {\n'
+        '    from_port   = 22\n    to_port     = 22\n    cidr_blocks = [var.cidr, data.x.y.cidr]\n'
+        '    description = "${aws_vpc.main.arn} and ${aws_vpc.main.cidr_block}"\n  }\n}\n')
+    attrs = _resources(str(tmp_path))["aws_security_group.ssh"].attributes
+    assert is_unknown(attrs["vpc_id"])  # computed attribute
+    assert all(is_unknown(c) for c in attrs["ingress"][0]["cidr_blocks"])
+    assert is_unknown(attrs["ingress"][0]["description"])
+    assert _failures(builtin_policies["RG-AWS-001"], str(tmp_path)) == []
+
+
+def test_count_zero_removes_the_resource_and_references_see_literals(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "enabled" {\n  default = false\n}\n'
+        'resource "aws_instance" "web" {\n  count = var.enabled ? 1 : 0\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  for_each = toset(["logs", "data"])\n  bucket = "co-${each.key}"\n}\n'
+        'resource "aws_s3_bucket_policy" "p" {\n  bucket = aws_s3_bucket.b["logs"].bucket\n'
+        '  count  = length(aws_instance.web)\n}\n'
+        'resource "aws_s3_bucket_acl" "a" {\n  bucket = aws_s3_bucket.b["data"].bucket\n'
+        '  acl    = length(aws_instance.web) == 0 ? "private" : "public-read"\n}\n')
+    found = _resources(str(tmp_path))
+    assert sorted(found) == ['aws_s3_bucket.b["data"]', 'aws_s3_bucket.b["logs"]', "aws_s3_bucket_acl.a"]
+    acl = found["aws_s3_bucket_acl.a"]
+    assert acl.attributes == {"bucket": "co-data", "acl": "private"}
+    assert acl.references == (("bucket", 'aws_s3_bucket.b["data"]'), ("acl", "aws_instance.web"))
+    assert acl.line_of("acl") == 17
