@@ -175,3 +175,12 @@ def test_reachability_is_searched_once_per_policy_per_scan(monkeypatch):
     findings, _ = evaluate(g, [policy({"reachable_from": {"node": "internet", "max_hops": 20}})])
     assert calls == [1]
     assert sorted(f.resource for f in findings) == sorted(f"r{i}" for i in range(20))
+
+
+def test_reachability_caches_of_two_policies_never_mix():
+    """Two policies whose specs are freed after compiling must not share a cached search."""
+    waf = policy({"reachable_from": {"node": "internet", "through": {"path": "waf", "equals": True}}})
+    plain = policy({"reachable_from": {"node": "internet"}})
+    findings, _ = evaluate(_web_graph(), [waf, plain])
+    assert sorted((f.resource, len(f.path)) for f in findings) == [
+        ("admin", 3), ("admin", 3), ("app", 3), ("db", 4)]

@@ -42,7 +42,7 @@ class EvalContext:
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
-        self.reach_cache: dict[int, dict[str, tuple[str, ...]]] = {}
+        self.reach_cache: dict[object, dict[str, tuple[str, ...]]] = {}
 
 
 def expand_types(types: Iterable[str]) -> frozenset[str]:
@@ -337,7 +337,7 @@ class Compiler:
         through = self.compile(spec["through"], f"{where}.through") if "through" in spec else None
         avoid = self.compile(spec["not_through"], f"{where}.not_through") if "not_through" in spec else None
         max_hops = spec.get("max_hops", DEFAULT_MAX_HOPS)
-        key = id(spec)
+        key = object()  # one search per compiled test per scan (an id() of the spec could be reused)
 
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
             reach = ctx.reach_cache.get(key)
