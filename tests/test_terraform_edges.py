@@ -1,0 +1,100 @@
+"""Relationship edges made by the AWS, Azure and GCP linkers, asserted as exact (source, target, kind) sets."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import FIXTURES
+from scanner.discover import discover
+from scanner.graph import build_graph
+from scanner.parsers import ParseOptions, parse_all
+
+EDGES = os.path.join(FIXTURES, "cases", "terraform", "edges")
+
+
+def _edges(name):
+    directory = os.path.join(EDGES, name)
+    parsed = parse_all(discover([directory], base=directory).files, ParseOptions())
+    graph = build_graph(parsed.resources)
+    return {(u, v, k) for u, v, k in graph.edges(keys=True) if k != "references"}
+
+
+def test_aws_edges():
+    assert _edges("aws") == {
+        # security groups: rules of every form, who uses the group, the internet
+        ("aws_security_group_rule.db_in", "aws_security_group.db", "attached_to"),
+        ("aws_vpc_security_group_ingress_rule.ssh", "aws_security_group.web", "attached_to"),
+        ("aws_security_group.db", "internet", "allows_ingress_from"),
+        ("aws_security_group.web", "internet", "allows_ingress_from"),
+        ("aws_db_instance.db", "aws_security_group.db", "attached_to"),
+        ("aws_lb.front", "aws_security_group.web", "attached_to"),
+        ("aws_lambda_function.fn", "aws_security_group.web", "attached_to"),
+        ("aws_eks_cluster.k", "aws_security_group.db", "attached_to"),
+        # exposure: internet-facing LB (internal unset), publicly accessible DB, public ACL
+        ("internet", "aws_lb.front", "exposes"),
+        ("internet", "aws_db_instance.public", "exposes"),
+        ("internet", "aws_s3_bucket.b", "exposes"),
+        # LB -> listener -> target group -> target; WAF
+        ("aws_lb.front", "aws_lb_listener.https", "routes_to"),
+        ("aws_lb_listener.https", "aws_lb_target_group.app", "routes_to"),
+        ("aws_lb_target_group.app", "aws_instance.app", "routes_to"),
+        ("aws_lb_target_group_attachment.a", "aws_lb_target_group.app", "attached_to"),
+        ("aws_wafv2_web_acl_association.w", "aws_lb.front", "attached_to"),
+        ("aws_lb.front", "aws_wafv2_web_acl.acl", "protected_by"),
+        # IAM: attachment by literal role name, instance -> profile -> role, lambda / EKS roles
+        ("aws_iam_role_policy_attachment.x", "aws_iam_role.r", "attached_to"),
+        ("aws_iam_policy.admin", "aws_iam_role.r", "grants"),
+        ("aws_instance.app", "aws_iam_instance_profile.p", "runs_as"),
+        ("aws_iam_instance_profile.p", "aws_iam_role.r", "runs_as"),
+        ("aws_lambda_function.fn", "aws_iam_role.r", "runs_as"),
+        ("aws_eks_cluster.k", "aws_iam_role.r", "runs_as"),
+        # S3 satellites, by reference and by literal bucket name
+        ("aws_s3_bucket_acl.b", "aws_s3_bucket.b", "attached_to"),
+        ("aws_s3_bucket_public_access_block.b", "aws_s3_bucket.b", "attached_to"),
+        ("aws_s3_bucket.b", "aws_s3_bucket_public_access_block.b", "protected_by"),
+        # subnet -> route table -> internet gateway
+        ("aws_route_table_association.a", "aws_subnet.pub", "attached_to"),
+        ("aws_subnet.pub", "aws_route_table.rt", "routes_to"),
+        ("aws_route_table.rt", "aws_internet_gateway.igw", "routes_to"),
+    }
+
+
+def test_azure_and_gcp_edges():
+    assert _edges("azure_gcp") == {
+        ("azurerm_network_security_group.nsg", "internet", "allows_ingress_from"),
+        ("azurerm_network_security_group.nsg2", "internet", "allows_ingress_from"),
+        ("azurerm_network_security_rule.ssh", "azurerm_network_security_group.nsg2", "attached_to"),
+        ("azurerm_subnet.s", "azurerm_network_security_group.nsg", "attached_to"),
+        # 0.0.0.0-255.255.255.255 is the internet; 0.0.0.0-0.0.0.0 means Azure services only
+        ("azurerm_mssql_firewall_rule.all", "azurerm_mssql_server.sql", "attached_to"),
+        ("azurerm_mssql_firewall_rule.azure", "azurerm_mssql_server.sql", "attached_to"),
+        ("azurerm_mssql_server.sql", "internet", "allows_ingress_from"),
+        ("azurerm_key_vault_secret.s", "azurerm_key_vault.kv", "attached_to"),
+        ("internet", "azurerm_key_vault.kv", "exposes"),
+        ("azurerm_role_assignment.owner", "azurerm_user_assigned_identity.id", "grants"),
+        ("azurerm_role_assignment.owner", "azurerm_key_vault.kv", "attached_to"),
+        ("google_compute_firewall.ssh", "internet", "allows_ingress_from"),
+        ("google_compute_instance.vm", "google_compute_firewall.ssh", "attached_to"),
+        ("internet", "google_compute_instance.vm", "exposes"),
+        ("google_compute_instance.vm", "google_service_account.sa", "runs_as"),
+        ("google_project_iam_member.owner", "google_service_account.sa", "grants"),
+        ("google_storage_bucket_iam_member.pub", "google_storage_bucket.b", "attached_to"),
+        ("google_storage_bucket_iam_member.pub", "anyone", "grants"),
+        ("internet", "google_storage_bucket.b", "exposes"),
+        ("google_sql_database_instance.db", "internet", "allows_ingress_from"),
+    }
+
+
+def test_reference_edges_name_the_instance_when_the_key_is_literal(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_security_group" "g" {\n  for_each = toset(["a", "b"])\n}\n'
+        'resource "aws_instance" "i" {\n  vpc_security_group_ids = [aws_security_group.g["b"].id]\n}\n'
+        'resource "aws_instance" "all" {\n  vpc_security_group_ids = [for g in aws_security_group.g : g.id]\n}\n')
+    parsed = parse_all(discover([str(tmp_path)], base=str(tmp_path)).files, ParseOptions())
+    graph = build_graph(parsed.resources)
+    attached = {(u, v) for u, v, k in graph.edges(keys=True) if k == "attached_to"}
+    assert attached == {
+        ("aws_instance.i", 'aws_security_group.g["b"]'),
+        ("aws_instance.all", 'aws_security_group.g["a"]'),
+        ("aws_instance.all", 'aws_security_group.g["b"]'),
+    }
