@@ -153,9 +153,7 @@ class _Converter:
 
     def template(self, text: str, line: int) -> Expr:
         """Parse a JSON string as an HCL template, with every node on the string's line."""
-        escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                   .replace("\r", "\\r").replace("\t", "\\t"))
-        parsed = parse_hcl(f'v = "{escaped}"\n'.encode("utf-8"), self.path)
+        parsed = parse_hcl(f'v = "{_quoted(text)}"\n'.encode("utf-8"), self.path)
         attr = parsed.attributes.get("v")
         if attr is None or parsed.diagnostics:
             self.diagnostics.append(Diagnostic(
@@ -163,6 +161,49 @@ class _Converter:
                 self.path, line, level="warning"))
             return Opaque("unparseable template", line)
         return _relined(attr.expr, line)
+
+
+_ESCAPE = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _quoted(text: str) -> str:
+    """The body of an HCL quoted template meaning ``text``: literal parts escaped, ``${...}`` kept verbatim."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text.startswith(("$${", "%%{"), i):
+            out.append(text[i:i + 3])
+            i += 3
+        elif text.startswith(("${", "%{"), i):
+            end = _closing_brace(text, i + 2)
+            out.append(text[i:end])
+            i = end
+        else:
+            out.append(_ESCAPE.get(text[i], text[i]))
+            i += 1
+    return "".join(out)
+
+
+def _closing_brace(text: str, i: int) -> int:
+    """Index just past the ``}`` closing an interpolation opened before ``i`` (quotes and nesting respected)."""
+    depth, quote = 1, False
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                quote = False
+        elif ch == '"':
+            quote = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(text)
 
 
 def _relined(expr: Any, line: int) -> Any:

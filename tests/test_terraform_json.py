@@ -1,0 +1,109 @@
+"""Terraform JSON: `.tf.json` syntax, the line-keeping JSON reader, and plan JSON with and without its `.tf` files."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES
+from scanner.api import scan
+from scanner.discover import discover
+from scanner.model import is_unknown
+from scanner.parsers import ParseOptions, parse_all
+from scanner.parsers.terraform.jsonlines import JsonError, loads
+
+PLAN = os.path.join(FIXTURES, "cases", "terraform", "plan")
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_json, st.sampled_from([None, 1, 2]))
+def test_json_reader_agrees_with_json_module(value, indent):
+    text = json.dumps(value, indent=indent)
+    assert loads(text)[0] == json.loads(text)
+
+
+def test_json_reader_lines_and_errors():
+    value, pos = loads('{\n  "a": [\n    1,\n    {"b": true}\n  ]\n}')
+    assert (pos.key_line(value, "a"), pos.item_line(value["a"], 1), pos.line(value["a"][1])) == (2, 4, 4)
+    for bad, line in (('{\n  "a": 1,\n}', 3), ("[1, 2", 1), ('{"a" 1}', 1), ("[1] 2", 1)):
+        try:
+            loads(bad)
+        except JsonError as exc:
+            assert exc.line == line, bad
+        else:
+            raise AssertionError(f"accepted {bad!r}")
+
+
+def _resources(directory):
+    parsed = parse_all(discover([directory], base=directory).files, ParseOptions())
+    return {r.address: r for r in parsed.resources}, parsed.diagnostics
+
+
+def test_tf_json_maps_onto_the_hcl_model(tmp_path):
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "//": "comment",
+        "locals": {"port": 22},
+        "variable": {"cidr": {"default": "0.0.0.0/0", "type": "string"}},
+        "resource": {"aws_security_group": {"web": {
+            "for_each": "${toset([\"a\"])}",
+            "tags": {"Name": "web-${each.key}"},
+            "ingress": {"from_port": "${local.port}", "cidr_blocks": ["${var.cidr}"]},
+            "dynamic": {"egress": {"for_each": [1, 2], "content": {"to_port": "${egress.value}"}}},
+        }}},
+        "module": {"child": {"source": "./child"}},
+    }, indent=2))
+    (tmp_path / "child").mkdir()
+    (tmp_path / "child" / "main.tf.json").write_text('{"resource": [{"aws_s3_bucket": [{"b": [{"bucket": "x"}]}]}]}')
+    found, diagnostics = _resources(str(tmp_path))
+    assert diagnostics == []
+    web = found['aws_security_group.web["a"]']
+    assert web.attributes == {"tags": {"Name": "web-a"}, "ingress": [{"from_port": 22, "cidr_blocks": ["0.0.0.0/0"]}],
+                              "egress": [{"to_port": 1}, {"to_port": 2}]}
+    assert web.line_of("ingress.0.cidr_blocks.0") == 22 and web.location.start_line == 14
+    assert found["module.child.aws_s3_bucket.b"].location.path == "child/main.tf.json"
+
+
+def test_tf_json_syntax_error_is_a_diagnostic(tmp_path):
+    (tmp_path / "main.tf.json").write_text('{"resource": {\n  "aws_s3_bucket": {"b": {}},\n}}')
+    found, diagnostics = _resources(str(tmp_path))
+    assert found == {}
+    assert [(d.code, d.path, d.line) for d in diagnostics] == [("json-syntax", "main.tf.json", 3)]
+
+
+def test_plan_alone_points_into_the_plan(builtin_policies):
+    directory = os.path.join(PLAN, "only")
+    found, diagnostics = _resources(directory)
+    assert diagnostics == []
+    db = found["module.db.aws_db_instance.this[0]"]
+    assert is_unknown(db.attributes["vpc_security_group_ids"]) and db.attributes["publicly_accessible"] is True
+    assert db.references == (("vpc_security_group_ids", "module.db.aws_security_group.extra"),)
+    report = scan([directory], policies=[builtin_policies["RG-AWS-001"], builtin_policies["RG-AWS-002"]],
+                  base=directory)
+    assert sorted((f.resource, f.location.path, f.location.start_line) for f in report.findings) == [
+        ("aws_security_group.web", "plan.json", 14),
+        ("module.db.aws_db_instance.this[0]", "plan.json", 30),
+    ]
+
+
+def test_plan_beside_its_tf_files_takes_values_from_the_plan_and_lines_from_the_tf(builtin_policies):
+    directory = os.path.join(PLAN, "with_tf")
+    report = scan([directory], policies=[builtin_policies["RG-AWS-001"]], base=directory)
+    # var.cidr has no value in the .tf files; the plan knows it: one finding, at the .tf line
+    assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
+        ("aws_security_group.web", "main.tf", 7)]
+    assert report.stats["resources"] == 2
+
+
+def test_json_that_is_not_a_plan_is_a_diagnostic(tmp_path):
+    (tmp_path / "plan.json").write_text('{"resource_changes": [], "planned_values": 3}')
+    found, diagnostics = _resources(str(tmp_path))
+    assert found == {} and [(d.code, d.line) for d in diagnostics] == [("plan-no-values", 1)]
