@@ -9,6 +9,7 @@ from ..graph.cidr import is_public_cidr, network
 from ..model import is_unknown
 from ..secrets import looks_like_secret
 from .iam import iam_statement
+from .regexsafety import danger
 
 Tri = Optional[bool]
 Operator = Callable[[Any, Any], Tri]
@@ -185,16 +186,15 @@ STRUCTURAL_OPERATORS = frozenset({"exists", "some", "every"})
 MAX_REGEX_LENGTH = 1000
 # Longer values are not searched by `matches` / `not_matches`: the outcome is unknown.
 MAX_MATCH_INPUT = 100_000
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)[+*{]")
 
 
 def compile_regex(pattern: str) -> "re.Pattern[str]":
     """Compile a policy regex, refusing ones likely to backtrack catastrophically."""
     if len(pattern) > MAX_REGEX_LENGTH:
         raise ValueError(f"regular expression longer than {MAX_REGEX_LENGTH} characters")
-    if _NESTED_QUANTIFIER.search(pattern):
-        raise ValueError("regular expression nests a quantifier inside a quantified group "
-                         "(catastrophic backtracking); rewrite it")
+    reason = danger(pattern)
+    if reason:
+        raise ValueError(f"regular expression risks catastrophic backtracking: {reason}; rewrite it")
     try:
         return re.compile(pattern)
     except re.error as exc:
