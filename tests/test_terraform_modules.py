@@ -75,3 +75,44 @@ def test_modules_wired_through_each_other_resolve_in_any_order(tmp_path):
     found, diagnostics = _resources(str(tmp_path))
     assert found["module.b.aws_vpc.v"].attributes["cidr_block"] == "0.0.0.0/0"
     assert diagnostics == []
+
+
+def test_references_follow_locals_module_inputs_and_outputs(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_role" "r" {\n  name = "app"\n}\n'
+        'module "fn" {\n  source = "./fn"\n  role   = aws_iam_role.r.arn\n}\n'
+        'resource "aws_lambda_permission" "p" {\n  function_name = module.fn.name\n}\n')
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "main.tf").write_text(
+        'variable "role" {}\nlocals {\n  role = var.role\n}\n'
+        'resource "aws_lambda_function" "this" {\n  count = 1\n  role  = local.role\n}\n'
+        'output "name" {\n  value = aws_lambda_function.this[0].function_name\n}\n')
+    found, _ = _resources(str(tmp_path))
+    assert found["module.fn.aws_lambda_function.this[0]"].references == (("role", "aws_iam_role.r"),)
+    assert found["aws_lambda_permission.p"].references == (
+        ("function_name", "module.fn.aws_lambda_function.this[0]"),)
+
+
+def test_module_code_no_root_instantiates_is_scanned_on_its_own(tmp_path):
+    (tmp_path / "wrapper").mkdir()
+    (tmp_path / "wrapper" / "main.tf").write_text(
+        'module "w" {\n  source   = "../mod"\n  for_each = {}\n}\n')
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
+    found, _ = _resources(str(tmp_path))
+    assert sorted(found) == ["aws_s3_bucket.b"]
+    assert found["aws_s3_bucket.b"].location.path == "mod/main.tf"
+
+
+def test_roots_producing_the_same_addresses_stay_distinct(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text(
+            'resource "aws_security_group" "g" {}\n'
+            'resource "aws_instance" "i" {\n  vpc_security_group_ids = [aws_security_group.g.id]\n}\n')
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "main.tf").write_text('resource "aws_s3_bucket" "only" {}\n')
+    found, _ = _resources(str(tmp_path))
+    assert sorted(found) == ["a:aws_instance.i", "a:aws_security_group.g", "aws_s3_bucket.only",
+                             "b:aws_instance.i", "b:aws_security_group.g"]
+    assert found["b:aws_instance.i"].references == (("vpc_security_group_ids.0", "b:aws_security_group.g"),)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from typing import Any, Optional
 
-from ...model import Diagnostic, SourceFile
+from ...model import Diagnostic, Resource, SourceFile
 from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
 from .jsonsyntax import parse_json_config
@@ -102,14 +103,55 @@ def _join(rel_dir: str, name: str) -> str:
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
-    """Evaluate every root module found among ``files`` (directories not called as a local module)."""
+    """Evaluate every root module found among ``files``, then any module directory no root instantiated.
+
+    A directory called as a local module by another scanned directory is not
+    a root; but when no evaluated caller creates an instance of it (a wrapper
+    with ``for_each = {}``, a module only examples would call), it is still
+    scanned on its own, with its defaults, so no code goes unchecked.
+    Addresses are Terraform's, per root module; when two roots produce the
+    same address, every address of those roots is prefixed with the root's
+    directory (``examples/complete:aws_vpc.this``) so they stay distinct nodes.
+    """
     out = Parsed()
     loader, tf_dirs, tfvars = load_files(files, out)
-    for directory in root_modules(loader, tf_dirs):
-        if has_plan(directory):
-            continue  # the plan parser reads this root module (plan values, .tf lines)
-        evaluate_root(directory, loader, tfvars.get(directory, []), options, out)
+    instantiated: set[str] = set()
+    results: list[tuple[str, list[Resource]]] = []
+    pending = [d for d in root_modules(loader, tf_dirs)]
+    rest = [d for d in sorted(tf_dirs) if d not in pending]
+    while pending:
+        for directory in pending:
+            if has_plan(directory) or os.path.realpath(directory) in instantiated:
+                continue  # a plan beside the code: the plan parser reads this root module
+            roots_out = Parsed(diagnostics=out.diagnostics)
+            evaluate_root(directory, loader, tfvars.get(directory, []), options, roots_out, instantiated)
+            results.append((directory, roots_out.resources))
+        rest = [d for d in rest if os.path.realpath(d) not in instantiated]
+        pending = root_modules(loader, rest) or rest[:1]
+        rest = [d for d in rest if d not in pending]
+    out.resources.extend(_distinct(results, loader))
     return out
+
+
+def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> list[Resource]:
+    """Every root's resources, prefixing the addresses of roots whose addresses collide."""
+    owners: dict[str, int] = {}
+    for i, (_, resources) in enumerate(results):
+        for r in resources:
+            owners.setdefault(r.address, i)
+    clashing = {i for i, (_, resources) in enumerate(results)
+                for r in resources if owners[r.address] != i}
+    clashing |= {owners[r.address] for i in clashing for r in results[i][1]}
+    merged: list[Resource] = []
+    for i, (directory, resources) in enumerate(results):
+        if i not in clashing:
+            merged.extend(resources)
+            continue
+        label = loader.anchor_of.get(directory) or loader._relative(os.path.realpath(directory)) or "."
+        merged.extend(replace(r, address=f"{label}:{r.address}",
+                              references=tuple((p, f"{label}:{t}") for p, t in r.references))
+                      for r in resources)
+    return merged
 
 
 def load_files(files: list[SourceFile], out: Parsed) -> tuple[_Loader, list[str], dict[str, list[SourceFile]]]:
@@ -146,7 +188,7 @@ def root_modules(loader: _Loader, tf_dirs: list[str]) -> list[str]:
 
 
 def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
-                  options: ParseOptions, out: Parsed) -> None:
+                  options: ParseOptions, out: Parsed, instantiated: Optional[set[str]] = None) -> None:
     """Evaluate one root module (and its children) into ``out``."""
     src = loader.module(directory)
     if src is None:
@@ -154,7 +196,8 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
     inputs = _root_variables(directory, var_files, options, loader, src)
     ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
                     stack=(os.path.realpath(directory),), out=out.resources,
-                    diagnostics=out.diagnostics, root_dir=directory).run()
+                    diagnostics=out.diagnostics, root_dir=directory,
+                    instantiated=instantiated).run()
 
 
 def _root_variables(directory: str, var_files: list[SourceFile], options: ParseOptions,

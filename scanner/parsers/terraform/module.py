@@ -10,6 +10,7 @@ from ...model import Diagnostic, Layer, Location, Resource, Unknown, is_unknown
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .functions import tostr
 from .iam import add_policy_documents
+from .refs import RefTracer
 from .sources import module_directory
 from .syntax import Block, Expr, HclFile, Lit, ObjectE, Traversal, TupleE
 
@@ -76,8 +77,14 @@ class ModuleEvaluator:
 
     def __init__(self, src: ModuleSource, *, prefix: str, inputs: dict[str, Any],
                  load: LoadModule, stack: tuple[str, ...], out: list[Resource],
-                 diagnostics: list[Diagnostic], root_dir: str, key: str = "") -> None:
+                 diagnostics: list[Diagnostic], root_dir: str, key: str = "",
+                 instantiated: Optional[set[str]] = None,
+                 input_refs: Optional[dict[str, list[str]]] = None) -> None:
         self.src = src
+        self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs)
+        self._children: dict[str, list["ModuleEvaluator"]] = {}
+        self.instantiated = instantiated if instantiated is not None else set()
+        self.instantiated.add(os.path.realpath(src.directory))
         self.prefix = prefix
         self.load = load
         self.stack = stack
@@ -273,9 +280,9 @@ class ModuleEvaluator:
             if isinstance(value, dict):
                 for (k, v), key in zip(expr.items, value):
                     lines[f"{path}.{key}"] = v.line
-                    _collect_refs(v, f"{path}.{key}", self.prefix, refs)
+                    refs.extend((f"{path}.{key}", a) for a in self.refs.addresses(v))
             return value
-        _collect_refs(expr, path, self.prefix, refs)
+        refs.extend((path, a) for a in self.refs.addresses(expr))
         return evaluate(expr, scope)
 
     # -- child modules -----------------------------------------------------
@@ -293,6 +300,15 @@ class ModuleEvaluator:
             self._active.discard("module." + name)
         self._module_outputs[name] = value
         return value
+
+    def _output_refs(self, name: str, output: str) -> Optional[list[str]]:
+        """The addresses output ``output`` of child module ``name`` is made of (None if not known)."""
+        self._module_value(name)
+        found: list[str] = []
+        for sub in self._children.get(name, ()):
+            if output in sub.src.outputs:
+                found.extend(sub.refs.addresses(sub.src.outputs[output][0]))
+        return list(dict.fromkeys(found)) if self._children.get(name) else None
 
     def _module(self, block: Block, path: str) -> Any:
         name = block.labels[0]
@@ -319,13 +335,18 @@ class ModuleEvaluator:
                 "module-missing", f"module {name!r} source {source} has no .tf files", path, line))
             return Unknown(f"module.{name} has no code")
         outputs: dict[str, Any] = {}
+        input_refs = {k: self.refs.addresses(a.expr) for k, a in block.attributes.items()
+                      if k not in META_ARGUMENTS and k not in ("source", "version")}
+        children = self._children.setdefault(name, [])
         for suffix, inst_key, scope in self._instances(block, path):
             inputs = {k: evaluate(a.expr, scope) for k, a in block.attributes.items()
                       if k not in META_ARGUMENTS and k not in ("source", "version")}
             sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.",
                                   inputs=inputs, load=self.load, stack=self.stack + (real,),
                                   out=self.out, diagnostics=self.diagnostics,
-                                  root_dir=self.root_dir, key=key)
+                                  root_dir=self.root_dir, key=key, instantiated=self.instantiated,
+                                  input_refs=input_refs)
+            children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(
                 lambda out, s=sub: evaluate(s.src.outputs[out][0], s.scope), set(child.outputs))
@@ -334,51 +355,3 @@ class ModuleEvaluator:
         if "for_each" in block.attributes and "" not in outputs:
             return outputs
         return outputs.get("", Unknown(f"module.{name} instances are not known"))
-
-
-def _collect_refs(expr: Expr, path: str, prefix: str, refs: list[tuple[str, str]]) -> None:
-    """Record every resource, data source or module an expression names."""
-    stack: list[Any] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Traversal):
-            address = _address(node, prefix)
-            if address:
-                refs.append((path, address))
-            for kind, arg in node.steps:
-                if kind == "index":
-                    stack.append(arg)
-            continue
-        if isinstance(node, Expr):
-            for slot in _slots(node):
-                stack.append(getattr(node, slot))
-        elif isinstance(node, (list, tuple)):
-            stack.extend(node)
-
-
-def _slots(node: Expr) -> tuple[str, ...]:
-    return tuple(s for c in type(node).__mro__ for s in getattr(c, "__slots__", ()) if s != "line")
-
-
-def _address(node: Traversal, prefix: str) -> Optional[str]:
-    names = [arg for kind, arg in node.steps if kind == "attr"]
-    if node.root == "data" and len(names) >= 2:
-        return f"{prefix}data.{names[0]}.{names[1]}{_literal_index(node.steps[2:3])}"
-    if node.root == "module" and names:
-        return f"{prefix}module.{names[0]}"
-    if node.root in NON_RESOURCE_ROOTS or "_" not in node.root or not node.steps:
-        return None
-    first = node.steps[0]
-    if first[0] != "attr":
-        return None
-    return f"{prefix}{node.root}.{first[1]}{_literal_index(node.steps[1:2])}"
-
-
-def _literal_index(steps: tuple) -> str:
-    """``[0]`` / ``["k"]`` when a reference names one instance by a literal key, else ''."""
-    if steps and steps[0][0] == "index" and isinstance(steps[0][1], Lit):
-        key = steps[0][1].value
-        if isinstance(key, bool) or key is None:
-            return ""
-        return f"[{key}]" if isinstance(key, int) else f'["{key}"]'
-    return ""

@@ -1,0 +1,104 @@
+"""Which resources an expression depends on, followed through locals, module inputs and module outputs.
+
+``security_group_id = local.sg_id`` with ``sg_id = aws_security_group.this[0].id``
+names ``aws_security_group.this[0]``; inside a module, ``var.role_arn`` names
+whatever the caller passed in; ``module.iam.role_arn`` names what that output
+is made of. So reference edges survive the indirections real modules use.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from .expressions import NON_RESOURCE_ROOTS
+from .syntax import Expr, Lit, Traversal
+
+OutputRefs = Callable[[str, str], Optional[list[str]]]
+
+
+class RefTracer:
+    """Collects the addresses an expression depends on, for one module instance."""
+
+    def __init__(self, prefix: str, locals_: dict[str, tuple[Expr, str]],
+                 input_refs: dict[str, list[str]], output_refs: OutputRefs) -> None:
+        self.prefix = prefix
+        self.locals = locals_
+        self.input_refs = input_refs
+        self.output_refs = output_refs  # (module name, output) -> addresses, None if unknown
+        self._local_cache: dict[str, list[str]] = {}
+        self._active: set[str] = set()
+
+    def addresses(self, expr: Any) -> list[str]:
+        """Every resource, data source or module address ``expr`` depends on, in order, deduplicated."""
+        found: list[str] = []
+        stack: list[Any] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Traversal):
+                found.extend(self._traversal(node))
+                stack.extend(arg for kind, arg in node.steps if kind == "index")
+            elif isinstance(node, Expr):
+                stack.extend(getattr(node, slot) for slot in _slots(type(node)))
+            elif isinstance(node, (list, tuple)):
+                stack.extend(node)
+        return list(dict.fromkeys(found))
+
+    def _traversal(self, node: Traversal) -> list[str]:
+        names = [arg for kind, arg in node.steps[:2] if kind == "attr"]
+        if node.root == "local" and names:
+            return self._local(names[0])
+        if node.root == "var" and names:
+            return self.input_refs.get(names[0], [])
+        if node.root == "module" and names:
+            output = next((arg for kind, arg in node.steps[1:] if kind == "attr"), None)
+            found = self.output_refs(names[0], output) if output else None
+            return found if found else [f"{self.prefix}module.{names[0]}"]
+        address = direct_address(node, self.prefix)
+        return [address] if address else []
+
+    def _local(self, name: str) -> list[str]:
+        if name in self._local_cache:
+            return self._local_cache[name]
+        if name not in self.locals or name in self._active:
+            return []
+        self._active.add(name)
+        try:
+            found = self.addresses(self.locals[name][0])
+        finally:
+            self._active.discard(name)
+        self._local_cache[name] = found
+        return found
+
+
+_SLOTS: dict[type, tuple[str, ...]] = {}
+
+
+def _slots(cls: type) -> tuple[str, ...]:
+    slots = _SLOTS.get(cls)
+    if slots is None:
+        slots = tuple(s for c in cls.__mro__ for s in getattr(c, "__slots__", ()) if s != "line")
+        _SLOTS[cls] = slots
+    return slots
+
+
+def direct_address(node: Traversal, prefix: str) -> Optional[str]:
+    """The address a traversal names directly (``aws_x.y``, ``data.t.n``), or None."""
+    names = [arg for kind, arg in node.steps if kind == "attr"]
+    if node.root == "data" and len(names) >= 2:
+        return f"{prefix}data.{names[0]}.{names[1]}{_literal_index(node.steps[2:3])}"
+    if node.root in NON_RESOURCE_ROOTS or "_" not in node.root or not node.steps:
+        return None
+    first = node.steps[0]
+    if first[0] != "attr":
+        return None
+    return f"{prefix}{node.root}.{first[1]}{_literal_index(node.steps[1:2])}"
+
+
+def _literal_index(steps: tuple) -> str:
+    """``[0]`` / ``["k"]`` when a reference names one instance by a literal key, else ''."""
+    if steps and steps[0][0] == "index" and isinstance(steps[0][1], Lit):
+        key = steps[0][1].value
+        if isinstance(key, bool) or key is None:
+            return ""
+        return f"[{key}]" if isinstance(key, int) else f'["{key}"]'
+    return ""
