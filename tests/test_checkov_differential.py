@@ -72,6 +72,14 @@ def riskgraph_results() -> dict[str, dict[str, str]]:
     return verdicts
 
 
+# Where riskgraph knowingly differs from checkov, and why. Each must still occur (so the list stays true).
+KNOWN_DIVERGENCES = {
+    # checkov compares values that are not both numbers as strings ("5.7.44" >= "10" holds);
+    # riskgraph never orders non-numbers, so the comparison does not hold and the resource fails.
+    ("CKV2_RGT_33", "aws_db_instance.legacy"): ("fail", "pass"),
+}
+
+
 def test_enough_policies_are_compared():
     assert len(POLICY_IDS) >= 20
 
@@ -87,7 +95,16 @@ def test_same_verdicts_as_checkov(policy_id, checkov_results, riskgraph_results)
     # checkov leaves out what it cannot decide; riskgraph must call exactly those unknown
     expected = {address: theirs.get(address, "unknown") for address in ours}
     assert set(theirs) <= set(ours), f"checkov judged resources riskgraph did not: {set(theirs) - set(ours)}"
+    for (pid, address), (rg, ck) in KNOWN_DIVERGENCES.items():
+        if pid == policy_id:
+            assert (ours[address], expected[address]) == (rg, ck), "a known divergence no longer occurs"
+            expected[address] = rg
     assert ours == expected
+
+
+def test_most_policies_agree_exactly():
+    diverging = {pid for pid, _ in KNOWN_DIVERGENCES}
+    assert len(set(POLICY_IDS) - diverging) >= 20
 
 
 def test_fixture_exercises_every_verdict(checkov_results, riskgraph_results):

@@ -12,7 +12,8 @@ from scanner.policy.operators import MAX_MATCH_INPUT, OPERATORS, compile_regex
 
 
 @pytest.mark.parametrize("op, value, operand, want", [
-    ("equals", "true", True, True), ("equals", 22, "22", True), ("equals", "x", "y", False),
+    ("equals", "true", True, True), ("equals", True, "true", True), ("equals", False, "TRUE", False),
+    ("equals", 22, "22", True), ("equals", "x", "y", False),
     ("not_equals", "x", "y", True),
     ("in", "tcp", ["tcp", "udp"], True), ("not_in", "icmp", ["tcp", "udp"], True),
     ("contains", ["a", "b"], "b", True), ("contains", "public-read", "public", True),

@@ -39,7 +39,8 @@ def _compare(fn: Callable[[float, float], bool]) -> Operator:
 
 def _equals(value: Any, operand: Any) -> Tri:
     if isinstance(operand, bool) or isinstance(value, bool):
-        return _as_bool(value) == operand if isinstance(operand, bool) else value == operand
+        # booleans compare with their string spellings either way round: "true" == true
+        return bool(_as_bool(value) == _as_bool(operand))
     if isinstance(operand, (int, float)) and isinstance(value, str):
         return _num(value) == operand
     if isinstance(operand, str) and isinstance(value, (int, float)):
