@@ -214,6 +214,17 @@ def _keys_known(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+MAX_RANGE = 100_000
+
+
+def _range(*args: Any) -> list[int]:
+    """Terraform's range(), refusing (as unknown) lists too long to be configuration."""
+    r = range(*(int(x) for x in args))
+    if len(r) > MAX_RANGE:
+        raise ValueError("range too long")
+    return list(r)
+
+
 def _regex(pattern: str, s: str) -> Any:
     """Terraform's regex(): the match, or its groups (a list, or a map for named groups)."""
     import re
@@ -275,7 +286,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "trimprefix": _simple(lambda s, p: s[len(p):] if s.startswith(p) else s),
     "trimsuffix": _simple(lambda s, p: s[:-len(p)] if p and s.endswith(p) else s),
     "formatlist": _simple(lambda fmt, *lists: [_format(fmt, *row) for row in zip(*lists)]),
-    "range": _simple(lambda *a: list(range(*(int(x) for x in a)))),
+    "range": _simple(lambda *a: _range(*a)),
     "reverse": _simple(lambda lst: list(reversed(lst))),
     "sort": _simple(lambda lst: sorted(lst, key=tostr)),
     "slice": _simple(lambda lst, a, b: lst[int(a):int(b)]),

@@ -15,6 +15,8 @@ from .sources import module_directory
 from .syntax import Block, Expr, HclFile, Lit, ObjectE, Traversal, TupleE
 
 _MISSING = object()
+MAX_INSTANCES = 10_000     # per count / for_each
+MAX_RESOURCES = 200_000    # per root module, all instances of everything
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})
 
@@ -179,23 +181,39 @@ class ModuleEvaluator:
     # -- resources ---------------------------------------------------------
 
     def _instances(self, block: Block, path: str) -> list[tuple[str, Any, Scope]]:
-        """(address suffix, key, scope) per instance after count / for_each; [] when count is 0."""
-        if "count" in block.attributes:
-            count = evaluate(block.attributes["count"].expr, self.scope)
-            if is_unknown(count) or not isinstance(count, (int, float)) or isinstance(count, bool):
-                return [("", None, self.scope.child(count={"index": Unknown("count.index")}))]
-            return [(f"[{i}]", i, self.scope.child(count={"index": i})) for i in range(int(count))]
-        if "for_each" in block.attributes:
-            coll = evaluate(block.attributes["for_each"].expr, self.scope)
-            if isinstance(coll, dict):
-                items = list(coll.items())
-            elif isinstance(coll, list) and not any(is_unknown(x) for x in coll):
-                items = [(tostr(x), x) for x in coll]
-            else:
-                unknown = Unknown("each not known")
-                return [("", None, self.scope.child(each={"key": unknown, "value": unknown}))]
-            return [(f'["{k}"]', k, self.scope.child(each={"key": k, "value": v})) for k, v in items]
-        return [("", None, self.scope)]
+        """(address suffix, key, scope) per instance after count / for_each; [] when count is 0.
+
+        Expansion is bounded: a block asking for more than ``MAX_INSTANCES``
+        instances, or any expansion once the root has produced
+        ``MAX_RESOURCES`` resources, is reported and evaluated as one instance
+        with an unknown index (hostile input cannot make the scan explode).
+        """
+        if "count" not in block.attributes and "for_each" not in block.attributes:
+            return [("", None, self.scope)]
+        items: Optional[list[tuple[Any, Any]]] = None
+        meta = "count" if "count" in block.attributes else "for_each"
+        value = evaluate(block.attributes[meta].expr, self.scope)
+        if meta == "count" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            items = [(i, i) for i in range(max(0, int(value)))] if value <= MAX_INSTANCES else None
+        elif meta == "for_each" and isinstance(value, dict):
+            items = list(value.items())
+        elif meta == "for_each" and isinstance(value, list) and not any(is_unknown(x) for x in value):
+            items = [(tostr(x), x) for x in value]
+        too_many = (items is None and isinstance(value, (int, float)) and not is_unknown(value)) or (
+            items is not None and (len(items) > MAX_INSTANCES or (items and len(self.out) > MAX_RESOURCES)))
+        if too_many:
+            self.diagnostics.append(Diagnostic(
+                "expansion-limit", f"{meta} of {'.'.join(block.labels)} expands past the scan's limit "
+                f"({MAX_INSTANCES} instances, {MAX_RESOURCES} resources); evaluated as one unknown instance",
+                path, block.attributes[meta].line, level="warning"))
+            items = None
+        if items is None:
+            unknown = Unknown(f"{meta} not known")
+            extra = {"count": {"index": unknown}} if meta == "count" else {"each": {"key": unknown, "value": unknown}}
+            return [("", None, self.scope.child(**extra))]
+        if meta == "count":
+            return [(f"[{i}]", i, self.scope.child(count={"index": i})) for i, _ in items]
+        return [(f'["{k}"]', k, self.scope.child(each={"key": k, "value": v})) for k, v in items]
 
     def instances(self, name: str) -> Optional[list[Instance]]:
         """The evaluated instances of ``type.name`` / ``data.type.name`` (cached; None inside a cycle)."""

@@ -146,7 +146,7 @@ class HclFile:
 
 _PARSER: Any = None
 BINARY_OPS = frozenset({"+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "&&", "||"})
-MAX_DEPTH = 200
+MAX_DEPTH = 64  # nesting levels; each costs several Python frames while converting and evaluating
 
 
 def _parser() -> Any:
@@ -182,7 +182,7 @@ def parse_hcl(source: bytes, path: str) -> HclFile:
                 result.attributes[attr.name] = attr
             else:
                 result.blocks.append(conv.block(child, 0))
-        except _TooDeep:
+        except (_TooDeep, RecursionError):
             result.diagnostics.append(Diagnostic(
                 "hcl-too-deep", f"expression nesting deeper than {MAX_DEPTH}; block skipped",
                 path, child.start_point[0] + 1))
