@@ -184,3 +184,18 @@ def test_reachability_caches_of_two_policies_never_mix():
     findings, _ = evaluate(_web_graph(), [waf, plain])
     assert sorted((f.resource, len(f.path)) for f in findings) == [
         ("admin", 3), ("admin", 3), ("app", 3), ("db", 4)]
+
+
+def test_through_and_not_through_run_once_per_node_per_search(monkeypatch):
+    from scanner.policy import compiler
+    seen = []
+    real = compiler._matches_node
+    monkeypatch.setattr(compiler, "_matches_node", lambda ctx, check, node: seen.append(node) or real(ctx, check, node))
+    # a diamond: two ways into `db`, so it is reached twice
+    lb, a, b, db = res("lb", {"waf": False}, "lb"), res("a", {}), res("b", {}), res("db", {})
+    g = _graph(lb, a, b, db, edges=[(INTERNET, "lb", "exposes"), ("lb", "a", "routes_to"), ("lb", "b", "routes_to"),
+                                     ("a", "db", "flows_to"), ("b", "db", "flows_to")])
+    p = policy({"reachable_from": {"node": "internet", "through": {"path": "waf", "equals": True},
+                                   "not_through": {"path": "waf", "equals": True}}})
+    assert evaluate(g, [p])[0] == []
+    assert sorted(seen) == sorted(["lb", "a", "b", "db"] * 2)  # once for through, once for not_through

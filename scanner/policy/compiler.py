@@ -414,6 +414,8 @@ def _search(ctx: EvalContext, source: str, through: Optional[Check], avoid: Opti
     parents: dict[tuple[str, bool], Optional[tuple[tuple[str, bool], str]]] = {start: None}
     queue = deque([(start, 0)])
     result: dict[str, tuple[str, ...]] = {}
+    avoided: dict[str, bool] = {}   # each node's through / not_through test runs once per search
+    passed: dict[str, bool] = {}
     while queue:
         state, depth = queue.popleft()
         node, satisfied = state
@@ -421,16 +423,22 @@ def _search(ctx: EvalContext, source: str, through: Optional[Check], avoid: Opti
             result[node] = _unwind(parents, state)
         if depth >= max_hops:
             continue
-        if node != source and avoid is not None and _matches_node(ctx, avoid, node):
+        if node != source and avoid is not None and _memo(avoided, node, lambda n: _matches_node(ctx, avoid, n)):
             continue
         for other, kind in _traffic_neighbours(graph, node):
-            ok = satisfied or _matches_node(ctx, through, other)
+            ok = satisfied or _memo(passed, other, lambda n: _matches_node(ctx, through, n))
             nstate = (other, ok)
             if nstate in parents or other in (INTERNET, ANYONE):
                 continue
             parents[nstate] = (state, kind)
             queue.append((nstate, depth + 1))
     return result
+
+
+def _memo(cache: dict[str, bool], node: str, test: Callable[[str], bool]) -> bool:
+    if node not in cache:
+        cache[node] = test(node)
+    return cache[node]
 
 
 def _traffic_neighbours(graph: Any, node: str) -> Iterable[tuple[str, str]]:
