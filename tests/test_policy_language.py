@@ -166,10 +166,10 @@ def test_reachable_path_becomes_the_evidence():
 
 
 def test_reachability_is_searched_once_per_policy_per_scan(monkeypatch):
-    from scanner.policy import compiler
+    from scanner.policy import graphsearch
     calls = []
-    real = compiler._search
-    monkeypatch.setattr(compiler, "_search", lambda *a: calls.append(1) or real(*a))
+    real = graphsearch.search
+    monkeypatch.setattr(graphsearch, "search", lambda *a: calls.append(1) or real(*a))
     g = _graph(*(res(f"r{i}", {}) for i in range(50)), edges=[(INTERNET, "r0", "exposes")]
                + [(f"r{i}", f"r{i + 1}", "routes_to") for i in range(49)])
     findings, _ = evaluate(g, [policy({"reachable_from": {"node": "internet", "max_hops": 20}})])
@@ -187,10 +187,11 @@ def test_reachability_caches_of_two_policies_never_mix():
 
 
 def test_through_and_not_through_run_once_per_node_per_search(monkeypatch):
-    from scanner.policy import compiler
+    from scanner.policy import graphsearch
     seen = []
-    real = compiler._matches_node
-    monkeypatch.setattr(compiler, "_matches_node", lambda ctx, check, node: seen.append(node) or real(ctx, check, node))
+    real = graphsearch._matches_node
+    monkeypatch.setattr(graphsearch, "_matches_node",
+                        lambda ctx, check, node: seen.append(node) or real(ctx, check, node))
     # a diamond: two ways into `db`, so it is reached twice
     lb, a, b, db = res("lb", {"waf": False}, "lb"), res("a", {}), res("b", {}), res("db", {})
     g = _graph(lb, a, b, db, edges=[(INTERNET, "lb", "exposes"), ("lb", "a", "routes_to"), ("lb", "b", "routes_to"),

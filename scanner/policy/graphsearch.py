@@ -1,0 +1,183 @@
+"""Graph tests: `connected` (a bounded neighbour search per resource) and `reachable_from` (one search per scan)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+
+from ..graph import TRAFFIC_EDGES, resource_of
+from ..model import ANYONE, INTERNET, PathStep, Resource
+
+if TYPE_CHECKING:
+    from .compiler import Check, Outcome
+
+DEFAULT_MAX_HOPS = 8
+_NO: "Outcome" = (False, (), ())
+
+
+def connected_check(spec: dict[str, Any], target: Optional[Check]) -> Check:
+    """The `connected` test: a neighbour within ``hops`` is ``node`` or satisfies ``target``."""
+    kinds = frozenset([spec["edge"]] if isinstance(spec["edge"], str) else spec["edge"])
+    direction = spec.get("direction", "out")
+    hops = spec.get("hops", 1)
+    special = spec.get("node")
+
+    def run(ctx: Any, r: Resource, v: Any, p: str) -> Outcome:
+        graph = ctx.graph
+        seen = {r.address: None}
+        frontier = [r.address]
+        unknown = False
+        for _ in range(hops):
+            nxt = []
+            for node in frontier:
+                for other, kind in _neighbours(graph, node, direction):
+                    if kind not in kinds or other in seen:
+                        continue
+                    seen[other] = (node, kind)
+                    nxt.append(other)
+                    if special is not None:
+                        if other == special:
+                            return True, (), _oriented(_path_to(graph, seen, other), direction)
+                        continue
+                    res = resource_of(graph, other)
+                    if target is None:
+                        return True, (), _oriented(_path_to(graph, seen, other), direction)
+                    if res is None:
+                        continue
+                    truth = target(ctx, res, res.attributes, "")[0]
+                    if truth is True:
+                        return True, (), _oriented(_path_to(graph, seen, other), direction)
+                    unknown = unknown or truth is None
+            frontier = nxt
+        return (None, (), ()) if unknown else _NO
+    return run
+
+
+def reachable_check(spec: dict[str, Any], through: Optional[Check], avoid: Optional[Check]) -> Check:
+    """The `reachable_from` test: one shortest-path search per scan, shared by every resource."""
+    source = spec["node"]
+    max_hops = spec.get("max_hops", DEFAULT_MAX_HOPS)
+    key = object()  # one search per compiled test per scan (an id() of the spec could be reused)
+
+    def run(ctx: Any, r: Resource, v: Any, p: str) -> Outcome:
+        reach = ctx.reach_cache.get(key)
+        if reach is None:
+            reach = search(ctx, source, through, avoid, max_hops)
+            ctx.reach_cache[key] = reach
+        path = reach.get(r.address)
+        if path is None:
+            return _NO
+        return True, (), tuple(PathStep(n, _loc(ctx.graph, n), e) for n, e in _pairs(path))
+    return run
+
+
+def _neighbours(graph: Any, node: str, direction: str) -> Iterable[tuple[str, str]]:
+    if direction in ("out", "both"):
+        for _, other, kind in graph.out_edges(node, keys=True):
+            yield other, kind
+    if direction in ("in", "both"):
+        for other, _, kind in graph.in_edges(node, keys=True):
+            yield other, kind
+
+
+def _loc(graph: Any, node: str) -> Any:
+    res = resource_of(graph, node)
+    return res.location if res is not None else None
+
+
+def _path_to(graph: Any, seen: dict[str, Any], node: str) -> tuple[PathStep, ...]:
+    steps: list[PathStep] = []
+    cur: Optional[str] = node
+    while cur is not None:
+        prev = seen[cur]
+        steps.append(PathStep(cur, _loc(graph, cur), prev[1] if prev else ""))
+        cur = prev[0] if prev else None
+    return tuple(reversed(steps))
+
+
+def _oriented(steps: tuple[PathStep, ...], direction: str) -> tuple[PathStep, ...]:
+    """Paths found against edge direction are shown in edge direction (internet first)."""
+    if direction != "in" or len(steps) < 2:
+        return steps
+    rev = list(reversed(steps))
+    return tuple(PathStep(s.address, s.location, rev[i - 1].edge if i else "")
+                 for i, s in enumerate(rev))
+
+
+def _pairs(path: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Stored reach paths alternate node, edge, node...; pair each node with the edge into it."""
+    out = [(path[0], "")]
+    for i in range(1, len(path), 2):
+        out.append((path[i + 1], path[i]))
+    return out
+
+
+def _matches_node(ctx: Any, check: Optional[Check], node: str) -> bool:
+    if check is None:
+        return False
+    res = resource_of(ctx.graph, node)
+    return res is not None and check(ctx, res, res.attributes, "")[0] is True
+
+
+def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Check],
+            max_hops: int) -> dict[str, tuple[str, ...]]:
+    """Shortest attack path from ``source`` to every node, along TRAFFIC_EDGES.
+
+    With ``through``, a path counts only once it has passed a matching node;
+    with ``not_through``, matching nodes are never passed (they may still be
+    reached, as the end of a path).
+    """
+    graph = ctx.graph
+    if source not in graph:
+        return {}
+    start = (source, through is None)
+    parents: dict[tuple[str, bool], Optional[tuple[tuple[str, bool], str]]] = {start: None}
+    queue = deque([(start, 0)])
+    result: dict[str, tuple[str, ...]] = {}
+    avoided: dict[str, bool] = {}   # each node's through / not_through test runs once per search
+    passed: dict[str, bool] = {}
+    while queue:
+        state, depth = queue.popleft()
+        node, satisfied = state
+        if satisfied and node not in result and node != source:
+            result[node] = _unwind(parents, state)
+        if depth >= max_hops:
+            continue
+        if node != source and avoid is not None and _memo(avoided, node, lambda n: _matches_node(ctx, avoid, n)):
+            continue
+        for other, kind in _traffic_neighbours(graph, node):
+            ok = satisfied or _memo(passed, other, lambda n: _matches_node(ctx, through, n))
+            nstate = (other, ok)
+            if nstate in parents or other in (INTERNET, ANYONE):
+                continue
+            parents[nstate] = (state, kind)
+            queue.append((nstate, depth + 1))
+    return result
+
+
+def _memo(cache: dict[str, bool], node: str, test: Callable[[str], bool]) -> bool:
+    if node not in cache:
+        cache[node] = test(node)
+    return cache[node]
+
+
+def _traffic_neighbours(graph: Any, node: str) -> Iterable[tuple[str, str]]:
+    for _, other, kind in graph.out_edges(node, keys=True):
+        if TRAFFIC_EDGES.get(kind) == "forward":
+            yield other, kind
+    for other, _, kind in graph.in_edges(node, keys=True):
+        if TRAFFIC_EDGES.get(kind) == "backward":
+            yield other, kind
+
+
+def _unwind(parents: dict[Any, Any], state: Any) -> tuple[str, ...]:
+    out: list[str] = []
+    cur = state
+    while cur is not None:
+        link = parents[cur]
+        out.append(cur[0])
+        if link is None:
+            break
+        out.append(link[1])
+        cur = link[0]
+    return tuple(reversed(out))
