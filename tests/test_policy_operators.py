@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, strategies as st
 
 from scanner.model import UNKNOWN
 from scanner.policy.iam import iam_statement, pattern_covers
@@ -105,3 +106,32 @@ ADMIN = {"actions": ["*"], "resources": ["*"]}
 ])
 def test_iam_statement(statement, spec, want):
     assert iam_statement(statement, spec) is want
+
+
+# -- properties of IAM wildcard coverage ---------------------------------------
+
+_name = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=12)
+_action = st.builds(lambda s, a: f"{s}:{a}", _name, _name)
+
+
+@given(_action)
+def test_star_covers_every_action(action):
+    assert pattern_covers("*", action, ignore_case=True)
+
+
+@given(_action)
+def test_service_wildcard_covers_its_own_actions_only(action):
+    service = action.split(":")[0]
+    assert pattern_covers(f"{service.upper()}:*", action, ignore_case=True)
+    assert not pattern_covers(f"{service}x:*", action, ignore_case=True)
+
+
+@given(_action, _action)
+def test_a_literal_pattern_covers_only_itself(pattern, action):
+    assert pattern_covers(pattern, action, ignore_case=True) == (pattern.lower() == action.lower())
+
+
+@given(_action, st.integers(min_value=0, max_value=12))
+def test_a_prefix_wildcard_covers_longer_names(action, cut):
+    prefix = action[:len(action.split(":")[0]) + 1 + cut]
+    assert pattern_covers(prefix + "*", action, ignore_case=True)
