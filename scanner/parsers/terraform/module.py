@@ -32,6 +32,7 @@ class ModuleSource:
     data: list[tuple[Block, str]] = field(default_factory=list)
     modules: list[tuple[Block, str]] = field(default_factory=list)
     outputs: dict[str, tuple[Expr, str]] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)  # evaluated variable defaults (constants)
 
 
 def group_blocks(directory: str, files: list[HclFile]) -> ModuleSource:
@@ -111,21 +112,22 @@ class ModuleEvaluator:
             "terraform": {"workspace": "default"},
         }, resolve=self._resolve)
 
-    def _variables(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, block in self.src.variables.items():
-            default = block.attributes.get("default")
+    def _variables(self, inputs: dict[str, Any]) -> LazyMapping:
+        """``var``: the caller's inputs, else each variable's default (evaluated once per module source)."""
+        def value(name: str) -> Any:
+            block = self.src.variables[name]
             nullable = block.attributes.get("nullable")
             given = inputs.get(name, _MISSING)
             if given is None and nullable is not None and evaluate(nullable.expr, Scope({})) is False:
                 given = _MISSING
             if given is not _MISSING:
-                values[name] = given
-            elif default is not None:
-                values[name] = evaluate(default.expr, Scope({}))
-            else:
-                values[name] = Unknown(f"var.{name} has no value")
-        return values
+                return given
+            if name not in self.src.defaults:
+                default = block.attributes.get("default")
+                self.src.defaults[name] = (evaluate(default.expr, Scope({})) if default is not None
+                                           else Unknown(f"var.{name} has no value"))
+            return self.src.defaults[name]
+        return LazyMapping(value, set(self.src.variables))
 
     def _local(self, name: str) -> Any:
         return evaluate(self.src.locals[name][0], self.scope)
