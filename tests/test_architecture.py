@@ -132,6 +132,8 @@ def test_in_architecture_marks_mentioned_and_fronting_resources():
     assert mentioned["k8s:apps/StatefulSet/shop/redis"] is True
     assert mentioned["k8s:apps/StatefulSet/other/redis"] is False
     assert mentioned["aws_lb.unmentioned"] is False
+    assert _attrs(graph, "aws_db_instance.primary")["$holds_classifications"] == ["pii", "public"]
+    assert "$holds_classifications" not in _attrs(graph, "aws_lb.unmentioned")
 
 
 def test_architecture_alone_derives_no_scan_wide_attributes():

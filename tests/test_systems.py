@@ -45,9 +45,9 @@ def test_solar_booking_engineering_role_is_over_broad(reports):
 def test_solar_booking_pii_database_reachable_from_internet(reports):
     f = _one(reports["solar-booking"], "RG-DRIFT-006", "aws_db_instance.customers")
     assert _at(f) == ("terraform/main.tf", 39)
-    assert _hops(f) == [("internet", ""), ("aws_security_group.db", "allows_ingress_from"),
-                        ("aws_db_instance.customers", "attached_to")]
-    assert [(r.path, r.start_line) for r in f.related] == [("terraform/main.tf", 14)]
+    assert _hops(f) == [("internet", ""), ("aws_db_instance.customers", "exposes")]
+    assert f.message == "aws_db_instance.customers holds pii data (per the architecture) and is " \
+        "reachable from the internet"
 
 
 def test_solar_booking_private_database_drifted_public(reports):
@@ -126,3 +126,20 @@ def test_log_ingestion_headlines(reports):
         ("RG-DRIFT-002", "aws_lb_listener.http"),
         ("RG-DRIFT-004", "arch:component/stream"),
     ]
+
+
+def test_drift_finding_in_sarif_names_the_architecture_line(reports):
+    import json
+
+    from scanner.report import render
+
+    root = os.path.join(SYSTEMS, "solar-booking")
+    sarif = json.loads(render(reports["solar-booking"], "sarif", root=root))
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "RG-DRIFT-001"]
+    assert len(results) == 1
+    where = results[0]["locations"][0]["physicalLocation"]
+    assert (where["artifactLocation"]["uri"], where["region"]["startLine"]) == ("terraform/main.tf", 47)
+    related = [(r["physicalLocation"]["artifactLocation"]["uri"],
+                r["physicalLocation"]["region"]["startLine"], r["message"]["text"])
+               for r in results[0]["relatedLocations"]]
+    assert related == [("architecture.yaml", 34, "arch:component/db")]

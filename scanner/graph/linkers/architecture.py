@@ -5,7 +5,9 @@ a component's ``$unresolved_implementations`` (selectors that matched no
 scanned resource; only computed when the scan holds Terraform or Kubernetes
 resources) and, on Terraform / Kubernetes resources, ``$in_architecture``
 (whether the architecture mentions them, directly or as the way traffic
-reaches something it mentions; only set when the scan holds an architecture).
+reaches something it mentions; only set when the scan holds an architecture)
+and, on implementations, ``$holds_classifications`` (what the components they
+implement store, most sensitive first).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .. import LinkContext
 # Edges along which a resource leads traffic to the implementation it fronts.
 FRONTING_EDGES = frozenset({"routes_to", "selects"})
 FRONTING_HOPS = 3
+SENSITIVITY = ("secret", "credentials", "pii", "confidential", "internal", "public")
 
 
 def link(ctx: LinkContext) -> None:
@@ -27,6 +30,7 @@ def link(ctx: LinkContext) -> None:
     zones = {z.address: z for z in ctx.of_type("zone") if z.kind is Layer.ARCHITECTURE}
     has_code = any(r.kind in (Layer.TERRAFORM, Layer.KUBERNETES) for r in ctx.resources)
     implemented: set[str] = set()
+    holds: dict[str, set[str]] = {}
     for c in components:
         a = c.attributes
         zone = element_address("zone", a["zone"]) if a.get("zone") else None
@@ -48,6 +52,7 @@ def link(ctx: LinkContext) -> None:
                 unresolved.append(describe_selector(selector))
             for target in targets:
                 implemented.add(target)
+                holds.setdefault(target, set()).update(a.get("$stored_classifications") or ())
                 ctx.add_edge(c.address, target, "implemented_by", path=f"implemented_by.{i}")
         if has_code:
             _derive(ctx, c, {"$unresolved_implementations": unresolved}, unresolved_lines)
@@ -69,7 +74,7 @@ def link(ctx: LinkContext) -> None:
                 ctx.add_edge(role.address, t, "can_access", level=access.get("level"),
                              via=tuple(access.get("via") or ()), path=f"access.{i}")
     if components:
-        _mark_mentions(ctx, implemented)
+        _mark_mentions(ctx, implemented, holds)
 
 
 def describe_selector(selector: Any) -> str:
@@ -120,12 +125,21 @@ def _derive(ctx: LinkContext, r: Resource, attrs: dict[str, Any], lines: Mapping
                                lines={**current.lines, **lines})
 
 
-def _mark_mentions(ctx: LinkContext, implemented: set[str]) -> None:
-    """``$in_architecture`` on every Terraform / Kubernetes resource."""
+def _mark_mentions(ctx: LinkContext, implemented: set[str], holds: Mapping[str, set[str]]) -> None:
+    """``$in_architecture`` on every Terraform / Kubernetes resource, ``$holds_classifications`` on implementations."""
     for r in ctx.resources:
         if r.kind not in (Layer.TERRAFORM, Layer.KUBERNETES) or r.address not in ctx.graph:
             continue
-        _derive(ctx, r, {"$in_architecture": _leads_to(ctx, r.address, implemented)}, {})
+        attrs: dict[str, Any] = {"$in_architecture": _leads_to(ctx, r.address, implemented)}
+        if r.address in holds:
+            attrs["$holds_classifications"] = sorted(holds[r.address], key=_sensitivity)
+        _derive(ctx, r, attrs, {})
+
+
+def _sensitivity(classification: str) -> tuple[int, str]:
+    """Most sensitive first: the order policies quote classifications in."""
+    rank = SENSITIVITY.index(classification) if classification in SENSITIVITY else len(SENSITIVITY)
+    return rank, classification
 
 
 def _leads_to(ctx: LinkContext, start: str, implemented: set[str]) -> bool:
