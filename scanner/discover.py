@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -101,7 +103,10 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
         try:
             is_link = entry.is_symlink()
             is_dir = entry.is_dir()
-        except OSError:
+        except OSError as exc:  # e.g. a link to itself
+            code = "link-loop" if exc.errno == errno.ELOOP else "unreadable"
+            result.diagnostics.append(Diagnostic(code, f"cannot follow: {exc.strerror}", rel,
+                                                 level="warning"))
             continue
         if is_link:
             target = os.path.realpath(full)
@@ -140,10 +145,15 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
         result.skipped += 1
         return
     try:
-        size = os.path.getsize(real)
+        st = os.stat(real)
     except OSError as exc:
         result.diagnostics.append(Diagnostic("unreadable", f"cannot read file: {exc.strerror}", rel))
         return
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
+        result.diagnostics.append(Diagnostic(
+            "not-a-file", "not a regular file (pipe, socket or device); skipped", rel, level="warning"))
+        return
+    size = st.st_size
     if size > max_bytes:
         result.diagnostics.append(Diagnostic(
             "file-too-large", f"file is {size} bytes, over the {max_bytes}-byte limit; skipped",
