@@ -30,7 +30,8 @@ TRAFFIC_EDGES: dict[str, str] = {
     "bound_to": "forward",              # principal -> role it holds
     "mounts": "forward",                # workload -> secret
     "flows_to": "forward",              # architecture flow
-    "implemented_by": "forward",        # architecture component -> the resource realising it
+    # `implemented_by` is deliberately absent: the architecture's intent ("web is
+    # public") is not a network path; drift policies compare intent and reality.
 }
 
 _INDEX_RE = re.compile(r"\[[^\]]*\]")
