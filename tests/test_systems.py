@@ -143,3 +143,13 @@ def test_drift_finding_in_sarif_names_the_architecture_line(reports):
                 r["physicalLocation"]["region"]["startLine"], r["message"]["text"])
                for r in results[0]["relatedLocations"]]
     assert related == [("architecture.yaml", 34, "arch:component/db")]
+
+
+@pytest.mark.parametrize("name", ["solar-booking", "media-stories", "log-ingestion"])
+def test_network_paths_never_run_through_the_architecture(reports, name):
+    """Intent is not reachability: only architecture and drift findings may show arch: hops."""
+    leaked = [(f.policy_id, f.resource, [s.address for s in f.path])
+              for f in reports[name].findings
+              if not f.policy_id.startswith(("RG-ARCH", "RG-DRIFT"))
+              and any(s.address.startswith("arch:") for s in f.path)]
+    assert leaked == []
