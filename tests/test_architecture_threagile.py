@@ -54,6 +54,8 @@ def test_mapping_of_values():
     assert db.attributes["implemented_by"] == ["aws_db_instance.patients"]
     assert db.attributes["controls"]["encryption_at_rest"] is False
     assert (db.line_of("controls.encryption_at_rest"), db.line_of("implemented_by.0")) == (76, 77)
+    assert db.line_of("zone") == 91            # the boundary's `technical_assets_inside` entry
+    assert e["arch:component/patient-browser"].line_of("zone") == 34      # `internet: true`
     records = e["arch:data/patient-records"].attributes
     assert (records["classification"], records["regulations"]) == ("pii", ["gdpr"])
     assert e["arch:data/opening-hours"].attributes["classification"] == "public"

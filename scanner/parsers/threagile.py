@@ -129,7 +129,7 @@ def translate(doc: Mapping[str, Any], tlines: Mapping[str, int]) -> tuple[dict[s
             lines[native] = line
 
     assets = _section(doc, "technical_assets")
-    zones, zone_of = _zones(doc, assets, at)
+    zones, zone_of, zone_src = _zones(doc, assets, at)
     flows = _flows(assets, at)
     inbound: dict[str, list[dict[str, Any]]] = {}
     for fl in flows:
@@ -138,6 +138,8 @@ def translate(doc: Mapping[str, Any], tlines: Mapping[str, int]) -> tuple[dict[s
     components = [_component(i, name, a, zone_of.get(a["id"]), inbound.get(a["id"], []),
                              on_internet, at)
                   for i, (name, a) in enumerate(assets)]
+    for i, (name, a) in enumerate(assets):
+        at(f"components.{i}.zone", zone_src.get(a["id"], f"technical_assets.{name}"))
     data = [_data(i, name, d, at) for i, (name, d) in enumerate(_section(doc, "data_assets"))]
     model: dict[str, Any] = {"version": 1, "zones": zones, "components": components,
                              "data": data, "flows": flows}
@@ -147,8 +149,8 @@ def translate(doc: Mapping[str, Any], tlines: Mapping[str, int]) -> tuple[dict[s
 
 
 def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
-           at: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Zones from boundaries (trust grows with nesting) and each asset's innermost zone."""
+           at: Any) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
+    """Zones from boundaries (trust grows with nesting), each asset's innermost zone, and where that is said."""
     bounds = _section(doc, "trust_boundaries")
     parent: dict[str, str] = {}
     for _, b in bounds:
@@ -165,11 +167,14 @@ def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
 
     zones: list[dict[str, Any]] = []
     zone_of: dict[str, str] = {}
+    zone_src: dict[str, str] = {}
     ids = {b["id"] for _, b in bounds}
     internet = INTERNET_ZONE if INTERNET_ZONE not in ids else "threagile-internet"
     if any(a.get("internet") is True for _, a in assets):
         zones.append({"id": internet, "name": "Internet", "trust": 0})
-        zone_of.update({a["id"]: internet for _, a in assets if a.get("internet") is True})
+        for name, a in assets:
+            if a.get("internet") is True:
+                zone_of[a["id"]], zone_src[a["id"]] = internet, f"technical_assets.{name}.internet"
     for name, b in bounds:
         i = len(zones)
         zone: dict[str, Any] = {"id": b["id"], "name": name, "trust": min(10, 1 + depth(b["id"]))}
@@ -178,11 +183,12 @@ def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
         zones.append(zone)
         at(f"zones.{i}", f"trust_boundaries.{name}")
         at(f"zones.{i}.id", f"trust_boundaries.{name}.id")
-        for a in b.get("technical_assets_inside") or []:
+        for j, a in enumerate(b.get("technical_assets_inside") or []):
             current = zone_of.get(a)
             if current is None or current == internet or depth(b["id"]) > depth(current):
                 zone_of[a] = b["id"]
-    return zones, zone_of
+                zone_src[a] = f"trust_boundaries.{name}.technical_assets_inside.{j}"
+    return zones, zone_of, zone_src
 
 
 def _component(i: int, name: str, a: Mapping[str, Any], zone: Any, inbound: list[dict[str, Any]],
@@ -221,8 +227,7 @@ def _component(i: int, name: str, a: Mapping[str, Any], zone: Any, inbound: list
         c["implemented_by"] = [t for _, t in impl]
         for j, (k, _) in enumerate(impl):
             at(f"{native}.implemented_by.{j}", f"{base}.tags.{k}")
-    for key, source in (("", ""), (".id", ".id"), (".type", ".technology"), (".zone", ""),
-                        (".exposure", "")):
+    for key, source in (("", ""), (".id", ".id"), (".type", ".technology"), (".exposure", "")):
         at(f"{native}{key}", f"{base}{source}")
     return c
 
