@@ -115,65 +115,83 @@ def model_resources(model: Mapping[str, Any], lines: Mapping[str, int], relpath:
 Derived = dict[tuple[str, int], tuple[dict[str, Any], dict[str, str]]]
 
 
+class _Model:
+    """The model's elements by id, for deriving one element's attributes from those it names."""
+
+    def __init__(self, model: Mapping[str, Any]) -> None:
+        self.trust = {z["id"]: z.get("trust") for z in model.get("zones") or []}
+        self.data = {d["id"]: d for d in model.get("data") or []}
+        self.comps = {c["id"]: c for c in model.get("components") or []}
+        self.inbound: dict[str, list[Mapping[str, Any]]] = {}
+        for fl in model.get("flows") or []:
+            self.inbound.setdefault(fl["to"], []).append(fl)
+
+    def classification(self, data_id: str) -> Any:
+        return self.data.get(data_id, {}).get("classification")
+
+    def classes(self, ids: list[str]) -> list[str]:
+        return sorted({str(self.data[d]["classification"]) for d in ids if d in self.data})
+
+    def zone_trust(self, component_id: str) -> Any:
+        return self.trust.get(self.comps.get(component_id, {}).get("zone"))
+
+
 def derive(model: Mapping[str, Any]) -> Derived:
     """``$`` attributes per element, and for each the element path whose line it takes."""
-    zones = {z["id"]: z.get("trust") for z in model.get("zones") or []}
-    data = {d["id"]: d for d in model.get("data") or []}
-    comps = {c["id"]: c for c in model.get("components") or []}
-    flows = model.get("flows") or []
+    m = _Model(model)
     out: Derived = {}
-
-    def classes(ids: list[str]) -> list[str]:
-        return sorted({str(data[d]["classification"]) for d in ids if d in data})
-
-    inbound: dict[str, list[Mapping[str, Any]]] = {}
-    for fl in flows:
-        inbound.setdefault(fl["to"], []).append(fl)
     for i, c in enumerate(model.get("components") or []):
-        attrs: dict[str, Any] = {}
-        where: dict[str, str] = {}
-        trust = zones.get(c.get("zone"))
-        if trust is not None:
-            attrs["$zone_trust"], where["$zone_trust"] = trust, "zone"
-        stored = list(c.get("stores") or [])
-        attrs["$stored_classifications"] = classes(stored)
-        attrs["$data_classifications"] = classes(stored + list(c.get("processes") or []))
-        for j, d in enumerate(stored):
-            for k, cls in enumerate(attrs["$stored_classifications"]):
-                if data.get(d, {}).get("classification") == cls:
-                    where.setdefault(f"$stored_classifications.{k}", f"stores.{j}")
-        into = inbound.get(c["id"], [])
-        attrs["$inbound_tls"] = any(fl.get("tls") is True for fl in into)
-        attrs["$behind_waf"] = bool((c.get("controls") or {}).get("waf")) or any(
-            _is_waf(comps.get(fl["from"])) for fl in into)
-        region = c.get("region")
-        outside = [d for d in stored if region and data.get(d, {}).get("allowed_regions")
-                   and region not in data[d]["allowed_regions"]]
-        attrs["$data_outside_region"] = outside
-        for k in range(len(outside)):
-            where[f"$data_outside_region.{k}"] = "region"
-        out[("components", i)] = (attrs, where)
-    for i, fl in enumerate(flows):
-        attrs, where = {}, {}
-        src = zones.get(comps.get(fl["from"], {}).get("zone"))
-        dst = zones.get(comps.get(fl["to"], {}).get("zone"))
-        if src is not None and dst is not None:
-            attrs["$crosses_into_higher_trust"] = dst > src
-            where["$crosses_into_higher_trust"] = "to"
-        if comps.get(fl["to"], {}).get("exposure"):
-            attrs["$to_exposure"], where["$to_exposure"] = comps[fl["to"]]["exposure"], "to"
-        carried = list(fl.get("data") or [])
-        attrs["$data_classifications"] = classes(carried)
-        for k, cls in enumerate(attrs["$data_classifications"]):
-            j = next(j for j, d in enumerate(carried) if data.get(d, {}).get("classification") == cls)
-            where[f"$data_classifications.{k}"] = f"data.{j}"
-        out[("flows", i)] = (attrs, where)
+        out[("components", i)] = _component_attrs(m, c)
+    for i, fl in enumerate(model.get("flows") or []):
+        out[("flows", i)] = _flow_attrs(m, fl)
     for i, d in enumerate(model.get("data") or []):
-        holders = [c for c in comps.values() if d["id"] in (c.get("stores") or [])]
+        holders = [c for c in m.comps.values() if d["id"] in (c.get("stores") or [])]
         out[("data", i)] = ({"$stored_by": [c["id"] for c in holders],
                              "$stored_in_regions": sorted({str(c["region"]) for c in holders
                                                            if c.get("region")})}, {})
     return out
+
+
+def _component_attrs(m: _Model, c: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    attrs: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    trust = m.zone_trust(c["id"])
+    if trust is not None:
+        attrs["$zone_trust"], where["$zone_trust"] = trust, "zone"
+    stored = list(c.get("stores") or [])
+    attrs["$stored_classifications"] = m.classes(stored)
+    attrs["$data_classifications"] = m.classes(stored + list(c.get("processes") or []))
+    for k, cls in enumerate(attrs["$stored_classifications"]):
+        j = next(j for j, d in enumerate(stored) if m.classification(d) == cls)
+        where[f"$stored_classifications.{k}"] = f"stores.{j}"
+    into = m.inbound.get(c["id"], [])
+    attrs["$inbound_tls"] = any(fl.get("tls") is True for fl in into)
+    attrs["$behind_waf"] = bool((c.get("controls") or {}).get("waf")) or any(
+        _is_waf(m.comps.get(fl["from"])) for fl in into)
+    region = c.get("region")
+    outside = [d for d in stored if region and m.data.get(d, {}).get("allowed_regions")
+               and region not in m.data[d]["allowed_regions"]]
+    attrs["$data_outside_region"] = outside
+    for k in range(len(outside)):
+        where[f"$data_outside_region.{k}"] = "region"
+    return attrs, where
+
+
+def _flow_attrs(m: _Model, fl: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    attrs: dict[str, Any] = {}
+    where: dict[str, str] = {}
+    src, dst = m.zone_trust(fl["from"]), m.zone_trust(fl["to"])
+    if src is not None and dst is not None:
+        attrs["$crosses_into_higher_trust"] = dst > src
+        where["$crosses_into_higher_trust"] = "to"
+    if m.comps.get(fl["to"], {}).get("exposure"):
+        attrs["$to_exposure"], where["$to_exposure"] = m.comps[fl["to"]]["exposure"], "to"
+    carried = list(fl.get("data") or [])
+    attrs["$data_classifications"] = m.classes(carried)
+    for k, cls in enumerate(attrs["$data_classifications"]):
+        j = next(j for j, d in enumerate(carried) if m.classification(d) == cls)
+        where[f"$data_classifications.{k}"] = f"data.{j}"
+    return attrs, where
 
 
 def _is_waf(component: Any) -> bool:
