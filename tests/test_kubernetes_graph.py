@@ -50,7 +50,9 @@ def test_exposure(network):
         ("internet", "k8s:core/Service/shop/worker-nodeport"),  # NodePort
         ("internet", "k8s:networking.k8s.io/Ingress/shop/shop"),
         ("internet", "k8s:gateway.networking.k8s.io/Gateway/infra/edge"),
-    }  # not the annotated internal LoadBalancer, not the ClusterIP Service
+        ("internet", "k8s:core/Service/shop/partner"),          # one public source range
+    }  # not the annotated internal LoadBalancer, not the private-ranges one, not the ClusterIP Service
+    assert network.edges["internet", "k8s:core/Service/shop/partner", "exposes"]["cidrs"] == ["52.94.0.0/22"]
 
 
 def test_selection_by_services_and_network_policies(network):
@@ -65,6 +67,10 @@ def test_selection_by_services_and_network_policies(network):
         ("k8s:networking.k8s.io/NetworkPolicy/shop/default-deny", "k8s:apps/Deployment/shop/api"),
         ("k8s:networking.k8s.io/NetworkPolicy/shop/default-deny", "k8s:apps/Deployment/shop/worker"),
         ("k8s:networking.k8s.io/NetworkPolicy/shop/default-deny", "k8s:apps/StatefulSet/shop/store"),
+        # an Argo Rollout is a workload like a Deployment
+        ("k8s:core/Service/shop/office-only", "k8s:argoproj.io/Rollout/shop/canary"),
+        ("k8s:core/Service/shop/partner", "k8s:argoproj.io/Rollout/shop/canary"),
+        ("k8s:networking.k8s.io/NetworkPolicy/shop/default-deny", "k8s:argoproj.io/Rollout/shop/canary"),
     }
 
 
@@ -99,6 +105,7 @@ def test_implicit_default_service_accounts(network):
         ("k8s:apps/Deployment/shop/worker", "k8s:core/ServiceAccount/shop/default"),
         ("k8s:apps/StatefulSet/shop/store", "k8s:core/ServiceAccount/shop/default"),
         ("k8s:apps/Deployment/other/api", "k8s:core/ServiceAccount/other/default"),
+        ("k8s:argoproj.io/Rollout/shop/canary", "k8s:core/ServiceAccount/shop/default"),
     }
     implicit = resource_of(network, "k8s:core/ServiceAccount/other/default")
     assert (implicit.source, implicit.attributes["$implicit"], implicit.type) == \
@@ -246,3 +253,26 @@ def test_a_bundle_without_namespaces_is_bound_where_it_is_applied():
         "k8s:core/ServiceAccount/tools/pinned",      # default/pinned is pinned to `default`: another one
     }
     assert resource_of(graph, "k8s:core/ServiceAccount/tools/pinned").source == "kubernetes.implicit"
+
+
+def _docs_example() -> str:
+    """The `$permissions` example policy fragment of docs/kubernetes.md, verbatim."""
+    with open(os.path.join(os.path.dirname(FIXTURES), "docs", "kubernetes.md"), encoding="utf-8") as handle:
+        text = handle.read()
+    after = text.split("read secrets cluster-wide?", 1)[1]
+    return after.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_documented_cluster_wide_secrets_example_works():
+    policy = compile_policy("""
+id: RG-TEST-003
+title: Service accounts must not read secrets cluster-wide
+severity: high
+description: From docs/kubernetes.md.
+remediation: Bind a namespaced Role.
+""" + _docs_example())
+    found = []
+    for folder in ("attack-path", "rbac"):  # rbac: secrets only inside `shop`, never cluster-wide
+        findings, _ = evaluate(graph_of(folder), [policy])
+        found += [(f.resource, f.location.path, f.location.start_line) for f in findings]
+    assert found == [("k8s:core/ServiceAccount/prod/api", "cluster.yaml", 29)]

@@ -26,6 +26,8 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
     "PodTemplate": ("template", "spec"),
+    "Rollout": ("spec", "template", "spec"),            # Argo Rollouts (without workloadRef)
+    "DeploymentConfig": ("spec", "template", "spec"),   # OpenShift
 }
 WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, rbac
+from ..cidr import is_public_cidr
 from ..k8s_objects import PodIndex, add_implicit, at_line, items, mapping, name_of, namespace_of
 
 INTERNAL_LB_ANNOTATIONS = (
@@ -65,8 +66,11 @@ def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:
     annotations = mapping(svc.attributes.get("metadata")).get("annotations")
     annotations = annotations if isinstance(annotations, dict) else {}
     internal = any(str(annotations.get(a, "")).lower() in INTERNAL_VALUES for a in INTERNAL_LB_ANNOTATIONS)
-    if stype == "NodePort" or (stype == "LoadBalancer" and not internal):
-        ctx.add_edge(INTERNET, svc.address, "exposes", path="spec.type")
+    ranges = [str(r) for r in items(spec.get("loadBalancerSourceRanges"))]
+    public = not ranges or any(is_public_cidr(r) for r in ranges)
+    if stype == "NodePort" or (stype == "LoadBalancer" and not internal and public):
+        ctx.add_edge(INTERNET, svc.address, "exposes", path="spec.type",
+                     cidrs=[r for r in ranges if is_public_cidr(r)] or ["0.0.0.0/0"])
     selector = spec.get("selector")
     if not isinstance(selector, dict) or not selector:
         return
