@@ -177,3 +177,23 @@ def test_custom_resources_are_kept_and_a_crd_decides_the_scope():
         "k8s:core/Namespace/shop",
     ]
     assert diagnostics == [("crd.yaml", 23, "k8s-unnamed", "warning")]
+
+
+def test_duplicates_are_reported_once_per_pair_of_files():
+    resources, diagnostics = parsed("duplicates")
+    assert sorted(resources) == ["k8s:core/ServiceAccount/default/one", "k8s:core/ServiceAccount/default/three",
+                                 "k8s:core/ServiceAccount/default/two"]
+    assert all(r.location.path == "a-install.yaml" for r in resources.values())
+    assert diagnostics == [("b-overlay.yaml", 1, "duplicate-object", "warning"),
+                           ("c-single.yaml", 1, "duplicate-object", "warning")]
+    _, messages = parse_messages("duplicates")
+    assert messages == [
+        "2 objects here are also defined in a-install.yaml (first: k8s:core/ServiceAccount/default/two, "
+        "line 1); these copies are ignored",
+        "k8s:core/ServiceAccount/default/one is also defined at a-install.yaml:1; this copy is ignored"]
+
+
+def parse_messages(folder: str):
+    path = os.path.join(CASES, folder)
+    out = parse_all(discover([path], base=path).files, ParseOptions())
+    return out.resources, sorted(d.message for d in out.diagnostics)

@@ -68,10 +68,24 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     for f in files:
         _read_file(f, out, raws)
     cluster_kinds = CLUSTER_SCOPED | _crd_cluster_kinds(raws)
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int]] = {}
+    duplicates: dict[tuple[str, str], list[tuple[int, str, int]]] = {}
     for raw in raws:
-        _object(raw, cluster_kinds, out, seen)
+        _object(raw, cluster_kinds, out, seen, duplicates)
+    for (path, other), copies in duplicates.items():
+        out.diagnostics.append(_duplicates(path, other, copies))
     return out
+
+
+def _duplicates(path: str, other: str, copies: list[tuple[int, str, int]]) -> Diagnostic:
+    """One warning per pair of files: overlays and full installs repeat hundreds of objects."""
+    line, addr, first = copies[0]
+    if len(copies) == 1:
+        message = f"{addr} is also defined at {other}:{first}; this copy is ignored"
+    else:
+        message = (f"{len(copies)} objects here are also defined in {other} (first: {addr}, "
+                   f"line {line}); these copies are ignored")
+    return Diagnostic("duplicate-object", message, path, line, level="warning")
 
 
 def _read_file(f: SourceFile, out: Parsed, raws: list[_Raw]) -> None:
@@ -183,7 +197,8 @@ def _crd_cluster_kinds(raws: list[_Raw]) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[str, str]) -> None:
+def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[str, tuple[str, int]],
+            duplicates: dict[tuple[str, str], list[tuple[int, str, int]]]) -> None:
     obj, f = raw.obj, raw.file
     kind, api_version = obj.get("kind"), obj.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api_version, str):
@@ -203,11 +218,10 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     namespace = None if kind in cluster_kinds else str(metadata.get("namespace") or "default")
     addr = address(api_version, kind, namespace, str(name))
     if addr in seen:
-        out.diagnostics.append(Diagnostic(
-            "duplicate-object", f"{addr} is also defined at {seen[addr]}; this copy is ignored",
-            f.relpath, raw.start, level="warning"))
+        other, first = seen[addr]
+        duplicates.setdefault((f.relpath, other), []).append((raw.start, addr, first))
         return
-    seen[addr] = f"{f.relpath}:{raw.start}"
+    seen[addr] = (f.relpath, raw.start)
     lines = raw.lines
     if kind in WORKLOAD_KINDS:
         normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
