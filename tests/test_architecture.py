@@ -150,3 +150,14 @@ def test_code_alone_gets_no_in_architecture():
                        ParseOptions())
     graph = build_graph(parsed.resources)
     assert "$in_architecture" not in _attrs(graph, "aws_lb.unmentioned")
+
+
+def test_elements_repeated_across_files():
+    """Identical repeats (a shared zone) merge silently; a differing one is reported and ignored."""
+    folder = os.path.join(CASES, "split")
+    report = scan([folder], base=folder, only=["RG-ARCH-001"])
+    assert [(d.path, d.line, d.code, d.level) for d in report.diagnostics] == [
+        ("frontend.yaml", 6, "architecture-duplicate", "warning")]
+    assert "arch:component/api is also defined, differently, at backend.yaml:5" in \
+        report.diagnostics[0].message
+    assert report.stats["resources"] == 4      # dmz, api (from backend.yaml), db, web

@@ -35,9 +35,24 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     out = Parsed()
     for f in files:
         out_f = load_file(f)
-        out.resources.extend(out_f.resources)
         out.diagnostics.extend(out_f.diagnostics)
+        merge(out, out_f.resources)
     return out
+
+
+def merge(out: Parsed, resources: list[Resource]) -> None:
+    """Add elements of one more file: a repeated address keeps the first, and differing ones are reported."""
+    first = {r.address: r for r in out.resources}
+    for r in resources:
+        seen = first.get(r.address)
+        if seen is None:
+            out.resources.append(r)
+            first[r.address] = r
+        elif dict(seen.attributes) != dict(r.attributes):
+            out.diagnostics.append(Diagnostic(
+                "architecture-duplicate", f"{r.address} is also defined, differently, at "
+                f"{seen.location}; this definition is ignored", r.location.path,
+                r.location.start_line, level="warning"))
 
 
 def read_document(f: SourceFile, out: Parsed) -> Any:

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 from ..model import SourceFile
 from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
-from .architecture import model_resources, read_document, reference_errors, refuse
+from .architecture import merge, model_resources, read_document, reference_errors, refuse
 
 TECHNOLOGY_TYPES = {
     "browser": "client", "client-system": "client", "desktop": "client", "devops-client": "client",
@@ -77,7 +77,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
         if errors:
             refuse(out, f.relpath, errors, doc.lines)
             continue
-        out.resources.extend(model_resources(model, lines, f.relpath, doc.start_line, "threagile"))
+        merge(out, model_resources(model, lines, f.relpath, doc.start_line, "threagile"))
     return out
 
 
