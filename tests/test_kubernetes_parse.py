@@ -179,7 +179,7 @@ def test_custom_resources_are_kept_and_a_crd_decides_the_scope():
     assert diagnostics == [("crd.yaml", 23, "k8s-unnamed", "warning")]
 
 
-def test_duplicates_are_reported_once_per_pair_of_files():
+def test_duplicates_are_reported_once_per_file():
     resources, diagnostics = parsed("duplicates")
     assert sorted(resources) == ["k8s:core/ServiceAccount/default/one", "k8s:core/ServiceAccount/default/three",
                                  "k8s:core/ServiceAccount/default/two"]
@@ -188,8 +188,8 @@ def test_duplicates_are_reported_once_per_pair_of_files():
                            ("c-single.yaml", 1, "duplicate-object", "warning")]
     _, messages = parse_messages("duplicates")
     assert messages == [
-        "2 objects here are also defined in a-install.yaml (first: k8s:core/ServiceAccount/default/two, "
-        "line 1); these copies are ignored",
+        "2 objects here are defined earlier in other files (first: k8s:core/ServiceAccount/default/two "
+        "at line 1, also at a-install.yaml:5); these copies are ignored",
         "k8s:core/ServiceAccount/default/one is also defined at a-install.yaml:1; this copy is ignored"]
 
 

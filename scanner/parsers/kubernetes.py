@@ -68,23 +68,23 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     for f in files:
         _read_file(f, out, raws)
     cluster_kinds = CLUSTER_SCOPED | _crd_cluster_kinds(raws)
-    seen: dict[str, tuple[str, int]] = {}
-    duplicates: dict[tuple[str, str], list[tuple[int, str, int]]] = {}
+    seen: dict[str, str] = {}
+    duplicates: dict[str, list[tuple[int, str, str]]] = {}
     for raw in raws:
         _object(raw, cluster_kinds, out, seen, duplicates)
-    for (path, other), copies in duplicates.items():
-        out.diagnostics.append(_duplicates(path, other, copies))
+    for path, copies in duplicates.items():
+        out.diagnostics.append(_duplicates(path, copies))
     return out
 
 
-def _duplicates(path: str, other: str, copies: list[tuple[int, str, int]]) -> Diagnostic:
-    """One warning per pair of files: overlays and full installs repeat hundreds of objects."""
+def _duplicates(path: str, copies: list[tuple[int, str, str]]) -> Diagnostic:
+    """One warning per file: overlays and full installs repeat hundreds of objects."""
     line, addr, first = copies[0]
     if len(copies) == 1:
-        message = f"{addr} is also defined at {other}:{first}; this copy is ignored"
+        message = f"{addr} is also defined at {first}; this copy is ignored"
     else:
-        message = (f"{len(copies)} objects here are also defined in {other} (first: {addr}, "
-                   f"line {line}); these copies are ignored")
+        message = (f"{len(copies)} objects here are defined earlier in other files (first: {addr} "
+                   f"at line {line}, also at {first}); these copies are ignored")
     return Diagnostic("duplicate-object", message, path, line, level="warning")
 
 
@@ -197,8 +197,8 @@ def _crd_cluster_kinds(raws: list[_Raw]) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[str, tuple[str, int]],
-            duplicates: dict[tuple[str, str], list[tuple[int, str, int]]]) -> None:
+def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[str, str],
+            duplicates: dict[str, list[tuple[int, str, str]]]) -> None:
     obj, f = raw.obj, raw.file
     kind, api_version = obj.get("kind"), obj.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api_version, str):
@@ -218,10 +218,9 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     namespace = None if kind in cluster_kinds else str(metadata.get("namespace") or "default")
     addr = address(api_version, kind, namespace, str(name))
     if addr in seen:
-        other, first = seen[addr]
-        duplicates.setdefault((f.relpath, other), []).append((raw.start, addr, first))
+        duplicates.setdefault(f.relpath, []).append((raw.start, addr, seen[addr]))
         return
-    seen[addr] = (f.relpath, raw.start)
+    seen[addr] = f"{f.relpath}:{raw.start}"
     lines = raw.lines
     if kind in WORKLOAD_KINDS:
         normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
