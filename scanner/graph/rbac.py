@@ -173,6 +173,7 @@ def _rules(attributes: Any) -> list[dict[str, Any]]:
 
 def _permissions(account: Resource, grants: list[_Grant], rules: _RoleRules) -> None:
     permissions: list[dict[str, Any]] = []
+    seen: set[str] = set()
     unresolved: list[str] = []
     for g in grants:
         found = rules.of(g.role)
@@ -188,7 +189,9 @@ def _permissions(account: Resource, grants: list[_Grant], rules: _RoleRules) -> 
                 if rule.get(optional) is not None:
                     entry[optional] = _strings(rule[optional])
             entry.update(namespace=g.namespace, role=g.role, binding=g.binding)
-            if entry not in permissions:
+            key = repr(sorted(entry.items()))
+            if key not in seen:
+                seen.add(key)
                 permissions.append(entry)
     account.attributes["$permissions"] = permissions
     account.attributes["$unresolved_roles"] = unresolved
