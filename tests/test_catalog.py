@@ -8,9 +8,12 @@ import re
 import pytest
 import yaml
 
-from conftest import FIXTURES, ROOT
 from scanner.policy.docs import OWASP_2021, render_docs
 from scanner.policy.loader import builtin_policy_dir, policy_files
+
+# not imported from conftest: tests/bench has a conftest module of the same name
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 ID_PATTERN = re.compile(r"^RG-[A-Z0-9]{2,8}-[0-9]{3}$")
 MIN_PER_OWASP_CATEGORY = 3

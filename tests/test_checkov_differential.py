@@ -14,11 +14,14 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES
 from scanner.api import load_graph
 from scanner.graph import resource_of
 from scanner.policy import load_policies
 from scanner.policy.compiler import EvalContext
+
+# not imported from conftest: tests/bench has a conftest module of the same name
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 pytest.importorskip("checkov")
 pytestmark = pytest.mark.checkov

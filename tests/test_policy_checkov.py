@@ -6,8 +6,11 @@ import os
 
 import pytest
 
-from conftest import FIXTURES
 from scanner.policy.loader import PolicyError, load_policies, load_policy_file
+
+# not imported from conftest: tests/bench has a conftest module of the same name
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 GOOD = """\
 metadata:

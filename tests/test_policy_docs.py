@@ -8,10 +8,12 @@ import re
 import pytest
 import yaml
 
-from conftest import ROOT
 from scanner.policy.checkov import translate
 from scanner.policy.loader import attribute_operators, policy_from_document
 from scanner.policy.operators import OPERATORS, STRUCTURAL_OPERATORS
+
+# not imported from conftest: tests/bench has a conftest module of the same name
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DOC = os.path.join(ROOT, "docs", "policy-language.md")
 BASE = {"id": "RG-DOC-001", "title": "Documentation example", "severity": "low",

@@ -13,10 +13,11 @@ import os
 import pytest
 import yaml
 
-from conftest import FIXTURES
 from scanner.api import scan
 from scanner.policy.loader import builtin_policy_dir, policy_files
 
+# not imported from conftest: tests/bench has a conftest module of the same name
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")
 POLICY_IDS = sorted(os.path.splitext(os.path.basename(p))[0]
                     for p in policy_files(builtin_policy_dir()))
 
