@@ -39,7 +39,7 @@ def test_dialect_policy_keeps_its_id_and_metadata(tmp_path):
     m = p.meta
     assert (m.id, m.title, m.severity.value, m.category) == ("CKV2_ACME_1", "Buckets must be private", "high", "checkov")
     assert m.resource_types == ("aws_s3_bucket",) and m.checkov_ids == ("CKV2_ACME_1",)
-    assert m.references == ("https://example.com/guide",) and p.layer == "terraform"
+    assert m.references == ("https://example.com/guide",) and p.layer == ""
 
 
 def test_dialect_policies_load_beside_riskgraph_policies(tmp_path):
@@ -109,3 +109,37 @@ def test_translation_is_the_negated_compliance_condition():
     assert condition == {"not": {"any": [
         {"all": [{"type": ["a"]}, {"any": [{"path": "x.*.y", "not_equals": 1}, {"path": "x.*.y", "exists": False}]}]},
         {"all": [{"type": ["a"]}, {"path": "z", "matches": r"\Aa\.b"}]}]}}
+
+
+def test_dialect_policies_apply_to_kubernetes_kinds_too(tmp_path):
+    from scanner.api import scan
+
+    (tmp_path / "pol").mkdir()
+    (tmp_path / "m").mkdir()
+    (tmp_path / "pol" / "p.yaml").write_text("""\
+metadata: {id: CKV2_K8S_ACME_1, name: Pods must not use the host network, category: KUBERNETES}
+definition:
+  cond_type: attribute
+  resource_types: [Pod]
+  attribute: spec.hostNetwork
+  operator: not_equals
+  value: true
+""")
+    (tmp_path / "m" / "pods.yaml").write_text("""\
+apiVersion: v1
+kind: Pod
+metadata: {name: fine, namespace: shop}
+spec:
+  containers: [{name: app, image: "nginx:1.25"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: net, namespace: shop}
+spec:
+  hostNetwork: true
+  containers: [{name: app, image: "nginx:1.25"}]
+""")
+    report = scan([str(tmp_path / "m")], policies=load_policies([str(tmp_path / "pol")], builtin=False),
+                  base=str(tmp_path / "m"))
+    assert [(f.policy_id, f.resource, f.location.start_line) for f in report.findings] == [
+        ("CKV2_K8S_ACME_1", "k8s:core/Pod/shop/net", 7)]

@@ -117,7 +117,7 @@ def policy_from_checkov(data: Mapping[str, Any], lines: Mapping[str, int], path:
     except (DialectError, CompileError) as exc:
         dotted = exc.where.replace("[", ".").replace("]", "")
         raise PolicyError(path, exc.where, str(exc), _line(lines, dotted)) from None
-    return Policy(meta=meta, check=check, on_unknown="pass", layer="terraform")
+    return Policy(meta=meta, check=check, on_unknown="pass")
 
 
 def policy_from_document(data: Any, lines: Mapping[str, int], path: str,
