@@ -1,0 +1,175 @@
+"""A content-addressed cache of per-file parse results, so a re-scan does not parse unchanged files again.
+
+An entry's key is the SHA-256 of the file's bytes, the parser's name, any
+parser-specific detail (e.g. the path a diagnostic will name), the
+riskgraph version and a digest of the parser source code itself, so an
+edited parser never reads results an older one wrote. The value is the
+parser's per-file result (an ``HclFile`` AST, a list of YAML documents),
+pickled.
+
+Entries live under ``<cache dir>/parse/`` (the user's cache directory, the
+same one the policy cache uses: ``$RISKGRAPH_CACHE_DIR``, else
+``$XDG_CACHE_HOME/riskgraph``, else ``~/.cache/riskgraph``), never inside a
+scanned repository, which could otherwise plant entries. Each entry carries
+a digest of its payload, and unpickling may only build riskgraph's own parse
+classes, so a corrupt or forged entry is ignored and the file parsed
+again: a broken cache can cost time, never a crash or a wrong result.
+``RISKGRAPH_NO_CACHE=1`` (or ``--no-cache``) turns it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from typing import Any, Callable, Iterator, Optional, TypeVar
+
+T = TypeVar("T")
+
+FORMAT = b"RGPC1\n"
+_DIGEST = 32
+# Modules whose classes an entry may contain; anything else makes the entry unreadable.
+_ALLOWED_MODULES = frozenset({
+    "scanner.model", "scanner.parsers.yamlnodes", "scanner.parsers.terraform.syntax",
+})
+_ALLOWED_BUILTINS = frozenset({"set", "frozenset", "complex"})
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_CODE_STAMP: Optional[bytes] = None
+_ACTIVE: contextvars.ContextVar[Optional["ParseCache"]] = contextvars.ContextVar(
+    "riskgraph_parse_cache", default=None)
+
+
+def cache_dir() -> str:
+    """``$RISKGRAPH_CACHE_DIR``, else ``$XDG_CACHE_HOME/riskgraph``, else ``~/.cache/riskgraph``."""
+    explicit = os.environ.get("RISKGRAPH_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "riskgraph")
+
+
+def disabled_by_environment() -> bool:
+    """True when ``RISKGRAPH_NO_CACHE`` is set to anything but empty or ``0``."""
+    return os.environ.get("RISKGRAPH_NO_CACHE", "").strip() not in ("", "0")
+
+
+def code_stamp() -> bytes:
+    """A digest of the code that produces cached values: the parsers, the model and this module."""
+    global _CODE_STAMP
+    if _CODE_STAMP is None:
+        from . import __version__
+
+        h = hashlib.sha256(FORMAT + __version__.encode())
+        sources = [os.path.join(_PACKAGE_DIR, "model.py"), os.path.abspath(__file__)]
+        for dirpath, dirnames, filenames in os.walk(os.path.join(_PACKAGE_DIR, "parsers")):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            sources.extend(os.path.join(dirpath, n) for n in sorted(filenames) if n.endswith(".py"))
+        for path in sources:
+            h.update(os.path.relpath(path, _PACKAGE_DIR).encode() + b"\0")
+            with contextlib.suppress(OSError), open(path, "rb") as handle:
+                h.update(handle.read())
+        _CODE_STAMP = h.digest()
+    return _CODE_STAMP
+
+
+class _Unpickler(pickle.Unpickler):
+    """Builds only riskgraph's parse classes (never functions), so an entry cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in _ALLOWED_BUILTINS:
+            return super().find_class(module, name)
+        if module in _ALLOWED_MODULES and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a parse cache entry")
+
+
+class ParseCache:
+    """Entries under ``<directory>/parse/``; counts hits, misses and ignored (corrupt) entries."""
+
+    def __init__(self, directory: Optional[str] = None) -> None:
+        self.root = os.path.join(directory or cache_dir(), "parse")
+        self.hits = self.misses = self.ignored = 0
+
+    def key(self, parser: str, data: bytes, detail: str = "") -> str:
+        h = hashlib.sha256(code_stamp())
+        h.update(parser.encode() + b"\0" + detail.encode("utf-8", "surrogatepass") + b"\0")
+        h.update(data)
+        return h.hexdigest()
+
+    def _path(self, key: str) -> str:
+        return os.path.join(self.root, key[:2], key[2:] + ".pickle")
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` for a sound entry, ``(False, None)`` for a missing or unusable one."""
+        try:
+            with open(self._path(key), "rb") as handle:
+                blob = handle.read()
+        except OSError:
+            self.misses += 1
+            return False, None
+        head, digest, payload = blob[:len(FORMAT)], blob[len(FORMAT):len(FORMAT) + _DIGEST], \
+            blob[len(FORMAT) + _DIGEST:]
+        if head != FORMAT or hashlib.sha256(payload).digest() != digest:
+            self.ignored += 1
+            return False, None
+        try:
+            value = _Unpickler(io.BytesIO(payload)).load()
+        except Exception:  # noqa: BLE001 - any failure to rebuild means: parse the file again
+            self.ignored += 1
+            return False, None
+        self.hits += 1
+        return True, value
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` atomically; a value that cannot be pickled or written is not cached."""
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return
+        path = self._path(key)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(FORMAT + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+
+
+def cached(parser: str, data: bytes, compute: Callable[[], T], detail: str = "") -> T:
+    """``compute()``, or its stored result for the same bytes, parser and detail when a cache is active.
+
+    The value is stored before the caller sees it, so callers may mutate
+    what they get back.
+    """
+    cache = _ACTIVE.get()
+    if cache is None:
+        return compute()
+    key = cache.key(parser, data, detail)
+    found, value = cache.get(key)
+    if found:
+        return value
+    value = compute()
+    cache.put(key, value)
+    return value
+
+
+@contextlib.contextmanager
+def active(cache: Optional[ParseCache]) -> Iterator[Optional[ParseCache]]:
+    """Make ``cache`` the one :func:`cached` uses inside this block (None: no caching)."""
+    token = _ACTIVE.set(cache)
+    try:
+        yield cache
+    finally:
+        _ACTIVE.reset(token)
