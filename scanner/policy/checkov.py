@@ -188,7 +188,7 @@ class Translator:
         return exists if op == "exists" else {"not": exists}
 
 
-def _text(meta: Mapping[str, Any], key: str, where: str, required: bool = True) -> Optional[str]:
+def _text(meta: Mapping[str, Any], key: str, required: bool = True) -> Optional[str]:
     value = meta.get(key)
     if value is None and not required:
         return None
@@ -205,12 +205,12 @@ def translate(data: Mapping[str, Any], path: str) -> tuple[PolicyMeta, Node]:
     meta = data["metadata"]
     if not isinstance(meta, dict):
         raise DialectError("metadata", "`metadata` must be a mapping")
-    policy_id = _text(meta, "id", "metadata") or ""
+    policy_id = _text(meta, "id") or ""
     if not ID_PATTERN.match(policy_id):
         raise DialectError("metadata.id", f"id {policy_id!r} must be letters, digits, _ . - "
                            "and must not start with RG- (reserved for riskgraph's own policies)")
-    name = _text(meta, "name", "metadata") or ""
-    _text(meta, "category", "metadata")
+    name = _text(meta, "name") or ""
+    _text(meta, "category")
     severity = str(meta.get("severity") or "medium").lower()
     if severity not in SEVERITIES:
         raise DialectError("metadata.severity", f"severity {meta.get('severity')!r} is not one of "
@@ -223,13 +223,11 @@ def translate(data: Mapping[str, Any], path: str) -> tuple[PolicyMeta, Node]:
         for child in compliant["all"]:
             if set(child) == {"type"}:
                 types &= set(child["type"])
-    guideline = _text(meta, "guideline", "metadata", required=False)
-    frameworks = meta.get("frameworks")
+    guideline = _text(meta, "guideline", required=False)
     policy_meta = PolicyMeta(
         id=policy_id, title=name, severity=Severity(severity), description=name,
         remediation=guideline or "", references=(guideline,) if guideline else (),
         resource_types=tuple(sorted(types)),
         checkov_ids=(policy_id,) if policy_id.startswith("CKV") else (),
-        source_path=path, category="checkov",
-        frameworks={"checkov": tuple(str(f) for f in frameworks)} if isinstance(frameworks, list) else {})
+        source_path=path, category="checkov")
     return policy_meta, {"not": compliant}
