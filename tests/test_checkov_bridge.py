@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-from conftest import FIXTURES
 from scanner.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 CASE = os.path.join(FIXTURES, "cases", "cli", "checkov")
 

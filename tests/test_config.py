@@ -7,9 +7,11 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURES
 from scanner.cli import main
 from scanner.config import ConfigError, find_config, load_config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 SHOP = os.path.join(FIXTURES, "cases", "cli", "shop")
 

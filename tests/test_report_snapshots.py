@@ -10,9 +10,11 @@ import os
 
 import pytest
 
-from conftest import FIXTURES, ROOT
 from scanner.api import scan
 from scanner.report import render
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 SNAPSHOTS = os.path.join(os.path.dirname(__file__), "snapshots")
 SHOP = os.path.join(FIXTURES, "cases", "cli", "shop")

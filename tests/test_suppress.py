@@ -8,9 +8,11 @@ import os
 
 import pytest
 
-from conftest import FIXTURES
 from scanner.api import scan
 from scanner.suppress import BaselineError, baseline_document, comment_directives, load_baseline
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(ROOT, "fixtures")
 
 SUPPRESS = os.path.join(FIXTURES, "cases", "suppress")
 ONLY = ["RG-AWS-001", "RG-K8S-002"]
