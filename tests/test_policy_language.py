@@ -200,3 +200,11 @@ def test_through_and_not_through_run_once_per_node_per_search(monkeypatch):
                                    "not_through": {"path": "waf", "equals": True}}})
     assert evaluate(g, [p])[0] == []
     assert sorted(seen) == sorted(["lb", "a", "b", "db"] * 2)  # once for through, once for not_through
+
+
+def test_parameters_for_a_policy_that_does_not_exist_are_refused():
+    from scanner.policy.loader import load_policies
+
+    with pytest.raises(PolicyError) as err:
+        load_policies(parameters={"RG-AWS-01": {"admin_ports": [22]}})
+    assert err.value.where == "parameters.RG-AWS-01" and "no policy 'RG-AWS-01'; did you mean" in err.value.message

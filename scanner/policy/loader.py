@@ -71,8 +71,23 @@ def load_policies(directories: Iterable[str] = (), *, builtin: bool = True,
     finally:
         if store is not None:
             store.save()
+    _check_parameter_targets(parameters or {}, policies, complete=builtin)
     return [p for pid, p in sorted(policies.items())
             if (not only_set or pid in only_set) and pid not in skip_set]
+
+
+def _check_parameter_targets(parameters: Mapping[str, Any], policies: Mapping[str, Policy],
+                             complete: bool) -> None:
+    """Configured parameters must reach a policy: a misspelt id is an error, not a silent no-op."""
+    for pid in sorted(parameters):
+        policy = policies.get(pid)
+        if policy is None and complete:
+            close = difflib.get_close_matches(pid, list(policies), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise PolicyError("configuration", f"parameters.{pid}", f"no policy {pid!r}{hint}")
+        if policy is not None and policy.meta.category == "checkov" and parameters[pid]:
+            raise PolicyError("configuration", f"parameters.{pid}",
+                              f"{pid} is a checkov-format policy; those take no parameters")
 
 
 def load_policy_file(path: str, parameters: Mapping[str, Mapping[str, Any]] | None = None,
