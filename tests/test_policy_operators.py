@@ -103,6 +103,19 @@ ADMIN = {"actions": ["*"], "resources": ["*"]}
     ({"Effect": UNKNOWN, "Action": ["*"], "Resource": ["*"]}, ADMIN, None),
     ({"Effect": "Allow", "Action": [UNKNOWN, "*"], "Resource": ["*"]}, ADMIN, True),
     ("not a statement", ADMIN, False),
+    # principals (resource and trust policies)
+    ({"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"], "Resource": ["*"]},
+     {"actions": ["s3:GetObject"], "principals": ["*"]}, True),
+    ({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": ["sts:AssumeRole"]},
+     {"actions": ["sts:AssumeRole"], "principals": ["*"]}, True),
+    ({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["sts:AssumeRole"]},
+     {"actions": ["sts:AssumeRole"], "principals": ["*"]}, False),
+    ({"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": ["sts:AssumeRole"]},
+     {"actions": ["sts:AssumeRole"], "principals": ["ec2.amazonaws.com"]}, True),
+    ({"Effect": "Allow", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:root"]}, "Action": ["s3:*"]},
+     {"actions": ["s3:GetObject"], "principals": ["*"]}, True),
+    ({"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}, {"actions": ["s3:GetObject"], "principals": ["*"]}, False),
+    ({"Effect": "Allow", "Principal": UNKNOWN, "Action": ["s3:*"]}, {"actions": ["s3:GetObject"], "principals": ["*"]}, None),
 ])
 def test_iam_statement(statement, spec, want):
     assert iam_statement(statement, spec) is want

@@ -69,9 +69,10 @@ def iam_statement(value: Any, spec: Mapping[str, Any]) -> Tri:
 
     ``spec``: ``effect`` (default ``Allow``), ``actions`` (requests, any one
     suffices), optional ``resources`` (any one suffices; omitted: not
-    tested), optional ``unconditional: true`` (only statements without a
-    ``Condition`` count). Action service prefixes and names compare
-    case-insensitively, resources case-sensitively.
+    tested), optional ``principals`` (resource and trust policies: any one
+    suffices; ``*`` is anyone), optional ``unconditional: true`` (only
+    statements without a ``Condition`` count). Action service prefixes and
+    names compare case-insensitively, resources and principals case-sensitively.
     """
     if not isinstance(value, Mapping):
         return False
@@ -90,6 +91,28 @@ def iam_statement(value: Any, spec: Mapping[str, Any]) -> Tri:
         resource = _grants(value, "Resource", "NotResource", list(spec["resources"]), False)
         if resource is False:
             return False
-    return None if action is None or resource is None else True
+    principal: Tri = True
+    if "principals" in spec:
+        principal = _grants(_flat_principals(value), "Principal", "NotPrincipal", list(spec["principals"]), False)
+        if principal is False:
+            return False
+    return None if None in (action, resource, principal) else True
+
+
+def _flat_principals(statement: Mapping[str, Any]) -> dict[str, Any]:
+    """``Principal`` / ``NotPrincipal`` as flat identifier lists: ``{"AWS": ["*"], "Service": [...]}`` -> ``["*", ...]``."""
+    out: dict[str, Any] = {}
+    for key in ("Principal", "NotPrincipal"):
+        value = statement.get(key)
+        if value is None:
+            continue
+        if isinstance(value, Mapping):
+            ids: list[Any] = []
+            for item in value.values():
+                ids.extend(item if isinstance(item, list) else [item])
+            out[key] = ids
+        else:
+            out[key] = value  # "*", a list, or unknown
+    return out
 
 
