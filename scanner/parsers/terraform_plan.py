@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
-from .terraform import evaluate_root, load_files, read_source
+from .terraform import evaluate_root, load_files, read_source, regular_files
 from .terraform.iam import add_policy_documents
 from .terraform.jsonlines import JsonError, Positions, loads
 
@@ -47,7 +47,11 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "plan-no-values", "JSON has no planned_values.root_module; not a Terraform plan",
                 f.relpath, 1, level="warning"))
             continue
-        _PlanReader(f, doc, pos, _tf_resources(f, options), out).module(planned["root_module"])
+        try:
+            _PlanReader(f, doc, pos, _tf_resources(f, options), out).module(planned["root_module"])
+        except RecursionError:
+            out.diagnostics.append(Diagnostic(
+                "json-too-deep", "plan JSON nested too deeply to read; skipped", f.relpath, 1))
     return out
 
 
@@ -55,10 +59,7 @@ def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource
     """The `.tf` resources of the plan's directory, by address (for their lines)."""
     directory = os.path.dirname(plan.path)
     rel_dir = os.path.dirname(plan.relpath)
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return {}
+    names = regular_files(directory)
     files = [SourceFile(os.path.join(directory, n), f"{rel_dir}/{n}" if rel_dir else n,
                         "tfvars" if ".tfvars" in n else "terraform", plan.root)
              for n in names if n.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json"))]

@@ -29,6 +29,11 @@ def read_source(path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diag
         return None, Diagnostic("unreadable", f"cannot read file: {exc.strerror}", relpath)
     if b"\0" in data[:BINARY_SNIFF]:
         return None, Diagnostic("binary-file", "file looks binary (NUL bytes); skipped", relpath)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, Diagnostic("invalid-utf8", "file is not valid UTF-8; skipped", relpath,
+                                data.count(b"\n", 0, exc.start) + 1)
     return data, None
 
 
@@ -40,6 +45,7 @@ class _Loader:
         self.modules: dict[str, Optional[ModuleSource]] = {}
         self.anchor_of = anchor_of  # directory (real) -> the relpath prefix to show
         self.base = base            # the directory relpaths are relative to
+        self.known: dict[str, list[tuple[str, str]]] = {}  # real dir -> discovered (path, relpath)
         self.diagnostics = diagnostics
 
     def hcl(self, path: str, relpath: str) -> Optional[HclFile]:
@@ -52,7 +58,11 @@ class _Loader:
             return None
         if path.endswith(".json"):
             text = (data or b"").decode("utf-8", "replace")
-            parsed = parse_json_config(text, relpath, tfvars=path.endswith(".tfvars.json"))
+            try:
+                parsed = parse_json_config(text, relpath, tfvars=path.endswith(".tfvars.json"))
+            except RecursionError:
+                parsed = HclFile(relpath, diagnostics=[Diagnostic(
+                    "json-too-deep", "JSON nested too deeply to read; skipped", relpath, 1)])
         else:
             parsed = parse_hcl(data or b"", relpath)
         self.diagnostics.extend(parsed.diagnostics)
@@ -60,19 +70,22 @@ class _Loader:
         return parsed
 
     def module(self, directory: str) -> Optional[ModuleSource]:
+        """The module in ``directory``: the files discovery chose there, else its plain `.tf` files.
+
+        A directory the scan did not cover (a module outside the scanned
+        root, a downloaded module) is listed directly, keeping regular files
+        only: no symbolic links, pipes or devices.
+        """
         real = os.path.realpath(directory)
         if real in self.modules:
             return self.modules[real]
-        try:
-            names = sorted(n for n in os.listdir(real) if n.endswith((".tf", ".tf.json")))
-        except OSError:
-            names = []
-        rel_dir = self.anchor_of.get(real) or self._relative(real)
-        parsed = [self.hcl(os.path.join(real, n), _join(rel_dir, n)) for n in names]
-        src = group_blocks(directory, [p for p in parsed if p is not None]) if names else None
+        files = self.known.get(real)
+        if files is None:
+            files = [(os.path.join(real, n), _join(self._relative(real), n)) for n in _plain_tf_files(real)]
+        parsed = [self.hcl(path, relpath) for path, relpath in files]
+        src = group_blocks(directory, [p for p in parsed if p is not None]) if files else None
         self.modules[real] = src
         return src
-
 
     def _relative(self, real: str) -> str:
         """A directory no scanned file lives in (a module outside the scan, a downloaded module)."""
@@ -81,13 +94,31 @@ class _Loader:
         return os.path.relpath(real, self.base).replace(os.sep, "/")
 
 
+def _plain_tf_files(directory: str) -> list[str]:
+    """Names of the regular (not linked, not special) `.tf` / `.tf.json` files in ``directory``."""
+    return [n for n in regular_files(directory) if n.endswith((".tf", ".tf.json"))]
+
+
+def regular_files(directory: str) -> list[str]:
+    """Sorted names of the regular files in ``directory``: no symbolic links, pipes or devices."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    names = []
+    for entry in entries:
+        try:
+            if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
+                names.append(entry.name)
+        except OSError:
+            continue
+    return sorted(names)
+
+
 def has_plan(directory: str) -> bool:
     """True when ``directory`` holds a Terraform plan JSON: the plan parser then owns that root module."""
-    try:
-        names = [n for n in os.listdir(directory) if n.endswith(".json")
-                 and not n.endswith((".tf.json", ".tfvars.json"))]
-    except OSError:
-        return False
+    names = [n for n in regular_files(directory) if n.endswith(".json")
+             and not n.endswith((".tf.json", ".tfvars.json"))]
     for name in names:
         try:
             with open(os.path.join(directory, name), "rb") as handle:
@@ -170,7 +201,11 @@ def load_files(files: list[SourceFile], out: Parsed) -> tuple[_Loader, list[str]
             tfvars.setdefault(real_dir, []).append(f)
         else:
             tf_dirs[real_dir] = None
-    return _Loader(anchor_of, out.diagnostics, base), list(tf_dirs), tfvars
+    loader = _Loader(anchor_of, out.diagnostics, base)
+    for f in sorted(files, key=lambda f: f.relpath):
+        if f.format == "terraform":
+            loader.known.setdefault(os.path.realpath(os.path.dirname(f.path)), []).append((f.path, f.relpath))
+    return loader, list(tf_dirs), tfvars
 
 
 def root_modules(loader: _Loader, tf_dirs: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
-MAX_DEPTH = 10_000
+MAX_DEPTH = 256  # deeper than any real configuration or plan; readers of the result recurse
 
 
 class JsonError(ValueError):
