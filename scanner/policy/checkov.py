@@ -10,7 +10,7 @@ operator is refused, naming the path inside the file.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Collection, Mapping, Optional
 
 from ..model import PolicyMeta, Severity
 from .operators import REGEX_OPERATORS, compile_regex
@@ -74,7 +74,7 @@ ATTRIBUTE_OPERATORS: dict[str, tuple[str, _Builder, bool]] = {
 }
 # Operators that take no `value`.
 VALUELESS = frozenset({"exists", "not_exists", "is_true", "is_false", "is_empty"})
-# The positive form of each negative riskgraph operator, used under `*` paths.
+# Each positive riskgraph operator's negation, applied value by value under `*` paths.
 _NEGATED_OP = {"equals": "not_equals", "in": "not_in", "matches": "not_matches"}
 
 
@@ -130,7 +130,7 @@ class Translator:
                                "list the resource types")
         return types
 
-    def _operator(self, raw: Node, where: str, allowed: Mapping[str, Any] | frozenset[str]) -> str:
+    def _operator(self, raw: Node, where: str, allowed: Collection[str]) -> str:
         op = raw.get("operator")
         if not isinstance(op, str) or op not in allowed:
             raise DialectError(f"{where}.operator", f"unknown or unsupported checkov operator {op!r} "
