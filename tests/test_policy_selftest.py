@@ -80,3 +80,26 @@ def test_cli_exit_codes(tmp_path, capsys):
     (tmp_path / "good" / "policies" / "RG-ACME-001.yaml").write_text(POLICY.replace("in:", "inn:"))
     assert main(["policies", "test", good]) == 2
     assert "unknown operator 'inn'" in capsys.readouterr().err
+
+
+def test_checkov_format_policies_are_tested_by_their_own_id(tmp_path):
+    author_dir(tmp_path)
+    (tmp_path / "policies" / "private.yaml").write_text("""\
+metadata: {id: CKV2_ACME_9, name: Buckets must be private, category: GENERAL_SECURITY}
+definition:
+  cond_type: attribute
+  resource_types: [aws_s3_bucket]
+  attribute: acl
+  operator: equals
+  value: private
+""")
+    fx = tmp_path / "fixtures" / "CKV2_ACME_9"
+    (fx / "fail").mkdir(parents=True)
+    (fx / "pass").mkdir()
+    (fx / "fail" / "main.tf").write_text(FAIL_TF)
+    (fx / "pass" / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  acl = "private"\n}\n')
+    (fx / "expected.yaml").write_text("fail:\n  - {resource: aws_s3_bucket.open, file: main.tf, line: 5}\n")
+    report = run_policy_tests(str(tmp_path), scan)
+    assert [(r.policy_id, r.kind, r.ok) for r in report.results] == [
+        ("CKV2_ACME_9", "fail", True), ("CKV2_ACME_9", "pass", True),
+        ("RG-ACME-001", "fail", True), ("RG-ACME-001", "pass", True)]
