@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from scanner.policy.docs import OWASP_2021, render_docs
+from scanner.policy.docs import OWASP_2021, read_policy_data, render_docs
 from scanner.policy.loader import builtin_policy_dir, policy_files
 
 # not imported from conftest: tests/bench has a conftest module of the same name
@@ -51,6 +51,16 @@ def test_every_fixture_folder_belongs_to_a_policy():
 
 def test_every_policy_maps_to_an_owasp_2021_category(builtin_policies):
     missing = [pid for pid, p in builtin_policies.items() if not p.meta.frameworks.get("owasp-top10-2021")]
+    assert missing == []
+
+
+@pytest.mark.parametrize("data", read_policy_data(builtin_policy_dir()), ids=lambda d: d["id"])
+def test_every_policy_carries_its_full_metadata(data):
+    """Rationale, references, CWE, both OWASP editions and a failing and a passing example."""
+    missing = [k for k in ("rationale", "references", "cwe") if not data.get(k)]
+    missing += [f"frameworks.{k}" for k in ("owasp-top10-2021", "owasp-top10-2025")
+                if not (data.get("frameworks") or {}).get(k)]
+    missing += [f"examples.{k}" for k in ("fail", "pass") if not (data.get("examples") or {}).get(k)]
     assert missing == []
 
 
