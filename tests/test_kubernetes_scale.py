@@ -163,7 +163,7 @@ def test_time_and_memory_grow_linearly_with_the_bundle():
     assert large_docs == 4 * small_docs
     # four times the documents: about four times the memory and time, never quadratic (16x)
     assert large_peak / large_docs < 1.6 * small_peak / small_docs
-    assert large_s < 8 * small_s + 0.5
+    assert large_s < 10 * small_s + 1.0  # quadratic would be 16x; the slack absorbs a busy machine
 
 
 if __name__ == "__main__":  # timing report: python tests/test_kubernetes_scale.py 1000 5000
