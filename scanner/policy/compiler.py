@@ -35,12 +35,18 @@ class CompileError(Exception):
         self.where = where
 
 
+# (id of a value, its path) -> (the value, its ``**`` expansion)
+DescendantsMemo = dict[tuple[int, str], tuple[Any, list[tuple[str, Any]]]]
+
+
 class EvalContext:
     """Per-scan state shared by every check: the graph and caches of graph searches."""
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
         self.reach_cache: dict[object, dict[str, tuple[str, ...]]] = {}
+        # ``**`` expansions of the resource being evaluated, shared by its policies (see resolve)
+        self.descendants: DescendantsMemo = {}
 
 
 def expand_types(types: Iterable[str]) -> frozenset[str]:
@@ -67,11 +73,13 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p != "")
 
 
-def resolve(value: Any, segments: tuple[str, ...], prefix: str) -> list[tuple[str, Any]]:
+def resolve(value: Any, segments: tuple[str, ...], prefix: str,
+            memo: Optional[DescendantsMemo] = None) -> list[tuple[str, Any]]:
     """Every (absolute path, value) the segments reach; an unknown stops the walk and is returned.
 
     A name segment applied to a list applies to each element, so Terraform
-    blocks (always lists) read naturally: ``versioning.enabled``.
+    blocks (always lists) read naturally: ``versioning.enabled``. ``memo``
+    keeps ``**`` expansions for reuse by the next policy on the same value.
     """
     current: list[tuple[str, Any]] = [(prefix.rstrip("."), value)]
     for seg in segments:
@@ -81,7 +89,7 @@ def resolve(value: Any, segments: tuple[str, ...], prefix: str) -> list[tuple[st
             if is_unknown(v):
                 nxt.append((path, v))
             elif seg == "**":
-                nxt.extend(_descendants(path, v))
+                nxt.extend(_descendants(path, v) if memo is None else _memo_descendants(path, v, memo))
             elif isinstance(v, dict):
                 if seg == "*":
                     nxt.extend((f"{base}{k}", x) for k, x in v.items())
@@ -114,6 +122,15 @@ def _elements(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
         else:
             out.append((path, value))
     return out
+
+
+def _memo_descendants(path: str, value: Any, memo: DescendantsMemo) -> list[tuple[str, Any]]:
+    hit = memo.get((id(value), path))
+    if hit is None or hit[0] is not value:  # the entry holds ``value``, so its id is not reused
+        if len(memo) >= 64:  # resources are evaluated one after another: keep only recent ones
+            memo.clear()
+        hit = memo[(id(value), path)] = (value, _descendants(path, value))
+    return hit[1]
 
 
 def _descendants(path: str, value: Any) -> list[tuple[str, Any]]:
@@ -230,7 +247,7 @@ class Compiler:
         fn = OPERATORS[op]
 
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
-            found = resolve(v, segments, p)
+            found = resolve(v, segments, p, ctx.descendants)
             if not found:
                 return _NO
             hits: list[str] = []
