@@ -61,6 +61,7 @@ def test_dialect_policies_load_beside_riskgraph_policies(tmp_path):
     ("id: CKV2_ACME_1", "id: RG-AWS-001", "metadata.id", 2, "must not start with RG-"),
     ("  category: GENERAL_SECURITY\n", "", "metadata.category", 1, "must be a non-empty string"),
     ("severity: HIGH", "severity: URGENT", "metadata.severity", 5, "'URGENT'"),
+    ("metadata:\n", "metadat:\n", "metadat", 1, "unknown top-level key 'metadat'"),
     ("operator: equals\n  value: private", "operator: regex_match\n  value: '(a+)+'", "definition.value", 12,
      "catastrophic"),
 ])

@@ -33,9 +33,8 @@ class DialectError(Exception):
 
 
 def is_checkov_document(data: Any) -> bool:
-    """Checkov's shape: ``metadata`` and ``definition`` at the top, no riskgraph ``condition``."""
-    return isinstance(data, dict) and "definition" in data and "metadata" in data \
-        and "condition" not in data
+    """Checkov's shape: a ``definition`` (and ``metadata``) at the top, no riskgraph ``condition``."""
+    return isinstance(data, dict) and "definition" in data and "condition" not in data
 
 
 def _escape(value: Any) -> str:
@@ -202,9 +201,9 @@ def translate(data: Mapping[str, Any], path: str) -> tuple[PolicyMeta, Node]:
     extra = sorted(set(data) - {"metadata", "definition", "scope"})
     if extra:
         raise DialectError(extra[0], f"unknown top-level key {extra[0]!r} (allowed: metadata, definition, scope)")
-    meta = data["metadata"]
+    meta = data.get("metadata")
     if not isinstance(meta, dict):
-        raise DialectError("metadata", "`metadata` must be a mapping")
+        raise DialectError("metadata", "`metadata` must be a mapping with id, name and category")
     policy_id = _text(meta, "id") or ""
     if not ID_PATTERN.match(policy_id):
         raise DialectError("metadata.id", f"id {policy_id!r} must be letters, digits, _ . - "
