@@ -116,3 +116,14 @@ def test_roots_producing_the_same_addresses_stay_distinct(tmp_path):
     assert sorted(found) == ["a:aws_instance.i", "a:aws_security_group.g", "aws_s3_bucket.only",
                              "b:aws_instance.i", "b:aws_security_group.g"]
     assert found["b:aws_instance.i"].references == (("vpc_security_group_ids.0", "b:aws_security_group.g"),)
+
+
+def test_a_module_taken_whole_becomes_plain_data(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text('output "Name" {\n  value = "x"\n}\noutput "Env" {\n  value = "prod"\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'module "labels" {\n  source = "./m"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  tags = module.labels\n  list = [{ a = module.labels }]\n}\n')
+    found, _ = _resources(str(tmp_path))
+    assert found["aws_s3_bucket.b"].attributes == {
+        "tags": {"Env": "prod", "Name": "x"}, "list": [{"a": {"Env": "prod", "Name": "x"}}]}

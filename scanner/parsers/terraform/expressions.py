@@ -269,6 +269,9 @@ class LazyMapping:
         self._cache: dict[str, Any] = {}
         self._active: set[str] = set()
 
+    def keys(self) -> set[str]:
+        return set(self._keys)
+
     def get(self, key: str) -> Any:
         if key in self._cache:
             return self._cache[key]
@@ -284,3 +287,19 @@ class LazyMapping:
         self._cache[key] = value
         return value
 
+
+def plain(value: Any) -> Any:
+    """``value`` with every lazy mapping (``module.x``, ``local``, ``var`` taken whole) made a dict.
+
+    Attributes hold plain data only; a lazy mapping reaching one (``tags =
+    module.labels``) is evaluated in full here.
+    """
+    if isinstance(value, LazyMapping):
+        return {k: plain(value.get(k)) for k in sorted(value.keys())}
+    if isinstance(value, list):
+        return [plain(v) for v in value] if any(isinstance(v, (LazyMapping, list, dict)) for v in value) else value
+    if isinstance(value, dict):
+        if any(isinstance(v, (LazyMapping, list, dict)) for v in value.values()):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+    return value

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ...model import Diagnostic, Layer, Location, Resource, Unknown, is_unknown
-from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
+from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate, plain
 from .functions import tostr
 from .iam import add_policy_documents
 from .refs import RefTracer
@@ -296,14 +296,14 @@ class ModuleEvaluator:
                 out.append(self._value(item, scope, f"{path}.{i}", lines, refs))
             return out
         if isinstance(expr, ObjectE):
-            value = evaluate(expr, scope)
+            value = plain(evaluate(expr, scope))
             if isinstance(value, dict):
                 for (k, v), key in zip(expr.items, value):
                     lines[f"{path}.{key}"] = v.line
                     refs.extend((f"{path}.{key}", a) for a in self.refs.addresses(v))
             return value
         refs.extend((path, a) for a in self.refs.addresses(expr))
-        return evaluate(expr, scope)
+        return plain(evaluate(expr, scope))
 
     # -- child modules -----------------------------------------------------
 
