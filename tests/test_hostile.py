@@ -1,0 +1,298 @@
+"""Hostile inputs: each yields a diagnostic naming the file, the rest of the scan completes, in bounded time and memory."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import textwrap
+import threading
+import time
+import tracemalloc
+
+import pytest
+
+from scanner.api import scan
+from scanner.policy.loader import PolicyError, load_policies
+
+MAX_SECONDS = 10.0
+MAX_PEAK_BYTES = 200 * 1024 * 1024
+
+SIBLING_TF = textwrap.dedent("""\
+    resource "aws_security_group" "ssh" {
+      name = "ssh"
+      ingress {
+        from_port   = 22
+        to_port     = 22
+        protocol    = "tcp"
+        cidr_blocks = ["0.0.0.0/0"]
+      }
+    }
+    """)
+SIBLING_K8S = textwrap.dedent("""\
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: root-pod
+    spec:
+      containers:
+        - name: app
+          image: app:1.0
+          securityContext:
+            privileged: true
+    """)
+# What the siblings must still yield: (policy, resource, file, line).
+EXPECTED_SIBLING = [
+    ("RG-AWS-001", "aws_security_group.ssh", "ok/main.tf", 7),
+    ("RG-K8S-002", "k8s:core/Pod/default/root-pod", "ok/pod.yaml", 10),
+]
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return [p for p in load_policies() if p.id in ("RG-AWS-001", "RG-K8S-002")]
+
+
+def _tree(tmp_path, files):
+    """Write the sibling files plus ``files`` (relative path -> str or bytes) under tmp_path/scan."""
+    root = tmp_path / "scan"
+    (root / "ok").mkdir(parents=True)
+    (root / "ok" / "main.tf").write_text(SIBLING_TF)
+    (root / "ok" / "pod.yaml").write_text(SIBLING_K8S)
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+def _bounded_scan(root, policies):
+    """Scan ``root``; assert it finished in bounded time and memory and that the siblings were judged."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        report = scan([str(root)], policies=policies, base=str(root))
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert elapsed < MAX_SECONDS, f"scan took {elapsed:.1f} s"
+    assert peak < MAX_PEAK_BYTES, f"scan peaked at {peak / 1e6:.0f} MB"
+    got = sorted((f.policy_id, f.resource, f.location.path, f.location.start_line)
+                 for f in report.findings)
+    assert got == EXPECTED_SIBLING, [str(d) for d in report.diagnostics]
+    return report
+
+
+def _diagnostics(report, path):
+    return {(d.code, d.line) for d in report.diagnostics if d.path == path}
+
+
+def _codes(report, path):
+    return {d.code for d in report.diagnostics if d.path == path}
+
+
+def test_yaml_alias_bomb(tmp_path, policies):
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol}", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n in range(ord("b"), ord("k")):
+        prev = chr(n - 1)
+        lines.append(f"{chr(n)}: &{chr(n)} [" + ",".join([f"*{prev}"] * 9) + "]")
+    lines.append("data: {x: *j}")
+    root = _tree(tmp_path, {"bomb.yaml": "\n".join(lines) + "\n"})
+    report = _bounded_scan(root, policies)
+    assert any(code == "yaml-syntax" for code, _ in _diagnostics(report, "bomb.yaml"))
+    (msg,) = [d.message for d in report.diagnostics if d.path == "bomb.yaml"]
+    assert "alias bomb" in msg
+
+
+def test_yaml_nested_10000_levels(tmp_path, policies):
+    depth = 10_000
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: " + "[" * depth + "]" * depth + "\n"
+    root = _tree(tmp_path, {"deep.yaml": text})
+    report = _bounded_scan(root, policies)
+    assert ("yaml-syntax", 4) in _diagnostics(report, "deep.yaml")
+
+
+def test_yaml_nested_mappings_10000_levels(tmp_path, policies):
+    depth = 10_000
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: " + "{a: " * depth + "1" + "}" * depth + "\n"
+    root = _tree(tmp_path, {"deep.yaml": text})
+    report = _bounded_scan(root, policies)
+    assert ("yaml-syntax", 4) in _diagnostics(report, "deep.yaml")
+
+
+def test_hcl_nested_10000_levels(tmp_path, policies):
+    depth = 10_000
+    text = 'resource "aws_s3_bucket" "deep" {\n  tags = ' + "[" * depth + "1" + "]" * depth + "\n}\n"
+    root = _tree(tmp_path, {"deep/main.tf": text})
+    report = _bounded_scan(root, policies)
+    assert _diagnostics(report, "deep/main.tf") == {("hcl-too-deep", 1)}
+
+
+def test_hcl_nested_blocks_10000_levels(tmp_path, policies):
+    depth = 10_000
+    text = 'resource "aws_s3_bucket" "deep" {\n' + "a {\n" * depth + "}\n" * depth + "}\n"
+    root = _tree(tmp_path, {"deep/main.tf": text})
+    report = _bounded_scan(root, policies)
+    assert _diagnostics(report, "deep/main.tf") == {("hcl-too-deep", 1)}
+
+
+def test_plan_json_nested_10000_levels(tmp_path, policies):
+    depth = 10_000
+    text = '{"format_version": "1.2", "planned_values": ' + '{"a": ' * depth + "1" + "}" * depth + "}\n"
+    root = _tree(tmp_path, {"plan.json": text})
+    report = _bounded_scan(root, policies)
+    assert _diagnostics(report, "plan.json") == {("json-syntax", 1)}
+    (msg,) = [d.message for d in report.diagnostics if d.path == "plan.json"]
+    assert "too deeply" in msg
+
+
+def test_file_of_50_megabytes(tmp_path, policies):
+    root = _tree(tmp_path, {})
+    block = ('resource "aws_s3_bucket" "b" {\n  bucket = "' + "x" * 990 + '"\n}\n').encode()
+    with open(root / "huge.tf", "wb") as handle:
+        for _ in range(50 * 1024 * 1024 // len(block) + 1):
+            handle.write(block)
+    assert os.path.getsize(root / "huge.tf") >= 50 * 1024 * 1024
+    report = _bounded_scan(root, policies)
+    assert _codes(report, "huge.tf") == {"file-too-large"}
+
+
+def test_binary_file_named_tf(tmp_path, policies):
+    root = _tree(tmp_path, {"bin/main.tf": bytes(range(256)) * 64})
+    report = _bounded_scan(root, policies)
+    assert _codes(report, "bin/main.tf") == {"binary-file"}
+
+
+@pytest.mark.parametrize("name,payload", [
+    ("bad/main.tf", b'resource "aws_s3_bucket" "b" {\n  bucket = "caf\xe9"\n}\n'),
+    ("bad.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n"),
+])
+def test_invalid_utf8(tmp_path, policies, name, payload):
+    root = _tree(tmp_path, {name: payload})
+    report = _bounded_scan(root, policies)
+    assert _diagnostics(report, name) == {("invalid-utf8", 2 if name.endswith(".tf") else 3)}
+
+
+def test_symlink_loop(tmp_path, policies):
+    root = _tree(tmp_path, {"sub/x.txt": "x"})
+    os.symlink("..", root / "sub" / "loop")
+    os.symlink("self.tf", root / "self.tf")
+    report = _bounded_scan(root, policies)
+    assert _codes(report, "sub/loop") == {"link-loop"}
+    assert _codes(report, "self.tf") == {"link-loop"}
+
+
+def test_symlink_outside_root(tmp_path, policies):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.tf").write_text(SIBLING_TF.replace('"ssh"', '"outside"'))
+    root = _tree(tmp_path, {})
+    os.symlink(outside, root / "linked-dir")
+    os.symlink(outside / "secret.tf", root / "linked.tf")
+    report = _bounded_scan(root, policies)
+    assert _codes(report, "linked-dir") == {"link-outside-root"}
+    assert _codes(report, "linked.tf") == {"link-outside-root"}
+
+
+def test_fifo_named_tf_does_not_hang(tmp_path, policies):
+    root = _tree(tmp_path, {})
+    pipes = [root / "pipe.yaml", root / "ok" / "pipe.tf"]  # beside main.tf: the module loader lists ok/
+    for pipe in pipes:
+        os.mkfifo(pipe)
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(_bounded_scan(root, policies)), daemon=True)
+    worker.start()
+    worker.join(MAX_SECONDS)
+    if worker.is_alive():  # a reader is blocked on a pipe: give it end-of-file so the thread ends
+        for pipe in pipes:
+            with contextlib.suppress(OSError):
+                os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(MAX_SECONDS)
+        pytest.fail("the scan blocked reading a named pipe")
+    (report,) = done
+    assert _codes(report, "pipe.yaml") == {"not-a-file"}
+    assert _codes(report, "ok/pipe.tf") == {"not-a-file"}
+
+
+@pytest.mark.parametrize("name", ["locked/main.tf", "locked.yaml"])
+def test_unreadable_file(tmp_path, policies, monkeypatch, name):
+    content = SIBLING_TF.replace('"ssh"', '"locked"') if name.endswith(".tf") else \
+        SIBLING_K8S.replace("root-pod", "locked")
+    root = _tree(tmp_path, {name: content})
+    target = str(root / name)
+    os.chmod(target, 0)
+    if os.geteuid() == 0:  # root reads through chmod 000: refuse the open the way the kernel would
+        real_open = builtins.open
+
+        def guarded_open(file, *args, **kwargs):
+            if isinstance(file, (str, bytes, os.PathLike)) and os.path.realpath(file) == target:
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", guarded_open)
+    try:
+        report = _bounded_scan(root, policies)
+    finally:
+        os.chmod(target, 0o644)
+    assert _codes(report, name) == {"unreadable"}
+    (msg,) = [d.message for d in report.diagnostics if d.path == name]
+    assert "Permission denied" in msg
+
+
+def test_module_that_includes_itself(tmp_path, policies):
+    loop = textwrap.dedent("""\
+        module "again" {
+          source = "./"
+        }
+
+        resource "aws_s3_bucket" "b" {
+          bucket = "b"
+        }
+        """)
+    pair_a = 'module "b" {\n  source = "../b"\n}\n'
+    pair_b = 'module "a" {\n  source = "../a"\n}\n'
+    root = _tree(tmp_path, {"selfmod/main.tf": loop, "pair/a/main.tf": pair_a,
+                            "pair/b/main.tf": pair_b, "pair/root/main.tf": 'module "a" {\n  source = "../a"\n}\n'})
+    report = _bounded_scan(root, policies)
+    assert _diagnostics(report, "selfmod/main.tf") == {("module-cycle", 1)}
+    assert _diagnostics(report, "pair/b/main.tf") == {("module-cycle", 1)}
+
+
+POLICY_TEMPLATE = textwrap.dedent("""\
+    id: {id}
+    title: Bucket names must be sane
+    severity: low
+    description: A test policy.
+    remediation: Rename the bucket.
+    resource: [aws_s3_bucket]
+    condition:
+      all:
+        - {{path: tags.Owner, exists: true}}
+        - {{path: bucket, matches: '{regex}'}}
+    """)
+
+
+@pytest.mark.parametrize("regex,why", [
+    ("([a-z", "invalid regular expression"),
+    ("(a+)+$", "catastrophic"),
+    ("(x*)*y", "catastrophic"),
+    ("(a|aa)+$", "catastrophic"),
+])
+def test_policy_with_bad_regex_is_refused(tmp_path, regex, why):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    path = folder / "RG-TST-001.yaml"
+    path.write_text(POLICY_TEMPLATE.format(id="RG-TST-001", regex=regex))
+    started = time.perf_counter()
+    with pytest.raises(PolicyError) as caught:
+        load_policies([str(folder)], builtin=False)
+    assert time.perf_counter() - started < MAX_SECONDS
+    err = caught.value
+    assert err.file == str(path)
+    assert err.where == "condition.all[1].matches"
+    assert err.line == 10
+    assert why in err.message
