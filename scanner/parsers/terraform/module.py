@@ -6,19 +6,18 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ...model import Diagnostic, Layer, Location, Resource, Unknown, is_unknown
-from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate, plain
+from ...model import Diagnostic, Layer, Location, Resource, Unknown
+from .body import META_ARGUMENTS, BodyReader
+from .expand import expand
+from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .functions import tostr
 from .iam import add_policy_documents
 from .refs import RefTracer
 from .sources import module_directory
-from .syntax import Block, Expr, HclFile, Lit, ObjectE, Traversal, TupleE
+from .syntax import Block, Expr, HclFile
 
 _MISSING = object()
-MAX_INSTANCES = 10_000     # per count / for_each
-MAX_RESOURCES = 200_000    # per root module, all instances of everything
 
-META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})
 
 
 @dataclass
@@ -183,39 +182,8 @@ class ModuleEvaluator:
     # -- resources ---------------------------------------------------------
 
     def _instances(self, block: Block, path: str) -> list[tuple[str, Any, Scope]]:
-        """(address suffix, key, scope) per instance after count / for_each; [] when count is 0.
-
-        Expansion is bounded: a block asking for more than ``MAX_INSTANCES``
-        instances, or any expansion once the root has produced
-        ``MAX_RESOURCES`` resources, is reported and evaluated as one instance
-        with an unknown index (hostile input cannot make the scan explode).
-        """
-        if "count" not in block.attributes and "for_each" not in block.attributes:
-            return [("", None, self.scope)]
-        items: Optional[list[tuple[Any, Any]]] = None
-        meta = "count" if "count" in block.attributes else "for_each"
-        value = evaluate(block.attributes[meta].expr, self.scope)
-        if meta == "count" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            items = [(i, i) for i in range(max(0, int(value)))] if value <= MAX_INSTANCES else None
-        elif meta == "for_each" and isinstance(value, dict):
-            items = list(value.items())
-        elif meta == "for_each" and isinstance(value, list) and not any(is_unknown(x) for x in value):
-            items = [(tostr(x), x) for x in value]
-        too_many = (items is None and isinstance(value, (int, float)) and not is_unknown(value)) or (
-            items is not None and (len(items) > MAX_INSTANCES or (items and len(self.out) > MAX_RESOURCES)))
-        if too_many:
-            self.diagnostics.append(Diagnostic(
-                "expansion-limit", f"{meta} of {'.'.join(block.labels)} expands past the scan's limit "
-                f"({MAX_INSTANCES} instances, {MAX_RESOURCES} resources); evaluated as one unknown instance",
-                path, block.attributes[meta].line, level="warning"))
-            items = None
-        if items is None:
-            unknown = Unknown(f"{meta} not known")
-            extra = {"count": {"index": unknown}} if meta == "count" else {"each": {"key": unknown, "value": unknown}}
-            return [("", None, self.scope.child(**extra))]
-        if meta == "count":
-            return [(f"[{i}]", i, self.scope.child(count={"index": i})) for i, _ in items]
-        return [(f'["{k}"]', k, self.scope.child(each={"key": k, "value": v})) for k, v in items]
+        """(address suffix, key, scope) per instance after count / for_each; [] when count is 0."""
+        return expand(block, self.scope, path, self.diagnostics, len(self.out))
 
     def instances(self, name: str) -> Optional[list[Instance]]:
         """The evaluated instances of ``type.name`` / ``data.type.name`` (cached; None inside a cycle)."""
@@ -228,82 +196,14 @@ class ModuleEvaluator:
         try:
             found: list[Instance] = []
             for suffix, key, scope in self._instances(block, path):
-                lines: dict[str, int] = {}
-                refs: list[tuple[str, str]] = []
-                attrs = self._body(block, scope, "", lines, refs)
-                add_policy_documents(block.labels[0], attrs, lines)
-                found.append(Instance(suffix, key, attrs, lines, refs))
+                reader = BodyReader(self.refs)
+                attrs = reader.body(block, scope, "")
+                add_policy_documents(block.labels[0], attrs, reader.lines)
+                found.append(Instance(suffix, key, attrs, reader.lines, reader.references))
         finally:
             self._active.discard(name)
         self._evaluated[name] = found
         return found
-
-    def _body(self, block: Block, scope: Scope, prefix: str, lines: dict[str, int],
-              refs: list[tuple[str, str]]) -> dict[str, Any]:
-        attrs: dict[str, Any] = {}
-        for name, attr in block.attributes.items():
-            if not prefix and name in META_ARGUMENTS:
-                continue
-            key = prefix + name
-            lines[key] = attr.line
-            attrs[name] = self._value(attr.expr, scope, key, lines, refs)
-        for child in block.blocks:
-            if not prefix and child.type in META_ARGUMENTS:
-                continue
-            if child.type == "dynamic" and child.labels:
-                self._dynamic(child, scope, prefix, attrs, lines, refs)
-                continue
-            items = attrs.setdefault(child.type, [])
-            if not isinstance(items, list):
-                continue
-            key = f"{prefix}{child.type}.{len(items)}"
-            lines[key] = child.start_line
-            items.append(self._body(child, scope, key + ".", lines, refs))
-        return attrs
-
-    def _dynamic(self, block: Block, scope: Scope, prefix: str, attrs: dict[str, Any],
-                 lines: dict[str, int], refs: list[tuple[str, str]]) -> None:
-        label = block.labels[0]
-        content = next((b for b in block.blocks if b.type == "content"), None)
-        items = attrs.setdefault(label, [])
-        if content is None or not isinstance(items, list) or "for_each" not in block.attributes:
-            return
-        iterator = label
-        if "iterator" in block.attributes:
-            it = block.attributes["iterator"].expr
-            if isinstance(it, Traversal):
-                iterator = it.root
-        coll = evaluate(block.attributes["for_each"].expr, scope)
-        if is_unknown(coll) or not isinstance(coll, (list, dict)):
-            key = f"{prefix}{label}.{len(items)}"
-            lines[key] = block.start_line
-            items.append(Unknown("dynamic block over unknown collection"))
-            return
-        pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll))
-        for k, v in pairs:
-            key = f"{prefix}{label}.{len(items)}"
-            lines[key] = content.start_line
-            inner = scope.child(**{iterator: {"key": k, "value": v}})
-            items.append(self._body(content, inner, key + ".", lines, refs))
-
-    def _value(self, expr: Expr, scope: Scope, path: str, lines: dict[str, int],
-               refs: list[tuple[str, str]]) -> Any:
-        """Evaluate, recording each literal element's line and each resource reference's path."""
-        if isinstance(expr, TupleE):
-            out = []
-            for i, item in enumerate(expr.items):
-                lines[f"{path}.{i}"] = item.line
-                out.append(self._value(item, scope, f"{path}.{i}", lines, refs))
-            return out
-        if isinstance(expr, ObjectE):
-            value = plain(evaluate(expr, scope))
-            if isinstance(value, dict):
-                for (k, v), key in zip(expr.items, value):
-                    lines[f"{path}.{key}"] = v.line
-                    refs.extend((f"{path}.{key}", a) for a in self.refs.addresses(v))
-            return value
-        refs.extend((path, a) for a in self.refs.addresses(expr))
-        return plain(evaluate(expr, scope))
 
     # -- child modules -----------------------------------------------------
 

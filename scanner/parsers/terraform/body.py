@@ -1,0 +1,86 @@
+"""A block body evaluated into attributes, with the line of every attribute and the references it makes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...model import Unknown, is_unknown
+from .expressions import Scope, evaluate, plain
+from .refs import RefTracer
+from .syntax import Block, Expr, ObjectE, Traversal, TupleE
+
+META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})
+
+
+class BodyReader:
+    """Evaluates one resource instance's body; ``lines`` and ``references`` fill as it reads."""
+
+    def __init__(self, tracer: RefTracer) -> None:
+        self.tracer = tracer
+        self.lines: dict[str, int] = {}
+        self.references: list[tuple[str, str]] = []
+
+    def body(self, block: Block, scope: Scope, prefix: str) -> dict[str, Any]:
+        """The attributes of ``block`` (nested blocks as lists of dicts) in ``scope``."""
+        attrs: dict[str, Any] = {}
+        for name, attr in block.attributes.items():
+            if not prefix and name in META_ARGUMENTS:
+                continue
+            key = prefix + name
+            self.lines[key] = attr.line
+            attrs[name] = self._value(attr.expr, scope, key)
+        for child in block.blocks:
+            if not prefix and child.type in META_ARGUMENTS:
+                continue
+            if child.type == "dynamic" and child.labels:
+                self._dynamic(child, scope, prefix, attrs)
+                continue
+            items = attrs.setdefault(child.type, [])
+            if not isinstance(items, list):
+                continue
+            key = f"{prefix}{child.type}.{len(items)}"
+            self.lines[key] = child.start_line
+            items.append(self.body(child, scope, key + "."))
+        return attrs
+
+    def _dynamic(self, block: Block, scope: Scope, prefix: str, attrs: dict[str, Any]) -> None:
+        label = block.labels[0]
+        content = next((b for b in block.blocks if b.type == "content"), None)
+        items = attrs.setdefault(label, [])
+        if content is None or not isinstance(items, list) or "for_each" not in block.attributes:
+            return
+        iterator = label
+        if "iterator" in block.attributes:
+            it = block.attributes["iterator"].expr
+            if isinstance(it, Traversal):
+                iterator = it.root
+        coll = evaluate(block.attributes["for_each"].expr, scope)
+        if is_unknown(coll) or not isinstance(coll, (list, dict)):
+            key = f"{prefix}{label}.{len(items)}"
+            self.lines[key] = block.start_line
+            items.append(Unknown("dynamic block over unknown collection"))
+            return
+        pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll))
+        for k, v in pairs:
+            key = f"{prefix}{label}.{len(items)}"
+            self.lines[key] = content.start_line
+            inner = scope.child(**{iterator: {"key": k, "value": v}})
+            items.append(self.body(content, inner, key + "."))
+
+    def _value(self, expr: Expr, scope: Scope, path: str) -> Any:
+        """Evaluate, recording each literal element's line and each resource reference's path."""
+        if isinstance(expr, TupleE):
+            out = []
+            for i, item in enumerate(expr.items):
+                self.lines[f"{path}.{i}"] = item.line
+                out.append(self._value(item, scope, f"{path}.{i}"))
+            return out
+        if isinstance(expr, ObjectE):
+            value = plain(evaluate(expr, scope))
+            if isinstance(value, dict):
+                for (k, v), key in zip(expr.items, value):
+                    self.lines[f"{path}.{key}"] = v.line
+                    self.references.extend((f"{path}.{key}", a) for a in self.tracer.addresses(v))
+            return value
+        self.references.extend((path, a) for a in self.tracer.addresses(expr))
+        return plain(evaluate(expr, scope))
