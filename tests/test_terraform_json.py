@@ -107,3 +107,11 @@ def test_json_that_is_not_a_plan_is_a_diagnostic(tmp_path):
     (tmp_path / "plan.json").write_text('{"resource_changes": [], "planned_values": 3}')
     found, diagnostics = _resources(str(tmp_path))
     assert found == {} and [(d.code, d.line) for d in diagnostics] == [("plan-no-values", 1)]
+
+
+def test_plan_beside_code_with_modules_reports_each_resource_once(builtin_policies):
+    directory = os.path.join(PLAN, "with_modules")
+    report = scan([directory], policies=[builtin_policies["RG-AWS-002"]], base=directory)
+    # the module directory is not also scanned on its own: one finding, at the module's .tf line
+    assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
+        ("module.db.aws_db_instance.this[0]", "modules/db/main.tf", 3)]

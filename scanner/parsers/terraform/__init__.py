@@ -81,13 +81,13 @@ class _Loader:
             return self.modules[real]
         files = self.known.get(real)
         if files is None:
-            files = [(os.path.join(real, n), _join(self._relative(real), n)) for n in _plain_tf_files(real)]
+            files = [(os.path.join(real, n), _join(self.relative(real), n)) for n in _plain_tf_files(real)]
         parsed = [self.hcl(path, relpath) for path, relpath in files]
         src = group_blocks(directory, [p for p in parsed if p is not None]) if files else None
         self.modules[real] = src
         return src
 
-    def _relative(self, real: str) -> str:
+    def relative(self, real: str) -> str:
         """A directory no scanned file lives in (a module outside the scan, a downloaded module)."""
         if not self.base:
             return real
@@ -148,15 +148,17 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     loader, tf_dirs, tfvars = load_files(files, out)
     instantiated: set[str] = set()
     results: list[tuple[str, list[Resource]]] = []
-    pending = [d for d in root_modules(loader, tf_dirs)]
+    pending = root_modules(loader, tf_dirs)
     rest = [d for d in sorted(tf_dirs) if d not in pending]
     while pending:
         for directory in pending:
-            if has_plan(directory) or os.path.realpath(directory) in instantiated:
-                continue  # a plan beside the code: the plan parser reads this root module
-            roots_out = Parsed(diagnostics=out.diagnostics)
+            if os.path.realpath(directory) in instantiated:
+                continue
+            planned = has_plan(directory)  # the plan parser reads this root module and its children
+            roots_out = Parsed(diagnostics=[] if planned else out.diagnostics)
             evaluate_root(directory, loader, tfvars.get(directory, []), options, roots_out, instantiated)
-            results.append((directory, roots_out.resources))
+            if not planned:
+                results.append((directory, roots_out.resources))
         rest = [d for d in rest if os.path.realpath(d) not in instantiated]
         pending = root_modules(loader, rest) or rest[:1]
         rest = [d for d in rest if d not in pending]
@@ -178,7 +180,7 @@ def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> l
         if i not in clashing:
             merged.extend(resources)
             continue
-        label = loader.anchor_of.get(directory) or loader._relative(os.path.realpath(directory)) or "."
+        label = loader.anchor_of.get(directory) or loader.relative(os.path.realpath(directory)) or "."
         merged.extend(replace(r, address=f"{label}:{r.address}",
                               references=tuple((p, f"{label}:{t}") for p, t in r.references))
                       for r in resources)
