@@ -52,6 +52,9 @@ def test_aws_edges():
         ("aws_s3_bucket_acl.b", "aws_s3_bucket.b", "attached_to"),
         ("aws_s3_bucket_public_access_block.b", "aws_s3_bucket.b", "attached_to"),
         ("aws_s3_bucket.b", "aws_s3_bucket_public_access_block.b", "protected_by"),
+        # a public ACL that the bucket's public access block ignores exposes nothing
+        ("aws_s3_bucket_public_access_block.guarded", "aws_s3_bucket.guarded", "attached_to"),
+        ("aws_s3_bucket.guarded", "aws_s3_bucket_public_access_block.guarded", "protected_by"),
         # subnet -> route table -> internet gateway
         ("aws_route_table_association.a", "aws_subnet.pub", "attached_to"),
         ("aws_subnet.pub", "aws_route_table.rt", "routes_to"),

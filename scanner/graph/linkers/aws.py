@@ -254,7 +254,13 @@ def _principals(ctx: LinkContext, r: Resource, attrs: tuple[str, ...], ptype: st
 
 
 def _s3(ctx: LinkContext, names: _Names) -> None:
-    """Bucket satellites (public access block, policy, ACL, encryption, logging...) ``attached_to`` their bucket."""
+    """Bucket satellites (public access block, policy, ACL, encryption, logging...) ``attached_to`` their bucket.
+
+    A public ACL makes ``internet -exposes-> bucket`` unless a public access
+    block on that bucket ignores public ACLs.
+    """
+    public: dict[str, str] = {}      # bucket -> what made it public
+    acls_ignored: set[str] = set()
     for stype, protects in S3_SATELLITES.items():
         for sat in ctx.of_type(stype):
             buckets = targets(ctx, sat, ("bucket",), ("aws_s3_bucket",))
@@ -265,10 +271,15 @@ def _s3(ctx: LinkContext, names: _Names) -> None:
                 if protects:
                     ctx.add_edge(bucket, sat.address, "protected_by", via=sat.address)
                 if _public_acl(sat):
-                    ctx.add_edge(INTERNET, bucket, "exposes", path="acl", via=sat.address)
+                    public.setdefault(bucket, sat.address)
+                if stype == "aws_s3_bucket_public_access_block" and sat.attributes.get("ignore_public_acls") is True:
+                    acls_ignored.add(bucket)
     for bucket in ctx.of_type("aws_s3_bucket"):
         if _public_acl(bucket):
-            ctx.add_edge(INTERNET, bucket.address, "exposes", path="acl")
+            public.setdefault(bucket.address, "")
+    for bucket, via in public.items():
+        if bucket not in acls_ignored:
+            ctx.add_edge(INTERNET, bucket, "exposes", path="acl", via=via)
 
 
 def _public_acl(r: Resource) -> bool:
