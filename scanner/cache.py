@@ -2,10 +2,10 @@
 
 An entry's key is the SHA-256 of the file's bytes, the parser's name, any
 parser-specific detail (e.g. the path a diagnostic will name), the
-riskgraph version and a digest of the parser source code itself, so an
+riskgraph version and a digest of riskgraph's own code and schemas, so an
 edited parser never reads results an older one wrote. The value is the
-parser's per-file result (an ``HclFile`` AST, a list of YAML documents),
-pickled.
+parser's per-file result (an ``HclFile`` AST, a list of YAML documents, an
+architecture file's validated resources), pickled.
 
 Entries live under ``<cache dir>/parse/`` (the user's cache directory, the
 same one the policy cache uses: ``$RISKGRAPH_CACHE_DIR``, else
@@ -34,7 +34,7 @@ FORMAT = b"RGPC1\n"
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
 _ALLOWED_MODULES = frozenset({
-    "scanner.model", "scanner.parsers.yamlnodes", "scanner.parsers.terraform.syntax",
+    "scanner.model", "scanner.parsers", "scanner.parsers.yamlnodes", "scanner.parsers.terraform.syntax",
 })
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "complex"})
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -58,16 +58,22 @@ def disabled_by_environment() -> bool:
 
 
 def code_stamp() -> bytes:
-    """A digest of the code that produces cached values: the parsers, the model and this module."""
+    """A digest of riskgraph's own code and schemas (every ``.py`` and ``.json`` in the package).
+
+    Parsers call helpers all over the package (schemas, secrets, the model),
+    so the whole package is the safe unit: about 3 ms per process, paid only
+    when a cache is active.
+    """
     global _CODE_STAMP
     if _CODE_STAMP is None:
         from . import __version__
 
         h = hashlib.sha256(FORMAT + __version__.encode())
-        sources = [os.path.join(_PACKAGE_DIR, "model.py"), os.path.abspath(__file__)]
-        for dirpath, dirnames, filenames in os.walk(os.path.join(_PACKAGE_DIR, "parsers")):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            sources.extend(os.path.join(dirpath, n) for n in sorted(filenames) if n.endswith(".py"))
+        sources: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(_PACKAGE_DIR):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+            sources.extend(os.path.join(dirpath, n) for n in sorted(filenames)
+                           if n.endswith((".py", ".json")))
         for path in sources:
             h.update(os.path.relpath(path, _PACKAGE_DIR).encode() + b"\0")
             with contextlib.suppress(OSError), open(path, "rb") as handle:
