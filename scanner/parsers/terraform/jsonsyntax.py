@@ -85,8 +85,6 @@ class _Converter:
                 "tf-json-shape", f"{btype} {' '.join(labels)}: expected an object", self.path, line))
             return []
         if remaining == 0:
-            if btype == "locals":
-                return [self.body(btype, labels, content, self.pos.line(content, line))]
             return [self.body(btype, labels, content, self.pos.line(content, line))]
         blocks: list[Block] = []
         for key, sub in content.items():
