@@ -7,7 +7,8 @@ from typing import Any
 from ...model import Unknown, is_unknown
 from .expressions import Scope, evaluate, plain
 from .refs import RefTracer
-from .syntax import Block, Expr, ObjectE, Traversal, TupleE
+from .functions import tostr
+from .syntax import Block, Expr, Lit, ObjectE, Traversal, TupleE
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})
 
@@ -78,7 +79,8 @@ class BodyReader:
         if isinstance(expr, ObjectE):
             value = plain(evaluate(expr, scope))
             if isinstance(value, dict):
-                for (k, v), key in zip(expr.items, value):
+                for k, v in expr.items:
+                    key = k.value if isinstance(k, Lit) else tostr(evaluate(k, scope))
                     self.lines[f"{path}.{key}"] = v.line
                     self.references.extend((f"{path}.{key}", a) for a in self.tracer.addresses(v))
             return value
