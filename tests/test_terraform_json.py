@@ -115,3 +115,16 @@ def test_plan_beside_code_with_modules_reports_each_resource_once(builtin_polici
     # the module directory is not also scanned on its own: one finding, at the module's .tf line
     assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
         ("module.db.aws_db_instance.this[0]", "modules/db/main.tf", 3)]
+
+
+def test_tf_json_escapes_and_directives(tmp_path):
+    (tmp_path / "main.tf.json").write_text(json.dumps({"resource": {"aws_ssm_parameter": {"p": {
+        "name": "$${not.interpolated} \"quoted\" back\\slash",
+        "value": "%{ if true }yes%{ endif }",
+        "type": "${upper(\"string\")}",
+    }}}}))
+    found, diagnostics = _resources(str(tmp_path))
+    attrs = found["aws_ssm_parameter.p"].attributes
+    assert attrs["name"] == '${not.interpolated} "quoted" back\\slash'
+    assert is_unknown(attrs["value"])  # template directives are not evaluated
+    assert attrs["type"] == "STRING" and diagnostics == []

@@ -353,7 +353,8 @@ class _Converter:
         for child in node.named_children:
             t = child.type
             if t == "template_literal":
-                parts.append(_unescape(_text(child)) if not heredoc else _text(child))
+                literal = _unescape(_text(child)) if not heredoc else _text(child)
+                parts.append(literal.replace("$${", "${").replace("%%{", "%{"))
             elif t == "template_interpolation":
                 inner = [c for c in child.named_children if c.type == "expression"]
                 if inner:
