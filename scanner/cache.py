@@ -171,6 +171,35 @@ def cached(parser: str, data: bytes, compute: Callable[[], T], detail: str = "")
     return value
 
 
+def cached_file(parser: str, path: str, compute: Callable[[], T], detail: str = "") -> T:
+    """Like :func:`cached`, for a parser that reads ``path`` itself.
+
+    The result is stored only when the file still holds the same bytes after
+    ``compute()``, so a file edited mid-scan cannot file a result under the
+    wrong content.
+    """
+    cache = _ACTIVE.get()
+    before = _read(path) if cache is not None else None
+    if cache is None or before is None:
+        return compute()
+    key = cache.key(parser, before, detail)
+    found, value = cache.get(key)
+    if found:
+        return value
+    value = compute()
+    if _read(path) == before:
+        cache.put(key, value)
+    return value
+
+
+def _read(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 @contextlib.contextmanager
 def active(cache: Optional[ParseCache]) -> Iterator[Optional[ParseCache]]:
     """Make ``cache`` the one :func:`cached` uses inside this block (None: no caching)."""
