@@ -51,8 +51,11 @@ def test_exposure(network):
         ("internet", "k8s:networking.k8s.io/Ingress/shop/shop"),
         ("internet", "k8s:gateway.networking.k8s.io/Gateway/infra/edge"),
         ("internet", "k8s:core/Service/shop/partner"),          # one public source range
+        ("internet", "k8s:core/Service/shop/legacy-public-ip"),  # a public externalIP (not the private one)
     }  # not the annotated internal LoadBalancer, not the private-ranges one, not the ClusterIP Service
     assert network.edges["internet", "k8s:core/Service/shop/partner", "exposes"]["cidrs"] == ["52.94.0.0/22"]
+    assert network.edges["internet", "k8s:core/Service/shop/legacy-public-ip", "exposes"]["addresses"] == [
+        "52.94.1.7"]
 
 
 def test_selection_by_services_and_network_policies(network):
@@ -61,6 +64,8 @@ def test_selection_by_services_and_network_policies(network):
         ("k8s:core/Service/shop/api-public", "k8s:apps/Deployment/shop/api"),
         ("k8s:core/Service/shop/api-internal", "k8s:apps/Deployment/shop/api"),
         ("k8s:core/Service/shop/worker-nodeport", "k8s:apps/Deployment/shop/worker"),
+        ("k8s:core/Service/shop/legacy-public-ip", "k8s:apps/Deployment/shop/worker"),
+        ("k8s:core/Service/shop/legacy-private-ip", "k8s:apps/Deployment/shop/worker"),
         # matchExpressions: tier In [backend], app NotIn [worker]
         ("k8s:networking.k8s.io/NetworkPolicy/shop/backend-only", "k8s:apps/Deployment/shop/api"),
         # podSelector {} selects every pod of its namespace, and no other

@@ -68,9 +68,12 @@ def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:
     internal = any(str(annotations.get(a, "")).lower() in INTERNAL_VALUES for a in INTERNAL_LB_ANNOTATIONS)
     ranges = [str(r) for r in items(spec.get("loadBalancerSourceRanges"))]
     public = not ranges or any(is_public_cidr(r) for r in ranges)
+    external = [str(ip) for ip in items(spec.get("externalIPs")) if is_public_cidr(str(ip))]
     if stype == "NodePort" or (stype == "LoadBalancer" and not internal and public):
         ctx.add_edge(INTERNET, svc.address, "exposes", path="spec.type",
                      cidrs=[r for r in ranges if is_public_cidr(r)] or ["0.0.0.0/0"])
+    elif external:
+        ctx.add_edge(INTERNET, svc.address, "exposes", path="spec.externalIPs", addresses=external)
     selector = spec.get("selector")
     if not isinstance(selector, dict) or not selector:
         return
