@@ -76,3 +76,18 @@ def test_cache_can_be_turned_off(setup, tmp_path, monkeypatch):
     load(policies)
     load(policies)
     assert len(calls) == 2 and not os.path.exists(tmp_path / "cache")
+
+
+def test_a_cache_that_names_a_class_is_refused_not_executed(setup, tmp_path):
+    import pickle
+
+    policies, calls = setup
+    (tmp_path / "cache").mkdir()
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    (tmp_path / "cache" / FILE_NAME).write_bytes(pickle.dumps(Boom()))
+    assert load(policies) == ["RG-TST-001"] and len(calls) == 1
+    assert not (tmp_path / "pwned").exists()

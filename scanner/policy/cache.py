@@ -1,8 +1,9 @@
 """A cache of validated policy documents, so start-up skips YAML parsing and schema validation of unchanged files.
 
-Only plain data is stored (the parsed document and its line map, written
-with :mod:`marshal`, which cannot carry code to run), never compiled
-closures, and only for files that validated and compiled. An entry is used
+Only plain data is stored (the parsed document and its line map, pickled
+and read back by an unpickler that refuses every class, so the file cannot
+carry code to run), never compiled closures, and only for files that
+validated and compiled. An entry is used
 when the file's path, size, mtime and content digest, the riskgraph version,
 the Python version and the shipped schemas are all unchanged; anything else
 re-reads and re-validates the file, so a broken file is always refused.
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import marshal
+import io
 import os
+import pickle
 import sys
 import tempfile
 from typing import Any, Optional
@@ -22,7 +24,7 @@ from typing import Any, Optional
 from ..schemas import SCHEMA_DIR
 
 FORMAT = 1
-FILE_NAME = "policies.marshal"
+FILE_NAME = "policies.pickle"
 Entry = tuple[Any, dict[str, int]]
 
 
@@ -70,8 +72,8 @@ class PolicyCache:
     def _read(self) -> None:
         try:
             with open(self.path, "rb") as handle:
-                stamp, entries = marshal.load(handle)
-        except (OSError, EOFError, ValueError, TypeError):
+                stamp, entries = _PlainUnpickler(io.BytesIO(handle.read())).load()
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
             return
         if stamp == self.stamp and isinstance(entries, dict):
             self.entries = entries
@@ -88,9 +90,7 @@ class PolicyCache:
         if stamp is None:
             return
         entry = (stamp, data, dict(lines))
-        try:
-            marshal.dumps(entry)
-        except ValueError:  # a value marshal cannot store: leave this file uncached
+        if not _plain(entry):  # e.g. a YAML timestamp: leave this file uncached
             return
         self.entries[os.path.abspath(path)] = entry
         self.dirty = True
@@ -107,12 +107,37 @@ class PolicyCache:
             return
         try:
             with os.fdopen(fd, "wb") as handle:
-                marshal.dump((self.stamp, self.entries), handle)
+                pickle.dump((self.stamp, self.entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
             self.dirty = False
         except (OSError, ValueError):
             with contextlib.suppress(OSError):
                 os.remove(tmp)
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Reads back only builtin containers and scalars: any class reference is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"the policy cache holds only plain data, not {module}.{name}")
+
+
+_SCALARS = (str, int, float, bool, bytes, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """True when ``value`` is built only of dicts, lists, tuples and scalars."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif not isinstance(v, _SCALARS):
+            return False
+    return True
 
 
 def default_cache() -> Optional[PolicyCache]:

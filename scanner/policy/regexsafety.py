@@ -57,6 +57,8 @@ def _repeats(pattern: str, i: int) -> tuple[bool, bool]:
 
 def danger(pattern: str) -> Optional[str]:
     """Why ``pattern`` risks catastrophic backtracking, or None."""
+    if "(" not in pattern:  # both shapes need a group
+        return None
     stack: list[_Group] = [_Group()]
     i = 0
     while i < len(pattern):
