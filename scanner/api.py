@@ -62,8 +62,7 @@ def in_frameworks(meta: Optional[PolicyMeta], frameworks: Sequence[str]) -> bool
     """True when the policy maps to one of ``frameworks`` (a full name or a prefix such as ``cis``)."""
     if meta is None:
         return False
-    return any(name == want or name.startswith(want + "-") or name.startswith(want)
-               for name in meta.frameworks for want in frameworks)
+    return any(name.startswith(want) for name in meta.frameworks for want in frameworks)
 
 
 def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
