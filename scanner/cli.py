@@ -227,18 +227,27 @@ def _scan(args: argparse.Namespace) -> int:
                                      for f in args.files])
     if args.command == "baseline":
         return _write_baseline(report, args.output)
-    _emit(report, fmt, args.output)
+    _emit(report, fmt, args.output, _uri_root(paths, base))
     threshold = Severity(args.severity_threshold or cfg.severity_threshold or "low").rank
     failing = [f for f in report.active_findings if f.severity.rank >= threshold]
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
-def _emit(report: Any, fmt: str, output: Optional[str]) -> None:
+def _uri_root(paths: Sequence[str], base: Optional[str]) -> str:
+    """The directory report paths are relative to (as discovery chose it): SARIF's URI base."""
+    anchor = os.path.realpath(base or os.getcwd())
+    first = os.path.realpath(paths[0])
+    if first == anchor or first.startswith(anchor.rstrip(os.sep) + os.sep):
+        return anchor
+    return first if os.path.isdir(first) else os.path.dirname(first)
+
+
+def _emit(report: Any, fmt: str, output: Optional[str], root: str) -> None:
     from .report import render
 
     to_terminal = output is None and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
-    text = render(report, fmt, colour=colour)
+    text = render(report, fmt, colour=colour, root=root)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)

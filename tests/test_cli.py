@@ -224,3 +224,17 @@ def test_hook_reports_only_the_named_files(capsys, tmp_path, monkeypatch):
     # reported paths are relative to the repository root
     assert findings(out) == [("RG-K8S-002", "shop/k8s/app.yaml", 17),
                              ("RG-K8S-001", "shop/k8s/app.yaml", 19)]
+
+
+def test_sarif_uri_base_is_where_paths_are_relative_to(capsys, tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(os.path.join(ROOT, SHOP), tmp_path / "shop")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)                 # the scanned tree is not under the cwd
+    _, out, _ = run(capsys, "scan", str(tmp_path / "shop"), "--only", "RG-AWS-002", "-f", "sarif")
+    run_ = json.loads(out)["runs"][0]
+    uri = run_["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "infra/main.tf"
+    assert run_["originalUriBaseIds"]["SRCROOT"]["uri"] == f"file://{tmp_path}/shop/"
