@@ -44,6 +44,7 @@ CHECKOV_ENV = {
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system: less sensitive than wall time to a busy shared machine
     peak_mb: float
     exit_code: int
     stdout_path: str
@@ -58,22 +59,26 @@ def _isolated() -> list[str]:
 
 
 def measure(cmd: list[str], env: dict[str, str], out_path: str, cwd: str) -> Run:
-    """Run ``cmd`` once; wall time from here, peak RSS from /usr/bin/time (or rusage of children)."""
+    """Run ``cmd`` once; wall time from here; peak RSS and CPU time from /usr/bin/time."""
+    import resource
+
     time_file = out_path + ".time"
     prefix = _isolated()
-    timer = ["/usr/bin/time", "-f", "%M", "-o", time_file] if os.path.exists("/usr/bin/time") else []
+    timer = ["/usr/bin/time", "-f", "%M %U %S", "-o", time_file] if os.path.exists("/usr/bin/time") else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     with open(out_path, "wb") as out:
         proc = subprocess.run(prefix + timer + cmd, stdout=out, stderr=subprocess.DEVNULL,
                               env=env, cwd=cwd)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if timer:
         with open(time_file, encoding="utf-8") as handle:
-            peak_kb = int(handle.read().strip().splitlines()[-1])
+            peak_kb = int(handle.read().strip().splitlines()[-1].split()[0])
     else:  # the largest child so far: exact only for the first, largest run
-        import resource
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return Run(seconds, peak_kb / 1024, proc.returncode, out_path)
+        peak_kb = after.ru_maxrss
+    return Run(seconds, cpu, peak_kb / 1024, proc.returncode, out_path)
 
 
 def _python_env(work: str) -> dict[str, str]:
@@ -141,27 +146,31 @@ def bench_size(name: str, root: str, repeat: int, with_checkov: bool) -> dict:
     row = {"size": name, "files": stats["files"], "resources": stats["resources"],
            "findings_exit": cold[0].exit_code,
            "cold_s": statistics.median(r.seconds for r in cold),
+           "cold_cpu_s": statistics.median(r.cpu_seconds for r in cold),
            "cold_mb": max(r.peak_mb for r in cold),
            "nocache_s": statistics.median(r.seconds for r in nocache),
            "warm_s": statistics.median(r.seconds for r in warm),
            "warm_mb": max(r.peak_mb for r in warm)}
     if with_checkov:
         ck = checkov(corpus, work, "cold")
-        row.update(checkov_s=ck.seconds, checkov_mb=ck.peak_mb, checkov_exit=ck.exit_code,
+        row.update(checkov_s=ck.seconds, checkov_cpu_s=ck.cpu_seconds, checkov_mb=ck.peak_mb,
+                   checkov_exit=ck.exit_code,
                    checkov_resources=checkov_resources(ck.stdout_path))
     return row
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| corpus | files | resources | riskgraph cold | peak | no cache | re-scan | "
-            "checkov | peak | time ratio | memory ratio |")
+    head = ("| corpus | files | resources | riskgraph cold (cpu) | peak | no cache | re-scan | "
+            "checkov (cpu) | peak | time ratio (cpu) | memory ratio |")
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         ck = "checkov_s" in r
         lines.append(
-            f"| {r['size']} | {r['files']} | {r['resources']} | {r['cold_s']:.2f} s | {r['cold_mb']:.0f} MB | "
-            f"{r['nocache_s']:.2f} s | {r['warm_s']:.2f} s ({r['warm_s'] / r['cold_s']:.0%}) | "
-            + (f"{r['checkov_s']:.1f} s | {r['checkov_mb']:.0f} MB | {r['checkov_s'] / r['cold_s']:.1f}x | "
+            f"| {r['size']} | {r['files']} | {r['resources']} | {r['cold_s']:.2f} s ({r['cold_cpu_s']:.2f}) | "
+            f"{r['cold_mb']:.0f} MB | {r['nocache_s']:.2f} s | "
+            f"{r['warm_s']:.2f} s ({r['warm_s'] / r['cold_s']:.0%}) | "
+            + (f"{r['checkov_s']:.1f} s ({r['checkov_cpu_s']:.1f}) | {r['checkov_mb']:.0f} MB | "
+               f"{r['checkov_s'] / r['cold_s']:.1f}x ({r['checkov_cpu_s'] / r['cold_cpu_s']:.1f}x) | "
                f"{r['checkov_mb'] / r['cold_mb']:.1f}x |" if ck else "– | – | – | – |"))
     return "\n".join(lines)
 
