@@ -106,7 +106,7 @@ def test_translation_is_the_negated_compliance_condition():
                  "value": 1},
                 {"cond_type": "attribute", "resource_types": ["a"], "attribute": "z", "operator": "starting_with",
                  "value": "a.b"}]}}
-    _, condition = translate(data, "f.yaml")
+    _, condition, _ = translate(data, "f.yaml")
     assert condition == {"not": {"any": [
         {"all": [{"type": ["a"]}, {"any": [{"path": "x.*.y", "not_equals": 1}, {"path": "x.*.y", "exists": False}]}]},
         {"all": [{"type": ["a"]}, {"path": "z", "matches": r"\Aa\.b"}]}]}}
@@ -143,4 +143,24 @@ spec:
     report = scan([str(tmp_path / "m")], policies=load_policies([str(tmp_path / "pol")], builtin=False),
                   base=str(tmp_path / "m"))
     assert [(f.policy_id, f.resource, f.location.start_line) for f in report.findings] == [
-        ("CKV2_K8S_ACME_1", "k8s:core/Pod/shop/net", 7)]
+        ("CKV2_K8S_ACME_1", "k8s:core/Pod/shop/net", 11)]  # the hostNetwork line
+
+
+def test_violations_point_at_the_failing_attribute_when_it_is_set():
+    from scanner.api import scan
+
+    cases = os.path.join(FIXTURES, "cases", "checkov")
+    tf = os.path.join(cases, "terraform")
+    report = scan([tf], policies=load_policies([os.path.join(cases, "policies")], builtin=False,
+                                               only=["CKV2_RGT_01", "CKV2_RGT_03", "CKV2_RGT_11", "CKV2_RGT_15",
+                                                     "CKV2_RGT_16"]), base=tf)
+    assert sorted((f.policy_id, f.resource, f.location.path, f.location.start_line) for f in report.findings) == [
+        ("CKV2_RGT_01", "aws_s3_bucket.public", "storage.tf", 17),      # acl = "public-read"
+        ("CKV2_RGT_03", "aws_instance.legacy", "network.tf", 59),       # no tags at all: the resource
+        ("CKV2_RGT_03", "aws_s3_bucket.bare", "storage.tf", 28),
+        ("CKV2_RGT_03", "aws_s3_bucket.public", "storage.tf", 15),      # tags without Owner
+        ("CKV2_RGT_11", "aws_instance.legacy", "network.tf", 65),       # http_tokens = "optional"
+        ("CKV2_RGT_15", "aws_security_group.web", "network.tf", 9),     # cidr_blocks = ["0.0.0.0/0"]
+        ("CKV2_RGT_16", "aws_security_group.admin", "network.tf", 13),  # no description
+        ("CKV2_RGT_16", "aws_security_group.empty", "network.tf", 33),  # description = ""
+    ]

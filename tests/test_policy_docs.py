@@ -61,5 +61,5 @@ def test_checkov_dialect_example_translates():
     with open(DOC, encoding="utf-8") as handle:
         text = handle.read().split("## Checkov's YAML dialect", 1)[1]
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", text, re.S).group(1))
-    meta, condition = translate(example, "example.yaml")
+    meta, condition, _ = translate(example, "example.yaml")
     assert meta.id == "CKV2_ACME_1" and "not" in condition

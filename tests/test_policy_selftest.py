@@ -98,7 +98,7 @@ definition:
     (fx / "pass").mkdir()
     (fx / "fail" / "main.tf").write_text(FAIL_TF)
     (fx / "pass" / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  acl = "private"\n}\n')
-    (fx / "expected.yaml").write_text("fail:\n  - {resource: aws_s3_bucket.open, file: main.tf, line: 5}\n")
+    (fx / "expected.yaml").write_text("fail:\n  - {resource: aws_s3_bucket.open, file: main.tf, line: 7}\n")  # the acl line
     report = run_policy_tests(str(tmp_path), scan)
     assert [(r.policy_id, r.kind, r.ok) for r in report.results] == [
         ("CKV2_ACME_9", "fail", True), ("CKV2_ACME_9", "pass", True),

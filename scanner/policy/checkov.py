@@ -13,6 +13,7 @@ import re
 from typing import Any, Callable, Collection, Mapping, Optional
 
 from ..model import PolicyMeta, Severity
+from .compiler import Check, Outcome, resolve, split_path
 from .operators import REGEX_OPERATORS, compile_regex
 
 # Dialect policies keep checkov's id; ours (``RG-...``) stay reserved for riskgraph's own.
@@ -82,6 +83,7 @@ class Translator:
 
     def __init__(self) -> None:
         self.types: list[str] = []
+        self.leaves: list[tuple[str, Node]] = []   # (attribute, compliance condition) of each attribute test
 
     def node(self, raw: Any, where: str) -> Node:
         if not isinstance(raw, dict):
@@ -146,7 +148,9 @@ class Translator:
             raise DialectError(f"{where}.attribute", "`attribute` must be a dotted attribute name")
         if op not in VALUELESS and "value" not in raw:
             raise DialectError(f"{where}.value", f"operator {op!r} needs a `value`")
-        return {"all": [{"type": types}, self._test(attribute, op, raw.get("value"), where)]}
+        leaf = {"all": [{"type": types}, self._test(attribute, op, raw.get("value"), where)]}
+        self.leaves.append((attribute, leaf))
+        return leaf
 
     def _test(self, path: str, op: str, value: Any, where: str) -> Node:
         if op in ("exists", "not_exists"):
@@ -196,8 +200,8 @@ def _text(meta: Mapping[str, Any], key: str, required: bool = True) -> Optional[
     return value.strip()
 
 
-def translate(data: Mapping[str, Any], path: str) -> tuple[PolicyMeta, Node]:
-    """The metadata and the riskgraph violation condition of a checkov-format policy."""
+def translate(data: Mapping[str, Any], path: str) -> tuple[PolicyMeta, Node, list[tuple[str, Node]]]:
+    """The metadata, the riskgraph violation condition and the attribute tests of a checkov-format policy."""
     extra = sorted(set(data) - {"metadata", "definition", "scope"})
     if extra:
         raise DialectError(extra[0], f"unknown top-level key {extra[0]!r} (allowed: metadata, definition, scope)")
@@ -229,4 +233,22 @@ def translate(data: Mapping[str, Any], path: str) -> tuple[PolicyMeta, Node]:
         resource_types=tuple(sorted(types)),
         checkov_ids=(policy_id,) if policy_id.startswith("CKV") else (),
         source_path=path, category="checkov")
-    return policy_meta, {"not": compliant}
+    return policy_meta, {"not": compliant}, translator.leaves
+
+
+def with_leaf_evidence(check: Check, leaves: list[tuple[str, Check]]) -> Check:
+    """Point a violation at the attribute of the first attribute test that fails, when it is set.
+
+    The negated tree loses evidence (a failed test proves nothing), so the
+    finding would otherwise sit on the resource's first line.
+    """
+    def run(ctx: Any, r: Any, v: Any, p: str) -> Outcome:
+        truth, evidence, gpath = check(ctx, r, v, p)
+        if truth is True and not evidence:
+            for attribute, leaf in leaves:
+                if leaf(ctx, r, v, p)[0] is False:
+                    found = [path for path, x in resolve(v, split_path(attribute), p) if x is not None]
+                    if found:
+                        return True, (found[0],), gpath
+        return truth, evidence, gpath
+    return run

@@ -10,7 +10,7 @@ from ..model import Policy, PolicyMeta, Severity
 from ..parsers.yamlnodes import YamlProblem, iter_documents
 from ..schemas import load_schema, validate
 from .cache import PolicyCache, default_cache, file_stamp
-from .checkov import DialectError, is_checkov_document, translate
+from .checkov import DialectError, is_checkov_document, translate, with_leaf_evidence
 from .compiler import CompileError, Compiler, expand_types
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -127,8 +127,10 @@ def _read_document(path: str) -> tuple[Any, dict[str, int]]:
 def policy_from_checkov(data: Mapping[str, Any], lines: Mapping[str, int], path: str) -> Policy:
     """Translate and compile a policy written in checkov's YAML dialect."""
     try:
-        meta, condition = translate(data, path)
-        check = Compiler({}).compile(condition)
+        meta, condition, leaves = translate(data, path)
+        compiler = Compiler({})
+        check = with_leaf_evidence(compiler.compile(condition),
+                                   [(attribute, compiler.compile(leaf)) for attribute, leaf in leaves])
     except (DialectError, CompileError) as exc:
         dotted = exc.where.replace("[", ".").replace("]", "")
         raise PolicyError(path, exc.where, str(exc), _line(lines, dotted)) from None
