@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from typing import Any, Optional
 
+from ...cache import cached
 from ...model import Diagnostic, Resource, SourceFile
 from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
@@ -56,15 +57,13 @@ class _Loader:
             self.diagnostics.append(problem)
             self.files[path] = None  # type: ignore[assignment]
             return None
+        source = data or b""
         if path.endswith(".json"):
-            text = (data or b"").decode("utf-8", "replace")
-            try:
-                parsed = parse_json_config(text, relpath, tfvars=path.endswith(".tfvars.json"))
-            except RecursionError:
-                parsed = HclFile(relpath, diagnostics=[Diagnostic(
-                    "json-too-deep", "JSON nested too deeply to read; skipped", relpath, 1)])
+            tfvars = path.endswith(".tfvars.json")
+            parsed = cached("tfvars-json" if tfvars else "tf-json", source,
+                            lambda: _parse_json(source, relpath, tfvars), relpath)
         else:
-            parsed = parse_hcl(data or b"", relpath)
+            parsed = cached("hcl", source, lambda: parse_hcl(source, relpath), relpath)
         self.diagnostics.extend(parsed.diagnostics)
         self.files[path] = parsed
         return parsed
@@ -92,6 +91,14 @@ class _Loader:
         if not self.base:
             return real
         return os.path.relpath(real, self.base).replace(os.sep, "/")
+
+
+def _parse_json(data: bytes, relpath: str, tfvars: bool) -> HclFile:
+    try:
+        return parse_json_config(data.decode("utf-8", "replace"), relpath, tfvars=tfvars)
+    except RecursionError:
+        return HclFile(relpath, diagnostics=[Diagnostic(
+            "json-too-deep", "JSON nested too deeply to read; skipped", relpath, 1)])
 
 
 def _plain_tf_files(directory: str) -> list[str]:
