@@ -148,3 +148,19 @@ def test_a_literal_pattern_covers_only_itself(pattern, action):
 def test_a_prefix_wildcard_covers_longer_names(action, cut):
     prefix = action[:len(action.split(":")[0]) + 1 + cut]
     assert pattern_covers(prefix + "*", action, ignore_case=True)
+
+
+def test_hostile_iam_patterns_match_in_linear_time():
+    import time
+
+    pattern = "*a" * 40 + "*b"
+    start = time.perf_counter()
+    assert not pattern_covers(pattern, "a" * 200, ignore_case=True)
+    assert pattern_covers(pattern, "a" * 200 + "b", ignore_case=True)
+    assert time.perf_counter() - start < 0.5
+
+
+@given(st.text(alphabet="ab*?", max_size=8), st.text(alphabet="ab", max_size=10))
+def test_iam_glob_agrees_with_a_regex_translation(pattern, text):
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    assert pattern_covers(pattern, text, ignore_case=False) == (re.fullmatch(regex, text, re.S) is not None)
