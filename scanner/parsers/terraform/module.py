@@ -85,6 +85,7 @@ class ModuleEvaluator:
         self.src = src
         self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs)
         self._children: dict[str, list["ModuleEvaluator"]] = {}
+        self._output_ref_cache: dict[str, Optional[list[str]]] = {}
         self.instantiated = instantiated if instantiated is not None else set()
         self.instantiated.add(os.path.realpath(src.directory))
         self.prefix = prefix
@@ -223,12 +224,16 @@ class ModuleEvaluator:
 
     def _output_refs(self, name: str, output: str) -> Optional[list[str]]:
         """The addresses output ``output`` of child module ``name`` is made of (None if not known)."""
-        self._module_value(name)
-        found: list[str] = []
-        for sub in self._children.get(name, ()):
-            if output in sub.src.outputs:
-                found.extend(sub.refs.addresses(sub.src.outputs[output][0]))
-        return list(dict.fromkeys(found)) if self._children.get(name) else None
+        key = f"{name}.{output}"
+        if key not in self._output_ref_cache:
+            self._module_value(name)
+            children = self._children.get(name)
+            found: list[str] = []
+            for sub in children or ():
+                if output in sub.src.outputs:
+                    found.extend(sub.refs.addresses(sub.src.outputs[output][0]))
+            self._output_ref_cache[key] = list(dict.fromkeys(found)) if children else None
+        return self._output_ref_cache[key]
 
     def _module(self, block: Block, path: str) -> Any:
         name = block.labels[0]
