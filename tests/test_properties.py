@@ -23,7 +23,7 @@ from scanner.model import Layer, Location, Resource, Unknown
 from scanner.policy import evaluate
 from scanner.report import render
 
-BUDGET = settings(max_examples=40, deadline=None, derandomize=True,
+BUDGET = settings(max_examples=60, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -124,7 +124,7 @@ def test_mutated_plan_json(policies, data):
     _scan_twice({"plan.json": data.draw(mutated(SEEDS["plan.json"]))}, policies)
 
 
-@settings(BUDGET, max_examples=30)
+@settings(BUDGET, max_examples=40)
 @given(st.text(max_size=300), st.text(max_size=300))
 def test_arbitrary_text_in_every_format(policies, tf, yml):
     _scan_twice({"a/main.tf": tf, "a/vars.tfvars": tf[::-1], "k8s.yaml": "apiVersion: v1\n" + yml,
@@ -154,7 +154,7 @@ def resource_types(policies):
     return sorted({t for p in policies for t in p.meta.resource_types if t != "*"})
 
 
-@settings(BUDGET, max_examples=60)
+@settings(BUDGET, max_examples=80)
 @given(st.data())
 def test_policy_engine_on_arbitrary_attributes(policies, resource_types, data):
     resources = []
