@@ -130,8 +130,9 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
         resources = {r.address: r for r in loaded.resources}
         findings, problems = apply_inline(findings, resources, sources, metas, today=today)
         diagnostics.extend(problems)
+    shown_baseline = _shown_path(baseline, base) if baseline else ""
     if fingerprints is not None and baseline:
-        findings = apply_baseline(findings, fingerprints, baseline)
+        findings = apply_baseline(findings, fingerprints, shown_baseline)
     findings = sorted(findings, key=_finding_order)
     graph = loaded.graph
     stats = {
@@ -141,10 +142,16 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
         "seconds": {k: round(v, 4) for k, v in timings.items()},
     }
     if baseline:
-        stats["baseline"] = baseline
+        stats["baseline"] = shown_baseline
     diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
     return Report(findings=tuple(findings), diagnostics=tuple(diagnostics),
                   policies=tuple(sorted(metas, key=lambda m: m.id)), stats=stats)
+
+
+def _shown_path(path: str, base: Optional[str]) -> str:
+    """``path`` relative to the scan base when it lies under it (reports hold no absolute paths)."""
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(base or os.getcwd()))
+    return path if rel.startswith("..") else rel.replace(os.sep, "/")
 
 
 def _finding_order(f: Finding) -> tuple[Any, ...]:
