@@ -218,10 +218,17 @@ def test_fifo_named_tf_does_not_hang(tmp_path, policies):
     assert _codes(report, "ok/pipe.tf") == {"not-a-file"}
 
 
-@pytest.mark.parametrize("name", ["locked/main.tf", "locked.yaml"])
+UNREADABLE = {
+    "locked/main.tf": SIBLING_TF.replace('"ssh"', '"locked"'),
+    "locked.yaml": SIBLING_K8S.replace("root-pod", "locked"),
+    "architecture.yaml": "components:\n  - {id: api, type: api}\n",
+    "plan.json": '{"format_version": "1.2", "planned_values": {"root_module": {}}}\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNREADABLE))
 def test_unreadable_file(tmp_path, policies, monkeypatch, name):
-    content = SIBLING_TF.replace('"ssh"', '"locked"') if name.endswith(".tf") else \
-        SIBLING_K8S.replace("root-pod", "locked")
+    content = UNREADABLE[name]
     root = _tree(tmp_path, {name: content})
     target = str(root / name)
     os.chmod(target, 0)
