@@ -7,8 +7,8 @@ edited parser never reads results an older one wrote. The value is the
 parser's per-file result (an ``HclFile`` AST, a list of YAML documents, an
 architecture file's validated resources), pickled.
 
-Entries live under ``<cache dir>/parse/`` (the user's cache directory, the
-same one the policy cache uses: ``$RISKGRAPH_CACHE_DIR``, else
+Entries live in ``<cache dir>/parse.sqlite3`` (the user's cache directory,
+the same one the policy cache uses: ``$RISKGRAPH_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/riskgraph``, else ``~/.cache/riskgraph``), never inside a
 scanned repository, which could otherwise plant entries. Each entry carries
 a digest of its payload, and unpickling may only build riskgraph's own parse
@@ -25,12 +25,13 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
 from typing import Any, Callable, Iterator, Optional, TypeVar
 
 T = TypeVar("T")
 
 FORMAT = b"RGPC1\n"
+DB_NAME = "parse.sqlite3"
+FLUSH_EVERY = 512
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
 _ALLOWED_MODULES = frozenset({
@@ -96,11 +97,20 @@ class _Unpickler(pickle.Unpickler):
 
 
 class ParseCache:
-    """Entries under ``<directory>/parse/``; counts hits, misses and ignored (corrupt) entries."""
+    """Entries in one SQLite file, ``<directory>/parse.sqlite3``; counts hits, misses and ignored entries.
+
+    One database rather than a file per entry: creating hundreds of small
+    files cost more than the parsing they save (0.77 s for 500 entries here,
+    against 0.08 s in one transaction). New entries are written together by
+    :meth:`flush` (called when :func:`active` ends). Any database error
+    turns the cache off for the rest of the run; it never stops a scan.
+    """
 
     def __init__(self, directory: Optional[str] = None) -> None:
-        self.root = os.path.join(directory or cache_dir(), "parse")
+        self.path = os.path.join(directory or cache_dir(), DB_NAME)
         self.hits = self.misses = self.ignored = 0
+        self._db: Any = None        # None: not opened yet; False: unusable for this run
+        self._pending: dict[str, bytes] = {}  # written by flush(), already readable by get()
 
     def key(self, parser: str, data: bytes, detail: str = "") -> str:
         h = hashlib.sha256(code_stamp())
@@ -108,19 +118,39 @@ class ParseCache:
         h.update(data)
         return h.hexdigest()
 
-    def _path(self, key: str) -> str:
-        return os.path.join(self.root, key[:2], key[2:] + ".pickle")
+    def _connect(self, create: bool) -> Any:
+        if self._db is None:
+            if not create and not os.path.exists(self.path):
+                return None
+            import sqlite3
+
+            try:
+                os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=10)
+                db.execute("PRAGMA journal_mode=WAL")   # several scans may share the cache
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+                self._db = db
+            except (OSError, sqlite3.Error):
+                self._db = False
+        return self._db or None
 
     def get(self, key: str) -> tuple[bool, Any]:
         """``(True, value)`` for a sound entry, ``(False, None)`` for a missing or unusable one."""
-        try:
-            with open(self._path(key), "rb") as handle:
-                blob = handle.read()
-        except OSError:
+        blob = self._pending.get(key)
+        db = self._connect(create=False) if blob is None else None
+        if db is not None:
+            try:
+                row = db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
+            except Exception:  # noqa: BLE001 - sqlite3.Error and friends: a broken database
+                self._db, row = False, None
+            if row is not None:
+                blob = bytes(row[0]) if isinstance(row[0], (bytes, memoryview)) else b""
+        if blob is None:
             self.misses += 1
             return False, None
-        head, digest, payload = blob[:len(FORMAT)], blob[len(FORMAT):len(FORMAT) + _DIGEST], \
-            blob[len(FORMAT) + _DIGEST:]
+        head, digest = blob[:len(FORMAT)], blob[len(FORMAT):len(FORMAT) + _DIGEST]
+        payload = blob[len(FORMAT) + _DIGEST:]
         if head != FORMAT or hashlib.sha256(payload).digest() != digest:
             self.ignored += 1
             return False, None
@@ -133,24 +163,34 @@ class ParseCache:
         return True, value
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` atomically; a value that cannot be pickled or written is not cached."""
+        """Queue ``value`` for :meth:`flush`; a value that cannot be pickled is not cached."""
         try:
             payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return
-        path = self._path(key)
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-        except OSError:
+        self._pending[key] = FORMAT + hashlib.sha256(payload).digest() + payload
+        if len(self._pending) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued entries in one transaction; a cache that cannot be written is skipped."""
+        pending, self._pending = self._pending, {}
+        db = self._connect(create=True) if pending else None
+        if db is None:
             return
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(FORMAT + hashlib.sha256(payload).digest() + payload)
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
+            with db:
+                db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)",
+                               sorted(pending.items()))
+        except Exception:  # noqa: BLE001 - sqlite3.Error: leave the cache as it was
+            self._db = False
+
+    def close(self) -> None:
+        self.flush()
+        if self._db:
+            with contextlib.suppress(Exception):
+                self._db.close()
+        self._db = None
 
 
 def cached(parser: str, data: bytes, compute: Callable[[], T], detail: str = "") -> T:
@@ -208,3 +248,5 @@ def active(cache: Optional[ParseCache]) -> Iterator[Optional[ParseCache]]:
         yield cache
     finally:
         _ACTIVE.reset(token)
+        if cache is not None:
+            cache.close()

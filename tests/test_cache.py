@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import pickle
+import shutil
+import sqlite3
 
 import pytest
 
@@ -26,7 +30,19 @@ class _Counter:
 
 
 def _entries(directory):
-    return sorted(os.path.join(dp, n) for dp, _, names in os.walk(directory) for n in names)
+    """(key, blob) of every stored entry."""
+    path = os.path.join(directory, cache.DB_NAME)
+    if not os.path.exists(path):
+        return []
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return sorted(db.execute("SELECT key, value FROM entries").fetchall())
+
+
+def _rewrite(directory, change):
+    """Replace each stored blob with ``change(index, blob)``."""
+    with contextlib.closing(sqlite3.connect(os.path.join(directory, cache.DB_NAME))) as db, db:
+        for i, (key, blob) in enumerate(_entries(directory)):
+            db.execute("UPDATE entries SET value = ? WHERE key = ?", (change(i, bytes(blob)), key))
 
 
 def test_inactive_cache_computes_every_time():
@@ -45,7 +61,8 @@ def test_second_parse_is_read_from_the_cache(tmp_path):
     assert compute.calls == 1 and (store.hits, store.misses) == (1, 1)
     assert pickle.dumps(first) == pickle.dumps(second)
     assert second.blocks[0].labels == ["aws_s3_bucket", "b"]
-    assert [p for p in _entries(tmp_path) if not p.startswith(str(tmp_path / "parse"))] == []
+    assert os.listdir(tmp_path) == [cache.DB_NAME]  # closed: no WAL files left
+    assert len(_entries(tmp_path)) == 1
 
 
 def test_yaml_documents_round_trip(tmp_path):
@@ -76,19 +93,16 @@ def _store_one(tmp_path):
     store = cache.ParseCache(str(tmp_path))
     with cache.active(store):
         cache.cached("hcl", TF, lambda: parse_hcl(TF, "main.tf"), "main.tf")
-    (entry,) = _entries(tmp_path)
-    return store, entry
+    assert len(_entries(tmp_path)) == 1
+    return store
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage", "header"])
 def test_corrupt_entry_is_ignored_and_rewritten(tmp_path, damage):
-    _, entry = _store_one(tmp_path)
-    with open(entry, "rb") as handle:
-        blob = handle.read()
-    broken = {"truncate": blob[: len(blob) // 2], "flip": blob[:-5] + bytes([blob[-5] ^ 0xFF]) + blob[-4:],
-              "empty": b"", "garbage": os.urandom(300), "header": b"XXXXX\n" + blob[6:]}[damage]
-    with open(entry, "wb") as handle:
-        handle.write(broken)
+    _store_one(tmp_path)
+    _rewrite(tmp_path, lambda _, blob: {
+        "truncate": blob[: len(blob) // 2], "flip": blob[:-5] + bytes([blob[-5] ^ 0xFF]) + blob[-4:],
+        "empty": b"", "garbage": os.urandom(300), "header": b"XXXXX\n" + blob[6:]}[damage])
     store = cache.ParseCache(str(tmp_path))
     compute = _Counter(lambda: parse_hcl(TF, "main.tf"))
     with cache.active(store):
@@ -106,15 +120,25 @@ class _Boom:
 
 
 def test_forged_entry_cannot_run_code(tmp_path):
-    _, entry = _store_one(tmp_path)
-    payload = pickle.dumps(_Boom())
-    with open(entry, "wb") as handle:  # a well-formed entry with a valid digest: only find_class stands
-        handle.write(cache.FORMAT + hashlib.sha256(payload).digest() + payload)
+    _store_one(tmp_path)
+    payload = pickle.dumps(_Boom())  # a well-formed entry with a valid digest: only find_class stands
+    _rewrite(tmp_path, lambda *_: cache.FORMAT + hashlib.sha256(payload).digest() + payload)
     store = cache.ParseCache(str(tmp_path))
     with cache.active(store):
         value = cache.cached("hcl", TF, lambda: parse_hcl(TF, "main.tf"), "main.tf")
     assert store.ignored == 1 and value.blocks[0].labels == ["aws_s3_bucket", "b"]
     assert not os.path.exists("/tmp/riskgraph-cache-pwned")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database at all" * 100, b"SQLite format 3\0" + b"\xff" * 4000],
+                         ids=["empty", "text", "bad-pages"])
+def test_corrupt_database_file_is_not_an_error(tmp_path, content):
+    (tmp_path / cache.DB_NAME).write_bytes(content)
+    for _ in range(2):
+        store = cache.ParseCache(str(tmp_path))
+        with cache.active(store):
+            value = cache.cached("hcl", TF, lambda: parse_hcl(TF, "main.tf"), "main.tf")
+        assert value.blocks[0].labels == ["aws_s3_bucket", "b"] and store.ignored == 0
 
 
 def test_unwritable_cache_directory_is_not_an_error(tmp_path):
@@ -136,3 +160,87 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert cache.disabled_by_environment()
     monkeypatch.setenv("RISKGRAPH_NO_CACHE", "0")
     assert not cache.disabled_by_environment()
+
+
+# -- the cache inside a scan --------------------------------------------------
+
+def _scan_rendered(root, policies, store):
+    from scanner.api import scan
+    from scanner.report import render
+
+    with cache.active(store):
+        report = scan([root], policies=policies, base=root)
+    return render(report, "json"), render(report, "sarif")
+
+
+@pytest.fixture(scope="module")
+def system_policies(builtin_policies):
+    return list(builtin_policies.values())
+
+
+def test_rescan_reads_every_file_from_the_cache_with_identical_output(tmp_path, system_policies):
+    from conftest import SYSTEMS
+
+    root = os.path.join(SYSTEMS, "solar-booking")
+    uncached = _scan_rendered(root, system_policies, None)
+    cold = cache.ParseCache(str(tmp_path))
+    assert _scan_rendered(root, system_policies, cold) == uncached
+    assert cold.hits == 0 and cold.misses > 0
+    warm = cache.ParseCache(str(tmp_path))
+    assert _scan_rendered(root, system_policies, warm) == uncached
+    assert (warm.hits, warm.misses, warm.ignored) == (cold.misses, 0, 0)
+
+
+def test_scan_with_every_entry_corrupted_gives_identical_output(tmp_path, system_policies):
+    from conftest import SYSTEMS
+
+    root = os.path.join(SYSTEMS, "solar-booking")
+    uncached = _scan_rendered(root, system_policies, None)
+    _scan_rendered(root, system_policies, cache.ParseCache(str(tmp_path)))
+    entries = _entries(tmp_path)
+    assert entries
+    _rewrite(tmp_path, lambda i, blob: blob[:10] if i % 2 else blob[:-1] + bytes([blob[-1] ^ 1]))
+    damaged = cache.ParseCache(str(tmp_path))
+    assert _scan_rendered(root, system_policies, damaged) == uncached
+    assert damaged.ignored == len(entries) and damaged.hits == 0
+
+
+def test_changed_file_is_parsed_again(tmp_path, system_policies):
+    from conftest import SYSTEMS
+
+    root = tmp_path / "repo"
+    shutil.copytree(os.path.join(SYSTEMS, "solar-booking"), root)
+    store_dir = str(tmp_path / "cache")
+
+    def public_databases(rendered):
+        return [(f["resource"], f["location"]["start_line"]) for f in json.loads(rendered[0])["findings"]
+                if f["policy_id"] == "RG-AWS-002"]
+
+    before = _scan_rendered(str(root), system_policies, cache.ParseCache(store_dir))
+    assert public_databases(before) == [("aws_db_instance.customers", 47)]
+    main_tf = root / "terraform" / "main.tf"
+    main_tf.write_text(main_tf.read_text().replace("publicly_accessible    = true",
+                                                   "publicly_accessible    = false"))
+    warm = cache.ParseCache(store_dir)
+    after = _scan_rendered(str(root), system_policies, warm)
+    assert after == _scan_rendered(str(root), system_policies, None)
+    assert warm.misses == 1 and public_databases(after) == []
+
+
+def test_cached_file_reads_the_path_and_skips_a_file_changed_meanwhile(tmp_path):
+    target = tmp_path / "arch.yaml"
+    target.write_bytes(b"components: []\n")
+    store = cache.ParseCache(str(tmp_path / "cache"))
+    with cache.active(store):
+        assert cache.cached_file("arch", str(target), lambda: "first", "arch.yaml") == "first"
+        assert cache.cached_file("arch", str(target), lambda: "again", "arch.yaml") == "first"
+
+        def edit_while_parsing():
+            target.write_bytes(b"components: [x]\n")
+            return "stale"
+
+        target.write_bytes(b"zones: []\n")
+        assert cache.cached_file("arch", str(target), edit_while_parsing, "arch.yaml") == "stale"
+        target.write_bytes(b"zones: []\n")
+        assert cache.cached_file("arch", str(target), lambda: "fresh", "arch.yaml") == "fresh"
+        assert cache.cached_file("arch", str(tmp_path / "missing"), lambda: "none") == "none"
