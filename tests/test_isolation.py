@@ -34,6 +34,8 @@ AUDITED_RUN = textwrap.dedent(r"""
                 (mode is None and isinstance(flags, int) and flags & WRITE_FLAGS)
             if writing and isinstance(path, (str, bytes)):
                 events.append(["write", os.fsdecode(path)])
+        elif event == "sqlite3.connect":  # the parse cache's database (its writes are in C)
+            events.append(["write", os.fsdecode(args[0])])
         elif event in ("os.rename", "os.replace", "os.link", "os.symlink"):
             events.append(["write", os.fsdecode(args[1])])
         elif event in ("os.mkdir", "os.remove", "os.rmdir", "os.truncate", "os.chmod", "os.chown"):
