@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from terraform_corpus import generate, measure
 from scanner.discover import discover
+from scanner.model import is_unknown
 from scanner.parsers import ParseOptions, parse_all
 
 
@@ -44,3 +45,12 @@ def test_arbitrary_token_soup_never_crashes(tmp_path_factory, tokens, as_json):
     (directory / name).write_text(" ".join(tokens))
     parsed = parse_all(discover([str(directory)], base=str(directory)).files, ParseOptions())
     assert not [d for d in parsed.diagnostics if d.code == "parser-crash"]
+
+
+def test_nested_loops_over_large_ranges_end_as_unknown(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  big = [for a in range(50000) : [for b in range(50000) : a * b]]\n}\n'
+        'resource "aws_ssm_parameter" "p" {\n  value = length(local.big)\n}\n')
+    parsed = parse_all(discover([str(tmp_path)], base=str(tmp_path)).files, ParseOptions())
+    (param,) = parsed.resources
+    assert is_unknown(param.attributes["value"])

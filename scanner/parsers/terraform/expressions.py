@@ -17,21 +17,31 @@ NON_RESOURCE_ROOTS = frozenset({
 Resolver = Callable[[str, tuple, "Scope"], Any]
 
 
-class Scope:
-    """What names mean while evaluating one module (or one resource instance in it)."""
+MAX_ITERATIONS = 250_000  # for-expression elements evaluated per budget (one root module)
 
-    __slots__ = ("names", "resolve", "extra")
+
+class Scope:
+    """What names mean while evaluating one module (or one resource instance in it).
+
+    ``budget`` (a one-element list shared by every child scope and, through
+    the module evaluator, by a whole root module) bounds how many
+    for-expression elements may be evaluated, so nested loops over large
+    ranges end as unknown values instead of running for hours.
+    """
+
+    __slots__ = ("names", "resolve", "extra", "budget")
 
     def __init__(self, names: dict[str, Any], resolve: Optional[Resolver] = None,
-                 extra: Optional[dict[str, Any]] = None) -> None:
+                 extra: Optional[dict[str, Any]] = None, budget: Optional[list[int]] = None) -> None:
         self.names = names      # "var" -> {...}, "local" -> lazy mapping, "path" -> {...}
         self.resolve = resolve  # fallback for roots not in names (resources, data, module)
         self.extra = extra or {}  # count / each / for-expression variables
+        self.budget = budget if budget is not None else [MAX_ITERATIONS]
 
     def child(self, **extra: Any) -> "Scope":
         merged = dict(self.extra)
         merged.update(extra)
-        return Scope(self.names, self.resolve, merged)
+        return Scope(self.names, self.resolve, merged, self.budget)
 
 
 def evaluate(expr: Expr, scope: Scope) -> Any:
@@ -216,6 +226,8 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _for(expr: ForE, scope: Scope) -> Any:
+    if scope.budget[0] <= 0:
+        return Unknown("for expressions exceed the evaluation budget")
     coll = evaluate(expr.collection, scope)
     if is_unknown(coll):
         return Unknown("for expression over unknown collection")
@@ -225,9 +237,14 @@ def _for(expr: ForE, scope: Scope) -> Any:
         pairs = list(enumerate(coll))
     else:
         return Unknown("for expression over a non-collection")
+    scope.budget[0] -= len(pairs)
+    if scope.budget[0] < 0:
+        return Unknown("for expressions exceed the evaluation budget")
     items: list[Any] = []
     obj: dict[str, Any] = {}
     for k, v in pairs:
+        if scope.budget[0] < 0:
+            return Unknown("for expressions exceed the evaluation budget")
         names = {expr.value_var: v}
         if expr.key_var:
             names[expr.key_var] = k

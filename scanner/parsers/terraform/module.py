@@ -81,7 +81,8 @@ class ModuleEvaluator:
                  load: LoadModule, stack: tuple[str, ...], out: list[Resource],
                  diagnostics: list[Diagnostic], root_dir: str, key: str = "",
                  instantiated: Optional[set[str]] = None,
-                 input_refs: Optional[dict[str, list[str]]] = None) -> None:
+                 input_refs: Optional[dict[str, list[str]]] = None,
+                 budget: Optional[list[int]] = None) -> None:
         self.src = src
         self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs)
         self._children: dict[str, list["ModuleEvaluator"]] = {}
@@ -110,7 +111,7 @@ class ModuleEvaluator:
             "local": self.locals,
             "path": {"module": src.directory, "root": root_dir, "cwd": root_dir},
             "terraform": {"workspace": "default"},
-        }, resolve=self._resolve)
+        }, resolve=self._resolve, budget=budget)
 
     def _variables(self, inputs: dict[str, Any]) -> LazyMapping:
         """``var``: the caller's inputs, else each variable's default (evaluated once per module source)."""
@@ -270,7 +271,7 @@ class ModuleEvaluator:
                                   inputs=inputs, load=self.load, stack=self.stack + (real,),
                                   out=self.out, diagnostics=self.diagnostics,
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
-                                  input_refs=input_refs)
+                                  input_refs=input_refs, budget=self.scope.budget)
             children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(
