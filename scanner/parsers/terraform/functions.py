@@ -152,9 +152,17 @@ def _toset(v: Any) -> Any:
     if is_unknown(v):
         raise UnknownArg()
     out: list[Any] = []
+    seen: set[Any] = set()
     for item in v:
-        if item not in out:
-            out.append(item)
+        try:
+            key = (type(item), item)
+            if key in seen:
+                continue
+            seen.add(key)
+        except TypeError:  # an unhashable element (a map or list): compare by value
+            if item in out:
+                continue
+        out.append(item)
     return out
 
 
