@@ -250,3 +250,14 @@ def active(cache: Optional[ParseCache]) -> Iterator[Optional[ParseCache]]:
         _ACTIVE.reset(token)
         if cache is not None:
             cache.close()
+
+
+@contextlib.contextmanager
+def scan_cache() -> Iterator[Optional[ParseCache]]:
+    """What a scan parses under: the cache already active, else the user's (none with ``RISKGRAPH_NO_CACHE``)."""
+    current = _ACTIVE.get()
+    if current is not None:
+        yield current
+        return
+    with active(None if disabled_by_environment() else ParseCache()) as cache:
+        yield cache
