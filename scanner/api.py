@@ -33,6 +33,7 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
          base: Optional[str] = None, progress: Optional[Progress] = None,
          timings: Optional[dict[str, float]] = None) -> Loaded:
     """Discover, parse and link ``paths``; problems in files become diagnostics."""
+    from .cache import scan_cache
     from .graph import build_graph
     from .parsers import ParseOptions, parse_all
 
@@ -42,8 +43,9 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     t1 = time.perf_counter()
     say(f"parsing {len(found.files)} files")
     env = {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
-    parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
-                                                 variables=dict(variables or {}), env=env))
+    with scan_cache():  # unchanged files are not parsed again: scanner/cache.py
+        parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
+                                                     variables=dict(variables or {}), env=env))
     t2 = time.perf_counter()
     say(f"linking {len(parsed.resources)} resources")
     graph = build_graph(parsed.resources)

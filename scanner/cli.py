@@ -63,6 +63,8 @@ def _scan_options(p: argparse.ArgumentParser, *, formats: bool = True) -> None:
     p.add_argument("--no-config", action="store_true", help="ignore configuration files")
     p.add_argument("--with-checkov", action="store_true",
                    help="also run checkov's own checks (pip install 'riskgraph[checkov]')")
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the parse and policy caches (RISKGRAPH_NO_CACHE=1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +195,8 @@ def _scan(args: argparse.Namespace) -> int:
     from .api import only_paths, scan
     from .model import Severity
 
+    if args.no_cache:  # read by both caches (scanner/cache.py, scanner/policy/cache.py)
+        os.environ["RISKGRAPH_NO_CACHE"] = "1"
     variables = {}
     for item in args.var:
         name, sep, value = item.partition("=")

@@ -13,6 +13,18 @@ SYSTEMS = os.path.join(FIXTURES, "systems")
 SARIF_SCHEMA = os.path.join(os.path.dirname(ROOT), "shared", "schemas", "sarif-schema-2.1.0.json")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache_dir(tmp_path_factory):
+    """The policy and parse caches of a test session live in its own directory, not the user's."""
+    if "RISKGRAPH_CACHE_DIR" in os.environ:
+        yield
+        return
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path_factory.mktemp("riskgraph-cache")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def builtin_policies():
     from scanner.policy import load_policies

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from ..cache import cached_file
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
@@ -34,7 +35,7 @@ def flow_id(flow: Mapping[str, Any]) -> str:
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     out = Parsed()
     for f in files:
-        out_f = load_file(f)
+        out_f = cached_file("architecture", f.path, lambda: load_file(f), f.relpath)
         out.diagnostics.extend(out_f.diagnostics)
         merge(out, out_f.resources)
     return out

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..cache import cached
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
 from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, normalise_pod
@@ -108,7 +109,7 @@ def _read_file(f: SourceFile, out: Parsed, raws: list[_Raw]) -> None:
         return
     sources = _helm_sources(text)
     previous = 0
-    for doc in iter_documents(text):
+    for doc in cached("yaml-documents", data, lambda: list(iter_documents(text))):
         if isinstance(doc, YamlProblem):
             if "{{" in text:
                 out.diagnostics.append(_skipped_template(f, text[:text.index("{{")].count("\n") + 1))
