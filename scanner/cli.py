@@ -329,6 +329,11 @@ def _policies_test(args: argparse.Namespace) -> int:
 
 def entry() -> None:
     """Console-script entry point."""
+    import gc
+
+    # A scan builds millions of long-lived objects; collecting less often makes a 5k-resource
+    # scan ~9% faster (docs/performance.md). Only for this process, never for library callers.
+    gc.set_threshold(50_000, 20, 100)
     sys.exit(main())
 
 
