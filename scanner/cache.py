@@ -254,7 +254,7 @@ def active(cache: Optional[ParseCache]) -> Iterator[Optional[ParseCache]]:
 
 @contextlib.contextmanager
 def scan_cache() -> Iterator[Optional[ParseCache]]:
-    """What a scan parses under: the cache already active, else the user's (none with ``RISKGRAPH_NO_CACHE``)."""
+    """The cache a scan parses under: the one already active, else the user's (unless disabled)."""
     current = _ACTIVE.get()
     if current is not None:
         yield current

@@ -41,6 +41,7 @@ SIBLING_K8S = textwrap.dedent("""\
           securityContext:
             privileged: true
     """)
+K8S_HEAD = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
 # What the siblings must still yield: (policy, resource, file, line).
 EXPECTED_SIBLING = [
     ("RG-AWS-001", "aws_security_group.ssh", "ok/main.tf", 7),
@@ -96,7 +97,8 @@ def _codes(report, path):
 
 
 def test_yaml_alias_bomb(tmp_path, policies):
-    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol}", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol}",
+             "a: &a [" + ",".join(['"lol"'] * 9) + "]"]
     for n in range(ord("b"), ord("k")):
         prev = chr(n - 1)
         lines.append(f"{chr(n)}: &{chr(n)} [" + ",".join([f"*{prev}"] * 9) + "]")
@@ -110,7 +112,7 @@ def test_yaml_alias_bomb(tmp_path, policies):
 
 def test_yaml_nested_10000_levels(tmp_path, policies):
     depth = 10_000
-    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: " + "[" * depth + "]" * depth + "\n"
+    text = K8S_HEAD.format(name="deep") + "data: " + "[" * depth + "]" * depth + "\n"
     root = _tree(tmp_path, {"deep.yaml": text})
     report = _bounded_scan(root, policies)
     assert ("yaml-syntax", 4) in _diagnostics(report, "deep.yaml")
@@ -118,7 +120,7 @@ def test_yaml_nested_10000_levels(tmp_path, policies):
 
 def test_yaml_nested_mappings_10000_levels(tmp_path, policies):
     depth = 10_000
-    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: " + "{a: " * depth + "1" + "}" * depth + "\n"
+    text = K8S_HEAD.format(name="deep") + "data: " + "{a: " * depth + "1" + "}" * depth + "\n"
     root = _tree(tmp_path, {"deep.yaml": text})
     report = _bounded_scan(root, policies)
     assert ("yaml-syntax", 4) in _diagnostics(report, "deep.yaml")
@@ -263,7 +265,7 @@ def test_module_that_includes_itself(tmp_path, policies):
     pair_a = 'module "b" {\n  source = "../b"\n}\n'
     pair_b = 'module "a" {\n  source = "../a"\n}\n'
     root = _tree(tmp_path, {"selfmod/main.tf": loop, "pair/a/main.tf": pair_a,
-                            "pair/b/main.tf": pair_b, "pair/root/main.tf": 'module "a" {\n  source = "../a"\n}\n'})
+                            "pair/b/main.tf": pair_b, "pair/root/main.tf": pair_b})
     report = _bounded_scan(root, policies)
     assert _diagnostics(report, "selfmod/main.tf") == {("module-cycle", 1)}
     assert _diagnostics(report, "pair/b/main.tf") == {("module-cycle", 1)}
