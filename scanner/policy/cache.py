@@ -21,20 +21,12 @@ import sys
 import tempfile
 from typing import Any, Optional
 
+from ..cache import cache_dir, disabled_by_environment
 from ..schemas import SCHEMA_DIR
 
 FORMAT = 1
 FILE_NAME = "policies.pickle"
 Entry = tuple[Any, dict[str, int]]
-
-
-def cache_dir() -> str:
-    """``$RISKGRAPH_CACHE_DIR``, else ``$XDG_CACHE_HOME/riskgraph``, else ``~/.cache/riskgraph``."""
-    explicit = os.environ.get("RISKGRAPH_CACHE_DIR")
-    if explicit:
-        return explicit
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "riskgraph")
 
 
 def _environment_stamp() -> tuple[Any, ...]:
@@ -142,6 +134,6 @@ def _plain(value: Any) -> bool:
 
 def default_cache() -> Optional[PolicyCache]:
     """The user's cache, or None when ``RISKGRAPH_NO_CACHE`` is set."""
-    if os.environ.get("RISKGRAPH_NO_CACHE", "").strip() not in ("", "0"):
+    if disabled_by_environment():
         return None
     return PolicyCache()
