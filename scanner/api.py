@@ -31,8 +31,12 @@ class Loaded:
 def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
          variables: Optional[Mapping[str, str]] = None, exclude: Iterable[str] = (),
          base: Optional[str] = None, progress: Optional[Progress] = None,
-         timings: Optional[dict[str, float]] = None) -> Loaded:
-    """Discover, parse and link ``paths``; problems in files become diagnostics."""
+         timings: Optional[dict[str, float]] = None, jobs: int = 1) -> Loaded:
+    """Discover, parse and link ``paths``; problems in files become diagnostics.
+
+    ``jobs > 1`` lets parsing use that many forked processes on Linux
+    (scanner/parallel.py); only pass it from a program that runs no threads.
+    """
     from .cache import scan_cache
     from .graph import build_graph
     from .parsers import ParseOptions, parse_all
@@ -45,7 +49,8 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     env = {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
     with scan_cache():  # unchanged files are not parsed again: scanner/cache.py
         parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
-                                                     variables=dict(variables or {}), env=env))
+                                                     variables=dict(variables or {}), env=env),
+                           jobs=jobs)
     t2 = time.perf_counter()
     say(f"linking {len(parsed.resources)} resources")
     graph = build_graph(parsed.resources)
@@ -76,7 +81,7 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
          frameworks: Sequence[str] = (), suppressions: bool = True,
          baseline: Optional[str] = None, with_checkov: bool = False,
          progress: Optional[Progress] = None,
-         today: Optional["datetime.date"] = None) -> Report:
+         today: Optional["datetime.date"] = None, jobs: int = 1) -> Report:
     """Scan ``paths`` (files or directories) and return every finding and diagnostic.
 
     ``policies`` replaces policy loading entirely; otherwise built-in policies
@@ -86,6 +91,9 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
     annotations apply unless ``suppressions=False``; findings whose
     fingerprint is in the ``baseline`` file are kept but marked suppressed.
     ``with_checkov`` adds checkov's own checks (needs the ``checkov`` extra).
+    ``jobs > 1`` parses and evaluates in that many forked processes on
+    Linux (same result; the CLI's default); pass it only from a program
+    that runs no threads, since a forked child inherits none of them.
     Raises :class:`scanner.policy.PolicyError` for a bad policy file and
     :class:`scanner.suppress.BaselineError` for a bad baseline; problems in
     scanned files become diagnostics.
@@ -102,11 +110,11 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
     fingerprints = load_baseline(baseline) if baseline else None
     timings["policies"] = time.perf_counter() - t0
     loaded = load(paths, var_files=var_files, variables=variables, exclude=exclude, base=base,
-                  progress=progress, timings=timings)
+                  progress=progress, timings=timings, jobs=jobs)
     t1 = time.perf_counter()
     if progress:
         progress(f"evaluating {len(policies)} policies")
-    findings, counts = evaluate(loaded.graph, policies)
+    findings, counts = evaluate(loaded.graph, policies, jobs=jobs)
     metas: list[PolicyMeta] = [p.meta for p in policies]
     diagnostics = list(loaded.diagnostics)
     timings["evaluate"] = time.perf_counter() - t1

@@ -111,6 +111,7 @@ class ParseCache:
         self.hits = self.misses = self.ignored = 0
         self._db: Any = None        # None: not opened yet; False: unusable for this run
         self._pending: dict[str, bytes] = {}  # written by flush(), already readable by get()
+        self._in_child = False
 
     def key(self, parser: str, data: bytes, detail: str = "") -> str:
         h = hashlib.sha256(code_stamp())
@@ -169,8 +170,32 @@ class ParseCache:
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return
         self._pending[key] = FORMAT + hashlib.sha256(payload).digest() + payload
-        if len(self._pending) >= FLUSH_EVERY:
+        if len(self._pending) >= FLUSH_EVERY and not self._in_child:
             self.flush()
+
+    def become_child(self) -> None:
+        """In a forked child (scanner/parallel.py): a connection of its own, and only its own new entries.
+
+        SQLite connections must not cross ``fork``; the parent's is left
+        untouched. The child never writes the database: :meth:`handoff`
+        gives its entries and counts to the parent, the only writer.
+        """
+        self._db = None
+        self._pending = {}
+        self.hits = self.misses = self.ignored = 0
+        self._in_child = True
+
+    def handoff(self) -> tuple[dict[str, bytes], tuple[int, int, int]]:
+        """The child's new entries and its hit, miss and ignored counts, for :meth:`absorb`."""
+        return self._pending, (self.hits, self.misses, self.ignored)
+
+    def absorb(self, handoff: tuple[dict[str, bytes], tuple[int, int, int]]) -> None:
+        """Take a child's entries (written with this cache's own) and counts."""
+        entries, (hits, misses, ignored) = handoff
+        self._pending.update(entries)
+        self.hits += hits
+        self.misses += misses
+        self.ignored += ignored
 
     def flush(self) -> None:
         """Write the queued entries in one transaction; a cache that cannot be written is skipped."""
@@ -191,6 +216,11 @@ class ParseCache:
             with contextlib.suppress(Exception):
                 self._db.close()
         self._db = None
+
+
+def current() -> Optional[ParseCache]:
+    """The cache parsers use right now (None: no caching)."""
+    return _ACTIVE.get()
 
 
 def cached(parser: str, data: bytes, compute: Callable[[], T], detail: str = "") -> T:

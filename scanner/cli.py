@@ -65,6 +65,9 @@ def _scan_options(p: argparse.ArgumentParser, *, formats: bool = True) -> None:
                    help="also run checkov's own checks (pip install 'riskgraph[checkov]')")
     p.add_argument("--no-cache", action="store_true",
                    help="neither read nor write the parse and policy caches (RISKGRAPH_NO_CACHE=1)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="processes for parsing and evaluation (default: $RISKGRAPH_JOBS, else the "
+                        "usable cores; 1 = none forked)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -223,7 +226,8 @@ def _scan(args: argparse.Namespace) -> int:
                   variables=variables, exclude=[*cfg.exclude, *args.exclude],
                   frameworks=[x for group in args.framework for x in group] or list(cfg.frameworks),
                   suppressions=not getattr(args, "no_suppress", False), baseline=baseline,
-                  with_checkov=args.with_checkov, progress=progress, base=base)
+                  with_checkov=args.with_checkov, progress=progress, base=base,
+                  jobs=_jobs(args))
     if progress is not None:
         progress.done()
     if args.command == "hook":   # paths in the report are relative to the repository root
@@ -235,6 +239,16 @@ def _scan(args: argparse.Namespace) -> int:
     threshold = Severity(args.severity_threshold or cfg.severity_threshold or "low").rank
     failing = [f for f in report.active_findings if f.severity.rank >= threshold]
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from .parallel import default_jobs
+
+    if args.jobs is None:
+        return default_jobs()
+    if args.jobs < 1:
+        raise _UsageError(f"--jobs takes a number of processes of at least 1, got {args.jobs}")
+    return args.jobs
 
 
 def _uri_root(paths: Sequence[str], base: Optional[str]) -> str:

@@ -8,9 +8,11 @@ when a file of their format is present, which keeps start-up small.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+from .. import cache, parallel
 from ..model import Diagnostic, Resource, SourceFile
 
 # format -> (parser module, the parser's name). Formats that share a parser
@@ -23,6 +25,16 @@ PARSERS: Mapping[str, str] = {
     "architecture": "scanner.parsers.architecture",
     "threagile": "scanner.parsers.threagile",
 }
+
+
+# Parse time per byte relative to Terraform's, measured on the benchmark corpus (tests/bench/):
+# only used to split the formats evenly between processes.
+RELATIVE_COST: Mapping[str, float] = {
+    "scanner.parsers.kubernetes": 0.5,
+    "scanner.parsers.architecture": 2.5,
+}
+# Below this much estimated work (in Terraform bytes) a second process costs more than it saves.
+PARALLEL_MIN_COST = 200_000
 
 
 @dataclass(frozen=True)
@@ -42,28 +54,76 @@ class Parsed:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def parse_all(files: Sequence[SourceFile], options: ParseOptions) -> Parsed:
-    """Run every parser over the files of its formats; a crashing parser becomes a diagnostic."""
+def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1) -> Parsed:
+    """Run every parser over the files of its formats; a crashing parser becomes a diagnostic.
+
+    With ``jobs > 1`` the formats are shared out between forked processes
+    (scanner/parallel.py) when there is enough to parse; the result is the
+    same either way, in the same order.
+    """
     by_module: dict[str, list[SourceFile]] = {}
     for f in files:
         module = PARSERS.get(f.format)
         if module is not None:
             by_module.setdefault(module, []).append(f)
+    groups = list(by_module.items())
+    shares = _shares(groups, jobs) if jobs > 1 and len(groups) > 1 else [groups]
+    results = parallel.run([lambda share=share: _parse_share(share, options) for share in shares],
+                           len(shares))
+    parsed_by_module: dict[str, Parsed] = {}
+    active = cache.current()
+    for share_results, handoff in results:
+        parsed_by_module.update(share_results)
+        if handoff is not None and active is not None:
+            active.absorb(handoff)
     out = Parsed()
-    for module_name, group in by_module.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            out.diagnostics.append(Diagnostic(
-                "parser-unavailable", f"no parser for these files: {exc}", group[0].relpath))
-            continue
-        try:
-            result: Parsed = module.parse(group, options)
-        except Exception as exc:  # last line of defence: the scan goes on without this format
-            out.diagnostics.append(Diagnostic(
-                "parser-crash", f"{module_name} failed: {type(exc).__name__}: {exc}",
-                group[0].relpath))
-            continue
-        out.resources.extend(result.resources)
-        out.diagnostics.extend(result.diagnostics)
+    for module_name, _ in groups:  # the order of a serial run, whoever parsed what
+        out.resources.extend(parsed_by_module[module_name].resources)
+        out.diagnostics.extend(parsed_by_module[module_name].diagnostics)
     return out
+
+
+def _shares(groups: list[tuple[str, list[SourceFile]]],
+            jobs: int) -> list[list[tuple[str, list[SourceFile]]]]:
+    """The groups dealt to at most ``jobs`` processes, largest estimated cost first to the lightest."""
+    costs = {name: RELATIVE_COST.get(name, 1.0) * sum(_size(f) for f in group) for name, group in groups}
+    if sum(costs.values()) < PARALLEL_MIN_COST:
+        return [groups]
+    shares: list[list[tuple[str, list[SourceFile]]]] = [[] for _ in range(min(jobs, len(groups)))]
+    loads = [0.0] * len(shares)
+    for name, group in sorted(groups, key=lambda g: -costs[g[0]]):
+        lightest = loads.index(min(loads))
+        shares[lightest].append((name, group))
+        loads[lightest] += costs[name]
+    return [s for s in shares if s]
+
+
+def _size(f: SourceFile) -> int:
+    try:
+        return os.path.getsize(f.path)
+    except OSError:
+        return 0
+
+
+def _parse_share(share: list[tuple[str, list[SourceFile]]],
+                 options: ParseOptions) -> tuple[dict[str, Parsed], Any]:
+    """Each group of ``share`` parsed; in a child, also the parse-cache entries it made."""
+    active = cache.current() if parallel.in_child() else None
+    if active is not None:
+        active.become_child()
+    parsed = {name: _parse_group(name, group, options) for name, group in share}
+    return parsed, active.handoff() if active is not None else None
+
+
+def _parse_group(module_name: str, group: list[SourceFile], options: ParseOptions) -> Parsed:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        return Parsed(diagnostics=[Diagnostic(
+            "parser-unavailable", f"no parser for these files: {exc}", group[0].relpath)])
+    try:
+        result: Parsed = module.parse(group, options)
+    except Exception as exc:  # last line of defence: the scan goes on without this format
+        return Parsed(diagnostics=[Diagnostic(
+            "parser-crash", f"{module_name} failed: {type(exc).__name__}: {exc}", group[0].relpath)])
+    return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .. import parallel
 from ..graph import resource_of
 from ..model import Finding, Location, PathStep, Policy, Resource, is_unknown
 from ..secrets import looks_like_secret, mask
@@ -20,13 +21,38 @@ def index_policies(policies: Iterable[Policy]) -> tuple[dict[str, list[Policy]],
     return by_type, everywhere
 
 
-def evaluate(graph: Any, policies: Iterable[Policy]) -> tuple[list[Finding], dict[str, int]]:
-    """Findings for every resource in ``graph``, plus counts (evaluations, undetermined)."""
+# Below this many resources a second process costs more than it saves (scanner/parallel.py).
+PARALLEL_MIN_NODES = 1000
+
+
+def evaluate(graph: Any, policies: Iterable[Policy],
+             jobs: int = 1) -> tuple[list[Finding], dict[str, int]]:
+    """Findings for every resource in ``graph``, plus counts (evaluations, undetermined).
+
+    With ``jobs > 1`` and a large graph, forked processes each take every
+    ``jobs``-th node (scanner/parallel.py); the findings are the same.
+    """
     by_type, everywhere = index_policies(policies)
+    nodes = list(graph.nodes)
+    slices = jobs if jobs > 1 and len(nodes) >= PARALLEL_MIN_NODES else 1
+    parts = parallel.run([lambda i=i: _evaluate_nodes(graph, nodes[i::slices], by_type, everywhere)
+                          for i in range(slices)], slices)
+    findings: list[Finding] = []
+    stats = {"evaluations": 0, "undetermined": 0}
+    for part_findings, part_stats in parts:
+        findings.extend(part_findings)
+        for key, count in part_stats.items():
+            stats[key] += count
+    findings.sort(key=lambda f: (f.location.path, f.location.start_line, f.policy_id, f.resource))
+    return findings, stats
+
+
+def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy]],
+                    everywhere: list[Policy]) -> tuple[list[Finding], dict[str, int]]:
     ctx = EvalContext(graph)
     findings: list[Finding] = []
     stats = {"evaluations": 0, "undetermined": 0}
-    for node in graph.nodes:
+    for node in nodes:
         resource = resource_of(graph, node)
         if resource is None:
             continue
@@ -43,7 +69,6 @@ def evaluate(graph: Any, policies: Iterable[Policy]) -> tuple[list[Finding], dic
             elif not truth:
                 continue
             findings.append(make_finding(policy, resource, evidence, gpath, unknown=truth is None))
-    findings.sort(key=lambda f: (f.location.path, f.location.start_line, f.policy_id, f.resource))
     return findings, stats
 
 
