@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import __version__
 from ..model import Diagnostic, Finding, PolicyMeta, Report
+from . import pretty
 
 SCHEMA_VERSION = 1
 
@@ -57,4 +57,4 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report, **_: Any) -> str:
-    return json.dumps(to_dict(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return pretty.dumps(to_dict(report)) + "\n"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Optional
 
 from .. import __version__
 from ..model import Finding, Location, PolicyMeta, Report, Severity
 from ..secrets import mask_in_text
+from . import pretty
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 URI_BASE = "SRCROOT"
@@ -133,5 +133,4 @@ def to_dict(report: Report, *, root: Optional[str] = None,
 
 def render(report: Report, *, root: Optional[str] = None, category: str = "riskgraph/",
            **_: Any) -> str:
-    return json.dumps(to_dict(report, root=root, category=category), indent=2,
-                      ensure_ascii=False) + "\n"
+    return pretty.dumps(to_dict(report, root=root, category=category)) + "\n"
