@@ -19,8 +19,12 @@ def is_public_cidr(value: object) -> bool:
 
     ``*`` and ``Internet`` (Azure's service tag) count as public too.
     """
-    if not isinstance(value, str):
-        return False
+    return isinstance(value, str) and _is_public(value)
+
+
+@lru_cache(maxsize=4096)
+def _is_public(value: str) -> bool:
+    """:func:`is_public_cidr` of a string, cached: ``is_private`` and friends scan address tables."""
     if value.strip() in ("*", "Internet", "internet", "any", "Any"):
         return True
     net = network(value)

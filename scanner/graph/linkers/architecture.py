@@ -121,16 +121,18 @@ def _derive(ctx: LinkContext, r: Resource, attrs: dict[str, Any], lines: Mapping
     """Replace the node's resource with one carrying extra ``$`` attributes (resources are frozen)."""
     node = ctx.graph.nodes[r.address]
     current: Resource = node["resource"]
+    # Without new lines the mapping is shared rather than copied: nothing changes lines after linking.
     node["resource"] = replace(current, attributes={**current.attributes, **attrs},
-                               lines={**current.lines, **lines})
+                               lines={**current.lines, **lines} if lines else current.lines)
 
 
 def _mark_mentions(ctx: LinkContext, implemented: set[str], holds: Mapping[str, set[str]]) -> None:
     """``$in_architecture`` on every Terraform / Kubernetes resource, ``$holds_classifications`` on implementations."""
+    leading = _leading_to(ctx, implemented)
     for r in ctx.resources:
         if r.kind not in (Layer.TERRAFORM, Layer.KUBERNETES) or r.address not in ctx.graph:
             continue
-        attrs: dict[str, Any] = {"$in_architecture": _leads_to(ctx, r.address, implemented)}
+        attrs: dict[str, Any] = {"$in_architecture": r.address in leading}
         if r.address in holds:
             attrs["$holds_classifications"] = sorted(holds[r.address], key=_sensitivity)
         _derive(ctx, r, attrs, {})
@@ -142,17 +144,21 @@ def _sensitivity(classification: str) -> tuple[int, str]:
     return rank, classification
 
 
-def _leads_to(ctx: LinkContext, start: str, implemented: set[str]) -> bool:
-    """True when ``start`` is implemented, or fronts an implementation within a few hops."""
-    frontier, seen = [start], {start}
-    for _ in range(FRONTING_HOPS + 1):
-        if any(n in implemented for n in frontier):
-            return True
+def _leading_to(ctx: LinkContext, implemented: set[str]) -> set[str]:
+    """Nodes that are implemented, or front an implementation within ``FRONTING_HOPS`` fronting edges.
+
+    One breadth-first search backwards from every implementation at once,
+    instead of one forward search per resource.
+    """
+    pred = ctx.graph.pred
+    frontier = [n for n in implemented if n in pred]
+    found = set(frontier)
+    for _ in range(FRONTING_HOPS):
         nxt = []
         for node in frontier:
-            for _, other, kind in ctx.graph.out_edges(node, keys=True):
-                if kind in FRONTING_EDGES and other not in seen:
-                    seen.add(other)
+            for other, keys in pred[node].items():
+                if other not in found and not FRONTING_EDGES.isdisjoint(keys):
+                    found.add(other)
                     nxt.append(other)
         frontier = nxt
-    return False
+    return found
