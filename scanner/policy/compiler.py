@@ -8,7 +8,7 @@ element inside ``some`` / ``every``) and ``prefix`` its absolute path.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Hashable, Iterable, Optional
 
 from ..graph.cidr import network
 from ..model import PathStep, Resource, Unknown, is_unknown
@@ -35,8 +35,8 @@ class CompileError(Exception):
         self.where = where
 
 
-# (id of a value, its path) -> (the value, its ``**`` expansion)
-DescendantsMemo = dict[tuple[int, str], tuple[Any, list[tuple[str, Any]]]]
+# (id of a value, its path) -> that value's ``**`` expansion
+DescendantsMemo = dict[tuple[int, str], "Expansion"]
 
 
 class EvalContext:
@@ -44,7 +44,8 @@ class EvalContext:
 
     def __init__(self, graph: Any) -> None:
         self.graph = graph
-        self.reach_cache: dict[object, dict[str, tuple[str, ...]]] = {}
+        # search key -> (shortest path to each reached address, its PathSteps built on demand)
+        self.reach_cache: dict[Hashable, tuple[dict[str, tuple[str, ...]], dict[str, tuple[PathStep, ...]]]] = {}
         # ``**`` expansions of the resource being evaluated, shared by its policies (see resolve)
         self.descendants: DescendantsMemo = {}
 
@@ -81,37 +82,101 @@ def resolve(value: Any, segments: tuple[str, ...], prefix: str,
     blocks (always lists) read naturally: ``versioning.enabled``. ``memo``
     keeps ``**`` expansions for reuse by the next policy on the same value.
     """
-    current: list[tuple[str, Any]] = [(prefix.rstrip("."), value)]
-    for seg in segments:
-        nxt: list[tuple[str, Any]] = []
-        for path, v in current:  # the hottest loop of a scan: isinstance inlined, paths built lazily
-            if isinstance(v, Unknown):
-                nxt.append((path, v))
-            elif seg == "**":
-                nxt.extend(_descendants(path, v) if memo is None else _memo_descendants(path, v, memo))
-            elif isinstance(v, dict):
-                if seg == "*":
-                    base = path + "." if path else ""
-                    nxt.extend((f"{base}{k}", x) for k, x in v.items())
-                elif seg in v:
-                    nxt.append((f"{path}.{seg}" if path else seg, v[seg]))
-            elif isinstance(v, list):
-                base = path + "." if path else ""
-                if seg == "*":
-                    nxt.extend((f"{base}{i}", x) for i, x in enumerate(v))
-                elif seg.isdigit():
-                    if int(seg) < len(v):
-                        nxt.append((f"{base}{seg}", v[int(seg)]))
-                else:
-                    for i, x in enumerate(v):
-                        if isinstance(x, Unknown):
-                            nxt.append((f"{base}{i}", x))
-                        elif isinstance(x, dict) and seg in x:
-                            nxt.append((f"{base}{i}.{seg}", x[seg]))
-        current = nxt
-        if not current:
-            break
+    path = prefix.rstrip(".")
+    # the hottest function of a scan: most paths are names through maps, which reach one value
+    # at most, so walk those without building candidate lists
+    for i, seg in enumerate(segments):
+        if seg == "*" or seg == "**" or not isinstance(value, dict):
+            return _resolve_all([(path, value)], segments[i:], memo)
+        if seg not in value:
+            return []
+        value = value[seg]
+        path = f"{path}.{seg}" if path else seg
+    return [(path, value)]
+
+
+def _resolve_all(current: list[tuple[str, Any]], segments: tuple[str, ...],
+                 memo: Optional[DescendantsMemo]) -> list[tuple[str, Any]]:
+    """``resolve`` from several candidates at once, one segment after another."""
+    i = 0
+    while i < len(segments) and current:
+        seg = segments[i]
+        after = segments[i + 1] if i + 1 < len(segments) else "*"
+        if seg == "**" and memo is not None and after not in ("*", "**") and not after.isdigit():
+            current = _descendants_named(current, after, memo)  # ``**.name`` in one step
+            i += 2
+            continue
+        if seg == "**":
+            current = _step_descendants(current, memo)
+        elif seg == "*":
+            current = _step_all(current)
+        else:
+            current = _step_name(current, seg)
+        i += 1
     return current
+
+
+def _step_descendants(current: list[tuple[str, Any]], memo: Optional[DescendantsMemo]) -> list[tuple[str, Any]]:
+    nxt: list[tuple[str, Any]] = []
+    for path, v in current:
+        if isinstance(v, Unknown):
+            nxt.append((path, v))
+        elif memo is None:
+            nxt.extend(_descendants(path, v))
+        else:
+            nxt.extend(_expansion(path, v, memo).items)
+    return nxt
+
+
+def _descendants_named(current: list[tuple[str, Any]], name: str,
+                       memo: DescendantsMemo) -> list[tuple[str, Any]]:
+    """``**`` then the (non-index) name segment ``name``."""
+    nxt: list[tuple[str, Any]] = []
+    for path, v in current:
+        if isinstance(v, Unknown):
+            nxt.append((path, v))  # an unknown stops the walk: both segments keep it
+        else:
+            nxt.extend(_expansion(path, v, memo).named(name))
+    return nxt
+
+
+def _step_all(current: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The ``*`` segment: every entry of a map, every element of a list."""
+    nxt: list[tuple[str, Any]] = []
+    for path, v in current:
+        base = path + "." if path else ""
+        if isinstance(v, dict):
+            nxt.extend((f"{base}{k}", x) for k, x in v.items())
+        elif isinstance(v, list):
+            nxt.extend((f"{base}{i}", x) for i, x in enumerate(v))
+        elif isinstance(v, Unknown):
+            nxt.append((path, v))
+    return nxt
+
+
+def _step_name(current: list[tuple[str, Any]], seg: str) -> list[tuple[str, Any]]:
+    """A name (or index) segment: a map's key, a list's element, or the key in each element."""
+    index = int(seg) if seg.isdigit() else -1
+    nxt: list[tuple[str, Any]] = []
+    for path, v in current:
+        if isinstance(v, dict):
+            if seg in v:
+                nxt.append((f"{path}.{seg}" if path else seg, v[seg]))
+        elif isinstance(v, list):
+            base = path + "." if path else ""
+            if index >= 0:
+                if index < len(v):
+                    nxt.append((f"{base}{seg}", v[index]))
+                continue
+            for i, x in enumerate(v):
+                if isinstance(x, dict):
+                    if seg in x:
+                        nxt.append((f"{base}{i}.{seg}", x[seg]))
+                elif isinstance(x, Unknown):
+                    nxt.append((f"{base}{i}", x))
+        elif isinstance(v, Unknown):
+            nxt.append((path, v))
+    return nxt
 
 
 def _elements(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -125,13 +190,51 @@ def _elements(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return out
 
 
-def _memo_descendants(path: str, value: Any, memo: DescendantsMemo) -> list[tuple[str, Any]]:
+class Expansion:
+    """A value's ``**`` expansion, and what lets a following name segment skip most of it."""
+
+    __slots__ = ("value", "items", "_keys", "_unknowns")
+
+    def __init__(self, path: str, value: Any) -> None:
+        self.value = value  # held so that its id is not reused while the memo keeps the entry
+        self.items = _descendants(path, value)
+        self._keys: Optional[set[Any]] = None
+        self._unknowns: list[tuple[str, Any]] = []
+
+    def named(self, name: str) -> list[tuple[str, Any]]:
+        """``_step_name(self.items, name)`` for a name that is not an index."""
+        if self._keys is None:
+            self._index()
+        if name in self._keys:  # type: ignore[operator]
+            return _step_name(self.items, name)
+        # no map here has the key: the step finds only the unknowns (most names, most resources)
+        return self._unknowns
+
+    def _index(self) -> None:
+        """Every key of every map the name step looks into, and what it finds when none matches."""
+        keys: set[Any] = set()
+        for path, v in self.items:
+            if isinstance(v, dict):
+                keys.update(v)
+            elif isinstance(v, list):
+                base = path + "." if path else ""
+                for i, x in enumerate(v):
+                    if isinstance(x, dict):
+                        keys.update(x)
+                    elif isinstance(x, Unknown):
+                        self._unknowns.append((f"{base}{i}", x))
+            elif isinstance(v, Unknown):
+                self._unknowns.append((path, v))
+        self._keys = keys
+
+
+def _expansion(path: str, value: Any, memo: DescendantsMemo) -> Expansion:
     hit = memo.get((id(value), path))
-    if hit is None or hit[0] is not value:  # the entry holds ``value``, so its id is not reused
+    if hit is None or hit.value is not value:  # the entry holds ``value``, so its id is not reused
         if len(memo) >= 64:  # resources are evaluated one after another: keep only recent ones
             memo.clear()
-        hit = memo[(id(value), path)] = (value, _descendants(path, value))
-    return hit[1]
+        hit = memo[(id(value), path)] = Expansion(path, value)
+    return hit
 
 
 def _descendants(path: str, value: Any) -> list[tuple[str, Any]]:
@@ -318,4 +421,7 @@ class Compiler:
     def _reachable(self, spec: dict[str, Any], where: str) -> Check:
         through = self.compile(spec["through"], f"{where}.through") if "through" in spec else None
         avoid = self.compile(spec["not_through"], f"{where}.not_through") if "not_through" in spec else None
-        return reachable_check(spec, through, avoid)
+        # equal specs (and parameters, which only `through` / `not_through` can read) compile to
+        # the same search: the key lets a dozen `reachable_from: {node: internet}` share one
+        key = ("reachable_from", repr(spec), repr(self.params) if through or avoid else None)
+        return reachable_check(spec, through, avoid, key)

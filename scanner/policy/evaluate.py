@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import parallel
-from ..graph import resource_of
 from ..model import Finding, Location, PathStep, Policy, Resource, is_unknown
 from ..secrets import looks_like_secret, mask
 from .compiler import EvalContext, resolve, split_path
@@ -51,25 +50,34 @@ def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
                     everywhere: list[Policy]) -> tuple[list[Finding], dict[str, int]]:
     ctx = EvalContext(graph)
     findings: list[Finding] = []
-    stats = {"evaluations": 0, "undetermined": 0}
+    evaluations = undetermined = 0
+    node_data = graph.nodes  # one view for every lookup (``resource_of`` builds one per call)
+    runs: dict[tuple[str, Any], list[Policy]] = {}  # the policies for each (type, layer), in order
     for node in nodes:
-        resource = resource_of(graph, node)
+        resource = node_data[node].get("resource")
         if resource is None:
             continue
-        applicable = by_type.get(resource.type, ())
-        for policy in (*applicable, *everywhere) if everywhere else applicable:
-            if policy.layer and resource.kind.value != policy.layer:
-                continue
-            stats["evaluations"] += 1
+        todo = runs.get((resource.type, resource.kind))
+        if todo is None:
+            todo = runs[(resource.type, resource.kind)] = _applicable(resource, by_type, everywhere)
+        for policy in todo:
+            evaluations += 1
             truth, evidence, gpath = policy.check(ctx, resource, resource.attributes, "")
             if truth is None:
-                stats["undetermined"] += 1
+                undetermined += 1
                 if policy.on_unknown != "fail":
                     continue
             elif not truth:
                 continue
             findings.append(make_finding(policy, resource, evidence, gpath, unknown=truth is None))
-    return findings, stats
+    return findings, {"evaluations": evaluations, "undetermined": undetermined}
+
+
+def _applicable(resource: Resource, by_type: dict[str, list[Policy]],
+                everywhere: list[Policy]) -> list[Policy]:
+    """The policies to run on resources of ``resource``'s type and layer."""
+    return [policy for policy in (*by_type.get(resource.type, ()), *everywhere)
+            if not policy.layer or resource.kind.value == policy.layer]
 
 
 def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
@@ -88,13 +96,9 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
 def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...],
                    unknown: bool) -> str:
     """The policy's message template filled in; quoted values are masked when secret."""
-    value: Any = ""
-    if evidence:
-        found = resolve(resource.attributes, split_path(evidence[0]), "")
-        if found:
-            value = found[0][1]
-    shown = _show(value, policy.secret)
     template = policy.message or policy.meta.title
+    # most templates never quote the value: skip looking it up and testing it for secrets
+    shown = _show(_evidence_value(resource, evidence), policy.secret) if "value" in template else ""
     try:
         text = template.format(address=resource.address, value=shown,
                                path=evidence[0] if evidence else "", type=resource.type)
@@ -103,6 +107,15 @@ def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...]
     if unknown:
         text += " (value not known before apply; this policy counts that as a failure)"
     return text
+
+
+def _evidence_value(resource: Resource, evidence: tuple[str, ...]) -> Any:
+    """The value at the first evidence path, or "" when there is none."""
+    if evidence:
+        found = resolve(resource.attributes, split_path(evidence[0]), "")
+        if found:
+            return found[0][1]
+    return ""
 
 
 def _show(value: Any, secret: bool) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Optional
 
 from ..graph import TRAFFIC_EDGES, resource_of
 from ..model import ANYONE, INTERNET, PathStep, Resource
@@ -53,21 +53,28 @@ def connected_check(spec: dict[str, Any], target: Optional[Check]) -> Check:
     return run
 
 
-def reachable_check(spec: dict[str, Any], through: Optional[Check], avoid: Optional[Check]) -> Check:
-    """The `reachable_from` test: one shortest-path search per scan, shared by every resource."""
+def reachable_check(spec: dict[str, Any], through: Optional[Check], avoid: Optional[Check],
+                    key: Hashable) -> Check:
+    """The `reachable_from` test: one shortest-path search per scan, shared by every resource.
+
+    ``key`` names the search: tests that compile to the same search (same
+    spec and parameters) pass equal keys and share one search per scan.
+    """
     source = spec["node"]
     max_hops = spec.get("max_hops", DEFAULT_MAX_HOPS)
-    key = object()  # one search per compiled test per scan (an id() of the spec could be reused)
 
     def run(ctx: Any, r: Resource, v: Any, p: str) -> Outcome:
-        reach = ctx.reach_cache.get(key)
-        if reach is None:
-            reach = search(ctx, source, through, avoid, max_hops)
-            ctx.reach_cache[key] = reach
-        path = reach.get(r.address)
-        if path is None:
-            return _NO
-        return True, (), tuple(PathStep(n, _loc(ctx.graph, n), e) for n, e in _pairs(path))
+        cached = ctx.reach_cache.get(key)
+        if cached is None:
+            cached = ctx.reach_cache[key] = (search(ctx, source, through, avoid, max_hops), {})
+        reach, steps = cached
+        found = steps.get(r.address)
+        if found is None:
+            path = reach.get(r.address)
+            if path is None:
+                return _NO
+            found = steps[r.address] = tuple(PathStep(n, _loc(ctx.graph, n), e) for n, e in _pairs(path))
+        return True, (), found
     return run
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from ..graph.cidr import is_public_cidr, network
@@ -151,6 +152,17 @@ def _ports_overlap(value: Any, ports: Any) -> Tri:
     return False
 
 
+@lru_cache(maxsize=8192)
+def _string_is_secret(text: str) -> bool:
+    return looks_like_secret(text)
+
+
+def _is_secret(value: Any, want: Any) -> Tri:
+    # `**` feeds every string of every resource through two dozen patterns; the same strings
+    # (regions, names, tags) recur across resources, so recent answers are remembered
+    return (_string_is_secret(value) if type(value) is str else looks_like_secret(value)) == want
+
+
 OPERATORS: dict[str, Operator] = {
     "equals": _equals,
     "not_equals": lambda v, o: not _equals(v, o),
@@ -174,7 +186,7 @@ OPERATORS: dict[str, Operator] = {
     "cidr_overlaps": _cidr_overlaps,
     "ports_overlap": _ports_overlap,
     "iam_statement": iam_statement,
-    "is_secret": lambda v, o: looks_like_secret(v) == o,
+    "is_secret": _is_secret,
 }
 
 # Operators whose operand is a compiled regular expression.
