@@ -34,16 +34,23 @@ def flow_id(flow: Mapping[str, Any]) -> str:
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     out = Parsed()
+    first: dict[str, Resource] = {}
     for f in files:
         out_f = cached_file("architecture", f.path, lambda: load_file(f), f.relpath)
         out.diagnostics.extend(out_f.diagnostics)
-        merge(out, out_f.resources)
+        merge(out, out_f.resources, first)
     return out
 
 
-def merge(out: Parsed, resources: list[Resource]) -> None:
-    """Add elements of one more file: a repeated address keeps the first, and differing ones are reported."""
-    first = {r.address: r for r in out.resources}
+def merge(out: Parsed, resources: list[Resource],
+          first: dict[str, Resource] | None = None) -> None:
+    """Add elements of one more file: a repeated address keeps the first, and differing ones are reported.
+
+    ``first`` indexes ``out.resources`` by address: a caller merging many files
+    keeps it between calls instead of rebuilding it for each file.
+    """
+    if first is None:
+        first = {r.address: r for r in out.resources}
     for r in resources:
         seen = first.get(r.address)
         if seen is None:
@@ -110,12 +117,13 @@ def model_resources(model: Mapping[str, Any], lines: Mapping[str, int], relpath:
                     default_line: int, source: str) -> list[Resource]:
     """One resource per element of a valid model; ``lines`` are keyed by native dotted paths."""
     derived = derive(model)
+    by_element = _lines_by_element(lines)
     resources: list[Resource] = []
     for section, element_type in SECTIONS.items():
         for i, element in enumerate(model.get(section) or []):
             ident = flow_id(element) if section == "flows" else str(element["id"])
             prefix = f"{section}.{i}"
-            own = {k[len(prefix) + 1:]: v for k, v in lines.items() if k.startswith(prefix + ".")}
+            own = by_element.get(prefix, {})
             extra, extra_lines = derived.get((section, i), ({}, {}))
             own.update({k: own.get(v, lines.get(prefix, default_line))
                         for k, v in extra_lines.items()})
@@ -126,6 +134,16 @@ def model_resources(model: Mapping[str, Any], lines: Mapping[str, int], relpath:
                 type=element_type, attributes={**element, **extra},
                 location=Location(relpath, start, end), source=source, lines=own))
     return resources
+
+
+def _lines_by_element(lines: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """``{"section.i": {rest: line}}`` from ``{"section.i.rest": line}``, in one pass."""
+    groups: dict[str, dict[str, int]] = {}
+    for key, line in lines.items():
+        parts = key.split(".", 2)
+        if len(parts) == 3:
+            groups.setdefault(f"{parts[0]}.{parts[1]}", {})[parts[2]] = line
+    return groups
 
 
 Derived = dict[tuple[str, int], tuple[dict[str, Any], dict[str, str]]]

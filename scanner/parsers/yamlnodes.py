@@ -9,9 +9,11 @@ budget, so an alias bomb ("billion laughs") is refused instead of expanded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import yaml
+from yaml.events import (AliasEvent, DocumentEndEvent, DocumentStartEvent, MappingStartEvent,
+                         ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
 from yaml.resolver import Resolver
 
 try:
@@ -32,6 +34,11 @@ MAX_DEPTH = 512
 
 _RESOLVER = Resolver()
 _BOOL = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
+# Plain scalars already resolved (keys and common values repeat across documents and files):
+# resolving is a pure function of the text, and the regexes cost several times a dict lookup.
+_PLAIN: dict[str, Any] = {}
+_PLAIN_MAX_ENTRIES = 20_000
+_PLAIN_MAX_LENGTH = 64
 
 
 @dataclass
@@ -53,15 +60,21 @@ class YamlProblem:
 
 
 class _Frame:
-    __slots__ = ("container", "path", "key", "key_line", "anchor", "size", "line")
+    """An open mapping or sequence: its value so far and where its children's lines go."""
 
-    def __init__(self, container: Any, path: str, anchor: Optional[str], line: int) -> None:
+    __slots__ = ("container", "is_list", "path", "prefix", "key", "key_line", "anchor",
+                 "budget", "line")
+
+    def __init__(self, container: Any, path: str, anchor: Optional[str], line: int,
+                 budget: int) -> None:
         self.container = container
+        self.is_list = type(container) is list
         self.path = path
+        self.prefix = path + "." if path else ""
         self.key: Any = _NO_KEY
         self.key_line = line
         self.anchor = anchor
-        self.size = 1
+        self.budget = budget  # the budget before this value: what it used is its expanded size
         self.line = line
 
 
@@ -93,116 +106,148 @@ class _Limit(Exception):
 
 
 def _documents(parser: Any) -> Iterator[Document]:
+    get_event = parser.get_event
+    while True:
+        event = get_event()
+        etype = type(event)
+        if etype is DocumentStartEvent:
+            yield _document(get_event, event.start_mark.line + 1)
+        elif event is None or etype is StreamEndEvent:
+            return
+
+
+def _document(get_event: Callable[[], Any], doc_start: int) -> Document:
+    """Read the events of one document, after its start, into a `Document`.
+
+    The innermost open collection is kept in ``top`` and scalars are placed
+    inline: this loop runs once per YAML value, so it avoids calls.
+    """
     stack: list[_Frame] = []
+    top: Optional[_Frame] = None
     anchors: dict[str, tuple[Any, int]] = {}
     lines: dict[str, int] = {}
     budget = MAX_VALUES
-    doc_start = 1
     root: Any = None
     while True:
-        event = parser.get_event()
-        if event is None:
-            return
+        event = get_event()
         etype = type(event)
-        if etype is yaml.DocumentStartEvent:
-            stack, anchors, lines, budget, root = [], {}, {}, MAX_VALUES, None
-            doc_start = event.start_mark.line + 1
-            continue
-        if etype is yaml.DocumentEndEvent:
-            yield Document(root, lines, doc_start, event.end_mark.line + 1)
-            continue
-        if etype is yaml.StreamEndEvent:
-            return
-        if etype in (yaml.StreamStartEvent,):
-            continue
-        line = event.start_mark.line + 1
-        if not stack and root is None:
-            doc_start = line  # the document's first content line, not its `---`
-        if etype is yaml.MappingStartEvent or etype is yaml.SequenceStartEvent:
-            if len(stack) >= MAX_DEPTH:
-                raise _Limit(f"YAML nesting deeper than {MAX_DEPTH} levels", line)
-            path = _child_path(stack)
-            if path is None:  # a complex (mapping or sequence) key: read it, then drop it
-                path = "\0"
-            frame = _Frame({} if etype is yaml.MappingStartEvent else [], path, event.anchor, line)
-            stack.append(frame)
+        if etype is ScalarEvent:
+            line = event.start_mark.line + 1
+            value = event.value
+            if not event.style and event.implicit[0]:  # plain: YAML 1.1 implicit types apply
+                known = _PLAIN.get(value, _PLAIN)  # the dict itself marks "not seen"
+                value = _plain(value) if known is _PLAIN else known
+            if event.anchor:
+                anchors[event.anchor] = (value, 1)
+            budget -= 1
+        elif etype is AliasEvent:
+            line = event.start_mark.line + 1
+            if event.anchor not in anchors:
+                raise _Limit(f"YAML alias *{event.anchor} has no anchor", line)
+            value, size = anchors[event.anchor]
+            budget -= size
+        elif etype is MappingStartEvent or etype is SequenceStartEvent:
+            line = event.start_mark.line + 1
+            if top is None:
+                doc_start = line  # the document's first content line, not its `---`
+            top = _open(stack, top, event, line, budget)
             budget -= 1
             if budget < 0:
                 raise _Limit(f"YAML expands to more than {MAX_VALUES} values (alias bomb?)", line)
             continue
-        if etype is yaml.MappingEndEvent or etype is yaml.SequenceEndEvent:
+        elif etype is DocumentEndEvent:
+            return Document(root, lines, doc_start, event.end_mark.line + 1)
+        else:  # the end of a mapping or sequence
             frame = stack.pop()
             if frame.anchor:
-                anchors[frame.anchor] = (frame.container, frame.size)
-            if stack:
-                stack[-1].size += frame.size
-            root = _place(stack, frame.container, frame.path, frame.line, lines, root)
+                anchors[frame.anchor] = (frame.container, frame.budget - budget)
+            top = _place_collection(stack, frame, lines)
+            if top is None:
+                root = frame.container
             continue
-        if etype is yaml.ScalarEvent:
-            value = _scalar(event)
-            size = 1
-            if event.anchor:
-                anchors[event.anchor] = (value, 1)
-        elif etype is yaml.AliasEvent:
-            if event.anchor not in anchors:
-                raise _Limit(f"YAML alias *{event.anchor} has no anchor", line)
-            value, size = anchors[event.anchor]
-        else:
-            continue
-        budget -= size
         if budget < 0:
             raise _Limit(f"YAML expands to more than {MAX_VALUES} values (alias bomb?)", line)
-        if stack:
-            stack[-1].size += size
-        path = _child_path(stack)
-        root = _place(stack, value, path, line, lines, root)
+        if top is None:
+            root, doc_start = value, line
+        elif top.is_list:
+            container = top.container
+            path = f"{top.prefix}{len(container)}"
+            container.append(value)
+            if "\0" not in path:
+                lines[path] = line
+        elif top.key is _NO_KEY:
+            top.key = _key(value)
+            top.key_line = line
+        else:
+            key = top.key
+            top.key = _NO_KEY
+            if key is _MERGE:
+                _merge(top.container, value)
+            else:
+                top.container[key if type(key) is str else _key_text(key)] = value
+                path = f"{top.prefix}{key}"
+                if path and "\0" not in path:
+                    lines[path] = top.key_line
 
 
-def _child_path(stack: list[_Frame]) -> Optional[str]:
-    """The dotted path of the value about to be added, or None while reading a mapping key."""
+def _open(stack: list[_Frame], top: Optional[_Frame], event: Any, line: int,
+          budget: int) -> _Frame:
+    """Push the mapping or sequence that ``event`` starts; it is the new innermost one."""
+    if len(stack) >= MAX_DEPTH:
+        raise _Limit(f"YAML nesting deeper than {MAX_DEPTH} levels", line)
+    if top is None:
+        path = ""
+    elif top.is_list:
+        path = f"{top.prefix}{len(top.container)}"
+    elif top.key is _NO_KEY or top.key is _MERGE:
+        path = "\0"  # a complex key or a merged mapping: read it, then drop it
+    else:
+        path = f"{top.prefix}{top.key}"
+    frame = _Frame({} if type(event) is MappingStartEvent else [], path, event.anchor, line,
+                   budget)
+    stack.append(frame)
+    return frame
+
+
+def _place_collection(stack: list[_Frame], frame: _Frame,
+                      lines: dict[str, int]) -> Optional[_Frame]:
+    """Add a finished mapping or sequence to the collection that holds it, and return that one."""
     if not stack:
-        return ""
-    top = stack[-1]
-    prefix = top.path + "." if top.path else ""
-    if isinstance(top.container, list):
-        return f"{prefix}{len(top.container)}"
-    if top.key is _NO_KEY:
         return None
-    if top.key is _MERGE:
-        return "\0"
-    return f"{prefix}{top.key}"
-
-
-def _place(stack: list[_Frame], value: Any, path: Optional[str], line: int,
-           lines: dict[str, int], root: Any) -> Any:
-    if not stack:
-        return value
     top = stack[-1]
-    container = top.container
-    if isinstance(container, list):
-        container.append(value)
-        if path and "\0" not in path:
-            lines[path] = line
-        return root
-    if top.key is _NO_KEY:
-        if isinstance(value, (dict, list)):
-            value = str(value)
-        top.key = _MERGE if value == "<<" and path is None else value
-        top.key_line = line
-        return root
-    key = top.key
-    top.key = _NO_KEY
-    if key is _MERGE:
-        for source in (value if isinstance(value, list) else [value]):
-            if isinstance(source, dict):
-                for k, v in source.items():
-                    container.setdefault(k, v)
-        return root
-    key = key if isinstance(key, str) else _key_text(key)
-    container[key] = value
-    if path and "\0" not in path:
-        lines[path] = top.key_line
-    return root
+    path = frame.path
+    if top.is_list:
+        top.container.append(frame.container)
+        if "\0" not in path:
+            lines[path] = frame.line
+    elif top.key is _NO_KEY:
+        top.key = _key(frame.container)
+        top.key_line = frame.line
+    else:
+        key = top.key
+        top.key = _NO_KEY
+        if key is _MERGE:
+            _merge(top.container, frame.container)
+        else:
+            top.container[key if type(key) is str else _key_text(key)] = frame.container
+            if path and "\0" not in path:
+                lines[path] = top.key_line
+    return top
+
+
+def _key(value: Any) -> Any:
+    """A mapping key as read; ``<<`` marks a merge, and a collection key becomes its text."""
+    if value == "<<":
+        return _MERGE
+    return str(value) if isinstance(value, (dict, list)) else value
+
+
+def _merge(container: dict[Any, Any], value: Any) -> None:
+    """``<<: *anchor`` (or a list of them): copy the keys the mapping does not set itself."""
+    for source in (value if isinstance(value, list) else [value]):
+        if isinstance(source, dict):
+            for k, v in source.items():
+                container.setdefault(k, v)
 
 
 def _key_text(key: Any) -> str:
@@ -211,12 +256,16 @@ def _key_text(key: Any) -> str:
     return "" if key is None else str(key)
 
 
-def _scalar(event: yaml.ScalarEvent) -> Any:
-    value = event.value
-    if event.style or not event.implicit[0]:
-        if event.tag in (None, "!", "tag:yaml.org,2002:str") or event.style:
-            return value
-    tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)
+def _plain(text: str) -> Any:
+    """Resolve a plain scalar under YAML 1.1's implicit types, and remember short ones."""
+    value = _construct(_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)), text)
+    # NaN is not remembered: one shared NaN object would compare equal to itself in containers.
+    if len(text) <= _PLAIN_MAX_LENGTH and len(_PLAIN) < _PLAIN_MAX_ENTRIES and value == value:
+        _PLAIN[text] = value
+    return value
+
+
+def _construct(tag: str, value: str) -> Any:
     if tag == "tag:yaml.org,2002:int":
         try:
             return int(value.replace("_", ""), 0)
