@@ -11,11 +11,12 @@ are listed in :data:`scanner.graph.linkers.LINKERS`.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Iterator, Optional
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from ..model import ANYONE, EDGE_KINDS, INTERNET, Resource
+
+if TYPE_CHECKING:  # networkx is imported by build_graph: importing it costs ~70 ms of CPU
+    import networkx as nx
 
 # How an attacker moves along each edge kind: "forward" follows the edge,
 # "backward" walks it against its direction. Kinds absent here carry no
@@ -74,6 +75,8 @@ class LinkContext:
 
 def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] = None) -> nx.MultiDiGraph:
     """One graph of every resource, linked by every linker (default: all of ``LINKERS``)."""
+    import networkx as nx
+
     from .linkers import LINKERS
 
     graph: nx.MultiDiGraph = nx.MultiDiGraph()
