@@ -191,28 +191,42 @@ def _elements(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 
 
 class Expansion:
-    """A value's ``**`` expansion, and what lets a following name segment skip most of it."""
+    """A value's ``**`` expansion, built on first use, and what lets ``**.name`` skip most of it."""
 
-    __slots__ = ("value", "items", "_keys", "_unknowns")
+    __slots__ = ("path", "value", "_items", "_keys", "_unknowns")
 
     def __init__(self, path: str, value: Any) -> None:
+        self.path = path
         self.value = value  # held so that its id is not reused while the memo keeps the entry
-        self.items = _descendants(path, value)
-        self._keys: Optional[set[Any]] = None
-        self._unknowns: list[tuple[str, Any]] = []
+        self._items: Optional[list[tuple[str, Any]]] = None
+        self._keys: set[Any] = set()
+        self._unknowns: Optional[list[tuple[str, Any]]] = None
+
+    @property
+    def items(self) -> list[tuple[str, Any]]:
+        """Every (path, value) at or below the value."""
+        if self._items is None:
+            self._items = _descendants(self.path, self.value)
+        return self._items
 
     def named(self, name: str) -> list[tuple[str, Any]]:
         """``_step_name(self.items, name)`` for a name that is not an index."""
-        if self._keys is None:
-            self._index()
-        if name in self._keys:  # type: ignore[operator]
+        if self._unknowns is None:
+            if self._items is None:
+                self._keys, unknown = _keys_below(self.value)
+                if not unknown:  # no unknown to report: paths are needed only when the key is there
+                    self._unknowns = []
+            if self._unknowns is None:
+                self._index()
+        if name in self._keys:
             return _step_name(self.items, name)
         # no map here has the key: the step finds only the unknowns (most names, most resources)
-        return self._unknowns
+        return self._unknowns  # type: ignore[return-value]
 
     def _index(self) -> None:
         """Every key of every map the name step looks into, and what it finds when none matches."""
         keys: set[Any] = set()
+        unknowns: list[tuple[str, Any]] = []
         for path, v in self.items:
             if isinstance(v, dict):
                 keys.update(v)
@@ -222,10 +236,27 @@ class Expansion:
                     if isinstance(x, dict):
                         keys.update(x)
                     elif isinstance(x, Unknown):
-                        self._unknowns.append((f"{base}{i}", x))
+                        unknowns.append((f"{base}{i}", x))
             elif isinstance(v, Unknown):
-                self._unknowns.append((path, v))
-        self._keys = keys
+                unknowns.append((path, v))
+        self._keys, self._unknowns = keys, unknowns
+
+
+def _keys_below(value: Any) -> tuple[set[Any], bool]:
+    """The keys of every map ``**`` reaches from ``value``, and whether it reaches an unknown."""
+    keys: set[Any] = set()
+    unknown = False
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            keys.update(v)
+            stack.extend([x for k, x in v.items() if not str(k).startswith("$")])
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, Unknown):
+            unknown = True
+    return keys, unknown
 
 
 def _expansion(path: str, value: Any, memo: DescendantsMemo) -> Expansion:
@@ -244,12 +275,16 @@ def _descendants(path: str, value: Any) -> list[tuple[str, Any]]:
     while stack:
         p, v = stack.pop()
         out.append((p, v))
-        base = p + "." if p else ""
         if isinstance(v, dict):
-            stack.extend((f"{base}{k}", x) for k, x in reversed(list(v.items()))
-                         if not str(k).startswith("$"))
+            base = p + "." if p else ""
+            children = [(f"{base}{k}", x) for k, x in v.items() if not str(k).startswith("$")]
         elif isinstance(v, list):
-            stack.extend((f"{base}{i}", x) for i, x in reversed(list(enumerate(v))))
+            base = p + "." if p else ""
+            children = [(f"{base}{i}", x) for i, x in enumerate(v)]
+        else:
+            continue
+        children.reverse()  # popped in document order
+        stack.extend(children)
     return out
 
 
@@ -357,7 +392,7 @@ class Compiler:
             hits: list[str] = []
             unknown = False
             for path, value in found:
-                truth = None if is_unknown(value) else fn(value, operand)
+                truth = None if isinstance(value, Unknown) else fn(value, operand)
                 if truth is True:
                     hits.append(path)
                     if not quantifier_all:
@@ -374,11 +409,10 @@ class Compiler:
     @staticmethod
     def _exists(segments: tuple[str, ...], want: bool) -> Check:
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
-            depth = len(split_path(p)) + len(segments)
             present: list[str] = []
             unknown_parent = False
             for path, x in resolve(v, segments, p):
-                if is_unknown(x) and len(split_path(path)) < depth:
+                if is_unknown(x) and len(split_path(path)) < len(split_path(p)) + len(segments):
                     unknown_parent = True  # the child may or may not be set
                 elif x is not None:
                     present.append(path)
@@ -421,7 +455,16 @@ class Compiler:
     def _reachable(self, spec: dict[str, Any], where: str) -> Check:
         through = self.compile(spec["through"], f"{where}.through") if "through" in spec else None
         avoid = self.compile(spec["not_through"], f"{where}.not_through") if "not_through" in spec else None
-        # equal specs (and parameters, which only `through` / `not_through` can read) compile to
-        # the same search: the key lets a dozen `reachable_from: {node: internet}` share one
-        key = ("reachable_from", repr(spec), repr(self.params) if through or avoid else None)
+        # equal specs compile to the same search (given the parameters, when the spec reads any):
+        # the key lets a dozen `reachable_from: {node: internet}` share one search per scan
+        key = ("reachable_from", repr(spec), repr(self.params) if _reads_params(spec) else None)
         return reachable_check(spec, through, avoid, key)
+
+
+def _reads_params(node: Any) -> bool:
+    """Whether a condition (sub)tree refers to a parameter anywhere."""
+    if isinstance(node, dict):
+        return "param" in node or any(_reads_params(x) for x in node.values())
+    if isinstance(node, list):
+        return any(_reads_params(x) for x in node)
+    return False

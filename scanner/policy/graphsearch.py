@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Optional
 
-from ..graph import TRAFFIC_EDGES, resource_of
+from ..graph import TRAFFIC_EDGES
 from ..model import ANYONE, INTERNET, PathStep, Resource
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def connected_check(spec: dict[str, Any], target: Optional[Check]) -> Check:
                         if other == special:
                             return True, (), _oriented(_path_to(graph, seen, other), direction)
                         continue
-                    res = resource_of(graph, other)
+                    res = _resource(graph, other)
                     if target is None:
                         return True, (), _oriented(_path_to(graph, seen, other), direction)
                     if res is None:
@@ -79,16 +79,24 @@ def reachable_check(spec: dict[str, Any], through: Optional[Check], avoid: Optio
 
 
 def _neighbours(graph: Any, node: str, direction: str) -> Iterable[tuple[str, str]]:
+    # the adjacency dicts directly, in the order of out_edges / in_edges (see _traffic_neighbours)
     if direction in ("out", "both"):
-        for _, other, kind in graph.out_edges(node, keys=True):
-            yield other, kind
+        for other, kinds in graph._succ[node].items():
+            for kind in kinds:
+                yield other, kind
     if direction in ("in", "both"):
-        for other, _, kind in graph.in_edges(node, keys=True):
-            yield other, kind
+        for other, kinds in graph._pred[node].items():
+            for kind in kinds:
+                yield other, kind
+
+
+def _resource(graph: Any, node: str) -> Optional[Resource]:
+    """``resource_of`` without the node view networkx builds on every ``graph.nodes``."""
+    return graph._node[node].get("resource")
 
 
 def _loc(graph: Any, node: str) -> Any:
-    res = resource_of(graph, node)
+    res = _resource(graph, node)
     return res.location if res is not None else None
 
 
@@ -122,7 +130,7 @@ def _pairs(path: tuple[str, ...]) -> list[tuple[str, str]]:
 def _matches_node(ctx: Any, check: Optional[Check], node: str) -> bool:
     if check is None:
         return False
-    res = resource_of(ctx.graph, node)
+    res = _resource(ctx.graph, node)
     return res is not None and check(ctx, res, res.attributes, "")[0] is True
 
 

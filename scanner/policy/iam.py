@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional
 
 from ..model import is_unknown
@@ -41,8 +42,14 @@ def pattern_covers(pattern: str, request: str, *, ignore_case: bool) -> bool:
     literally: it names the whole family, which only a broader pattern grants).
     """
     if ignore_case:
-        return _glob_match(pattern.lower(), request.lower())
-    return _glob_match(pattern, request)
+        pattern, request = pattern.lower(), request.lower()
+    # a request may come from a parameter, which may be anything: only strings are cached
+    cached = isinstance(pattern, str) and isinstance(request, str)
+    return (_remembered_glob_match if cached else _glob_match)(pattern, request)
+
+
+# the same statement patterns and requested actions recur in every policy document of a scan
+_remembered_glob_match = lru_cache(maxsize=8192)(_glob_match)
 
 
 def _as_list(value: Any) -> Optional[list[Any]]:
