@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from typing import Any
@@ -60,13 +61,15 @@ def test_shipped_files_agree() -> None:
 JUNK = [None, True, False, 0, 1, -1, 1.0, 10.0, 2.5, -0.5, math.nan, math.inf, 65536, 11, "", "x",
         "public", "RG-AWS-001", "CWE-79", "A01", "9bad", [], [""], ["x"], {}, {"param": "p"},
         {"path": "a"}, {"x": 1}]
+# copies, so that mutating one generated document never changes another (or JUNK itself)
+JUNK_VALUES = st.sampled_from(JUNK).map(copy.deepcopy)
 MAX_REFS = 4
 
 
 def fitting(schema: Any, root: dict[str, Any], refs: int = 0) -> st.SearchStrategy[Any]:
     """Values meant to fit ``schema``; past MAX_REFS nested references, none at all (st.nothing)."""
     if schema is True or schema == {}:
-        return st.sampled_from(JUNK)
+        return JUNK_VALUES
     if "$ref" in schema:
         if refs >= MAX_REFS:
             return st.nothing()
@@ -142,7 +145,7 @@ def mutate(data: Any, doc: Any) -> Any:
     """One typical mistake somewhere in ``doc``: a wrong value, a missing key, an extra key."""
     path = data.draw(st.sampled_from(_paths(doc)))
     if not path:
-        return data.draw(st.sampled_from(JUNK))
+        return data.draw(JUNK_VALUES)
     parent = doc
     for part in path[:-1]:
         parent = parent[part]
@@ -151,9 +154,9 @@ def mutate(data: Any, doc: Any) -> Any:
         del parent[path[-1]]
     elif how == "extra" and isinstance(parent, dict):
         parent[data.draw(st.sampled_from(["zzz", "Id", "type", "tags", "param"]))] = data.draw(
-            st.sampled_from(JUNK))
+            JUNK_VALUES)
     else:
-        parent[path[-1]] = data.draw(st.sampled_from(JUNK))
+        parent[path[-1]] = data.draw(JUNK_VALUES)
     return doc
 
 
