@@ -48,6 +48,8 @@ class LinkContext:
 
     def __init__(self, graph: nx.MultiDiGraph, resources: list[Resource]) -> None:
         self.graph = graph
+        # networkx builds a new view on every `graph.nodes`; linkers look nodes up thousands of times
+        self.nodes = graph.nodes
         self.resources = resources
         self.by_type: dict[str, list[Resource]] = {}
         self.by_base: dict[str, list[str]] = {}

@@ -113,7 +113,7 @@ def _subject_accounts(ctx: LinkContext, binding: Resource, subject: dict[str, An
 def _applied_with_namespace(ctx: LinkContext, name: str) -> Optional[str]:
     """A ServiceAccount declared without a namespace: the bundle is applied with ``-n``, into the subject's."""
     address = f"k8s:core/ServiceAccount/default/{name}"
-    node = ctx.graph.nodes.get(address)
+    node = ctx.nodes.get(address)
     resource = node.get("resource") if node else None
     if resource is None or resource.source != "kubernetes":
         return None
@@ -138,7 +138,7 @@ class _RoleRules:
         if address.startswith(f"k8s:{RBAC}/ClusterRole/"):
             name = address.rsplit("/", 1)[-1]
             return self._cluster(name, set()) if name in self.cluster_roles else None
-        node = self.ctx.graph.nodes.get(address)
+        node = self.ctx.nodes.get(address)
         resource = node.get("resource") if node else None
         return _rules(resource.attributes) if resource is not None else None
 
@@ -206,7 +206,7 @@ def _strings(value: Any) -> list[str]:
 def _workloads(ctx: LinkContext) -> None:
     """Copy each workload's account permissions, and decide whether its pods get a token."""
     for account_address, workloads in _runs_as(ctx).items():
-        account = ctx.graph.nodes[account_address]["resource"]
+        account = ctx.nodes[account_address]["resource"]
         sa_setting = account.attributes.get("automountServiceAccountToken")
         for w in workloads:
             pod = mapping(w.attributes.get("$pod"))
@@ -223,10 +223,14 @@ def _workloads(ctx: LinkContext) -> None:
 
 
 def _runs_as(ctx: LinkContext) -> dict[str, list[Resource]]:
+    """The workloads that run as each ServiceAccount (its ``runs_as`` predecessors)."""
     out: dict[str, list[Resource]] = {}
-    for source, target, kind in ctx.graph.edges(keys=True):
-        if kind == "runs_as" and target.startswith("k8s:core/ServiceAccount/"):
-            resource = ctx.graph.nodes[source].get("resource")
+    pred = ctx.graph.pred
+    for account in ctx.of_type("ServiceAccount"):
+        if not account.address.startswith("k8s:core/ServiceAccount/") or account.address not in pred:
+            continue
+        for source, kinds in pred[account.address].items():
+            resource = ctx.nodes[source].get("resource") if "runs_as" in kinds else None
             if resource is not None:
-                out.setdefault(target, []).append(resource)
+                out.setdefault(account.address, []).append(resource)
     return out

@@ -93,7 +93,7 @@ def _select(ctx: LinkContext, selector: Any) -> list[str]:
     """Addresses a selector names: an exact or base address, or resources by tags / labels."""
     if isinstance(selector, str):
         return [t for t in ctx.resolve(selector)
-                if t in ctx.graph and ctx.graph.nodes[t].get("resource") is not None]
+                if t in ctx.graph and ctx.nodes[t].get("resource") is not None]
     if not isinstance(selector, Mapping):
         return []
     if "tags" in selector:
@@ -119,7 +119,7 @@ def _meta(r: Resource) -> Mapping[str, Any]:
 
 def _derive(ctx: LinkContext, r: Resource, attrs: dict[str, Any], lines: Mapping[str, int]) -> None:
     """Replace the node's resource with one carrying extra ``$`` attributes (resources are frozen)."""
-    node = ctx.graph.nodes[r.address]
+    node = ctx.nodes[r.address]
     current: Resource = node["resource"]
     # Without new lines the mapping is shared rather than copied: nothing changes lines after linking.
     node["resource"] = replace(current, attributes={**current.attributes, **attrs},

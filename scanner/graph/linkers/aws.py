@@ -91,7 +91,7 @@ def targets(ctx: LinkContext, r: Resource, attrs: Iterable[str], types: Iterable
         if wanted and not wanted.intersection(path.split(".")):
             continue
         for node in ctx.resolve(target):
-            res = ctx.graph.nodes[node].get("resource")
+            res = ctx.nodes[node].get("resource")
             if res is not None and (not kinds or res.type in kinds):
                 found.append((path, node))
     return found
