@@ -179,6 +179,14 @@ def _step_name(current: list[tuple[str, Any]], seg: str) -> list[tuple[str, Any]
     return nxt
 
 
+def _named_finder(segments: tuple[str, ...]) -> Optional[Callable[[Any, str, DescendantsMemo], list[tuple[str, Any]]]]:
+    """For a ``**.name`` path (14 per resource in RG-SEC-002), ``resolve`` going straight to its one step."""
+    if len(segments) != 2 or segments[0] != "**" or segments[1] in ("*", "**") or segments[1].isdigit():
+        return None
+    name = segments[1]
+    return lambda v, p, memo: _descendants_named([(p.rstrip("."), v)], name, memo)
+
+
 def _elements(found: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     """The elements ``some`` / ``every`` range over: a list's items, or the value itself."""
     out: list[tuple[str, Any]] = []
@@ -384,9 +392,10 @@ class Compiler:
             if bad:
                 raise CompileError(f"{where}.{op}", f"not an IP address or CIDR: {bad[0]!r}")
         fn = OPERATORS[op]
+        find = _named_finder(segments)
 
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
-            found = resolve(v, segments, p, ctx.descendants)
+            found = resolve(v, segments, p, ctx.descendants) if find is None else find(v, p, ctx.descendants)
             if not found:
                 return _NO
             hits: list[str] = []
