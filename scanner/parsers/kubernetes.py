@@ -172,16 +172,27 @@ def _objects(doc: Document, f: SourceFile, helm: Optional[tuple[str, int]], out:
         return
     kind = obj.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
+        by_item = _lines_by_item(doc.lines)
         for i, item in enumerate(obj["items"]):
             if not isinstance(item, dict):
                 continue
-            prefix = f"items.{i}."
-            lines = {k[len(prefix):]: v for k, v in doc.lines.items() if k.startswith(prefix)}
+            lines = by_item.get(str(i), {})
             start = doc.lines.get(f"items.{i}", doc.start_line)
             end = doc.lines.get(f"items.{i + 1}", doc.end_line + 1) - 1
             raws.append(_Raw(item, lines, f, start, max(start, end), helm))
         return
     raws.append(_Raw(obj, doc.lines, f, doc.start_line, doc.end_line, helm))
+
+
+def _lines_by_item(lines: dict[str, int]) -> dict[str, dict[str, int]]:
+    """``{"i": {rest: line}}`` from ``{"items.i.rest": line}``, in one pass over the lines."""
+    groups: dict[str, dict[str, int]] = {}
+    for key, line in lines.items():
+        if key.startswith("items."):
+            parts = key.split(".", 2)
+            if len(parts) == 3:
+                groups.setdefault(parts[1], {})[parts[2]] = line
+    return groups
 
 
 def _crd_cluster_kinds(raws: list[_Raw]) -> frozenset[str]:
