@@ -45,7 +45,8 @@ class EvalContext:
     def __init__(self, graph: Any) -> None:
         self.graph = graph
         # search key -> (shortest path to each reached address, its PathSteps built on demand)
-        self.reach_cache: dict[Hashable, tuple[dict[str, tuple[str, ...]], dict[str, tuple[PathStep, ...]]]] = {}
+        self.reach_cache: dict[Hashable, tuple[dict[str, tuple[str, ...]],
+                                               dict[str, tuple[PathStep, ...]]]] = {}
         # ``**`` expansions of the resource being evaluated, shared by its policies (see resolve)
         self.descendants: DescendantsMemo = {}
 
@@ -116,7 +117,9 @@ def _resolve_all(current: list[tuple[str, Any]], segments: tuple[str, ...],
     return current
 
 
-def _step_descendants(current: list[tuple[str, Any]], memo: Optional[DescendantsMemo]) -> list[tuple[str, Any]]:
+def _step_descendants(current: list[tuple[str, Any]],
+                      memo: Optional[DescendantsMemo]) -> list[tuple[str, Any]]:
+    """The ``**`` segment: every value at or below each candidate."""
     nxt: list[tuple[str, Any]] = []
     for path, v in current:
         if isinstance(v, Unknown):
@@ -179,8 +182,11 @@ def _step_name(current: list[tuple[str, Any]], seg: str) -> list[tuple[str, Any]
     return nxt
 
 
-def _named_finder(segments: tuple[str, ...]) -> Optional[Callable[[Any, str, DescendantsMemo], list[tuple[str, Any]]]]:
-    """For a ``**.name`` path (14 per resource in RG-SEC-002), ``resolve`` going straight to its one step."""
+Finder = Callable[[Any, str, DescendantsMemo], list[tuple[str, Any]]]
+
+
+def _named_finder(segments: tuple[str, ...]) -> Optional[Finder]:
+    """For a ``**.name`` path (RG-SEC-002 has 14), ``resolve`` going straight to its one step."""
     if len(segments) != 2 or segments[0] != "**" or segments[1] in ("*", "**") or segments[1].isdigit():
         return None
     name = segments[1]

@@ -43,13 +43,16 @@ def pattern_covers(pattern: str, request: str, *, ignore_case: bool) -> bool:
     """
     if ignore_case:
         pattern, request = pattern.lower(), request.lower()
-    # a request may come from a parameter, which may be anything: only strings are cached
-    cached = isinstance(pattern, str) and isinstance(request, str)
+    # a request may come from a parameter, which may be anything: only (short) strings are cached
+    cached = (isinstance(pattern, str) and isinstance(request, str)
+              and len(pattern) + len(request) <= MAX_REMEMBERED_LENGTH)
     return (_remembered_glob_match if cached else _glob_match)(pattern, request)
 
 
 # the same statement patterns and requested actions recur in every policy document of a scan
 _remembered_glob_match = lru_cache(maxsize=8192)(_glob_match)
+# Longer pairs are matched afresh: they rarely recur, and the cache would keep them alive.
+MAX_REMEMBERED_LENGTH = 512
 
 
 def _as_list(value: Any) -> Optional[list[Any]]:

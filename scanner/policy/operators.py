@@ -152,15 +152,20 @@ def _ports_overlap(value: Any, ports: Any) -> Tri:
     return False
 
 
+# Longer strings are not kept by the caches of answers (they rarely recur, and would stay alive).
+MAX_REMEMBERED_LENGTH = 512
+
+
 @lru_cache(maxsize=8192)
 def _string_is_secret(text: str) -> bool:
     return looks_like_secret(text)
 
 
 def _is_secret(value: Any, want: Any) -> Tri:
-    # `**` feeds every string of every resource through two dozen patterns; the same strings
-    # (regions, names, tags) recur across resources, so recent answers are remembered
-    return (_string_is_secret(value) if type(value) is str else looks_like_secret(value)) == want
+    # `**` feeds every string of every resource through two dozen patterns; the same short
+    # strings (regions, names, tags) recur across resources, so recent answers are remembered
+    remembered = type(value) is str and len(value) <= MAX_REMEMBERED_LENGTH
+    return (_string_is_secret(value) if remembered else looks_like_secret(value)) == want
 
 
 OPERATORS: dict[str, Operator] = {
