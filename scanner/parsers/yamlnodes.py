@@ -175,8 +175,8 @@ def _document(get_event: Callable[[], Any], doc_start: int) -> Document:
             container.append(value)
             if "\0" not in path:
                 lines[path] = line
-        elif top.key is _NO_KEY:
-            top.key = _key(value)
+        elif top.key is _NO_KEY:  # a mapping key, held until its value arrives
+            top.key = value if type(value) is str and value != "<<" else _key(value)
             top.key_line = line
         else:
             key = top.key
