@@ -182,6 +182,33 @@ def _step_name(current: list[tuple[str, Any]], seg: str) -> list[tuple[str, Any]
     return nxt
 
 
+def _through_maps(segments: tuple[str, ...], fn: Callable[[Any, Any], Tri], operand: Any,
+                  general: Check) -> Check:
+    """An attribute test on a path of names (most are), walking maps without building candidates.
+
+    Through maps such a path reaches one value at most, for which both
+    quantifiers agree; anything else (a list, an unknown) goes to ``general``.
+    """
+    joined = ".".join(segments)
+
+    def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+        value = v
+        for seg in segments:
+            if not isinstance(value, dict):
+                return general(ctx, r, v, p)
+            if seg not in value:
+                return _NO
+            value = value[seg]
+        if isinstance(value, Unknown):
+            return None, (), ()
+        truth = fn(value, operand)
+        if truth is True:
+            base = p.rstrip(".")
+            return True, (f"{base}.{joined}" if base else joined,), ()
+        return (None, (), ()) if truth is None else _NO
+    return run
+
+
 Finder = Callable[[Any, str, DescendantsMemo], list[tuple[str, Any]]]
 
 
@@ -419,7 +446,9 @@ class Compiler:
             if unknown:
                 return None, (), ()
             return (True, tuple(hits), ()) if hits else _NO
-        return run
+        if not segments or "*" in segments or "**" in segments:
+            return run
+        return _through_maps(segments, fn, operand, run)
 
     @staticmethod
     def _exists(segments: tuple[str, ...], want: bool) -> Check:
