@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import yaml
 from yaml.events import (AliasEvent, DocumentEndEvent, DocumentStartEvent, MappingStartEvent,
-                         ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
+                         ScalarEvent, SequenceStartEvent, StreamEndEvent)
 from yaml.resolver import Resolver
 
 try:
