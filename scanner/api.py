@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .discover import Discovery, discover
@@ -31,32 +31,37 @@ class Loaded:
 def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
          variables: Optional[Mapping[str, str]] = None, exclude: Iterable[str] = (),
          base: Optional[str] = None, progress: Optional[Progress] = None,
-         timings: Optional[dict[str, float]] = None, jobs: int = 1) -> Loaded:
+         timings: Optional[dict[str, float]] = None, jobs: int = 1,
+         discovery: Optional[Discovery] = None) -> Loaded:
     """Discover, parse and link ``paths``; problems in files become diagnostics.
 
     ``jobs > 1`` lets parsing use that many forked processes on Linux
     (scanner/parallel.py); only pass it from a program that runs no threads.
+    ``discovery`` is what :func:`discover` found for ``paths``, when the
+    caller has already run it.
     """
     from .cache import scan_cache
-    from .graph import build_graph
+    from .graph import build_graph, prepare
     from .parsers import ParseOptions, parse_all
 
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
-    found = discover(paths, base=base, exclude=exclude)
+    found = discovery if discovery is not None else discover(paths, base=base, exclude=exclude)
     t1 = time.perf_counter()
     say(f"parsing {len(found.files)} files")
     env = {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
     with scan_cache():  # unchanged files are not parsed again: scanner/cache.py
         parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
                                                      variables=dict(variables or {}), env=env),
-                           jobs=jobs)
+                           jobs=jobs, meanwhile=prepare)
     t2 = time.perf_counter()
     say(f"linking {len(parsed.resources)} resources")
     graph = build_graph(parsed.resources)
     t3 = time.perf_counter()
     if timings is not None:
-        timings.update(discover=t1 - t0, parse=t2 - t1, link=t3 - t2)
+        timings.update(parse=t2 - t1, link=t3 - t2)
+        if discovery is None:
+            timings["discover"] = t1 - t0
     return Loaded(found, parsed.resources, graph, [*found.diagnostics, *parsed.diagnostics])
 
 
@@ -98,64 +103,148 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
     :class:`scanner.suppress.BaselineError` for a bad baseline; problems in
     scanned files become diagnostics.
     """
-    from .policy import evaluate, load_policies
-    from .suppress import apply_baseline, apply_inline, load_baseline
+    from .cache import scan_cache
+    from .policy import load_policies
+    from .suppress import load_baseline
 
-    only, skip = tuple(only), tuple(skip)
+    request = _Request(only=tuple(only), skip=tuple(skip), parameters=dict(parameters or {}),
+                       var_files=tuple(var_files), variables=dict(variables or {}),
+                       exclude=tuple(exclude), base=base, frameworks=tuple(frameworks),
+                       suppressions=suppressions, baseline=baseline, with_checkov=with_checkov,
+                       today=today, jobs=jobs)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    from_files = policies is None  # only then can a stored result be keyed by the policies' bytes
     if policies is None:
-        policies = load_policies(policy_dirs, builtin=builtin_policies, only=only, skip=skip,
-                                 parameters=parameters)
+        policies = load_policies(policy_dirs, builtin=builtin_policies, only=request.only,
+                                 skip=request.skip, parameters=request.parameters)
     fingerprints = load_baseline(baseline) if baseline else None
     timings["policies"] = time.perf_counter() - t0
-    loaded = load(paths, var_files=var_files, variables=variables, exclude=exclude, base=base,
-                  progress=progress, timings=timings, jobs=jobs)
+    with scan_cache() as cache:  # the parse cache, with whole results in it (scanner/rescan.py)
+        t1 = time.perf_counter()
+        found = discover(paths, base=base, exclude=request.exclude)
+        timings["discover"] = time.perf_counter() - t1
+        key = _result_key(found, policies, request) if cache is not None and from_files else None
+        if key is not None:
+            from .rescan import lookup
+
+            stored = lookup(cache, key)
+            timings["result_cache"] = time.perf_counter() - t1 - timings["discover"]
+            if stored is not None:
+                return replace(stored, stats={**stored.stats, "seconds": _rounded(timings)})
+            del timings["result_cache"]
+        report = _run(paths, found, policies, fingerprints, request, progress, timings)
+        if key is not None:
+            from .rescan import store
+
+            store(cache, key, report)
+        return report
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The options of one :func:`scan` call, past policy loading."""
+
+    only: tuple[str, ...]
+    skip: tuple[str, ...]
+    parameters: Mapping[str, Mapping[str, Any]]
+    var_files: tuple[str, ...]
+    variables: Mapping[str, str]
+    exclude: tuple[str, ...]
+    base: Optional[str]
+    frameworks: tuple[str, ...]
+    suppressions: bool
+    baseline: Optional[str]
+    with_checkov: bool
+    today: Optional["datetime.date"]
+    jobs: int
+
+
+def _result_key(found: Discovery, policies: Sequence[Policy], request: _Request) -> Optional[str]:
+    """The stored-result key of this scan (scanner/rescan.py); None when it must not be stored."""
+    import datetime
+
+    from .rescan import file_digest, scan_key
+
+    if request.with_checkov:  # checkov's own checks and version are outside what the key covers
+        return None
+    options = {
+        "only": request.only, "skip": request.skip, "parameters": request.parameters,
+        "var_files": request.var_files, "variables": request.variables, "exclude": request.exclude,
+        "base": request.base, "frameworks": request.frameworks, "suppressions": request.suppressions,
+        "today": (request.today or datetime.date.today()).isoformat(),  # suppressions expire
+        "baseline": [request.baseline, file_digest(request.baseline) if request.baseline else None],
+        "env": {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")},
+    }
+    return scan_key(found, policies, options)
+
+
+def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
+         fingerprints: Optional[frozenset[str]], request: _Request, progress: Optional[Progress],
+         timings: dict[str, float]) -> Report:
+    """Parse, link, evaluate, then apply checkov, frameworks, suppressions and the baseline."""
+    from .policy import evaluate
+    from .suppress import apply_baseline, apply_inline
+
+    loaded = load(paths, var_files=request.var_files, variables=request.variables,
+                  exclude=request.exclude, base=request.base, progress=progress, timings=timings,
+                  jobs=request.jobs, discovery=found)
     t1 = time.perf_counter()
     if progress:
         progress(f"evaluating {len(policies)} policies")
-    findings, counts = evaluate(loaded.graph, policies, jobs=jobs)
+    findings, counts = evaluate(loaded.graph, policies, jobs=request.jobs)
     metas: list[PolicyMeta] = [p.meta for p in policies]
     diagnostics = list(loaded.diagnostics)
     timings["evaluate"] = time.perf_counter() - t1
-    if with_checkov:
-        from .bridge.checkov import merge, run_checkov
-
-        t2 = time.perf_counter()
-        if progress:
-            progress("running checkov")
-        result = run_checkov(loaded.discovery.files, loaded.resources)
-        wanted = [i for i in only if i.startswith("CKV")]
-        theirs = [f for f in result.findings if f.policy_id not in set(skip)
-                  and (not wanted or f.policy_id in wanted)]
-        findings = merge(findings, theirs, metas)
-        metas.extend(result.policies)
-        diagnostics.extend(result.diagnostics)
-        timings["checkov"] = time.perf_counter() - t2
+    if request.with_checkov:
+        findings = _with_checkov(loaded, findings, metas, diagnostics, request, progress, timings)
     by_id = {m.id: m for m in metas}
-    if frameworks:
-        findings = [f for f in findings if in_frameworks(by_id.get(f.policy_id), frameworks)]
-    if suppressions:
+    if request.frameworks:
+        findings = [f for f in findings if in_frameworks(by_id.get(f.policy_id), request.frameworks)]
+    if request.suppressions:
         sources = {f.relpath: f.path for f in loaded.discovery.files}
         resources = {r.address: r for r in loaded.resources}
-        findings, problems = apply_inline(findings, resources, sources, metas, today=today)
+        findings, problems = apply_inline(findings, resources, sources, metas, today=request.today)
         diagnostics.extend(problems)
-    shown_baseline = _shown_path(baseline, base) if baseline else ""
-    if fingerprints is not None and baseline:
+    shown_baseline = _shown_path(request.baseline, request.base) if request.baseline else ""
+    if fingerprints is not None and request.baseline:
         findings = apply_baseline(findings, fingerprints, shown_baseline)
-    findings = sorted(findings, key=_finding_order)
     graph = loaded.graph
     stats = {
         "files": len(loaded.discovery.files), "skipped_files": loaded.discovery.skipped,
         "resources": len(loaded.resources), "nodes": graph.number_of_nodes(),
         "edges": graph.number_of_edges(), "policies": len(policies), **counts,
-        "seconds": {k: round(v, 4) for k, v in timings.items()},
+        "seconds": _rounded(timings),
     }
-    if baseline:
+    if request.baseline:
         stats["baseline"] = shown_baseline
     diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
-    return Report(findings=tuple(findings), diagnostics=tuple(diagnostics),
+    return Report(findings=tuple(sorted(findings, key=_finding_order)), diagnostics=tuple(diagnostics),
                   policies=tuple(sorted(metas, key=lambda m: m.id)), stats=stats)
+
+
+def _with_checkov(loaded: Loaded, findings: list[Finding], metas: list[PolicyMeta],
+                  diagnostics: list[Diagnostic], request: _Request, progress: Optional[Progress],
+                  timings: dict[str, float]) -> list[Finding]:
+    """checkov's own checks merged into ``findings`` (its policies and diagnostics appended in place)."""
+    from .bridge.checkov import merge, run_checkov
+
+    t0 = time.perf_counter()
+    if progress:
+        progress("running checkov")
+    result = run_checkov(loaded.discovery.files, loaded.resources)
+    wanted = [i for i in request.only if i.startswith("CKV")]
+    theirs = [f for f in result.findings if f.policy_id not in set(request.skip)
+              and (not wanted or f.policy_id in wanted)]
+    merged = merge(findings, theirs, metas)
+    metas.extend(result.policies)
+    diagnostics.extend(result.diagnostics)
+    timings["checkov"] = time.perf_counter() - t0
+    return merged
+
+
+def _rounded(timings: Mapping[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in timings.items()}
 
 
 def _shown_path(path: str, base: Optional[str]) -> str:

@@ -25,9 +25,11 @@ import hashlib
 import io
 import os
 import pickle
+import sys
 from typing import Any, Callable, Iterator, Optional, TypeVar
 
 T = TypeVar("T")
+Handoff = tuple[dict[str, bytes], tuple[int, int, int], dict[tuple[str, int], str], dict[str, str]]
 
 FORMAT = b"RGPC1\n"
 DB_NAME = "parse.sqlite3"
@@ -39,6 +41,8 @@ _ALLOWED_MODULES = frozenset({
 })
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "complex"})
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Libraries whose version can change what a parse or scan produces (see code_stamp).
+_LIBRARIES = ("tree_sitter", "tree_sitter_hcl", "yaml", "networkx", "jsonschema")
 _CODE_STAMP: Optional[bytes] = None
 _ACTIVE: contextvars.ContextVar[Optional["ParseCache"]] = contextvars.ContextVar(
     "riskgraph_parse_cache", default=None)
@@ -63,7 +67,9 @@ def code_stamp() -> bytes:
 
     Parsers call helpers all over the package (schemas, secrets, the model),
     so the whole package is the safe unit: about 3 ms per process, paid only
-    when a cache is active.
+    when a cache is active. The Python version and the installed files of
+    the libraries that shape results (tree-sitter and its HCL grammar,
+    PyYAML, networkx, jsonschema) count too, so an upgrade starts afresh.
     """
     global _CODE_STAMP
     if _CODE_STAMP is None:
@@ -79,8 +85,31 @@ def code_stamp() -> bytes:
             h.update(os.path.relpath(path, _PACKAGE_DIR).encode() + b"\0")
             with contextlib.suppress(OSError), open(path, "rb") as handle:
                 h.update(handle.read())
+        h.update(sys.version.encode())
+        for library in _LIBRARIES:
+            h.update(_installed_stamp(library))
         _CODE_STAMP = h.digest()
     return _CODE_STAMP
+
+
+def _installed_stamp(module: str) -> bytes:
+    """Name, size and modification time of each file at the top of an installed package (without importing it)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        return f"{module}:absent\0".encode()
+    directory = os.path.dirname(spec.origin)
+    parts = [module]
+    with contextlib.suppress(OSError):
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            with contextlib.suppress(OSError):
+                st = entry.stat()
+                parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+    return ("\0".join(parts) + "\0").encode("utf-8", "surrogateescape")
 
 
 class _Unpickler(pickle.Unpickler):
@@ -112,6 +141,10 @@ class ParseCache:
         self._db: Any = None        # None: not opened yet; False: unusable for this run
         self._pending: dict[str, bytes] = {}  # written by flush(), already readable by get()
         self._in_child = False
+        # What parsers read through read_input() / regular_files(), for checking a stored
+        # whole-scan result (scanner/rescan.py): (path, byte limit) -> digest, directory -> digest.
+        self.reads: dict[tuple[str, int], str] = {}
+        self.listings: dict[str, str] = {}
 
     def key(self, parser: str, data: bytes, detail: str = "") -> str:
         h = hashlib.sha256(code_stamp())
@@ -183,19 +216,22 @@ class ParseCache:
         self._db = None
         self._pending = {}
         self.hits = self.misses = self.ignored = 0
+        self.reads, self.listings = {}, {}
         self._in_child = True
 
-    def handoff(self) -> tuple[dict[str, bytes], tuple[int, int, int]]:
-        """The child's new entries and its hit, miss and ignored counts, for :meth:`absorb`."""
-        return self._pending, (self.hits, self.misses, self.ignored)
+    def handoff(self) -> Handoff:
+        """The child's new entries, its hit, miss and ignored counts and what it read, for :meth:`absorb`."""
+        return self._pending, (self.hits, self.misses, self.ignored), self.reads, self.listings
 
-    def absorb(self, handoff: tuple[dict[str, bytes], tuple[int, int, int]]) -> None:
-        """Take a child's entries (written with this cache's own) and counts."""
-        entries, (hits, misses, ignored) = handoff
+    def absorb(self, handoff: Handoff) -> None:
+        """Take a child's entries (written with this cache's own), counts and reads."""
+        entries, (hits, misses, ignored), reads, listings = handoff
         self._pending.update(entries)
         self.hits += hits
         self.misses += misses
         self.ignored += ignored
+        self.reads.update(reads)
+        self.listings.update(listings)
 
     def flush(self) -> None:
         """Write the queued entries in one transaction; a cache that cannot be written is skipped."""
@@ -260,6 +296,68 @@ def cached_file(parser: str, path: str, compute: Callable[[], T], detail: str = 
     if _read(path) == before:
         cache.put(key, value)
     return value
+
+
+def read_input(path: str, limit: int = -1) -> bytes:
+    """The bytes of ``path`` (at most ``limit``), noted for the active cache; raises OSError like open().
+
+    Parsers read files that discovery did not choose (a module called from
+    outside the scanned root, var files, ``modules.json``) through this, so
+    a stored whole-scan result can be checked against them (scanner/rescan.py).
+    """
+    cache = _ACTIVE.get()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit)
+    except OSError:
+        if cache is not None:
+            cache.reads[(path, limit)] = ""
+        raise
+    if cache is not None:
+        cache.reads[(path, limit)] = hashlib.sha256(data).hexdigest()
+    return data
+
+
+def input_digest(path: str, limit: int = -1) -> str:
+    """What :func:`read_input` notes for ``path`` now ("" when it cannot be read), without noting it."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read(limit)).hexdigest()
+    except OSError:
+        return ""
+
+
+def regular_files(directory: str) -> list[str]:
+    """Sorted names of the regular files in ``directory`` (no links, pipes or devices), noted like read_input()."""
+    names = _regular_files(directory)
+    cache = _ACTIVE.get()
+    if cache is not None:
+        cache.listings[directory] = _names_digest(names)
+    return names
+
+
+def listing_digest(directory: str) -> str:
+    """What :func:`regular_files` notes for ``directory`` now, without noting it."""
+    return _names_digest(_regular_files(directory))
+
+
+def _regular_files(directory: str) -> list[str]:
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    names = []
+    for entry in entries:
+        try:
+            if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
+                names.append(entry.name)
+        except OSError:
+            continue
+    return sorted(names)
+
+
+def _names_digest(names: list[str]) -> str:
+    return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _read(path: str) -> Optional[bytes]:

@@ -51,17 +51,23 @@ def in_child() -> bool:
     return _IN_CHILD
 
 
-def run(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
+def run(tasks: Sequence[Callable[[], T]], jobs: int,
+        meanwhile: Optional[Callable[[], object]] = None) -> list[T]:
     """Every task's result, in order; with ``jobs > 1`` tasks after the first run in forked children.
 
-    The first task runs in this process while the children work. Callers
-    make about ``jobs`` tasks of similar cost; a task's result must pickle.
+    The first task runs in this process while the children work; then
+    ``meanwhile`` (when given, and only when children were started) runs
+    here too, before their results are collected: work for a later stage
+    that would otherwise wait. Callers make about ``jobs`` tasks of similar
+    cost, the lightest first; a task's result must pickle.
     """
     if jobs <= 1 or len(tasks) <= 1 or _IN_CHILD or not available():
         return [task() for task in tasks]
     children = [_start(task) for task in tasks[1:]]
     try:
         first = tasks[0]()
+        if meanwhile is not None:
+            meanwhile()
     except BaseException:
         for child in children:
             _stop(child)

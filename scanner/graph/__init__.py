@@ -75,6 +75,11 @@ class LinkContext:
         self.graph.add_edge(source, target, key=kind, kind=kind, **data)
 
 
+def prepare() -> None:
+    """Import what :func:`build_graph` needs (networkx, ~70 ms), so a caller can do it while it waits anyway."""
+    import networkx  # noqa: F401
+
+
 def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] = None) -> nx.MultiDiGraph:
     """One graph of every resource, linked by every linker (default: all of ``LINKERS``)."""
     import networkx as nx

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from .. import cache, parallel
 from ..model import Diagnostic, Resource, SourceFile
@@ -30,8 +30,8 @@ PARSERS: Mapping[str, str] = {
 # Parse time per byte relative to Terraform's, measured on the benchmark corpus (tests/bench/):
 # only used to split the formats evenly between processes.
 RELATIVE_COST: Mapping[str, float] = {
-    "scanner.parsers.kubernetes": 0.5,
-    "scanner.parsers.architecture": 2.5,
+    "scanner.parsers.kubernetes": 0.3,
+    "scanner.parsers.architecture": 0.5,
 }
 # Below this much estimated work (in Terraform bytes) a second process costs more than it saves.
 PARALLEL_MIN_COST = 200_000
@@ -54,12 +54,15 @@ class Parsed:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1) -> Parsed:
+def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
+              meanwhile: Optional[Callable[[], object]] = None) -> Parsed:
     """Run every parser over the files of its formats; a crashing parser becomes a diagnostic.
 
     With ``jobs > 1`` the formats are shared out between forked processes
     (scanner/parallel.py) when there is enough to parse; the result is the
-    same either way, in the same order.
+    same either way, in the same order. This process takes the lightest
+    share, then runs ``meanwhile`` (preparation for the next stage) while
+    the others finish.
     """
     by_module: dict[str, list[SourceFile]] = {}
     for f in files:
@@ -69,7 +72,7 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1)
     groups = list(by_module.items())
     shares = _shares(groups, jobs) if jobs > 1 and len(groups) > 1 else [groups]
     results = parallel.run([lambda share=share: _parse_share(share, options) for share in shares],
-                           len(shares))
+                           len(shares), meanwhile)
     parsed_by_module: dict[str, Parsed] = {}
     active = cache.current()
     for share_results, handoff in results:
@@ -85,7 +88,7 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1)
 
 def _shares(groups: list[tuple[str, list[SourceFile]]],
             jobs: int) -> list[list[tuple[str, list[SourceFile]]]]:
-    """The groups dealt to at most ``jobs`` processes, largest estimated cost first to the lightest."""
+    """The groups dealt to at most ``jobs`` processes (largest estimated cost first to the lightest), lightest share first."""
     costs = {name: RELATIVE_COST.get(name, 1.0) * sum(_size(f) for f in group) for name, group in groups}
     if sum(costs.values()) < PARALLEL_MIN_COST:
         return [groups]
@@ -95,7 +98,7 @@ def _shares(groups: list[tuple[str, list[SourceFile]]],
         lightest = loads.index(min(loads))
         shares[lightest].append((name, group))
         loads[lightest] += costs[name]
-    return [s for s in shares if s]
+    return [share for _, share in sorted(zip(loads, shares), key=lambda pair: pair[0]) if share]
 
 
 def _size(f: SourceFile) -> int:

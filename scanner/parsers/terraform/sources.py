@@ -13,6 +13,8 @@ import os
 from functools import lru_cache
 from typing import Optional
 
+from ...cache import read_input
+
 LOCAL_PREFIXES = ("./", "../", ".\\", "..\\")
 
 
@@ -21,15 +23,26 @@ def is_local(source: object) -> bool:
     return isinstance(source, str) and (source.startswith(LOCAL_PREFIXES) or source in (".", ".."))
 
 
-@lru_cache(maxsize=256)
 def installed_modules(root_dir: str) -> dict[str, str]:
-    """Module key -> absolute directory, from a root module's ``.terraform/modules/modules.json``."""
+    """Module key -> absolute directory, from a root module's ``.terraform/modules/modules.json``.
+
+    Read on every call (noted for stored results, so an edited manifest is
+    seen), parsed once per content.
+    """
     manifest = os.path.join(root_dir, ".terraform", "modules", "modules.json")
     try:
-        with open(manifest, "rb") as handle:
-            data = json.loads(handle.read().decode("utf-8", "replace"))
-    except (OSError, ValueError):
+        data = read_input(manifest)
+    except OSError:
         return {}
+    return dict(_manifest_modules(root_dir, data))
+
+
+@lru_cache(maxsize=256)
+def _manifest_modules(root_dir: str, manifest: bytes) -> tuple[tuple[str, str], ...]:
+    try:
+        data = json.loads(manifest.decode("utf-8", "replace"))
+    except ValueError:
+        return ()
     found: dict[str, str] = {}
     entries = data.get("Modules") if isinstance(data, dict) else None
     for entry in entries if isinstance(entries, list) else []:
@@ -40,7 +53,7 @@ def installed_modules(root_dir: str) -> dict[str, str]:
             path = os.path.normpath(os.path.join(root_dir, directory))
             if os.path.realpath(path).startswith(os.path.realpath(root_dir) + os.sep):
                 found[key] = path
-    return found
+    return tuple(found.items())
 
 
 def module_directory(source: object, caller_dir: str, root_dir: str, key: str) -> Optional[str]:

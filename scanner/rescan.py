@@ -1,0 +1,96 @@
+"""Whole-scan results for inputs seen before: a re-scan with nothing changed reads its report back.
+
+The parse cache (scanner/cache.py) saves parsing unchanged files, but a graph
+scan's findings depend on every file at once, so linking and evaluation
+would still run. This stores the finished :class:`Report` under a key of
+everything that decides it:
+
+- riskgraph's own code (the parse cache's code stamp);
+- every policy file's bytes, the parameters, ``only`` / ``skip``;
+- every discovered file's path, format and bytes, and discovery's own
+  diagnostics;
+- the options (variables, var files, ``TF_VAR_*``, excludes, frameworks,
+  suppressions, the baseline's bytes), the working directory and today's
+  date (suppressions expire);
+
+and beside the report, a digest of each file and directory listing the
+parsers read beyond the discovered files (a module called from outside the
+scanned root, var files, ``modules.json``; see ``cache.read_input``). A
+stored report is used only when all of those still read the same. Anything
+not covered (policies passed in as objects, ``--with-checkov``) is never
+stored. Entries live in the parse cache's database, with its integrity
+checks and its switch (``--no-cache`` / ``RISKGRAPH_NO_CACHE=1``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any, Mapping, Optional, Sequence
+
+from .cache import ParseCache, code_stamp, input_digest, listing_digest
+from .discover import Discovery
+from .model import Policy, Report
+
+_PREFIX = "scan-result:"
+
+
+def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any]) -> Optional[str]:
+    """The key of a scan's result, or None when some input cannot be pinned down (then nothing is stored)."""
+    h = hashlib.sha256(code_stamp())
+    h.update(json.dumps(options, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
+    h.update(os.getcwd().encode("utf-8", "surrogateescape"))
+    for policy in policies:
+        data = _bytes(policy.meta.source_path) if policy.meta.source_path else None
+        if data is None:
+            return None
+        h.update(f"\0policy\0{policy.id}\0{policy.meta.source_path}\0".encode("utf-8", "surrogatepass"))
+        h.update(hashlib.sha256(data).digest())
+    for f in discovery.files:
+        data = _bytes(f.path)
+        if data is None:  # unreadable now: the parsers' diagnostic must come from a real scan
+            return None
+        h.update(f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0".encode("utf-8", "surrogatepass"))
+        h.update(hashlib.sha256(data).digest())
+    h.update(repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
+                                       for d in discovery.diagnostics])).encode("utf-8", "surrogatepass"))
+    return _PREFIX + h.hexdigest()
+
+
+def lookup(cache: ParseCache, key: str) -> Optional[Report]:
+    """The stored report for ``key`` when everything the parsers read still reads the same."""
+    found, value = cache.get(key)
+    if not found or not isinstance(value, tuple) or len(value) != 3:
+        return None
+    reads, listings, report = value
+    if not isinstance(report, Report) or not _unchanged(reads, listings):
+        return None
+    return report
+
+
+def store(cache: ParseCache, key: str, report: Report) -> None:
+    """Keep ``report`` with what the parsers read to make it (written when the cache flushes)."""
+    cache.put(key, (dict(cache.reads), dict(cache.listings), report))
+
+
+def _unchanged(reads: Any, listings: Any) -> bool:
+    """True when every recorded file and listing gives the digest it gave when the report was made."""
+    if not isinstance(reads, dict) or not isinstance(listings, dict):
+        return False
+    return (all(input_digest(path, limit) == digest for (path, limit), digest in reads.items())
+            and all(listing_digest(directory) == digest for directory, digest in listings.items()))
+
+
+def file_digest(path: str) -> Optional[str]:
+    """SHA-256 of a file's bytes (None when it cannot be read)."""
+    data = _bytes(path)
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def _bytes(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
