@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import Any, Optional
 
-from ...cache import cached
+from ...cache import cached, read_input, regular_files
 from ...model import Diagnostic, Resource, SourceFile
 from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
@@ -24,8 +24,7 @@ _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 def read_source(path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diagnostic]]:
     """The bytes of a file, or a diagnostic saying why it cannot be used."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_input(path)  # noted, so a stored result knows this file (scanner/rescan.py)
     except OSError as exc:
         return None, Diagnostic("unreadable", f"cannot read file: {exc.strerror}", relpath)
     if b"\0" in data[:BINARY_SNIFF]:
@@ -48,6 +47,14 @@ class _Loader:
         self.base = base            # the directory relpaths are relative to
         self.known: dict[str, list[tuple[str, str]]] = {}  # real dir -> discovered (path, relpath)
         self.diagnostics = diagnostics
+        self._real: dict[str, str] = {}
+
+    def real(self, path: str) -> str:
+        """``os.path.realpath(path)``, remembered: it costs an ``lstat`` per path component."""
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = os.path.realpath(path)
+        return found
 
     def hcl(self, path: str, relpath: str) -> Optional[HclFile]:
         if path in self.files:
@@ -75,14 +82,14 @@ class _Loader:
         root, a downloaded module) is listed directly, keeping regular files
         only: no symbolic links, pipes or devices.
         """
-        real = os.path.realpath(directory)
+        real = self.real(directory)
         if real in self.modules:
             return self.modules[real]
         files = self.known.get(real)
         if files is None:
             files = [(os.path.join(real, n), _join(self.relative(real), n)) for n in _plain_tf_files(real)]
         parsed = [self.hcl(path, relpath) for path, relpath in files]
-        src = group_blocks(directory, [p for p in parsed if p is not None]) if files else None
+        src = group_blocks(directory, real, [p for p in parsed if p is not None]) if files else None
         self.modules[real] = src
         return src
 
@@ -106,20 +113,6 @@ def _plain_tf_files(directory: str) -> list[str]:
     return [n for n in regular_files(directory) if n.endswith((".tf", ".tf.json"))]
 
 
-def regular_files(directory: str) -> list[str]:
-    """Sorted names of the regular files in ``directory``: no symbolic links, pipes or devices."""
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return []
-    names = []
-    for entry in entries:
-        try:
-            if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
-                names.append(entry.name)
-        except OSError:
-            continue
-    return sorted(names)
 
 
 def has_plan(directory: str) -> bool:
@@ -128,9 +121,8 @@ def has_plan(directory: str) -> bool:
              and not n.endswith((".tf.json", ".tfvars.json"))]
     for name in names:
         try:
-            with open(os.path.join(directory, name), "rb") as handle:
-                if _PLAN_RE.search(handle.read(PLAN_SNIFF)):
-                    return True
+            if _PLAN_RE.search(read_input(os.path.join(directory, name), PLAN_SNIFF)):
+                return True
         except OSError:
             continue
     return False
@@ -159,14 +151,14 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     rest = [d for d in sorted(tf_dirs) if d not in pending]
     while pending:
         for directory in pending:
-            if os.path.realpath(directory) in instantiated:
+            if loader.real(directory) in instantiated:
                 continue
             planned = has_plan(directory)  # the plan parser reads this root module and its children
             roots_out = Parsed(diagnostics=[] if planned else out.diagnostics)
             evaluate_root(directory, loader, tfvars.get(directory, []), options, roots_out, instantiated)
             if not planned:
                 results.append((directory, roots_out.resources))
-        rest = [d for d in rest if os.path.realpath(d) not in instantiated]
+        rest = [d for d in rest if loader.real(d) not in instantiated]
         pending = root_modules(loader, rest) or rest[:1]
         rest = [d for d in rest if d not in pending]
     out.resources.extend(_distinct(results, loader))
@@ -187,7 +179,7 @@ def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> l
         if i not in clashing:
             merged.extend(resources)
             continue
-        label = loader.anchor_of.get(directory) or loader.relative(os.path.realpath(directory)) or "."
+        label = loader.anchor_of.get(directory) or loader.relative(loader.real(directory)) or "."
         merged.extend(replace(r, address=f"{label}:{r.address}",
                               references=tuple((p, f"{label}:{t}") for p, t in r.references))
                       for r in resources)
@@ -213,7 +205,7 @@ def load_files(files: list[SourceFile], out: Parsed) -> tuple[_Loader, list[str]
     loader = _Loader(anchor_of, out.diagnostics, base)
     for f in sorted(files, key=lambda f: f.relpath):
         if f.format == "terraform":
-            loader.known.setdefault(os.path.realpath(os.path.dirname(f.path)), []).append((f.path, f.relpath))
+            loader.known.setdefault(loader.real(os.path.dirname(f.path)), []).append((f.path, f.relpath))
     return loader, list(tf_dirs), tfvars
 
 
@@ -226,8 +218,8 @@ def root_modules(loader: _Loader, tf_dirs: list[str]) -> list[str]:
             source = block.attributes.get("source")
             value = evaluate(source.expr, Scope({})) if source else None
             if is_local(value):
-                called.add(os.path.realpath(os.path.join(directory, str(value))))
-    return [d for d in sorted(tf_dirs) if os.path.realpath(d) not in called
+                called.add(loader.real(os.path.join(directory, str(value))))
+    return [d for d in sorted(tf_dirs) if loader.real(d) not in called
             and loader.module(d) is not None]
 
 
@@ -239,7 +231,7 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
         return
     inputs = _root_variables(directory, var_files, options, loader, src)
     ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
-                    stack=(os.path.realpath(directory),), out=out.resources,
+                    stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
                     instantiated=instantiated).run()
 

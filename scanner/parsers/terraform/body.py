@@ -70,6 +70,8 @@ class BodyReader:
 
     def _value(self, expr: Expr, scope: Scope, path: str) -> Any:
         """Evaluate, recording each literal element's line and each resource reference's path."""
+        if type(expr) is Lit:  # most values: no reference to record, nothing to evaluate
+            return expr.value
         if isinstance(expr, TupleE):
             out = []
             for i, item in enumerate(expr.items):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -25,6 +24,7 @@ class ModuleSource:
     """The blocks of one module directory, grouped by kind."""
 
     directory: str
+    real: str  # ``directory`` with symbolic links resolved
     variables: dict[str, Block] = field(default_factory=dict)
     locals: dict[str, tuple[Expr, str]] = field(default_factory=dict)
     resources: list[tuple[Block, str]] = field(default_factory=list)
@@ -34,9 +34,9 @@ class ModuleSource:
     defaults: dict[str, Any] = field(default_factory=dict)  # evaluated variable defaults (constants)
 
 
-def group_blocks(directory: str, files: list[HclFile]) -> ModuleSource:
+def group_blocks(directory: str, real: str, files: list[HclFile]) -> ModuleSource:
     """Sort a directory's top-level blocks into variables, locals, resources, data, modules, outputs."""
-    src = ModuleSource(directory)
+    src = ModuleSource(directory, real)
     for f in files:
         for b in f.blocks:
             if b.type == "variable" and b.labels:
@@ -88,7 +88,7 @@ class ModuleEvaluator:
         self._children: dict[str, list["ModuleEvaluator"]] = {}
         self._output_ref_cache: dict[str, Optional[list[str]]] = {}
         self.instantiated = instantiated if instantiated is not None else set()
-        self.instantiated.add(os.path.realpath(src.directory))
+        self.instantiated.add(src.real)
         self.prefix = prefix
         self.load = load
         self.stack = stack
@@ -249,13 +249,12 @@ class ModuleEvaluator:
                 "is not downloaded in .terraform/modules; its resources are not scanned",
                 path, line, level="info"))
             return Unknown(f"module.{name} is not on disk")
-        real = os.path.realpath(directory)
-        if real in self.stack:
+        child = self.load(directory)  # a module on the stack is already loaded: no new diagnostics
+        if child is not None and child.real in self.stack:
             self.diagnostics.append(Diagnostic(
                 "module-cycle", f"module {name!r} includes itself (via {source}); not expanded",
                 path, line))
             return Unknown(f"module.{name} includes itself")
-        child = self.load(directory)
         if child is None:
             self.diagnostics.append(Diagnostic(
                 "module-missing", f"module {name!r} source {source} has no .tf files", path, line))
@@ -268,7 +267,7 @@ class ModuleEvaluator:
             inputs = {k: evaluate(a.expr, scope) for k, a in block.attributes.items()
                       if k not in META_ARGUMENTS and k not in ("source", "version")}
             sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.",
-                                  inputs=inputs, load=self.load, stack=self.stack + (real,),
+                                  inputs=inputs, load=self.load, stack=self.stack + (child.real,),
                                   out=self.out, diagnostics=self.diagnostics,
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
                                   input_refs=input_refs, budget=self.scope.budget)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from .expressions import NON_RESOURCE_ROOTS
-from .syntax import Expr, Lit, Traversal
+from .syntax import Expr, Lit, Opaque, Traversal
 
 OutputRefs = Callable[[str, str], Optional[list[str]]]
 
@@ -30,16 +30,21 @@ class RefTracer:
 
     def addresses(self, expr: Any) -> list[str]:
         """Every resource, data source or module address ``expr`` depends on, in order, deduplicated."""
+        if type(expr) in _LEAVES:  # most attributes are literals: nothing to walk
+            return []
         found: list[str] = []
         stack: list[Any] = [expr]
         while stack:
             node = stack.pop()
-            if isinstance(node, Traversal):
+            t = type(node)
+            if t is Traversal:
                 found.extend(self._traversal(node))
                 stack.extend(arg for kind, arg in node.steps if kind == "index")
+            elif t in _LEAVES:
+                continue
             elif isinstance(node, Expr):
-                stack.extend(getattr(node, slot) for slot in _slots(type(node)))
-            elif isinstance(node, (list, tuple)):
+                stack.extend(getattr(node, slot) for slot in _slots(t))
+            elif t is list or t is tuple:
                 stack.extend(node)
         return list(dict.fromkeys(found))
 
@@ -71,6 +76,8 @@ class RefTracer:
 
 
 _SLOTS: dict[type, tuple[str, ...]] = {}
+# Nodes that never hold a reference: literals, opaque syntax, and the text parts of templates.
+_LEAVES = frozenset({Lit, Opaque, str})
 
 
 def _slots(cls: type) -> tuple[str, ...]:

@@ -141,7 +141,6 @@ class HclFile:
     blocks: list[Block] = field(default_factory=list)
     attributes: dict[str, Attribute] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    comments: list[tuple[int, str]] = field(default_factory=list)
 
 
 _PARSER: Any = None
@@ -186,23 +185,7 @@ def parse_hcl(source: bytes, path: str) -> HclFile:
             result.diagnostics.append(Diagnostic(
                 "hcl-too-deep", f"expression nesting deeper than {MAX_DEPTH}; block skipped",
                 path, child.start_point[0] + 1))
-    result.comments = _comments(body)
     return result
-
-
-def _comments(body: Any) -> list[tuple[int, str]]:
-    """Every comment in the file as (line, text), for inline suppressions."""
-    found: list[tuple[int, str]] = []
-    stack = [body]
-    while stack:
-        node = stack.pop()
-        for child in node.named_children:
-            if child.type == "comment":
-                found.append((child.start_point[0] + 1, child.text.decode("utf-8", "replace")))
-            elif child.type in ("block", "body", "attribute", "expression"):
-                stack.append(child)
-    found.sort()
-    return found
 
 
 def _first_error(node: Any) -> Any:
@@ -223,6 +206,11 @@ def _text(node: Any) -> str:
     return node.text.decode("utf-8", "replace")
 
 
+def _literal_text(string_lit: Any) -> str:
+    """A quoted string's literal text without its quotes (tree-sitter-hcl leaves out the blanks at either end)."""
+    return "".join(_text(c) for c in string_lit.named_children if c.type == "template_literal")
+
+
 class _Converter:
     """Walks tree-sitter nodes into the AST above."""
 
@@ -234,8 +222,7 @@ class _Converter:
         blocks: list[Block] = []
         for child in kids[1:]:
             if child.type == "string_lit":
-                labels.append("".join(_text(c) for c in child.named_children
-                                      if c.type == "template_literal"))
+                labels.append(_literal_text(child))  # escapes kept, as written
             elif child.type == "identifier":
                 labels.append(_text(child))
             elif child.type == "body":
@@ -342,7 +329,7 @@ class _Converter:
         if t == "null_lit":
             return Lit(None, line)
         if t == "string_lit":
-            return self.template(node, 0)
+            return Lit(_string_value(_literal_text(node)), line)
         return Opaque(f"unsupported literal {t}", line)
 
     def template(self, node: Any, depth: int) -> Expr:
@@ -350,22 +337,26 @@ class _Converter:
         parts: list[Union[str, Expr]] = []
         heredoc = node.type == "heredoc_template"
         strip = heredoc and b"<<-" in node.text[:4]
+        only_text = True
         for child in node.named_children:
             t = child.type
             if t == "template_literal":
-                literal = _unescape(_text(child)) if not heredoc else _text(child)
-                parts.append(literal.replace("$${", "${").replace("%%{", "%{"))
+                literal = _text(child)
+                parts.append(literal.replace("$${", "${").replace("%%{", "%{") if heredoc
+                             else _string_value(literal))
             elif t == "template_interpolation":
                 inner = [c for c in child.named_children if c.type == "expression"]
                 if inner:
                     parts.append(self.expr(inner[0], depth + 1))
+                    only_text = False
             elif t == "template_directive":
                 parts.append(Opaque("template directive", child.start_point[0] + 1))
+                only_text = False
         if heredoc:
             parts = _heredoc_parts(node, parts, strip)
-        if len(parts) == 1 and isinstance(parts[0], Expr):
-            return parts[0]
-        if all(isinstance(p, str) for p in parts):
+        if len(parts) == 1 and not only_text:
+            return parts[0]  # type: ignore[return-value]
+        if only_text:
             return Lit("".join(parts), line)  # type: ignore[arg-type]
         return Template(parts, line)
 
@@ -437,6 +428,11 @@ def _heredoc_parts(node: Any, parts: list[Union[str, Expr]], strip: bool) -> lis
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _string_value(literal: str) -> str:
+    """The value of a quoted string's literal text: escapes and ``$${`` / ``%%{`` resolved."""
+    return _unescape(literal).replace("$${", "${").replace("%%{", "%{")
 
 
 def _unescape(text: str) -> str:
