@@ -23,44 +23,55 @@ from conftest import FIXTURES, ROOT, SYSTEMS
 from scanner.api import scan
 
 AUDITED_RUN = textwrap.dedent(r"""
-    import json, os, sys
-    events = []
+    import importlib, json, os, sys
+    # One JSON line per event, written straight to a descriptor opened before the hook:
+    # forked children (scanner/parallel.py) inherit it, so their events are logged too.
+    LOG = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+    def note(kind, detail):
+        os.write(LOG, (json.dumps([kind, detail, os.getpid()]) + "\n").encode())
 
     def hook(event, args):
         if event == "open":
             path, mode, flags = args
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
                 (mode is None and isinstance(flags, int) and flags & WRITE_FLAGS)
-            if writing and isinstance(path, (str, bytes)):
-                events.append(["write", os.fsdecode(path)])
+            if isinstance(path, (str, bytes)):
+                note("write" if writing else "read", os.fsdecode(path))
         elif event == "sqlite3.connect":  # the parse cache's database (its writes are in C)
-            events.append(["write", os.fsdecode(args[0])])
+            note("write", os.fsdecode(args[0]))
         elif event in ("os.rename", "os.replace", "os.link", "os.symlink"):
-            events.append(["write", os.fsdecode(args[1])])
+            note("write", os.fsdecode(args[1]))
         elif event in ("os.mkdir", "os.remove", "os.rmdir", "os.truncate", "os.chmod", "os.chown"):
             if isinstance(args[0], (str, bytes)):
-                events.append(["write", os.fsdecode(args[0])])
+                note("write", os.fsdecode(args[0]))
         elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
                        "os.fork", "os.forkpty", "pty.spawn", "ctypes.dlopen"):
-            events.append(["spawn", event + " " + repr(args)[:200]])
+            note("spawn", event + " " + repr(args)[:200])
         elif event.startswith("socket."):
-            events.append(["network", event])
+            note("network", event)
         elif event == "exec":
-            events.append(["exec", getattr(args[0], "co_filename", "?")])
+            note("exec", getattr(args[0], "co_filename", "?"))
         elif event == "compile":
-            events.append(["compile", str(args[1])])
+            note("compile", str(args[1]))
 
     sys.addaudithook(hook)
+    if os.environ.get("AUDIT_FORK_ALWAYS"):  # fork even for a small tree
+        importlib.import_module("scanner.parsers").PARALLEL_MIN_COST = 0
+        importlib.import_module("scanner.policy.evaluate").PARALLEL_MIN_NODES = 0
     from scanner.cli import main
     code = main(sys.argv[2:])
-    with open(sys.argv[1], "w") as handle:
-        json.dump({"exit": code, "events": events}, handle)
+    note("exit", code)
 """)
 
 
-def _audited_scan(tmp_path, scan_root, *extra):
-    """Run ``riskgraph scan`` audited; return (exit code, events, cache dir, output path)."""
+def _audited_scan(tmp_path, scan_root, *extra, fork=False):
+    """Run ``riskgraph scan`` audited; return (exit code, events, cache dir, output path, process).
+
+    Events are ``[kind, detail, pid]``; with ``fork`` the scan parses and
+    evaluates in forked children however small the tree.
+    """
     cache = tmp_path / "cache"
     out = tmp_path / "out" / "report.sarif"
     out.parent.mkdir()
@@ -68,19 +79,23 @@ def _audited_scan(tmp_path, scan_root, *extra):
     work.mkdir()
     home = tmp_path / "home"
     home.mkdir()
-    log = tmp_path / "audit.json"
+    log = tmp_path / "audit.jsonl"
     env = dict(os.environ, PYTHONPATH=ROOT, RISKGRAPH_CACHE_DIR=str(cache), HOME=str(home),
                XDG_CACHE_HOME=str(home / ".cache"), TMPDIR=str(tmp_path / "tmp"))
     env.pop("RISKGRAPH_NO_CACHE", None)
+    if fork:
+        env.update(AUDIT_FORK_ALWAYS="1", RISKGRAPH_JOBS="2")
     os.makedirs(env["TMPDIR"])
     proc = subprocess.run([sys.executable, "-c", AUDITED_RUN, str(log), "scan", str(scan_root),
                            "--format", "sarif", "--output", str(out), *extra],
                           cwd=work, env=env, capture_output=True, text=True, timeout=120)
     assert log.exists(), proc.stderr
     with open(log, encoding="utf-8") as handle:
-        result = json.load(handle)
-    result["events"] = [e for e in result["events"] if e[1] != str(log)]
-    return result["exit"], result["events"], str(cache), str(out), proc
+        events = [json.loads(line) for line in handle]
+    exits = [e[1] for e in events if e[0] == "exit"]
+    assert len(exits) == 1, proc.stderr
+    events = [e for e in events if e[0] != "exit" and e[1] != str(log)]
+    return exits[0], events, str(cache), str(out), proc
 
 
 def _snapshot(root):
@@ -120,12 +135,12 @@ def test_cli_writes_only_its_cache_and_output(tmp_path):
     code, events, cache, out, proc = _audited_scan(tmp_path, repo)
     assert code == 1, proc.stderr
     assert _snapshot(repo) == before
-    writes = sorted({path for kind, path in events if kind == "write"})
+    writes = sorted({path for kind, path, _ in events if kind == "write"})
     assert out in writes, "the audit hook did not see the report being written"
     assert [w for w in writes if not (w in (out, cache) or w.startswith(cache + os.sep))] == []
     assert os.path.isfile(out)
     leftovers = sorted(p for p in os.listdir(tmp_path) if p not in
-                       ("repo", "cache", "out", "work", "home", "tmp", "audit.json"))
+                       ("repo", "cache", "out", "work", "home", "tmp", "audit.jsonl"))
     assert leftovers == []
     assert os.listdir(tmp_path / "work") == [] and os.listdir(tmp_path / "home") == []
     assert os.listdir(tmp_path / "tmp") == []
@@ -136,6 +151,24 @@ def test_cli_opens_no_socket_and_spawns_nothing(tmp_path):
     code, events, _, _, proc = _audited_scan(tmp_path, repo)
     assert code == 1, proc.stderr
     assert [e for e in events if e[0] in ("network", "spawn")] == []
+
+
+def test_forked_children_are_audited_and_fork_is_the_only_spawn(tmp_path):
+    repo = _copy_system(tmp_path)
+    code, events, cache, out, proc = _audited_scan(tmp_path, repo, fork=True)
+    assert code == 1, proc.stderr
+    spawns = [e for e in events if e[0] == "spawn"]
+    assert len(spawns) == 2  # one child for parsing, one for evaluation
+    assert all(e[1].startswith("os.fork ") for e in spawns)  # a copy of riskgraph, nothing executed
+    main_pid = spawns[0][2]
+    children = {pid for _, _, pid in events} - {main_pid}
+    assert 1 <= len(children) <= 2, "the parsing child's reads were not logged"
+    assert [e for e in events if e[0] == "network"] == []
+    child_writes = [e for e in events if e[2] in children and e[0] == "write"
+                    and not (e[1] == cache or e[1].startswith(cache + os.sep))]
+    assert child_writes == []
+    writes = sorted({path for kind, path, _ in events if kind == "write"})
+    assert [w for w in writes if not (w in (out, cache) or w.startswith(cache + os.sep))] == []
 
 
 HOSTILE_TF = textwrap.dedent("""\
@@ -181,7 +214,8 @@ HOSTILE_ARCH = textwrap.dedent("""\
     """)
 
 
-def test_nothing_from_scanned_files_is_executed(tmp_path):
+@pytest.mark.parametrize("fork", [False, True], ids=["one process", "forked"])
+def test_nothing_from_scanned_files_is_executed(tmp_path, fork):
     repo = tmp_path / "repo"
     (repo / "infra").mkdir(parents=True)
     marker = str(tmp_path / "MARKER")
@@ -189,10 +223,11 @@ def test_nothing_from_scanned_files_is_executed(tmp_path):
     (repo / "infra" / "terraform.tfvars").write_text(f'x = "$(touch {marker}-tfvars)"\n')
     (repo / "k8s.yaml").write_text(HOSTILE_YAML.replace("{marker}", marker))
     (repo / "architecture.yaml").write_text(HOSTILE_ARCH.replace("{marker}", marker))
-    code, events, _, _, proc = _audited_scan(tmp_path, repo)
+    code, events, _, _, proc = _audited_scan(tmp_path, repo, fork=fork)
     assert code in (0, 1), proc.stderr
     assert [p for p in os.listdir(tmp_path) if p.startswith("MARKER")] == []
-    assert [e for e in events if e[0] in ("network", "spawn")] == []
+    assert [e for e in events if e[0] == "network"] == []
+    assert [e for e in events if e[0] == "spawn" and not (fork and e[1].startswith("os.fork "))] == []
     foreign = [e for e in events if e[0] in ("exec", "compile") and e[1].startswith(str(repo))]
     assert foreign == []
 
