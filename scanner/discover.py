@@ -81,13 +81,14 @@ def discover(paths: Iterable[str], *, base: Optional[str] = None,
         if os.path.isfile(root):
             _consider(root, anchor, root, result, excludes, max_bytes, seen, explicit=True)
             continue
-        _walk(root, root, anchor, result, excludes, max_bytes, seen, {root})
+        _walk(root, root, anchor, result, excludes, max_bytes, seen, {root}, root)
     result.files.sort(key=lambda f: f.relpath)
     return result
 
 
 def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: tuple[str, ...],
-          max_bytes: int, seen: set[str], visiting: set[str]) -> None:
+          max_bytes: int, seen: set[str], visiting: set[str], real_dir: str) -> None:
+    """Classify the files below ``directory`` (whose real path is ``real_dir``)."""
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError as exc:
@@ -119,22 +120,24 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
                 result.diagnostics.append(Diagnostic(
                     "broken-link", "symbolic link target does not exist", rel, level="warning"))
                 continue
+        # An entry that is not a link is its directory's real path plus its name: no realpath()
+        # (an lstat per path component) for the usual tree without links.
+        real = target if is_link else os.path.join(real_dir, entry.name)
         if is_dir:
             if entry.name in SKIP_DIRS:
                 continue
-            real = os.path.realpath(full)
             if real in visiting:
                 result.diagnostics.append(Diagnostic(
                     "link-loop", "symbolic link loop; not followed", rel, level="warning"))
                 continue
-            _walk(full, root, anchor, result, excludes, max_bytes, seen, visiting | {real})
+            _walk(full, root, anchor, result, excludes, max_bytes, seen, visiting | {real}, real)
         else:
-            _consider(full, anchor, root, result, excludes, max_bytes, seen, explicit=False)
+            _consider(full, anchor, root, result, excludes, max_bytes, seen, explicit=False, real=real)
 
 
 def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tuple[str, ...],
-              max_bytes: int, seen: set[str], *, explicit: bool) -> None:
-    real = os.path.realpath(full)
+              max_bytes: int, seen: set[str], *, explicit: bool, real: Optional[str] = None) -> None:
+    real = real or os.path.realpath(full)
     if real in seen:
         return
     rel = _rel(full, anchor)
@@ -187,5 +190,8 @@ def _is_within(path: str, root: str) -> bool:
 
 
 def _rel(path: str, anchor: str) -> str:
+    prefix = anchor.rstrip(os.sep) + os.sep
+    if path.startswith(prefix) and os.sep + ".." + os.sep not in path:  # the usual case, without relpath()
+        return path[len(prefix):].replace(os.sep, "/")
     rel = os.path.relpath(path, anchor)
     return rel.replace(os.sep, "/")
