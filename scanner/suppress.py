@@ -75,6 +75,8 @@ def comment_directives(path: str, text: str) -> tuple[list[Directive], list[Diag
     """Every ``riskgraph:ignore`` / ``checkov:skip`` comment in ``text`` (HCL or YAML)."""
     found: list[Directive] = []
     diagnostics: list[Diagnostic] = []
+    if "riskgraph:ignore" not in text and "checkov:skip=" not in text:  # most files: no line loop
+        return found, diagnostics
     for number, line in enumerate(text.splitlines(), start=1):
         if "riskgraph:ignore" in line:
             m = _IGNORE_RE.search(line)
@@ -189,20 +191,22 @@ def apply_inline(findings: Sequence[Finding], resources: Mapping[str, Resource],
             continue
         directives, problems = comment_directives(path, text)
         diagnostics.extend(problems)
-        comment_lines = frozenset(i for i, l in enumerate(text.splitlines(), start=1)
-                                  if _COMMENT_LINE_RE.match(l))
-        by_file[path] = (directives, comment_lines)
+        if directives:  # the comment lines matter only to a file's own directives
+            comment_lines = frozenset(i for i, l in enumerate(text.splitlines(), start=1)
+                                      if _COMMENT_LINE_RE.match(l))
+            by_file[path] = (directives, comment_lines)
     annotated: dict[str, list[Directive]] = {}
     for address in sorted({f.resource for f in findings}):
         resource = resources.get(address)
         if resource is not None and resource.kind.value == "kubernetes":
             directives, problems = annotation_directives(resource)
             diagnostics.extend(problems)
-            annotated[address] = directives
+            if directives:
+                annotated[address] = directives
     out: list[Finding] = []
     expired_seen: set[tuple[str, int]] = set()
     for f in findings:
-        if f.suppression is not None:
+        if f.suppression is not None or (f.location.path not in by_file and f.resource not in annotated):
             out.append(f)
             continue
         resource = resources.get(f.resource)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from .. import __version__
 from ..model import Diagnostic, Finding, PolicyMeta, Report
@@ -11,10 +11,13 @@ from . import pretty
 SCHEMA_VERSION = 1
 
 
-def finding_dict(f: Finding, meta: PolicyMeta | None) -> dict[str, Any]:
+def finding_dict(f: Finding, meta: PolicyMeta | None,
+                 shared: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """One finding; ``shared`` holds its policy's part (:func:`policy_part`), made once per policy."""
+    part = shared if shared is not None else policy_part(meta)
     return {
         "policy_id": f.policy_id,
-        "title": meta.title if meta else "",
+        "title": part["title"],
         "severity": f.severity.value,
         "resource": f.resource,
         "location": {"path": f.location.path, "start_line": f.location.start_line,
@@ -24,13 +27,20 @@ def finding_dict(f: Finding, meta: PolicyMeta | None) -> dict[str, Any]:
         "path": [{"address": s.address, "edge": s.edge,
                   "location": ({"path": s.location.path, "start_line": s.location.start_line}
                                if s.location else None)} for s in f.path],
-        "frameworks": {k: list(v) for k, v in sorted((meta.frameworks if meta else {}).items())},
-        "cwe": list(meta.cwe) if meta else [],
+        "frameworks": part["frameworks"],
+        "cwe": part["cwe"],
         "fingerprint": f.fingerprint,
         "suppression": ({"kind": f.suppression.kind, "reason": f.suppression.reason,
                          "source": f.suppression.source, "expires": f.suppression.expires}
                         if f.suppression else None),
     }
+
+
+def policy_part(meta: PolicyMeta | None) -> dict[str, Any]:
+    """What every finding of one policy repeats: title, frameworks, CWE."""
+    return {"title": meta.title if meta else "",
+            "frameworks": {k: list(v) for k, v in sorted((meta.frameworks if meta else {}).items())},
+            "cwe": list(meta.cwe) if meta else []}
 
 
 def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
@@ -39,6 +49,7 @@ def diagnostic_dict(d: Diagnostic) -> dict[str, Any]:
 
 def to_dict(report: Report) -> dict[str, Any]:
     metas = {m.id: m for m in report.policies}
+    parts = {pid: policy_part(metas.get(pid)) for pid in {f.policy_id for f in report.findings}}
     active = report.active_findings
     by_severity: dict[str, int] = {}
     for f in active:
@@ -50,7 +61,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "summary": {"findings": len(active), "suppressed": len(report.findings) - len(active),
                     "by_severity": dict(sorted(by_severity.items())),
                     "diagnostics": len(report.diagnostics)},
-        "findings": [finding_dict(f, metas.get(f.policy_id)) for f in report.findings],
+        "findings": [finding_dict(f, None, parts[f.policy_id]) for f in report.findings],
         "diagnostics": [diagnostic_dict(d) for d in report.diagnostics],
         "stats": stats,
     }
