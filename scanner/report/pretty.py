@@ -50,10 +50,14 @@ def _emit(value: Any, pad: str, step: str, append: Callable[[str], Any]) -> None
         inner = pad + step
         sep, between = "{\n" + inner, ",\n" + inner
         for key, item in value.items():
-            text = _scalar(item)
-            head = f"{sep}{_key(key)}: "
-            if text is not None:  # most values are scalars: no call per value
-                append(head + text)
+            head = f"{sep}{_string(key) if type(key) is str else _key(key)}: "
+            kind = type(item)  # the common scalars inline: no call per value
+            if kind is str:
+                append(head + _string(item))
+            elif kind is int:
+                append(head + int.__repr__(item))
+            elif item is None or kind is bool:
+                append(head + _CONSTANTS[item])
             else:
                 append(head)
                 _emit(item, inner, step, append)
@@ -66,9 +70,11 @@ def _emit(value: Any, pad: str, step: str, append: Callable[[str], Any]) -> None
         inner = pad + step
         sep, between = "[\n" + inner, ",\n" + inner
         for item in value:
-            text = _scalar(item)
-            if text is not None:
-                append(sep + text)
+            kind = type(item)
+            if kind is str:
+                append(sep + _string(item))
+            elif kind is int:
+                append(sep + int.__repr__(item))
             else:
                 append(sep)
                 _emit(item, inner, step, append)
