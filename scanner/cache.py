@@ -288,7 +288,7 @@ def cached_file(parser: str, path: str, compute: Callable[[], T], detail: str = 
     wrong content.
     """
     cache = _ACTIVE.get()
-    before = _read(path) if cache is not None else None
+    before = read_file(path) if cache is not None else None
     if cache is None or before is None:
         return compute()
     key = cache.key(parser, before, detail)
@@ -296,7 +296,7 @@ def cached_file(parser: str, path: str, compute: Callable[[], T], detail: str = 
     if found:
         return value
     value = compute()
-    if _read(path) == before:
+    if read_file(path) == before:
         cache.put(key, value)
     return value
 
@@ -363,7 +363,8 @@ def _names_digest(names: list[str]) -> str:
     return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _read(path: str) -> Optional[bytes]:
+def read_file(path: str) -> Optional[bytes]:
+    """The bytes of ``path``, or None when it cannot be read."""
     try:
         with open(path, "rb") as handle:
             return handle.read()

@@ -29,7 +29,7 @@ import json
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from .cache import ParseCache, code_stamp, input_digest, listing_digest
+from .cache import ParseCache, code_stamp, input_digest, listing_digest, read_file
 from .discover import Discovery
 from .model import Policy, Report
 
@@ -42,13 +42,13 @@ def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[
     h.update(json.dumps(options, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
     h.update(os.getcwd().encode("utf-8", "surrogateescape"))
     for policy in policies:
-        data = _bytes(policy.meta.source_path) if policy.meta.source_path else None
+        data = read_file(policy.meta.source_path) if policy.meta.source_path else None
         if data is None:
             return None
         h.update(f"\0policy\0{policy.id}\0{policy.meta.source_path}\0".encode("utf-8", "surrogatepass"))
         h.update(hashlib.sha256(data).digest())
     for f in discovery.files:
-        data = _bytes(f.path)
+        data = read_file(f.path)
         if data is None:  # unreadable now: the parsers' diagnostic must come from a real scan
             return None
         h.update(f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0".encode("utf-8", "surrogatepass"))
@@ -84,13 +84,6 @@ def _unchanged(reads: Any, listings: Any) -> bool:
 
 def file_digest(path: str) -> Optional[str]:
     """SHA-256 of a file's bytes (None when it cannot be read)."""
-    data = _bytes(path)
+    data = read_file(path)
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
-
-def _bytes(path: str) -> Optional[bytes]:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return None

@@ -19,7 +19,7 @@ import textwrap
 
 import pytest
 
-from conftest import FIXTURES, ROOT, SYSTEMS
+from conftest import ROOT, SYSTEMS
 from scanner.api import scan
 
 AUDITED_RUN = textwrap.dedent(r"""

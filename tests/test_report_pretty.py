@@ -33,7 +33,8 @@ def test_same_text_as_json_dumps(value: object) -> None:
 @pytest.mark.parametrize("value", [
     {}, [], (), {"a": {}}, [[]], "",
     {"é": "\u2028 \x00 \x1f \" \\ \ud800"},      # non-ASCII kept, controls and a lone surrogate escaped
-    {1: "int key", 2.5: "float key", True: "bool key", None: "null key"},
+    {1: "int key", 2.5: "float key", None: "null key"},
+    {True: "bool key", False: "another"},
     [float("nan"), float("inf"), -float("inf"), -0.0, 1e300, 10**30],
 ])
 def test_edge_values(value: object) -> None:

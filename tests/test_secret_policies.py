@@ -7,7 +7,7 @@ import os
 import pytest
 
 from scanner.api import load, scan
-from scanner.policy.compiler import resolve, split_path
+from scanner.policy.paths import resolve, split_path
 from scanner.report import REPORTERS, render
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures")

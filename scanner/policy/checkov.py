@@ -13,7 +13,8 @@ import re
 from typing import Any, Callable, Collection, Mapping, Optional
 
 from ..model import PolicyMeta, Severity
-from .compiler import Check, Outcome, resolve, split_path
+from .compiler import Check, Outcome
+from .paths import resolve, split_path
 from .operators import REGEX_OPERATORS, compile_regex
 
 # Dialect policies keep checkov's id; ours (``RG-...``) stay reserved for riskgraph's own.

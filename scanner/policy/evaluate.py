@@ -7,7 +7,8 @@ from typing import Any, Iterable
 from .. import parallel
 from ..model import Finding, Location, PathStep, Policy, Resource, is_unknown
 from ..secrets import looks_like_secret, mask
-from .compiler import EvalContext, resolve, split_path
+from .compiler import EvalContext
+from .paths import resolve, split_path
 
 
 def index_policies(policies: Iterable[Policy]) -> tuple[dict[str, list[Policy]], list[Policy]]:
