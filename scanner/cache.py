@@ -262,11 +262,13 @@ def current() -> Optional[ParseCache]:
     return _ACTIVE.get()
 
 
-def cached(parser: str, data: bytes, compute: Callable[[], T], detail: str = "") -> T:
+def cached(parser: str, data: bytes, compute: Callable[[], T], detail: str = "",
+           keep: Optional[Callable[[T], bool]] = None) -> T:
     """``compute()``, or its stored result for the same bytes, parser and detail when a cache is active.
 
     The value is stored before the caller sees it, so callers may mutate
-    what they get back.
+    what they get back. ``keep`` can refuse to store a value that depends on
+    more than the bytes (a parse cut short by its time budget).
     """
     cache = _ACTIVE.get()
     if cache is None:
@@ -276,7 +278,8 @@ def cached(parser: str, data: bytes, compute: Callable[[], T], detail: str = "")
     if found:
         return value
     value = compute()
-    cache.put(key, value)
+    if keep is None or keep(value):
+        cache.put(key, value)
     return value
 
 

@@ -69,8 +69,15 @@ def lookup(cache: ParseCache, key: str) -> Optional[Report]:
     return report
 
 
+# Diagnostics that depend on more than the inputs (the machine's speed): a report holding one
+# is not stored, so the next scan tries again.
+UNSTABLE = frozenset({"hcl-timeout"})
+
+
 def store(cache: ParseCache, key: str, report: Report) -> None:
     """Keep ``report`` with what the parsers read to make it (written when the cache flushes)."""
+    if any(d.code in UNSTABLE for d in report.diagnostics):
+        return
     cache.put(key, (dict(cache.reads), dict(cache.listings), report))
 
 

@@ -169,6 +169,45 @@ def test_binary_file_named_tf(tmp_path, policies):
     assert _codes(report, "bin/main.tf") == {"binary-file"}
 
 
+def _garbled_hcl(size: int) -> bytes:
+    """HCL punctuation in random order: tree-sitter's error recovery is slow on it (5 MB: ~19 s)."""
+    import random
+
+    rng = random.Random(1)
+    alphabet = b'{}[]()"=\n abcxyz$.:,#/*<>?!%'
+    return bytes(rng.choice(alphabet) for _ in range(size))
+
+
+def test_garbled_tf_gets_a_time_budget(tmp_path, policies, monkeypatch):
+    from scanner.parsers.terraform import syntax
+
+    monkeypatch.setattr(syntax, "PARSE_BUDGET_BASE", 0.2)  # the real budget: 2 s + 1 s per MB
+    monkeypatch.setattr(syntax, "PARSE_BUDGET_PER_MB", 0.0)
+    root = _tree(tmp_path, {"garbled/main.tf": _garbled_hcl(600_000)})  # ~2.5 s without a budget
+    started = time.perf_counter()
+    report = _bounded_scan(root, policies)
+    assert time.perf_counter() - started < 2.0
+    assert _diagnostics(report, "garbled/main.tf") == {("hcl-timeout", 1)}
+
+
+def test_a_timed_out_parse_is_not_cached(tmp_path, monkeypatch):
+    from scanner import cache
+    from scanner.parsers.terraform import syntax
+
+    monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
+    root = _tree(tmp_path, {"garbled/main.tf": _garbled_hcl(600_000)})
+    monkeypatch.setattr(syntax, "PARSE_BUDGET_BASE", 0.2)
+    monkeypatch.setattr(syntax, "PARSE_BUDGET_PER_MB", 0.0)
+    cut = scan([str(root)], only=["RG-AWS-001"], base=str(root))
+    assert ("hcl-timeout", 1) in _diagnostics(cut, "garbled/main.tf")
+    monkeypatch.setattr(syntax, "PARSE_BUDGET_BASE", 60.0)  # a faster machine, say: parsed in full
+    whole = scan([str(root)], only=["RG-AWS-001"], base=str(root))
+    assert "result_cache" not in whole.stats["seconds"]  # the cut report was not stored either
+    assert _codes(whole, "garbled/main.tf") == {"hcl-syntax"}
+    assert cache.DB_NAME in os.listdir(tmp_path / "cache")
+
+
 @pytest.mark.parametrize("name,payload", [
     ("bad/main.tf", b'resource "aws_s3_bucket" "b" {\n  bucket = "caf\xe9"\n}\n'),
     ("bad.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: caf\xe9}\n"),

@@ -70,7 +70,8 @@ class _Loader:
             parsed = cached("tfvars-json" if tfvars else "tf-json", source,
                             lambda: _parse_json(source, relpath, tfvars), relpath)
         else:
-            parsed = cached("hcl", source, lambda: parse_hcl(source, relpath), relpath)
+            parsed = cached("hcl", source, lambda: parse_hcl(source, relpath), relpath,
+                            keep=lambda f: not any(d.code == "hcl-timeout" for d in f.diagnostics))
         self.diagnostics.extend(parsed.diagnostics)
         self.files[path] = parsed
         return parsed

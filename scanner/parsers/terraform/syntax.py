@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -159,9 +160,20 @@ def _parser() -> Any:
 
 
 def parse_hcl(source: bytes, path: str) -> HclFile:
-    """Parse HCL bytes; syntax errors become diagnostics and the valid blocks are kept."""
+    """Parse HCL bytes; syntax errors become diagnostics and the valid blocks are kept.
+
+    tree-sitter gets a time budget that grows with the file (:func:`parse_budget`):
+    its error recovery on some garbled input is very slow (a 5 MB file of
+    random HCL punctuation took 19 s). Past the budget the file is skipped
+    with an ``hcl-timeout`` diagnostic.
+    """
     result = HclFile(path)
-    tree = _parser().parse(source)
+    tree, finished = _parse_within(source, parse_budget(len(source)))
+    if not finished:
+        result.diagnostics.append(Diagnostic(
+            "hcl-timeout", f"parsing took longer than {parse_budget(len(source)):.0f} s "
+            "(garbled or pathological input?); file skipped", path, 1))
+        return result
     root = tree.root_node
     body = next((c for c in root.named_children if c.type == "body"), None)
     if root.has_error:
@@ -171,7 +183,7 @@ def parse_hcl(source: bytes, path: str) -> HclFile:
             "hcl-syntax", "HCL syntax error; blocks containing it were skipped", path, line))
     if body is None:
         return result
-    conv = _Converter()
+    conv = _Converter(source)
     for child in body.named_children:
         if child.has_error or child.type not in ("block", "attribute"):
             continue
@@ -188,6 +200,37 @@ def parse_hcl(source: bytes, path: str) -> HclFile:
     return result
 
 
+# Valid HCL parses at several MB/s; the budget leaves a wide margin for a slow or busy machine.
+PARSE_BUDGET_BASE = 2.0      # seconds for any file
+PARSE_BUDGET_PER_MB = 1.0    # and this much more per MB (a 5 MB file: 7 s)
+_READ_CHUNK = 65536
+
+
+def parse_budget(size: int) -> float:
+    """Seconds tree-sitter may spend on ``size`` bytes."""
+    return PARSE_BUDGET_BASE + PARSE_BUDGET_PER_MB * size / 1_000_000
+
+
+def _parse_within(source: bytes, seconds: float) -> tuple[Any, bool]:
+    """The tree, and False when reading stopped because ``seconds`` had passed.
+
+    tree-sitter reads its input through the callback as it parses, so ending
+    the input there is how a parse is cut short (py-tree-sitter 0.26 has no
+    timeout of its own).
+    """
+    deadline = time.perf_counter() + seconds
+    cut = False
+
+    def read(offset: int, _point: Any) -> bytes:
+        nonlocal cut
+        if offset < len(source) and time.perf_counter() > deadline:
+            cut = True
+            return b""
+        return source[offset:offset + _READ_CHUNK]
+
+    return _parser().parse(read), not cut
+
+
 def _first_error(node: Any) -> Any:
     stack = [node]
     while stack:
@@ -202,29 +245,35 @@ class _TooDeep(Exception):
     pass
 
 
-def _text(node: Any) -> str:
-    return node.text.decode("utf-8", "replace")
-
-
-def _literal_text(string_lit: Any) -> str:
-    """A quoted string's literal text without its quotes (tree-sitter-hcl leaves out the blanks at either end)."""
-    return "".join(_text(c) for c in string_lit.named_children if c.type == "template_literal")
-
-
 class _Converter:
-    """Walks tree-sitter nodes into the AST above."""
+    """Walks tree-sitter nodes into the AST above; node text is sliced from ``source``.
+
+    Not ``node.text``: for a tree parsed through a read callback (the time
+    budget in :func:`_parse_within`) py-tree-sitter 0.26 does not hold the
+    source, and ``node.text`` read out of bounds (a crash on deep nesting).
+    """
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+
+    def _text(self, node: Any) -> str:
+        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def _literal_text(self, string_lit: Any) -> str:
+        """A quoted string's literal text without its quotes (tree-sitter-hcl leaves out the blanks at either end)."""
+        return "".join(self._text(c) for c in string_lit.named_children if c.type == "template_literal")
 
     def block(self, node: Any, depth: int) -> Block:
         kids = node.named_children
-        btype = _text(kids[0])
+        btype = self._text(kids[0])
         labels: list[str] = []
         attributes: dict[str, Attribute] = {}
         blocks: list[Block] = []
         for child in kids[1:]:
             if child.type == "string_lit":
-                labels.append(_literal_text(child))  # escapes kept, as written
+                labels.append(self._literal_text(child))  # escapes kept, as written
             elif child.type == "identifier":
-                labels.append(_text(child))
+                labels.append(self._text(child))
             elif child.type == "body":
                 for item in child.named_children:
                     if item.type == "attribute":
@@ -236,7 +285,7 @@ class _Converter:
 
     def attribute(self, node: Any, depth: int) -> Attribute:
         name_node, expr_node = node.named_children[0], node.named_children[-1]
-        return Attribute(_text(name_node), self.expr(expr_node, depth + 1),
+        return Attribute(self._text(name_node), self.expr(expr_node, depth + 1),
                          node.start_point[0] + 1, node.end_point[0] + 1)
 
     def expr(self, node: Any, depth: int) -> Expr:
@@ -255,7 +304,7 @@ class _Converter:
         primary, rest = parts[0], parts[1:]
         if primary.type == "variable_expr":
             steps = self.steps(rest, depth)
-            return Traversal(_text(primary.named_children[0]), steps, line)
+            return Traversal(self._text(primary.named_children[0]), steps, line)
         base = self.primary(primary, depth)
         if rest:
             return Postfix(base, self.steps(rest, depth), line)
@@ -265,11 +314,11 @@ class _Converter:
         out: list[Step] = []
         for n in nodes:
             if n.type == "get_attr":
-                out.append(("attr", _text(n.named_children[-1])))
+                out.append(("attr", self._text(n.named_children[-1])))
             elif n.type == "index":
                 inner = n.named_children[0]
                 if inner.type == "legacy_index":
-                    out.append(("index", Lit(int(_text(inner).lstrip(".")), inner.start_point[0] + 1)))
+                    out.append(("index", Lit(int(self._text(inner).lstrip(".")), inner.start_point[0] + 1)))
                 else:
                     out.append(("index", self.expr(inner.named_children[0], depth + 1)))
             elif n.type == "splat":
@@ -291,7 +340,7 @@ class _Converter:
             return self.collection(node.named_children[0], depth)
         if t == "function_call":
             kids = node.named_children
-            name = _text(kids[0])
+            name = self._text(kids[0])
             args: list[Expr] = []
             expand = False
             for k in kids[1:]:
@@ -319,29 +368,29 @@ class _Converter:
     def literal(self, node: Any, line: int) -> Expr:
         t = node.type
         if t == "numeric_lit":
-            raw = _text(node)
+            raw = self._text(node)
             try:
                 return Lit(int(raw), line)
             except ValueError:
                 return Lit(float(raw), line)
         if t == "bool_lit":
-            return Lit(_text(node) == "true", line)
+            return Lit(self._text(node) == "true", line)
         if t == "null_lit":
             return Lit(None, line)
         if t == "string_lit":
-            return Lit(_string_value(_literal_text(node)), line)
+            return Lit(_string_value(self._literal_text(node)), line)
         return Opaque(f"unsupported literal {t}", line)
 
     def template(self, node: Any, depth: int) -> Expr:
         line = node.start_point[0] + 1
         parts: list[Union[str, Expr]] = []
         heredoc = node.type == "heredoc_template"
-        strip = heredoc and b"<<-" in node.text[:4]
+        strip = heredoc and b"<<-" in self.source[node.start_byte:node.start_byte + 4]
         only_text = True
         for child in node.named_children:
             t = child.type
             if t == "template_literal":
-                literal = _text(child)
+                literal = self._text(child)
                 parts.append(literal.replace("$${", "${").replace("%%{", "%{") if heredoc
                              else _string_value(literal))
             elif t == "template_interpolation":
@@ -380,7 +429,7 @@ class _Converter:
         line = node.start_point[0] + 1
         kids = node.children
         if node.type == "unary_operation":
-            op = _text(kids[0])
+            op = self._text(kids[0])
             return UnOp(op, self.operand(kids[1:], node, depth), line)
         for i, k in enumerate(kids):
             if not k.is_named and k.type in BINARY_OPS and i > 0:
@@ -400,7 +449,7 @@ class _Converter:
     def for_expr(self, node: Any, depth: int) -> Expr:
         line = node.start_point[0] + 1
         intro = next(c for c in node.named_children if c.type == "for_intro")
-        idents = [_text(c) for c in intro.named_children if c.type == "identifier"]
+        idents = [self._text(c) for c in intro.named_children if c.type == "identifier"]
         coll = self.expr(next(c for c in intro.named_children if c.type == "expression"), depth + 1)
         key_var, value_var = (idents[0], idents[1]) if len(idents) > 1 else (None, idents[0])
         exprs = [c for c in node.named_children if c.type == "expression"]
