@@ -34,6 +34,11 @@ Handoff = tuple[dict[str, bytes], tuple[int, int, int], dict[tuple[str, int], st
 FORMAT = b"RGPC1\n"
 DB_NAME = "parse.sqlite3"
 FLUSH_EVERY = 512
+# The database stays bounded: entries are a few KB (a parse) to a few MB (a 5k-resource scan's
+# stored report); the oldest written go first. A pruned entry only costs a parse or a scan.
+KEEP_ENTRIES = 50_000
+KEEP_RESULTS = 8
+RESULT_PREFIX = "scan-result:"  # keys of stored whole-scan results (scanner/rescan.py)
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
 _ALLOWED_MODULES = frozenset({
@@ -246,6 +251,7 @@ class ParseCache:
             with db:
                 db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)",
                                sorted(pending.items()))
+                _prune(db)
         except Exception:  # noqa: BLE001 - sqlite3.Error: leave the cache as it was
             self._db = False
 
@@ -255,6 +261,18 @@ class ParseCache:
             with contextlib.suppress(Exception):
                 self._db.close()
         self._db = None
+
+
+def _prune(db: Any) -> None:
+    """Keep the newest KEEP_RESULTS stored results and KEEP_ENTRIES entries in all (newest = last written)."""
+    low, high = RESULT_PREFIX, RESULT_PREFIX[:-1] + chr(ord(RESULT_PREFIX[-1]) + 1)
+    db.execute("DELETE FROM entries WHERE key >= ? AND key < ? AND rowid NOT IN "
+               "(SELECT rowid FROM entries WHERE key >= ? AND key < ? ORDER BY rowid DESC LIMIT ?)",
+               (low, high, low, high, KEEP_RESULTS))
+    count = db.execute("SELECT count(*) FROM entries").fetchone()[0]
+    if count > KEEP_ENTRIES:
+        db.execute("DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY rowid LIMIT ?)",
+                   (count - KEEP_ENTRIES,))
 
 
 def current() -> Optional[ParseCache]:

@@ -29,11 +29,10 @@ import json
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from .cache import ParseCache, code_stamp, input_digest, listing_digest, read_file
+from .cache import RESULT_PREFIX, ParseCache, code_stamp, input_digest, listing_digest, read_file
 from .discover import Discovery
 from .model import Policy, Report
 
-_PREFIX = "scan-result:"
 
 
 def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any]) -> Optional[str]:
@@ -55,7 +54,7 @@ def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[
         h.update(hashlib.sha256(data).digest())
     h.update(repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
                                        for d in discovery.diagnostics])).encode("utf-8", "surrogatepass"))
-    return _PREFIX + h.hexdigest()
+    return RESULT_PREFIX + h.hexdigest()
 
 
 def lookup(cache: ParseCache, key: str) -> Optional[Report]:

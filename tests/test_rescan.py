@@ -183,3 +183,24 @@ def _keys():
     with contextlib.closing(sqlite3.connect(os.path.join(os.environ["RISKGRAPH_CACHE_DIR"],
                                                          cache.DB_NAME))) as db:
         return [k for (k,) in db.execute("SELECT key FROM entries")]
+
+
+def test_only_the_newest_stored_results_are_kept(system, monkeypatch):
+    monkeypatch.setattr(cache, "KEEP_RESULTS", 2)
+    options = [{"variables": {"public": "true"}}, {"variables": {"public": "false"}}, {}]
+    for chosen in options:  # three different keys, stored in this order
+        assert not _from_store(_scan(**chosen))
+    assert len([k for k in _keys() if k.startswith(cache.RESULT_PREFIX)]) == 2
+    assert _from_store(_scan(**options[2]))
+    assert _from_store(_scan(**options[1]))
+    assert not _from_store(_scan(**options[0]))  # the oldest was pruned
+
+
+def test_the_database_keeps_at_most_keep_entries(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "KEEP_ENTRIES", 5)
+    for i in range(8):  # one flush each: written in this order
+        with cache.active(cache.ParseCache(str(tmp_path))):
+            cache.cached("p", f"file {i}".encode(), lambda i=i: i)
+    with cache.active(cache.ParseCache(str(tmp_path))):
+        assert [cache.cached("p", f"file {i}".encode(), lambda: None) for i in range(8)] == \
+            [None, None, None, 3, 4, 5, 6, 7]  # the three written first were pruned
