@@ -129,10 +129,9 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
             from .rescan import lookup
 
             stored = lookup(cache, key)
-            timings["result_cache"] = time.perf_counter() - t1 - timings["discover"]
-            if stored is not None:
+            if stored is not None:  # "result_cache" in stats["seconds"] says where it came from
+                timings["result_cache"] = time.perf_counter() - t1 - timings["discover"]
                 return replace(stored, stats={**stored.stats, "seconds": _rounded(timings)})
-            del timings["result_cache"]
         report = _run(paths, found, policies, fingerprints, request, progress, timings)
         if key is not None:
             from .rescan import store
