@@ -34,7 +34,6 @@ from .discover import Discovery
 from .model import Policy, Report
 
 
-
 def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any]) -> Optional[str]:
     """The key of a scan's result, or None when some input cannot be pinned down (then nothing is stored)."""
     h = hashlib.sha256(code_stamp())
@@ -55,6 +54,19 @@ def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[
     h.update(repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
                                        for d in discovery.diagnostics])).encode("utf-8", "surrogatepass"))
     return RESULT_PREFIX + h.hexdigest()
+
+
+def stamps(discovery: Discovery) -> list[tuple[int, int]]:
+    """Size and modification time of every discovered file: unchanged across a scan, or its result is not stored."""
+    out = []
+    for f in discovery.files:
+        try:
+            st = os.stat(f.path)
+        except OSError:
+            out.append((-1, -1))
+            continue
+        out.append((st.st_size, st.st_mtime_ns))
+    return out
 
 
 def lookup(cache: ParseCache, key: str) -> Optional[Report]:

@@ -204,3 +204,28 @@ def test_the_database_keeps_at_most_keep_entries(tmp_path, monkeypatch):
     with cache.active(cache.ParseCache(str(tmp_path))):
         assert [cache.cached("p", f"file {i}".encode(), lambda: None) for i in range(8)] == \
             [None, None, None, 3, 4, 5, 6, 7]  # the three written first were pruned
+
+
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: c:1\n"
+
+
+def test_a_file_edited_during_the_scan_does_not_file_its_result(system, monkeypatch):
+    from scanner import parsers
+
+    pod = system / "app" / "pod.yaml"
+    pod.write_text(POD)
+    privileged = POD + "      securityContext: {privileged: true}\n"
+    real = parsers.parse_all
+
+    def edit_then_parse(files, options, **kwargs):
+        pod.write_text(privileged)  # after the key was taken from the file as it was
+        return real(files, options, **kwargs)
+
+    monkeypatch.setattr("scanner.parsers.parse_all", edit_then_parse)
+    edited = api.scan(["app"], only=["RG-K8S-002"])
+    assert [f.resource for f in edited.findings] == ["k8s:core/Pod/default/p"]
+    monkeypatch.setattr("scanner.parsers.parse_all", real)
+    pod.write_text(POD)  # the bytes the first scan was keyed by
+    again = api.scan(["app"], only=["RG-K8S-002"])
+    assert not _from_store(again)
+    assert again.findings == ()
