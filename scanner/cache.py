@@ -26,7 +26,7 @@ import io
 import os
 import pickle
 import sys
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
 
 T = TypeVar("T")
 Handoff = tuple[dict[str, bytes], tuple[int, int, int], dict[tuple[str, int], str], dict[str, str]]
@@ -39,6 +39,9 @@ FLUSH_EVERY = 512
 KEEP_ENTRIES = 50_000
 KEEP_RESULTS = 8
 RESULT_PREFIX = "scan-result:"  # keys of stored whole-scan results (scanner/rescan.py)
+# Diagnostic codes that depend on the machine, not only the input (a parse cut by its time
+# budget): a parse result or a report holding one is not stored, so the next scan tries again.
+UNSTABLE = frozenset({"hcl-timeout"})
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
 _ALLOWED_MODULES = frozenset({
@@ -308,18 +311,15 @@ def cached_file(parser: str, path: str, compute: Callable[[], T], detail: str = 
     ``compute()``, so a file edited mid-scan cannot file a result under the
     wrong content.
     """
-    cache = _ACTIVE.get()
-    before = read_file(path) if cache is not None else None
-    if cache is None or before is None:
+    before = read_file(path) if _ACTIVE.get() is not None else None
+    if before is None:
         return compute()
-    key = cache.key(parser, before, detail)
-    found, value = cache.get(key)
-    if found:
-        return value
-    value = compute()
-    if read_file(path) == before:
-        cache.put(key, value)
-    return value
+    return cached(parser, before, compute, detail, keep=lambda _value: read_file(path) == before)
+
+
+def stable(diagnostics: Iterable[Any]) -> bool:
+    """False when a diagnostic depends on more than the input bytes (see UNSTABLE): such results are not stored."""
+    return not any(d.code in UNSTABLE for d in diagnostics)
 
 
 def read_input(path: str, limit: int = -1) -> bytes:

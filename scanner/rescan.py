@@ -29,7 +29,8 @@ import json
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from .cache import RESULT_PREFIX, ParseCache, code_stamp, input_digest, listing_digest, read_file
+from .cache import (RESULT_PREFIX, ParseCache, code_stamp, input_digest, listing_digest, read_file,
+                    stable)
 from .discover import Discovery
 from .model import Policy, Report
 
@@ -80,14 +81,9 @@ def lookup(cache: ParseCache, key: str) -> Optional[Report]:
     return report
 
 
-# Diagnostics that depend on more than the inputs (the machine's speed): a report holding one
-# is not stored, so the next scan tries again.
-UNSTABLE = frozenset({"hcl-timeout"})
-
-
 def store(cache: ParseCache, key: str, report: Report) -> None:
     """Keep ``report`` with what the parsers read to make it (written when the cache flushes)."""
-    if any(d.code in UNSTABLE for d in report.diagnostics):
+    if not stable(report.diagnostics):
         return
     cache.put(key, (dict(cache.reads), dict(cache.listings), report))
 

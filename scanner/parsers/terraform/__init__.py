@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import Any, Optional
 
-from ...cache import cached, read_input, regular_files
+from ...cache import cached, read_input, regular_files, stable
 from ...model import Diagnostic, Resource, SourceFile
 from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
@@ -71,7 +71,7 @@ class _Loader:
                             lambda: _parse_json(source, relpath, tfvars), relpath)
         else:
             parsed = cached("hcl", source, lambda: parse_hcl(source, relpath), relpath,
-                            keep=lambda f: not any(d.code == "hcl-timeout" for d in f.diagnostics))
+                            keep=lambda f: stable(f.diagnostics))
         self.diagnostics.extend(parsed.diagnostics)
         self.files[path] = parsed
         return parsed
