@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .discover import Discovery, discover
@@ -49,7 +49,7 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     found = discovery if discovery is not None else discover(paths, base=base, exclude=exclude)
     t1 = time.perf_counter()
     say(f"parsing {len(found.files)} files")
-    env = {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
+    env = _tf_var_environment()
     with scan_cache():  # unchanged files are not parsed again: scanner/cache.py
         parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
                                                      variables=dict(variables or {}), env=env),
@@ -68,6 +68,11 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
 def load_graph(paths: Sequence[str], **options: Any) -> "nx.MultiDiGraph":
     """The joined graph of ``paths`` (same options as :func:`load`); node data ``resource`` holds each Resource."""
     return load(paths, **options).graph
+
+
+def _tf_var_environment() -> dict[str, str]:
+    """The ``TF_VAR_*`` variables Terraform would read from the environment."""
+    return {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
 
 
 def in_frameworks(meta: Optional[PolicyMeta], frameworks: Sequence[str]) -> bool:
@@ -168,14 +173,13 @@ def _result_key(found: Discovery, policies: Sequence[Policy], request: _Request)
 
     if request.with_checkov:  # checkov's own checks and version are outside what the key covers
         return None
-    options = {
-        "only": request.only, "skip": request.skip, "parameters": request.parameters,
-        "var_files": request.var_files, "variables": request.variables, "exclude": request.exclude,
-        "base": request.base, "frameworks": request.frameworks, "suppressions": request.suppressions,
-        "today": (request.today or datetime.date.today()).isoformat(),  # suppressions expire
-        "baseline": [request.baseline, file_digest(request.baseline) if request.baseline else None],
-        "env": {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")},
-    }
+    # every option of the request (a new one is keyed without a change here) but the process count
+    options: dict[str, Any] = {f.name: getattr(request, f.name) for f in fields(request)
+                               if f.name not in ("jobs", "today", "baseline")}
+    options.update(
+        today=(request.today or datetime.date.today()).isoformat(),  # suppressions expire
+        baseline=[request.baseline, file_digest(request.baseline) if request.baseline else None],
+        env=_tf_var_environment())
     return scan_key(found, policies, options)
 
 
