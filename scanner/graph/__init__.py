@@ -102,12 +102,3 @@ def resource_of(graph: nx.MultiDiGraph, node: str) -> Optional[Resource]:
     """The resource at ``node``, or None for special nodes."""
     return graph.nodes[node].get("resource")
 
-
-def edges_of(graph: nx.MultiDiGraph, node: str, kind: str, direction: str = "out") -> list[str]:
-    """Neighbours of ``node`` over edges of ``kind`` (``out``, ``in`` or ``both``)."""
-    found: list[str] = []
-    if direction in ("out", "both"):
-        found.extend(t for _, t, k in graph.out_edges(node, keys=True) if k == kind)
-    if direction in ("in", "both"):
-        found.extend(s for s, _, k in graph.in_edges(node, keys=True) if k == kind)
-    return found
