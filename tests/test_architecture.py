@@ -15,8 +15,9 @@ from scanner.parsers import ParseOptions, parse_all
 CASES = os.path.join(FIXTURES, "cases", "architecture")
 
 
-def _graph(folder):
-    parsed = parse_all(discover([folder]).files, ParseOptions())
+def _graph(path):
+    """The linked graph of a folder or file, which must parse without diagnostics."""
+    parsed = parse_all(discover([path]).files, ParseOptions())
     assert parsed.diagnostics == []
     return build_graph(parsed.resources)
 
@@ -137,18 +138,12 @@ def test_in_architecture_marks_mentioned_and_fronting_resources():
 
 
 def test_architecture_alone_derives_no_scan_wide_attributes():
-    folder = os.path.join(CASES, "linking")
-    parsed = parse_all(discover([os.path.join(folder, "architecture.yaml")], base=folder).files,
-                       ParseOptions())
-    graph = build_graph(parsed.resources)
+    graph = _graph(os.path.join(CASES, "linking", "architecture.yaml"))
     assert "$unresolved_implementations" not in _attrs(graph, "arch:component/cache")
 
 
 def test_code_alone_gets_no_in_architecture():
-    folder = os.path.join(CASES, "linking")
-    parsed = parse_all(discover([os.path.join(folder, "main.tf")], base=folder).files,
-                       ParseOptions())
-    graph = build_graph(parsed.resources)
+    graph = _graph(os.path.join(CASES, "linking", "main.tf"))
     assert "$in_architecture" not in _attrs(graph, "aws_lb.unmentioned")
 
 
