@@ -1,0 +1,259 @@
+"""Real-world accuracy harness: scan pinned public repositories as a user would and score the findings against our labels.
+
+    python tests/realworld/run.py [--mirror DIR] [--work DIR] [--source DIR] [--only NAME ...]
+                                  [--review FILE] [--markdown] [--jobs N]
+
+For each repository in repos.yaml it runs `riskgraph scan <paths> --format json`
+from the repository root (a fresh process, no cache), then prints per repository
+and per layer: findings, labelled true / false / debatable, precision,
+unlabelled findings of the review set (critical and high, plus a seeded sample
+of medium and low), and labelled-true findings that disappeared. `--review FILE`
+writes the unlabelled review set as label entries to fill in (verdict: "?").
+
+Never collected by the default test run (pytest's norecursedirs skips it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkout import Repo, load_repos, materialise  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent.parent
+LABELS = HERE / "labels"
+SAMPLE_SEED = "riskgraph-realworld-1"
+SAMPLE_PERCENT = 10          # share of medium/low findings in the review set
+LAYERS = ("terraform", "kubernetes", "architecture")
+
+
+def layer_of(finding: dict) -> str:
+    address = finding["resource"]
+    if address.startswith("k8s:"):
+        return "kubernetes"
+    if address.startswith("arch:"):
+        return "architecture"
+    return "terraform"
+
+
+def in_sample(repo: str, finding: dict) -> bool:
+    """Critical and high always; medium, low and info by a seeded hash of the finding's identity (stable as others come and go)."""
+    if finding["severity"] in ("critical", "high"):
+        return True
+    key = f"{SAMPLE_SEED}|{repo}|{finding['location']['path']}|{finding['policy_id']}|{finding['resource']}"
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100 < SAMPLE_PERCENT
+
+
+@dataclass
+class ScanResult:
+    repo: Repo
+    findings: list[dict]
+    diagnostics: list[dict]
+    returncode: int
+    crashed: bool
+    stderr: str
+    seconds: float
+
+
+def scan(repo: Repo, root: Path, source: Path, out_dir: Path) -> ScanResult:
+    out = out_dir / f"{repo.slug}.json"
+    out.unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(source), NO_COLOR="1")
+    env.pop("RISKGRAPH_JOBS", None)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", *repo.paths, "--format", "json",
+                           "-o", str(out), "--no-cache"], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=1800)
+    seconds = time.perf_counter() - start
+    crashed = proc.returncode not in (0, 1) or "Traceback" in proc.stderr or not out.is_file()
+    data = json.loads(out.read_text()) if out.is_file() else {"findings": [], "diagnostics": []}
+    findings = [f for f in data["findings"] if not f.get("suppression")]
+    return ScanResult(repo, findings, data["diagnostics"], proc.returncode, crashed, proc.stderr[-4000:], seconds)
+
+
+# -- labels ------------------------------------------------------------------
+
+def load_labels(path: Path = LABELS) -> list[dict]:
+    """Every label in `path` (a YAML list, or a directory of them: labels/<group>.yaml)."""
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path] if path.is_file() else []
+    labels: list[dict] = []
+    for file in files:
+        for label in yaml.safe_load(file.read_text()) or []:
+            if str(label.get("verdict")).lower() not in ("true", "false", "debatable"):
+                continue          # "?" = not reviewed yet
+            label["verdict"] = str(label["verdict"]).lower()
+            labels.append(label)
+    return labels
+
+
+def _key(repo: str, f: dict) -> tuple:
+    return (repo, f["location"]["path"], f["policy_id"], f["resource"])
+
+
+def match(repo: str, findings: list[dict], labels: list[dict]) -> tuple[dict[int, dict], list[dict]]:
+    """Labels for findings (by file, policy, resource and line; the line alone may have moved when the rest is unique)."""
+    exact: dict[tuple, dict] = {}
+    loose: dict[tuple, list[dict]] = defaultdict(list)
+    for label in labels:
+        if label["repo"] != repo:
+            continue
+        k = (label["repo"], label["file"], label["policy"], label["resource"])
+        exact[k + (label["line"],)] = label
+        loose[k].append(label)
+    found: dict[int, dict] = {}
+    used: set[int] = set()
+    for i, f in enumerate(findings):
+        label = exact.get(_key(repo, f) + (f["location"]["start_line"],))
+        if label is not None:
+            found[i] = label
+            used.add(id(label))
+    for i, f in enumerate(findings):
+        if i in found:
+            continue
+        candidates = [lab for lab in loose.get(_key(repo, f), []) if id(lab) not in used]
+        siblings = [g for g in findings if _key(repo, g) == _key(repo, f)]
+        if len(candidates) == 1 and len(siblings) == 1:
+            found[i] = candidates[0]
+            used.add(id(candidates[0]))
+    gone = [lab for lab in labels if lab["repo"] == repo and id(lab) not in used]
+    return found, gone
+
+
+# -- report ------------------------------------------------------------------
+
+def _precision(t: int, f: int) -> str:
+    return f"{100 * t / (t + f):.1f}%" if t + f else "-"
+
+
+def tabulate(results: list[ScanResult], labels: list[dict]):
+    rows = []
+    per_layer: dict[str, Counter] = defaultdict(Counter)
+    review: list[dict] = []
+    gone_true: list[dict] = []
+    for res in results:
+        repo = res.repo.name
+        found, gone = match(repo, res.findings, labels)
+        gone_true += [g for g in gone if g["verdict"] == "true"]
+        c: Counter = Counter()
+        c["crash"] = int(res.crashed)
+        c["errors"] = sum(1 for d in res.diagnostics if d["level"] == "error")
+        for i, f in enumerate(res.findings):
+            layer = layer_of(f)
+            hi = f["severity"] in ("critical", "high")
+            label = found.get(i)
+            verdict = str(label["verdict"]).lower() if label else None
+            for bucket in ("all", "hi") if hi else ("all",):
+                c[f"{bucket}"] += 1
+                per_layer[layer][bucket] += 1
+                if verdict in ("true", "false", "debatable"):
+                    c[f"{bucket}_{verdict}"] += 1
+                    per_layer[layer][f"{bucket}_{verdict}"] += 1
+            if label is None and in_sample(repo, f):
+                c["unlabelled"] += 1
+                per_layer[layer]["unlabelled"] += 1
+                review.append(_template(repo, f))
+        for g in gone:
+            if g["verdict"] == "true":
+                c["gone_true"] += 1
+        per_layer["_crash"]["n"] += c["crash"]
+        rows.append((res, c))
+    return rows, per_layer, review, gone_true
+
+
+def _template(repo: str, f: dict) -> dict:
+    return {"repo": repo, "file": f["location"]["path"], "line": f["location"]["start_line"],
+            "policy": f["policy_id"], "resource": f["resource"], "severity": f["severity"],
+            "verdict": "?", "reason": f["message"][:200]}
+
+
+def print_table(rows, per_layer, markdown: bool) -> None:
+    head = ["repository", "findings", "crit+high", "true", "false", "debatable", "precision (all)",
+            "precision (crit+high)", "unlabelled", "true gone", "crash", "error diags"]
+    body = []
+    for res, c in rows:
+        body.append([res.repo.name, c["all"], c["hi"], c["all_true"], c["all_false"], c["all_debatable"],
+                     _precision(c["all_true"], c["all_false"]), _precision(c["hi_true"], c["hi_false"]),
+                     c["unlabelled"], c["gone_true"], "CRASH" if c["crash"] else "", c["errors"]])
+    layer_body = []
+    for layer in LAYERS:
+        c = per_layer.get(layer, Counter())
+        layer_body.append([layer, c["all"], c["hi"], c["all_true"], c["all_false"], c["all_debatable"],
+                           _precision(c["all_true"], c["all_false"]), _precision(c["hi_true"], c["hi_false"]),
+                           c["unlabelled"]])
+    layer_head = head[:9]
+    if markdown:
+        for h, b in ((head, body), (layer_head, layer_body)):
+            print("| " + " | ".join(h) + " |")
+            print("|" + "---|" * len(h))
+            for r in b:
+                print("| " + " | ".join(str(x) for x in r) + " |")
+            print()
+    else:
+        for h, b in ((head, body), (layer_head, layer_body)):
+            widths = [max(len(str(x)) for x in col) for col in zip(h, *b)]
+            for r in [h, *b]:
+                print("  ".join(str(x).ljust(w) for x, w in zip(r, widths)))
+            print()
+    print(f"crashes: {per_layer['_crash']['n']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mirror", action="append", type=Path, default=[],
+                    help="directory of git mirrors named <owner>+<name> (repeatable); else cloned from GitHub")
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("RISKGRAPH_REALWORLD_DIR",
+                                                                       Path.home() / ".cache" / "riskgraph-realworld")))
+    ap.add_argument("--source", type=Path, default=PROJECT, help="riskgraph source tree to run (default: this one)")
+    ap.add_argument("--only", nargs="*", default=None, help="repository names (or substrings) to run")
+    ap.add_argument("--review", type=Path, help="write the unlabelled review set here as label entries")
+    ap.add_argument("--markdown", action="store_true", help="tables in Markdown (for docs/accuracy.md)")
+    ap.add_argument("--jobs", type=int, default=2, help="repositories scanned at once")
+    ap.add_argument("--labels", type=Path, default=LABELS)
+    args = ap.parse_args(argv)
+
+    repos = [r for r in load_repos() if not args.only or any(o in r.name for o in args.only)]
+    out_dir = args.work / "results" / hashlib.sha256(str(args.source.resolve()).encode()).hexdigest()[:8]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    roots = {}
+    for repo in repos:
+        root, missing = materialise(repo, args.work, args.mirror)
+        roots[repo.name] = root
+        if missing:
+            print(f"{repo.name}: {len(missing)} files absent from the store (large or LFS), e.g. {missing[0]}",
+                  file=sys.stderr)
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        results = list(pool.map(lambda r: scan(r, roots[r.name], args.source, out_dir), repos))
+    for res in results:
+        if res.crashed:
+            print(f"CRASH {res.repo.name} (exit {res.returncode}):\n{res.stderr}", file=sys.stderr)
+
+    labels = load_labels(args.labels)
+    rows, per_layer, review, gone_true = tabulate(results, labels)
+    print_table(rows, per_layer, args.markdown)
+    if gone_true:
+        print(f"\nlabelled-true findings that disappeared ({len(gone_true)}):")
+        for g in gone_true:
+            print(f"  {g['repo']}  {g['file']}:{g['line']}  {g['policy']}  {g['resource']}")
+    if args.review:
+        args.review.write_text(yaml.safe_dump(review, sort_keys=False, width=200, allow_unicode=True))
+        print(f"\n{len(review)} unlabelled findings of the review set written to {args.review}")
+    print(f"\nresults: {out_dir}   total scan time {sum(r.seconds for r in results):.1f} s")
+    return 1 if any(r.crashed for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
