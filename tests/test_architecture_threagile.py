@@ -7,6 +7,7 @@ import os
 from conftest import FIXTURES
 from scanner.api import scan
 from scanner.discover import discover
+from scanner.model import Unknown
 from scanner.parsers import ParseOptions, parse_all
 
 CASES = os.path.join(FIXTURES, "cases", "architecture", "threagile")
@@ -46,7 +47,8 @@ def test_mapping_of_values():
     assert (browser["type"], browser["zone"]) == ("client", "internet")
     app = e["arch:component/booking-app"].attributes
     assert (app["type"], app["zone"], app["exposure"]) == ("web_frontend", "clinic-cloud", "public")
-    assert app["controls"] == {"authentication": "session", "tls": True}
+    assert app["controls"] == {"authentication": "session", "tls": True,      # logging, backups: not
+                               "logging": Unknown(), "backups": Unknown()}   # expressible in Threagile
     db = e["arch:component/records-db"]
     assert (db.attributes["type"], db.attributes["zone"], db.attributes["exposure"]) == \
         ("database", "data-subnet", "private")
@@ -81,6 +83,17 @@ def test_policies_apply_to_threagile_models():
     ]                   # RG-DRIFT-003 stays silent: the model itself says `encryption: none`
     drift = next(f for f in report.findings if f.policy_id == "RG-DRIFT-001")
     assert [(r.path, r.start_line) for r in drift.related] == [(MODEL, 70)]
+
+
+def test_controls_threagile_cannot_express_are_unknown_not_missing():
+    """Threagile has no field for logging or backups: RG-ARCH-008/009 stay silent on its models."""
+    folder = os.path.join(CASES, "valid")
+    report = scan([folder], base=folder, only=["RG-ARCH-008", "RG-ARCH-009"])
+    assert report.findings == ()
+    native = os.path.join(FIXTURES, "RG-ARCH-009", "fail")    # the native format says it: found
+    assert sorted((f.resource, f.location.start_line)
+                  for f in scan([native], base=native, only=["RG-ARCH-009"]).findings) == [
+        ("arch:component/api", 7), ("arch:component/worker", 9)]
 
 
 def test_invalid_models_are_refused_with_path_and_line():

@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..model import SourceFile
+from dataclasses import replace
+
+from ..model import Resource, SourceFile, Unknown
 from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
 from .architecture import merge, model_resources, read_document, reference_errors, refuse
@@ -77,7 +79,24 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
         if errors:
             refuse(out, f.relpath, errors, doc.lines)
             continue
-        merge(out, model_resources(model, lines, f.relpath, doc.start_line, "threagile"))
+        merge(out, _unexpressed(model_resources(model, lines, f.relpath, doc.start_line, "threagile")))
+    return out
+
+
+# Controls a Threagile model has no field for: unknown, never "absent" (absent reads as "not done").
+UNEXPRESSED_CONTROLS = ("logging", "backups")
+
+
+def _unexpressed(resources: list[Resource]) -> list[Resource]:
+    """Components with the controls Threagile cannot express marked unknown."""
+    out = []
+    for r in resources:
+        if r.type == "component":
+            controls = dict(r.attributes.get("controls") or {})
+            for key in UNEXPRESSED_CONTROLS:
+                controls.setdefault(key, Unknown(f"Threagile models do not record {key}"))
+            r = replace(r, attributes={**r.attributes, "controls": controls})
+        out.append(r)
     return out
 
 
