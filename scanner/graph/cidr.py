@@ -17,7 +17,7 @@ def network(value: str) -> "ipaddress.IPv4Network | ipaddress.IPv6Network | None
 def is_public_cidr(value: object) -> bool:
     """True for a CIDR that admits addresses on the public internet (``0.0.0.0/0``, ``::/0``, a public range).
 
-    ``*`` and ``Internet`` (Azure's service tag) count as public too.
+    ``*``, ``Any`` and ``Internet`` (Azure's service tag) count as public too, in any case.
     """
     return isinstance(value, str) and _is_public(value)
 
@@ -25,7 +25,7 @@ def is_public_cidr(value: object) -> bool:
 @lru_cache(maxsize=4096)
 def _is_public(value: str) -> bool:
     """:func:`is_public_cidr` of a string, cached: ``is_private`` and friends scan address tables."""
-    if value.strip() in ("*", "Internet", "internet", "any", "Any"):
+    if value.strip().lower() in ("*", "internet", "any"):
         return True
     net = network(value)
     if net is None:
