@@ -83,6 +83,16 @@ def scan(repo: Repo, root: Path, source: Path, out_dir: Path) -> ScanResult:
     return ScanResult(repo, findings, data["diagnostics"], proc.returncode, crashed, proc.stderr[-4000:], seconds)
 
 
+def load_result(repo: Repo, results: Path) -> ScanResult:
+    """A result written by an earlier run (no crash information beyond a missing file)."""
+    out = results / f"{repo.slug}.json"
+    if not out.is_file():
+        return ScanResult(repo, [], [], -1, True, "no result file", 0.0)
+    data = json.loads(out.read_text())
+    findings = [f for f in data["findings"] if not f.get("suppression")]
+    return ScanResult(repo, findings, data["diagnostics"], 0, False, "", 0.0)
+
+
 # -- labels ------------------------------------------------------------------
 
 def load_labels(path: Path = LABELS) -> list[dict]:
@@ -221,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", action="store_true", help="tables in Markdown (for docs/accuracy.md)")
     ap.add_argument("--jobs", type=int, default=2, help="repositories scanned at once")
     ap.add_argument("--labels", type=Path, default=LABELS)
+    ap.add_argument("--results", type=Path, help="score the JSON results already in this directory instead of scanning")
     args = ap.parse_args(argv)
 
     repos = [r for r in load_repos() if not args.only or any(o in r.name for o in args.only)]
@@ -234,9 +245,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{repo.name}: {len(missing)} files absent from the store (large or LFS), e.g. {missing[0]}",
                   file=sys.stderr)
 
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda r: scan(r, roots[r.name], args.source, out_dir), repos))
+    if args.results:
+        results = [load_result(r, args.results) for r in repos]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            results = list(pool.map(lambda r: scan(r, roots[r.name], args.source, out_dir), repos))
     for res in results:
         if res.crashed:
             print(f"CRASH {res.repo.name} (exit {res.returncode}):\n{res.stderr}", file=sys.stderr)
