@@ -26,7 +26,9 @@ def index_policies(policies: Iterable[Policy]) -> tuple[dict[str, list[Policy]],
 PARALLEL_MIN_NODES = 1000
 
 # Resources that are read, not managed (Terraform `data` blocks, plan `mode: data`): they feed
-# references and edges, but no policy judges them, since the configuration does not create them.
+# references and edges, but the configuration does not create them, so only the credential
+# policies (``secret: true``) judge them: a literal credential in a data block is in the
+# repository all the same.
 NOT_MANAGED = frozenset({"terraform.data"})
 
 # A policy that raises on many resources: this many get a diagnostic each, the rest one summary.
@@ -37,7 +39,9 @@ Crash = tuple[str, str, Diagnostic]  # (policy id, resource address, diagnostic)
 
 def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
              diagnostics: Optional[list[Diagnostic]] = None) -> tuple[list[Finding], dict[str, int]]:
-    """Findings for every managed resource in ``graph``, plus counts (evaluations, undetermined).
+    """Findings for every resource in ``graph``, plus counts (evaluations, undetermined).
+
+    Data sources are judged by credential policies only (``NOT_MANAGED``).
 
     A policy that raises on a resource becomes an ``error`` diagnostic
     (policy, resource, file, line, exception) appended to ``diagnostics``
@@ -73,14 +77,15 @@ def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
     crashes: list[Crash] = []
     evaluations = undetermined = 0
     node_data = graph.nodes  # one view for every lookup (``resource_of`` builds one per call)
-    runs: dict[tuple[str, Any], list[Policy]] = {}  # the policies for each (type, layer), in order
+    runs: dict[tuple[str, Any, bool], list[Policy]] = {}  # the policies for each (type, layer, data?)
     for node in nodes:
         resource = node_data[node].get("resource")
-        if resource is None or resource.source in NOT_MANAGED:
+        if resource is None:
             continue
-        todo = runs.get((resource.type, resource.kind))
+        run = (resource.type, resource.kind, resource.source in NOT_MANAGED)
+        todo = runs.get(run)
         if todo is None:
-            todo = runs[(resource.type, resource.kind)] = _applicable(resource, by_type, everywhere)
+            todo = runs[run] = _applicable(resource, by_type, everywhere)
         for policy in todo:
             evaluations += 1
             try:
@@ -118,9 +123,10 @@ def crash_report(crashes: list[Crash]) -> list[Diagnostic]:
 
 def _applicable(resource: Resource, by_type: dict[str, list[Policy]],
                 everywhere: list[Policy]) -> list[Policy]:
-    """The policies to run on resources of ``resource``'s type and layer."""
+    """The policies to run on resources of ``resource``'s type, layer and mode (managed or data source)."""
+    data = resource.source in NOT_MANAGED
     return [policy for policy in (*by_type.get(resource.type, ()), *everywhere)
-            if not policy.layer or resource.kind.value == policy.layer]
+            if (not policy.layer or resource.kind.value == policy.layer) and (policy.secret or not data)]
 
 
 def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
