@@ -42,7 +42,7 @@ def classify(name: str, head: Optional[bytes]) -> Optional[str]:
     unclassified because their kind is decided by content.
     """
     lower = name.lower()
-    if lower.endswith(".tf") or lower.endswith(".tf.json"):
+    if lower.endswith((".tf", ".tf.json", ".tofu", ".tofu.json")):
         return "terraform"
     if lower.endswith(".tfvars") or lower.endswith(".tfvars.json"):
         return "tfvars"

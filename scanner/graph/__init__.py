@@ -139,14 +139,25 @@ def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] 
     graph: nx.MultiDiGraph = nx.MultiDiGraph()
     graph.add_node(INTERNET, resource=None, special=True)
     graph.add_node(ANYONE, resource=None, special=True)
-    items = list(resources)
-    for r in items:
-        graph.add_node(r.address, resource=r)
-    ctx = LinkContext(graph, items)
     diagnostics: list[Diagnostic] = graph.graph.setdefault("diagnostics", [])
+    items: list[Resource] = []
+    for r in resources:
+        if r.address in graph:
+            diagnostics.append(_taken(r, graph.nodes[r.address].get("resource")))
+            continue
+        graph.add_node(r.address, resource=r)
+        items.append(r)
+    ctx = LinkContext(graph, items)
     for link in (linkers if linkers is not None else LINKERS):
         run_linker(link, ctx, diagnostics)
     return graph
+
+
+def _taken(r: Resource, first: Optional[Resource]) -> Diagnostic:
+    """An error: ``r``'s address is already a node (parsers make addresses distinct; this is the last guard)."""
+    where = f"{first.location.path}:{first.location.start_line}" if first is not None else "a special node"
+    return Diagnostic("duplicate-address", f"{r.address} is also defined at {where}; only that one is "
+                      "in the graph, this one is not scanned", r.location.path, r.location.start_line)
 
 
 def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> None:
