@@ -10,6 +10,7 @@ from .secrets import looks_like_secret, mask, mask_in_text
 
 MAX_TEXT = 300  # an exception can quote a whole value; the diagnostic keeps its start
 _QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
+_TOKEN = re.compile(r"[^\s'\"=,;()\[\]{}<>]+")  # a word of the message, as a credential would be
 
 
 def crash_diagnostic(code: str, step: str, exc: BaseException, resource: Optional[Resource] = None,
@@ -33,9 +34,9 @@ def exception_text(exc: BaseException, resource: Optional[Resource] = None,
     """``Type: message``, cut to MAX_TEXT, with secrets masked.
 
     Masked: the resource's string values that look like credentials (all
-    of them when ``secret``), anything matching a credential pattern, and
-    any quoted literal that looks like a credential (any quoted literal
-    when ``secret``).
+    of them when ``secret``), anything matching a credential pattern, any
+    word of the message that looks like a credential, and, when ``secret``,
+    every quoted literal.
     """
     message = str(exc)
     if len(message) > MAX_TEXT:
@@ -43,16 +44,17 @@ def exception_text(exc: BaseException, resource: Optional[Resource] = None,
     known = [s for s in _strings(resource.attributes if resource else {})
              if secret or looks_like_secret(s)]
     message = mask_in_text(message, known)
-    message = _QUOTED.sub(lambda m: _mask_quoted(m, secret), message)
+    message = _TOKEN.sub(lambda m: mask(m.group(0)) if looks_like_secret(m.group(0)) else m.group(0),
+                         message)
+    if secret:
+        message = _QUOTED.sub(_mask_quoted, message)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _mask_quoted(m: "re.Match[str]", secret: bool) -> str:
+def _mask_quoted(m: "re.Match[str]") -> str:
     inner = m.group(1) if m.group(1) is not None else m.group(2)
-    if secret or looks_like_secret(inner):
-        quote = m.group(0)[0]
-        return f"{quote}{mask(inner)}{quote}"
-    return m.group(0)
+    quote = m.group(0)[0]
+    return f"{quote}{mask(inner)}{quote}"
 
 
 def _strings(value: Any, depth: int = 0) -> Iterator[str]:

@@ -159,3 +159,32 @@ def test_a_forked_child_reports_a_crash_as_one_process_would(builtin_policies, m
     assert results[0] == results[1]
     assert [d.message.split(":")[0] for d in results[0][2]] == [
         "policy RG-AWS-001 failed on aws_security_group.broken"]
+
+
+def test_a_parser_that_raises_costs_only_its_files_and_its_message_is_masked(monkeypatch):
+    def broken(files, options):
+        raise ValueError(f"cannot read 'password = {SECRET}'")
+
+    monkeypatch.setattr("scanner.parsers.terraform.parse", broken)
+    manifests = os.path.join(FIXTURES, "cases", "discovery", "manifests")
+    report = scan([CRASH, manifests], only=["RG-K8S-002"])
+    assert [f.resource for f in report.findings] == ["k8s:apps/Deployment/shop/web", "k8s:core/Pod/tools/debug"]
+    [d] = [d for d in report.diagnostics if d.level == "error"]
+    assert (d.code, d.path) == ("parser-crash", MAIN)
+    assert d.message == ("scanner.parsers.terraform failed: ValueError: cannot read 'password = Zx**********'; "
+                         f"{MAIN} not scanned")
+
+
+@pytest.mark.parametrize("exc, secret, shown", [
+    (TypeError("'Unknown' object is not iterable"), False, "TypeError: 'Unknown' object is not iterable"),
+    (KeyError("AKIAIOSFODNN7EXAMPLE"), False, "KeyError: 'AK**********'"),
+    (ValueError(f"token={SECRET} rejected"), False, "ValueError: token=Zx********** rejected"),
+    (ValueError("bad 'hunter2' here"), True, "ValueError: bad 'hu*****' here"),
+    (ValueError("bad 'hunter2' here"), False, "ValueError: bad 'hunter2' here"),
+    (RuntimeError(), False, "RuntimeError"),
+    (ValueError("x" * 400), False, "ValueError: " + "x" * 300 + "..."),
+])
+def test_exception_text_masks_what_could_be_a_credential(exc, secret, shown):
+    from scanner.crash import exception_text
+
+    assert exception_text(exc, secret=secret) == shown

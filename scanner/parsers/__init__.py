@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from .. import cache, parallel
+from ..crash import exception_text
 from ..model import Diagnostic, Resource, SourceFile
 
 # format -> (parser module, the parser's name). Formats that share a parser
@@ -161,7 +162,9 @@ def _parse_group(key: str, group: list[SourceFile], options: ParseOptions) -> Pa
             "parser-unavailable", f"no parser for these files: {exc}", group[0].relpath)])
     try:
         result: Parsed = module.parse(group, options)
-    except Exception as exc:  # last line of defence: the scan goes on without this format
+    except Exception as exc:  # last line of defence: the scan goes on without these files
+        files = group[0].relpath if len(group) == 1 else f"{len(group)} files (the first here)"
         return Parsed(diagnostics=[Diagnostic(
-            "parser-crash", f"{module_name} failed: {type(exc).__name__}: {exc}", group[0].relpath)])
+            "parser-crash", f"{module_name} failed: {exception_text(exc)}; {files} not scanned",
+            group[0].relpath)])
     return result
