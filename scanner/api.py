@@ -62,7 +62,8 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
         timings.update(parse=t2 - t1, link=t3 - t2)
         if discovery is None:
             timings["discover"] = t1 - t0
-    return Loaded(found, parsed.resources, graph, [*found.diagnostics, *parsed.diagnostics])
+    return Loaded(found, parsed.resources, graph,
+                  [*found.diagnostics, *parsed.diagnostics, *graph.graph.get("diagnostics", ())])
 
 
 def load_graph(paths: Sequence[str], **options: Any) -> "nx.MultiDiGraph":
@@ -196,9 +197,9 @@ def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
     t1 = time.perf_counter()
     if progress:
         progress(f"evaluating {len(policies)} policies")
-    findings, counts = evaluate(loaded.graph, policies, jobs=request.jobs)
-    metas: list[PolicyMeta] = [p.meta for p in policies]
     diagnostics = list(loaded.diagnostics)
+    findings, counts = evaluate(loaded.graph, policies, jobs=request.jobs, diagnostics=diagnostics)
+    metas: list[PolicyMeta] = [p.meta for p in policies]
     timings["evaluate"] = time.perf_counter() - t1
     if request.with_checkov:
         findings = _with_checkov(loaded, findings, metas, diagnostics, request, progress, timings)

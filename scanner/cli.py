@@ -29,7 +29,8 @@ configuration: [tool.riskgraph] in pyproject.toml or .riskgraph.yaml, found
 from the scanned path upwards to the git root (see docs/configuration.md).
 suppress one finding in the file: # riskgraph:ignore=RG-AWS-001 reason
 exit status: 0 no findings at or above the threshold, 1 findings, 2 usage or
-configuration error.
+configuration error. Diagnostics never change it: an error diagnostic (a file
+not parsed, a linker or policy that raised) marks where the scan is incomplete.
 """
 
 PROGRESS_AFTER = 1.0  # seconds before progress appears (long scans only)

@@ -12,15 +12,25 @@ from typing import Iterable, Optional
 
 from .model import Diagnostic, SourceFile
 
+# Directories never walked: version control and tool caches (nothing of the user's), and
+# dependencies installed or vendored from elsewhere (each of these gets an info diagnostic).
+# `.terraform` holds downloaded modules, which module calls read where they are called.
 SKIP_DIRS = frozenset({
-    ".git", ".hg", ".svn", ".terraform", "node_modules", "vendor", ".venv", "venv",
-    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".riskgraph-cache",
+    ".git", ".hg", ".svn", ".terraform", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache",
+    ".riskgraph-cache",
 })
+DEPENDENCY_DIRS = frozenset({"node_modules", "vendor", ".venv", "venv"})
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 
+# Files whose names say riskgraph might read them: one skipped gets an info diagnostic saying why.
+READ_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json",
+                 ".yaml", ".yml", ".json")
+
 _YAML_SUFFIXES = (".yaml", ".yml")
 _K8S_RE = re.compile(rb"^(apiVersion|kind)\s*:", re.M)
+# a JSON manifest: an object with string apiVersion and kind (`kind: List` included)
+_K8S_JSON_RE = (re.compile(rb'"apiVersion"\s*:\s*"[^"]+"'), re.compile(rb'"kind"\s*:\s*"[A-Z]\w*"'))
 _ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
 _THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries)\s*:", re.M)
 _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
@@ -28,7 +38,13 @@ _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 
 @dataclass
 class Discovery:
-    """The files found, and what was skipped and why."""
+    """The files found, and what was skipped and why.
+
+    ``skipped`` counts every file not scanned; those riskgraph might have
+    read (``READ_SUFFIXES``, or named on the command line), excluded paths
+    and dependency directories each have an info diagnostic whose code
+    starts with ``skipped-``.
+    """
 
     files: list[SourceFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -42,14 +58,18 @@ def classify(name: str, head: Optional[bytes]) -> Optional[str]:
     unclassified because their kind is decided by content.
     """
     lower = name.lower()
-    if lower.endswith(".tf") or lower.endswith(".tf.json"):
+    if lower.endswith((".tf", ".tf.json", ".tofu", ".tofu.json")):
         return "terraform"
     if lower.endswith(".tfvars") or lower.endswith(".tfvars.json"):
         return "tfvars"
     if head is None:
         return None
     if lower.endswith(".json"):
-        return "terraform_plan" if _PLAN_RE.search(head) else None
+        if _PLAN_RE.search(head):
+            return "terraform_plan"
+        if head.lstrip()[:1] == b"{" and all(r.search(head) for r in _K8S_JSON_RE):
+            return "kubernetes"
+        return None
     if lower.endswith(_YAML_SUFFIXES):
         if _THREAGILE_RE.search(head):
             return "threagile"
@@ -100,6 +120,10 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
         rel = _rel(full, anchor)
         if excludes and _excluded(rel, excludes):
             result.skipped += 1
+            if entry.name.lower().endswith(READ_SUFFIXES) or _is_dir(entry):
+                result.diagnostics.append(Diagnostic(
+                    "skipped-excluded", "excluded by an --exclude or configuration pattern", rel,
+                    level="info"))
             continue
         try:
             is_link = entry.is_symlink()
@@ -126,6 +150,11 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
         if is_dir:
             if entry.name in SKIP_DIRS:
                 continue
+            if entry.name in DEPENDENCY_DIRS:
+                result.diagnostics.append(Diagnostic(
+                    "skipped-dependencies", "directory of installed or vendored dependencies; "
+                    "not scanned (name its path to scan it)", rel, level="info"))
+                continue
             if real in visiting:
                 result.diagnostics.append(Diagnostic(
                     "link-loop", "symbolic link loop; not followed", rel, level="warning"))
@@ -146,6 +175,10 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
     needs_content = fmt is None and name.lower().endswith((".json", *_YAML_SUFFIXES))
     if fmt is None and not needs_content:
         result.skipped += 1
+        if explicit:
+            result.diagnostics.append(Diagnostic(
+                "skipped-unrecognised", f"riskgraph reads {', '.join(READ_SUFFIXES)} files; not scanned",
+                rel, level="info"))
         return
     try:
         st = os.stat(real)
@@ -172,9 +205,26 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
         fmt = classify(name, head)
         if fmt is None:
             result.skipped += 1
+            kind = "empty" if not head.strip() else "json" if name.lower().endswith(".json") else "yaml"
+            result.diagnostics.append(Diagnostic("skipped-unrecognised", _UNRECOGNISED[kind], rel,
+                                                 level="info"))
             return
     seen.add(real)
     result.files.append(SourceFile(path=real, relpath=rel, format=fmt, root=root))
+
+
+_UNRECOGNISED = {
+    "empty": "empty file; not scanned",
+    "json": "not a Terraform plan or Kubernetes manifest (by its first 64 KiB); not scanned",
+    "yaml": "not a Kubernetes manifest, architecture or Threagile file (by its first 64 KiB); not scanned",
+}
+
+
+def _is_dir(entry: os.DirEntry) -> bool:  # type: ignore[type-arg]
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:

@@ -76,10 +76,10 @@ def test_unchanged_rescan_reads_the_stored_report(system, monkeypatch):
     (lambda root: (root / "shared" / "net" / "variables.tf").write_text(
         'variable "cidr" {\n  default = "10.0.0.0/8"\n}\n'), []),
     # a new file in that module's directory
-    (lambda root: (root / "shared" / "net" / "override.tf").write_text(
+    (lambda root: (root / "shared" / "net" / "extra.tf").write_text(
         'locals {\n  unused = 1\n}\nresource "aws_db_instance" "extra" {\n  publicly_accessible = true\n}\n'),
      [(OPEN_SSH, "module.net.aws_security_group.ssh", "shared/net/main.tf", 6),
-      (PUBLIC_DB, "module.net.aws_db_instance.extra", "shared/net/override.tf", 5)]),
+      (PUBLIC_DB, "module.net.aws_db_instance.extra", "shared/net/extra.tf", 5)]),
     # a removed module directory
     (lambda root: shutil.rmtree(root / "shared"), []),
     # the var file given on the command line

@@ -6,6 +6,11 @@ world: ``internet`` and ``anyone``. Edges carry ``kind`` (one of
 :data:`scanner.model.EDGE_KINDS`) and optional detail (``path`` of the
 attribute that made it, ``ports``...). Linkers, one per relation family,
 are listed in :data:`scanner.graph.linkers.LINKERS`.
+
+A linker that raises does not stop the scan: its edges of that pass are
+removed, it runs again without the resource it was on, and an ``error``
+diagnostic in ``graph.graph["diagnostics"]`` names the linker, the resource
+and the exception (:func:`build_graph`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-from ..model import ANYONE, EDGE_KINDS, INTERNET, Resource
+from ..crash import crash_diagnostic
+from ..model import ANYONE, EDGE_KINDS, INTERNET, Diagnostic, Resource
 
 if TYPE_CHECKING:  # networkx is imported by build_graph: importing it costs ~70 ms of CPU
     import networkx as nx
@@ -44,22 +50,46 @@ def base_address(address: str) -> str:
 
 
 class LinkContext:
-    """What a linker needs: the graph, resources by type, address lookup, and edge creation."""
+    """What a linker needs: the graph, resources by type, address lookup, and edge creation.
+
+    Iterating ``resources`` or ``of_type`` records the resource a linker is
+    on (``current``), so a crash can name it, and leaves out the resources
+    in ``skipping`` (those an earlier pass of the same linker crashed on).
+    """
 
     def __init__(self, graph: nx.MultiDiGraph, resources: list[Resource]) -> None:
         self.graph = graph
         # networkx builds a new view on every `graph.nodes`; linkers look nodes up thousands of times
         self.nodes = graph.nodes
-        self.resources = resources
+        self.resources: list[Resource] = _Resources(self, resources)
         self.by_type: dict[str, list[Resource]] = {}
         self.by_base: dict[str, list[str]] = {}
+        self.current: Optional[Resource] = None
+        self.skipping: set[str] = set()
+        self.added: Optional[list[tuple[str, str, str]]] = None  # edges new in this pass, when recorded
         for r in resources:
             self.by_type.setdefault(r.type, []).append(r)
             self.by_base.setdefault(base_address(r.address), []).append(r.address)
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         for t in types:
-            yield from self.by_type.get(t, ())
+            yield from self.track(self.by_type.get(t, ()))
+
+    def track(self, items: Iterable[Resource]) -> Iterator[Resource]:
+        """``items`` without those in ``skipping``, noting each as ``current`` while the caller holds it.
+
+        ``current`` goes back to the enclosing loop's resource when ``items``
+        run out, but not when the loop is left early: an exception closes
+        the iteration before the linker's caller sees it, and must find the
+        resource it was raised on.
+        """
+        outer = self.current
+        for r in items:
+            if self.skipping and r.address in self.skipping:
+                continue
+            self.current = r
+            yield r
+        self.current = outer
 
     def resolve(self, address: str) -> list[str]:
         """Node addresses an expression's reference means (every instance of a counted resource)."""
@@ -72,7 +102,24 @@ class LinkContext:
             raise ValueError(f"unknown edge kind {kind!r}")
         if source == target or source not in self.graph or target not in self.graph:
             return
+        if self.added is not None and not self.graph.has_edge(source, target, kind):
+            self.added.append((source, target, kind))
         self.graph.add_edge(source, target, key=kind, kind=kind, **data)
+
+
+class _Resources(list):  # type: ignore[type-arg]
+    """``LinkContext.resources``: a list whose iteration goes through :meth:`LinkContext.track`."""
+
+    def __init__(self, ctx: LinkContext, items: Iterable[Resource]) -> None:
+        super().__init__(items)
+        self._ctx = ctx
+
+    def __iter__(self) -> Iterator[Resource]:
+        return self._ctx.track(list.__iter__(self))
+
+
+# A linker that keeps crashing on one resource after another is given up after this many.
+MAX_LINK_CRASHES = 20
 
 
 def prepare() -> None:
@@ -81,7 +128,10 @@ def prepare() -> None:
 
 
 def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] = None) -> nx.MultiDiGraph:
-    """One graph of every resource, linked by every linker (default: all of ``LINKERS``)."""
+    """One graph of every resource, linked by every linker (default: all of ``LINKERS``).
+
+    ``graph.graph["diagnostics"]`` lists the linkers that raised (see :func:`run_linker`).
+    """
     import networkx as nx
 
     from .linkers import LINKERS
@@ -89,13 +139,67 @@ def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] 
     graph: nx.MultiDiGraph = nx.MultiDiGraph()
     graph.add_node(INTERNET, resource=None, special=True)
     graph.add_node(ANYONE, resource=None, special=True)
-    items = list(resources)
-    for r in items:
+    diagnostics: list[Diagnostic] = graph.graph.setdefault("diagnostics", [])
+    items: list[Resource] = []
+    for r in resources:
+        if r.address in graph:
+            diagnostics.append(_taken(r, graph.nodes[r.address].get("resource")))
+            continue
         graph.add_node(r.address, resource=r)
+        items.append(r)
     ctx = LinkContext(graph, items)
     for link in (linkers if linkers is not None else LINKERS):
-        link(ctx)
+        run_linker(link, ctx, diagnostics)
     return graph
+
+
+def _taken(r: Resource, first: Optional[Resource]) -> Diagnostic:
+    """An error: ``r``'s address is already a node (parsers make addresses distinct; this is the last guard)."""
+    where = f"{first.location.path}:{first.location.start_line}" if first is not None else "a special node"
+    return Diagnostic("duplicate-address", f"{r.address} is also defined at {where}; only that one is "
+                      "in the graph, this one is not scanned", r.location.path, r.location.start_line)
+
+
+def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> None:
+    """Run ``link``; when it raises, undo that pass's new edges and run it again without the resource it was on.
+
+    Each crash becomes an ``error`` diagnostic naming the linker, the
+    resource (address, file, line) and the exception. A crash on no
+    particular resource, or more than MAX_LINK_CRASHES of them, ends the
+    linker: the relations it did not make are missing, and the diagnostic says so.
+    """
+    name = linker_name(link)
+    ctx.skipping = set()
+    for attempt in range(MAX_LINK_CRASHES + 1):
+        ctx.added, ctx.current = [], None
+        try:
+            link(ctx)
+            break
+        except Exception as exc:  # noqa: BLE001 - the scan goes on without what this pass made
+            on = ctx.current
+            for source, target, kind in ctx.added:
+                ctx.graph.remove_edge(source, target, key=kind)
+            retry = on is not None and on.address not in ctx.skipping and attempt < MAX_LINK_CRASHES
+            consequence = ("the rest was linked again without it: edges this linker would have "
+                           "given it are missing" if retry else "this linker's edges are missing "
+                           "from the whole graph")
+            diagnostics.append(crash_diagnostic("linker-crash", f"linker {name!r}", exc, on,
+                                                consequence=consequence))
+            if not retry:
+                break
+            ctx.skipping.add(on.address)
+        finally:
+            ctx.current = None
+    ctx.added, ctx.skipping = None, set()
+
+
+def linker_name(link: Any) -> str:
+    """``aws`` for ``scanner.graph.linkers.aws.link``; else the function's module and name."""
+    module = getattr(link, "__module__", "") or ""
+    qualname = getattr(link, "__qualname__", "") or repr(link)
+    if module.startswith("scanner.graph.linkers.") and qualname == "link":
+        return module.rsplit(".", 1)[1]
+    return f"{module}.{qualname}" if module else qualname
 
 
 def resource_of(graph: nx.MultiDiGraph, node: str) -> Optional[Resource]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from .. import cache, parallel
+from ..crash import exception_text
 from ..model import Diagnostic, Resource, SourceFile
 
 # format -> (parser module, the parser's name). Formats that share a parser
@@ -27,6 +28,11 @@ PARSERS: Mapping[str, str] = {
 }
 
 
+# Parsers whose files are independent documents (a plan is a whole root module): each file is
+# parsed on its own, so that resources of two files with the same address can be told apart.
+PER_FILE: frozenset[str] = frozenset({"scanner.parsers.terraform_plan"})
+_KEY_SEP = "\0"  # a group key is the parser module, or the module and the one file's relpath
+
 # Parse time per byte relative to Terraform's, measured on the benchmark corpus (tests/bench/):
 # only used to split the formats evenly between processes.
 RELATIVE_COST: Mapping[str, float] = {
@@ -39,11 +45,12 @@ PARALLEL_MIN_COST = 200_000
 
 @dataclass(frozen=True)
 class ParseOptions:
-    """User options that change what parsers resolve (variables for Terraform)."""
+    """User options that change what parsers resolve (variables for Terraform), and the plans found beside them."""
 
     var_files: tuple[str, ...] = ()
     variables: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    plans: tuple[str, ...] = ()  # the plan JSON files of the scan (real paths): set by parse_all
 
 
 @dataclass
@@ -64,11 +71,13 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
     share, then runs ``meanwhile`` (preparation for the next stage) while
     the others finish.
     """
+    options = replace(options, plans=tuple(f.path for f in files if f.format == "terraform_plan"))
     by_module: dict[str, list[SourceFile]] = {}
     for f in files:
         module = PARSERS.get(f.format)
         if module is not None:
-            by_module.setdefault(module, []).append(f)
+            key = f"{module}{_KEY_SEP}{f.relpath}" if module in PER_FILE else module
+            by_module.setdefault(key, []).append(f)
     groups = list(by_module.items())
     shares = _shares(groups, jobs) if jobs > 1 and len(groups) > 1 else [groups]
     results = parallel.run([lambda share=share: _parse_share(share, options) for share in shares],
@@ -80,16 +89,37 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
         if handoff is not None and active is not None:
             active.absorb(handoff)
     out = Parsed()
-    for module_name, _ in groups:  # the order of a serial run, whoever parsed what
-        out.resources.extend(parsed_by_module[module_name].resources)
-        out.diagnostics.extend(parsed_by_module[module_name].diagnostics)
+    taken: dict[str, int] = {}
+    for key, _ in groups:
+        for r in parsed_by_module[key].resources:
+            taken[r.address] = taken.get(r.address, 0) + 1
+    for key, _ in groups:  # the order of a serial run, whoever parsed what
+        parsed = parsed_by_module[key]
+        out.resources.extend(_distinct(key, parsed.resources, taken))
+        out.diagnostics.extend(parsed.diagnostics)
     return out
+
+
+def _distinct(key: str, resources: list[Resource], taken: dict[str, int]) -> list[Resource]:
+    """The resources of a per-file group, every address prefixed with the file (``dir/plan.json:aws_x.y``) when one is taken twice.
+
+    Two plans of different roots (or a plan and `.tf` code that is not its
+    root) hold the same addresses; prefixing a whole file keeps its
+    references pointing inside it, and every resource a node of its own.
+    """
+    if _KEY_SEP not in key or not any(taken[r.address] > 1 for r in resources):
+        return resources
+    label = key.split(_KEY_SEP, 1)[1]
+    return [replace(r, address=f"{label}:{r.address}",
+                                references=tuple((p, f"{label}:{t}") for p, t in r.references))
+            for r in resources]
 
 
 def _shares(groups: list[tuple[str, list[SourceFile]]],
             jobs: int) -> list[list[tuple[str, list[SourceFile]]]]:
     """The groups dealt to at most ``jobs`` processes (largest estimated cost first to the lightest), lightest share first."""
-    costs = {name: RELATIVE_COST.get(name, 1.0) * sum(_size(f) for f in group) for name, group in groups}
+    costs = {name: RELATIVE_COST.get(_module(name), 1.0) * sum(_size(f) for f in group)
+             for name, group in groups}
     if sum(costs.values()) < PARALLEL_MIN_COST:
         return [groups]
     shares: list[list[tuple[str, list[SourceFile]]]] = [[] for _ in range(min(jobs, len(groups)))]
@@ -118,7 +148,13 @@ def _parse_share(share: list[tuple[str, list[SourceFile]]],
     return parsed, active.handoff() if active is not None else None
 
 
-def _parse_group(module_name: str, group: list[SourceFile], options: ParseOptions) -> Parsed:
+def _module(key: str) -> str:
+    """The parser module of a group key."""
+    return key.split(_KEY_SEP, 1)[0]
+
+
+def _parse_group(key: str, group: list[SourceFile], options: ParseOptions) -> Parsed:
+    module_name = _module(key)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -126,7 +162,9 @@ def _parse_group(module_name: str, group: list[SourceFile], options: ParseOption
             "parser-unavailable", f"no parser for these files: {exc}", group[0].relpath)])
     try:
         result: Parsed = module.parse(group, options)
-    except Exception as exc:  # last line of defence: the scan goes on without this format
+    except Exception as exc:  # last line of defence: the scan goes on without these files
+        files = group[0].relpath if len(group) == 1 else f"{len(group)} files (the first here)"
         return Parsed(diagnostics=[Diagnostic(
-            "parser-crash", f"{module_name} failed: {type(exc).__name__}: {exc}", group[0].relpath)])
+            "parser-crash", f"{module_name} failed: {exception_text(exc)}; {files} not scanned",
+            group[0].relpath)])
     return result

@@ -23,6 +23,7 @@ from . import ParseOptions, Parsed
 from .terraform import evaluate_root, load_files, read_source, regular_files
 from .terraform.iam import add_policy_documents
 from .terraform.jsonlines import JsonError, Positions, loads
+from .terraform.plans import is_plan_of
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})
@@ -67,6 +68,9 @@ def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource
         return {}
     scratch = Parsed()
     loader, _, tfvars = load_files(files, scratch)
+    src = loader.module(directory)
+    if src is None or not is_plan_of(plan.path, src):  # a plan of other code: its lines are its own
+        return {}
     evaluate_root(directory, loader, tfvars.get(directory, []), options, scratch)
     found: dict[str, Resource] = {}
     for r in scratch.resources:

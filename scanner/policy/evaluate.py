@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from .. import parallel
-from ..model import Finding, Location, PathStep, Policy, Resource, is_unknown
+from ..crash import crash_diagnostic
+from ..model import Diagnostic, Finding, Location, PathStep, Policy, Resource, is_unknown
 from ..secrets import looks_like_secret, mask
 from .compiler import EvalContext
 from .paths import resolve, split_path
@@ -24,13 +25,30 @@ def index_policies(policies: Iterable[Policy]) -> tuple[dict[str, list[Policy]],
 # Below this many resources a second process costs more than it saves (scanner/parallel.py).
 PARALLEL_MIN_NODES = 1000
 
+# Resources that are read, not managed (Terraform `data` blocks, plan `mode: data`): they feed
+# references and edges, but the configuration does not create them, so only the credential
+# policies (``secret: true``) judge them: a literal credential in a data block is in the
+# repository all the same.
+NOT_MANAGED = frozenset({"terraform.data"})
 
-def evaluate(graph: Any, policies: Iterable[Policy],
-             jobs: int = 1) -> tuple[list[Finding], dict[str, int]]:
+# A policy that raises on many resources: this many get a diagnostic each, the rest one summary.
+CRASHES_SHOWN = 3
+
+Crash = tuple[str, str, Diagnostic]  # (policy id, resource address, diagnostic)
+
+
+def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
+             diagnostics: Optional[list[Diagnostic]] = None) -> tuple[list[Finding], dict[str, int]]:
     """Findings for every resource in ``graph``, plus counts (evaluations, undetermined).
 
-    With ``jobs > 1`` and a large graph, forked processes each take every
-    ``jobs``-th node (scanner/parallel.py); the findings are the same.
+    Data sources are judged by credential policies only (``NOT_MANAGED``).
+
+    A policy that raises on a resource becomes an ``error`` diagnostic
+    (policy, resource, file, line, exception) appended to ``diagnostics``
+    (default: ``graph.graph["diagnostics"]``, where linking put its own);
+    every other pair is still evaluated. With ``jobs > 1`` and a large
+    graph, forked processes each take every ``jobs``-th node
+    (scanner/parallel.py); findings and diagnostics are the same.
     """
     by_type, everywhere = index_policies(policies)
     nodes = list(graph.nodes)
@@ -38,47 +56,77 @@ def evaluate(graph: Any, policies: Iterable[Policy],
     parts = parallel.run([lambda i=i: _evaluate_nodes(graph, nodes[i::slices], by_type, everywhere)
                           for i in range(slices)], slices)
     findings: list[Finding] = []
+    crashes: list[Crash] = []
     stats = {"evaluations": 0, "undetermined": 0}
-    for part_findings, part_stats in parts:
+    for part_findings, part_stats, part_crashes in parts:
         findings.extend(part_findings)
+        crashes.extend(part_crashes)
         for key, count in part_stats.items():
             stats[key] += count
     findings.sort(key=lambda f: (f.location.path, f.location.start_line, f.policy_id, f.resource))
+    if crashes:
+        out = diagnostics if diagnostics is not None else graph.graph.setdefault("diagnostics", [])
+        out.extend(crash_report(crashes))
     return findings, stats
 
 
 def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy]],
-                    everywhere: list[Policy]) -> tuple[list[Finding], dict[str, int]]:
+                    everywhere: list[Policy]) -> tuple[list[Finding], dict[str, int], list[Crash]]:
     ctx = EvalContext(graph)
     findings: list[Finding] = []
+    crashes: list[Crash] = []
     evaluations = undetermined = 0
     node_data = graph.nodes  # one view for every lookup (``resource_of`` builds one per call)
-    runs: dict[tuple[str, Any], list[Policy]] = {}  # the policies for each (type, layer), in order
+    runs: dict[tuple[str, Any, bool], list[Policy]] = {}  # the policies for each (type, layer, data?)
     for node in nodes:
         resource = node_data[node].get("resource")
         if resource is None:
             continue
-        todo = runs.get((resource.type, resource.kind))
+        run = (resource.type, resource.kind, resource.source in NOT_MANAGED)
+        todo = runs.get(run)
         if todo is None:
-            todo = runs[(resource.type, resource.kind)] = _applicable(resource, by_type, everywhere)
+            todo = runs[run] = _applicable(resource, by_type, everywhere)
         for policy in todo:
             evaluations += 1
-            truth, evidence, gpath = policy.check(ctx, resource, resource.attributes, "")
-            if truth is None:
-                undetermined += 1
-                if policy.on_unknown != "fail":
+            try:
+                truth, evidence, gpath = policy.check(ctx, resource, resource.attributes, "")
+                if truth is None:
+                    undetermined += 1
+                    if policy.on_unknown != "fail":
+                        continue
+                elif not truth:
                     continue
-            elif not truth:
-                continue
-            findings.append(make_finding(policy, resource, evidence, gpath, unknown=truth is None))
-    return findings, {"evaluations": evaluations, "undetermined": undetermined}
+                findings.append(make_finding(policy, resource, evidence, gpath, unknown=truth is None))
+            except Exception as exc:  # noqa: BLE001 - one broken pair must not cost the others
+                crashes.append((policy.id, resource.address, crash_diagnostic(
+                    "policy-crash", f"policy {policy.id}", exc, resource, secret=policy.secret,
+                    consequence="this policy was not evaluated on this resource")))
+    return findings, {"evaluations": evaluations, "undetermined": undetermined}, crashes
+
+
+def crash_report(crashes: list[Crash]) -> list[Diagnostic]:
+    """One diagnostic per crash, but for a policy that crashed on many resources the first few and a count."""
+    by_policy: dict[str, list[Crash]] = {}
+    for crash in sorted(crashes, key=lambda c: (c[0], c[2].path, c[2].line or 0, c[1])):
+        by_policy.setdefault(crash[0], []).append(crash)
+    out: list[Diagnostic] = []
+    for policy_id, group in by_policy.items():
+        out.extend(d for _, _, d in group[:CRASHES_SHOWN])
+        rest = group[CRASHES_SHOWN:]
+        if rest:
+            first = rest[0][2]
+            more = f"{len(rest)} more resource" + ("s" if len(rest) > 1 else "")
+            out.append(Diagnostic("policy-crash", f"policy {policy_id} also failed on {more} (the first "
+                                  f"here: {rest[0][1]}); it was not evaluated on them", first.path, first.line))
+    return out
 
 
 def _applicable(resource: Resource, by_type: dict[str, list[Policy]],
                 everywhere: list[Policy]) -> list[Policy]:
-    """The policies to run on resources of ``resource``'s type and layer."""
+    """The policies to run on resources of ``resource``'s type, layer and mode (managed or data source)."""
+    data = resource.source in NOT_MANAGED
     return [policy for policy in (*by_type.get(resource.type, ()), *everywhere)
-            if not policy.layer or resource.kind.value == policy.layer]
+            if (not policy.layer or resource.kind.value == policy.layer) and (policy.secret or not data)]
 
 
 def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],

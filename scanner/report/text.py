@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ..model import Report, Severity
+
+# Diagnostics of files and directories not scanned (scanner/discover.py): one summary line here.
+SKIPPED = "skipped-"
 
 _COLOURS = {"critical": "\033[1;35m", "high": "\033[1;31m", "medium": "\033[33m",
             "low": "\033[36m", "info": "\033[2m"}
@@ -28,9 +32,15 @@ def render(report: Report, *, colour: bool = False, **_: Any) -> str:
             if f.path:
                 out.append("      path: " + " -> ".join(s.address for s in f.path))
         out.append("")
-    if report.diagnostics:
-        out.append(f"DIAGNOSTICS ({len(report.diagnostics)})")
-        out.extend(f"  {d}" for d in report.diagnostics)
+    shown = [d for d in report.diagnostics if not d.code.startswith(SKIPPED)]
+    if shown:
+        out.append(f"DIAGNOSTICS ({len(shown)})")
+        out.extend(f"  {d}" for d in shown)
+        out.append("")
+    skipped = Counter(d.code for d in report.diagnostics if d.code.startswith(SKIPPED))
+    if skipped:
+        out.append(f"SKIPPED ({sum(skipped.values())}, each listed in --format json or sarif): "
+                   + ", ".join(f"{n} {code[len(SKIPPED):]}" for code, n in sorted(skipped.items())))
         out.append("")
     suppressed = len(report.findings) - len(active)
     counts = ", ".join(f"{sum(1 for f in active if f.severity is s)} {s.value}"

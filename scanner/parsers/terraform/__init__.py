@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -13,12 +12,11 @@ from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
 from .jsonsyntax import parse_json_config
 from .module import ModuleEvaluator, ModuleSource, group_blocks
+from .plans import is_plan_of, plans_in
 from .sources import is_local
 from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 
 BINARY_SNIFF = 8192
-PLAN_SNIFF = 64 * 1024
-_PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 
 
 def read_source(path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diagnostic]]:
@@ -90,7 +88,8 @@ class _Loader:
         if files is None:
             files = [(os.path.join(real, n), _join(self.relative(real), n)) for n in _plain_tf_files(real)]
         parsed = [self.hcl(path, relpath) for path, relpath in files]
-        src = group_blocks(directory, real, [p for p in parsed if p is not None]) if files else None
+        src = (group_blocks(directory, real, [p for p in parsed if p is not None], self.diagnostics)
+               if files else None)
         self.modules[real] = src
         return src
 
@@ -109,24 +108,56 @@ def _parse_json(data: bytes, relpath: str, tfvars: bool) -> HclFile:
             "json-too-deep", "JSON nested too deeply to read; skipped", relpath, 1)])
 
 
+TF_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
+
+
 def _plain_tf_files(directory: str) -> list[str]:
-    """Names of the regular (not linked, not special) `.tf` / `.tf.json` files in ``directory``."""
-    return [n for n in regular_files(directory) if n.endswith((".tf", ".tf.json"))]
+    """Names of the regular (not linked, not special) Terraform files in ``directory``, as OpenTofu reads them."""
+    names = [n for n in regular_files(directory) if n.endswith(TF_SUFFIXES)]
+    hidden = shadowed_by_tofu(names)
+    return [n for n in names if n not in hidden]
+
+
+def shadowed_by_tofu(names: list[str]) -> set[str]:
+    """The names OpenTofu does not read: ``x.tf`` when ``x.tofu`` is beside it (``x.tf.json`` / ``x.tofu.json`` alike)."""
+    present = set(names)
+    return {n for n in names if tofu_name(n) in present}
+
+
+def tofu_name(name: str) -> str:
+    """``x.tofu`` for ``x.tf``, ``x.tofu.json`` for ``x.tf.json``; '' for any other name."""
+    if name.endswith(".tf"):
+        return name[:-3] + ".tofu"
+    if name.endswith(".tf.json"):
+        return name[:-8] + ".tofu.json"
+    return ""
 
 
 
 
-def has_plan(directory: str) -> bool:
-    """True when ``directory`` holds a Terraform plan JSON: the plan parser then owns that root module."""
-    names = [n for n in regular_files(directory) if n.endswith(".json")
-             and not n.endswith((".tf.json", ".tfvars.json"))]
-    for name in names:
-        try:
-            if _PLAN_RE.search(read_input(os.path.join(directory, name), PLAN_SNIFF)):
-                return True
-        except OSError:
-            continue
-    return False
+def _planned(directory: str, loader: "_Loader", options: ParseOptions, out: Parsed) -> bool:
+    """True when a scanned plan JSON beside the root module in ``directory`` is its plan (plans.py).
+
+    The plan parser then reads this root (values from the plan, lines from
+    the `.tf` files); an info diagnostic says which way each plan was taken.
+    """
+    real = loader.real(directory)
+    here = plans_in(real, options.plans)
+    src = loader.module(directory)
+    if not here or src is None:
+        return False
+    owner = next((p for p in here if is_plan_of(p, src)), None)
+    rel_dir = loader.anchor_of.get(real, loader.relative(real))
+    for plan in here:
+        if plan == owner:
+            message = ("the plan of the .tf files beside it: their resources are read from this plan "
+                       "(values), with lines from the .tf files")
+        else:
+            message = ("not the plan of the .tf files beside it (it declares other resources, or "
+                       "was made from another version of them): both are scanned")
+        out.diagnostics.append(Diagnostic("plan-root", message, _join(rel_dir, os.path.basename(plan)),
+                                          level="info"))
+    return owner is not None
 
 
 def _join(rel_dir: str, name: str) -> str:
@@ -154,7 +185,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
         for directory in pending:
             if loader.real(directory) in instantiated:
                 continue
-            planned = has_plan(directory)  # the plan parser reads this root module and its children
+            planned = _planned(directory, loader, options, out)  # the plan parser reads this root
             roots_out = Parsed(diagnostics=[] if planned else out.diagnostics)
             evaluate_root(directory, loader, tfvars.get(directory, []), options, roots_out, instantiated)
             if not planned:
@@ -207,6 +238,15 @@ def load_files(files: list[SourceFile], out: Parsed) -> tuple[_Loader, list[str]
     for f in sorted(files, key=lambda f: f.relpath):
         if f.format == "terraform":
             loader.known.setdefault(loader.real(os.path.dirname(f.path)), []).append((f.path, f.relpath))
+    for real_dir, known in loader.known.items():
+        hidden = shadowed_by_tofu([os.path.basename(path) for path, _ in known])
+        for path, relpath in known:
+            if os.path.basename(path) in hidden:
+                out.diagnostics.append(Diagnostic(
+                    "tofu-shadowed", f"not read: {tofu_name(os.path.basename(path))} beside it "
+                    "replaces it (OpenTofu)",
+                    relpath, level="info"))
+        loader.known[real_dir] = [(p, r) for p, r in known if os.path.basename(p) not in hidden]
     return loader, list(tf_dirs), tfvars
 
 

@@ -34,16 +34,33 @@ class ModuleSource:
     defaults: dict[str, Any] = field(default_factory=dict)  # evaluated variable defaults (constants)
 
 
-def group_blocks(directory: str, real: str, files: list[HclFile]) -> ModuleSource:
-    """Sort a directory's top-level blocks into variables, locals, resources, data, modules, outputs."""
+def group_blocks(directory: str, real: str, files: list[HclFile],
+                 diagnostics: Optional[list[Diagnostic]] = None) -> ModuleSource:
+    """Sort a directory's top-level blocks into variables, locals, resources, data, modules, outputs.
+
+    A name declared twice (Terraform refuses the module) keeps its first
+    declaration in file order; each later one is an error diagnostic naming
+    both places. Override files are not merged: a warning says so.
+    """
     src = ModuleSource(directory, real)
+    problems = diagnostics if diagnostics is not None else []
+    first: dict[str, tuple[str, int]] = {}
     for f in files:
+        if is_override_file(f.path):
+            problems.append(Diagnostic(
+                "override-file", "Terraform override file: merging overrides is not supported, "
+                "so its blocks are ignored and the blocks they override are scanned as written",
+                f.path, 1, level="warning"))
+            continue
         for b in f.blocks:
+            if _duplicate(b, f.path, first, problems):
+                continue
             if b.type == "variable" and b.labels:
                 src.variables[b.labels[0]] = b
             elif b.type == "locals":
                 for name, attr in b.attributes.items():
-                    src.locals[name] = (attr.expr, f.path)
+                    if not _declared_again(f"local.{name}", f.path, attr.line, first, problems):
+                        src.locals[name] = (attr.expr, f.path)
             elif b.type == "resource" and len(b.labels) >= 2:
                 src.resources.append((b, f.path))
             elif b.type == "data" and len(b.labels) >= 2:
@@ -53,6 +70,40 @@ def group_blocks(directory: str, real: str, files: list[HclFile]) -> ModuleSourc
             elif b.type == "output" and b.labels and "value" in b.attributes:
                 src.outputs[b.labels[0]] = (b.attributes["value"].expr, f.path)
     return src
+
+
+_DECLARED = {"resource": "{0}.{1}", "data": "data.{0}.{1}", "module": "module.{0}",
+             "variable": "variable {0!r}", "output": "output {0!r}"}
+
+
+def _duplicate(block: Block, path: str, first: dict[str, tuple[str, int]],
+               problems: list[Diagnostic]) -> bool:
+    """True (and an error diagnostic) when ``block`` declares a name an earlier block of the module declared."""
+    form = _DECLARED.get(block.type)
+    if form is None or len(block.labels) < form.count("{"):
+        return False
+    return _declared_again(form.format(*block.labels), path, block.start_line, first, problems)
+
+
+def _declared_again(name: str, path: str, line: int, first: dict[str, tuple[str, int]],
+                    problems: list[Diagnostic]) -> bool:
+    where = first.setdefault(name, (path, line))
+    if where == (path, line):
+        return False
+    problems.append(Diagnostic(
+        "duplicate-declaration", f"{name} is declared twice in this module (first at "
+        f"{where[0]}:{where[1]}); Terraform refuses this; this declaration is ignored", path, line))
+    return True
+
+
+def is_override_file(path: str) -> bool:
+    """``override.tf``, ``x_override.tf`` (and ``.tf.json``, ``.tofu``, ``.tofu.json``): Terraform merges these into other blocks."""
+    name = path.rsplit("/", 1)[-1]
+    for suffix in (".tf.json", ".tofu.json", ".tf", ".tofu"):
+        if name.endswith(suffix):
+            stem = name[: -len(suffix)]
+            return stem == "override" or stem.endswith("_override")
+    return False
 
 
 LoadModule = Callable[[str], Optional[ModuleSource]]

@@ -1,0 +1,76 @@
+"""Whether a plan JSON beside a root module's `.tf` files is that root's plan (then the plan parser reads the root)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, Optional
+
+from ...cache import read_input
+from .module import ModuleSource
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def declared_names(src: ModuleSource) -> set[str]:
+    """The root-module names the `.tf` files declare: ``t.n``, ``data.t.n``, ``module.m``."""
+    names = {f"{b.labels[0]}.{b.labels[1]}" for b, _ in src.resources}
+    names |= {f"data.{b.labels[0]}.{b.labels[1]}" for b, _ in src.data}
+    names |= {f"module.{b.labels[0]}" for b, _ in src.modules}
+    return names
+
+
+def plan_names(doc: Any) -> tuple[Optional[set[str]], bool]:
+    """The root-module names a plan declares, and whether they come from its ``configuration``.
+
+    ``configuration.root_module`` lists every resource and data block and
+    module call as written; without it, the planned values name the
+    instances that exist (none for ``count = 0``), so they can only be a
+    subset of the declared names. None when the document is no plan.
+    """
+    if not isinstance(doc, dict):
+        return None, False
+    config = doc.get("configuration")
+    root = config.get("root_module") if isinstance(config, dict) else None
+    if isinstance(root, dict):
+        names = {r["address"] for r in root.get("resources") or []
+                 if isinstance(r, dict) and isinstance(r.get("address"), str)}
+        calls = root.get("module_calls")
+        names |= {f"module.{k}" for k in (calls if isinstance(calls, dict) else ())}
+        return names, True
+    values = doc.get("planned_values") or doc.get("values")
+    root = values.get("root_module") if isinstance(values, dict) else None
+    if not isinstance(root, dict):
+        return None, False
+    names = {_INDEX.sub("", r["address"]) for r in root.get("resources") or []
+             if isinstance(r, dict) and isinstance(r.get("address"), str)}
+    for child in root.get("child_modules") or []:
+        if isinstance(child, dict) and isinstance(child.get("address"), str):
+            names.add(".".join(_INDEX.sub("", child["address"]).split(".")[:2]))  # module.m
+    return names, False
+
+
+def is_plan_of(plan_path: str, src: ModuleSource) -> bool:
+    """True when the plan at ``plan_path`` was made from the root module ``src``.
+
+    With the plan's ``configuration``: it declares exactly the resources,
+    data sources and module calls the `.tf` files declare. Without it: every
+    resource and module instance the plan holds is declared by the `.tf`
+    files. A plan of other code, or of an older version of this code, is not
+    this root's plan: both are scanned.
+    """
+    try:
+        doc = json.loads(read_input(plan_path))
+    except (OSError, ValueError, RecursionError):
+        return False
+    names, exact = plan_names(doc)
+    if names is None:
+        return False
+    declared = declared_names(src)
+    return names == declared if exact else bool(names) and names <= declared
+
+
+def plans_in(directory: str, plans: tuple[str, ...]) -> list[str]:
+    """The plan files of ``plans`` (real paths) that lie directly in ``directory`` (a real path)."""
+    return [p for p in plans if os.path.dirname(p) == directory]
