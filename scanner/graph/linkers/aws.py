@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from ...model import INTERNET, Resource, is_unknown
-from ..cidr import is_public_cidr
+from ..cidr import scope
 from .. import LinkContext
+from . import aws_reach
 
 # Attribute names through which a resource is placed behind security groups.
 SG_ATTRIBUTES = frozenset({"vpc_security_group_ids", "security_groups", "security_group_ids",
@@ -80,6 +81,7 @@ def link(ctx: LinkContext) -> None:
     _iam(ctx, names)
     _s3(ctx, names)
     _routing(ctx)
+    aws_reach.link(ctx)
 
 
 def targets(ctx: LinkContext, r: Resource, attrs: Iterable[str], types: Iterable[str] = ()) -> list[tuple[str, str]]:
@@ -98,41 +100,15 @@ def targets(ctx: LinkContext, r: Resource, attrs: Iterable[str], types: Iterable
 
 
 def _security_groups(ctx: LinkContext) -> None:
-    for sg in ctx.of_type(*SG_TYPES):
-        for i, rule in enumerate(sg.attributes.get("ingress") or []):
-            _ingress(ctx, sg.address, rule, f"ingress.{i}")
-    for rule in ctx.of_type(*SG_RULES):
-        a = rule.attributes
-        if rule.type == "aws_security_group_rule" and a.get("type") != "ingress":
-            groups = targets(ctx, rule, ("security_group_id",), SG_TYPES)
-            for path, sg in groups:
-                ctx.add_edge(rule.address, sg, "attached_to", path=path)
-            continue
+    """Rules and resources ``attached_to`` their groups; what a group admits is drawn by ``aws_reach``."""
+    for rule in ctx.of_type(*SG_RULES, "aws_vpc_security_group_egress_rule"):
         for path, sg in targets(ctx, rule, ("security_group_id",), SG_TYPES):
-            ctx.add_edge(rule.address, sg, "attached_to", path=path)
-            if rule.type == "aws_security_group_rule":
-                _ingress(ctx, sg, a, "", via=rule.address)
-            else:
-                cidrs = {"cidr_blocks": [a.get("cidr_ipv4")], "ipv6_cidr_blocks": [a.get("cidr_ipv6")],
-                         "from_port": a.get("from_port"), "to_port": a.get("to_port"),
-                         "protocol": a.get("ip_protocol")}
-                _ingress(ctx, sg, cidrs, "", via=rule.address)
+            ctx.add_edge(rule.address, sg, "attached_to", path=path, reach=False)
     for r in ctx.resources:
-        if r.type in SG_TYPES or r.type in SG_RULES or r.type == "aws_security_group_rule":
+        if r.type in SG_TYPES or r.type in SG_RULES or r.type == "aws_vpc_security_group_egress_rule":
             continue
         for path, sg in targets(ctx, r, SG_ATTRIBUTES, SG_TYPES):
             ctx.add_edge(r.address, sg, "attached_to", path=path)
-
-
-def _ingress(ctx: LinkContext, sg: str, rule: Any, path: str, via: str = "") -> None:
-    if not isinstance(rule, dict):
-        return
-    cidrs = [*_list(rule.get("cidr_blocks")), *_list(rule.get("ipv6_cidr_blocks"))]
-    public = [c for c in cidrs if isinstance(c, str) and is_public_cidr(c)]
-    if public:
-        ctx.add_edge(sg, INTERNET, "allows_ingress_from", path=path, cidrs=public,
-                     from_port=rule.get("from_port"), to_port=rule.get("to_port"),
-                     protocol=rule.get("protocol"), via=via)
 
 
 def _list(value: Any) -> list[Any]:
@@ -156,10 +132,10 @@ def _exposure(ctx: LinkContext) -> None:
         for path, node in targets(ctx, eip, ("instance", "instance_id"), ("aws_instance",)):
             ctx.add_edge(INTERNET, node, "exposes", path=path, via=eip.address)
     for r in ctx.of_type("aws_eks_cluster"):
-        for i, cfg in enumerate(r.attributes.get("vpc_config") or []):
+        for i, cfg in enumerate(_list(r.attributes.get("vpc_config"))):
             if isinstance(cfg, dict) and cfg.get("endpoint_public_access", True) is True and (
                     "public_access_cidrs" not in cfg
-                    or any(is_public_cidr(c) for c in _list(cfg.get("public_access_cidrs")))):
+                    or any(scope(c) == "internet" for c in _list(cfg.get("public_access_cidrs")))):
                 ctx.add_edge(INTERNET, r.address, "exposes", path=f"vpc_config.{i}.endpoint_public_access")
     for url in ctx.of_type("aws_lambda_function_url"):
         if url.attributes.get("authorization_type") == "NONE":
