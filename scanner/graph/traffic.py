@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Optional
 
+from .cidr import covers_everything, scope
+
 Ports = dict[str, tuple[tuple[int, int], ...]]
+# one ordered filter rule: (sort key, allows?, ports or None when unknown, source ranges)
+Rule = tuple[tuple[Any, ...], bool, Optional["Ports"], list[Any]]
 PROTOCOLS = ("tcp", "udp", "icmp", "other")
 FULL = ((0, 65535),)
 EMPTY: Ports = {}
@@ -159,3 +163,33 @@ def _normal(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
         else:
             out.append((lo, hi))
     return tuple(out)
+
+
+def evaluate(rules: list[Rule]) -> Optional[Ports]:
+    """Traffic from the internet a first-match rule list admits (None when a deciding rule is unknown).
+
+    Rules are taken in sort-key order. A deny on every address settles the
+    ports it names; a deny on part of the internet leaves other sources to
+    later rules; an allow on an internet range (not one address, not a
+    provider's range) admits what earlier rules have not settled. Rules on
+    private ranges concern no internet source. Unmatched traffic is denied,
+    as every provider's implied last rule does.
+    """
+    decided: Ports = {}
+    allowed: Ports = {}
+    sure: Optional[Ports] = None     # what was admitted before the first unknown rule
+    for _, allow, ports, sources in sorted(rules, key=lambda r: r[0]):
+        scopes = [scope(s) for s in sources]
+        if ports is None or "unknown" in scopes:
+            if sure is None and (allow or "unknown" in scopes or any(covers_everything(s) for s in sources)):
+                sure = dict(allowed)
+            continue
+        fresh = subtract(ports, decided)
+        if allow and "internet" in scopes:
+            allowed = union(allowed, fresh) or {}
+            decided = union(decided, fresh) or {}
+        elif not allow and any(covers_everything(s) for s in sources):
+            decided = union(decided, fresh) or {}
+    if sure is not None and not attackable(sure):
+        return None
+    return allowed

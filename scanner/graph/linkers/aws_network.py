@@ -15,8 +15,8 @@ from typing import Any, Iterator, Optional
 
 from ...model import Resource, is_unknown
 from .. import LinkContext
-from ..cidr import covers_everything, scope
-from ..traffic import FULL, PROTOCOLS, Ports, all3, any3, interval, of, protocols, subtract, union
+from ..cidr import covers_everything
+from ..traffic import FULL, PROTOCOLS, Ports, Rule, all3, any3, evaluate, interval, of, protocols, union
 
 SUBNET_KEYS = frozenset({"subnet_id", "subnet_ids", "subnets", "vpc_zone_identifier"})
 # attribute -> subnet group type whose ``subnet_ids`` place the resource
@@ -269,37 +269,22 @@ def _meets(spans: Any, wanted: tuple[tuple[int, int], ...]) -> bool:
 
 
 def first_match(rules: list[tuple[Any, Any, dict[str, Any]]]) -> Optional[Ports]:
-    """Traffic from the internet a list of numbered ACL rules allows, lowest number first (None when unknown).
-
-    A deny on every address settles the ports it names; a deny on part of the
-    internet leaves other sources to later rules; an allow on an internet range
-    admits. Rules on private ranges or single addresses do not concern the internet.
-    """
-    ordered = []
+    """Traffic from the internet numbered ACL rules allow, lowest number first (None when unknown)."""
+    ordered: list[Rule] = []
     for number, action, rule in rules:
         try:
-            ordered.append((int(str(number)), action, rule))
+            order = int(str(number))
         except (TypeError, ValueError):
             return None
-    decided: Ports = {}
-    allowed: Ports = {}
-    for _, action, rule in sorted(ordered, key=lambda x: x[0]):
         cidrs = [rule.get(k) for k in ("cidr_block", "ipv6_cidr_block") if rule.get(k) not in (None, "")]
         protos = protocols(rule.get("protocol"))
-        span = interval(rule.get("from_port", 0), rule.get("to_port", 65535))
         act = str(action).lower() if isinstance(action, str) else None
-        if protos is None or act not in ("allow", "deny") or any(scope(c) == "unknown" for c in cidrs):
+        if protos is None or act not in ("allow", "deny"):
             return None
         if len(protos) == len(PROTOCOLS):
-            ports = of(protos, FULL)
-        elif span is None:
-            return None
+            ports: Optional[Ports] = of(protos, FULL)
         else:
-            ports = of(protos, [span])
-        fresh = subtract(ports, decided)
-        if act == "allow" and any(scope(c) == "internet" for c in cidrs):
-            allowed = union(allowed, fresh) or {}
-            decided = union(decided, fresh) or {}
-        elif act == "deny" and any(covers_everything(c) for c in cidrs):
-            decided = union(decided, fresh) or {}
-    return allowed
+            span = interval(rule.get("from_port", 0), rule.get("to_port", 65535))
+            ports = None if span is None else of(protos, [span])
+        ordered.append(((order,), act == "allow", ports, cidrs))
+    return evaluate(ordered)

@@ -1,0 +1,86 @@
+"""Reachability from the internet: which resources the attack-path search reaches, which it cannot decide, per provider rule."""
+
+from __future__ import annotations
+
+import os
+import types
+
+import pytest
+
+from conftest import FIXTURES
+from scanner.discover import discover
+from scanner.graph import build_graph
+from scanner.graph.cidr import scope
+from scanner.graph.traffic import evaluate, of
+from scanner.parsers import ParseOptions, parse_all
+from scanner.policy.graphsearch import searches
+
+REACH = os.path.join(FIXTURES, "cases", "terraform", "reach")
+
+
+def _reach(name):
+    directory = os.path.join(REACH, name)
+    parsed = parse_all(discover([directory], base=directory).files, ParseOptions())
+    assert parsed.diagnostics == []
+    graph = build_graph(parsed.resources)
+    sure, unknown = searches(types.SimpleNamespace(graph=graph), "internet", None, None, 8)
+    return {n: p for n, p in sure.items()}, set(unknown)
+
+
+@pytest.mark.parametrize("name", ["hcl_unknown", "plan_unknown"])
+def test_unknown_rules_make_the_path_unknown_and_never_crash(name):
+    # `ingress = var.rules`, `vpc_config = var.rules`, `security_rule = var.x`, `allow = var.x`,
+    # and a plan's after_unknown: the linkers must not iterate them, and must not decide either way
+    sure, unknown = _reach(name)
+    assert sure == {}
+    assert unknown == {"aws_db_instance.db"}
+
+
+def test_azure_nsg_rules_by_priority_in_any_case():
+    sure, unknown = _reach("azure")
+    assert set(sure) == {
+        "azurerm_network_security_group.open",
+        "azurerm_network_interface.open", "azurerm_linux_virtual_machine.open",
+        # a Basic public IP with no NSG anywhere is open
+        "azurerm_network_interface.basic_bare",
+    }
+    # deny at 100 before allow at 200; one office address; Standard SKU without NSG: not reachable
+    assert sure["azurerm_linux_virtual_machine.open"] == (
+        "internet", "exposes", "azurerm_network_interface.open", "attached_to", "azurerm_linux_virtual_machine.open")
+    assert unknown == set()
+
+
+def test_gcp_firewalls_by_priority_deny_first_disabled_and_provider_ranges():
+    sure, unknown = _reach("gcp")
+    assert set(sure) == {"google_compute_firewall.ssh", "google_compute_instance.ssh"}
+    assert sure["google_compute_instance.ssh"] == (
+        "internet", "allows_ingress_from", "google_compute_firewall.ssh", "attached_to", "google_compute_instance.ssh")
+    assert unknown == set()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0.0.0.0/0", "internet"), ("::/0", "internet"), ("*", "internet"), ("Internet", "internet"),
+    ("any", "internet"), ("52.0.0.0/8", "internet"),
+    ("93.184.216.34/32", "address"), ("2001:db8::1/128", "private"), ("2600:1f18::1/128", "address"),
+    ("35.191.0.0/16", "provider"), ("130.211.0.0/22", "provider"), ("35.235.240.0/20", "provider"),
+    ("10.0.0.0/8", "private"), ("VirtualNetwork", "private"), ("AzureLoadBalancer", "private"),
+])
+def test_what_counts_as_the_internet(value, expected):
+    assert scope(value) == expected
+
+
+def _rule(order, allow, proto, low, high, source):
+    return ((order,), allow, of([proto], [(low, high)]), [source])
+
+
+def test_first_match_in_rule_order():
+    deny_ssh = _rule(100, False, "tcp", 22, 22, "0.0.0.0/0")
+    allow_all = _rule(200, True, "tcp", 0, 65535, "0.0.0.0/0")
+    assert evaluate([allow_all, deny_ssh]) == {"tcp": ((0, 21), (23, 65535))}
+    # a deny on part of the internet leaves the rest of it to later rules
+    partial = _rule(50, False, "tcp", 0, 65535, "52.0.0.0/8")
+    assert evaluate([partial, allow_all]) == {"tcp": ((0, 65535),)}
+    # an unknown rule before the deciding one makes the answer unknown
+    unknown = ((50,), False, None, ["0.0.0.0/0"])
+    assert evaluate([unknown, allow_all]) is None
+    assert evaluate([]) == {}
