@@ -165,6 +165,14 @@ def _load_balancers(ctx: LinkContext) -> None:
             ctx.add_edge(att.address, tg, "attached_to", path=path)
             for member in members:
                 ctx.add_edge(tg, member, "routes_to", via=att.address)
+    for elb in ctx.of_type("aws_elb"):
+        for path, inst in targets(ctx, elb, ("instances",), ("aws_instance",)):
+            ctx.add_edge(elb.address, inst, "routes_to", path=path)
+    for att in ctx.of_type("aws_elb_attachment"):
+        elbs = targets(ctx, att, ("elb",), ("aws_elb",))
+        for path, inst in targets(ctx, att, ("instance",), ("aws_instance",)):
+            for _, elb_node in elbs:
+                ctx.add_edge(elb_node, inst, "routes_to", path=path, via=att.address)
     for r in ctx.of_type("aws_autoscaling_group", "aws_ecs_service"):
         for path, tg in targets(ctx, r, ("target_group_arns", "target_group_arn"), _TG):
             ctx.add_edge(tg, r.address, "routes_to", path=path)

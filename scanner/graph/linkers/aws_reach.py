@@ -90,6 +90,10 @@ def _network(subnets: Subnets, places: list[str], unknown: bool) -> Optional[Por
     """What internet traffic the resource's subnets route in and their ACLs admit (union over its subnets)."""
     admitted: Optional[Ports] = {}
     known = True
+    if unknown and not places:
+        admitted = subnets.acl_admits(None)    # placed somewhere unknown: only the scan's absence of routes and ACLs decides
+        if subnets.routed(None) is not True:
+            known = False
     for subnet in places:
         routed = subnets.routed(subnet)
         acl = subnets.acl_admits(subnet)
@@ -99,7 +103,7 @@ def _network(subnets: Subnets, places: list[str], unknown: bool) -> Optional[Por
             known = False
             continue
         admitted = union(admitted, acl)
-    if unknown or not known:
+    if unknown and (subnets.has_routes or subnets.has_nacls) or not known:
         return None if attackable(admitted) is not True else admitted
     return admitted
 
