@@ -84,3 +84,29 @@ def test_first_match_in_rule_order():
     unknown = ((50,), False, None, ["0.0.0.0/0"])
     assert evaluate([unknown, allow_all]) is None
     assert evaluate([]) == {}
+
+
+def test_reach_data_decides_the_search_and_on_unknown_decides_the_finding():
+    """`reach: false` is never taken; a node behind `reach: null` is unknown: no finding unless on_unknown is fail."""
+    import networkx as nx
+
+    from scanner.model import ANYONE, INTERNET, Layer, Location, Resource
+    from scanner.policy.evaluate import evaluate as run
+    from scanner.policy.loader import policy_from_document
+
+    graph = nx.MultiDiGraph()
+    for node in (INTERNET, ANYONE):
+        graph.add_node(node, resource=None, special=True)
+    for name in ("fact", "maybe", "sure", "after_maybe"):
+        graph.add_node(name, resource=Resource(name, Layer.TERRAFORM, "t", {}, Location("main.tf", 1, 2)))
+    graph.add_edge(INTERNET, "fact", key="exposes", kind="exposes", reach=False)
+    graph.add_edge(INTERNET, "maybe", key="exposes", kind="exposes", reach=None)
+    graph.add_edge(INTERNET, "sure", key="exposes", kind="exposes")
+    graph.add_edge("maybe", "after_maybe", key="routes_to", kind="routes_to")
+    base = {"id": "RG-TST-001", "title": "A test policy title", "severity": "high",
+            "description": "Describes the test policy.", "remediation": "Fix the test resource.",
+            "resource": ["t"], "condition": {"reachable_from": {"node": "internet"}}}
+    for on_unknown, expected in (("pass", ["sure"]), ("fail", ["after_maybe", "maybe", "sure"])):
+        policy = policy_from_document({**base, "on_unknown": on_unknown}, {"condition": 1}, "RG-TST-001.yaml", {})
+        findings, _ = run(graph, [policy])
+        assert sorted(f.resource for f in findings) == expected

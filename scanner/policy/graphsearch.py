@@ -145,10 +145,10 @@ def searches(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Ch
              max_hops: int) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
     """Paths along edges known to carry traffic, and the nodes reached only when unknown edges are taken too."""
     uncertain: list[bool] = []
-    sure = search(ctx, source, through, avoid, max_hops, uncertain=uncertain)
+    sure = search(ctx, source, through, avoid, max_hops, uncertain)
     if not uncertain:
         return sure, frozenset()
-    maybe = search(ctx, source, through, avoid, max_hops, uncertain=None)
+    maybe = search(ctx, source, through, avoid, max_hops, None)
     return sure, frozenset(maybe) - frozenset(sure)
 
 
