@@ -110,3 +110,41 @@ def test_reach_data_decides_the_search_and_on_unknown_decides_the_finding():
         policy = policy_from_document({**base, "on_unknown": on_unknown}, {"condition": 1}, "RG-TST-001.yaml", {})
         findings, _ = run(graph, [policy])
         assert sorted(f.resource for f in findings) == expected
+
+
+def _cloud_types():
+    import re
+
+    from scanner.graph.linkers import aws, aws_network, aws_reach, azure, azure_reach, gcp
+    found = set()
+    for module in (aws, aws_network, aws_reach, azure, azure_reach, gcp):
+        with open(module.__file__, encoding="utf-8") as handle:
+            found.update(re.findall(r'"((?:aws|azurerm|google)_[a-z0-9_]+)"', handle.read()))
+    return sorted(found)
+
+
+ATTRIBUTE_NAMES = ("ingress", "egress", "security_rule", "allow", "deny", "source_ranges", "route", "subnet_ids",
+                   "vpc_config", "network_interface", "network_interfaces", "ip_configuration", "settings",
+                   "vpc_security_group_ids", "security_groups", "subnet_id", "subnets", "target_tags",
+                   "network_configuration", "members", "tags", "service_account", "direction", "disabled",
+                   "priority", "publicly_accessible", "associate_public_ip_address", "internal", "acl",
+                   "cidr_blocks", "protocol", "from_port", "to_port", "rule_no", "action", "egress_rule",
+                   "map_public_ip_on_launch", "vpc_id", "sku", "public_network_access_enabled", "network_acls")
+
+
+@pytest.mark.parametrize("shape", ["unknown", "list_of_unknown", "dict_of_unknown", "text", "block", "number", "flag"])
+def test_linkers_never_iterate_unknown_values(shape):
+    """Every attribute a linker reads, as an Unknown, a list of Unknowns, blocks of Unknowns or the wrong type: linked, never raised."""
+    from scanner.model import UNKNOWN, Layer, Location, Resource
+
+    value = {"unknown": UNKNOWN, "list_of_unknown": [UNKNOWN],
+             "dict_of_unknown": [{name: UNKNOWN for name in ATTRIBUTE_NAMES}], "text": "x",
+             "block": {name: [UNKNOWN, "x"] for name in ATTRIBUTE_NAMES}, "number": 5, "flag": True}[shape]
+    resources = [Resource(f"{t}.x", Layer.TERRAFORM, t, {name: value for name in ATTRIBUTE_NAMES},
+                          Location("main.tf", 1, 2)) for t in _cloud_types()]
+    graph = build_graph(resources)
+    sure, _ = searches(types.SimpleNamespace(graph=graph), "internet", None, None, 8)
+    if shape in ("unknown", "list_of_unknown", "dict_of_unknown"):
+        # nothing is claimed from unknown values; an EKS endpoint is public by default (no endpoint_public_access
+        # and no public_access_cidrs in these blocks)
+        assert set(sure) <= {"aws_eks_cluster.x"}

@@ -267,7 +267,8 @@ def _s3(ctx: LinkContext, names: _Names) -> None:
 
 
 def _public_acl(r: Resource) -> bool:
-    return r.attributes.get("acl") in PUBLIC_ACLS
+    acl = r.attributes.get("acl")
+    return isinstance(acl, str) and acl in PUBLIC_ACLS
 
 
 def _routing(ctx: LinkContext) -> None:
