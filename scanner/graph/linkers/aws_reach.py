@@ -32,13 +32,17 @@ DATABASES = ("aws_db_instance", "aws_redshift_cluster", "aws_dms_replication_ins
 LBS = ("aws_lb", "aws_alb", "aws_elb")
 # resources whose public address security groups filter
 FILTERED = ("aws_instance", "aws_launch_template", *DATABASES, "aws_rds_cluster", "aws_rds_cluster_instance",
-            *LBS, "aws_ecs_service")
+            *LBS, "aws_ecs_service", "aws_network_interface")
 
 
 def link(ctx: LinkContext) -> None:
     admits = _group_admits(ctx)
     subnets = Subnets(ctx)
     defaults = _default_groups(ctx, subnets)
+    for att in ctx.of_type("aws_network_interface_attachment"):
+        for eni in referenced(ctx, att, "network_interface_id", ("aws_network_interface",))[0]:
+            for inst in referenced(ctx, att, "instance_id", ("aws_instance",))[0]:
+                ctx.add_edge(inst, eni, "attached_to", path="network_interface_id", via=att.address, reach=True)
     for r in ctx.resources:
         if r.type in SG_TYPES or r.type in ("aws_security_group_rule", "aws_vpc_security_group_ingress_rule",
                                             "aws_vpc_security_group_egress_rule"):
@@ -48,7 +52,25 @@ def link(ctx: LinkContext) -> None:
             for sg in groups:
                 _set(ctx, r.address, sg, "attached_to", False)
             continue
+        if r.type == "aws_instance" and _through_interfaces(ctx, r):
+            continue
         _verdict(ctx, r, groups, unknown_group, admits, subnets, defaults)
+
+
+def _through_interfaces(ctx: LinkContext, r: Resource) -> bool:
+    """An instance started on existing network interfaces is reached through them: ``instance -attached_to-> ENI``."""
+    blocks = r.attributes.get("network_interface")
+    if blocks is None:
+        return False
+    enis, unknown = [], is_unknown(blocks)
+    for path, _ in walk(blocks, frozenset({"network_interface_id"}), "network_interface"):
+        nodes, unk = referenced(ctx, r, path, ("aws_network_interface",))
+        enis.extend(nodes)
+        unknown = unknown or unk
+    for eni in enis:
+        ctx.add_edge(r.address, eni, "attached_to", path="network_interface", reach=True)
+    _exposes(ctx, r.address, None if unknown else False, "")
+    return True
 
 
 def _verdict(ctx: LinkContext, r: Resource, groups: list[str], unknown_group: bool,
@@ -126,8 +148,11 @@ def _address(ctx: LinkContext, r: Resource, subnets: Subnets) -> Optional[bool]:
     if r.type == "aws_launch_template":
         values = [v for _, v in walk(a.get("network_interfaces"), frozenset({"associate_public_ip_address"}))]
         return any3(v if isinstance(v, bool) else None for v in values) if values else None
+    if r.type == "aws_network_interface":    # an existing interface gets no automatic public address
+        return any(True for _ in _eips(ctx, r.address))
     if r.type in DATABASES or r.type == "aws_rds_cluster_instance":
-        value = a.get("publicly_accessible", False)
+        # Redshift's default changed between provider versions (true, then false): unset is unknown
+        value = a.get("publicly_accessible", None if r.type == "aws_redshift_cluster" else False)
         return value if isinstance(value, bool) else None
     if r.type == "aws_rds_cluster":
         members = [m for m in ctx.of_type("aws_rds_cluster_instance")
@@ -145,9 +170,11 @@ def _address(ctx: LinkContext, r: Resource, subnets: Subnets) -> Optional[bool]:
 
 
 def _eips(ctx: LinkContext, address: str) -> Any:
+    """Elastic IPs given to an instance or a network interface."""
     for eip in ctx.of_type("aws_eip", "aws_eip_association"):
         for path, target in eip.references:
-            if path in ("instance", "instance_id") and address in ctx.resolve(target):
+            if path in ("instance", "instance_id", "network_interface", "network_interface_id") \
+                    and address in ctx.resolve(target):
                 yield eip.address
 
 
