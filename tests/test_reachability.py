@@ -148,3 +148,13 @@ def test_linkers_never_iterate_unknown_values(shape):
         # nothing is claimed from unknown values; an EKS endpoint is public by default (no endpoint_public_access
         # and no public_access_cidrs in these blocks)
         assert set(sure) <= {"aws_eks_cluster.x"}
+
+
+def test_load_balancers_by_type_and_groups():
+    sure, unknown = _reach("aws_lb")
+    assert {n for n in sure if not n.startswith("aws_security_group")} == {
+        "aws_lb.nlb", "aws_lb.public_alb", "aws_lb_listener.https", "aws_lb_target_group.app", "aws_instance.app"}
+    assert sure["aws_instance.app"] == (
+        "internet", "allows_ingress_from", "aws_security_group.https", "attached_to", "aws_lb.public_alb",
+        "routes_to", "aws_lb_listener.https", "routes_to", "aws_lb_target_group.app", "routes_to", "aws_instance.app")
+    assert unknown == {"aws_lb.unknown_type"}

@@ -153,7 +153,7 @@ def _load_balancers(ctx: LinkContext) -> None:
     for rule in ctx.of_type("aws_lb_listener_rule", "aws_alb_listener_rule"):
         listeners = targets(ctx, rule, ("listener_arn",), ("aws_lb_listener", "aws_alb_listener"))
         for path, listener in listeners:
-            ctx.add_edge(rule.address, listener, "attached_to", path=path)
+            ctx.add_edge(rule.address, listener, "attached_to", path=path, reach=False)
             for tpath, tg in targets(ctx, rule, ("target_group_arn", "arn"), _TG):
                 ctx.add_edge(listener, tg, "routes_to", path=tpath, via=rule.address)
     for att in ctx.of_type("aws_lb_target_group_attachment", "aws_alb_target_group_attachment",
@@ -162,7 +162,7 @@ def _load_balancers(ctx: LinkContext) -> None:
         members = [n for _, n in targets(ctx, att, ("target_id", "autoscaling_group_name"))
                    if n not in {g for _, g in groups}]
         for path, tg in groups:
-            ctx.add_edge(att.address, tg, "attached_to", path=path)
+            ctx.add_edge(att.address, tg, "attached_to", path=path, reach=False)
             for member in members:
                 ctx.add_edge(tg, member, "routes_to", via=att.address)
     for elb in ctx.of_type("aws_elb"):
@@ -179,7 +179,7 @@ def _load_balancers(ctx: LinkContext) -> None:
     for assoc in ctx.of_type("aws_wafv2_web_acl_association", "aws_wafregional_web_acl_association"):
         acls = targets(ctx, assoc, ("web_acl_arn", "web_acl_id"))
         for path, protected in targets(ctx, assoc, ("resource_arn",)):
-            ctx.add_edge(assoc.address, protected, "attached_to", path=path)
+            ctx.add_edge(assoc.address, protected, "attached_to", path=path, reach=False)
             for _, acl in acls:
                 ctx.add_edge(protected, acl, "protected_by", via=assoc.address)
     for cdn in ctx.of_type("aws_cloudfront_distribution"):
@@ -197,7 +197,7 @@ def _iam(ctx: LinkContext, names: _Names) -> None:
             principals = _principals(ctx, att, attrs, ptype, names)
             policies = [n for _, n in targets(ctx, att, ("policy_arn",), ("aws_iam_policy",))]
             for path, principal in principals:
-                ctx.add_edge(att.address, principal, "attached_to", path=path)
+                ctx.add_edge(att.address, principal, "attached_to", path=path, reach=False)
                 for policy in policies:
                     ctx.add_edge(policy, principal, "grants", via=att.address)
     for ptype_name, (attr, ptype) in INLINE_POLICIES.items():
@@ -251,7 +251,7 @@ def _s3(ctx: LinkContext, names: _Names) -> None:
             if not buckets:
                 buckets = [("bucket", n) for n in names.find("aws_s3_bucket", sat.attributes.get("bucket"))]
             for path, bucket in buckets:
-                ctx.add_edge(sat.address, bucket, "attached_to", path=path)
+                ctx.add_edge(sat.address, bucket, "attached_to", path=path, reach=False)
                 if protects:
                     ctx.add_edge(bucket, sat.address, "protected_by", via=sat.address)
                 if _public_acl(sat):
@@ -276,7 +276,7 @@ def _routing(ctx: LinkContext) -> None:
     for assoc in ctx.of_type("aws_route_table_association"):
         tables = targets(ctx, assoc, ("route_table_id",), ("aws_route_table",))
         for path, subnet in targets(ctx, assoc, ("subnet_id",), ("aws_subnet",)):
-            ctx.add_edge(assoc.address, subnet, "attached_to", path=path)
+            ctx.add_edge(assoc.address, subnet, "attached_to", path=path, reach=False)
             for _, table in tables:
                 ctx.add_edge(subnet, table, "routes_to", via=assoc.address)
     for table in ctx.of_type("aws_route_table", "aws_default_route_table"):
@@ -286,7 +286,7 @@ def _routing(ctx: LinkContext) -> None:
     for route in ctx.of_type("aws_route"):
         gateways = targets(ctx, route, ("gateway_id", "nat_gateway_id"), _GATEWAYS)
         for path, table in targets(ctx, route, ("route_table_id",), ("aws_route_table", "aws_default_route_table")):
-            ctx.add_edge(route.address, table, "attached_to", path=path)
+            ctx.add_edge(route.address, table, "attached_to", path=path, reach=False)
             for gpath, gw in gateways:
                 ctx.add_edge(table, gw, "routes_to", path=gpath, via=route.address,
                              destination=_destination(route))

@@ -78,12 +78,12 @@ def _verdict(ctx: LinkContext, r: Resource, groups: list[str], unknown_group: bo
     address = _address(ctx, r, subnets)
     places, unknown_place = subnets.of(r)
     network = _network(subnets, places, unknown_place)
-    unfiltered = r.type in ("aws_lb", "aws_alb") and r.attributes.get("load_balancer_type") == "network" \
-        and "security_groups" not in r.attributes
-    if unfiltered:
-        verdict = all3([address, attackable(network)])
-        _exposes(ctx, r.address, verdict, "load balancer without security groups")
-        return
+    if r.type in ("aws_lb", "aws_alb") and r.attributes.get("security_groups") in (None, []):
+        kind = r.attributes.get("load_balancer_type", "application")
+        if kind == "network" or not isinstance(kind, str):   # a network load balancer without groups filters nothing
+            verdict = all3([address, attackable(network), True if kind == "network" else None])
+            _exposes(ctx, r.address, verdict, "network load balancer without security groups")
+            return
     if not groups and not unknown_group:
         groups, unknown_group = _default_group(ctx, r, places, unknown_place, subnets, defaults)
     per_group = {sg: all3([address, attackable(intersect(admits.get(sg, {}), network))]) for sg in groups}

@@ -69,7 +69,7 @@ def _storage(ctx: LinkContext) -> None:
                            "azurerm_private_endpoint", "azurerm_storage_share"):
         for path, account in targets(ctx, sat, ("storage_account_id", "storage_account_name",
                                                 "private_connection_resource_id"), STORAGE):
-            ctx.add_edge(sat.address, account, "attached_to", path=path)
+            ctx.add_edge(sat.address, account, "attached_to", path=path, reach=False)
             if sat.attributes.get("container_access_type") in ("blob", "container"):
                 ctx.add_edge(INTERNET, sat.address, "exposes", path="container_access_type")
 
@@ -90,7 +90,7 @@ def _sql(ctx: LinkContext) -> None:
     for rule in ctx.of_type(*FIREWALL_RULES):
         a = rule.attributes
         for path, server in targets(ctx, rule, ("server_id", "server_name"), SQL_SERVERS):
-            ctx.add_edge(rule.address, server, "attached_to", path=path)
+            ctx.add_edge(rule.address, server, "attached_to", path=path, reach=False)
             public_access = ctx.nodes[server]["resource"].attributes.get("public_network_access_enabled", True)
             if public_access is not False and _public_range(a.get("start_ip_address"), a.get("end_ip_address")):
                 ctx.add_edge(server, INTERNET, "allows_ingress_from", via=rule.address,
@@ -99,7 +99,7 @@ def _sql(ctx: LinkContext) -> None:
                            "azurerm_mssql_server_security_alert_policy",
                            "azurerm_mssql_server_transparent_data_encryption"):
         for path, server in targets(ctx, sat, ("server_id",), SQL_SERVERS):
-            ctx.add_edge(sat.address, server, "attached_to", path=path)
+            ctx.add_edge(sat.address, server, "attached_to", path=path, reach=False)
 
 
 def _vault(ctx: LinkContext) -> None:
@@ -109,7 +109,7 @@ def _vault(ctx: LinkContext) -> None:
     for sat in ctx.of_type("azurerm_key_vault_secret", "azurerm_key_vault_key",
                            "azurerm_key_vault_access_policy", "azurerm_key_vault_certificate"):
         for path, vault in targets(ctx, sat, ("key_vault_id",), VAULT):
-            ctx.add_edge(sat.address, vault, "attached_to", path=path)
+            ctx.add_edge(sat.address, vault, "attached_to", path=path, reach=False)
 
 
 def _vault_public(vault: Resource) -> bool:
@@ -132,7 +132,7 @@ def _roles(ctx: LinkContext) -> None:
         for path, principal in targets(ctx, assignment, ("principal_id",)):
             ctx.add_edge(assignment.address, principal, "grants", path=path, role=role)
         for path, scope in targets(ctx, assignment, ("scope",)):
-            ctx.add_edge(assignment.address, scope, "attached_to", path=path, role=role)
+            ctx.add_edge(assignment.address, scope, "attached_to", path=path, role=role, reach=False)
         for path, definition in targets(ctx, assignment, ("role_definition_id",),
                                         ("azurerm_role_definition",)):
             ctx.add_edge(definition, assignment.address, "grants", path=path)

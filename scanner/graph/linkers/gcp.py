@@ -159,7 +159,7 @@ def _buckets(ctx: LinkContext) -> None:
         public = any(isinstance(m, str) and m in PUBLIC_MEMBERS
                      for m in members)
         for bucket in buckets:
-            ctx.add_edge(binding.address, bucket, "attached_to", path="bucket", role=a.get("role"))
+            ctx.add_edge(binding.address, bucket, "attached_to", path="bucket", role=a.get("role"), reach=False)
             if public:
                 ctx.add_edge(INTERNET, bucket, "exposes", via=binding.address, role=a.get("role"))
         if public:
@@ -173,7 +173,7 @@ def _iam(ctx: LinkContext) -> None:
         for path, principal in targets(ctx, binding, ("member", "members"), ("google_service_account",)):
             ctx.add_edge(binding.address, principal, "grants", path=path, role=role)
         for path, account in targets(ctx, binding, ("service_account_id",), ("google_service_account",)):
-            ctx.add_edge(binding.address, account, "attached_to", path=path, role=role)
+            ctx.add_edge(binding.address, account, "attached_to", path=path, role=role, reach=False)
     for r in ctx.of_type(*INSTANCES, "google_container_node_pool", "google_cloudfunctions_function",
                          "google_cloud_run_service", "google_cloudfunctions2_function"):
         for path, account in targets(ctx, r, ("service_account", "service_account_email", "email"),
