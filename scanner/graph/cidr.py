@@ -71,16 +71,6 @@ def _scope(value: str) -> str:
     return "internet"
 
 
-def provider_name(value: object) -> str:
-    """The service a provider range belongs to (``Google Cloud health checks``), or ""."""
-    net = network(value) if isinstance(value, str) else None
-    for text, name in PROVIDER_RANGES.items():
-        other = network(text)
-        if net is not None and other is not None and net.version == other.version and net.subnet_of(other):  # type: ignore[arg-type]
-            return name
-    return ""
-
-
 def covers_everything(value: object) -> bool:
     """``0.0.0.0/0``, ``::/0`` or a wildcard: every source address, not just part of the internet."""
     if not isinstance(value, str):
