@@ -31,6 +31,7 @@ SG_KEYS = frozenset({"vpc_security_group_ids", "security_groups", "security_grou
 DATABASES = ("aws_db_instance", "aws_redshift_cluster", "aws_dms_replication_instance")
 LBS = ("aws_lb", "aws_alb", "aws_elb")
 # resources whose public address security groups filter
+Admits = tuple[Ports, bool]     # what a group's known rules admit from the internet, and whether a rule is unknown
 FILTERED = ("aws_instance", "aws_launch_template", *DATABASES, "aws_rds_cluster", "aws_rds_cluster_instance",
             *LBS, "aws_ecs_service", "aws_network_interface")
 
@@ -74,7 +75,7 @@ def _through_interfaces(ctx: LinkContext, r: Resource) -> bool:
 
 
 def _verdict(ctx: LinkContext, r: Resource, groups: list[str], unknown_group: bool,
-             admits: dict[str, Optional[Ports]], subnets: Subnets, defaults: dict[str, str]) -> None:
+             admits: dict[str, Admits], subnets: Subnets, defaults: dict[str, str]) -> None:
     address = _address(ctx, r, subnets)
     places, unknown_place = subnets.of(r)
     network = _network(subnets, places, unknown_place)
@@ -86,7 +87,7 @@ def _verdict(ctx: LinkContext, r: Resource, groups: list[str], unknown_group: bo
             return
     if not groups and not unknown_group:
         groups, unknown_group = _default_group(ctx, r, places, unknown_place, subnets, defaults)
-    per_group = {sg: all3([address, attackable(intersect(admits.get(sg, {}), network))]) for sg in groups}
+    per_group = {sg: all3([address, _admits(admits.get(sg, ({}, False)), network)]) for sg in groups}
     for sg, verdict in per_group.items():
         _set(ctx, r.address, sg, "attached_to", verdict is True)
     overall = any3([*per_group.values(), all3([address, None if attackable(network) is not False else False])
@@ -239,21 +240,31 @@ def _default_group(ctx: LinkContext, r: Resource, places: list[str], unknown_pla
     return [sg], False
 
 
-def _group_admits(ctx: LinkContext) -> dict[str, Optional[Ports]]:
-    """Security group -> the traffic it admits from the internet (None when a rule is unknown); draws ``allows_ingress_from``."""
-    admits: dict[str, Optional[Ports]] = {}
+def _admits(group: Admits, network: Optional[Ports]) -> Optional[bool]:
+    """Whether a group lets in some of what the network lets in: its rules are a union, so one known rule suffices."""
+    ports, unknown = group
+    known = attackable(intersect(ports, network))
+    if known is True or not unknown:
+        return known
+    return None if attackable(network) is not False else False
+
+
+def _group_admits(ctx: LinkContext) -> dict[str, Admits]:
+    """Security group -> what its known rules admit from the internet, and whether some rule is unknown; draws ``allows_ingress_from``."""
+    admits: dict[str, Admits] = {}
     first: dict[str, tuple[str, str, list[str]]] = {}
 
     def add(sg: str, ports: Optional[Ports], path: str, via: str, cidrs: list[str]) -> None:
-        admits[sg] = union(admits.get(sg, {}), ports)
+        known, unknown = admits.get(sg, ({}, False))
+        admits[sg] = (union(known, ports) if ports is not None else known, unknown or ports is None)
         if ports and sg not in first:
             first[sg] = (path, via, cidrs)
 
     for sg in ctx.of_type(*SG_TYPES):
-        admits.setdefault(sg.address, {})
+        admits.setdefault(sg.address, ({}, False))
         inline = sg.attributes.get("ingress")
         if is_unknown(inline):
-            admits[sg.address] = None
+            add(sg.address, None, "ingress", "", [])
         for i, rule in enumerate(inline if isinstance(inline, list) else []):
             ports, cidrs = rule_admits(rule)
             add(sg.address, ports, f"ingress.{i}", "", cidrs)
@@ -270,7 +281,7 @@ def _group_admits(ctx: LinkContext) -> dict[str, Optional[Ports]]:
                                         "protocol": a.get("ip_protocol"), "prefix_list_ids": [a.get("prefix_list_id")]})
         for sg in referenced(ctx, rule, "security_group_id", SG_TYPES)[0]:
             add(sg, ports, "", rule.address, cidrs)
-    for sg, ports in admits.items():
+    for sg, (ports, _) in admits.items():
         if attackable(ports) and sg in first:
             path, via, cidrs = first[sg]
             ctx.add_edge(sg, INTERNET, "allows_ingress_from", path=path, via=via, cidrs=cidrs,
