@@ -45,7 +45,9 @@ def test_solar_booking_engineering_role_is_over_broad(reports):
 def test_solar_booking_pii_database_reachable_from_internet(reports):
     f = _one(reports["solar-booking"], "RG-DRIFT-006", "aws_db_instance.customers")
     assert _at(f) == ("terraform/main.tf", 39)
-    assert _hops(f) == [("internet", ""), ("aws_db_instance.customers", "exposes")]
+    # publicly accessible, and its group admits var.office_cidr, whose default is 0.0.0.0/0
+    assert _hops(f) == [("internet", ""), ("aws_security_group.db", "allows_ingress_from"),
+                        ("aws_db_instance.customers", "attached_to")]
     assert f.message == "aws_db_instance.customers holds pii data (per the architecture) and is " \
         "reachable from the internet"
 

@@ -39,6 +39,8 @@ def test_aws_edges():
         ("aws_lb_listener.https", "aws_lb_target_group.app", "routes_to"),
         ("aws_lb_target_group.app", "aws_instance.app", "routes_to"),
         ("aws_lb_target_group_attachment.a", "aws_lb_target_group.app", "attached_to"),
+        ("internet", "aws_elb.classic", "exposes"),
+        ("aws_elb.classic", "aws_instance.app", "routes_to"),
         ("aws_wafv2_web_acl_association.w", "aws_lb.front", "attached_to"),
         ("aws_lb.front", "aws_wafv2_web_acl.acl", "protected_by"),
         # IAM: attachment by literal role name, instance -> profile -> role, lambda / EKS roles

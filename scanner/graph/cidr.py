@@ -1,9 +1,20 @@
-"""CIDR helpers shared by linkers and policy operators."""
+"""CIDR helpers shared by linkers and policy operators: public ranges, and what "the internet" means for a path."""
 
 from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+
+# Provider ranges that are public addresses but name one provider's service, not the internet.
+PROVIDER_RANGES = {
+    "35.191.0.0/16": "Google Cloud health checks",
+    "130.211.0.0/22": "Google Cloud health checks",
+    "35.235.240.0/20": "Google Cloud IAP TCP forwarding",
+    "209.85.152.0/22": "Google Cloud legacy health checks",
+    "209.85.204.0/22": "Google Cloud legacy health checks",
+}
+# Azure service tags and wildcards that stand for every source address.
+EVERYONE = frozenset({"*", "internet", "any", "0.0.0.0/0", "::/0"})
 
 
 @lru_cache(maxsize=4096)
@@ -32,3 +43,40 @@ def _is_public(value: str) -> bool:
         return False
     return not (net.is_private or net.is_loopback or net.is_link_local or net.is_reserved
                 or net.is_multicast) or net.prefixlen == 0
+
+
+def scope(value: object) -> str:
+    """What a source range admits: ``internet``, ``address`` (one public address), ``provider`` (a named
+    provider range such as Google's health checkers), ``private`` (or anything else that is not public),
+    or ``unknown`` for a value that is not a string (known only at apply time)."""
+    if not isinstance(value, str):
+        return "unknown"
+    return _scope(value)
+
+
+@lru_cache(maxsize=4096)
+def _scope(value: str) -> str:
+    text = value.strip()
+    if text.lower() in EVERYONE:
+        return "internet"
+    if not _is_public(text):
+        return "private"
+    net = network(text)
+    if net is None:
+        return "private"
+    if net.num_addresses == 1:
+        return "address"
+    if any(net.subnet_of(network(r)) for r in PROVIDER_RANGES if network(r).version == net.version):  # type: ignore[arg-type]
+        return "provider"
+    return "internet"
+
+
+def covers_everything(value: object) -> bool:
+    """``0.0.0.0/0``, ``::/0`` or a wildcard: every source address, not just part of the internet."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if text.lower() in EVERYONE:
+        return True
+    net = network(text)
+    return net is not None and net.prefixlen == 0

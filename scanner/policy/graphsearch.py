@@ -1,4 +1,11 @@
-"""Graph tests: `connected` (a bounded neighbour search per resource) and `reachable_from` (one search per scan)."""
+"""Graph tests: `connected` (a bounded neighbour search per resource) and `reachable_from` (one search per scan).
+
+An edge's ``reach`` data says whether it carries traffic: absent or True, it
+does (as :data:`TRAFFIC_EDGES` says); False, it is a fact that carries none
+(a public address whose security groups admit nothing); None, nobody knows
+before apply (a group whose rules come from a variable). A node reached only
+through unknown edges is unknown to ``reachable_from``, never found.
+"""
 
 from __future__ import annotations
 
@@ -66,13 +73,13 @@ def reachable_check(spec: dict[str, Any], through: Optional[Check], avoid: Optio
     def run(ctx: Any, r: Resource, v: Any, p: str) -> Outcome:
         cached = ctx.reach_cache.get(key)
         if cached is None:
-            cached = ctx.reach_cache[key] = (search(ctx, source, through, avoid, max_hops), {})
-        reach, steps = cached
+            cached = ctx.reach_cache[key] = (*searches(ctx, source, through, avoid, max_hops), {})
+        reach, unknown, steps = cached
         found = steps.get(r.address)
         if found is None:
             path = reach.get(r.address)
             if path is None:
-                return _NO
+                return (None, (), ()) if r.address in unknown else _NO
             found = steps[r.address] = tuple(PathStep(n, _loc(ctx.graph, n), e) for n, e in _pairs(path))
         return True, (), found
     return run
@@ -134,13 +141,26 @@ def _matches_node(ctx: Any, check: Optional[Check], node: str) -> bool:
     return res is not None and check(ctx, res, res.attributes, "")[0] is True
 
 
+def searches(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Check],
+             max_hops: int) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """Paths along edges known to carry traffic, and the nodes reached only when unknown edges are taken too."""
+    uncertain: list[bool] = []
+    sure = search(ctx, source, through, avoid, max_hops, uncertain)
+    if not uncertain:
+        return sure, frozenset()
+    maybe = search(ctx, source, through, avoid, max_hops, None)
+    return sure, frozenset(maybe) - frozenset(sure)
+
+
 def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Check],
-            max_hops: int) -> dict[str, tuple[str, ...]]:
+           max_hops: int, uncertain: Optional[list[bool]] = None) -> dict[str, tuple[str, ...]]:
     """Shortest attack path from ``source`` to every node, along TRAFFIC_EDGES.
 
     With ``through``, a path counts only once it has passed a matching node;
     with ``not_through``, matching nodes are never passed (they may still be
-    reached, as the end of a path).
+    reached, as the end of a path). Edges whose ``reach`` is False are never
+    taken; edges whose ``reach`` is unknown (None) are taken only when
+    ``uncertain`` is None, else skipped and noted in ``uncertain``.
     """
     graph = ctx.graph
     if source not in graph:
@@ -160,7 +180,7 @@ def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Chec
             continue
         if node != source and avoid is not None and _memo(avoided, node, lambda n: _matches_node(ctx, avoid, n)):
             continue
-        for other, kind in _traffic_neighbours(graph, node):
+        for other, kind in _traffic_neighbours(graph, node, uncertain):
             ok = satisfied or _memo(passed, other, lambda n: _matches_node(ctx, through, n))
             nstate = (other, ok)
             if nstate in parents or other in (INTERNET, ANYONE):
@@ -176,16 +196,20 @@ def _memo(cache: dict[str, bool], node: str, test: Callable[[str], bool]) -> boo
     return cache[node]
 
 
-def _traffic_neighbours(graph: Any, node: str) -> Iterable[tuple[str, str]]:
+def _traffic_neighbours(graph: Any, node: str, uncertain: Optional[list[bool]]) -> Iterable[tuple[str, str]]:
     # the adjacency dicts directly (same order as out_edges / in_edges): the edge views cost
     # more than the search itself on large graphs
-    for other, kinds in graph._succ[node].items():
-        for kind in kinds:
-            if TRAFFIC_EDGES.get(kind) == "forward":
-                yield other, kind
-    for other, kinds in graph._pred[node].items():
-        for kind in kinds:
-            if TRAFFIC_EDGES.get(kind) == "backward":
+    for way, adjacency in (("forward", graph._succ[node]), ("backward", graph._pred[node])):
+        for other, kinds in adjacency.items():
+            for kind, data in kinds.items():
+                if TRAFFIC_EDGES.get(kind) != way:
+                    continue
+                reach = data.get("reach", True)
+                if reach is False:
+                    continue
+                if reach is None and uncertain is not None:
+                    uncertain.append(True)
+                    continue
                 yield other, kind
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from ...model import INTERNET, Resource, is_unknown
-from ..cidr import is_public_cidr
+from ..cidr import scope
 from .. import LinkContext
+from . import aws_reach
 
 # Attribute names through which a resource is placed behind security groups.
 SG_ATTRIBUTES = frozenset({"vpc_security_group_ids", "security_groups", "security_group_ids",
@@ -80,6 +81,7 @@ def link(ctx: LinkContext) -> None:
     _iam(ctx, names)
     _s3(ctx, names)
     _routing(ctx)
+    aws_reach.link(ctx)
 
 
 def targets(ctx: LinkContext, r: Resource, attrs: Iterable[str], types: Iterable[str] = ()) -> list[tuple[str, str]]:
@@ -98,41 +100,15 @@ def targets(ctx: LinkContext, r: Resource, attrs: Iterable[str], types: Iterable
 
 
 def _security_groups(ctx: LinkContext) -> None:
-    for sg in ctx.of_type(*SG_TYPES):
-        for i, rule in enumerate(sg.attributes.get("ingress") or []):
-            _ingress(ctx, sg.address, rule, f"ingress.{i}")
-    for rule in ctx.of_type(*SG_RULES):
-        a = rule.attributes
-        if rule.type == "aws_security_group_rule" and a.get("type") != "ingress":
-            groups = targets(ctx, rule, ("security_group_id",), SG_TYPES)
-            for path, sg in groups:
-                ctx.add_edge(rule.address, sg, "attached_to", path=path)
-            continue
+    """Rules and resources ``attached_to`` their groups; what a group admits is drawn by ``aws_reach``."""
+    for rule in ctx.of_type(*SG_RULES, "aws_vpc_security_group_egress_rule"):
         for path, sg in targets(ctx, rule, ("security_group_id",), SG_TYPES):
-            ctx.add_edge(rule.address, sg, "attached_to", path=path)
-            if rule.type == "aws_security_group_rule":
-                _ingress(ctx, sg, a, "", via=rule.address)
-            else:
-                cidrs = {"cidr_blocks": [a.get("cidr_ipv4")], "ipv6_cidr_blocks": [a.get("cidr_ipv6")],
-                         "from_port": a.get("from_port"), "to_port": a.get("to_port"),
-                         "protocol": a.get("ip_protocol")}
-                _ingress(ctx, sg, cidrs, "", via=rule.address)
+            ctx.add_edge(rule.address, sg, "attached_to", path=path, reach=False)
     for r in ctx.resources:
-        if r.type in SG_TYPES or r.type in SG_RULES or r.type == "aws_security_group_rule":
+        if r.type in SG_TYPES or r.type in SG_RULES or r.type == "aws_vpc_security_group_egress_rule":
             continue
         for path, sg in targets(ctx, r, SG_ATTRIBUTES, SG_TYPES):
             ctx.add_edge(r.address, sg, "attached_to", path=path)
-
-
-def _ingress(ctx: LinkContext, sg: str, rule: Any, path: str, via: str = "") -> None:
-    if not isinstance(rule, dict):
-        return
-    cidrs = [*_list(rule.get("cidr_blocks")), *_list(rule.get("ipv6_cidr_blocks"))]
-    public = [c for c in cidrs if isinstance(c, str) and is_public_cidr(c)]
-    if public:
-        ctx.add_edge(sg, INTERNET, "allows_ingress_from", path=path, cidrs=public,
-                     from_port=rule.get("from_port"), to_port=rule.get("to_port"),
-                     protocol=rule.get("protocol"), via=via)
 
 
 def _list(value: Any) -> list[Any]:
@@ -156,10 +132,10 @@ def _exposure(ctx: LinkContext) -> None:
         for path, node in targets(ctx, eip, ("instance", "instance_id"), ("aws_instance",)):
             ctx.add_edge(INTERNET, node, "exposes", path=path, via=eip.address)
     for r in ctx.of_type("aws_eks_cluster"):
-        for i, cfg in enumerate(r.attributes.get("vpc_config") or []):
+        for i, cfg in enumerate(_list(r.attributes.get("vpc_config"))):
             if isinstance(cfg, dict) and cfg.get("endpoint_public_access", True) is True and (
                     "public_access_cidrs" not in cfg
-                    or any(is_public_cidr(c) for c in _list(cfg.get("public_access_cidrs")))):
+                    or any(scope(c) == "internet" for c in _list(cfg.get("public_access_cidrs")))):
                 ctx.add_edge(INTERNET, r.address, "exposes", path=f"vpc_config.{i}.endpoint_public_access")
     for url in ctx.of_type("aws_lambda_function_url"):
         if url.attributes.get("authorization_type") == "NONE":
@@ -177,7 +153,7 @@ def _load_balancers(ctx: LinkContext) -> None:
     for rule in ctx.of_type("aws_lb_listener_rule", "aws_alb_listener_rule"):
         listeners = targets(ctx, rule, ("listener_arn",), ("aws_lb_listener", "aws_alb_listener"))
         for path, listener in listeners:
-            ctx.add_edge(rule.address, listener, "attached_to", path=path)
+            ctx.add_edge(rule.address, listener, "attached_to", path=path, reach=False)
             for tpath, tg in targets(ctx, rule, ("target_group_arn", "arn"), _TG):
                 ctx.add_edge(listener, tg, "routes_to", path=tpath, via=rule.address)
     for att in ctx.of_type("aws_lb_target_group_attachment", "aws_alb_target_group_attachment",
@@ -186,16 +162,24 @@ def _load_balancers(ctx: LinkContext) -> None:
         members = [n for _, n in targets(ctx, att, ("target_id", "autoscaling_group_name"))
                    if n not in {g for _, g in groups}]
         for path, tg in groups:
-            ctx.add_edge(att.address, tg, "attached_to", path=path)
+            ctx.add_edge(att.address, tg, "attached_to", path=path, reach=False)
             for member in members:
                 ctx.add_edge(tg, member, "routes_to", via=att.address)
+    for elb in ctx.of_type("aws_elb"):
+        for path, inst in targets(ctx, elb, ("instances",), ("aws_instance",)):
+            ctx.add_edge(elb.address, inst, "routes_to", path=path)
+    for att in ctx.of_type("aws_elb_attachment"):
+        elbs = targets(ctx, att, ("elb",), ("aws_elb",))
+        for path, inst in targets(ctx, att, ("instance",), ("aws_instance",)):
+            for _, elb_node in elbs:
+                ctx.add_edge(elb_node, inst, "routes_to", path=path, via=att.address)
     for r in ctx.of_type("aws_autoscaling_group", "aws_ecs_service"):
         for path, tg in targets(ctx, r, ("target_group_arns", "target_group_arn"), _TG):
             ctx.add_edge(tg, r.address, "routes_to", path=path)
     for assoc in ctx.of_type("aws_wafv2_web_acl_association", "aws_wafregional_web_acl_association"):
         acls = targets(ctx, assoc, ("web_acl_arn", "web_acl_id"))
         for path, protected in targets(ctx, assoc, ("resource_arn",)):
-            ctx.add_edge(assoc.address, protected, "attached_to", path=path)
+            ctx.add_edge(assoc.address, protected, "attached_to", path=path, reach=False)
             for _, acl in acls:
                 ctx.add_edge(protected, acl, "protected_by", via=assoc.address)
     for cdn in ctx.of_type("aws_cloudfront_distribution"):
@@ -213,7 +197,7 @@ def _iam(ctx: LinkContext, names: _Names) -> None:
             principals = _principals(ctx, att, attrs, ptype, names)
             policies = [n for _, n in targets(ctx, att, ("policy_arn",), ("aws_iam_policy",))]
             for path, principal in principals:
-                ctx.add_edge(att.address, principal, "attached_to", path=path)
+                ctx.add_edge(att.address, principal, "attached_to", path=path, reach=False)
                 for policy in policies:
                     ctx.add_edge(policy, principal, "grants", via=att.address)
     for ptype_name, (attr, ptype) in INLINE_POLICIES.items():
@@ -267,7 +251,7 @@ def _s3(ctx: LinkContext, names: _Names) -> None:
             if not buckets:
                 buckets = [("bucket", n) for n in names.find("aws_s3_bucket", sat.attributes.get("bucket"))]
             for path, bucket in buckets:
-                ctx.add_edge(sat.address, bucket, "attached_to", path=path)
+                ctx.add_edge(sat.address, bucket, "attached_to", path=path, reach=False)
                 if protects:
                     ctx.add_edge(bucket, sat.address, "protected_by", via=sat.address)
                 if _public_acl(sat):
@@ -283,7 +267,8 @@ def _s3(ctx: LinkContext, names: _Names) -> None:
 
 
 def _public_acl(r: Resource) -> bool:
-    return r.attributes.get("acl") in PUBLIC_ACLS
+    acl = r.attributes.get("acl")
+    return isinstance(acl, str) and acl in PUBLIC_ACLS
 
 
 def _routing(ctx: LinkContext) -> None:
@@ -291,7 +276,7 @@ def _routing(ctx: LinkContext) -> None:
     for assoc in ctx.of_type("aws_route_table_association"):
         tables = targets(ctx, assoc, ("route_table_id",), ("aws_route_table",))
         for path, subnet in targets(ctx, assoc, ("subnet_id",), ("aws_subnet",)):
-            ctx.add_edge(assoc.address, subnet, "attached_to", path=path)
+            ctx.add_edge(assoc.address, subnet, "attached_to", path=path, reach=False)
             for _, table in tables:
                 ctx.add_edge(subnet, table, "routes_to", via=assoc.address)
     for table in ctx.of_type("aws_route_table", "aws_default_route_table"):
@@ -301,7 +286,7 @@ def _routing(ctx: LinkContext) -> None:
     for route in ctx.of_type("aws_route"):
         gateways = targets(ctx, route, ("gateway_id", "nat_gateway_id"), _GATEWAYS)
         for path, table in targets(ctx, route, ("route_table_id",), ("aws_route_table", "aws_default_route_table")):
-            ctx.add_edge(route.address, table, "attached_to", path=path)
+            ctx.add_edge(route.address, table, "attached_to", path=path, reach=False)
             for gpath, gw in gateways:
                 ctx.add_edge(table, gw, "routes_to", path=gpath, via=route.address,
                              destination=_destination(route))

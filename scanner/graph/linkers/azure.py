@@ -13,8 +13,9 @@ import ipaddress
 from typing import Any
 
 from ...model import INTERNET, Resource
-from ..cidr import is_public_cidr
+from ..cidr import is_public_cidr, scope
 from .. import LinkContext
+from . import azure_reach
 from .aws import targets
 
 NSG = ("azurerm_network_security_group",)
@@ -37,32 +38,11 @@ def link(ctx: LinkContext) -> None:
     _roles(ctx)
 
 
-def _open_inbound(rule: Any) -> bool:
-    """An inbound Allow security rule whose source admits the internet."""
-    if not isinstance(rule, dict):
-        return False
-    if str(rule.get("direction", "")).lower() != "inbound" or str(rule.get("access", "")).lower() != "allow":
-        return False
-    sources = [rule.get("source_address_prefix"), *_list(rule.get("source_address_prefixes"))]
-    return any(is_public_cidr(s) for s in sources)
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _network(ctx: LinkContext) -> None:
-    for nsg in ctx.of_type(*NSG):
-        for i, rule in enumerate(nsg.attributes.get("security_rule") or []):
-            if _open_inbound(rule):
-                ctx.add_edge(nsg.address, INTERNET, "allows_ingress_from", path=f"security_rule.{i}",
-                             ports=rule.get("destination_port_range") or rule.get("destination_port_ranges"))
+    """Rules, subnets, NICs and VMs ``attached_to`` what filters them; public IPs ``exposes``; then the NSG verdicts."""
     for rule in ctx.of_type("azurerm_network_security_rule"):
         for path, nsg in targets(ctx, rule, ("network_security_group_name", "network_security_group_id"), NSG):
-            ctx.add_edge(rule.address, nsg, "attached_to", path=path)
-            if _open_inbound(rule.attributes):
-                ctx.add_edge(nsg, INTERNET, "allows_ingress_from", via=rule.address,
-                             ports=rule.attributes.get("destination_port_range"))
+            ctx.add_edge(rule.address, nsg, "attached_to", path=path, reach=False)
     for assoc in ctx.of_type("azurerm_subnet_network_security_group_association",
                              "azurerm_network_interface_security_group_association"):
         groups = targets(ctx, assoc, ("network_security_group_id",), NSG)
@@ -76,6 +56,7 @@ def _network(ctx: LinkContext) -> None:
     for r in ctx.of_type("azurerm_network_interface", "azurerm_lb", "azurerm_application_gateway"):
         for path, _ in targets(ctx, r, ("public_ip_address_id",), ("azurerm_public_ip",)):
             ctx.add_edge(INTERNET, r.address, "exposes", path=path)
+    azure_reach.link(ctx)
 
 
 def _storage(ctx: LinkContext) -> None:
@@ -88,7 +69,7 @@ def _storage(ctx: LinkContext) -> None:
                            "azurerm_private_endpoint", "azurerm_storage_share"):
         for path, account in targets(ctx, sat, ("storage_account_id", "storage_account_name",
                                                 "private_connection_resource_id"), STORAGE):
-            ctx.add_edge(sat.address, account, "attached_to", path=path)
+            ctx.add_edge(sat.address, account, "attached_to", path=path, reach=False)
             if sat.attributes.get("container_access_type") in ("blob", "container"):
                 ctx.add_edge(INTERNET, sat.address, "exposes", path="container_access_type")
 
@@ -97,9 +78,10 @@ def _public_range(start: Any, end: Any) -> bool:
     """A firewall range that admits public addresses (0.0.0.0-0.0.0.0 means Azure services only)."""
     try:
         first, last = ipaddress.ip_address(str(start)), ipaddress.ip_address(str(end))
-        if int(first) == 0 and int(last) == 0:
+        if int(first) == 0 and int(last) == 0 or first == last:   # Azure services only; one address
             return False
-        return any(is_public_cidr(str(n)) for n in ipaddress.summarize_address_range(first, last))
+        return any(is_public_cidr(str(n)) and scope(str(n)) != "provider"
+                   for n in ipaddress.summarize_address_range(first, last))
     except (ValueError, TypeError):
         return False
 
@@ -108,15 +90,16 @@ def _sql(ctx: LinkContext) -> None:
     for rule in ctx.of_type(*FIREWALL_RULES):
         a = rule.attributes
         for path, server in targets(ctx, rule, ("server_id", "server_name"), SQL_SERVERS):
-            ctx.add_edge(rule.address, server, "attached_to", path=path)
-            if _public_range(a.get("start_ip_address"), a.get("end_ip_address")):
+            ctx.add_edge(rule.address, server, "attached_to", path=path, reach=False)
+            public_access = ctx.nodes[server]["resource"].attributes.get("public_network_access_enabled", True)
+            if public_access is not False and _public_range(a.get("start_ip_address"), a.get("end_ip_address")):
                 ctx.add_edge(server, INTERNET, "allows_ingress_from", via=rule.address,
                              start=a.get("start_ip_address"), end=a.get("end_ip_address"))
     for sat in ctx.of_type("azurerm_mssql_database", "azurerm_mssql_server_extended_auditing_policy",
                            "azurerm_mssql_server_security_alert_policy",
                            "azurerm_mssql_server_transparent_data_encryption"):
         for path, server in targets(ctx, sat, ("server_id",), SQL_SERVERS):
-            ctx.add_edge(sat.address, server, "attached_to", path=path)
+            ctx.add_edge(sat.address, server, "attached_to", path=path, reach=False)
 
 
 def _vault(ctx: LinkContext) -> None:
@@ -126,7 +109,7 @@ def _vault(ctx: LinkContext) -> None:
     for sat in ctx.of_type("azurerm_key_vault_secret", "azurerm_key_vault_key",
                            "azurerm_key_vault_access_policy", "azurerm_key_vault_certificate"):
         for path, vault in targets(ctx, sat, ("key_vault_id",), VAULT):
-            ctx.add_edge(sat.address, vault, "attached_to", path=path)
+            ctx.add_edge(sat.address, vault, "attached_to", path=path, reach=False)
 
 
 def _vault_public(vault: Resource) -> bool:
@@ -149,7 +132,7 @@ def _roles(ctx: LinkContext) -> None:
         for path, principal in targets(ctx, assignment, ("principal_id",)):
             ctx.add_edge(assignment.address, principal, "grants", path=path, role=role)
         for path, scope in targets(ctx, assignment, ("scope",)):
-            ctx.add_edge(assignment.address, scope, "attached_to", path=path, role=role)
+            ctx.add_edge(assignment.address, scope, "attached_to", path=path, role=role, reach=False)
         for path, definition in targets(ctx, assignment, ("role_definition_id",),
                                         ("azurerm_role_definition",)):
             ctx.add_edge(definition, assignment.address, "grants", path=path)

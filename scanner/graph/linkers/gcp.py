@@ -8,10 +8,12 @@ path exactly as with AWS security groups (docs/graph.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
-from ...model import ANYONE, INTERNET, Resource
-from ..cidr import is_public_cidr
+from ...model import ANYONE, INTERNET, Resource, is_unknown
+from ..cidr import scope
+from ..traffic import (FULL, Ports, Rule, all3, any3, attackable, describe, evaluate, intersect, of, port_spec,
+                       protocols)
 from .. import LinkContext
 from .aws import targets
 
@@ -46,9 +48,11 @@ def _network_keys(ctx: LinkContext, r: Resource, path_names: tuple[str, ...]) ->
 
 
 def _firewalls(ctx: LinkContext) -> None:
+    """Instances ``attached_to`` the firewalls that apply to them; the verdict of each on its ``reach``."""
     by_tag: dict[str, list[str]] = {}
     by_account: dict[str, list[str]] = {}
     by_network: dict[str, list[str]] = {}
+    address: dict[str, Optional[bool]] = {}
     for inst in ctx.of_type(*INSTANCES):
         a = inst.attributes
         for tag in _list(a.get("tags")):
@@ -59,15 +63,17 @@ def _firewalls(ctx: LinkContext) -> None:
                 by_account.setdefault(sa["email"], []).append(inst.address)
         for key in _network_keys(ctx, inst, ("network",)):
             by_network.setdefault(key, []).append(inst.address)
-        for i, nic in enumerate(_list(a.get("network_interface"))):
-            if isinstance(nic, dict) and _list(nic.get("access_config")):
-                ctx.add_edge(INTERNET, inst.address, "exposes", path=f"network_interface.{i}.access_config")
+        address[inst.address] = _external_ip(ctx, inst)
+    applies: dict[str, list[str]] = {}
+    own: dict[str, tuple[Optional[list[Rule]], Optional[Ports]]] = {}
     for fw in ctx.of_type("google_compute_firewall"):
         a = fw.attributes
-        ingress = str(a.get("direction", "INGRESS")).upper() == "INGRESS"
-        public = [s for s in _list(a.get("source_ranges")) if is_public_cidr(s)]
-        if ingress and public and _list(a.get("allow")):
-            ctx.add_edge(fw.address, INTERNET, "allows_ingress_from", path="source_ranges", cidrs=public)
+        rules = firewall_rules(a)
+        own[fw.address] = (rules, None if rules is None else evaluate(rules))
+        if attackable(own[fw.address][1]):
+            ctx.add_edge(fw.address, INTERNET, "allows_ingress_from", path="source_ranges",
+                         cidrs=[c for c in _list(a.get("source_ranges")) if scope(c) == "internet"] or ["0.0.0.0/0"],
+                         ports=describe(own[fw.address][1]))
         tags, accounts = _list(a.get("target_tags")), _list(a.get("target_service_accounts"))
         members: list[str] = []
         for tag in tags:
@@ -78,7 +84,67 @@ def _firewalls(ctx: LinkContext) -> None:
             for key in _network_keys(ctx, fw, ("network",)):
                 members.extend(by_network.get(key, ()))
         for member in dict.fromkeys(members):
-            ctx.add_edge(member, fw.address, "attached_to", path="target_tags" if tags else "network")
+            ctx.add_edge(member, fw.address, "attached_to", path="target_tags" if tags else "network", reach=False)
+            applies.setdefault(member, []).append(fw.address)
+    for inst, ip in address.items():
+        _verdict(ctx, inst, ip, applies.get(inst, []), own)
+
+
+def _verdict(ctx: LinkContext, inst: str, ip: Optional[bool], firewalls: list[str],
+             own: dict[str, tuple[Optional[list[Rule]], Optional[Ports]]]) -> None:
+    """Rules of every firewall on the instance, by priority (deny first on ties): which allows let the internet in."""
+    combined: Optional[list[Rule]] = []
+    for fw in firewalls:
+        rules = own[fw][0]
+        combined = None if rules is None or combined is None else combined + rules
+    admitted = None if combined is None else evaluate(combined)
+    overall: list[Optional[bool]] = []
+    for fw in firewalls:
+        verdict = all3([ip, attackable(intersect(own[fw][1], admitted))])
+        overall.append(verdict)
+        ctx.graph.edges[inst, fw, "attached_to"]["reach"] = verdict is True
+    if ctx.graph.has_edge(INTERNET, inst, "exposes"):
+        ctx.graph.edges[INTERNET, inst, "exposes"]["reach"] = None if any3(overall) is None else False
+
+
+def _external_ip(ctx: LinkContext, inst: Resource) -> Optional[bool]:
+    """A network interface with an ``access_config`` has an external address (None when the block is unknown)."""
+    nics = inst.attributes.get("network_interface")
+    verdicts: list[Optional[bool]] = [None] if is_unknown(nics) else []
+    for i, nic in enumerate(_list(nics)):
+        config = nic.get("access_config") if isinstance(nic, dict) else None
+        verdicts.append(None if is_unknown(config) or not isinstance(nic, dict) else bool(_list(config)))
+        if _list(config):
+            ctx.add_edge(INTERNET, inst.address, "exposes", path=f"network_interface.{i}.access_config")
+    return any3(verdicts)
+
+
+def firewall_rules(a: dict[str, Any]) -> Optional[list[Rule]]:
+    """A firewall as ordered rules: ingress only, not disabled, (priority, deny before allow); None when unknown."""
+    direction, disabled = a.get("direction", "INGRESS"), a.get("disabled", False)
+    if not isinstance(direction, str) or not isinstance(disabled, bool):
+        return None
+    if direction.upper() != "INGRESS" or disabled:
+        return []
+    priority = a.get("priority", 1000)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        return None
+    sources = a.get("source_ranges")
+    if sources is None:      # no source at all means every address, as GCP does
+        sources = [] if a.get("source_tags") or a.get("source_service_accounts") else ["0.0.0.0/0"]
+    if not isinstance(sources, list):
+        return None
+    rules: list[Rule] = []
+    for allow, key in ((False, "deny"), (True, "allow")):
+        blocks = a.get(key)
+        if is_unknown(blocks):
+            return None
+        for block in _list(blocks):
+            protos = protocols(block.get("protocol")) if isinstance(block, dict) else None
+            spec = port_spec(block.get("ports")) if isinstance(block, dict) and block.get("ports") else FULL
+            ports = None if protos is None or spec is None else of(protos, spec)
+            rules.append(((priority, int(allow)), allow, ports, list(sources)))
+    return rules
 
 
 def _buckets(ctx: LinkContext) -> None:
@@ -93,7 +159,7 @@ def _buckets(ctx: LinkContext) -> None:
         public = any(isinstance(m, str) and m in PUBLIC_MEMBERS
                      for m in members)
         for bucket in buckets:
-            ctx.add_edge(binding.address, bucket, "attached_to", path="bucket", role=a.get("role"))
+            ctx.add_edge(binding.address, bucket, "attached_to", path="bucket", role=a.get("role"), reach=False)
             if public:
                 ctx.add_edge(INTERNET, bucket, "exposes", via=binding.address, role=a.get("role"))
         if public:
@@ -107,7 +173,7 @@ def _iam(ctx: LinkContext) -> None:
         for path, principal in targets(ctx, binding, ("member", "members"), ("google_service_account",)):
             ctx.add_edge(binding.address, principal, "grants", path=path, role=role)
         for path, account in targets(ctx, binding, ("service_account_id",), ("google_service_account",)):
-            ctx.add_edge(binding.address, account, "attached_to", path=path, role=role)
+            ctx.add_edge(binding.address, account, "attached_to", path=path, role=role, reach=False)
     for r in ctx.of_type(*INSTANCES, "google_container_node_pool", "google_cloudfunctions_function",
                          "google_cloud_run_service", "google_cloudfunctions2_function"):
         for path, account in targets(ctx, r, ("service_account", "service_account_email", "email"),
@@ -122,7 +188,7 @@ def _sql(ctx: LinkContext) -> None:
                 if not isinstance(ipc, dict) or ipc.get("ipv4_enabled") is False:
                     continue
                 for k, net in enumerate(_list(ipc.get("authorized_networks"))):
-                    if isinstance(net, dict) and is_public_cidr(net.get("value")):
+                    if isinstance(net, dict) and scope(net.get("value")) == "internet":
                         ctx.add_edge(db.address, INTERNET, "allows_ingress_from",
                                      path=f"settings.{i}.ip_configuration.{j}.authorized_networks.{k}",
                                      cidrs=[net.get("value")])
