@@ -22,7 +22,7 @@ SNIFF_BYTES = 64 * 1024
 _YAML_SUFFIXES = (".yaml", ".yml")
 _K8S_RE = re.compile(rb"^(apiVersion|kind)\s*:", re.M)
 _ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
-_THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries)\s*:", re.M)
+_THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries|threagile_version)\s*:", re.M)
 _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 
 
