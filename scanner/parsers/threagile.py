@@ -122,7 +122,7 @@ def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | N
         for p in problems:
             e = p.error
             if p.relpath != model.relpath:
-                e = SchemaError(e.path, f"{e.message} (in a file {model.relpath} includes)", e.line)
+                e = SchemaError(e.path, f"{e.message} (part of the model in {model.relpath})", e.line)
             refuse(out, p.relpath, [e], None)
         return None
     resources = model_resources(native, lines, model.relpath, start_line, "threagile")

@@ -57,12 +57,13 @@ def load_model(f: SourceFile, doc: Document) -> Model:
     """The model of ``f`` with its includes; ``problems`` lists every reason to refuse it."""
     model = Model(f.relpath)
     top = f.root if os.path.isdir(f.root) else os.path.dirname(f.root or f.path)
-    _add(model, f.path, f.relpath, doc.value, doc.lines, [f.path], os.path.realpath(top))
+    _add(model, f.path, f.relpath, doc.value, doc.lines, [(f.path, f.relpath)],
+         os.path.realpath(top))
     return model
 
 
 def _add(model: Model, path: str, relpath: str, value: Any, lines: Mapping[str, int],
-         stack: list[str], top: str) -> None:
+         stack: list[tuple[str, str]], top: str) -> None:
     """Check one file, merge it into ``model``, then the files it includes, in their order."""
     model.reads.add(path)
     if value is None:
@@ -84,17 +85,18 @@ def _add(model: Model, path: str, relpath: str, value: Any, lines: Mapping[str, 
         _include(model, path, relpath, name, stack, top, problem)
 
 
-def _include(model: Model, includer: str, includer_rel: str, name: str, stack: list[str],
-             top: str, problem: Callable[[str], None]) -> None:
+def _include(model: Model, includer: str, includer_rel: str, name: str,
+             stack: list[tuple[str, str]], top: str, problem: Callable[[str], None]) -> None:
     target = os.path.realpath(os.path.join(os.path.dirname(includer), name))
     rel = posixpath.normpath(posixpath.join(posixpath.dirname(includer_rel),
                                             name.replace(os.sep, "/")))
     if not (target == top or target.startswith(top.rstrip(os.sep) + os.sep)):
         return problem(f"{name!r} is outside the scanned folder; not read (scan a folder that "
                        "holds the whole model)")
-    if target in stack:
-        chain = " -> ".join(_shown(p, stack, model.relpath) for p in stack[stack.index(target):])
-        return problem(f"{name!r} includes itself again ({chain} -> {name})")
+    reals = [real for real, _ in stack]
+    if target in reals:
+        chain = " -> ".join(shown for _, shown in stack[reals.index(target):])
+        return problem(f"{name!r} closes a cycle of includes ({chain} -> {rel})")
     if target in model.reads:
         return  # already merged through another include: merging it twice changes nothing
     loaded = _read(target)
@@ -109,12 +111,8 @@ def _include(model: Model, includer: str, includer_rel: str, name: str, stack: l
     if loaded is None:
         model.reads.add(target)
         return None
-    _add(model, target, rel, loaded.value, loaded.lines, stack + [target], top)
+    _add(model, target, rel, loaded.value, loaded.lines, stack + [(target, rel)], top)
     return None
-
-
-def _shown(path: str, stack: list[str], root_rel: str) -> str:
-    return root_rel if path == stack[0] else os.path.basename(path)
 
 
 def _read(path: str) -> Document | YamlProblem | str | None:
