@@ -196,3 +196,40 @@ def test_a_model_threagile_wrote_is_named_not_refused():
     assert [(d.code, d.level, d.path, d.line) for d in report.diagnostics] == [
         ("threagile-output", "warning", "parsed-model.yaml", 1)]
     assert report.stats["resources"] == 0
+
+
+STORE = ("technical_assets:\n  Store:\n    id: store\n    type: datastore\n    technology: database\n"
+         "    encryption: {}\n    data_assets_stored: [orders]\n")
+
+
+def test_a_rescan_notices_a_change_in_a_file_only_an_include_names(tmp_path, monkeypatch):
+    """`store.model` is not discovered (no YAML suffix); the stored whole-scan result must still see it."""
+    monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "main.yaml").write_text(
+        "threagile_version: 1.0.0\nincludes: [store.model]\n"
+        "data_assets:\n  Orders:\n    id: orders\n    confidentiality: confidential\n")
+    (model / "store.model").write_text(STORE.format("none"))
+
+    def failing():
+        report = scan([str(model)], base=str(model), only=["RG-ARCH-007"])
+        return [(f.resource, f.location.path, f.location.start_line) for f in report.findings]
+
+    assert failing() == [("arch:component/store", "store.model", 6)]
+    (model / "store.model").write_text(STORE.format("Transparent"))
+    assert failing() == []
+
+
+def test_includes_nested_too_deep_or_naming_a_folder_are_diagnostics(tmp_path):
+    (tmp_path / "main.yaml").write_text("threagile_version: 1.0.0\nincludes:\n  - parts\n  - f1.yaml\n")
+    (tmp_path / "parts").mkdir()
+    for i in range(1, 40):
+        (tmp_path / f"f{i}.yaml").write_text(f"includes: [f{i + 1}.yaml]\n")
+    report = scan([str(tmp_path)], base=str(tmp_path))
+    assert [(d.path, d.line, d.message.split(": ", 1)[1]) for d in report.diagnostics] == [
+        ("f32.yaml", 1, "at includes.0: 'f33.yaml' not read: includes nest deeper than 32 files "
+                        "(part of the model in main.yaml)"),
+        ("main.yaml", 3, "at includes.0: 'parts' is not a regular file; not read"),
+    ]

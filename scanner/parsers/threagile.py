@@ -1,9 +1,9 @@
 """Threagile threat models read as architecture: assets, data, trust boundaries and links become the same elements.
 
-The model is checked against a permissive subset of Threagile's schema (the
-keys read here must have the right shape), its cross references are checked,
-and it is then translated into a native architecture model whose every path
-keeps the line of the Threagile key it came from. From there it is the same
+The model is merged with its includes and checked against a permissive
+subset of Threagile's schema (``threagile_model.py``), its cross references
+are checked, and it is then translated into a native architecture model
+whose every path keeps the file and line of the Threagile key it came from. From there it is the same
 code path as ``architecture.py``: same addresses, same derived attributes.
 
 Mapping: ``trust_boundaries`` -> zones (trust 1 + nesting depth; assets with
@@ -26,7 +26,7 @@ from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
 from .architecture import (SECTIONS, element_address, flow_id, merge, model_resources,
                            read_document, reference_errors, refuse)
-from .threagile_model import Model, Origin, Problem, load_model
+from .threagile_model import Model, Origin, Problem, load_model, roots, written_by_threagile
 
 TECHNOLOGY_TYPES = {
     "browser": "client", "client-system": "client", "desktop": "client", "devops-client": "client",
@@ -72,38 +72,18 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
         doc = read_document(f, out)
         if doc is None:
             continue
-        written = _written_by_threagile(doc.value)
+        written = written_by_threagile(doc.value)
         if written:
             out.diagnostics.append(Diagnostic(
                 "threagile-output", f"not read: a model Threagile wrote (it has {written!r}), not "
                 "one written for it; scan the model it was made from", f.relpath, 1, "warning"))
             continue
         loaded.append((f, doc.start_line, load_model(f, doc)))
-    for f, start_line, model in _roots(loaded):
+    for f, start_line, model in roots(loaded):
         resources = _resources(model, start_line, out)
         if resources is not None:
             merge(out, _unexpressed(resources))
     return out
-
-
-# Keys only in the model Threagile writes after its analysis (parsed-model.yaml / .json).
-OUTPUT_KEYS = ("generated_risks_by_category", "built_in_risk_categories",
-               "incoming_technical_communication_links_mapped_by_target_id",
-               "direct_containing_trust_boundary_mapped_by_technical_asset_id")
-
-
-def _written_by_threagile(doc: Any) -> str:
-    return next((k for k in OUTPUT_KEYS if k in doc), "") if isinstance(doc, Mapping) else ""
-
-
-def _roots(loaded: list[tuple[SourceFile, int, Model]]) -> list[tuple[SourceFile, int, Model]]:
-    """The models no other scanned model includes (a fragment is read as part of its includer).
-
-    Two files that include each other are both kept, so their cycle is reported.
-    """
-    return [(f, line, m) for f, line, m in loaded
-            if not any(other is not m and f.path in other.reads and g.path not in m.reads
-                       for g, _, other in loaded)]
 
 
 def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | None:

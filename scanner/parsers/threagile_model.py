@@ -6,9 +6,9 @@ refused) and matches enum values without regard to case; current Threagile
 spells two values ``end-user-...`` where older models wrote ``enduser-...``.
 Each file is checked against ``threagile.schema.json`` on its own, so a
 problem is reported in the file and at the line that holds it. A file that
-cannot be included (missing, unreadable, outside the scanned folder, a cycle)
-is reported at the line of its ``includes:`` entry. Unlike Threagile, a cycle
-is reported instead of recursing forever.
+cannot be included (missing, unreadable, outside the scanned folder, nested
+more than 32 deep, a cycle) is reported at the line of its ``includes:``
+entry. Unlike Threagile, a cycle is reported instead of recursing forever.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .yamlnodes import Document, YamlProblem, iter_documents
 
 SCHEMA = "threagile.schema.json"
 MAX_INCLUDE_BYTES = 5 * 1024 * 1024          # the largest file discovery reads
+MAX_INCLUDE_DEPTH = 32                       # files including files, from the model's own file
 MERGED = ("title", "data_assets", "technical_assets", "trust_boundaries")   # what riskgraph reads
 SPELLINGS = {"enduser-identity-propagation": "end-user-identity-propagation",
              "data-with-enduser-individual-key": "data-with-end-user-individual-key"}
@@ -62,6 +63,27 @@ def load_model(f: SourceFile, doc: Document) -> Model:
     return model
 
 
+# Keys only in the model Threagile writes after its analysis (parsed-model.yaml / .json).
+OUTPUT_KEYS = ("generated_risks_by_category", "built_in_risk_categories",
+               "incoming_technical_communication_links_mapped_by_target_id",
+               "direct_containing_trust_boundary_mapped_by_technical_asset_id")
+
+
+def written_by_threagile(doc: Any) -> str:
+    """The first key that only a model Threagile wrote has ("" for a model written for Threagile)."""
+    return next((k for k in OUTPUT_KEYS if k in doc), "") if isinstance(doc, Mapping) else ""
+
+
+def roots(loaded: list[tuple[SourceFile, int, Model]]) -> list[tuple[SourceFile, int, Model]]:
+    """The models no other scanned model includes (a fragment is read as part of its includer).
+
+    Two files that include each other are both kept, so their cycle is reported.
+    """
+    return [(f, line, m) for f, line, m in loaded
+            if not any(other is not m and f.path in other.reads and g.path not in m.reads
+                       for g, _, other in loaded)]
+
+
 def _add(model: Model, path: str, relpath: str, value: Any, lines: Mapping[str, int],
          stack: list[tuple[str, str]], top: str) -> None:
     """Check one file, merge it into ``model``, then the files it includes, in their order."""
@@ -94,6 +116,8 @@ def _include(model: Model, includer: str, includer_rel: str, name: str,
         return problem(f"{name!r} is outside the scanned folder; not read (scan a folder that "
                        "holds the whole model)")
     reals = [real for real, _ in stack]
+    if len(stack) > MAX_INCLUDE_DEPTH:
+        return problem(f"{name!r} not read: includes nest deeper than {MAX_INCLUDE_DEPTH} files")
     if target in reals:
         chain = " -> ".join(shown for _, shown in stack[reals.index(target):])
         return problem(f"{name!r} closes a cycle of includes ({chain} -> {rel})")
@@ -147,8 +171,10 @@ def _merge(model: Model, container: dict[str, Any], key: str, new: Any, path: st
         for k, v in new.items():
             _merge(model, have, k, v, f"{path}.{k}", relpath, lines)
     elif isinstance(have, list) and isinstance(new, list):
+        present = {repr(item) for item in have}
         for j, item in enumerate(new):
-            if item not in have:
+            if repr(item) not in present:
+                present.add(repr(item))
                 _adopt(model.origins, item, f"{path}.{j}", f"{path}.{len(have)}", relpath, lines)
                 have.append(copy.deepcopy(item))
     elif isinstance(have, bool) and isinstance(new, bool):
