@@ -32,7 +32,7 @@ _K8S_RE = re.compile(rb"^(apiVersion|kind)\s*:", re.M)
 # a JSON manifest: an object with string apiVersion and kind (`kind: List` included)
 _K8S_JSON_RE = (re.compile(rb'"apiVersion"\s*:\s*"[^"]+"'), re.compile(rb'"kind"\s*:\s*"[A-Z]\w*"'))
 _ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
-_THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries)\s*:", re.M)
+_THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries|threagile_version)\s*:", re.M)
 _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 
 

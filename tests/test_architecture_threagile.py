@@ -112,3 +112,124 @@ def test_invalid_models_are_refused_with_path_and_line():
                                  "'strictly-confidential'"),
     ]
     assert report.stats["resources"] == 0
+
+
+def _parse(folder):
+    found = discover([folder], base=folder)
+    return found, parse_all(found.files, ParseOptions())
+
+
+def test_current_spellings_in_any_case_are_accepted():
+    """`end-user-*` (current) and `enduser-*` (older) spellings; `Process`, `Credentials`, `HTTPS`."""
+    _, parsed = _parse(os.path.join(CASES, "current"))
+    assert parsed.diagnostics == []
+    e = {r.address: r.attributes for r in parsed.resources}
+    assert e["arch:component/shop-browser"]["type"] == "client"              # technology: Browser
+    assert (e["arch:component/shop-app"]["type"], e["arch:component/shop-app"]["zone"]) == \
+        ("web_frontend", "shop-network")          # listed as `Shop-App` in technical_assets_inside
+    db = e["arch:component/accounts-db"]
+    assert (db["type"], db["zone"], db["controls"]["encryption_at_rest"]) == \
+        ("database", "shop-network", True)        # Data-With-End-User-Individual-Key
+    assert e["arch:component/legacy-archive"]["controls"]["encryption_at_rest"] is True  # enduser-
+    shop = e["arch:flow/shop-browser.shop-traffic"]
+    assert (shop["tls"], shop["authentication"]) == (True, "session")         # HTTPS, Session-ID
+    store = e["arch:flow/shop-app.account-store"]
+    assert (store["tls"], store["authentication"]) == (False, "password")     # JDBC, Credentials
+    assert e["arch:data/customer-accounts"]["classification"] == "confidential"
+
+
+def test_includes_are_merged_and_each_element_keeps_its_own_file_and_lines():
+    folder = os.path.join(CASES, "includes")
+    found, parsed = _parse(folder)
+    assert sorted(f.relpath for f in found.files) == [
+        "boundaries.yaml", "data.yaml", "main.yaml", "parts/assets.yaml", "parts/store.yaml"]
+    assert parsed.diagnostics == []         # fragments are read as parts of main.yaml, not alone
+    got = {r.address: (r.location.path, r.location.start_line) for r in parsed.resources}
+    assert got == {
+        "arch:zone/internet": ("main.yaml", 1),
+        "arch:zone/order-cloud": ("boundaries.yaml", 4),
+        "arch:component/buyer-browser": ("parts/assets.yaml", 4),
+        "arch:component/order-api": ("parts/assets.yaml", 15),
+        "arch:component/order-db": ("parts/store.yaml", 2),      # included twice, merged once
+        "arch:data/orders": ("data.yaml", 2),
+        "arch:flow/buyer-browser.order-traffic": ("parts/assets.yaml", 10),
+        "arch:flow/order-api.order-writes": ("parts/assets.yaml", 20),
+    }
+    db = next(r for r in parsed.resources if r.address == "arch:component/order-db")
+    assert db.attributes["zone"] == "order-cloud"
+    assert db.line_of("zone") == 2      # said in boundaries.yaml: the element's own line instead
+    assert db.line_of("controls.encryption_at_rest") == 6
+    report = scan([folder], base=folder, only=["RG-ARCH-003", "RG-ARCH-005", "RG-ARCH-007"])
+    assert sorted((f.policy_id, f.resource, f.location.path, f.location.start_line)
+                  for f in report.findings) == [
+        ("RG-ARCH-003", "arch:flow/order-api.order-writes", "parts/assets.yaml", 22),
+        ("RG-ARCH-005", "arch:component/order-api", "parts/assets.yaml", 15),
+        ("RG-ARCH-007", "arch:component/order-db", "parts/store.yaml", 6),
+    ]
+
+
+def test_broken_includes_are_diagnostics_at_the_include_line():
+    folder = os.path.join(CASES, "broken-includes")
+    report = scan([folder], base=folder)
+    got = [(d.code, d.path, d.line, d.message.split(": ", 1)[1]) for d in report.diagnostics]
+    part = " (part of the model in main.yaml)"
+    assert got == [
+        ("architecture-invalid", "assets.yaml", 3,
+         "at technical_assets.Web.id: 'website' conflicts with 'web' in main.yaml line 11" + part),
+        ("architecture-invalid", "broken.yaml", 3,
+         "at (top level): YAML syntax error: did not find expected ',' or ']'" + part),
+        ("architecture-invalid", "loop.yaml", 2,
+         "at includes.0: 'main.yaml' closes a cycle of includes "
+         "(main.yaml -> loop.yaml -> main.yaml)" + part),
+        ("architecture-invalid", "main.yaml", 4,
+         "at includes.0: 'missing.yaml' cannot be read: No such file or directory"),
+        ("architecture-invalid", "main.yaml", 6,
+         "at includes.2: '../current/threat-model.yaml' is outside the scanned folder; not read "
+         "(scan a folder that holds the whole model)"),
+    ]
+    assert report.stats["resources"] == 0
+
+
+def test_a_model_threagile_wrote_is_named_not_refused():
+    folder = os.path.join(CASES, "output")
+    report = scan([folder], base=folder)
+    assert [(d.code, d.level, d.path, d.line) for d in report.diagnostics] == [
+        ("threagile-output", "warning", "parsed-model.yaml", 1)]
+    assert report.stats["resources"] == 0
+
+
+STORE = ("technical_assets:\n  Store:\n    id: store\n    type: datastore\n    technology: database\n"
+         "    encryption: {}\n    data_assets_stored: [orders]\n")
+
+
+def test_a_rescan_notices_a_change_in_a_file_only_an_include_names(tmp_path, monkeypatch):
+    """`store.model` is not discovered (no YAML suffix); the stored whole-scan result must still see it."""
+    monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "main.yaml").write_text(
+        "threagile_version: 1.0.0\nincludes: [store.model]\n"
+        "data_assets:\n  Orders:\n    id: orders\n    confidentiality: confidential\n")
+    (model / "store.model").write_text(STORE.format("none"))
+
+    def failing():
+        report = scan([str(model)], base=str(model), only=["RG-ARCH-007"])
+        return [(f.resource, f.location.path, f.location.start_line) for f in report.findings]
+
+    assert failing() == [("arch:component/store", "store.model", 6)]
+    (model / "store.model").write_text(STORE.format("Transparent"))
+    assert failing() == []
+
+
+def test_includes_nested_too_deep_or_naming_a_folder_are_diagnostics(tmp_path):
+    (tmp_path / "main.yaml").write_text("threagile_version: 1.0.0\nincludes:\n  - parts\n  - f1.yaml\n")
+    (tmp_path / "parts").mkdir()
+    for i in range(1, 40):
+        (tmp_path / f"f{i}.yaml").write_text(f"includes: [f{i + 1}.yaml]\n")
+    report = scan([str(tmp_path)], base=str(tmp_path))
+    assert [(d.path, d.line, d.message.split(": ", 1)[1]) for d in report.diagnostics] == [
+        ("f32.yaml", 1, "at includes.0: 'f33.yaml' not read: includes nest deeper than 32 files "
+                        "(part of the model in main.yaml)"),
+        ("main.yaml", 3, "at includes.0: 'parts' is not a regular file; not read"),
+    ]

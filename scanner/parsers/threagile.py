@@ -1,9 +1,9 @@
 """Threagile threat models read as architecture: assets, data, trust boundaries and links become the same elements.
 
-The model is checked against a permissive subset of Threagile's schema (the
-keys read here must have the right shape), its cross references are checked,
-and it is then translated into a native architecture model whose every path
-keeps the line of the Threagile key it came from. From there it is the same
+The model is merged with its includes and checked against a permissive
+subset of Threagile's schema (``threagile_model.py``), its cross references
+are checked, and it is then translated into a native architecture model
+whose every path keeps the file and line of the Threagile key it came from. From there it is the same
 code path as ``architecture.py``: same addresses, same derived attributes.
 
 Mapping: ``trust_boundaries`` -> zones (trust 1 + nesting depth; assets with
@@ -21,10 +21,12 @@ from typing import Any, Mapping
 
 from dataclasses import replace
 
-from ..model import Resource, SourceFile, Unknown
+from ..model import Diagnostic, Resource, SourceFile, Unknown
 from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
-from .architecture import merge, model_resources, read_document, reference_errors, refuse
+from .architecture import (SECTIONS, element_address, flow_id, merge, model_resources,
+                           read_document, reference_errors, refuse)
+from .threagile_model import Model, Origin, Problem, load_model, roots, written_by_threagile
 
 TECHNOLOGY_TYPES = {
     "browser": "client", "client-system": "client", "desktop": "client", "devops-client": "client",
@@ -65,22 +67,74 @@ INTERNET_ZONE = "internet"
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     out = Parsed()
+    loaded: list[tuple[SourceFile, int, Model]] = []
     for f in files:
         doc = read_document(f, out)
         if doc is None:
             continue
-        errors = validate(doc.value, "threagile.schema.json", doc.lines)
-        if not errors:
-            errors = threagile_reference_errors(doc.value, doc.lines)
-        if not errors:
-            model, lines = translate(doc.value, doc.lines)
-            errors = validate(model, "architecture.schema.json", lines) or \
-                reference_errors(model, lines)
-        if errors:
-            refuse(out, f.relpath, errors, doc.lines)
+        written = written_by_threagile(doc.value)
+        if written:
+            out.diagnostics.append(Diagnostic(
+                "threagile-output", f"not read: a model Threagile wrote (it has {written!r}), not "
+                "one written for it; scan the model it was made from", f.relpath, 1, "warning"))
             continue
-        merge(out, _unexpressed(model_resources(model, lines, f.relpath, doc.start_line, "threagile")))
+        loaded.append((f, doc.start_line, load_model(f, doc)))
+    for f, start_line, model in roots(loaded):
+        resources = _resources(model, start_line, out)
+        if resources is not None:
+            merge(out, _unexpressed(resources))
     return out
+
+
+def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | None:
+    """The elements of a merged model, each located in the file that declares it (None: refused)."""
+    origins = {p: line for p, (_, line) in model.origins.items()}
+    problems = list(model.problems) or [
+        Problem(model.origins.get(e.path, (model.relpath,))[0], e)
+        for e in threagile_reference_errors(model.value, origins)]
+    if not problems:
+        native, located = translate(model.value, model.origins)
+        lines, files = _own_file_lines(located, model.relpath)
+        problems = [Problem(model.relpath, e) for e in
+                    validate(native, "architecture.schema.json", lines) or
+                    reference_errors(native, lines)]
+    if problems:
+        for p in problems:
+            e = p.error
+            if p.relpath != model.relpath:
+                e = SchemaError(e.path, f"{e.message} (part of the model in {model.relpath})", e.line)
+            refuse(out, p.relpath, [e], None)
+        return None
+    resources = model_resources(native, lines, model.relpath, start_line, "threagile")
+    where = _element_paths(native)
+    return [replace(r, location=replace(r.location, path=files.get(where[r.address], model.relpath)))
+            for r in resources]
+
+
+def _own_file_lines(located: Mapping[str, Origin], root: str) -> tuple[dict[str, int], dict[str, str]]:
+    """Native path -> line, keeping only lines in the file of the element they belong to.
+
+    An element is in the file that declares it; a line from another file (a
+    trust boundary listing the asset, a field merged from a second file) is
+    dropped, and the finding falls back to the element's own line.
+    """
+    files = {k: rel for k, (rel, _) in located.items() if k.count(".") == 1}
+    lines = {}
+    for key, (rel, line) in located.items():
+        parts = key.split(".", 2)
+        if files.get(".".join(parts[:2]), root) == rel:
+            lines[key] = line
+    return lines, files
+
+
+def _element_paths(model: Mapping[str, Any]) -> dict[str, str]:
+    """Element address -> ``section.index`` in the native model."""
+    paths = {}
+    for section, element_type in SECTIONS.items():
+        for i, element in enumerate(model.get(section) or []):
+            ident = flow_id(element) if section == "flows" else str(element["id"])
+            paths[element_address(element_type, ident)] = f"{section}.{i}"
+    return paths
 
 
 # Controls a Threagile model has no field for: unknown, never "absent" (absent reads as "not done").
@@ -138,9 +192,9 @@ def threagile_reference_errors(doc: Any, lines: Mapping[str, int]) -> list[Schem
     return errors
 
 
-def translate(doc: Mapping[str, Any], tlines: Mapping[str, int]) -> tuple[dict[str, Any], dict[str, int]]:
-    """The native model, and native dotted path -> line of the Threagile key it came from."""
-    lines: dict[str, int] = {}
+def translate(doc: Mapping[str, Any], tlines: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The native model, and native dotted path -> where (line, or file and line) the Threagile key it came from is."""
+    lines: dict[str, Any] = {}
 
     def at(native: str, source: str) -> None:
         line = tlines.get(source)
