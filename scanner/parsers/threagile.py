@@ -6,7 +6,7 @@ are checked, and it is then translated into a native architecture model
 whose every path keeps the file and line of the Threagile key it came from. From there it is the same
 code path as ``architecture.py``: same addresses, same derived attributes.
 
-Mapping: ``trust_boundaries`` -> zones (trust 1 + nesting depth; assets with
+Mapping: ``trust_boundaries`` -> zones (all trust 1, no order; assets with
 ``internet: true`` sit in a zone ``internet`` of trust 0), ``technical_assets``
 -> components (type from ``technology``), ``data_assets`` -> data
 (classification from ``confidentiality`` and tags), ``communication_links``
@@ -63,6 +63,10 @@ TAG_CLASSES = {"pii": "pii", "personal-data": "pii", "credentials": "credentials
 REGULATIONS = {"gdpr", "hipaa", "pci-dss", "ccpa", "sox", "glba"}
 IMPLEMENTATION_TAG = "riskgraph:"
 INTERNET_ZONE = "internet"
+# Threagile boundaries carry no trust order (a nested boundary is not "more trusted" than its
+# parent: a DMZ is often nested in the network around it), so every boundary gets the same trust
+# and only flows from the internet zone (trust 0) enter a more trusted zone.
+BOUNDARY_TRUST = 1
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
@@ -223,7 +227,7 @@ def translate(doc: Mapping[str, Any], tlines: Mapping[str, Any]) -> tuple[dict[s
 
 def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
            at: Any) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
-    """Zones from boundaries (trust grows with nesting), each asset's innermost zone, and where that is said."""
+    """Zones from boundaries (all of one trust), each asset's innermost zone, and where that is said."""
     bounds = _section(doc, "trust_boundaries")
     parent: dict[str, str] = {}
     for _, b in bounds:
@@ -250,7 +254,7 @@ def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
                 zone_of[a["id"]], zone_src[a["id"]] = internet, f"technical_assets.{name}.internet"
     for name, b in bounds:
         i = len(zones)
-        zone: dict[str, Any] = {"id": b["id"], "name": name, "trust": min(10, 1 + depth(b["id"]))}
+        zone: dict[str, Any] = {"id": b["id"], "name": name, "trust": BOUNDARY_TRUST}
         if b.get("description"):
             zone["description"] = str(b["description"])
         zones.append(zone)
