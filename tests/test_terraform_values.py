@@ -104,3 +104,23 @@ def test_count_zero_removes_the_resource_and_references_see_literals(tmp_path):
     assert acl.attributes == {"bucket": "co-data", "acl": "private"}
     assert acl.references == (("bucket", 'aws_s3_bucket.b["data"]'), ("acl", "aws_instance.web"))
     assert acl.line_of("acl") == 17
+
+
+def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "create" {}\n'
+        'module "m" {\n  source = "./m"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  count  = var.create ? 1 : 0\n  bucket = "b-${count.index}"\n}\n')
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "names" {\n  type = list(string)\n}\n'
+        'resource "aws_s3_bucket" "each" {\n  for_each = toset(var.names)\n  bucket = each.key\n}\n')
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    resources = {r.address: r for r in parsed.resources}
+    assert sorted(resources) == ["aws_s3_bucket.b", "module.m.aws_s3_bucket.each"]
+    assert is_unknown(resources["aws_s3_bucket.b"].attributes["bucket"])
+    assert is_unknown(resources["module.m.aws_s3_bucket.each"].attributes["bucket"])
+    notes = sorted((d.code, d.path, d.line, d.level) for d in parsed.diagnostics)
+    assert notes == [("instances-unknown", "m/main.tf", 5, "info"),
+                     ("instances-unknown", "main.tf", 6, "info")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...model import Unknown, is_unknown
-from .expressions import Scope, evaluate, plain
+from .expressions import Configured, Scope, evaluate, plain
 from .refs import RefTracer
 from .functions import tostr
 from .syntax import Block, Expr, Lit, ObjectE, Traversal, TupleE
@@ -23,7 +23,7 @@ class BodyReader:
 
     def body(self, block: Block, scope: Scope, prefix: str) -> dict[str, Any]:
         """The attributes of ``block`` (nested blocks as lists of dicts) in ``scope``."""
-        attrs: dict[str, Any] = {}
+        attrs: dict[str, Any] = Configured()
         for name, attr in block.attributes.items():
             if not prefix and name in META_ARGUMENTS:
                 continue

@@ -41,6 +41,12 @@ def expand(block: Block, scope: Scope, path: str, diagnostics: list[Diagnostic],
             f"({MAX_INSTANCES} instances, {MAX_RESOURCES} resources); evaluated as one unknown instance",
             path, block.attributes[meta].line, level="warning"))
         items = None
+    if items is None and not too_many:
+        _note(diagnostics, Diagnostic(
+            "instances-unknown", f"{meta} of {'.'.join(block.labels)} is not known before apply; "
+            f"evaluated as one instance at the bare address, with {'count.index' if meta == 'count' else 'each.key and each.value'} "
+            "unknown (what it finds holds for every instance, if any is created)",
+            path, block.attributes[meta].line, level="info"))
     if items is None:
         unknown = Unknown(f"{meta} not known")
         extra = {"count": {"index": unknown}} if meta == "count" else {"each": {"key": unknown, "value": unknown}}
@@ -48,3 +54,9 @@ def expand(block: Block, scope: Scope, path: str, diagnostics: list[Diagnostic],
     if meta == "count":
         return [(f"[{i}]", i, scope.child(count={"index": i})) for i, _ in items]
     return [(f'["{k}"]', k, scope.child(each={"key": k, "value": v})) for k, v in items]
+
+
+def _note(diagnostics: list[Diagnostic], diagnostic: Diagnostic) -> None:
+    """Add ``diagnostic`` once (a module instantiated many times evaluates its blocks many times)."""
+    if diagnostic not in diagnostics:
+        diagnostics.append(diagnostic)

@@ -13,6 +13,32 @@ class UnknownArg(Exception):
     """Raised inside a function when an argument it needs is not known."""
 
 
+class Invalid(Unknown):
+    """An expression Terraform itself would reject: a missing key or index, a failing function, a bad operand.
+
+    Everywhere it is just unknown (a policy never guesses over it); only
+    ``try()`` and ``can()`` tell it apart, because an error is exactly what
+    they turn into their fallback or ``false``, while a value known only at
+    apply time leaves them unknown too.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Invalid, (self.reason,))
+
+
+def has_invalid(v: Any) -> bool:
+    """True when ``v`` is, or holds at any depth, an :class:`Invalid`."""
+    if isinstance(v, Invalid):
+        return True
+    if isinstance(v, dict):
+        return any(has_invalid(x) for x in v.values())
+    if isinstance(v, list):
+        return any(has_invalid(x) for x in v)
+    return False
+
+
 def tostr(v: Any) -> str:
     """Terraform's string conversion of a primitive."""
     if isinstance(v, bool):
@@ -24,19 +50,29 @@ def tostr(v: Any) -> str:
     return str(v)
 
 
+def to_bool(v: Any) -> bool:
+    """Terraform's conversion to bool: a bool, or the string "true" / "1" / "false" / "0"; anything else is an error."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v in ("true", "false", "1", "0"):
+        return v in ("true", "1")
+    raise TypeError(f"{v!r} is not a bool")
+
+
 def _known(*values: Any) -> None:
     for v in values:
-        if _has_unknown(v):
+        if has_unknown(v):
             raise UnknownArg()
 
 
-def _has_unknown(v: Any) -> bool:
+def has_unknown(v: Any) -> bool:
+    """True when ``v`` is, or holds at any depth, an :class:`Unknown`."""
     if is_unknown(v):
         return True
     if isinstance(v, dict):
-        return any(_has_unknown(x) for x in v.values())
+        return any(has_unknown(x) for x in v.values())
     if isinstance(v, list):
-        return any(_has_unknown(x) for x in v)
+        return any(has_unknown(x) for x in v)
     return False
 
 
@@ -60,7 +96,7 @@ class EncodedUnknown(Unknown):
 
 
 def _jsonencode(v: Any) -> Any:
-    if _has_unknown(v):
+    if has_unknown(v):
         return EncodedUnknown(v)
     return json.dumps(v, separators=(",", ":"))
 
@@ -183,10 +219,28 @@ def _element(lst: Any, idx: Any) -> Any:
 
 
 def _try(*vals: Any) -> Any:
+    """The first argument that is not an error; unknown as soon as one is not known before apply.
+
+    As in Terraform, an argument that depends on an unknown value makes the
+    whole result unknown: it might succeed or fail once known, so neither it
+    nor a later fallback may be taken.
+    """
     for v in vals:
-        if not is_unknown(v):
-            return v
-    raise UnknownArg()
+        if has_invalid(v):
+            continue
+        if has_unknown(v):
+            return v if is_unknown(v) else Unknown("try() over a value not known before apply")
+        return v
+    return Invalid("no try() argument could be evaluated")
+
+
+def _can(v: Any) -> Any:
+    """``can()``: false for an error, unknown for a value known only at apply time, else true."""
+    if has_invalid(v):
+        return False
+    if has_unknown(v):
+        return Unknown("can() over a value not known before apply")
+    return True
 
 
 def _flatten(v: Any) -> Any:
@@ -274,7 +328,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tomap": _simple(dict),
     "tostring": _simple(tostr),
     "tonumber": _simple(lambda v: float(v) if "." in str(v) else int(v)),
-    "tobool": _simple(lambda v: v if isinstance(v, bool) else str(v).lower() == "true"),
+    "tobool": _simple(lambda v: None if v is None else to_bool(v)),
     "coalesce": _coalesce,
     "element": _element,
     "try": _try,
@@ -318,8 +372,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": _simple(lambda *a: max(a)),
     "abs": _simple(abs),
     "zipmap": _simple(lambda k, v: dict(zip(k, v))),
-    "can": lambda v: Unknown("can() over unknown") if _has_unknown(v) else True,
+    "can": _can,
     "one": _simple(lambda lst: lst[0] if lst else None),
 }
 
-__all__ = ["FUNCTIONS", "EncodedUnknown", "UnknownArg", "Unknown", "tostr"]
+# Functions that take errors in their arguments as input rather than failing with them.
+ERROR_AWARE = frozenset({"try", "can"})
+
+__all__ = ["ERROR_AWARE", "FUNCTIONS", "EncodedUnknown", "Invalid", "UnknownArg", "Unknown",
+           "has_invalid", "has_unknown", "to_bool", "tostr"]
