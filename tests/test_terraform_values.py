@@ -124,3 +124,30 @@ def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
     notes = sorted((d.code, d.path, d.line, d.level) for d in parsed.diagnostics)
     assert notes == [("instances-unknown", "m/main.tf", 5, "info"),
                      ("instances-unknown", "main.tf", 6, "info")]
+
+
+@pytest.mark.parametrize("declared, given, want", [
+    ("object({ a = optional(list(object({ b = optional(bool, true) })), [{}]) })", {}, {"a": [{"b": True}]}),
+    ("object({ a = optional(string), b = optional(number, 1) })", {"b": None, "x": 1}, {"a": None, "b": 1}),
+    ("map(object({ port = number }))", {"k": {"port": "443"}}, {"k": {"port": 443}}),
+    ("tuple([string, bool])", [1, "false"], ["1", False]),
+    ("set(string)", [True, 2.0], ["true", "2"]),
+    ("any", {"x": "1"}, {"x": "1"}),
+])
+def test_values_take_their_declared_type(declared, given, want):
+    from scanner.parsers.terraform.syntax import parse_hcl
+    from scanner.parsers.terraform.types import convert, parse_type
+
+    t = parse_type(parse_hcl(f"t = {declared}\n".encode(), "t.tf").attributes["t"].expr)
+    assert convert(given, t) == want
+
+
+def test_a_value_of_the_wrong_type_is_an_error_not_a_guess():
+    from scanner.parsers.terraform.functions import Invalid
+    from scanner.parsers.terraform.syntax import parse_hcl
+    from scanner.parsers.terraform.types import convert, parse_type
+
+    t = parse_type(parse_hcl(b"t = object({ port = number, on = bool })\n", "t.tf").attributes["t"].expr)
+    got = convert({"port": "ssh", "on": "yes"}, t)
+    assert isinstance(got["port"], Invalid) and isinstance(got["on"], Invalid)
+    assert isinstance(convert({}, t)["port"], Invalid)  # a required attribute left out
