@@ -184,9 +184,11 @@ def _template(expr: Template, scope: Scope) -> Any:
 
 def _call(expr: Call, scope: Scope) -> Any:
     fn = FUNCTIONS.get(expr.name.split("::")[-1])
-    if fn is None:
-        return Unknown(f"function {expr.name}() is not evaluated")
     args = [evaluate(a, scope) for a in expr.args]
+    if fn is None:  # its result is not known to us, but an error in its arguments still is one
+        if any(has_invalid(a) for a in args):
+            return Invalid(f"{expr.name}() argument is an error")
+        return Unknown(f"function {expr.name}() is not evaluated")
     if expr.expand and args:
         last = args.pop()
         if is_unknown(last):

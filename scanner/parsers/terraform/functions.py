@@ -307,6 +307,15 @@ def _transpose(m: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
+def _title(s: str) -> str:
+    """Terraform's title(): the first letter of each word upper-cased, the rest left as written."""
+    out, after_letter = [], False
+    for ch in s:
+        out.append(ch if after_letter else ch.upper())
+        after_letter = ch.isalnum()
+    return "".join(out)
+
+
 def _simple(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any) -> Any:
         _known(*args)
@@ -335,6 +344,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "flatten": _flatten,
     "lower": _simple(lambda s: s.lower()),
     "upper": _simple(lambda s: s.upper()),
+    "title": _simple(_title),
     "trimspace": _simple(lambda s: s.strip()),
     "join": _simple(lambda sep, lst: sep.join(tostr(x) for x in lst)),
     "split": _simple(lambda sep, s: s.split(sep)),

@@ -59,7 +59,11 @@ def convert(value: Any, t: Optional[Type]) -> Any:
 
     Unknown values stay unknown; a value that cannot be converted is an
     error (:class:`Invalid`), as Terraform rejects it; an undeclared type
-    (None) or ``any`` leaves the value as it is.
+    (None) or ``any`` leaves the value as it is. One departure: a number or
+    bool declared ``string`` (``list(map(string))`` rule lists) stays a
+    number or bool, because the resource argument it ends in converts it
+    back per the provider's schema, which a static scan does not have, and
+    policies compare ports and flags as numbers and bools.
     """
     if t is None or t[0] == "any" or is_unknown(value) or value is None:
         return value
@@ -104,8 +108,8 @@ def _primitive(value: Any, kind: str) -> Union[str, int, float, bool, Unknown]:
     if isinstance(value, (dict, list)):
         return Invalid(f"a {kind} is required")
     try:
-        if kind == "string":
-            return tostr(value)
+        if kind == "string":  # a number or bool is kept: the argument it reaches converts it back
+            return value if isinstance(value, (bool, int, float)) else tostr(value)
         if kind == "bool":
             return to_bool(value)
         if isinstance(value, bool):
