@@ -151,3 +151,44 @@ def test_a_value_of_the_wrong_type_is_an_error_not_a_guess():
     got = convert({"port": "ssh", "on": "yes"}, t)
     assert isinstance(got["port"], Invalid) and isinstance(got["on"], Invalid)
     assert isinstance(convert({}, t)["port"], Invalid)  # a required attribute left out
+
+
+UNKNOWN = object()  # marks an expected unknown result
+
+
+@pytest.mark.parametrize("expression, want", [
+    ('try(var.obj.missing, "x")', "x"),
+    ('try(var.apply_time, "x")', UNKNOWN),
+    ('try(var.apply_time.field, "x")', UNKNOWN),
+    ('try(var.obj.a, var.apply_time)', 1),
+    ('try(title(lower(var.obj.missing)), null)', None),
+    ('try(regex("a(b)", "zzz"), "none")', "none"),
+    ('try(var.null.field, 5)', 5),
+    ("can(var.obj.missing)", False),
+    ("can(var.apply_time)", UNKNOWN),
+    ("var.apply_time && false", False),
+    ("var.apply_time || true", True),
+    ("var.apply_time && true", UNKNOWN),
+    ("!var.apply_time", UNKNOWN),
+    ('var.off_string || var.apply_time', UNKNOWN),
+    ('!var.off_string', True),
+    ("var.apply_time ? 2 : 2", 2),
+    ("var.apply_time ? 1 : 2", UNKNOWN),
+    ('coalescelist([], ["a"])', ["a"]),
+    ('coalescelist(var.apply_time, ["a"])', UNKNOWN),
+    ("alltrue([var.apply_time, false])", False),
+    ("anytrue([var.apply_time, false])", UNKNOWN),
+    ('anytrue([var.apply_time, "true"])', True),
+])
+def test_expression_values(expression, want):
+    from scanner.model import Unknown
+    from scanner.parsers.terraform.expressions import Scope, evaluate
+    from scanner.parsers.terraform.syntax import parse_hcl
+
+    expr = parse_hcl(f"v = {expression}\n".encode(), "v.tf").attributes["v"].expr
+    got = evaluate(expr, Scope({"var": {"apply_time": Unknown("no value"), "obj": {"a": 1},
+                                        "null": None, "off_string": "false"}}))
+    if want is UNKNOWN:
+        assert is_unknown(got)
+    else:
+        assert not is_unknown(got) and got == want and type(got) is type(want)

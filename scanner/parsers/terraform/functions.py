@@ -307,6 +307,35 @@ def _transpose(m: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
+def _coalescelist(*lists: Any) -> Any:
+    """The first non-empty list; unknown as soon as a list before it is not known."""
+    for lst in lists:
+        if is_unknown(lst):
+            raise UnknownArg()
+        if not isinstance(lst, list):
+            raise TypeError("coalescelist() takes lists")
+        if lst:
+            return lst
+    raise ValueError("no non-empty list")
+
+
+def _all_any(want: bool) -> Callable[[Any], Any]:
+    """``alltrue`` (want False) / ``anytrue`` (want True): decided by one known element, else unknown."""
+    def fn(lst: Any) -> Any:
+        if is_unknown(lst):
+            raise UnknownArg()
+        unknown = False
+        for item in lst:
+            if is_unknown(item):
+                unknown = True
+            elif to_bool(item) is want:
+                return want
+        if unknown:
+            raise UnknownArg()
+        return not want
+    return fn
+
+
 def _title(s: str) -> str:
     """Terraform's title(): the first letter of each word upper-cased, the rest left as written."""
     out, after_letter = [], False
@@ -339,6 +368,11 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tonumber": _simple(lambda v: float(v) if "." in str(v) else int(v)),
     "tobool": _simple(lambda v: None if v is None else to_bool(v)),
     "coalesce": _coalesce,
+    "coalescelist": _coalescelist,
+    "alltrue": _all_any(False),
+    "anytrue": _all_any(True),
+    "strcontains": _simple(lambda s, sub: sub in s),
+    "trim": _simple(lambda s, chars: s.strip(chars)),
     "element": _element,
     "try": _try,
     "flatten": _flatten,
