@@ -154,3 +154,16 @@ def test_plan_values_known_unknown_sensitive_and_data_sources():
     # the document Terraform rendered is the one read, not re-rendered from (absent) statement blocks
     assert found["data.aws_iam_policy_document.read"].attributes["$policy"]["Statement"] == [
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]
+
+
+def test_plan_inside_setup_terraform_wrapper_output(tmp_path):
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+         "values": {"bucket": "logs"}}]}}}
+    (tmp_path / "plan.json").write_text(
+        "[command]/tmp/x/terraform-bin show -json plan.tfplan\n" + json.dumps(plan) + "\n"
+        "::debug::Terraform exited with code 0.\n::set-output name=exitcode::0\n")
+    found, diagnostics = _resources(str(tmp_path))
+    assert diagnostics == []
+    assert found["aws_s3_bucket.b"].attributes == {"bucket": "logs"}
+    assert found["aws_s3_bucket.b"].location.start_line == 2

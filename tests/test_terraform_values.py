@@ -110,7 +110,8 @@ def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
     (tmp_path / "main.tf").write_text(
         'variable "create" {}\n'
         'module "m" {\n  source = "./m"\n}\n'
-        'resource "aws_s3_bucket" "b" {\n  count  = var.create ? 1 : 0\n  bucket = "b-${count.index}"\n}\n')
+        'resource "aws_s3_bucket" "b" {\n  count  = var.create ? 1 : 0\n  bucket = "b-${count.index}"\n}\n'
+        'resource "aws_s3_bucket" "c" {\n  count  = var.create ? 2 : 0\n}\n')
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "main.tf").write_text(
         'variable "names" {\n  type = list(string)\n}\n'
@@ -118,12 +119,14 @@ def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
     found = discover([str(tmp_path)], base=str(tmp_path))
     parsed = parse_all(found.files, ParseOptions())
     resources = {r.address: r for r in parsed.resources}
-    assert sorted(resources) == ["aws_s3_bucket.b", "module.m.aws_s3_bucket.each"]
+    assert sorted(resources) == ["aws_s3_bucket.b", "aws_s3_bucket.c", "module.m.aws_s3_bucket.each"]
     assert is_unknown(resources["aws_s3_bucket.b"].attributes["bucket"])
     assert is_unknown(resources["module.m.aws_s3_bucket.each"].attributes["bucket"])
     notes = sorted((d.code, d.path, d.line, d.level) for d in parsed.diagnostics)
     assert notes == [("instances-unknown", "m/main.tf", 5, "info"),
                      ("instances-unknown", "main.tf", 6, "info")]
+    (root,) = [d for d in parsed.diagnostics if d.path == "main.tf"]
+    assert "aws_s3_bucket.b (line 6)" in root.message and "aws_s3_bucket.c (line 10)" in root.message
 
 
 @pytest.mark.parametrize("declared, given, want", [

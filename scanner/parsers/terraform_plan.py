@@ -42,7 +42,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
             out.diagnostics.append(problem)
             continue
         try:
-            doc, pos = loads((data or b"").decode("utf-8", "replace"))
+            doc, pos = loads(_unwrap((data or b"").decode("utf-8", "replace")))
         except JsonError as exc:
             out.diagnostics.append(Diagnostic("json-syntax", f"plan JSON: {exc}", f.relpath, exc.line))
             continue
@@ -60,6 +60,18 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
             out.diagnostics.append(Diagnostic(
                 "json-too-deep", "plan JSON nested too deeply to read; skipped", f.relpath, 1))
     return out
+
+
+def _unwrap(text: str) -> str:
+    """The plan in the output of GitHub's setup-terraform wrapper (``[command]...`` then the JSON line
+    then ``::debug::`` lines), other lines blanked so line numbers stay those of the file."""
+    if not text.startswith("[command]"):
+        return text
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("{")), None)
+    if start is None:
+        return text
+    return "\n" * start + lines[start] + "\n" * (len(lines) - start - 1)
 
 
 def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource]:
