@@ -7,7 +7,7 @@ from typing import Any
 from ...model import Unknown, is_unknown
 from .expressions import Configured, Scope, evaluate, plain
 from .refs import RefTracer
-from .functions import tostr
+from .functions import pairs_of, tostr
 from .syntax import Block, Expr, Lit, ObjectE, Traversal, TupleE
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})
@@ -61,7 +61,7 @@ class BodyReader:
             self.lines[key] = block.start_line
             items.append(Unknown("dynamic block over unknown collection"))
             return
-        pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll))
+        pairs = pairs_of(coll)
         for k, v in pairs:
             key = f"{prefix}{label}.{len(items)}"
             self.lines[key] = content.start_line

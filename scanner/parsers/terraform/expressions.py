@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional
 
 from ...model import Unknown, is_unknown
 from .functions import (ERROR_AWARE, FUNCTIONS, Invalid, UnknownArg, has_invalid, has_unknown,
-                        to_bool, tostr)
+                        pairs_of, to_bool, tostr)
 from .syntax import (BinOp, Call, Cond, Expr, ForE, Lit, ObjectE, Opaque, Postfix, Template,
                      Traversal, TupleE, UnOp)
 
@@ -307,12 +307,9 @@ def _for(expr: ForE, scope: Scope) -> Any:
         return coll if isinstance(coll, Invalid) else Unknown("for expression over unknown collection")
     if isinstance(coll, LazyMapping):
         coll = {k: coll.get(k) for k in sorted(coll.keys())}
-    if isinstance(coll, dict):
-        pairs = list(coll.items())
-    elif isinstance(coll, list):
-        pairs = list(enumerate(coll))
-    else:
+    if not isinstance(coll, (dict, list)):
         return Invalid("for expression over a non-collection")
+    pairs = pairs_of(coll)
     scope.budget[0] -= len(pairs)
     if scope.budget[0] < 0:
         return Unknown("for expressions exceed the evaluation budget")

@@ -178,6 +178,25 @@ def _cidrhost(prefix: Any, hostnum: Any) -> Any:
     return str(net.network_address + int(hostnum))
 
 
+class TfSet(list):  # type: ignore[type-arg]
+    """A Terraform set (``toset()``, ``setunion()``, a ``set(...)`` variable): a list whose keys are its values.
+
+    Iterated by ``for`` or a ``dynamic`` block, an element's key is the
+    element itself, as Terraform gives it, not its position.
+    """
+
+    __slots__ = ()
+
+
+def pairs_of(coll: Any) -> list[tuple[Any, Any]]:
+    """(key, value) pairs of a collection as ``for`` and ``dynamic`` see them."""
+    if isinstance(coll, dict):
+        return list(coll.items())
+    if isinstance(coll, TfSet):
+        return [(v, v) for v in coll]
+    return list(enumerate(coll))
+
+
 def _tolist(v: Any) -> Any:
     if is_unknown(v):
         raise UnknownArg()
@@ -199,7 +218,7 @@ def _toset(v: Any) -> Any:
             if item in out:
                 continue
         out.append(item)
-    return out
+    return TfSet(out)
 
 
 def _coalesce(*vals: Any) -> Any:
@@ -410,7 +429,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "transpose": _simple(lambda m: _transpose(m)),
     "values": _simple(lambda m: [m[k] for k in sorted(m)]),
     "contains": _simple(lambda lst, v: v in lst),
-    "distinct": _toset,
+    "distinct": lambda v: list(_toset(v)),
     "compact": _simple(lambda lst: [x for x in lst if x not in (None, "")]),
     "min": _simple(lambda *a: min(a)),
     "max": _simple(lambda *a: max(a)),
@@ -423,5 +442,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 # Functions that take errors in their arguments as input rather than failing with them.
 ERROR_AWARE = frozenset({"try", "can"})
 
-__all__ = ["ERROR_AWARE", "FUNCTIONS", "EncodedUnknown", "Invalid", "UnknownArg", "Unknown",
+__all__ = ["ERROR_AWARE", "FUNCTIONS", "EncodedUnknown", "Invalid", "TfSet", "UnknownArg", "Unknown",
+           "pairs_of",
            "has_invalid", "has_unknown", "to_bool", "tostr"]

@@ -6,7 +6,7 @@ from typing import Any, Optional, Union
 
 from ...model import Unknown, is_unknown
 from .expressions import Configured, Scope, evaluate, plain
-from .functions import Invalid, to_bool, tostr
+from .functions import FUNCTIONS, Invalid, to_bool, tostr
 from .syntax import Call, Expr, Lit, ObjectE, Traversal, TupleE
 
 # A parsed type: ("any",), ("string",), ("number",), ("bool",), ("list" | "set" | "map", T),
@@ -74,7 +74,8 @@ def convert(value: Any, t: Optional[Type]) -> Any:
     if kind in ("list", "set"):
         if not isinstance(value, list):
             return Invalid(f"a {kind} is required")
-        return [convert(v, t[1]) for v in value]
+        items = [convert(v, t[1]) for v in value]
+        return FUNCTIONS["toset"](items) if kind == "set" else items
     if kind == "map":
         if not isinstance(value, dict):
             return Invalid("a map is required")
