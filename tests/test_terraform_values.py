@@ -182,6 +182,12 @@ UNKNOWN = object()  # marks an expected unknown result
     ("alltrue([var.apply_time, false])", False),
     ("anytrue([var.apply_time, false])", UNKNOWN),
     ('anytrue([var.apply_time, "true"])', True),
+    ('replace("a-b-c", "/-([a-z])/", "_$1")', "a_b_c"),
+    ('replace("a/b", "/", "-")', "a-b"),
+    ('regexall("[0-9]+", "a1b22")', ["1", "22"]),
+    ('try(one([1, 2]), "many")', "many"),
+    ("tostring(null)", None),
+    ('[for k, v in toset(["x", "y"]) : k]', ["x", "y"]),
 ])
 def test_expression_values(expression, want):
     from scanner.model import Unknown

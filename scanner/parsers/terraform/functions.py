@@ -318,6 +318,48 @@ def _regex(pattern: str, s: str) -> Any:
     return list(m.groups()) if m.groups() else m.group(0)
 
 
+def _regexall(pattern: str, s: str) -> list[Any]:
+    """Terraform's regexall(): every match, each shaped as regex() shapes one."""
+    import re
+
+    out: list[Any] = []
+    for m in re.finditer(pattern, s):
+        out.append(m.groupdict() if m.groupdict() else list(m.groups()) if m.groups() else m.group(0))
+    return out
+
+
+def _replace(s: str, old: str, new: str) -> str:
+    """Terraform's replace(): ``old`` in slashes is a regular expression, ``$1`` / ``${name}`` its groups."""
+    import re
+
+    if len(old) >= 2 and old.startswith("/") and old.endswith("/"):
+        template = re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)",
+                          lambda m: "$" if m.group(0) == "$$" else f"\\g<{m.group(1) or m.group(2)}>",
+                          new.replace("\\", "\\\\"))
+        return re.sub(old[1:-1], template, s)
+    return s.replace(old, new)
+
+
+def _one(lst: list[Any]) -> Any:
+    if len(lst) > 1:
+        raise ValueError("one() of more than one element")
+    return lst[0] if lst else None
+
+
+def _tostring(v: Any) -> str:
+    if isinstance(v, (dict, list)):
+        raise TypeError("tostring() of a collection")
+    return tostr(v)
+
+
+def _tonumber(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise TypeError("tonumber() of a bool")
+    if isinstance(v, str):
+        return float(v) if any(c in v for c in ".eE") else int(v)
+    return v
+
+
 def _transpose(m: dict[str, list[str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for k in sorted(m):
@@ -383,8 +425,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tolist": _tolist,
     "toset": _toset,
     "tomap": _simple(dict),
-    "tostring": _simple(tostr),
-    "tonumber": _simple(lambda v: float(v) if "." in str(v) else int(v)),
+    "tostring": _simple(lambda v: None if v is None else _tostring(v)),
+    "tonumber": _simple(lambda v: None if v is None else _tonumber(v)),
     "tobool": _simple(lambda v: None if v is None else to_bool(v)),
     "coalesce": _coalesce,
     "coalescelist": _coalescelist,
@@ -401,7 +443,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "trimspace": _simple(lambda s: s.strip()),
     "join": _simple(lambda sep, lst: sep.join(tostr(x) for x in lst)),
     "split": _simple(lambda sep, s: s.split(sep)),
-    "replace": _simple(lambda s, a, b: s.replace(a, b)),
+    "replace": _simple(lambda s, a, b: _replace(s, a, b)),
     "length": _simple(len),
     "keys": _keys_known(lambda m: sorted(m)),
     "substr": _substr,
@@ -421,6 +463,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ceil": _simple(lambda v: -int(-v // 1)),
     "floor": _simple(lambda v: int(v // 1)),
     "regex": _simple(lambda pattern, s: _regex(pattern, s)),
+    "regexall": _simple(lambda pattern, s: _regexall(pattern, s)),
     "base64encode": _simple(lambda s: __import__("base64").b64encode(s.encode()).decode()),
     "base64decode": _simple(lambda s: __import__("base64").b64decode(s).decode("utf-8", "replace")),
     "cidrnetmask": _simple(lambda p: str(ipaddress.ip_network(p, strict=False).netmask)),
@@ -436,7 +479,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": _simple(abs),
     "zipmap": _simple(lambda k, v: dict(zip(k, v))),
     "can": _can,
-    "one": _simple(lambda lst: lst[0] if lst else None),
+    "one": _simple(lambda lst: _one(lst)),
 }
 
 # Functions that take errors in their arguments as input rather than failing with them.
