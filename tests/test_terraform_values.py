@@ -201,3 +201,16 @@ def test_expression_values(expression, want):
         assert is_unknown(got)
     else:
         assert not is_unknown(got) and got == want and type(got) is type(want)
+
+
+def test_a_resource_passed_whole_to_a_module_keeps_its_computed_attributes_unknown(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_vpc" "main" {\n  cidr_block = "10.0.0.0/16"\n  tags = { a = "b" }\n}\n'
+        'module "m" {\n  source = "./m"\n  vpc    = aws_vpc.main\n}\n')
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "vpc" {\n  type = object({ id = string, cidr_block = string })\n}\n'
+        'resource "aws_subnet" "s" {\n  vpc_id     = try(var.vpc.id, "fallback")\n'
+        '  cidr_block = var.vpc.cidr_block\n}\n')
+    attrs = _resources(str(tmp_path))["module.m.aws_subnet.s"].attributes
+    assert is_unknown(attrs["vpc_id"]) and attrs["cidr_block"] == "10.0.0.0/16"

@@ -384,6 +384,7 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value] if any(isinstance(v, (LazyMapping, list, dict)) for v in value) else value
     if isinstance(value, dict):
         if any(isinstance(v, (LazyMapping, list, dict)) for v in value.values()):
-            return {k: plain(v) for k, v in value.items()}
+            out = {k: plain(v) for k, v in value.items()}
+            return Configured(out) if isinstance(value, Configured) else out
         return value
     return value

@@ -101,7 +101,8 @@ def _object(value: Any, attrs: dict[str, tuple[Type, bool, Any]]) -> Any:
         elif name in value:
             out[name] = None
         else:
-            out[name] = (Unknown if computed else Invalid)(f"attribute {name!r} is required")
+            out[name] = (Unknown(f"attribute {name!r} is computed by the provider") if computed
+                         else Invalid(f"attribute {name!r} is required"))
     return out
 
 
