@@ -188,6 +188,9 @@ UNKNOWN = object()  # marks an expected unknown result
     ('try(one([1, 2]), "many")', "many"),
     ("tostring(null)", None),
     ('[for k, v in toset(["x", "y"]) : k]', ["x", "y"]),
+    ('var.obj.a == "1"', True),
+    ("var.obj.a == true", False),
+    ('true == "true"', True),
 ])
 def test_expression_values(expression, want):
     from scanner.model import Unknown

@@ -284,14 +284,26 @@ def _num(v: Any) -> Any:
     return v
 
 
+def _equal(a: Any, b: Any) -> bool:
+    """``==``, where a number or bool equals its string form: a variable declared ``string`` keeps
+    numbers and bools as written (see types.py), and Terraform would have converted them."""
+    if isinstance(a, str) != isinstance(b, str):
+        other = b if isinstance(a, str) else a
+        if isinstance(other, (bool, int, float)):
+            return tostr(a) == tostr(b)
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False  # 1 == true in Python, not in Terraform
+    return bool(a == b)
+
+
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: _num(a) + _num(b),
     "-": lambda a, b: _num(a) - _num(b),
     "*": lambda a, b: _num(a) * _num(b),
     "/": lambda a, b: _num(a) / _num(b),
     "%": lambda a, b: _num(a) % _num(b),
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
+    "==": lambda a, b: _equal(a, b),
+    "!=": lambda a, b: not _equal(a, b),
     "<": lambda a, b: _num(a) < _num(b),
     ">": lambda a, b: _num(a) > _num(b),
     "<=": lambda a, b: _num(a) <= _num(b),
