@@ -191,6 +191,7 @@ UNKNOWN = object()  # marks an expected unknown result
     ('var.obj.a == "1"', True),
     ("var.obj.a == true", False),
     ('true == "true"', True),
+    ("title(lower(true))", "True"),
 ])
 def test_expression_values(expression, want):
     from scanner.model import Unknown

@@ -406,6 +406,14 @@ def _title(s: str) -> str:
     return "".join(out)
 
 
+def _text(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A function of strings: numbers and bools given to it become strings first, as Terraform converts them."""
+    def wrapped(*args: Any) -> Any:
+        _known(*args)
+        return fn(*(tostr(a) if isinstance(a, (bool, int, float)) else a for a in args))
+    return wrapped
+
+
 def _simple(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any) -> Any:
         _known(*args)
@@ -432,26 +440,26 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalescelist": _coalescelist,
     "alltrue": _all_any(False),
     "anytrue": _all_any(True),
-    "strcontains": _simple(lambda s, sub: sub in s),
-    "trim": _simple(lambda s, chars: s.strip(chars)),
+    "strcontains": _text(lambda s, sub: sub in s),
+    "trim": _text(lambda s, chars: s.strip(chars)),
     "element": _element,
     "try": _try,
     "flatten": _flatten,
-    "lower": _simple(lambda s: s.lower()),
-    "upper": _simple(lambda s: s.upper()),
-    "title": _simple(_title),
-    "trimspace": _simple(lambda s: s.strip()),
+    "lower": _text(lambda s: s.lower()),
+    "upper": _text(lambda s: s.upper()),
+    "title": _text(_title),
+    "trimspace": _text(lambda s: s.strip()),
     "join": _simple(lambda sep, lst: sep.join(tostr(x) for x in lst)),
-    "split": _simple(lambda sep, s: s.split(sep)),
-    "replace": _simple(lambda s, a, b: _replace(s, a, b)),
+    "split": _text(lambda sep, s: s.split(sep)),
+    "replace": _text(lambda s, a, b: _replace(s, a, b)),
     "length": _simple(len),
     "keys": _keys_known(lambda m: sorted(m)),
     "substr": _substr,
     "setunion": _setunion,
-    "startswith": _simple(lambda s, p: s.startswith(p)),
-    "endswith": _simple(lambda s, p: s.endswith(p)),
-    "trimprefix": _simple(lambda s, p: s[len(p):] if s.startswith(p) else s),
-    "trimsuffix": _simple(lambda s, p: s[:-len(p)] if p and s.endswith(p) else s),
+    "startswith": _text(lambda s, p: s.startswith(p)),
+    "endswith": _text(lambda s, p: s.endswith(p)),
+    "trimprefix": _text(lambda s, p: s[len(p):] if s.startswith(p) else s),
+    "trimsuffix": _text(lambda s, p: s[:-len(p)] if p and s.endswith(p) else s),
     "formatlist": _simple(lambda fmt, *lists: [_format(fmt, *row) for row in zip(*lists)]),
     "range": _simple(lambda *a: _range(*a)),
     "reverse": _simple(lambda lst: list(reversed(lst))),
@@ -462,9 +470,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sum": _simple(sum),
     "ceil": _simple(lambda v: -int(-v // 1)),
     "floor": _simple(lambda v: int(v // 1)),
-    "regex": _simple(lambda pattern, s: _regex(pattern, s)),
-    "regexall": _simple(lambda pattern, s: _regexall(pattern, s)),
-    "base64encode": _simple(lambda s: __import__("base64").b64encode(s.encode()).decode()),
+    "regex": _text(lambda pattern, s: _regex(pattern, s)),
+    "regexall": _text(lambda pattern, s: _regexall(pattern, s)),
+    "base64encode": _text(lambda s: __import__("base64").b64encode(s.encode()).decode()),
     "base64decode": _simple(lambda s: __import__("base64").b64decode(s).decode("utf-8", "replace")),
     "cidrnetmask": _simple(lambda p: str(ipaddress.ip_network(p, strict=False).netmask)),
     "nonsensitive": lambda v: v,
