@@ -146,7 +146,7 @@ def test_values_take_their_declared_type(declared, given, want):
 
 
 def test_a_value_of_the_wrong_type_is_an_error_not_a_guess():
-    from scanner.parsers.terraform.functions import Invalid
+    from scanner.parsers.terraform.values import Invalid
     from scanner.parsers.terraform.syntax import parse_hcl
     from scanner.parsers.terraform.types import convert, parse_type
 

@@ -7,7 +7,7 @@ from typing import Any
 from ...model import Unknown, is_unknown
 from .expressions import Configured, Scope, evaluate, plain
 from .refs import RefTracer
-from .functions import pairs_of, tostr
+from .values import pairs_of, tostr
 from .syntax import Block, Expr, Lit, ObjectE, Traversal, TupleE
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})

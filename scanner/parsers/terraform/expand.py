@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from ...model import Diagnostic, Unknown, is_unknown
 from .expressions import Scope, evaluate
-from .functions import tostr
+from .values import tostr
 from .syntax import Block
 
 MAX_INSTANCES = 10_000     # per count / for_each

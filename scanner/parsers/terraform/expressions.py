@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from ...model import Unknown, is_unknown
-from .functions import (ERROR_AWARE, FUNCTIONS, Invalid, UnknownArg, has_invalid, has_unknown,
-                        pairs_of, to_bool, tostr)
+from .functions import ERROR_AWARE, FUNCTIONS, UnknownArg
+from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, tostr
 from .syntax import (BinOp, Call, Cond, Expr, ForE, Lit, ObjectE, Opaque, Postfix, Template,
                      Traversal, TupleE, UnOp)
 

@@ -7,73 +7,17 @@ import json
 from typing import Any, Callable
 
 from ...model import Unknown, is_unknown
+from .values import Invalid, TfSet, has_invalid, has_unknown, to_bool, tostr
 
 
 class UnknownArg(Exception):
     """Raised inside a function when an argument it needs is not known."""
 
 
-class Invalid(Unknown):
-    """An expression Terraform itself would reject: a missing key or index, a failing function, a bad operand.
-
-    Everywhere it is just unknown (a policy never guesses over it); only
-    ``try()`` and ``can()`` tell it apart, because an error is exactly what
-    they turn into their fallback or ``false``, while a value known only at
-    apply time leaves them unknown too.
-    """
-
-    __slots__ = ()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Invalid, (self.reason,))
-
-
-def has_invalid(v: Any) -> bool:
-    """True when ``v`` is, or holds at any depth, an :class:`Invalid`."""
-    if isinstance(v, Invalid):
-        return True
-    if isinstance(v, dict):
-        return any(has_invalid(x) for x in v.values())
-    if isinstance(v, list):
-        return any(has_invalid(x) for x in v)
-    return False
-
-
-def tostr(v: Any) -> str:
-    """Terraform's string conversion of a primitive."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if v is None:
-        return ""
-    return str(v)
-
-
-def to_bool(v: Any) -> bool:
-    """Terraform's conversion to bool: a bool, or the string "true" / "1" / "false" / "0"; anything else is an error."""
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v in ("true", "false", "1", "0"):
-        return v in ("true", "1")
-    raise TypeError(f"{v!r} is not a bool")
-
-
 def _known(*values: Any) -> None:
     for v in values:
         if has_unknown(v):
             raise UnknownArg()
-
-
-def has_unknown(v: Any) -> bool:
-    """True when ``v`` is, or holds at any depth, an :class:`Unknown`."""
-    if is_unknown(v):
-        return True
-    if isinstance(v, dict):
-        return any(has_unknown(x) for x in v.values())
-    if isinstance(v, list):
-        return any(has_unknown(x) for x in v)
-    return False
 
 
 class EncodedUnknown(Unknown):
@@ -176,25 +120,6 @@ def _cidrhost(prefix: Any, hostnum: Any) -> Any:
     _known(prefix, hostnum)
     net = ipaddress.ip_network(prefix, strict=False)
     return str(net.network_address + int(hostnum))
-
-
-class TfSet(list):  # type: ignore[type-arg]
-    """A Terraform set (``toset()``, ``setunion()``, a ``set(...)`` variable): a list whose keys are its values.
-
-    Iterated by ``for`` or a ``dynamic`` block, an element's key is the
-    element itself, as Terraform gives it, not its position.
-    """
-
-    __slots__ = ()
-
-
-def pairs_of(coll: Any) -> list[tuple[Any, Any]]:
-    """(key, value) pairs of a collection as ``for`` and ``dynamic`` see them."""
-    if isinstance(coll, dict):
-        return list(coll.items())
-    if isinstance(coll, TfSet):
-        return [(v, v) for v in coll]
-    return list(enumerate(coll))
 
 
 def _tolist(v: Any) -> Any:
@@ -493,6 +418,4 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 # Functions that take errors in their arguments as input rather than failing with them.
 ERROR_AWARE = frozenset({"try", "can"})
 
-__all__ = ["ERROR_AWARE", "FUNCTIONS", "EncodedUnknown", "Invalid", "TfSet", "UnknownArg", "Unknown",
-           "pairs_of",
-           "has_invalid", "has_unknown", "to_bool", "tostr"]
+__all__ = ["ERROR_AWARE", "FUNCTIONS", "EncodedUnknown", "UnknownArg", "Unknown"]

@@ -9,7 +9,7 @@ from ...model import Diagnostic, Layer, Location, Resource, Unknown
 from .body import META_ARGUMENTS, BodyReader
 from .expand import expand
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
-from .functions import tostr
+from .values import tostr
 from .iam import add_policy_documents
 from .refs import RefTracer
 from .sources import module_directory

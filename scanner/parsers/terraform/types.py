@@ -6,7 +6,8 @@ from typing import Any, Optional, Union
 
 from ...model import Unknown, is_unknown
 from .expressions import Configured, Scope, evaluate, plain
-from .functions import FUNCTIONS, Invalid, to_bool, tostr
+from .functions import FUNCTIONS
+from .values import Invalid, to_bool, tostr
 from .syntax import Call, Expr, Lit, ObjectE, Traversal, TupleE
 
 # A parsed type: ("any",), ("string",), ("number",), ("bool",), ("list" | "set" | "map", T),
