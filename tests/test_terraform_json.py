@@ -167,3 +167,24 @@ def test_plan_inside_setup_terraform_wrapper_output(tmp_path):
     assert diagnostics == []
     assert found["aws_s3_bucket.b"].attributes == {"bucket": "logs"}
     assert found["aws_s3_bucket.b"].location.start_line == 2
+
+
+def test_plans_with_the_same_addresses_stay_apart(tmp_path):
+    def plan(bucket):
+        return json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+            {"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+             "values": {"bucket": bucket}}]}}}, indent=1)
+    for name, bucket in (("dev/plan.json", "dev"), ("prod/plan.json", "prod"), ("prod/again.json", "again"),
+                         ("other/plan.json", None)):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        text = plan(bucket) if bucket else plan("x").replace("aws_s3_bucket.b", "aws_s3_bucket.only")
+        (tmp_path / name).write_text(text)
+    found, diagnostics = _resources(str(tmp_path))
+    assert diagnostics == []
+    assert {a: r.attributes.get("bucket") for a, r in found.items()} == {
+        "dev:aws_s3_bucket.b": "dev",
+        "prod/plan.json:aws_s3_bucket.b": "prod",
+        "prod/again.json:aws_s3_bucket.b": "again",
+        "aws_s3_bucket.only": "x",
+    }
+    assert found["prod/again.json:aws_s3_bucket.b"].location.path == "prod/again.json"

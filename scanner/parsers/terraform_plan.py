@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
+from dataclasses import replace
 from typing import Any, Optional
 
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
@@ -34,8 +36,15 @@ _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
-    """Parse every plan file; a malformed one becomes a diagnostic naming its line."""
+    """Parse every plan file; a malformed one becomes a diagnostic naming its line.
+
+    Each plan is a root module of its own: when two plans hold the same
+    address, every address of those plans is prefixed with the plan's
+    directory (its path when they share one), as colliding `.tf` roots are,
+    so no resource replaces another in the graph.
+    """
     out = Parsed()
+    results: list[tuple[SourceFile, list[Resource]]] = []
     for f in files:
         data, problem = read_source(f.path, f.relpath)
         if problem is not None:
@@ -52,14 +61,39 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "plan-no-values", "JSON has no planned_values.root_module; not a Terraform plan",
                 f.relpath, 1, level="warning"))
             continue
+        one = Parsed(diagnostics=out.diagnostics)
+        results.append((f, one.resources))
         try:
-            reader = _PlanReader(f, doc, pos, _tf_resources(f, options), out)
+            reader = _PlanReader(f, doc, pos, _tf_resources(f, options), one)
             reader.module(planned["root_module"])
             reader.module(_prior_root(doc), data_only=True)
         except RecursionError:
             out.diagnostics.append(Diagnostic(
                 "json-too-deep", "plan JSON nested too deeply to read; skipped", f.relpath, 1))
+    out.resources.extend(_distinct(results))
     return out
+
+
+def _distinct(results: list[tuple[SourceFile, list[Resource]]]) -> list[Resource]:
+    """Every plan's resources, prefixing the addresses (and references) of plans whose addresses collide."""
+    owners: dict[str, int] = {}
+    for i, (_, resources) in enumerate(results):
+        for r in resources:
+            owners.setdefault(r.address, i)
+    clashing = {i for i, (_, resources) in enumerate(results) for r in resources if owners[r.address] != i}
+    clashing |= {owners[r.address] for i in clashing for r in results[i][1]}
+    shared = Counter(os.path.dirname(results[i][0].relpath) for i in clashing)
+    merged: list[Resource] = []
+    for i, (f, resources) in enumerate(results):
+        if i not in clashing:
+            merged.extend(resources)
+            continue
+        directory = os.path.dirname(f.relpath)
+        label = (directory or ".") if shared[directory] == 1 else f.relpath
+        merged.extend(replace(r, address=f"{label}:{r.address}",
+                              references=tuple((p, f"{label}:{t}") for p, t in r.references))
+                      for r in resources)
+    return merged
 
 
 def _unwrap(text: str) -> str:
