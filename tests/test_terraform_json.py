@@ -128,3 +128,63 @@ def test_tf_json_escapes_and_directives(tmp_path):
     assert attrs["name"] == '${not.interpolated} "quoted" back\\slash'
     assert is_unknown(attrs["value"])  # template directives are not evaluated
     assert attrs["type"] == "STRING" and diagnostics == []
+
+
+def test_plan_values_known_unknown_sensitive_and_data_sources():
+    found, diagnostics = _resources(os.path.join(PLAN, "states"))
+    assert diagnostics == []
+    # aws_instance.old is only in prior_state (being destroyed): not scanned
+    assert sorted((a, r.source, r.location.start_line) for a, r in found.items()) == [
+        ("aws_db_instance.db", "terraform", 18),
+        ("aws_security_group.bare", "terraform", 7),
+        ("data.aws_iam_policy_document.read", "terraform.data", 142),  # read while planning: prior_state
+        ("module.net.aws_security_group.open", "terraform", 35),
+        ("module.net.data.aws_vpc.later", "terraform.data", 57),       # read at apply: planned_values wins
+    ]
+    # a group without inline rules: Terraform marks the whole list known only after apply
+    assert is_unknown(found["aws_security_group.bare"].attributes["ingress"])
+    open_sg = found["module.net.aws_security_group.open"]
+    assert open_sg.attributes["ingress"][0]["cidr_blocks"] == ["0.0.0.0/0"]
+    assert is_unknown(open_sg.attributes["ingress"][0]["security_groups"])
+    assert is_unknown(open_sg.attributes["ingress"][1]["cidr_blocks"][0])
+    assert open_sg.line_of("ingress.0.cidr_blocks.0") == 43 and open_sg.line_of("ingress.1.cidr_blocks.0") == 49
+    db = found["aws_db_instance.db"]
+    assert db.attributes["password"] == "from-a-tfvars-file" and db.attributes["$sensitive"] == ["password"]
+    assert found["module.net.data.aws_vpc.later"].attributes["tags"] == {"Name": "main"}
+    # the document Terraform rendered is the one read, not re-rendered from (absent) statement blocks
+    assert found["data.aws_iam_policy_document.read"].attributes["$policy"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]
+
+
+def test_plan_inside_setup_terraform_wrapper_output(tmp_path):
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+         "values": {"bucket": "logs"}}]}}}
+    (tmp_path / "plan.json").write_text(
+        "[command]/tmp/x/terraform-bin show -json plan.tfplan\n" + json.dumps(plan) + "\n"
+        "::debug::Terraform exited with code 0.\n::set-output name=exitcode::0\n")
+    found, diagnostics = _resources(str(tmp_path))
+    assert diagnostics == []
+    assert found["aws_s3_bucket.b"].attributes == {"bucket": "logs"}
+    assert found["aws_s3_bucket.b"].location.start_line == 2
+
+
+def test_plans_with_the_same_addresses_stay_apart(tmp_path):
+    def plan(bucket):
+        return json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+            {"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+             "values": {"bucket": bucket}}]}}}, indent=1)
+    for name, bucket in (("dev/plan.json", "dev"), ("prod/plan.json", "prod"), ("prod/again.json", "again"),
+                         ("other/plan.json", None)):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        text = plan(bucket) if bucket else plan("x").replace("aws_s3_bucket.b", "aws_s3_bucket.only")
+        (tmp_path / name).write_text(text)
+    found, diagnostics = _resources(str(tmp_path))
+    assert diagnostics == []
+    assert {a: r.attributes.get("bucket") for a, r in found.items()} == {
+        "dev/plan.json:aws_s3_bucket.b": "dev",
+        "prod/plan.json:aws_s3_bucket.b": "prod",
+        "prod/again.json:aws_s3_bucket.b": "again",
+        "aws_s3_bucket.only": "x",
+    }
+    assert found["prod/again.json:aws_s3_bucket.b"].location.path == "prod/again.json"

@@ -104,3 +104,117 @@ def test_count_zero_removes_the_resource_and_references_see_literals(tmp_path):
     assert acl.attributes == {"bucket": "co-data", "acl": "private"}
     assert acl.references == (("bucket", 'aws_s3_bucket.b["data"]'), ("acl", "aws_instance.web"))
     assert acl.line_of("acl") == 17
+
+
+def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "create" {}\n'
+        'module "m" {\n  source = "./m"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  count  = var.create ? 1 : 0\n  bucket = "b-${count.index}"\n}\n'
+        'resource "aws_s3_bucket" "c" {\n  count  = var.create ? 2 : 0\n}\n')
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "names" {\n  type = list(string)\n}\n'
+        'resource "aws_s3_bucket" "each" {\n  for_each = toset(var.names)\n  bucket = each.key\n}\n')
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    resources = {r.address: r for r in parsed.resources}
+    assert sorted(resources) == ["aws_s3_bucket.b", "aws_s3_bucket.c", "module.m.aws_s3_bucket.each"]
+    assert is_unknown(resources["aws_s3_bucket.b"].attributes["bucket"])
+    assert is_unknown(resources["module.m.aws_s3_bucket.each"].attributes["bucket"])
+    notes = sorted((d.code, d.path, d.line, d.level) for d in parsed.diagnostics)
+    assert notes == [("instances-unknown", "m/main.tf", 5, "info"),
+                     ("instances-unknown", "main.tf", 6, "info")]
+    (root,) = [d for d in parsed.diagnostics if d.path == "main.tf"]
+    assert "aws_s3_bucket.b (line 6)" in root.message and "aws_s3_bucket.c (line 10)" in root.message
+
+
+@pytest.mark.parametrize("declared, given, want", [
+    ("object({ a = optional(list(object({ b = optional(bool, true) })), [{}]) })", {}, {"a": [{"b": True}]}),
+    ("object({ a = optional(string), b = optional(number, 1) })", {"b": None, "x": 1}, {"a": None, "b": 1}),
+    ("map(object({ port = number }))", {"k": {"port": "443"}}, {"k": {"port": 443}}),
+    ("tuple([string, bool])", [None, "false"], [None, False]),
+    ("list(map(string))", [{"from_port": 22, "tls": True}], [{"from_port": 22, "tls": True}]),
+    ("any", {"x": "1"}, {"x": "1"}),
+])
+def test_values_take_their_declared_type(declared, given, want):
+    from scanner.parsers.terraform.syntax import parse_hcl
+    from scanner.parsers.terraform.types import convert, parse_type
+
+    t = parse_type(parse_hcl(f"t = {declared}\n".encode(), "t.tf").attributes["t"].expr)
+    assert convert(given, t) == want
+
+
+def test_a_value_of_the_wrong_type_is_an_error_not_a_guess():
+    from scanner.parsers.terraform.values import Invalid
+    from scanner.parsers.terraform.syntax import parse_hcl
+    from scanner.parsers.terraform.types import convert, parse_type
+
+    t = parse_type(parse_hcl(b"t = object({ port = number, on = bool })\n", "t.tf").attributes["t"].expr)
+    got = convert({"port": "ssh", "on": "yes"}, t)
+    assert isinstance(got["port"], Invalid) and isinstance(got["on"], Invalid)
+    assert isinstance(convert({}, t)["port"], Invalid)  # a required attribute left out
+
+
+UNKNOWN = object()  # marks an expected unknown result
+
+
+@pytest.mark.parametrize("expression, want", [
+    ('try(var.obj.missing, "x")', "x"),
+    ('try(var.apply_time, "x")', UNKNOWN),
+    ('try(var.apply_time.field, "x")', UNKNOWN),
+    ('try(var.obj.a, var.apply_time)', 1),
+    ('try(title(lower(var.obj.missing)), null)', None),
+    ('try(regex("a(b)", "zzz"), "none")', "none"),
+    ('try(var.null.field, 5)', 5),
+    ("can(var.obj.missing)", False),
+    ("can(var.apply_time)", UNKNOWN),
+    ("var.apply_time && false", False),
+    ("var.apply_time || true", True),
+    ("var.apply_time && true", UNKNOWN),
+    ("!var.apply_time", UNKNOWN),
+    ('var.off_string || var.apply_time', UNKNOWN),
+    ('!var.off_string', True),
+    ("var.apply_time ? 2 : 2", 2),
+    ("var.apply_time ? 1 : 2", UNKNOWN),
+    ('coalescelist([], ["a"])', ["a"]),
+    ('coalescelist(var.apply_time, ["a"])', UNKNOWN),
+    ("alltrue([var.apply_time, false])", False),
+    ("anytrue([var.apply_time, false])", UNKNOWN),
+    ('anytrue([var.apply_time, "true"])', True),
+    ('replace("a-b-c", "/-([a-z])/", "_$1")', "a_b_c"),
+    ('replace("a/b", "/", "-")', "a-b"),
+    ('regexall("[0-9]+", "a1b22")', ["1", "22"]),
+    ('try(one([1, 2]), "many")', "many"),
+    ("tostring(null)", None),
+    ('[for k, v in toset(["x", "y"]) : k]', ["x", "y"]),
+    ('var.obj.a == "1"', True),
+    ("var.obj.a == true", False),
+    ('true == "true"', True),
+    ("title(lower(true))", "True"),
+])
+def test_expression_values(expression, want):
+    from scanner.model import Unknown
+    from scanner.parsers.terraform.expressions import Scope, evaluate
+    from scanner.parsers.terraform.syntax import parse_hcl
+
+    expr = parse_hcl(f"v = {expression}\n".encode(), "v.tf").attributes["v"].expr
+    got = evaluate(expr, Scope({"var": {"apply_time": Unknown("no value"), "obj": {"a": 1},
+                                        "null": None, "off_string": "false"}}))
+    if want is UNKNOWN:
+        assert is_unknown(got)
+    else:
+        assert not is_unknown(got) and got == want and type(got) is type(want)
+
+
+def test_a_resource_passed_whole_to_a_module_keeps_its_computed_attributes_unknown(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_vpc" "main" {\n  cidr_block = "10.0.0.0/16"\n  tags = { a = "b" }\n}\n'
+        'module "m" {\n  source = "./m"\n  vpc    = aws_vpc.main\n}\n')
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "vpc" {\n  type = object({ id = string, cidr_block = string })\n}\n'
+        'resource "aws_subnet" "s" {\n  vpc_id     = try(var.vpc.id, "fallback")\n'
+        '  cidr_block = var.vpc.cidr_block\n}\n')
+    attrs = _resources(str(tmp_path))["module.m.aws_subnet.s"].attributes
+    assert is_unknown(attrs["vpc_id"]) and attrs["cidr_block"] == "10.0.0.0/16"

@@ -2,7 +2,12 @@
 
 - Values come from ``planned_values`` (the root module and every
   ``child_modules`` entry); attributes that ``resource_changes[].change.after_unknown``
-  marks as known only after apply become :class:`Unknown`.
+  marks as known only after apply become :class:`Unknown`. Data sources
+  Terraform read while planning are only in ``prior_state``: they are taken
+  from there (``data.type.name``, ``terraform.data``, as in `.tf` code).
+  Managed resources only in ``prior_state`` are being destroyed: not scanned.
+- Attributes ``after_sensitive`` (or ``sensitive_values``) marks keep their
+  value; their dotted paths are listed in the derived ``$sensitive``.
 - References come from ``configuration`` (``expressions.*.references``), per
   module call, and apply to every instance of the configured resource.
 - Locations: when the plan's directory also holds the `.tf` files, a resource
@@ -21,7 +26,7 @@ from typing import Any, Optional
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
 from .terraform import evaluate_root, load_files, read_source, regular_files
-from .terraform.iam import add_policy_documents
+from .terraform.iam import POLICY_DOCUMENT, add_policy_documents, normalise
 from .terraform.jsonlines import JsonError, Positions, loads
 from .terraform.plans import is_plan_of
 
@@ -30,15 +35,21 @@ _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
-    """Parse every plan file; a malformed one becomes a diagnostic naming its line."""
+    """Parse every plan file; a malformed one becomes a diagnostic naming its line.
+
+    Each plan is a root module of its own: parsers/__init__ hands plans over
+    one file at a time and prefixes a plan's addresses with its path when
+    another file holds the same address, so no resource replaces another.
+    """
     out = Parsed()
+    results: list[tuple[SourceFile, list[Resource]]] = []
     for f in files:
         data, problem = read_source(f.path, f.relpath)
         if problem is not None:
             out.diagnostics.append(problem)
             continue
         try:
-            doc, pos = loads((data or b"").decode("utf-8", "replace"))
+            doc, pos = loads(_unwrap((data or b"").decode("utf-8", "replace")))
         except JsonError as exc:
             out.diagnostics.append(Diagnostic("json-syntax", f"plan JSON: {exc}", f.relpath, exc.line))
             continue
@@ -48,12 +59,29 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "plan-no-values", "JSON has no planned_values.root_module; not a Terraform plan",
                 f.relpath, 1, level="warning"))
             continue
+        one = Parsed(diagnostics=out.diagnostics)
+        results.append((f, one.resources))
         try:
-            _PlanReader(f, doc, pos, _tf_resources(f, options), out).module(planned["root_module"])
+            reader = _PlanReader(f, doc, pos, _tf_resources(f, options), one)
+            reader.module(planned["root_module"])
+            reader.module(_prior_root(doc), data_only=True)
         except RecursionError:
             out.diagnostics.append(Diagnostic(
                 "json-too-deep", "plan JSON nested too deeply to read; skipped", f.relpath, 1))
+    out.resources.extend(r for _, resources in results for r in resources)
     return out
+
+
+def _unwrap(text: str) -> str:
+    """The plan in the output of GitHub's setup-terraform wrapper (``[command]...`` then the JSON line
+    then ``::debug::`` lines), other lines blanked so line numbers stay those of the file."""
+    if not text.startswith("[command]"):
+        return text
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("{")), None)
+    if start is None:
+        return text
+    return "\n" * start + lines[start] + "\n" * (len(lines) - start - 1)
 
 
 def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource]:
@@ -86,27 +114,39 @@ class _PlanReader:
                  tf: dict[str, Resource], out: Parsed) -> None:
         self.f, self.pos, self.tf, self.out = f, pos, tf, out
         self.unknown: dict[str, Any] = {}
+        self.sensitive: dict[str, Any] = {}
+        self.seen: set[str] = set()
         for change in doc.get("resource_changes") or []:
             if isinstance(change, dict) and isinstance(change.get("change"), dict):
                 self.unknown[str(change.get("address"))] = change["change"].get("after_unknown")
+                self.sensitive[str(change.get("address"))] = change["change"].get("after_sensitive")
         self.refs: dict[str, list[tuple[str, str]]] = {}
         config = doc.get("configuration")
         if isinstance(config, dict) and isinstance(config.get("root_module"), dict):
             self._config(config["root_module"], "")
 
-    def module(self, mod: dict[str, Any]) -> None:
+    def module(self, mod: dict[str, Any], data_only: bool = False) -> None:
+        """Every resource of ``mod`` and its child modules (only data sources, and once, for ``data_only``)."""
         for item in mod.get("resources") or []:
-            if isinstance(item, dict) and isinstance(item.get("address"), str):
-                self.resource(item)
+            if not isinstance(item, dict) or not isinstance(item.get("address"), str):
+                continue
+            if data_only and (item.get("mode") != "data" or item["address"] in self.seen):
+                continue
+            self.resource(item)
         for child in mod.get("child_modules") or []:
             if isinstance(child, dict):
-                self.module(child)
+                self.module(child, data_only)
 
     def resource(self, item: dict[str, Any]) -> None:
         address, rtype = item["address"], str(item.get("type", ""))
+        self.seen.add(address)
         values = item.get("values")
-        attrs: dict[str, Any] = dict(values) if isinstance(values, dict) else {}
+        attrs: dict[str, Any] = _copy(values) if isinstance(values, dict) else {}
         _mark_unknown(attrs, self.unknown.get(address))
+        sensitive = sorted(set(_flagged(self.sensitive.get(address), "")) |
+                           set(_flagged(item.get("sensitive_values"), "")))
+        if sensitive:
+            attrs["$sensitive"] = sensitive
         tf = self.tf.get(address) or self.tf.get(_INDEX.sub("", address))
         if tf is not None:
             location, lines = tf.location, dict(tf.lines)
@@ -116,7 +156,12 @@ class _PlanReader:
             lines = {}
             if isinstance(values, dict):
                 _value_lines(values, "", self.pos, lines)
-        add_policy_documents(rtype, attrs, lines)
+        known_json = normalise(attrs["json"]) if rtype == POLICY_DOCUMENT and isinstance(
+            attrs.get("json"), str) else None
+        if known_json is not None:  # the document Terraform rendered: not rendered again
+            attrs["$policy"] = known_json
+        else:
+            add_policy_documents(rtype, attrs, lines)
         self.out.resources.append(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
@@ -132,6 +177,34 @@ class _PlanReader:
         for name, call in (mod.get("module_calls") or {}).items():
             if isinstance(call, dict) and isinstance(call.get("module"), dict):
                 self._config(call["module"], f"{prefix}module.{name}.")
+
+
+def _prior_root(doc: dict[str, Any]) -> dict[str, Any]:
+    """``prior_state.values.root_module``, or an empty module."""
+    prior = doc.get("prior_state")
+    values = prior.get("values") if isinstance(prior, dict) else None
+    root = values.get("root_module") if isinstance(values, dict) else None
+    return root if isinstance(root, dict) else {}
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the containers of a JSON value, so marking it never changes the parsed document."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _flagged(marks: Any, path: str) -> list[str]:
+    """The dotted paths a plan's ``after_sensitive`` / ``after_unknown`` tree marks ``true``."""
+    if marks is True:
+        return [path] if path else []
+    if isinstance(marks, dict):
+        return [p for k, v in marks.items() for p in _flagged(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(marks, list):
+        return [p for i, v in enumerate(marks) for p in _flagged(v, f"{path}.{i}" if path else str(i))]
+    return []
 
 
 def _mark_unknown(attrs: Any, unknown: Any) -> None:

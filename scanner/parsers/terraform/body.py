@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...model import Unknown, is_unknown
-from .expressions import Scope, evaluate, plain
+from .expressions import Configured, Scope, evaluate, plain
 from .refs import RefTracer
-from .functions import tostr
+from .values import pairs_of, tostr
 from .syntax import Block, Expr, Lit, ObjectE, Traversal, TupleE
 
 META_ARGUMENTS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"})
@@ -23,7 +23,7 @@ class BodyReader:
 
     def body(self, block: Block, scope: Scope, prefix: str) -> dict[str, Any]:
         """The attributes of ``block`` (nested blocks as lists of dicts) in ``scope``."""
-        attrs: dict[str, Any] = {}
+        attrs: dict[str, Any] = Configured()
         for name, attr in block.attributes.items():
             if not prefix and name in META_ARGUMENTS:
                 continue
@@ -61,7 +61,7 @@ class BodyReader:
             self.lines[key] = block.start_line
             items.append(Unknown("dynamic block over unknown collection"))
             return
-        pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(coll))
+        pairs = pairs_of(coll)
         for k, v in pairs:
             key = f"{prefix}{label}.{len(items)}"
             self.lines[key] = content.start_line

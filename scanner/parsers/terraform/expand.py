@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Optional
 
 from ...model import Diagnostic, Unknown, is_unknown
 from .expressions import Scope, evaluate
-from .functions import tostr
+from .values import tostr
 from .syntax import Block
 
 MAX_INSTANCES = 10_000     # per count / for_each
@@ -41,6 +42,9 @@ def expand(block: Block, scope: Scope, path: str, diagnostics: list[Diagnostic],
             f"({MAX_INSTANCES} instances, {MAX_RESOURCES} resources); evaluated as one unknown instance",
             path, block.attributes[meta].line, level="warning"))
         items = None
+    if items is None and not too_many:
+        _note_unknown(diagnostics, path, f"{'.'.join(block.labels)} (line {block.attributes[meta].line})",
+                      block.attributes[meta].line)
     if items is None:
         unknown = Unknown(f"{meta} not known")
         extra = {"count": {"index": unknown}} if meta == "count" else {"each": {"key": unknown, "value": unknown}}
@@ -48,3 +52,22 @@ def expand(block: Block, scope: Scope, path: str, diagnostics: list[Diagnostic],
     if meta == "count":
         return [(f"[{i}]", i, scope.child(count={"index": i})) for i, _ in items]
     return [(f'["{k}"]', k, scope.child(each={"key": k, "value": v})) for k, v in items]
+
+
+_UNKNOWN_HEAD = "count / for_each not known before apply: "
+_UNKNOWN_TAIL = ("; each is evaluated as one instance at its bare address, with count.index / each.* "
+                 "unknown (what it finds holds for every instance, if any is created)")
+
+
+def _note_unknown(diagnostics: list[Diagnostic], path: str, name: str, line: int) -> None:
+    """One ``instances-unknown`` diagnostic per file, naming each block (once, however many module instances)."""
+    for i in range(len(diagnostics) - 1, -1, -1):
+        d = diagnostics[i]
+        if d.code == "instances-unknown" and d.path == path:
+            names = d.message[len(_UNKNOWN_HEAD):-len(_UNKNOWN_TAIL)].split(", ")
+            if name not in names:
+                diagnostics[i] = replace(d, message=_UNKNOWN_HEAD + ", ".join([*names, name]) + _UNKNOWN_TAIL,
+                                         line=min(d.line or line, line))
+            return
+    diagnostics.append(Diagnostic("instances-unknown", _UNKNOWN_HEAD + name + _UNKNOWN_TAIL, path, line,
+                                  level="info"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from ...model import Unknown, is_unknown
-from .functions import FUNCTIONS, UnknownArg, tostr
+from .functions import ERROR_AWARE, FUNCTIONS, UnknownArg
+from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, tostr
 from .syntax import (BinOp, Call, Cond, Expr, ForE, Lit, ObjectE, Opaque, Postfix, Template,
                      Traversal, TupleE, UnOp)
 
@@ -15,6 +16,18 @@ NON_RESOURCE_ROOTS = frozenset({
 })
 
 Resolver = Callable[[str, tuple, "Scope"], Any]
+
+
+class Configured(dict):  # type: ignore[type-arg]
+    """A resource or data block's configured arguments: what a reference to it sees.
+
+    Arguments the provider computes (``id``, ``arn``, an optional block left
+    out) are absent but not errors, so a missing key read through it (or
+    anything under it) is unknown, never :class:`Invalid`: ``try(aws_vpc.v.id,
+    "x")`` stays unknown.
+    """
+
+    __slots__ = ()
 
 
 MAX_ITERATIONS = 250_000  # for-expression elements evaluated per budget (one root module)
@@ -59,17 +72,16 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
         for k, v in expr.items:  # type: ignore[attr-defined]
             key = evaluate(k, scope)
-            if is_unknown(key) or isinstance(key, (dict, list)):
+            if isinstance(key, Invalid) or isinstance(key, (dict, list)):
+                return Invalid("object key is not a string")
+            if is_unknown(key):
                 return Unknown("object key not known")
             out[tostr(key)] = evaluate(v, scope)
         return out
     if t is Call:
         return _call(expr, scope)  # type: ignore[arg-type]
     if t is Cond:
-        pred = evaluate(expr.pred, scope)  # type: ignore[attr-defined]
-        if is_unknown(pred):
-            return Unknown("condition not known")
-        return evaluate(expr.then if _truthy(pred) else expr.other, scope)  # type: ignore[attr-defined]
+        return _cond(expr, scope)  # type: ignore[arg-type]
     if t is BinOp:
         return _binop(expr, scope)  # type: ignore[arg-type]
     if t is UnOp:
@@ -77,9 +89,9 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         if is_unknown(v):
             return v
         try:
-            return (not v) if expr.op == "!" else -v  # type: ignore[attr-defined, operator]
-        except TypeError:
-            return Unknown("bad operand")
+            return (not to_bool(v)) if expr.op == "!" else -_num(v)  # type: ignore[attr-defined]
+        except (TypeError, ValueError):
+            return Invalid("bad operand")
     if t is Postfix:
         return apply_steps(evaluate(expr.base, scope), expr.steps, scope)  # type: ignore[attr-defined]
     if t is ForE:
@@ -100,35 +112,38 @@ def _traversal(expr: Traversal, scope: Scope) -> Any:
     return Unknown(f"{root} is not known before apply")
 
 
-def apply_steps(value: Any, steps: tuple, scope: Scope) -> Any:
+def apply_steps(value: Any, steps: tuple, scope: Scope, partial: bool = False) -> Any:
+    """``value`` indexed by ``steps``; under a :class:`Configured` block (``partial``) a missing key is unknown."""
     for i, (kind, arg) in enumerate(steps):
         if is_unknown(value):
             return value
+        partial = partial or isinstance(value, Configured)
         if kind == "splat":
             if value is None:
                 return []
             items = value if isinstance(value, list) else [value]
-            return [apply_steps(item, steps[i + 1:], scope) for item in items]
+            return [apply_steps(item, steps[i + 1:], scope, partial) for item in items]
         key = arg if kind == "attr" else evaluate(arg, scope)
         if is_unknown(key):
-            return Unknown("index not known")
-        value = _index(value, key)
+            return key if isinstance(key, Invalid) else Unknown("index not known")
+        value = _index(value, key, partial)
     return value
 
 
-def _index(value: Any, key: Any) -> Any:
+def _index(value: Any, key: Any, partial: bool) -> Any:
     if isinstance(value, LazyMapping):
         return value.get(str(key))
+    missing: type[Unknown] = Unknown if partial else Invalid
     if isinstance(value, dict):
         if str(key) in value:
             return value[str(key)]
-        return Unknown(f"no key {key!r}")
+        return missing(f"no key {key!r}")
     if isinstance(value, list):
         try:
             return value[int(key)]
         except (ValueError, IndexError, TypeError):
-            return Unknown(f"no index {key!r}")
-    return Unknown("cannot index this value")
+            return missing(f"no index {key!r}")
+    return missing("cannot index this value")
 
 
 class PartialTemplate(Unknown):
@@ -157,9 +172,11 @@ def _template(expr: Template, scope: Scope) -> Any:
             out.append(part)
             continue
         v = evaluate(part, scope)
-        if is_unknown(v) or isinstance(v, (dict, list)):
+        if isinstance(v, Invalid) or isinstance(v, (dict, list)):
+            return v if isinstance(v, Invalid) else Invalid("collection in a template")
+        if is_unknown(v):
             partial = True
-            out.append(v if is_unknown(v) else Unknown("collection in a template"))
+            out.append(v)
             continue
         out.append(tostr(v))
     return PartialTemplate(out) if partial else "".join(out)
@@ -167,37 +184,96 @@ def _template(expr: Template, scope: Scope) -> Any:
 
 def _call(expr: Call, scope: Scope) -> Any:
     fn = FUNCTIONS.get(expr.name.split("::")[-1])
-    if fn is None:
-        return Unknown(f"function {expr.name}() is not evaluated")
     args = [evaluate(a, scope) for a in expr.args]
+    if fn is None:  # its result is not known to us, but an error in its arguments still is one
+        if any(has_invalid(a) for a in args):
+            return Invalid(f"{expr.name}() argument is an error")
+        return Unknown(f"function {expr.name}() is not evaluated")
     if expr.expand and args:
         last = args.pop()
-        if is_unknown(last) or not isinstance(last, list):
-            return Unknown("expanded argument not known")
+        if is_unknown(last):
+            return last
+        if not isinstance(last, list):
+            return Invalid("expanded argument is not a list")
         args.extend(last)
+    name = expr.name.split("::")[-1]
+    if name not in ERROR_AWARE and any(has_invalid(a) for a in args):
+        return Invalid(f"{expr.name}() argument is an error")
     try:
         return fn(*args)
     except UnknownArg:
         return Unknown(f"{expr.name}() argument not known")
-    except Exception:  # a bad argument in user code is not our crash
-        return Unknown(f"{expr.name}() could not be evaluated")
+    except Exception:  # a bad argument in user code is not our crash; Terraform rejects it too
+        if any(has_unknown(a) for a in args):
+            return Unknown(f"{expr.name}() could not be evaluated")
+        return Invalid(f"{expr.name}() fails for these arguments")
+
+
+def _cond(expr: Cond, scope: Scope) -> Any:
+    """``pred ? then : other``; with the predicate unknown, known only when both branches agree."""
+    pred = evaluate(expr.pred, scope)
+    if isinstance(pred, Invalid):
+        return pred
+    if is_unknown(pred):
+        then, other = evaluate(expr.then, scope), evaluate(expr.other, scope)
+        if not has_unknown(then) and not has_unknown(other) and _same(then, other):
+            return then
+        return Unknown("condition not known")
+    try:
+        chosen = to_bool(pred)
+    except TypeError:
+        return Invalid("condition is not a bool")
+    return evaluate(expr.then if chosen else expr.other, scope)
 
 
 def _binop(expr: BinOp, scope: Scope) -> Any:
+    """Operators; ``&&`` and ``||`` three-valued: ``unknown && false`` is false, ``unknown || true`` true."""
     op = expr.op
     left = evaluate(expr.left, scope)
-    if op in ("&&", "||") and not is_unknown(left):
-        if op == "&&" and not left:
-            return False
-        if op == "||" and left:
-            return True
+    if op in ("&&", "||"):
+        return _logic(op, left, lambda: evaluate(expr.right, scope))
     right = evaluate(expr.right, scope)
+    for side in (left, right):
+        if isinstance(side, Invalid):
+            return side
     if is_unknown(left) or is_unknown(right):
         return Unknown("operand not known")
     try:
         return _BINOPS[op](left, right)
     except (TypeError, ValueError, ZeroDivisionError):
-        return Unknown("operation not defined for these values")
+        return Invalid("operation not defined for these values")
+
+
+def _logic(op: str, left: Any, right_of: Callable[[], Any]) -> Any:
+    """Kleene logic over bools (and the strings "true" / "false", as Terraform converts them)."""
+    decisive = op == "||"  # the value that decides the result on its own
+    a = _bool_or_marker(left)
+    if a is decisive:
+        return decisive
+    b = _bool_or_marker(right_of())
+    if b is decisive:
+        return decisive
+    for side in (a, b):
+        if isinstance(side, Invalid):
+            return side
+    if is_unknown(a) or is_unknown(b):
+        return Unknown("operand not known")
+    return not decisive
+
+
+def _bool_or_marker(v: Any) -> Any:
+    """``v`` as a bool, or the :class:`Unknown` / :class:`Invalid` it is (or becomes)."""
+    if is_unknown(v):
+        return v
+    try:
+        return to_bool(v)
+    except TypeError:
+        return Invalid("operand is not a bool")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same kind (``1 == True`` in Python, not in Terraform)."""
+    return type(a) is type(b) and a == b
 
 
 def _num(v: Any) -> Any:
@@ -208,20 +284,30 @@ def _num(v: Any) -> Any:
     return v
 
 
+def _equal(a: Any, b: Any) -> bool:
+    """``==``, where a number or bool equals its string form: a variable declared ``string`` keeps
+    numbers and bools as written (see types.py), and Terraform would have converted them."""
+    if isinstance(a, str) != isinstance(b, str):
+        other = b if isinstance(a, str) else a
+        if isinstance(other, (bool, int, float)):
+            return tostr(a) == tostr(b)
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False  # 1 == true in Python, not in Terraform
+    return bool(a == b)
+
+
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: _num(a) + _num(b),
     "-": lambda a, b: _num(a) - _num(b),
     "*": lambda a, b: _num(a) * _num(b),
     "/": lambda a, b: _num(a) / _num(b),
     "%": lambda a, b: _num(a) % _num(b),
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
+    "==": lambda a, b: _equal(a, b),
+    "!=": lambda a, b: not _equal(a, b),
     "<": lambda a, b: _num(a) < _num(b),
     ">": lambda a, b: _num(a) > _num(b),
     "<=": lambda a, b: _num(a) <= _num(b),
     ">=": lambda a, b: _num(a) >= _num(b),
-    "&&": lambda a, b: bool(a) and bool(b),
-    "||": lambda a, b: bool(a) or bool(b),
 }
 
 
@@ -230,13 +316,12 @@ def _for(expr: ForE, scope: Scope) -> Any:
         return Unknown("for expressions exceed the evaluation budget")
     coll = evaluate(expr.collection, scope)
     if is_unknown(coll):
-        return Unknown("for expression over unknown collection")
-    if isinstance(coll, dict):
-        pairs = list(coll.items())
-    elif isinstance(coll, list):
-        pairs = list(enumerate(coll))
-    else:
-        return Unknown("for expression over a non-collection")
+        return coll if isinstance(coll, Invalid) else Unknown("for expression over unknown collection")
+    if isinstance(coll, LazyMapping):
+        coll = {k: coll.get(k) for k in sorted(coll.keys())}
+    if not isinstance(coll, (dict, list)):
+        return Invalid("for expression over a non-collection")
+    pairs = pairs_of(coll)
     scope.budget[0] -= len(pairs)
     if scope.budget[0] < 0:
         return Unknown("for expressions exceed the evaluation budget")
@@ -250,9 +335,9 @@ def _for(expr: ForE, scope: Scope) -> Any:
             names[expr.key_var] = k
         inner = scope.child(**names)
         if expr.cond is not None:
-            c = evaluate(expr.cond, inner)
+            c = _bool_or_marker(evaluate(expr.cond, inner))
             if is_unknown(c):
-                return Unknown("for condition not known")
+                return c if isinstance(c, Invalid) else Unknown("for condition not known")
             if not c:
                 continue
         value = evaluate(expr.value, inner)
@@ -261,18 +346,12 @@ def _for(expr: ForE, scope: Scope) -> Any:
             continue
         key = evaluate(expr.key, inner)
         if is_unknown(key):
-            return Unknown("for key not known")
+            return key if isinstance(key, Invalid) else Unknown("for key not known")
         if expr.group:
             obj.setdefault(tostr(key), []).append(value)
         else:
             obj[tostr(key)] = value
     return items if expr.key is None else obj
-
-
-def _truthy(v: Any) -> bool:
-    if isinstance(v, str):
-        return v.lower() == "true"
-    return bool(v)
 
 
 
@@ -317,6 +396,7 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value] if any(isinstance(v, (LazyMapping, list, dict)) for v in value) else value
     if isinstance(value, dict):
         if any(isinstance(v, (LazyMapping, list, dict)) for v in value.values()):
-            return {k: plain(v) for k, v in value.items()}
+            out = {k: plain(v) for k, v in value.items()}
+            return Configured(out) if isinstance(value, Configured) else out
         return value
     return value

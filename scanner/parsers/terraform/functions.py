@@ -7,37 +7,17 @@ import json
 from typing import Any, Callable
 
 from ...model import Unknown, is_unknown
+from .values import Invalid, TfSet, has_invalid, has_unknown, to_bool, tostr
 
 
 class UnknownArg(Exception):
     """Raised inside a function when an argument it needs is not known."""
 
 
-def tostr(v: Any) -> str:
-    """Terraform's string conversion of a primitive."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if v is None:
-        return ""
-    return str(v)
-
-
 def _known(*values: Any) -> None:
     for v in values:
-        if _has_unknown(v):
+        if has_unknown(v):
             raise UnknownArg()
-
-
-def _has_unknown(v: Any) -> bool:
-    if is_unknown(v):
-        return True
-    if isinstance(v, dict):
-        return any(_has_unknown(x) for x in v.values())
-    if isinstance(v, list):
-        return any(_has_unknown(x) for x in v)
-    return False
 
 
 class EncodedUnknown(Unknown):
@@ -60,7 +40,7 @@ class EncodedUnknown(Unknown):
 
 
 def _jsonencode(v: Any) -> Any:
-    if _has_unknown(v):
+    if has_unknown(v):
         return EncodedUnknown(v)
     return json.dumps(v, separators=(",", ":"))
 
@@ -163,7 +143,7 @@ def _toset(v: Any) -> Any:
             if item in out:
                 continue
         out.append(item)
-    return out
+    return TfSet(out)
 
 
 def _coalesce(*vals: Any) -> Any:
@@ -183,10 +163,28 @@ def _element(lst: Any, idx: Any) -> Any:
 
 
 def _try(*vals: Any) -> Any:
+    """The first argument that is not an error; unknown as soon as one is not known before apply.
+
+    As in Terraform, an argument that depends on an unknown value makes the
+    whole result unknown: it might succeed or fail once known, so neither it
+    nor a later fallback may be taken.
+    """
     for v in vals:
-        if not is_unknown(v):
-            return v
-    raise UnknownArg()
+        if has_invalid(v):
+            continue
+        if has_unknown(v):
+            return v if is_unknown(v) else Unknown("try() over a value not known before apply")
+        return v
+    return Invalid("no try() argument could be evaluated")
+
+
+def _can(v: Any) -> Any:
+    """``can()``: false for an error, unknown for a value known only at apply time, else true."""
+    if has_invalid(v):
+        return False
+    if has_unknown(v):
+        return Unknown("can() over a value not known before apply")
+    return True
 
 
 def _flatten(v: Any) -> Any:
@@ -245,12 +243,100 @@ def _regex(pattern: str, s: str) -> Any:
     return list(m.groups()) if m.groups() else m.group(0)
 
 
+def _regexall(pattern: str, s: str) -> list[Any]:
+    """Terraform's regexall(): every match, each shaped as regex() shapes one."""
+    import re
+
+    out: list[Any] = []
+    for m in re.finditer(pattern, s):
+        out.append(m.groupdict() if m.groupdict() else list(m.groups()) if m.groups() else m.group(0))
+    return out
+
+
+def _replace(s: str, old: str, new: str) -> str:
+    """Terraform's replace(): ``old`` in slashes is a regular expression, ``$1`` / ``${name}`` its groups."""
+    import re
+
+    if len(old) >= 2 and old.startswith("/") and old.endswith("/"):
+        template = re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)",
+                          lambda m: "$" if m.group(0) == "$$" else f"\\g<{m.group(1) or m.group(2)}>",
+                          new.replace("\\", "\\\\"))
+        return re.sub(old[1:-1], template, s)
+    return s.replace(old, new)
+
+
+def _one(lst: list[Any]) -> Any:
+    if len(lst) > 1:
+        raise ValueError("one() of more than one element")
+    return lst[0] if lst else None
+
+
+def _tostring(v: Any) -> str:
+    if isinstance(v, (dict, list)):
+        raise TypeError("tostring() of a collection")
+    return tostr(v)
+
+
+def _tonumber(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise TypeError("tonumber() of a bool")
+    if isinstance(v, str):
+        return float(v) if any(c in v for c in ".eE") else int(v)
+    return v
+
+
 def _transpose(m: dict[str, list[str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for k in sorted(m):
         for v in m[k]:
             out.setdefault(v, []).append(k)
     return out
+
+
+def _coalescelist(*lists: Any) -> Any:
+    """The first non-empty list; unknown as soon as a list before it is not known."""
+    for lst in lists:
+        if is_unknown(lst):
+            raise UnknownArg()
+        if not isinstance(lst, list):
+            raise TypeError("coalescelist() takes lists")
+        if lst:
+            return lst
+    raise ValueError("no non-empty list")
+
+
+def _all_any(want: bool) -> Callable[[Any], Any]:
+    """``alltrue`` (want False) / ``anytrue`` (want True): decided by one known element, else unknown."""
+    def fn(lst: Any) -> Any:
+        if is_unknown(lst):
+            raise UnknownArg()
+        unknown = False
+        for item in lst:
+            if is_unknown(item):
+                unknown = True
+            elif to_bool(item) is want:
+                return want
+        if unknown:
+            raise UnknownArg()
+        return not want
+    return fn
+
+
+def _title(s: str) -> str:
+    """Terraform's title(): the first letter of each word upper-cased, the rest left as written."""
+    out, after_letter = [], False
+    for ch in s:
+        out.append(ch if after_letter else ch.upper())
+        after_letter = ch.isalnum()
+    return "".join(out)
+
+
+def _text(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A function of strings: numbers and bools given to it become strings first, as Terraform converts them."""
+    def wrapped(*args: Any) -> Any:
+        _known(*args)
+        return fn(*(tostr(a) if isinstance(a, (bool, int, float)) else a for a in args))
+    return wrapped
 
 
 def _simple(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -272,27 +358,33 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "tolist": _tolist,
     "toset": _toset,
     "tomap": _simple(dict),
-    "tostring": _simple(tostr),
-    "tonumber": _simple(lambda v: float(v) if "." in str(v) else int(v)),
-    "tobool": _simple(lambda v: v if isinstance(v, bool) else str(v).lower() == "true"),
+    "tostring": _simple(lambda v: None if v is None else _tostring(v)),
+    "tonumber": _simple(lambda v: None if v is None else _tonumber(v)),
+    "tobool": _simple(lambda v: None if v is None else to_bool(v)),
     "coalesce": _coalesce,
+    "coalescelist": _coalescelist,
+    "alltrue": _all_any(False),
+    "anytrue": _all_any(True),
+    "strcontains": _text(lambda s, sub: sub in s),
+    "trim": _text(lambda s, chars: s.strip(chars)),
     "element": _element,
     "try": _try,
     "flatten": _flatten,
-    "lower": _simple(lambda s: s.lower()),
-    "upper": _simple(lambda s: s.upper()),
-    "trimspace": _simple(lambda s: s.strip()),
+    "lower": _text(lambda s: s.lower()),
+    "upper": _text(lambda s: s.upper()),
+    "title": _text(_title),
+    "trimspace": _text(lambda s: s.strip()),
     "join": _simple(lambda sep, lst: sep.join(tostr(x) for x in lst)),
-    "split": _simple(lambda sep, s: s.split(sep)),
-    "replace": _simple(lambda s, a, b: s.replace(a, b)),
+    "split": _text(lambda sep, s: s.split(sep)),
+    "replace": _text(lambda s, a, b: _replace(s, a, b)),
     "length": _simple(len),
     "keys": _keys_known(lambda m: sorted(m)),
     "substr": _substr,
     "setunion": _setunion,
-    "startswith": _simple(lambda s, p: s.startswith(p)),
-    "endswith": _simple(lambda s, p: s.endswith(p)),
-    "trimprefix": _simple(lambda s, p: s[len(p):] if s.startswith(p) else s),
-    "trimsuffix": _simple(lambda s, p: s[:-len(p)] if p and s.endswith(p) else s),
+    "startswith": _text(lambda s, p: s.startswith(p)),
+    "endswith": _text(lambda s, p: s.endswith(p)),
+    "trimprefix": _text(lambda s, p: s[len(p):] if s.startswith(p) else s),
+    "trimsuffix": _text(lambda s, p: s[:-len(p)] if p and s.endswith(p) else s),
     "formatlist": _simple(lambda fmt, *lists: [_format(fmt, *row) for row in zip(*lists)]),
     "range": _simple(lambda *a: _range(*a)),
     "reverse": _simple(lambda lst: list(reversed(lst))),
@@ -303,8 +395,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sum": _simple(sum),
     "ceil": _simple(lambda v: -int(-v // 1)),
     "floor": _simple(lambda v: int(v // 1)),
-    "regex": _simple(lambda pattern, s: _regex(pattern, s)),
-    "base64encode": _simple(lambda s: __import__("base64").b64encode(s.encode()).decode()),
+    "regex": _text(lambda pattern, s: _regex(pattern, s)),
+    "regexall": _text(lambda pattern, s: _regexall(pattern, s)),
+    "base64encode": _text(lambda s: __import__("base64").b64encode(s.encode()).decode()),
     "base64decode": _simple(lambda s: __import__("base64").b64decode(s).decode("utf-8", "replace")),
     "cidrnetmask": _simple(lambda p: str(ipaddress.ip_network(p, strict=False).netmask)),
     "nonsensitive": lambda v: v,
@@ -312,14 +405,17 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "transpose": _simple(lambda m: _transpose(m)),
     "values": _simple(lambda m: [m[k] for k in sorted(m)]),
     "contains": _simple(lambda lst, v: v in lst),
-    "distinct": _toset,
+    "distinct": lambda v: list(_toset(v)),
     "compact": _simple(lambda lst: [x for x in lst if x not in (None, "")]),
     "min": _simple(lambda *a: min(a)),
     "max": _simple(lambda *a: max(a)),
     "abs": _simple(abs),
     "zipmap": _simple(lambda k, v: dict(zip(k, v))),
-    "can": lambda v: Unknown("can() over unknown") if _has_unknown(v) else True,
-    "one": _simple(lambda lst: lst[0] if lst else None),
+    "can": _can,
+    "one": _simple(lambda lst: _one(lst)),
 }
 
-__all__ = ["FUNCTIONS", "EncodedUnknown", "UnknownArg", "Unknown", "tostr"]
+# Functions that take errors in their arguments as input rather than failing with them.
+ERROR_AWARE = frozenset({"try", "can"})
+
+__all__ = ["ERROR_AWARE", "FUNCTIONS", "EncodedUnknown", "UnknownArg", "Unknown"]

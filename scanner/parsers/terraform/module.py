@@ -9,11 +9,12 @@ from ...model import Diagnostic, Layer, Location, Resource, Unknown
 from .body import META_ARGUMENTS, BodyReader
 from .expand import expand
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
-from .functions import tostr
+from .values import tostr
 from .iam import add_policy_documents
 from .refs import RefTracer
 from .sources import module_directory
 from .syntax import Block, Expr, HclFile
+from .types import Type, convert, parse_type
 
 _MISSING = object()
 
@@ -32,6 +33,7 @@ class ModuleSource:
     modules: list[tuple[Block, str]] = field(default_factory=list)
     outputs: dict[str, tuple[Expr, str]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)  # evaluated variable defaults (constants)
+    types: dict[str, Optional[Type]] = field(default_factory=dict)  # parsed variable type constraints
 
 
 def group_blocks(directory: str, real: str, files: list[HclFile],
@@ -165,19 +167,26 @@ class ModuleEvaluator:
         }, resolve=self._resolve, budget=budget)
 
     def _variables(self, inputs: dict[str, Any]) -> LazyMapping:
-        """``var``: the caller's inputs, else each variable's default (evaluated once per module source)."""
+        """``var``: the caller's inputs, else each variable's default (evaluated once per module source).
+
+        Either is converted to the variable's declared ``type``, with
+        ``optional()`` attribute defaults filled in, as Terraform does.
+        """
         def value(name: str) -> Any:
             block = self.src.variables[name]
+            if name not in self.src.types:
+                type_attr = block.attributes.get("type")
+                self.src.types[name] = parse_type(type_attr.expr if type_attr is not None else None)
             nullable = block.attributes.get("nullable")
             given = inputs.get(name, _MISSING)
             if given is None and nullable is not None and evaluate(nullable.expr, Scope({})) is False:
                 given = _MISSING
             if given is not _MISSING:
-                return given
+                return convert(given, self.src.types[name])
             if name not in self.src.defaults:
                 default = block.attributes.get("default")
-                self.src.defaults[name] = (evaluate(default.expr, Scope({})) if default is not None
-                                           else Unknown(f"var.{name} has no value"))
+                self.src.defaults[name] = (convert(evaluate(default.expr, Scope({})), self.src.types[name])
+                                           if default is not None else Unknown(f"var.{name} has no value"))
             return self.src.defaults[name]
         return LazyMapping(value, set(self.src.variables))
 
