@@ -43,8 +43,16 @@ def policy_checkov_ids(source: Path) -> dict[str, set[str]]:
 
 
 def normal_resource(address: str) -> str:
-    """`type.name` of an address: root prefix, module path, instance keys and data. dropped."""
-    address = address.split(":", 1)[1] if ":" in address and not address.startswith(("k8s:", "arch:")) else address
+    """What both tools call a resource: Terraform `type.name` (root prefix, module path and instance
+    keys dropped); Kubernetes `k8s/<name>` (riskgraph `k8s:group/Kind/ns/name`, checkov `Kind.ns.name`)."""
+    if address.startswith("k8s:"):
+        return "k8s/" + address.rsplit("/", 1)[1]
+    if address.startswith("arch:"):
+        return address
+    if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name[.container]
+        parts = address.split(".")
+        return "k8s/" + (parts[2] if len(parts) > 2 else parts[-1])
+    address = address.rsplit(":", 1)[1] if ":" in address else address
     address = _INDEX.sub("", address)
     parts = address.split(".")
     while len(parts) > 2 and parts[0] == "module":
@@ -70,12 +78,19 @@ def run_checkov(repo, root: Path, work: Path) -> list[dict]:
                 if not isinstance(block, dict) or "results" not in block:
                     continue
                 for f in block["results"].get("failed_checks", []):
-                    file = (Path(path) / f["file_path"].lstrip("/")).as_posix()
+                    file = os.path.relpath(f["file_abs_path"], root) if f.get("file_abs_path") else \
+                        (Path(path) / f["file_path"].lstrip("/")).as_posix()
                     failed.append({"check": f["check_id"], "file": os.path.normpath(file),
                                    "resource": f["resource"], "lines": f.get("file_line_range") or [0, 0],
                                    "framework": block.get("check_type", "")})
         out.write_text(json.dumps(failed))
-    return json.loads(out.read_text())
+    failed = json.loads(out.read_text())
+    for f in failed:             # results cached by an earlier version joined the scanned path twice
+        for path in repo.paths:
+            doubled = f"{path}/{path}/"
+            if path != "." and f["file"].startswith(doubled) and not (root / f["file"]).exists():
+                f["file"] = f["file"][len(path) + 1:]
+    return failed
 
 
 def load_explained() -> list[dict]:
