@@ -39,11 +39,13 @@ PARALLEL_MIN_COST = 200_000
 
 @dataclass(frozen=True)
 class ParseOptions:
-    """User options that change what parsers resolve (variables for Terraform)."""
+    """User options that change what parsers resolve (variables for Terraform, deployment units for Kubernetes)."""
 
     var_files: tuple[str, ...] = ()
     variables: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    # configured Kubernetes units: (name, absolute directories); see scanner/parsers/k8s_units.py
+    kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass

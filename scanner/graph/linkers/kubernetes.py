@@ -17,7 +17,8 @@ from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, rbac
 from ..cidr import is_public_cidr
-from ..k8s_objects import PodIndex, add_implicit, at_line, items, mapping, name_of, namespace_of
+from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
+                           namespace_of)
 
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
@@ -32,9 +33,19 @@ ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
 
 
 def link(ctx: LinkContext) -> None:
+    """Join the objects of each deployment unit (``$unit``, scanner/parsers/k8s_units.py), never across units."""
+    units: dict[str, list[Resource]] = {}
+    for r in ctx.resources:
+        if r.source == "kubernetes":
+            units.setdefault(str(r.attributes.get("$unit", "")), []).append(r)
+    for unit, group in sorted(units.items()):
+        _link_unit(UnitContext(ctx, group, unit))
+
+
+def _link_unit(ctx: UnitContext) -> None:
     workloads: dict[str, list[Resource]] = {}
     for r in ctx.resources:
-        if r.type in WORKLOAD_KINDS and r.source == "kubernetes":
+        if r.type in WORKLOAD_KINDS:
             r.attributes["$network_policies"] = []  # derived here; a re-link starts afresh
             workloads.setdefault(namespace_of(r) or "", []).append(r)
     index = {ns: PodIndex(group) for ns, group in workloads.items()}
@@ -152,7 +163,7 @@ def _network_isolation(ctx: LinkContext, w: Resource) -> None:
     w.attributes["$network_isolation"] = {"ingress": "Ingress" in kinds, "egress": "Egress" in kinds}
 
 
-def _service_account(ctx: LinkContext, w: Resource) -> None:
+def _service_account(ctx: UnitContext, w: Resource) -> None:
     """``runs_as`` to the pod's ServiceAccount; an implicit node when the files do not declare it."""
     pod = w.attributes.get("$pod")
     if not isinstance(pod, dict):
@@ -161,17 +172,16 @@ def _service_account(ctx: LinkContext, w: Resource) -> None:
     field = "$pod.serviceAccountName" if pod.get("serviceAccountName") else (
         "$pod.serviceAccount" if pod.get("serviceAccount") else "$pod")
     ns = namespace_of(w) or "default"
-    address = f"k8s:core/ServiceAccount/{ns}/{name}"
-    if address not in ctx.graph:
-        add_implicit(ctx, address, "ServiceAccount", {
-            "apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": str(name), "namespace": ns}}, at_line(w, field))
+    plain = f"k8s:core/ServiceAccount/{ns}/{name}"
+    address = ctx.find(plain) or add_implicit(ctx, plain, "ServiceAccount", {
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": str(name), "namespace": ns}}, at_line(w, field)).address
     ctx.add_edge(w.address, address, "runs_as", path=field)
     w.attributes["$service_account"] = address
     w.lines["$service_account"] = w.line_of(field)  # type: ignore[index]
 
 
-def _mounts(ctx: LinkContext, w: Resource) -> None:
+def _mounts(ctx: UnitContext, w: Resource) -> None:
     ns = namespace_of(w)
     pod = w.attributes.get("$pod")
     pod = pod if isinstance(pod, dict) else {}
@@ -210,4 +220,6 @@ def _mounts(ctx: LinkContext, w: Resource) -> None:
                     if isinstance(e.get(key), dict):
                         add(kind, e[key].get("name"), f"$containers.{n}.envFrom.{i}")
     for (kind, name), path in sorted(found.items()):
-        ctx.add_edge(w.address, f"k8s:core/{kind}/{ns}/{name}", "mounts", path=path)
+        target = ctx.find(f"k8s:core/{kind}/{ns}/{name}")
+        if target:
+            ctx.add_edge(w.address, target, "mounts", path=path)

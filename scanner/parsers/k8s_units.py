@@ -1,0 +1,129 @@
+"""Kubernetes deployment units: which objects are deployed together, so only they are joined in the graph.
+
+A unit is, in this order of precedence:
+
+1. a root kustomization (one no other kustomization includes): its resource
+   closure with patches applied (:mod:`scanner.parsers.kustomize`);
+2. a Helm chart: the files under a directory holding ``Chart.yaml``;
+3. otherwise one directory: the manifests directly in it.
+
+A configured unit (``kubernetes.units`` in the configuration) merges every
+unit whose directory lies under one of its paths. Each unit's label is its
+directory relative to the scan root (``.`` for the root), or the configured
+name. See docs/kubernetes.md, "Deployment units".
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+from ..cache import regular_files
+from ..model import Diagnostic, SourceFile
+from .kustomize import Kustomizer
+
+Units = list[tuple[str, list[Any]]]
+
+
+def _base(f: SourceFile) -> str:
+    """The scan root a discovered file was found under."""
+    rel = f.relpath.replace("/", os.sep)
+    if f.path.endswith(os.sep + rel):
+        return f.path[: len(f.path) - len(rel) - 1] or os.sep
+    return os.path.dirname(f.path)
+
+
+def _ancestors(directory: str, base: str) -> list[str]:
+    """``directory`` and its parents up to ``base`` (only ``directory`` when it is not under ``base``)."""
+    out = [directory]
+    while directory != base and directory.startswith(base.rstrip(os.sep) + os.sep):
+        directory = os.path.dirname(directory)
+        out.append(directory)
+    return out
+
+
+class _Names:
+    """Regular file names per directory, read once."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, list[str]] = {}
+
+    def has(self, directory: str, name: str) -> bool:
+        if directory not in self.known:
+            try:
+                self.known[directory] = regular_files(directory)
+            except OSError:
+                self.known[directory] = []
+        return name in self.known[directory]
+
+
+def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable[[str], list[Any]],
+         configured: Sequence[tuple[str, Sequence[str]]], diagnostics: list[Diagnostic]) -> Units:
+    """The units of the scan, each a label and its objects (raw objects, patched copies for kustomizations)."""
+    bases = {f.path: _base(f) for f in files}
+
+    def relpath(path: str) -> str:
+        base = next((b for b in sorted(set(bases.values()), key=len, reverse=True)
+                     if path.startswith(b.rstrip(os.sep) + os.sep)), None)
+        base = base or (next(iter(bases.values())) if bases else os.getcwd())
+        return os.path.relpath(path, base).replace(os.sep, "/")
+
+    kustomizer = Kustomizer(load, relpath)
+    candidates: dict[str, None] = {}
+    for f in files:
+        for directory in _ancestors(os.path.dirname(f.path), bases[f.path]):
+            if kustomizer.find(directory) is not None:
+                candidates[directory] = None
+    included = _included(kustomizer, list(candidates))
+    units: list[tuple[str, str, list[Any]]] = []  # (directory, label, objects)
+    for directory in sorted(d for d in candidates if d not in included):
+        try:
+            objects = kustomizer.build(directory)
+        except Exception as exc:  # noqa: BLE001 - one broken kustomization never stops the scan
+            diagnostics.append(Diagnostic("kustomize-crash", f"kustomization not built: {exc!r}",
+                                          relpath(directory), None))
+            objects = []
+        units.append((directory, relpath(directory), objects))
+    diagnostics.extend(kustomizer.diagnostics)
+    names = _Names()
+    plain: dict[str, list[Any]] = {}
+    for f in files:
+        if f.path in kustomizer.claimed:
+            continue
+        directory = os.path.dirname(f.path)
+        chart = next((d for d in _ancestors(directory, bases[f.path]) if names.has(d, "Chart.yaml")), None)
+        plain.setdefault(chart or directory, []).extend(raws.get(f.path, []))
+    for directory, objects in sorted(plain.items()):
+        units.append((directory, relpath(directory), objects))
+    return _merge(units, configured, relpath)
+
+
+def _included(kustomizer: Kustomizer, candidates: list[str]) -> set[str]:
+    """Kustomization directories that another kustomization includes (transitively)."""
+    included: set[str] = set()
+    pending = list(candidates)
+    seen: set[str] = set()
+    while pending:
+        directory = pending.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        k = kustomizer.find(directory)
+        for target in kustomizer.references(k) if k is not None else []:
+            if target != directory:
+                included.add(target)
+                pending.append(target)
+    return included
+
+
+def _merge(units: list[tuple[str, str, list[Any]]], configured: Sequence[tuple[str, Sequence[str]]],
+           relpath: Callable[[str], str]) -> Units:
+    """Units whose directory lies under a configured unit's path become that unit."""
+    merged: dict[str, list[Any]] = {}
+    for directory, label, objects in units:
+        for name, paths in configured:
+            if any(directory == p or directory.startswith(p.rstrip(os.sep) + os.sep) for p in paths):
+                label = name or relpath(paths[0])
+                break
+        merged.setdefault(label, []).extend(objects)
+    return list(merged.items())
