@@ -3,9 +3,13 @@
 A unit is, in this order of precedence:
 
 1. a root kustomization (one no other kustomization includes): its resource
-   closure with patches applied (:mod:`scanner.parsers.kustomize`);
+   closure with patches applied (:mod:`scanner.parsers.kustomize`); a
+   Component no kustomization includes is a unit of its own resources;
 2. a Helm chart: the files under a directory holding ``Chart.yaml``;
-3. otherwise one directory: the manifests directly in it.
+3. otherwise a directory of manifests with its subdirectories: a directory
+   whose parent holds manifests too belongs to the parent's unit, so
+   ``app/`` and ``app/extras/`` are one unit while ``examples/a/`` and
+   ``examples/b/`` under a manifest-free ``examples/`` are two.
 
 A configured unit (``kubernetes.units`` in the configuration) merges every
 unit whose directory lies under one of its paths. Each unit's label is its
@@ -78,7 +82,7 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
     units: list[tuple[str, str, list[Any]]] = []  # (directory, label, objects)
     for directory in sorted(d for d in candidates if d not in included):
         try:
-            objects = kustomizer.build(directory)
+            objects = kustomizer.build_root(directory)
         except Exception as exc:  # noqa: BLE001 - one broken kustomization never stops the scan
             diagnostics.append(Diagnostic("kustomize-crash", f"kustomization not built: {exc!r}",
                                           relpath(directory), None))
@@ -86,16 +90,27 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
         units.append((directory, relpath(directory), objects))
     diagnostics.extend(kustomizer.diagnostics)
     names = _Names()
+    where: dict[str, str] = {}  # unclaimed file -> its chart directory, or its own directory
+    for f in files:
+        if f.path not in kustomizer.claimed:
+            directory = os.path.dirname(f.path)
+            where[f.path] = next((d for d in _ancestors(directory, bases[f.path])
+                                  if names.has(d, "Chart.yaml")), directory)
+    holding = set(where.values())
     plain: dict[str, list[Any]] = {}
     for f in files:
-        if f.path in kustomizer.claimed:
-            continue
-        directory = os.path.dirname(f.path)
-        chart = next((d for d in _ancestors(directory, bases[f.path]) if names.has(d, "Chart.yaml")), None)
-        plain.setdefault(chart or directory, []).extend(raws.get(f.path, []))
+        if f.path in where:
+            plain.setdefault(_top(where[f.path], holding, bases[f.path]), []).extend(raws.get(f.path, []))
     for directory, objects in sorted(plain.items()):
         units.append((directory, relpath(directory), objects))
     return _merge(units, configured, relpath)
+
+
+def _top(directory: str, holding: set[str], base: str) -> str:
+    """The highest directory of the unbroken chain of manifest-holding parents above ``directory``."""
+    while directory != base and os.path.dirname(directory) in holding:
+        directory = os.path.dirname(directory)
+    return directory
 
 
 def _included(kustomizer: Kustomizer, candidates: list[str]) -> set[str]:

@@ -62,6 +62,7 @@ class Kustomizer:
         self.diagnostics: list[Diagnostic] = []
         self._noted: set[tuple[str, str, Optional[int]]] = set()
         self._read: dict[str, Optional[_Kustomization]] = {}
+        self._alone = False  # building a Component no kustomization includes: its patches may find no target
 
     def find(self, directory: str) -> Optional[_Kustomization]:
         """The kustomization in ``directory``, or None."""
@@ -107,6 +108,18 @@ class Kustomizer:
                     if os.path.isdir(target):
                         out.append(target)
         return out
+
+    def build_root(self, directory: str) -> list[Any]:
+        """The objects of a kustomization no other includes; a lone Component yields its own resources."""
+        k = self.find(directory)
+        self._alone = k is not None and k.value.get("kind") == "Component"
+        if self._alone:
+            self._note("kustomize-component", "Component that no scanned kustomization includes: its own "
+                       "resources are scanned as a unit, its patches apply only to them", k.relpath, 1)
+        try:
+            return self.build(directory)
+        finally:
+            self._alone = False
 
     def build(self, directory: str, stack: tuple[str, ...] = (), start: Optional[list[Any]] = None) -> list[Any]:
         """The objects the kustomization in ``directory`` produces (private copies), patched."""
@@ -203,7 +216,7 @@ class Kustomizer:
                 strategic_merge(o.obj, o.lines, patch, lines, file)
         else:
             return
-        if not chosen:
+        if not chosen and not self._alone:
             self._note("kustomize-patch", "patch matches no object of this kustomization; not applied",
                        k.relpath, line, "warning")
 
