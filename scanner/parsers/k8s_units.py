@@ -9,7 +9,9 @@ A unit is, in this order of precedence:
 3. otherwise a directory of manifests with its subdirectories: a directory
    whose parent holds manifests too belongs to the parent's unit, so
    ``app/`` and ``app/extras/`` are one unit while ``examples/a/`` and
-   ``examples/b/`` under a manifest-free ``examples/`` are two.
+   ``examples/b/`` under a manifest-free ``examples/`` are two; but a
+   subdirectory that declares an object the parent's unit already declares
+   is an alternative to it (``app/all-in-one/``) and a unit of its own.
 
 A configured unit (``kubernetes.units`` in the configuration) merges every
 unit whose directory lies under one of its paths. Each unit's label is its
@@ -96,21 +98,38 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
             directory = os.path.dirname(f.path)
             where[f.path] = next((d for d in _ancestors(directory, bases[f.path])
                                   if names.has(d, "Chart.yaml")), directory)
-    holding = set(where.values())
+    declared: dict[str, set[tuple[str, ...]]] = {}
+    for path, directory in where.items():
+        declared.setdefault(directory, set()).update(_identity(raw.obj) for raw in raws.get(path, []))
+    top = _tops(declared, set(bases.values()))
     plain: dict[str, list[Any]] = {}
     for f in files:
         if f.path in where:
-            plain.setdefault(_top(where[f.path], holding, bases[f.path]), []).extend(raws.get(f.path, []))
+            plain.setdefault(top[where[f.path]], []).extend(raws.get(f.path, []))
     for directory, objects in sorted(plain.items()):
         units.append((directory, relpath(directory), objects))
     return _merge(units, configured, relpath)
 
 
-def _top(directory: str, holding: set[str], base: str) -> str:
-    """The highest directory of the unbroken chain of manifest-holding parents above ``directory``."""
-    while directory != base and os.path.dirname(directory) in holding:
-        directory = os.path.dirname(directory)
-    return directory
+def _identity(obj: dict[str, Any]) -> tuple[str, ...]:
+    """What makes two manifests the same object: group, kind, namespace and name."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    api = str(obj.get("apiVersion") or "")
+    return (api.split("/")[0] if "/" in api else "", str(obj.get("kind")), str(meta.get("namespace") or ""),
+            str(meta.get("name") or meta.get("generateName") or ""))
+
+
+def _tops(declared: dict[str, set[tuple[str, ...]]], roots: set[str]) -> dict[str, str]:
+    """Each manifest directory's unit directory: its parent's unit when the parent holds manifests and
+    the directory re-declares none of that unit's objects (a re-declaring one is an alternative, not a part)."""
+    unit_of: dict[str, str] = {}
+    objects: dict[str, set[tuple[str, ...]]] = {}
+    for directory in sorted(declared, key=lambda d: (d.count(os.sep), d)):
+        parent = unit_of.get(os.path.dirname(directory)) if directory not in roots else None
+        unit = parent if parent is not None and not declared[directory] & objects[parent] else directory
+        unit_of[directory] = unit
+        objects.setdefault(unit, set()).update(declared[directory])
+    return unit_of
 
 
 def _included(kustomizer: Kustomizer, candidates: list[str]) -> set[str]:
