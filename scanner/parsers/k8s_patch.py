@@ -65,9 +65,9 @@ def _merge_map(target: dict[str, Any], lines: dict[str, int], path: str, patch: 
             _merge_map(current, lines, here, value, patch_lines, there, file)
         elif isinstance(value, list) and isinstance(current, list) and _named(value) and _named(current):
             _merge_named(current, lines, here, value, patch_lines, there, file)
+        elif value == current and not isinstance(value, (dict, list)):
+            continue  # repeated as is (a merge key): the line that set it is still the target's
         else:
-            if isinstance(value, dict):
-                value = {k: v for k, v in value.items() if k != "$patch"}
             target[key] = _plain(value)
             _drop(lines, here)
             _copy_lines(lines, here, patch_lines, there, file)

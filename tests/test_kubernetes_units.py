@@ -1,0 +1,120 @@
+"""Deployment units: objects are joined only with what is deployed with them (kustomizations, charts, directories)."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import FIXTURES
+from scanner.config import load_config
+from scanner.discover import discover
+from scanner.graph import build_graph, resource_of
+from scanner.parsers import ParseOptions, parse_all
+
+UNITS = os.path.join(FIXTURES, "cases", "kubernetes", "units")
+
+
+def load(folder: str, units=()):
+    path = os.path.join(UNITS, folder)
+    found = discover([path], base=path)
+    parsed = parse_all(found.files, ParseOptions(kubernetes_units=units))
+    diagnostics = sorted((d.path, d.line, d.code, d.level) for d in parsed.diagnostics)
+    return build_graph(parsed.resources), diagnostics
+
+
+def edges(graph, kind: str) -> set[tuple[str, str]]:
+    return {(s, t) for s, t, k in graph.edges(keys=True) if k == kind}
+
+
+def units_of(graph) -> dict[str, str]:
+    return {n: r.attributes.get("$unit") for n in graph.nodes
+            if (r := resource_of(graph, n)) is not None and r.source == "kubernetes"}
+
+
+SHOP = "@examples/shop"
+ALT = "@examples/shop/all-in-one"
+
+
+def test_directories_are_units_and_clashing_units_are_qualified():
+    graph, diagnostics = load(".", ())
+    assert diagnostics == [
+        ("chart/templates/deployment.yaml", 4, "helm-template", "info"),   # a chart's template: not guessed
+        ("kustomize/stray/kustomization.yaml", 4, "kustomize-remote", "info"),
+        ("kustomize/stray/kustomization.yaml", 5, "kustomize-missing", "warning"),
+        ("kustomize/stray/kustomization.yaml", 6, "kustomize-partial", "info"),   # configMapGenerator
+        ("kustomize/stray/kustomization.yaml", 9, "kustomize-patch", "warning"),  # targets nothing
+    ]
+    units = units_of(graph)
+    # shop/ and shop/all-in-one/ declare the same objects: both are qualified; lab/ is not
+    assert units[f"k8s:apps/Deployment/default/web{SHOP}"] == "examples/shop"
+    assert units[f"k8s:apps/Deployment/default/web{ALT}"] == "examples/shop/all-in-one"
+    assert units[f"k8s:networking.k8s.io/NetworkPolicy/default/web-ingress{SHOP}"] == "examples/shop"
+    assert units["k8s:apps/Deployment/default/scratch"] == "examples/lab"
+    # a chart's plain files (crds/, templates without actions) are one unit
+    assert units["k8s:apiextensions.k8s.io/CustomResourceDefinition/widgets.acme.io"] == "chart"
+    assert units["k8s:core/ServiceAccount/default/widgets"] == "chart"
+
+
+def test_objects_are_joined_only_within_their_unit():
+    graph, _ = load(".", ())
+    assert edges(graph, "selects") == {
+        (f"k8s:core/Service/default/web{SHOP}", f"k8s:apps/Deployment/default/web{SHOP}"),
+        (f"k8s:networking.k8s.io/NetworkPolicy/default/web-ingress{SHOP}",
+         f"k8s:apps/Deployment/default/web{SHOP}"),
+        (f"k8s:core/Service/default/web{ALT}", f"k8s:apps/Deployment/default/web{ALT}"),
+        ("k8s:core/Service/prod/app", "k8s:apps/Deployment/prod/app"),          # kustomize/overlays/prod
+        ("k8s:core/Service/default/app", "k8s:apps/Deployment/default/app"),    # kustomize/overlays/dev
+    }
+    # lab/ makes its default account cluster-admin; shop's pods run as their own unit's default account
+    runs_as = edges(graph, "runs_as")
+    assert (f"k8s:apps/Deployment/default/web{SHOP}", f"k8s:core/ServiceAccount/default/default{SHOP}") in runs_as
+    assert ("k8s:apps/Deployment/default/scratch", "k8s:core/ServiceAccount/default/default") in runs_as
+    assert resource_of(graph, f"k8s:apps/Deployment/default/web{SHOP}").attributes["$permissions"] == []
+    scratch = resource_of(graph, "k8s:apps/Deployment/default/scratch").attributes["$permissions"]
+    assert {p["role"] for p in scratch} == {"k8s:rbac.authorization.k8s.io/ClusterRole/cluster-admin"}
+
+
+def test_a_configured_unit_joins_directories():
+    shop, lab = (os.path.join(UNITS, "examples", d) for d in ("shop", "lab"))
+    graph, diagnostics = load("examples", (("shop-and-lab", (shop, lab)),))
+    assert units_of(graph)["k8s:apps/Deployment/default/scratch"] == "shop-and-lab"
+    assert ("k8s:core/Service/default/web", "k8s:apps/Deployment/default/scratch") in edges(graph, "selects")
+    assert ("k8s:core/Service/default/web", "k8s:apps/Deployment/default/web") in edges(graph, "selects")
+    # shop/all-in-one/ lies under shop/: one unit now, so its copies are duplicates
+    assert diagnostics == [("shop/all-in-one/web.yaml", 2, "duplicate-object", "warning")]
+
+
+def test_configuration_declares_units(tmp_path):
+    config = tmp_path / ".riskgraph.yaml"
+    config.write_text("kubernetes:\n  units:\n    - {name: shop, paths: [a, b/c]}\n    - paths: [d]\n")
+    assert load_config(str(config)).kubernetes_units == (
+        ("shop", (str(tmp_path / "a"), str(tmp_path / "b" / "c"))), ("", (str(tmp_path / "d"),)))
+
+
+def test_kustomize_overlays_build_their_base_with_patches():
+    graph, _ = load("kustomize")
+    prod = resource_of(graph, "k8s:apps/Deployment/prod/app")
+    dev = resource_of(graph, "k8s:apps/Deployment/default/app")
+    # the base is built into each overlay, never on its own; the patch file is not an object
+    assert sorted(units_of(graph).items()) == [
+        ("k8s:apps/Deployment/default/app", "overlays/dev"), ("k8s:apps/Deployment/prod/app", "overlays/prod"),
+        ("k8s:core/Service/default/app", "overlays/dev"), ("k8s:core/Service/prod/app", "overlays/prod")]
+    containers = prod.attributes["$containers"]
+    assert [c["name"] for c in containers] == ["app"]  # JSON patch removed the sidecar
+    assert containers[0]["image"] == "app:2.1"         # images: newTag
+    assert containers[0]["$effective"]["privileged"] is True
+    assert prod.attributes["$pod"]["hostNetwork"] is True
+    # each value points at the line that set it, in the file that set it
+    where = {p: (prod.path_of(prod.line_of(p)), prod.line_of(p)) for p in (
+        "$containers.0.$effective.privileged", "$containers.0.image", "$pod.hostNetwork",
+        "metadata.namespace", "$containers.0.name")}
+    assert where == {
+        "$containers.0.$effective.privileged": ("overlays/prod/privileged.yaml", 11),
+        "$containers.0.image": ("overlays/prod/kustomization.yaml", 7),
+        "$pod.hostNetwork": ("overlays/prod/kustomization.yaml", 15),  # the JSON patch's value
+        "metadata.namespace": ("overlays/prod/kustomization.yaml", 3),
+        "$containers.0.name": ("base/app.yaml", 11),  # the merge key the patch repeats
+    }
+    assert prod.location.path == "base/app.yaml"
+    # the dev overlay's copy is untouched by prod's patches
+    assert [c["name"] for c in dev.attributes["$containers"]] == ["app", "sidecar"]
+    assert dev.attributes["$containers"][0]["$effective"]["privileged"] is False
