@@ -7,7 +7,7 @@ import os
 from conftest import FIXTURES
 from scanner.config import load_config
 from scanner.discover import discover
-from scanner.graph import build_graph, resource_of
+from scanner.graph import LinkContext, build_graph, resource_of
 from scanner.parsers import ParseOptions, parse_all
 
 UNITS = os.path.join(FIXTURES, "cases", "kubernetes", "units")
@@ -118,3 +118,12 @@ def test_kustomize_overlays_build_their_base_with_patches():
     # the dev overlay's copy is untouched by prod's patches
     assert [c["name"] for c in dev.attributes["$containers"]] == ["app", "sidecar"]
     assert dev.attributes["$containers"][0]["$effective"]["privileged"] is False
+
+
+def test_a_plain_address_names_the_object_in_every_unit():
+    graph, _ = load(".", ())
+    resources = [r for n in graph.nodes if (r := resource_of(graph, n)) is not None]
+    ctx = LinkContext(graph, resources)
+    assert sorted(ctx.resolve("k8s:core/Service/default/web")) == [
+        f"k8s:core/Service/default/web{SHOP}", f"k8s:core/Service/default/web{ALT}"]
+    assert ctx.resolve("k8s:apps/Deployment/default/scratch") == ["k8s:apps/Deployment/default/scratch"]

@@ -156,6 +156,7 @@ def add_implicit(ctx: LinkContext, address: str, kind: str, manifest: dict[str, 
         ctx.local[plain] = address
         ctx.parent.resources.append(resource := _implicit(address, kind, attributes, location))
         ctx.parent.by_type.setdefault(kind, []).append(resource)
+        ctx.parent.by_base.setdefault(plain, []).append(address)
     else:
         resource = _implicit(address, kind, attributes, location)
     ctx.graph.add_node(address, resource=resource)
