@@ -40,8 +40,8 @@ def test_directories_are_units_and_clashing_units_are_qualified():
         ("chart/templates/deployment.yaml", 4, "helm-template", "info"),   # a chart's template: not guessed
         ("kustomize/stray/kustomization.yaml", 4, "kustomize-remote", "info"),
         ("kustomize/stray/kustomization.yaml", 5, "kustomize-missing", "warning"),
-        ("kustomize/stray/kustomization.yaml", 6, "kustomize-partial", "info"),   # configMapGenerator
-        ("kustomize/stray/kustomization.yaml", 9, "kustomize-patch", "warning"),  # targets nothing
+        ("kustomize/stray/kustomization.yaml", 6, "kustomize-partial", "info"),   # namePrefix
+        ("kustomize/stray/kustomization.yaml", 8, "kustomize-patch", "warning"),  # targets nothing
     ]
     units = units_of(graph)
     # shop/ and shop/all-in-one/ declare the same objects: both are qualified; lab/ is not
@@ -97,6 +97,7 @@ def test_kustomize_overlays_build_their_base_with_patches():
     # the base is built into each overlay, never on its own; the patch file is not an object
     assert sorted(units_of(graph).items()) == [
         ("k8s:apps/Deployment/default/app", "overlays/dev"), ("k8s:apps/Deployment/prod/app", "overlays/prod"),
+        ("k8s:core/ConfigMap/prod/settings", "overlays/prod"), ("k8s:core/Secret/prod/db", "overlays/prod"),
         ("k8s:core/Service/default/app", "overlays/dev"), ("k8s:core/Service/prod/app", "overlays/prod")]
     containers = prod.attributes["$containers"]
     assert [c["name"] for c in containers] == ["app"]  # JSON patch removed the sidecar
@@ -127,3 +128,22 @@ def test_a_plain_address_names_the_object_in_every_unit():
     assert sorted(ctx.resolve("k8s:core/Service/default/web")) == [
         f"k8s:core/Service/default/web{SHOP}", f"k8s:core/Service/default/web{ALT}"]
     assert ctx.resolve("k8s:apps/Deployment/default/scratch") == ["k8s:apps/Deployment/default/scratch"]
+
+
+def test_kustomize_generators_make_configmaps_and_secrets_with_their_lines():
+    graph, _ = load("kustomize")
+    settings = resource_of(graph, "k8s:core/ConfigMap/prod/settings")
+    secret = resource_of(graph, "k8s:core/Secret/prod/db")
+    assert settings.attributes["data"] == {"mode": "production", "DB_HOST": "db.internal", "DB_USER": "app"}
+    assert secret.attributes["stringData"] == {"password": "hunter2-but-longer\n"}
+    where = {(r.type, p): (r.path_of(r.line_of(p)), r.line_of(p)) for r, p in (
+        (settings, "data.mode"), (settings, "data.DB_USER"), (settings, "$entries.1.value"),
+        (secret, "stringData.password"), (secret, "metadata.name"))}
+    assert where == {
+        ("ConfigMap", "data.mode"): ("overlays/prod/settings-patch.yaml", 6),  # the patch's value wins
+        ("ConfigMap", "data.DB_USER"): ("overlays/prod/settings.env", 3),
+        ("ConfigMap", "$entries.1.value"): ("overlays/prod/settings.env", 2),
+        ("Secret", "stringData.password"): ("overlays/prod/db-password.txt", 1),
+        ("Secret", "metadata.name"): ("overlays/prod/kustomization.yaml", 26),
+    }
+    assert secret.location.path == "overlays/prod/kustomization.yaml"

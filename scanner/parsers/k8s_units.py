@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 from ..cache import regular_files
 from ..model import Diagnostic, SourceFile
-from .kustomize import Kustomizer
+from .kustomize import Kustomizer, Maker
 
 Units = list[tuple[str, list[Any]]]
 
@@ -64,7 +64,7 @@ class _Names:
 
 
 def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable[[str], list[Any]],
-         configured: Sequence[tuple[str, Sequence[str]]], diagnostics: list[Diagnostic]) -> Units:
+         make: Maker, configured: Sequence[tuple[str, Sequence[str]]], diagnostics: list[Diagnostic]) -> Units:
     """The units of the scan, each a label and its objects (raw objects, patched copies for kustomizations)."""
     bases = {f.path: _base(f) for f in files}
 
@@ -74,7 +74,7 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
         base = base or (next(iter(bases.values())) if bases else os.getcwd())
         return os.path.relpath(path, base).replace(os.sep, "/")
 
-    kustomizer = Kustomizer(load, relpath)
+    kustomizer = Kustomizer(load, relpath, make)
     candidates: dict[str, None] = {}
     for f in files:
         for directory in _ancestors(os.path.dirname(f.path), bases[f.path]):

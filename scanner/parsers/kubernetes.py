@@ -80,7 +80,11 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
             _read_file(SourceFile(path, relpath, "kubernetes"), out, by_file[path], read_input)
         return by_file[path]
 
-    units = plan(files, by_file, load, options.kubernetes_units, out.diagnostics)
+    def make(obj: dict[str, Any], lines: dict[str, int], path: str, relpath: str, line: int) -> _Raw:
+        """An object a kustomization generates, located at its generator entry."""
+        return _Raw(obj, lines, SourceFile(path, relpath, "kubernetes"), line, line, None)
+
+    units = plan(files, by_file, load, make, options.kubernetes_units, out.diagnostics)
     cluster_kinds = CLUSTER_SCOPED | _crd_cluster_kinds([r for _, group in units for r in group])
     made: list[tuple[str, list[Resource]]] = []
     for label, group in units:

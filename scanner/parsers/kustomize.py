@@ -6,7 +6,8 @@ holding another kustomization), ``bases`` and ``components``. Its closure is
 every object those produce, recursively, each a private copy; then its
 ``patches``, ``patchesStrategicMerge`` and ``patchesJson6902`` are applied to
 their targets (:mod:`scanner.parsers.k8s_patch`), then ``images`` and
-``namespace``. Patch files are never objects. Fields that would change what
+``namespace``; ``configMapGenerator`` and ``secretGenerator`` add their objects
+before the patches (:mod:`scanner.parsers.k8s_generators`). Patch files are never objects. Fields that would change what
 is built but are not applied (generators, name prefixes, Helm charts, remote
 resources...) are named in an info diagnostic. Nothing here executes anything.
 """
@@ -21,13 +22,15 @@ from typing import Any, Callable, Optional
 
 from ..cache import read_input, regular_files
 from ..model import Diagnostic, Line
+from .k8s_generators import generate
 from .k8s_patch import json6902, strategic_merge
 from .k8s_pod import CONTAINER_FIELDS, POD_SPEC_PATHS, dig
 from .yamlnodes import YamlProblem, iter_documents
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 APPLIED = frozenset({"apiVersion", "kind", "metadata", "resources", "bases", "components", "patches",
-                     "patchesStrategicMerge", "patchesJson6902", "namespace", "images"})
+                     "patchesStrategicMerge", "patchesJson6902", "namespace", "images",
+                     "configMapGenerator", "secretGenerator"})
 # Fields that change nothing our policies or joins read: kustomize applies them consistently.
 HARMLESS = frozenset({"commonAnnotations", "buildMetadata", "sortOptions", "openapi", "crds",
                       "configurations", "generatorOptions"})
@@ -35,6 +38,7 @@ _REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com
                         re.I)
 
 Loader = Callable[[str], list[Any]]
+Maker = Callable[[dict[str, Any], dict[str, int], str, str, int], Any]  # obj, lines, path, relpath, line
 
 
 class _Kustomization:
@@ -56,8 +60,8 @@ class _Kustomization:
 class Kustomizer:
     """Reads kustomizations and builds their closures; records the files they claim."""
 
-    def __init__(self, load: Loader, relpath: Callable[[str], str]) -> None:
-        self.load, self.relpath = load, relpath
+    def __init__(self, load: Loader, relpath: Callable[[str], str], make: Maker) -> None:
+        self.load, self.relpath, self.make = load, relpath, make
         self.claimed: set[str] = set()        # files used as resources, patches or kustomizations
         self.diagnostics: list[Diagnostic] = []
         self._noted: set[tuple[str, str, Optional[int]]] = set()
@@ -134,6 +138,8 @@ class Kustomizer:
         for key in ("resources", "bases", "components"):
             for i, entry in k.entries(key):
                 objects = self._resource(k, key, i, entry, stack + (directory,), objects)
+        generate(k, objects, self.make, self.relpath, self.claimed.add,
+                 lambda code, message, line: self._note(code, message, k.relpath, line, "warning"))
         self._patches(k, objects)
         _images(k, objects)
         _namespace(k, objects)
