@@ -11,6 +11,7 @@ adds bindings and the derived ``$permissions``.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from ...model import INTERNET, Resource
@@ -30,6 +31,13 @@ INTERNAL_LB_ANNOTATIONS = (
 )
 INTERNAL_VALUES = frozenset({"true", "internal", "0.0.0.0/0"})
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
+GATEWAY_API = "gateway.networking.k8s.io"
+# Gateway classes whose gateways are not internet-facing: GKE's regional internal and cross-regional
+# internal load balancers, and Istio's ambient waypoints (in-mesh proxies).
+INTERNAL_GATEWAY_CLASS = re.compile(r"^(gke-l7-rilb|gke-l7-cross-regional-internal-managed)(-mc)?$|^istio-waypoint$")
+INTERNAL_INGRESS_CLASSES = frozenset({"gce-internal"})
+INTERNAL_INGRESS_ANNOTATIONS = {"alb.ingress.kubernetes.io/scheme": "internal",
+                                "appgw.ingress.kubernetes.io/use-private-ip": "true"}
 
 
 def link(ctx: LinkContext) -> None:
@@ -54,7 +62,8 @@ def _link_unit(ctx: UnitContext) -> None:
         _service(ctx, svc, index.get(namespace_of(svc) or "", empty))
     services = {(namespace_of(r), name_of(r)): r.address for r in ctx.of_type("Service")}
     for ing in list(ctx.of_type("Ingress")):
-        ctx.add_edge(INTERNET, ing.address, "exposes", path="spec")
+        if not _internal_ingress(ing):
+            ctx.add_edge(INTERNET, ing.address, "exposes", path="spec")
         for backend, path in _ingress_backends(ing.attributes.get("spec")):
             target = services.get((namespace_of(ing), backend))
             if target:
@@ -115,11 +124,32 @@ def _ingress_backends(spec: Any) -> Iterator[tuple[str, str]]:
                 yield from backend(p.get("backend"), f"spec.rules.{i}.http.paths.{j}.backend")
 
 
+def _internal_ingress(ing: Resource) -> bool:
+    """An Ingress served by an internal load balancer (by its class or its controller's annotation)."""
+    annotations = mapping(mapping(ing.attributes.get("metadata")).get("annotations"))
+    spec = mapping(ing.attributes.get("spec"))
+    classes = {str(spec.get("ingressClassName")), str(annotations.get("kubernetes.io/ingress.class"))}
+    return bool(classes & INTERNAL_INGRESS_CLASSES) or any(
+        str(annotations.get(key, "")).lower() == value for key, value in INTERNAL_INGRESS_ANNOTATIONS.items())
+
+
+def _group(r: Resource) -> str:
+    api = str(r.attributes.get("apiVersion") or "")
+    return api.split("/")[0] if "/" in api else ""
+
+
 def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
-    """Gateway API: internet -> Gateway -> its routes -> their backend Services."""
-    gateways = {(namespace_of(g), name_of(g)): g.address for g in ctx.of_type("Gateway")}
-    for address in gateways.values():
-        ctx.add_edge(INTERNET, address, "exposes", path="spec.listeners")
+    """Gateway API: internet -> Gateway -> its routes -> their backend Services.
+
+    Istio's own ``networking.istio.io`` Gateway is exposed too, but routes name
+    only Gateway API gateways (``parentRefs`` group defaults to it).
+    """
+    gateways: dict[tuple[str, Any, str], str] = {}
+    for g in ctx.of_type("Gateway"):
+        gateways[(_group(g), namespace_of(g), name_of(g))] = g.address
+        cls = mapping(g.attributes.get("spec")).get("gatewayClassName")
+        if not (isinstance(cls, str) and INTERNAL_GATEWAY_CLASS.match(cls)):
+            ctx.add_edge(INTERNET, g.address, "exposes", path="spec.listeners")
     for route in list(ctx.of_type(*ROUTE_KINDS)):
         spec = route.attributes.get("spec")
         if not isinstance(spec, dict):
@@ -127,7 +157,8 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
         ns = namespace_of(route)
         for i, parent in enumerate(items(spec.get("parentRefs"))):
             if isinstance(parent, dict) and parent.get("kind", "Gateway") == "Gateway":
-                gw = gateways.get((str(parent.get("namespace") or ns), str(parent.get("name"))))
+                gw = gateways.get((str(parent.get("group") or GATEWAY_API),
+                                   str(parent.get("namespace") or ns), str(parent.get("name"))))
                 if gw:
                     ctx.add_edge(gw, route.address, "routes_to", path=f"spec.parentRefs.{i}")
         for i, rule in enumerate(items(spec.get("rules"))):
