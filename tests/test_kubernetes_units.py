@@ -14,7 +14,7 @@ UNITS = os.path.join(FIXTURES, "cases", "kubernetes", "units")
 
 
 def load(folder: str, units=()):
-    path = os.path.join(UNITS, folder)
+    path = os.path.normpath(os.path.join(UNITS, folder))
     found = discover([path], base=path)
     parsed = parse_all(found.files, ParseOptions(kubernetes_units=units))
     diagnostics = sorted((d.path, d.line, d.code, d.level) for d in parsed.diagnostics)
@@ -147,3 +147,17 @@ def test_kustomize_generators_make_configmaps_and_secrets_with_their_lines():
         ("Secret", "metadata.name"): ("overlays/prod/kustomization.yaml", 26),
     }
     assert secret.location.path == "overlays/prod/kustomization.yaml"
+
+
+def test_kustomize_reads_nothing_outside_a_kustomization_and_survives_cycles():
+    graph, diagnostics = load("../kustomize-outside")
+    assert diagnostics == [
+        ("app/kustomization.yaml", 1, "kustomize-cycle", "warning"),     # app -> loop -> app
+        ("app/kustomization.yaml", 4, "kustomize-outside", "warning"),   # resources: ../shared.yaml
+        ("app/kustomization.yaml", 8, "kustomize-outside", "warning"),   # secretGenerator: ../private.key
+        ("app/kustomization.yaml", 10, "kustomize-outside", "warning"),  # patches: ../shared.yaml
+    ]
+    stolen = resource_of(graph, "k8s:core/Secret/default/stolen")
+    assert stolen.attributes["stringData"] == {}
+    # the file outside is still scanned as what it is: a manifest of the scan root's unit
+    assert units_of(graph)["k8s:core/ConfigMap/default/shared"] == "."

@@ -56,6 +56,12 @@ def generate(k: Any, objects: list[Any], make: Callable[..., Any], relpath: Call
             objects.append(make(obj, object_lines, k.path, k.relpath, line))
 
 
+def inside(directory: str, path: str) -> bool:
+    """True when ``path`` (links resolved) lies in or below ``directory``: Kustomize's default load restriction."""
+    root = os.path.realpath(directory)
+    return os.path.realpath(path).startswith(root.rstrip(os.sep) + os.sep)
+
+
 def _find(objects: list[Any], kind: str, name: str, namespace: Any) -> Optional[Any]:
     for o in objects:
         meta = o.obj.get("metadata") if isinstance(o.obj.get("metadata"), dict) else {}
@@ -90,6 +96,10 @@ def _files(k: Any, entry: dict[str, Any], where: str, values: dict[str, Any], li
             continue
         name, _, path = item.rpartition("=") if "=" in item else ("", "", item)
         full = os.path.normpath(os.path.join(k.directory, path))
+        if not inside(k.directory, full):
+            note("kustomize-outside", f"generator file {path!r} is outside the kustomization's directory; "
+                 "not read (kustomize refuses it too)", k.lines.get(path_key))
+            continue
         try:
             text = read_input(full).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -80,9 +80,8 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
         for directory in _ancestors(os.path.dirname(f.path), bases[f.path]):
             if kustomizer.find(directory) is not None:
                 candidates[directory] = None
-    included = _included(kustomizer, list(candidates))
     units: list[tuple[str, str, list[Any]]] = []  # (directory, label, objects)
-    for directory in sorted(d for d in candidates if d not in included):
+    for directory in _roots(kustomizer, list(candidates)):
         try:
             objects = kustomizer.build_root(directory)
         except Exception as exc:  # noqa: BLE001 - one broken kustomization never stops the scan
@@ -132,22 +131,30 @@ def _tops(declared: dict[str, set[tuple[str, ...]]], roots: set[str]) -> dict[st
     return unit_of
 
 
-def _included(kustomizer: Kustomizer, candidates: list[str]) -> set[str]:
-    """Kustomization directories that another kustomization includes (transitively)."""
-    included: set[str] = set()
-    pending = list(candidates)
+def _roots(kustomizer: Kustomizer, candidates: list[str]) -> list[str]:
+    """Kustomizations no other includes; in a cycle of inclusions with no such root, the first of the cycle."""
+    included = {t for d in candidates for t in _reach(kustomizer, d) if t != d}
+    roots = sorted(d for d in candidates if d not in included)
+    covered = {t for r in roots for t in _reach(kustomizer, r)}
+    for d in sorted(candidates):
+        if d not in covered:  # only reachable from itself: a cycle
+            roots.append(d)
+            covered |= _reach(kustomizer, d)
+    return roots
+
+
+def _reach(kustomizer: Kustomizer, directory: str) -> set[str]:
+    """``directory`` and every kustomization directory it includes, transitively."""
     seen: set[str] = set()
+    pending = [directory]
     while pending:
-        directory = pending.pop()
-        if directory in seen:
+        current = pending.pop()
+        if current in seen:
             continue
-        seen.add(directory)
-        k = kustomizer.find(directory)
-        for target in kustomizer.references(k) if k is not None else []:
-            if target != directory:
-                included.add(target)
-                pending.append(target)
-    return included
+        seen.add(current)
+        k = kustomizer.find(current)
+        pending.extend(kustomizer.references(k) if k is not None else [])
+    return seen
 
 
 def _merge(units: list[tuple[str, str, list[Any]]], configured: Sequence[tuple[str, Sequence[str]]],

@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 
 from ..cache import read_input, regular_files
 from ..model import Diagnostic
-from .k8s_generators import generate
+from .k8s_generators import generate, inside
 from .k8s_patch import json6902, strategic_merge
 from .k8s_transformers import images, namespace
 from .yamlnodes import YamlProblem, iter_documents
@@ -132,7 +132,7 @@ class Kustomizer:
         if k is None:
             return objects
         if directory in stack:
-            self._note("kustomize-cycle", "kustomization includes itself; not followed", k.relpath, None,
+            self._note("kustomize-cycle", "kustomization includes itself; not followed", k.relpath, 1,
                        "warning")
             return objects
         for key in ("resources", "bases", "components"):
@@ -166,6 +166,10 @@ class Kustomizer:
         if not os.path.isfile(target):
             self._note("kustomize-missing", f"resource {entry!r} not found", k.relpath, line, "warning")
             return objects
+        if not inside(k.directory, target):
+            self._note("kustomize-outside", f"resource {entry!r} is outside the kustomization's directory; "
+                       "not read (kustomize refuses it too)", k.relpath, line, "warning")
+            return objects
         self.claimed.add(target)
         return objects + [replace(raw, obj=copy.deepcopy(raw.obj), lines=dict(raw.lines))
                           for raw in self.load(target)]
@@ -190,6 +194,10 @@ class Kustomizer:
             return []
         path = os.path.normpath(os.path.join(k.directory, entry))
         line = k.lines.get(where, 1)
+        if "\n" not in entry and os.path.isfile(path) and not inside(k.directory, path):
+            self._note("kustomize-outside", f"patch {entry!r} is outside the kustomization's directory; "
+                       "not read (kustomize refuses it too)", k.relpath, line, "warning")
+            return []
         if "\n" not in entry and os.path.isfile(path):
             self.claimed.add(path)
             docs, file, offset = _documents(path), self.relpath(path), 0
