@@ -161,3 +161,22 @@ def test_kustomize_reads_nothing_outside_a_kustomization_and_survives_cycles():
     assert stolen.attributes["stringData"] == {}
     # the file outside is still scanned as what it is: a manifest of the scan root's unit
     assert units_of(graph)["k8s:core/ConfigMap/default/shared"] == "."
+
+
+def test_a_malformed_kustomization_is_reported_field_by_field_never_a_crash():
+    graph, diagnostics = load("../kustomize-malformed")
+    assert diagnostics == [
+        ("kustomization.yaml", 3, "kustomize-input", "warning"),     # resources: 5
+        ("kustomization.yaml", 4, "kustomize-input", "warning"),     # patches: "x"
+        ("kustomization.yaml", 5, "kustomize-input", "warning"),     # patchesStrategicMerge entries
+        ("kustomization.yaml", 5, "kustomize-missing", "warning"),   # nope.yaml
+        ("kustomization.yaml", 6, "kustomize-missing", "warning"),   # path: x
+        ("kustomization.yaml", 6, "kustomize-patch", "warning"),     # a JSON patch without a target
+        ("kustomization.yaml", 7, "kustomize-input", "warning"),     # images entries
+        ("kustomization.yaml", 8, "kustomize-input", "warning"),     # namespace: [x]
+        ("kustomization.yaml", 11, "kustomize-input", "warning"),    # literal 1
+        ("kustomization.yaml", 11, "kustomize-input", "warning"),    # literal without =
+        ("kustomization.yaml", 12, "kustomize-input", "warning"),    # files: [3]
+        ("kustomization.yaml", 13, "kustomize-input", "warning"),    # components entries
+    ]
+    assert resource_of(graph, "k8s:core/ConfigMap/default/c").attributes["data"] == {"a": "b"}

@@ -32,7 +32,7 @@ def generate(k: Any, objects: list[Any], make: Callable[..., Any], relpath: Call
             where = f"{key}.{i}"
             values: dict[str, Any] = {}
             lines: dict[str, int] = {}
-            _literals(k, entry, where, values, lines)
+            _literals(k, entry, where, values, lines, note)
             _files(k, entry, where, values, lines, relpath, claim, note)
             field = "stringData" if kind == "Secret" else "data"
             line = k.lines.get(where, 1)
@@ -72,10 +72,13 @@ def _find(objects: list[Any], kind: str, name: str, namespace: Any) -> Optional[
 
 
 def _literals(k: Any, entry: dict[str, Any], where: str, values: dict[str, Any],
-              lines: dict[str, int]) -> None:
+              lines: dict[str, int], note: Callable[[str, str, Optional[int]], None]) -> None:
     literals = entry.get("literals")
     for j, literal in enumerate(literals if isinstance(literals, list) else []):
-        if isinstance(literal, str) and "=" in literal:
+        if not isinstance(literal, str) or "=" not in literal:
+            note("kustomize-input", f"literal {literal!r} is not key=value; ignored",
+                 k.lines.get(f"{where}.literals.{j}", k.lines.get(where)))
+        else:
             name, _, value = literal.partition("=")
             values[name.strip()] = _unquote(value)
             lines[name.strip()] = Line(k.lines.get(f"{where}.literals.{j}", k.lines.get(where, 1)), k.relpath)
@@ -93,6 +96,7 @@ def _files(k: Any, entry: dict[str, Any], where: str, values: dict[str, Any], li
         sources.append((f"{where}.env", entry["env"], True))
     for path_key, item, env in sources:
         if not isinstance(item, str):
+            note("kustomize-input", f"generator file {item!r} is not a path; ignored", k.lines.get(path_key))
             continue
         name, _, path = item.rpartition("=") if "=" in item else ("", "", item)
         full = os.path.normpath(os.path.join(k.directory, path))

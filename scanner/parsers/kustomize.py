@@ -34,6 +34,13 @@ APPLIED = frozenset({"apiVersion", "kind", "metadata", "resources", "bases", "co
 # Fields that change nothing our policies or joins read: kustomize applies them consistently.
 HARMLESS = frozenset({"commonAnnotations", "buildMetadata", "sortOptions", "openapi", "crds",
                       "configurations", "generatorOptions"})
+# Expected shapes of the applied fields: (container, entry type).
+SHAPES: dict[str, tuple[type, Optional[type]]] = {
+    "resources": (list, str), "bases": (list, str), "components": (list, str),
+    "patchesStrategicMerge": (list, str), "patches": (list, dict), "patchesJson6902": (list, dict),
+    "images": (list, dict), "configMapGenerator": (list, dict), "secretGenerator": (list, dict),
+    "namespace": (str, None)}
+DESCRIBED = {(list, str): "a list of strings", (list, dict): "a list of mappings", (str, None): "a string"}
 _REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=",
                         re.I)
 
@@ -64,7 +71,7 @@ class Kustomizer:
         self.load, self.relpath, self.make = load, relpath, make
         self.claimed: set[str] = set()        # files used as resources, patches or kustomizations
         self.diagnostics: list[Diagnostic] = []
-        self._noted: set[tuple[str, str, Optional[int]]] = set()
+        self._noted: set[tuple[str, str, Optional[int], str]] = set()
         self._read: dict[str, Optional[_Kustomization]] = {}
         self._alone = False  # building a Component no kustomization includes: its patches may find no target
 
@@ -75,8 +82,8 @@ class Kustomizer:
         return self._read[directory]
 
     def _note(self, code: str, message: str, path: str, line: Optional[int], level: str = "info") -> None:
-        if (code, path, line) not in self._noted:
-            self._noted.add((code, path, line))
+        if (code, path, line, message) not in self._noted:  # a base built into two overlays speaks once
+            self._noted.add((code, path, line, message))
             self.diagnostics.append(Diagnostic(code, message, path, line, level=level))
 
     def _read_kustomization(self, directory: str) -> Optional[_Kustomization]:
@@ -96,6 +103,11 @@ class Kustomizer:
                        relpath, None, "warning")
             return None
         k = _Kustomization(directory, path, relpath, docs[0].value, docs[0].lines)
+        for key, (kind, entries) in SHAPES.items():
+            value = k.value.get(key)
+            if value is not None and not _shaped(value, kind, entries):
+                self._note("kustomize-input", f"{key} is not {DESCRIBED[kind, entries]}; what is not is "
+                           "ignored", relpath, k.line(key), "warning")
         ignored = sorted(str(key) for key in k.value if key not in APPLIED and key not in HARMLESS)
         if ignored:
             self._note("kustomize-partial", "not applied: " + ", ".join(ignored) + "; objects they "
@@ -233,6 +245,10 @@ class Kustomizer:
         if not chosen and not self._alone:
             self._note("kustomize-patch", "patch matches no object of this kustomization; not applied",
                        k.relpath, line, "warning")
+
+
+def _shaped(value: Any, kind: type, entries: Optional[type]) -> bool:
+    return isinstance(value, kind) and (entries is None or all(isinstance(v, entries) for v in value))
 
 
 def _documents(path: str) -> Any:
