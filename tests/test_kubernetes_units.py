@@ -180,3 +180,22 @@ def test_a_malformed_kustomization_is_reported_field_by_field_never_a_crash():
         ("kustomization.yaml", 13, "kustomize-input", "warning"),    # components entries
     ]
     assert resource_of(graph, "k8s:core/ConfigMap/default/c").attributes["data"] == {"a": "b"}
+
+
+def test_unknown_values_in_objects_are_never_guessed_into_accounts():
+    from scanner.model import UNKNOWN, Layer, Location, Resource
+
+    def obj(address, kind, attributes):
+        return Resource(address=address, kind=Layer.KUBERNETES, type=kind, location=Location("x.yaml", 1, 1),
+                        source="kubernetes", attributes={**attributes, "$unit": "."})
+
+    pod = obj("k8s:core/Pod/default/p", "Pod", {"spec": {"serviceAccountName": UNKNOWN},
+                                                "$pod": {"serviceAccountName": UNKNOWN}})
+    binding = obj("k8s:rbac.authorization.k8s.io/RoleBinding/default/b", "RoleBinding", {
+        "roleRef": {"kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": UNKNOWN}, {"kind": "ServiceAccount", "name": 7}]})
+    service = obj("k8s:core/Service/default/s", "Service", {"spec": {"type": UNKNOWN, "selector": UNKNOWN}})
+    graph = build_graph([pod, binding, service])
+    accounts = sorted(n for n in graph.nodes if "/ServiceAccount/" in n)
+    assert accounts == ["k8s:core/ServiceAccount/default/7"]  # the numeric name is a name; the unknown one is not
+    assert edges(graph, "runs_as") == set() and edges(graph, "exposes") == set()

@@ -28,6 +28,13 @@ def plain_address(r: Resource) -> str:
     return r.address[: -len(suffix)] if suffix and r.address.endswith(suffix) else r.address
 
 
+def text(value: Any) -> Optional[str]:
+    """A name as YAML may write it (``name: 123`` is a name too); None for anything else, such as an unknown value."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def namespace_of(r: Resource) -> Optional[str]:
     """The namespace in the address (None for cluster-scoped objects)."""
     parts = plain_address(r)[4:].split("/")

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Optional
 
 from ..model import ANYONE, Resource
 from .k8s_objects import (UnitContext, add_implicit, at_line, items, mapping, matches_selector, name_of,
-                          namespace_of)
+                          namespace_of, text)
 from .k8s_roles import BUILTIN_CLUSTER_ROLES, builtin_cluster_role
 
 RBAC = "rbac.authorization.k8s.io"
@@ -92,9 +92,13 @@ def _binding(ctx: UnitContext, binding: Resource, grants: list[_Grant]) -> None:
 def _subject_accounts(ctx: UnitContext, binding: Resource, subject: dict[str, Any],
                       path: str) -> Iterable[str]:
     """The ServiceAccount nodes a subject means: one account, or every account of a group."""
-    kind, name = subject.get("kind"), str(subject.get("name") or "")
+    kind, name = subject.get("kind"), text(subject.get("name"))
+    if name is None:  # not a name (an unknown value): no account is guessed
+        return []
     if kind == "ServiceAccount" and name:
-        ns = str(subject.get("namespace") or namespace_of(binding) or "default")
+        ns = text(subject.get("namespace") or namespace_of(binding) or "default")
+        if ns is None:
+            return []
         plain = f"k8s:core/ServiceAccount/{ns}/{name}"
         address = ctx.find(plain) or _applied_with_namespace(ctx, name) or add_implicit(
             ctx, plain, "ServiceAccount", {"apiVersion": "v1", "kind": "ServiceAccount",

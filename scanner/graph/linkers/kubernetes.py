@@ -19,7 +19,7 @@ from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, rbac
 from ..cidr import is_public_cidr
 from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
-                           namespace_of)
+                           namespace_of, text)
 
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
@@ -199,7 +199,9 @@ def _service_account(ctx: UnitContext, w: Resource) -> None:
     pod = w.attributes.get("$pod")
     if not isinstance(pod, dict):
         return
-    name = pod.get("serviceAccountName") or pod.get("serviceAccount") or "default"
+    name = text(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default")
+    if name is None:  # not a name (an unknown value): no account is guessed
+        return
     field = "$pod.serviceAccountName" if pod.get("serviceAccountName") else (
         "$pod.serviceAccount" if pod.get("serviceAccount") else "$pod")
     ns = namespace_of(w) or "default"
