@@ -1,4 +1,4 @@
-"""Kustomize `configMapGenerator` and `secretGenerator`: the ConfigMaps and Secrets a kustomization generates, with the lines of their values.
+"""Kustomize `configMapGenerator` and `secretGenerator`: the objects they generate, each value at its line.
 
 Each entry becomes an object named as written (Kustomize's hash suffix is
 rewritten into every reference alike, so the plain name joins the same

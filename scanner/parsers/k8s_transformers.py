@@ -1,4 +1,4 @@
-"""Kustomize transformers applied to a kustomization's objects: ``images`` and ``namespace``, each value at the kustomization's line."""
+"""Kustomize ``images`` and ``namespace`` applied to a kustomization's objects, each value at its line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kustomizations read as build input: each root kustomization's resource closure, with its patches, namespace and images applied.
+"""Kustomizations as build input: a kustomization's resource closure, its patches, generators and transformers applied.
 
 A kustomization (``kustomization.yaml``, ``kustomization.yml`` or
 ``Kustomization`` in a directory) lists ``resources`` (files, or directories
@@ -99,8 +99,8 @@ class Kustomizer:
         self.claimed.add(path)
         docs = _documents(path)
         if isinstance(docs, str) or not docs or not isinstance(docs[0].value, dict):
-            self._note("kustomize-input", f"kustomization not read: {docs if isinstance(docs, str) else 'not a mapping'}",
-                       relpath, None, "warning")
+            problem = docs if isinstance(docs, str) else "not a mapping"
+            self._note("kustomize-input", f"kustomization not read: {problem}", relpath, None, "warning")
             return None
         k = _Kustomization(directory, path, relpath, docs[0].value, docs[0].lines)
         for key, (kind, entries) in SHAPES.items():
