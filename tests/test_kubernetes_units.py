@@ -52,6 +52,7 @@ def test_directories_are_units_and_clashing_units_are_qualified():
     # a chart's plain files (crds/, templates without actions) are one unit
     assert units["k8s:apiextensions.k8s.io/CustomResourceDefinition/widgets.acme.io"] == "chart"
     assert units["k8s:core/ServiceAccount/default/widgets"] == "chart"
+    assert units["k8s:core/ServiceAccount/default/db"] == "chart"  # charts/db/: a subchart
 
 
 def test_objects_are_joined_only_within_their_unit():

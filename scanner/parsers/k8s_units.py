@@ -5,7 +5,8 @@ A unit is, in this order of precedence:
 1. a root kustomization (one no other kustomization includes): its resource
    closure with patches applied (:mod:`scanner.parsers.kustomize`); a
    Component no kustomization includes is a unit of its own resources;
-2. a Helm chart: the files under a directory holding ``Chart.yaml``;
+2. a Helm chart: the files under a directory holding ``Chart.yaml`` (with
+   its subcharts under ``charts/``);
 3. otherwise a directory of manifests with its subdirectories: a directory
    whose parent holds manifests too belongs to the parent's unit, so
    ``app/`` and ``app/extras/`` are one unit while ``examples/a/`` and
@@ -95,8 +96,8 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
     for f in files:
         if f.path not in kustomizer.claimed:
             directory = os.path.dirname(f.path)
-            where[f.path] = next((d for d in _ancestors(directory, bases[f.path])
-                                  if names.has(d, "Chart.yaml")), directory)
+            chart = next((d for d in _ancestors(directory, bases[f.path]) if names.has(d, "Chart.yaml")), None)
+            where[f.path] = _parent_chart(chart, names) if chart else directory
     declared: dict[str, set[tuple[str, ...]]] = {}
     for path, directory in where.items():
         declared.setdefault(directory, set()).update(_identity(raw.obj) for raw in raws.get(path, []))
@@ -108,6 +109,14 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
     for directory, objects in sorted(plain.items()):
         units.append((directory, relpath(directory), objects))
     return _merge(units, configured, relpath)
+
+
+def _parent_chart(chart: str, names: "_Names") -> str:
+    """The chart that deploys ``chart``: a subchart under ``<parent>/charts/`` is deployed with its parent."""
+    while os.path.basename(os.path.dirname(chart)) == "charts" and names.has(
+            os.path.dirname(os.path.dirname(chart)), "Chart.yaml"):
+        chart = os.path.dirname(os.path.dirname(chart))
+    return chart
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, ...]:
