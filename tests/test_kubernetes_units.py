@@ -72,6 +72,12 @@ def test_objects_are_joined_only_within_their_unit():
     assert resource_of(graph, f"k8s:apps/Deployment/default/web{SHOP}").attributes["$permissions"] == []
     scratch = resource_of(graph, "k8s:apps/Deployment/default/scratch").attributes["$permissions"]
     assert {p["role"] for p in scratch} == {"k8s:rbac.authorization.k8s.io/ClusterRole/cluster-admin"}
+    # tools/ binds a ClusterRole only lab/ declares: unresolved there, never lab's rules
+    role = "k8s:rbac.authorization.k8s.io/ClusterRole/lab-reader"
+    tools = resource_of(graph, "k8s:core/ServiceAccount/default/tools")
+    assert (tools.attributes["$permissions"], tools.attributes["$unresolved_roles"]) == ([], [role])
+    assert [s for s, t in edges(graph, "binds") if t == role] == []
+    assert [s for s, t in edges(graph, "bound_to") if t == role] == []
 
 
 def test_a_configured_unit_joins_directories():

@@ -69,23 +69,28 @@ def _binding(ctx: UnitContext, binding: Resource, grants: list[_Grant]) -> None:
     plain = role_address(ref, ns)
     if plain is None:
         return
-    role = ctx.find(plain)
-    if role is None and ref.get("kind") == "ClusterRole" and ref["name"] in BUILTIN_CLUSTER_ROLES:
-        role = add_implicit(ctx, plain, "ClusterRole", builtin_cluster_role(ref["name"]),
+    node = ctx.find(plain)
+    if node is None and ref.get("kind") == "ClusterRole" and ref["name"] in BUILTIN_CLUSTER_ROLES:
+        node = add_implicit(ctx, plain, "ClusterRole", builtin_cluster_role(ref["name"]),
                             at_line(binding, "roleRef")).address
-    role = role or plain  # rules not in the scanned files: `$unresolved_roles` names it
-    ctx.add_edge(binding.address, role, "binds", path="roleRef")
+    # a role this unit does not hold has no node here (another unit's of that name is not it):
+    # no edge, and `$unresolved_roles` names it
+    role = node or plain
+    if node:
+        ctx.add_edge(binding.address, role, "binds", path="roleRef")
     scope = ns if binding.type == "RoleBinding" and ns else "*"
     for i, subject in enumerate(items(binding.attributes.get("subjects"))):
         if not isinstance(subject, dict):
             continue
         kind, name = str(subject.get("kind")), str(subject.get("name") or "")
         if (kind, name) in ANONYMOUS:
-            ctx.add_edge(ANYONE, role, "bound_to", via=binding.address)
+            if node:
+                ctx.add_edge(ANYONE, role, "bound_to", via=binding.address)
             continue
         for account in _subject_accounts(ctx, binding, subject, f"subjects.{i}"):
             ctx.add_edge(binding.address, account, "binds", path=f"subjects.{i}")
-            ctx.add_edge(account, role, "bound_to", via=binding.address)
+            if node:
+                ctx.add_edge(account, role, "bound_to", via=binding.address)
             grants.append(_Grant(account, role, binding.address, scope))
 
 
@@ -142,6 +147,8 @@ class _RoleRules:
         """The rules of the role at ``address``; None when its rules are not in the scanned files."""
         node = self.ctx.nodes.get(address)
         resource = node.get("resource") if node else None
+        if resource is not None and resource.attributes.get("$unit") != self.ctx.unit:
+            resource = None  # another deployment unit's role of the same name
         if address.startswith(f"k8s:{RBAC}/ClusterRole/"):
             name = name_of(resource) if resource is not None else address.rsplit("/", 1)[-1]
             return self._cluster(name, set()) if name in self.cluster_roles else None
