@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from conftest import FIXTURES
@@ -206,3 +207,22 @@ def test_unknown_values_in_objects_are_never_guessed_into_accounts():
     accounts = sorted(n for n in graph.nodes if "/ServiceAccount/" in n)
     assert accounts == ["k8s:core/ServiceAccount/default/7"]  # the numeric name is a name; the unknown one is not
     assert edges(graph, "runs_as") == set() and edges(graph, "exposes") == set()
+
+
+def test_the_command_reads_units_from_the_configuration(tmp_path, capsys):
+    import shutil
+
+    from scanner.cli import main
+
+    root = tmp_path / "repo"
+    shutil.copytree(os.path.join(UNITS, "examples"), root)
+    (root / ".git").mkdir()
+
+    def isolated_scratch() -> bool:
+        main(["scan", str(root), "--only", "RG-K8S-039", "--format", "json", "--no-cache"])
+        found = json.loads(capsys.readouterr().out)["findings"]
+        return not any(f["resource"].startswith("k8s:apps/Deployment/default/scratch") for f in found)
+
+    assert not isolated_scratch()  # lab/ alone: nothing selects its pods
+    (root / ".riskgraph.yaml").write_text("kubernetes:\n  units:\n    - {name: demo, paths: [shop, lab]}\n")
+    assert isolated_scratch()      # joined with shop/: shop's NetworkPolicy selects app=web pods
