@@ -32,13 +32,15 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
          variables: Optional[Mapping[str, str]] = None, exclude: Iterable[str] = (),
          base: Optional[str] = None, progress: Optional[Progress] = None,
          timings: Optional[dict[str, float]] = None, jobs: int = 1,
-         discovery: Optional[Discovery] = None) -> Loaded:
+         discovery: Optional[Discovery] = None,
+         kubernetes_units: Sequence[tuple[str, Sequence[str]]] = ()) -> Loaded:
     """Discover, parse and link ``paths``; problems in files become diagnostics.
 
     ``jobs > 1`` lets parsing use that many forked processes on Linux
     (scanner/parallel.py); only pass it from a program that runs no threads.
     ``discovery`` is what :func:`discover` found for ``paths``, when the
-    caller has already run it.
+    caller has already run it. ``kubernetes_units`` declares deployment
+    units by hand: ``(name, directories)`` (docs/kubernetes.md).
     """
     from .cache import scan_cache
     from .graph import build_graph, prepare
@@ -51,8 +53,10 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     say(f"parsing {len(found.files)} files")
     env = _tf_var_environment()
     with scan_cache():  # unchanged files are not parsed again: scanner/cache.py
+        units = tuple((name, tuple(os.path.abspath(d) for d in dirs)) for name, dirs in kubernetes_units)
         parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
-                                                     variables=dict(variables or {}), env=env),
+                                                     variables=dict(variables or {}), env=env,
+                                                     kubernetes_units=units),
                            jobs=jobs, meanwhile=prepare)
     t2 = time.perf_counter()
     say(f"linking {len(parsed.resources)} resources")
@@ -92,7 +96,8 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
          frameworks: Sequence[str] = (), suppressions: bool = True,
          baseline: Optional[str] = None, with_checkov: bool = False,
          progress: Optional[Progress] = None,
-         today: Optional["datetime.date"] = None, jobs: int = 1) -> Report:
+         today: Optional["datetime.date"] = None, jobs: int = 1,
+         kubernetes_units: Sequence[tuple[str, Sequence[str]]] = ()) -> Report:
     """Scan ``paths`` (files or directories) and return every finding and diagnostic.
 
     ``policies`` replaces policy loading entirely; otherwise built-in policies
@@ -102,6 +107,8 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
     annotations apply unless ``suppressions=False``; findings whose
     fingerprint is in the ``baseline`` file are kept but marked suppressed.
     ``with_checkov`` adds checkov's own checks (needs the ``checkov`` extra).
+    ``kubernetes_units`` declares Kubernetes deployment units by hand
+    (``(name, directories)``; docs/kubernetes.md).
     ``jobs > 1`` parses and evaluates in that many forked processes on
     Linux (same result; the CLI's default); pass it only from a program
     that runs no threads, since a forked child inherits none of them.
@@ -117,7 +124,8 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
                        var_files=tuple(var_files), variables=dict(variables or {}),
                        exclude=tuple(exclude), base=base, frameworks=tuple(frameworks),
                        suppressions=suppressions, baseline=baseline, with_checkov=with_checkov,
-                       today=today, jobs=jobs)
+                       today=today, jobs=jobs,
+                       kubernetes_units=tuple((n, tuple(d)) for n, d in kubernetes_units))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     from_files = policies is None  # only then can a stored result be keyed by the policies' bytes
@@ -164,6 +172,7 @@ class _Request:
     with_checkov: bool
     today: Optional["datetime.date"]
     jobs: int
+    kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _result_key(found: Discovery, policies: Sequence[Policy], request: _Request) -> Optional[str]:
@@ -193,7 +202,7 @@ def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
 
     loaded = load(paths, var_files=request.var_files, variables=request.variables,
                   exclude=request.exclude, base=request.base, progress=progress, timings=timings,
-                  jobs=request.jobs, discovery=found)
+                  jobs=request.jobs, discovery=found, kubernetes_units=request.kubernetes_units)
     t1 = time.perf_counter()
     if progress:
         progress(f"evaluating {len(policies)} policies")

@@ -40,6 +40,8 @@ class Config:
     var_files: tuple[str, ...] = ()
     baseline: Optional[str] = None
     format: Optional[str] = None
+    # Kubernetes deployment units declared by hand: (name, absolute directories)
+    kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _git_root(start: str) -> Optional[str]:
@@ -164,4 +166,6 @@ def load_config(path: str) -> Config:
         parameters={k: dict(v) for k, v in (data.get("parameters") or {}).items()},
         var_files=rel(data.get("var_files")),
         baseline=os.path.normpath(os.path.join(here, baseline)) if baseline else None,
-        format=data.get("format"))
+        format=data.get("format"),
+        kubernetes_units=tuple((str(unit.get("name") or ""), rel(unit["paths"]))
+                               for unit in (data.get("kubernetes") or {}).get("units") or ()))

@@ -107,6 +107,25 @@ class Location:
         return f"{self.path}:{self.start_line}"
 
 
+class Line(int):
+    """A line number in another file than its resource's: a value a Kustomize patch set on a base object.
+
+    It is an ``int`` everywhere lines are compared or printed; ``path`` (relative,
+    like :attr:`Location.path`) is the file it belongs to, so a finding on the
+    value points at the patch that set it.
+    """
+
+    path: str
+
+    def __new__(cls, line: int, path: str) -> "Line":
+        value = super().__new__(cls, line)
+        value.path = path
+        return value
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Line, (int(self), self.path))
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """A file chosen by discovery, with the format that will parse it."""
@@ -147,6 +166,10 @@ class Resource:
             cut = path.rfind(".")
             path = path[:cut] if cut > 0 else ""
         return self.location.start_line
+
+    def path_of(self, line: int) -> str:
+        """The file ``line`` (from :meth:`line_of`) belongs to: a :class:`Line`'s own, else the resource's."""
+        return getattr(line, "path", None) or self.location.path
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ def test_only_skip_and_framework_filters(capsys):
     # aws_db_instance.reports (line 33) sits behind the same open group but has no public address
     assert findings(out) == [("RG-PATH-001", TF, 23), ("RG-AWS-004", TF, 28),
                              ("RG-AWS-002", TF, 29),
-                             ("RG-K8S-002", K8S, 17), ("RG-K8S-001", K8S, 19)]
+                             ("RG-K8S-002", K8S, 17), ("RG-K8S-001", K8S, 25)]
     _, out, _ = run(capsys, "scan", SHOP, "--only", ONLY, "--framework", "cis-kubernetes", "-f", "json")
     assert findings(out) == [("RG-K8S-002", K8S, 17)]
     _, out, _ = run(capsys, "scan", SHOP, "--only", ONLY, "--framework", "cis", "-f", "json")
@@ -86,7 +86,7 @@ def test_output_file_and_every_format(capsys, tmp_path):
     assert failures == sorted([("RG-AWS-001", TF, 8), ("RG-AWS-001", TF, 19),
                                ("RG-PATH-001", TF, 23), ("RG-AWS-004", TF, 28),
                                ("RG-AWS-002", TF, 29),
-                               ("RG-K8S-002", K8S, 17), ("RG-K8S-001", K8S, 19)])
+                               ("RG-K8S-002", K8S, 17), ("RG-K8S-001", K8S, 25)])
     assert json.loads((tmp_path / "out.sarif").read_text())["version"] == "2.1.0"
     assert "```mermaid" in (tmp_path / "out.markdown").read_text()
 
@@ -224,7 +224,7 @@ def test_hook_reports_only_the_named_files(capsys, tmp_path, monkeypatch):
     assert code == 1
     # reported paths are relative to the repository root
     assert findings(out) == [("RG-K8S-002", "shop/k8s/app.yaml", 17),
-                             ("RG-K8S-001", "shop/k8s/app.yaml", 19)]
+                             ("RG-K8S-001", "shop/k8s/app.yaml", 25)]
 
 
 def test_sarif_uri_base_is_where_paths_are_relative_to(capsys, tmp_path, monkeypatch):

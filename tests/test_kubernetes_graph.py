@@ -281,3 +281,19 @@ remediation: Bind a namespaced Role.
         findings, _ = evaluate(graph_of(folder), [policy])
         found += [(f.resource, f.location.path, f.location.start_line) for f in findings]
     assert found == [("k8s:core/ServiceAccount/prod/api", "cluster.yaml", 29)]
+
+
+def test_internal_gateways_and_ingresses_are_not_exposed_and_routes_name_gateway_api_gateways():
+    graph = graph_of("exposure")
+    gw, istio, net = "k8s:gateway.networking.k8s.io", "k8s:networking.istio.io", "k8s:networking.k8s.io"
+    assert {t for s, t in edges(graph, "exposes") if s == "internet"} == {
+        f"{gw}/Gateway/shop/public", f"{istio}/Gateway/shop/public", f"{net}/Ingress/shop/open"}
+    assert edges(graph, "routes_to") == {
+        (f"{gw}/Gateway/shop/public", f"{gw}/HTTPRoute/shop/shop"),
+        (f"{gw}/Gateway/shop/internal", f"{gw}/HTTPRoute/shop/admin"),
+        (f"{gw}/HTTPRoute/shop/shop", "k8s:core/Service/shop/web"),
+        (f"{gw}/HTTPRoute/shop/admin", "k8s:core/Service/shop/admin"),
+        (f"{net}/Ingress/shop/open", "k8s:core/Service/shop/web"),
+        (f"{net}/Ingress/shop/alb-internal", "k8s:core/Service/shop/admin"),
+        (f"{net}/Ingress/shop/gce-internal", "k8s:core/Service/shop/admin"),
+    }

@@ -161,11 +161,11 @@ def test_unrendered_helm_templates_are_skipped_with_an_info_diagnostic():
     ]
 
 
-def test_kustomize_output_is_read_and_its_input_reported():
+def test_kustomize_output_is_read_through_its_kustomization():
     resources, diagnostics = parsed("kustomize")
     assert sorted(resources) == ["k8s:apps/Deployment/shop/prod-app",
                                  "k8s:core/ConfigMap/shop/app-config-7g5c2f9h8k"]
-    assert diagnostics == [("kustomization.yaml", 1, "kustomize-input", "info")]
+    assert diagnostics == []  # the kustomization is build input: built, not reported
 
 
 def test_custom_resources_are_kept_and_a_crd_decides_the_scope():

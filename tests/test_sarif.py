@@ -62,7 +62,7 @@ def test_results_are_located_relative_with_a_base(shop_sarif):
     assert where == sorted([
         ("RG-AWS-001", tf, 8), ("RG-AWS-001", tf, 19), ("RG-PATH-001", tf, 23),
         ("RG-AWS-004", tf, 28), ("RG-AWS-002", tf, 29),
-        ("RG-K8S-002", k8s, 17), ("RG-K8S-001", k8s, 19)])
+        ("RG-K8S-002", k8s, 17), ("RG-K8S-001", k8s, 25)])
     run = shop_sarif["runs"][0]
     base = run["originalUriBaseIds"]["SRCROOT"]["uri"]
     assert base == "file://" + ROOT.replace(os.sep, "/") + "/"
@@ -171,7 +171,7 @@ def test_read_by_sarif_tools(tmp_path, shop_sarif):
         ("RG-PATH-001", tf, 23, "error"), ("RG-AWS-004", tf, 28, "error"),
         ("RG-AWS-002", tf, 29, "error"),
         ("RG-K8S-002", k8s, 17, "error"),
-        ("RG-K8S-001", k8s, 19, "warning")])
+        ("RG-K8S-001", k8s, 25, "warning")])
 
 
 def test_sarif_tools_command_line(tmp_path, shop_sarif):

@@ -45,7 +45,13 @@ _INDEX_RE = re.compile(r"\[[^\]]*\]")
 
 
 def base_address(address: str) -> str:
-    """``module.a[0].aws_x.y["k"]`` -> ``module.a.aws_x.y``: the address without instance keys."""
+    """``module.a[0].aws_x.y["k"]`` -> ``module.a.aws_x.y``: the address without instance keys.
+
+    A Kubernetes address loses its deployment unit (``k8s:core/Service/ns/web@examples/shop``
+    -> ``k8s:core/Service/ns/web``), so a plain address names the object in every unit.
+    """
+    if address.startswith("k8s:") and "@" in address:
+        return address.split("@", 1)[0]
     return _INDEX_RE.sub("", address) if "[" in address else address
 
 

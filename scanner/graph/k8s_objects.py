@@ -21,14 +21,51 @@ def mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def plain_address(r: Resource) -> str:
+    """The address without its ``@<unit>`` qualifier (added when two deployment units declare the same object)."""
+    unit = r.attributes.get("$unit")
+    suffix = f"@{unit}" if isinstance(unit, str) else ""
+    return r.address[: -len(suffix)] if suffix and r.address.endswith(suffix) else r.address
+
+
+def text(value: Any) -> Optional[str]:
+    """A name as YAML may write it (``name: 123`` is a name too); None for anything else, such as an unknown value."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def namespace_of(r: Resource) -> Optional[str]:
     """The namespace in the address (None for cluster-scoped objects)."""
-    parts = r.address[4:].split("/")
+    parts = plain_address(r)[4:].split("/")
     return parts[2] if len(parts) == 4 else None
 
 
 def name_of(r: Resource) -> str:
-    return r.address.rsplit("/", 1)[-1]
+    return plain_address(r).rsplit("/", 1)[-1]
+
+
+class UnitContext(LinkContext):
+    """One deployment unit's view of the graph: ``of_type`` and ``find`` see only the unit's objects.
+
+    Objects are looked up by their plain address (``k8s:apps/Deployment/ns/web``);
+    ``find`` answers with the node of this unit, which carries ``@<unit>``
+    when another unit declares the same object.
+    """
+
+    def __init__(self, parent: LinkContext, resources: list[Resource], unit: str) -> None:
+        super().__init__(parent.graph, resources)
+        self.parent, self.unit = parent, unit
+        self.local = {plain_address(r): r.address for r in resources}
+        self.qualified = any(address != plain for plain, address in self.local.items())
+
+    def find(self, address: str) -> Optional[str]:
+        """The node of this unit at plain ``address``, or None."""
+        return self.local.get(address)
+
+    def place(self, address: str) -> str:
+        """The node address for an implicit object of this unit: qualified when the plain one is taken."""
+        return f"{address}@{self.unit}" if self.qualified or address in self.graph else address
 
 
 def pod_labels(r: Resource) -> dict[str, Any]:
@@ -119,14 +156,26 @@ def add_implicit(ctx: LinkContext, address: str, kind: str, manifest: dict[str, 
     referenced, so findings on it point at the manifest that relies on it.
     """
     attributes = dict(manifest, **{"$implicit": True})
-    resource = Resource(address=address, kind=Layer.KUBERNETES, type=kind, attributes=attributes,
-                        location=location, source=IMPLICIT_SOURCE,
-                        lines={"$implicit": location.start_line})
+    plain = address
+    if isinstance(ctx, UnitContext):
+        address = ctx.place(plain)
+        attributes["$unit"] = ctx.unit
+        ctx.local[plain] = address
+        ctx.parent.resources.append(resource := _implicit(address, kind, attributes, location))
+        ctx.parent.by_type.setdefault(kind, []).append(resource)
+        ctx.parent.by_base.setdefault(plain, []).append(address)
+    else:
+        resource = _implicit(address, kind, attributes, location)
     ctx.graph.add_node(address, resource=resource)
     ctx.resources.append(resource)
     ctx.by_type.setdefault(kind, []).append(resource)
     ctx.by_base.setdefault(address, []).append(address)
     return resource
+
+
+def _implicit(address: str, kind: str, attributes: dict[str, Any], location: Location) -> Resource:
+    return Resource(address=address, kind=Layer.KUBERNETES, type=kind, attributes=attributes,
+                    location=location, source=IMPLICIT_SOURCE, lines={"$implicit": location.start_line})
 
 
 def at_line(r: Resource, path: str) -> Location:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from ..model import ANYONE, Resource
-from . import LinkContext
-from .k8s_objects import add_implicit, at_line, items, mapping, matches_selector, name_of, namespace_of
+from .k8s_objects import (UnitContext, add_implicit, at_line, items, mapping, matches_selector, name_of,
+                          namespace_of, text)
 from .k8s_roles import BUILTIN_CLUSTER_ROLES, builtin_cluster_role
 
 RBAC = "rbac.authorization.k8s.io"
@@ -32,7 +32,7 @@ class _Grant:
         self.account, self.role, self.binding, self.namespace = account, role, binding, namespace
 
 
-def link(ctx: LinkContext) -> None:
+def link(ctx: UnitContext) -> None:
     grants: list[_Grant] = []
     bindings = list(ctx.of_type("RoleBinding", "ClusterRoleBinding"))
     for binding in bindings:  # every named account exists before groups are expanded
@@ -63,42 +63,52 @@ def role_address(ref: Any, namespace: Optional[str]) -> Optional[str]:
     return None
 
 
-def _binding(ctx: LinkContext, binding: Resource, grants: list[_Grant]) -> None:
+def _binding(ctx: UnitContext, binding: Resource, grants: list[_Grant]) -> None:
     ns = namespace_of(binding)
     ref = binding.attributes.get("roleRef")
-    role = role_address(ref, ns)
-    if role is None:
+    plain = role_address(ref, ns)
+    if plain is None:
         return
-    if role not in ctx.graph and ref.get("kind") == "ClusterRole" and ref["name"] in BUILTIN_CLUSTER_ROLES:
-        add_implicit(ctx, role, "ClusterRole", builtin_cluster_role(ref["name"]), at_line(binding, "roleRef"))
-    ctx.add_edge(binding.address, role, "binds", path="roleRef")
+    node = ctx.find(plain)
+    if node is None and ref.get("kind") == "ClusterRole" and ref["name"] in BUILTIN_CLUSTER_ROLES:
+        node = add_implicit(ctx, plain, "ClusterRole", builtin_cluster_role(ref["name"]),
+                            at_line(binding, "roleRef")).address
+    # a role this unit does not hold has no node here (another unit's of that name is not it):
+    # no edge, and `$unresolved_roles` names it
+    role = node or plain
+    if node:
+        ctx.add_edge(binding.address, role, "binds", path="roleRef")
     scope = ns if binding.type == "RoleBinding" and ns else "*"
     for i, subject in enumerate(items(binding.attributes.get("subjects"))):
         if not isinstance(subject, dict):
             continue
         kind, name = str(subject.get("kind")), str(subject.get("name") or "")
         if (kind, name) in ANONYMOUS:
-            ctx.add_edge(ANYONE, role, "bound_to", via=binding.address)
+            if node:
+                ctx.add_edge(ANYONE, role, "bound_to", via=binding.address)
             continue
         for account in _subject_accounts(ctx, binding, subject, f"subjects.{i}"):
             ctx.add_edge(binding.address, account, "binds", path=f"subjects.{i}")
-            ctx.add_edge(account, role, "bound_to", via=binding.address)
+            if node:
+                ctx.add_edge(account, role, "bound_to", via=binding.address)
             grants.append(_Grant(account, role, binding.address, scope))
 
 
-def _subject_accounts(ctx: LinkContext, binding: Resource, subject: dict[str, Any],
+def _subject_accounts(ctx: UnitContext, binding: Resource, subject: dict[str, Any],
                       path: str) -> Iterable[str]:
     """The ServiceAccount nodes a subject means: one account, or every account of a group."""
-    kind, name = subject.get("kind"), str(subject.get("name") or "")
+    kind, name = subject.get("kind"), text(subject.get("name"))
+    if name is None:  # not a name (an unknown value): no account is guessed
+        return []
     if kind == "ServiceAccount" and name:
-        ns = str(subject.get("namespace") or namespace_of(binding) or "default")
-        address = f"k8s:core/ServiceAccount/{ns}/{name}"
-        if address not in ctx.graph:
-            address = _applied_with_namespace(ctx, name) or address
-        if address not in ctx.graph:
-            add_implicit(ctx, address, "ServiceAccount", {
-                "apiVersion": "v1", "kind": "ServiceAccount",
-                "metadata": {"name": name, "namespace": ns}}, at_line(binding, path))
+        ns = text(subject.get("namespace") or namespace_of(binding) or "default")
+        if ns is None:
+            return []
+        plain = f"k8s:core/ServiceAccount/{ns}/{name}"
+        address = ctx.find(plain) or _applied_with_namespace(ctx, name) or add_implicit(
+            ctx, plain, "ServiceAccount", {"apiVersion": "v1", "kind": "ServiceAccount",
+                                           "metadata": {"name": name, "namespace": ns}},
+            at_line(binding, path)).address
         return [address]
     if kind != "Group":
         return []
@@ -110,10 +120,10 @@ def _subject_accounts(ctx: LinkContext, binding: Resource, subject: dict[str, An
     return []
 
 
-def _applied_with_namespace(ctx: LinkContext, name: str) -> Optional[str]:
+def _applied_with_namespace(ctx: UnitContext, name: str) -> Optional[str]:
     """A ServiceAccount declared without a namespace: the bundle is applied with ``-n``, into the subject's."""
-    address = f"k8s:core/ServiceAccount/default/{name}"
-    node = ctx.nodes.get(address)
+    address = ctx.find(f"k8s:core/ServiceAccount/default/{name}")
+    node = ctx.nodes.get(address) if address else None
     resource = node.get("resource") if node else None
     if resource is None or resource.source != "kubernetes":
         return None
@@ -124,7 +134,7 @@ def _applied_with_namespace(ctx: LinkContext, name: str) -> Optional[str]:
 class _RoleRules:
     """Each role's rules, ClusterRole aggregation resolved over declared and built-in ClusterRoles."""
 
-    def __init__(self, ctx: LinkContext) -> None:
+    def __init__(self, ctx: UnitContext) -> None:
         self.ctx = ctx
         self.cluster_roles: dict[str, dict[str, Any]] = {
             name: builtin_cluster_role(name) for name in BUILTIN_CLUSTER_ROLES}
@@ -135,11 +145,13 @@ class _RoleRules:
 
     def of(self, address: str) -> Optional[list[dict[str, Any]]]:
         """The rules of the role at ``address``; None when its rules are not in the scanned files."""
-        if address.startswith(f"k8s:{RBAC}/ClusterRole/"):
-            name = address.rsplit("/", 1)[-1]
-            return self._cluster(name, set()) if name in self.cluster_roles else None
         node = self.ctx.nodes.get(address)
         resource = node.get("resource") if node else None
+        if resource is not None and resource.attributes.get("$unit") != self.ctx.unit:
+            resource = None  # another deployment unit's role of the same name
+        if address.startswith(f"k8s:{RBAC}/ClusterRole/"):
+            name = name_of(resource) if resource is not None else address.rsplit("/", 1)[-1]
+            return self._cluster(name, set()) if name in self.cluster_roles else None
         return _rules(resource.attributes) if resource is not None else None
 
     def _cluster(self, name: str, visiting: set[str]) -> list[dict[str, Any]]:
@@ -203,7 +215,7 @@ def _strings(value: Any) -> list[str]:
     return [str(value)] if isinstance(value, str) else []
 
 
-def _workloads(ctx: LinkContext) -> None:
+def _workloads(ctx: UnitContext) -> None:
     """Copy each workload's account permissions, and decide whether its pods get a token."""
     for account_address, workloads in _runs_as(ctx).items():
         account = ctx.nodes[account_address]["resource"]
@@ -222,7 +234,7 @@ def _workloads(ctx: LinkContext) -> None:
             w.lines["$automount_service_account_token"] = line  # type: ignore[index]
 
 
-def _runs_as(ctx: LinkContext) -> dict[str, list[Resource]]:
+def _runs_as(ctx: UnitContext) -> dict[str, list[Resource]]:
     """The workloads that run as each ServiceAccount (its ``runs_as`` predecessors)."""
     out: dict[str, list[Resource]] = {}
     pred = ctx.graph.pred

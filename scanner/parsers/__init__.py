@@ -45,12 +45,14 @@ PARALLEL_MIN_COST = 200_000
 
 @dataclass(frozen=True)
 class ParseOptions:
-    """User options that change what parsers resolve (variables for Terraform), and the plans found beside them."""
+    """User options that change what parsers resolve (variables for Terraform, deployment units for Kubernetes), and the plans found beside them."""
 
     var_files: tuple[str, ...] = ()
     variables: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     plans: tuple[str, ...] = ()  # the plan JSON files of the scan (real paths): set by parse_all
+    # configured Kubernetes units: (name, absolute directories); see scanner/parsers/k8s_units.py
+    kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass

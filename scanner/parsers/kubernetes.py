@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Optional
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Optional
 
-from ..cache import cached
+from ..cache import cached, read_input
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
+from .k8s_units import plan
 from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, normalise_pod
 from .yamlnodes import Document, YamlProblem, iter_documents
 
@@ -64,17 +65,61 @@ def address(api_version: str, kind: str, namespace: Optional[str], name: str) ->
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+    """Every object of every deployment unit (:mod:`scanner.parsers.k8s_units`), addressed."""
     out = Parsed()
-    raws: list[_Raw] = []
+    by_file: dict[str, list[_Raw]] = {}
     for f in files:
-        _read_file(f, out, raws)
-    cluster_kinds = CLUSTER_SCOPED | _crd_cluster_kinds(raws)
-    seen: dict[str, str] = {}
-    duplicates: dict[str, list[tuple[int, str, str]]] = {}
-    for raw in raws:
-        _object(raw, cluster_kinds, out, seen, duplicates)
-    for path, copies in duplicates.items():
-        out.diagnostics.append(_duplicates(path, copies))
+        by_file[f.path] = []
+        _read_file(f, out, by_file[f.path])
+
+    def load(path: str) -> list[_Raw]:
+        """A file a kustomization lists, read once (discovery may not have chosen it)."""
+        if path not in by_file:
+            by_file[path] = []
+            relpath = _relative(path, files)
+            _read_file(SourceFile(path, relpath, "kubernetes"), out, by_file[path], read_input)
+        return by_file[path]
+
+    def make(obj: dict[str, Any], lines: dict[str, int], path: str, relpath: str, line: int) -> _Raw:
+        """An object a kustomization generates, located at its generator entry."""
+        return _Raw(obj, lines, SourceFile(path, relpath, "kubernetes"), line, line, None)
+
+    units = plan(files, by_file, load, make, options.kubernetes_units, out.diagnostics)
+    cluster_kinds = CLUSTER_SCOPED | _crd_cluster_kinds([r for _, group in units for r in group])
+    made: list[tuple[str, list[Resource]]] = []
+    for label, group in units:
+        seen: dict[str, str] = {}
+        duplicates: dict[str, list[tuple[int, str, str]]] = {}
+        resources: list[Resource] = []
+        for raw in group:
+            _object(raw, cluster_kinds, out, seen, duplicates, resources, label)
+        for path, copies in duplicates.items():
+            out.diagnostics.append(_duplicates(path, copies))
+        made.append((label, resources))
+    out.resources.extend(_distinct(made))
+    return out
+
+
+def _relative(path: str, files: list[SourceFile]) -> str:
+    """``path`` relative to the scan root of the discovered files."""
+    for f in files:
+        rel = f.relpath.replace("/", os.sep)
+        if f.path.endswith(os.sep + rel):
+            return os.path.relpath(path, f.path[: len(f.path) - len(rel) - 1]).replace(os.sep, "/")
+    return os.path.relpath(path).replace(os.sep, "/")
+
+
+def _distinct(made: list[tuple[str, list[Resource]]]) -> list[Resource]:
+    """Every unit's objects; units that share an address get ``@<unit>`` after each of their addresses."""
+    owners: dict[str, int] = {}
+    for i, (_, resources) in enumerate(made):
+        for r in resources:
+            owners.setdefault(r.address, i)
+    clashing = {i for i, (_, resources) in enumerate(made) for r in resources if owners[r.address] != i}
+    clashing |= {owners[r.address] for i in clashing for r in made[i][1]}
+    out: list[Resource] = []
+    for i, (label, resources) in enumerate(made):
+        out.extend(replace(r, address=f"{r.address}@{label}") if i in clashing else r for r in resources)
     return out
 
 
@@ -89,10 +134,15 @@ def _duplicates(path: str, copies: list[tuple[int, str, str]]) -> Diagnostic:
     return Diagnostic("duplicate-object", message, path, line, level="warning")
 
 
-def _read_file(f: SourceFile, out: Parsed, raws: list[_Raw]) -> None:
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _read_file(f: SourceFile, out: Parsed, raws: list[_Raw],
+               read: Callable[[str], bytes] = _read_bytes) -> None:
     try:
-        with open(f.path, "rb") as handle:
-            data = handle.read()
+        data = read(f.path)
     except OSError as exc:
         out.diagnostics.append(Diagnostic("unreadable", f"cannot read file: {exc.strerror}", f.relpath))
         return
@@ -210,7 +260,8 @@ def _crd_cluster_kinds(raws: list[_Raw]) -> frozenset[str]:
 
 
 def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[str, str],
-            duplicates: dict[str, list[tuple[int, str, str]]]) -> None:
+            duplicates: dict[str, list[tuple[int, str, str]]], resources: list[Resource],
+            unit: str) -> None:
     obj, f = raw.obj, raw.file
     kind, api_version = obj.get("kind"), obj.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api_version, str):
@@ -219,8 +270,8 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     name = metadata.get("name") or metadata.get("generateName")
     if api_version.startswith(KUSTOMIZE_GROUP + "/"):
         out.diagnostics.append(Diagnostic(
-            "kustomize-input", f"Kustomize {kind} is build input, not a cluster object; scan "
-            "`kustomize build` output to check what it produces", f.relpath, raw.start, level="info"))
+            "kustomize-input", f"Kustomize {kind} is build input, not a cluster object; only a "
+            "kustomization file (kustomization.yaml) is built", f.relpath, raw.start, level="info"))
         return
     if not name or isinstance(name, (dict, list)):
         out.diagnostics.append(Diagnostic(
@@ -241,6 +292,8 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     if raw.helm is not None:
         obj["$helm_source"] = raw.helm[0]
         lines["$helm_source"] = raw.helm[1]
-    out.resources.append(Resource(
+    obj["$unit"] = unit
+    lines["$unit"] = raw.start
+    resources.append(Resource(
         address=addr, kind=Layer.KUBERNETES, type=kind, attributes=obj,
         location=Location(f.relpath, raw.start, raw.end), source="kubernetes", lines=lines))

@@ -133,7 +133,7 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
                  gpath: tuple[PathStep, ...], *, unknown: bool = False) -> Finding:
     line = resource.line_of(evidence[0]) if evidence else resource.location.start_line
     end = line if evidence else resource.location.end_line
-    location = Location(resource.location.path, line, end)
+    location = Location(resource.path_of(line), int(line), int(end))
     related = tuple(s.location for s in gpath if s.location is not None
                     and s.address != resource.address)
     return Finding(

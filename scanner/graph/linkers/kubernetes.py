@@ -11,13 +11,15 @@ adds bindings and the derived ``$permissions``.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, rbac
 from ..cidr import is_public_cidr
-from ..k8s_objects import PodIndex, add_implicit, at_line, items, mapping, name_of, namespace_of
+from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
+                           namespace_of, text)
 
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
@@ -29,12 +31,29 @@ INTERNAL_LB_ANNOTATIONS = (
 )
 INTERNAL_VALUES = frozenset({"true", "internal", "0.0.0.0/0"})
 ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")
+GATEWAY_API = "gateway.networking.k8s.io"
+# Gateway classes whose gateways are not internet-facing: GKE's regional internal and cross-regional
+# internal load balancers, and Istio's ambient waypoints (in-mesh proxies).
+INTERNAL_GATEWAY_CLASS = re.compile(r"^(gke-l7-rilb|gke-l7-cross-regional-internal-managed)(-mc)?$|^istio-waypoint$")
+INTERNAL_INGRESS_CLASSES = frozenset({"gce-internal"})
+INTERNAL_INGRESS_ANNOTATIONS = {"alb.ingress.kubernetes.io/scheme": "internal",
+                                "appgw.ingress.kubernetes.io/use-private-ip": "true"}
 
 
 def link(ctx: LinkContext) -> None:
+    """Join the objects of each deployment unit (``$unit``, scanner/parsers/k8s_units.py), never across units."""
+    units: dict[str, list[Resource]] = {}
+    for r in ctx.resources:
+        if r.source == "kubernetes":
+            units.setdefault(str(r.attributes.get("$unit", "")), []).append(r)
+    for unit, group in sorted(units.items()):
+        _link_unit(UnitContext(ctx, group, unit))
+
+
+def _link_unit(ctx: UnitContext) -> None:
     workloads: dict[str, list[Resource]] = {}
     for r in ctx.resources:
-        if r.type in WORKLOAD_KINDS and r.source == "kubernetes":
+        if r.type in WORKLOAD_KINDS:
             r.attributes["$network_policies"] = []  # derived here; a re-link starts afresh
             workloads.setdefault(namespace_of(r) or "", []).append(r)
     index = {ns: PodIndex(group) for ns, group in workloads.items()}
@@ -43,7 +62,8 @@ def link(ctx: LinkContext) -> None:
         _service(ctx, svc, index.get(namespace_of(svc) or "", empty))
     services = {(namespace_of(r), name_of(r)): r.address for r in ctx.of_type("Service")}
     for ing in list(ctx.of_type("Ingress")):
-        ctx.add_edge(INTERNET, ing.address, "exposes", path="spec")
+        if not _internal_ingress(ing):
+            ctx.add_edge(INTERNET, ing.address, "exposes", path="spec")
         for backend, path in _ingress_backends(ing.attributes.get("spec")):
             target = services.get((namespace_of(ing), backend))
             if target:
@@ -104,11 +124,32 @@ def _ingress_backends(spec: Any) -> Iterator[tuple[str, str]]:
                 yield from backend(p.get("backend"), f"spec.rules.{i}.http.paths.{j}.backend")
 
 
+def _internal_ingress(ing: Resource) -> bool:
+    """An Ingress served by an internal load balancer (by its class or its controller's annotation)."""
+    annotations = mapping(mapping(ing.attributes.get("metadata")).get("annotations"))
+    spec = mapping(ing.attributes.get("spec"))
+    classes = {str(spec.get("ingressClassName")), str(annotations.get("kubernetes.io/ingress.class"))}
+    return bool(classes & INTERNAL_INGRESS_CLASSES) or any(
+        str(annotations.get(key, "")).lower() == value for key, value in INTERNAL_INGRESS_ANNOTATIONS.items())
+
+
+def _group(r: Resource) -> str:
+    api = str(r.attributes.get("apiVersion") or "")
+    return api.split("/")[0] if "/" in api else ""
+
+
 def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
-    """Gateway API: internet -> Gateway -> its routes -> their backend Services."""
-    gateways = {(namespace_of(g), name_of(g)): g.address for g in ctx.of_type("Gateway")}
-    for address in gateways.values():
-        ctx.add_edge(INTERNET, address, "exposes", path="spec.listeners")
+    """Gateway API: internet -> Gateway -> its routes -> their backend Services.
+
+    Istio's own ``networking.istio.io`` Gateway is exposed too, but routes name
+    only Gateway API gateways (``parentRefs`` group defaults to it).
+    """
+    gateways: dict[tuple[str, Any, str], str] = {}
+    for g in ctx.of_type("Gateway"):
+        gateways[(_group(g), namespace_of(g), name_of(g))] = g.address
+        cls = mapping(g.attributes.get("spec")).get("gatewayClassName")
+        if not (isinstance(cls, str) and INTERNAL_GATEWAY_CLASS.match(cls)):
+            ctx.add_edge(INTERNET, g.address, "exposes", path="spec.listeners")
     for route in list(ctx.of_type(*ROUTE_KINDS)):
         spec = route.attributes.get("spec")
         if not isinstance(spec, dict):
@@ -116,7 +157,8 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
         ns = namespace_of(route)
         for i, parent in enumerate(items(spec.get("parentRefs"))):
             if isinstance(parent, dict) and parent.get("kind", "Gateway") == "Gateway":
-                gw = gateways.get((str(parent.get("namespace") or ns), str(parent.get("name"))))
+                gw = gateways.get((str(parent.get("group") or GATEWAY_API),
+                                   str(parent.get("namespace") or ns), str(parent.get("name"))))
                 if gw:
                     ctx.add_edge(gw, route.address, "routes_to", path=f"spec.parentRefs.{i}")
         for i, rule in enumerate(items(spec.get("rules"))):
@@ -152,26 +194,27 @@ def _network_isolation(ctx: LinkContext, w: Resource) -> None:
     w.attributes["$network_isolation"] = {"ingress": "Ingress" in kinds, "egress": "Egress" in kinds}
 
 
-def _service_account(ctx: LinkContext, w: Resource) -> None:
+def _service_account(ctx: UnitContext, w: Resource) -> None:
     """``runs_as`` to the pod's ServiceAccount; an implicit node when the files do not declare it."""
     pod = w.attributes.get("$pod")
     if not isinstance(pod, dict):
         return
-    name = pod.get("serviceAccountName") or pod.get("serviceAccount") or "default"
+    name = text(pod.get("serviceAccountName") or pod.get("serviceAccount") or "default")
+    if name is None:  # not a name (an unknown value): no account is guessed
+        return
     field = "$pod.serviceAccountName" if pod.get("serviceAccountName") else (
         "$pod.serviceAccount" if pod.get("serviceAccount") else "$pod")
     ns = namespace_of(w) or "default"
-    address = f"k8s:core/ServiceAccount/{ns}/{name}"
-    if address not in ctx.graph:
-        add_implicit(ctx, address, "ServiceAccount", {
-            "apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": str(name), "namespace": ns}}, at_line(w, field))
+    plain = f"k8s:core/ServiceAccount/{ns}/{name}"
+    address = ctx.find(plain) or add_implicit(ctx, plain, "ServiceAccount", {
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": str(name), "namespace": ns}}, at_line(w, field)).address
     ctx.add_edge(w.address, address, "runs_as", path=field)
     w.attributes["$service_account"] = address
     w.lines["$service_account"] = w.line_of(field)  # type: ignore[index]
 
 
-def _mounts(ctx: LinkContext, w: Resource) -> None:
+def _mounts(ctx: UnitContext, w: Resource) -> None:
     ns = namespace_of(w)
     pod = w.attributes.get("$pod")
     pod = pod if isinstance(pod, dict) else {}
@@ -210,4 +253,6 @@ def _mounts(ctx: LinkContext, w: Resource) -> None:
                     if isinstance(e.get(key), dict):
                         add(kind, e[key].get("name"), f"$containers.{n}.envFrom.{i}")
     for (kind, name), path in sorted(found.items()):
-        ctx.add_edge(w.address, f"k8s:core/{kind}/{ns}/{name}", "mounts", path=path)
+        target = ctx.find(f"k8s:core/{kind}/{ns}/{name}")
+        if target:
+            ctx.add_edge(w.address, target, "mounts", path=path)

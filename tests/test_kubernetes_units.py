@@ -1,0 +1,228 @@
+"""Deployment units: objects are joined only with what is deployed with them (kustomizations, charts, directories)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from conftest import FIXTURES
+from scanner.config import load_config
+from scanner.discover import discover
+from scanner.graph import LinkContext, build_graph, resource_of
+from scanner.parsers import ParseOptions, parse_all
+
+UNITS = os.path.join(FIXTURES, "cases", "kubernetes", "units")
+
+
+def load(folder: str, units=()):
+    path = os.path.normpath(os.path.join(UNITS, folder))
+    found = discover([path], base=path)
+    parsed = parse_all(found.files, ParseOptions(kubernetes_units=units))
+    diagnostics = sorted((d.path, d.line, d.code, d.level) for d in parsed.diagnostics)
+    return build_graph(parsed.resources), diagnostics
+
+
+def edges(graph, kind: str) -> set[tuple[str, str]]:
+    return {(s, t) for s, t, k in graph.edges(keys=True) if k == kind}
+
+
+def units_of(graph) -> dict[str, str]:
+    return {n: r.attributes.get("$unit") for n in graph.nodes
+            if (r := resource_of(graph, n)) is not None and r.source == "kubernetes"}
+
+
+SHOP = "@examples/shop"
+ALT = "@examples/shop/all-in-one"
+
+
+def test_directories_are_units_and_clashing_units_are_qualified():
+    graph, diagnostics = load(".", ())
+    assert diagnostics == [
+        ("chart/templates/deployment.yaml", 4, "helm-template", "info"),   # a chart's template: not guessed
+        ("kustomize/stray/kustomization.yaml", 4, "kustomize-remote", "info"),
+        ("kustomize/stray/kustomization.yaml", 5, "kustomize-missing", "warning"),
+        ("kustomize/stray/kustomization.yaml", 6, "kustomize-partial", "info"),   # namePrefix
+        ("kustomize/stray/kustomization.yaml", 8, "kustomize-patch", "warning"),  # targets nothing
+    ]
+    units = units_of(graph)
+    # shop/ and shop/all-in-one/ declare the same objects: both are qualified; lab/ is not
+    assert units[f"k8s:apps/Deployment/default/web{SHOP}"] == "examples/shop"
+    assert units[f"k8s:apps/Deployment/default/web{ALT}"] == "examples/shop/all-in-one"
+    assert units[f"k8s:networking.k8s.io/NetworkPolicy/default/web-ingress{SHOP}"] == "examples/shop"
+    assert units["k8s:apps/Deployment/default/scratch"] == "examples/lab"
+    # a chart's plain files (crds/, templates without actions) are one unit
+    assert units["k8s:apiextensions.k8s.io/CustomResourceDefinition/widgets.acme.io"] == "chart"
+    assert units["k8s:core/ServiceAccount/default/widgets"] == "chart"
+    assert units["k8s:core/ServiceAccount/default/db"] == "chart"  # charts/db/: a subchart
+
+
+def test_objects_are_joined_only_within_their_unit():
+    graph, _ = load(".", ())
+    assert edges(graph, "selects") == {
+        (f"k8s:core/Service/default/web{SHOP}", f"k8s:apps/Deployment/default/web{SHOP}"),
+        (f"k8s:networking.k8s.io/NetworkPolicy/default/web-ingress{SHOP}",
+         f"k8s:apps/Deployment/default/web{SHOP}"),
+        (f"k8s:core/Service/default/web{ALT}", f"k8s:apps/Deployment/default/web{ALT}"),
+        ("k8s:core/Service/prod/app", "k8s:apps/Deployment/prod/app"),          # kustomize/overlays/prod
+        ("k8s:core/Service/default/app", "k8s:apps/Deployment/default/app"),    # kustomize/overlays/dev
+    }
+    # lab/ makes its default account cluster-admin; shop's pods run as their own unit's default account
+    runs_as = edges(graph, "runs_as")
+    assert (f"k8s:apps/Deployment/default/web{SHOP}", f"k8s:core/ServiceAccount/default/default{SHOP}") in runs_as
+    assert ("k8s:apps/Deployment/default/scratch", "k8s:core/ServiceAccount/default/default") in runs_as
+    assert resource_of(graph, f"k8s:apps/Deployment/default/web{SHOP}").attributes["$permissions"] == []
+    scratch = resource_of(graph, "k8s:apps/Deployment/default/scratch").attributes["$permissions"]
+    assert {p["role"] for p in scratch} == {"k8s:rbac.authorization.k8s.io/ClusterRole/cluster-admin"}
+    # tools/ binds a ClusterRole only lab/ declares: unresolved there, never lab's rules
+    role = "k8s:rbac.authorization.k8s.io/ClusterRole/lab-reader"
+    tools = resource_of(graph, "k8s:core/ServiceAccount/default/tools")
+    assert (tools.attributes["$permissions"], tools.attributes["$unresolved_roles"]) == ([], [role])
+    assert [s for s, t in edges(graph, "binds") if t == role] == []
+    assert [s for s, t in edges(graph, "bound_to") if t == role] == []
+
+
+def test_a_configured_unit_joins_directories():
+    shop, lab = (os.path.join(UNITS, "examples", d) for d in ("shop", "lab"))
+    graph, diagnostics = load("examples", (("shop-and-lab", (shop, lab)),))
+    assert units_of(graph)["k8s:apps/Deployment/default/scratch"] == "shop-and-lab"
+    assert ("k8s:core/Service/default/web", "k8s:apps/Deployment/default/scratch") in edges(graph, "selects")
+    assert ("k8s:core/Service/default/web", "k8s:apps/Deployment/default/web") in edges(graph, "selects")
+    # shop/all-in-one/ lies under shop/: one unit now, so its copies are duplicates
+    assert diagnostics == [("shop/all-in-one/web.yaml", 2, "duplicate-object", "warning")]
+
+
+def test_configuration_declares_units(tmp_path):
+    config = tmp_path / ".riskgraph.yaml"
+    config.write_text("kubernetes:\n  units:\n    - {name: shop, paths: [a, b/c]}\n    - paths: [d]\n")
+    assert load_config(str(config)).kubernetes_units == (
+        ("shop", (str(tmp_path / "a"), str(tmp_path / "b" / "c"))), ("", (str(tmp_path / "d"),)))
+
+
+def test_kustomize_overlays_build_their_base_with_patches():
+    graph, _ = load("kustomize")
+    prod = resource_of(graph, "k8s:apps/Deployment/prod/app")
+    dev = resource_of(graph, "k8s:apps/Deployment/default/app")
+    # the base is built into each overlay, never on its own; the patch file is not an object
+    assert sorted(units_of(graph).items()) == [
+        ("k8s:apps/Deployment/default/app", "overlays/dev"), ("k8s:apps/Deployment/prod/app", "overlays/prod"),
+        ("k8s:core/ConfigMap/prod/settings", "overlays/prod"), ("k8s:core/Secret/prod/db", "overlays/prod"),
+        ("k8s:core/Service/default/app", "overlays/dev"), ("k8s:core/Service/prod/app", "overlays/prod")]
+    containers = prod.attributes["$containers"]
+    assert [c["name"] for c in containers] == ["app"]  # JSON patch removed the sidecar
+    assert containers[0]["image"] == "app:2.1"         # images: newTag
+    assert containers[0]["$effective"]["privileged"] is True
+    assert prod.attributes["$pod"]["hostNetwork"] is True
+    # each value points at the line that set it, in the file that set it
+    where = {p: (prod.path_of(prod.line_of(p)), prod.line_of(p)) for p in (
+        "$containers.0.$effective.privileged", "$containers.0.image", "$pod.hostNetwork",
+        "metadata.namespace", "$containers.0.name")}
+    assert where == {
+        "$containers.0.$effective.privileged": ("overlays/prod/privileged.yaml", 11),
+        "$containers.0.image": ("overlays/prod/kustomization.yaml", 7),
+        "$pod.hostNetwork": ("overlays/prod/kustomization.yaml", 15),  # the JSON patch's value
+        "metadata.namespace": ("overlays/prod/kustomization.yaml", 3),
+        "$containers.0.name": ("base/app.yaml", 11),  # the merge key the patch repeats
+    }
+    assert prod.location.path == "base/app.yaml"
+    # the dev overlay's copy is untouched by prod's patches
+    assert [c["name"] for c in dev.attributes["$containers"]] == ["app", "sidecar"]
+    assert dev.attributes["$containers"][0]["$effective"]["privileged"] is False
+
+
+def test_a_plain_address_names_the_object_in_every_unit():
+    graph, _ = load(".", ())
+    resources = [r for n in graph.nodes if (r := resource_of(graph, n)) is not None]
+    ctx = LinkContext(graph, resources)
+    assert sorted(ctx.resolve("k8s:core/Service/default/web")) == [
+        f"k8s:core/Service/default/web{SHOP}", f"k8s:core/Service/default/web{ALT}"]
+    assert ctx.resolve("k8s:apps/Deployment/default/scratch") == ["k8s:apps/Deployment/default/scratch"]
+
+
+def test_kustomize_generators_make_configmaps_and_secrets_with_their_lines():
+    graph, _ = load("kustomize")
+    settings = resource_of(graph, "k8s:core/ConfigMap/prod/settings")
+    secret = resource_of(graph, "k8s:core/Secret/prod/db")
+    assert settings.attributes["data"] == {"mode": "production", "DB_HOST": "db.internal", "DB_USER": "app"}
+    assert secret.attributes["stringData"] == {"password": "hunter2-but-longer\n"}
+    where = {(r.type, p): (r.path_of(r.line_of(p)), r.line_of(p)) for r, p in (
+        (settings, "data.mode"), (settings, "data.DB_USER"), (settings, "$entries.1.value"),
+        (secret, "stringData.password"), (secret, "metadata.name"))}
+    assert where == {
+        ("ConfigMap", "data.mode"): ("overlays/prod/settings-patch.yaml", 6),  # the patch's value wins
+        ("ConfigMap", "data.DB_USER"): ("overlays/prod/settings.env", 3),
+        ("ConfigMap", "$entries.1.value"): ("overlays/prod/settings.env", 2),
+        ("Secret", "stringData.password"): ("overlays/prod/db-password.txt", 1),
+        ("Secret", "metadata.name"): ("overlays/prod/kustomization.yaml", 26),
+    }
+    assert secret.location.path == "overlays/prod/kustomization.yaml"
+
+
+def test_kustomize_reads_nothing_outside_a_kustomization_and_survives_cycles():
+    graph, diagnostics = load("../kustomize-outside")
+    assert diagnostics == [
+        ("app/kustomization.yaml", 1, "kustomize-cycle", "warning"),     # app -> loop -> app
+        ("app/kustomization.yaml", 4, "kustomize-outside", "warning"),   # resources: ../shared.yaml
+        ("app/kustomization.yaml", 8, "kustomize-outside", "warning"),   # secretGenerator: ../private.key
+        ("app/kustomization.yaml", 10, "kustomize-outside", "warning"),  # patches: ../shared.yaml
+    ]
+    stolen = resource_of(graph, "k8s:core/Secret/default/stolen")
+    assert stolen.attributes["stringData"] == {}
+    # the file outside is still scanned as what it is: a manifest of the scan root's unit
+    assert units_of(graph)["k8s:core/ConfigMap/default/shared"] == "."
+
+
+def test_a_malformed_kustomization_is_reported_field_by_field_never_a_crash():
+    graph, diagnostics = load("../kustomize-malformed")
+    assert diagnostics == [
+        ("kustomization.yaml", 3, "kustomize-input", "warning"),     # resources: 5
+        ("kustomization.yaml", 4, "kustomize-input", "warning"),     # patches: "x"
+        ("kustomization.yaml", 5, "kustomize-input", "warning"),     # patchesStrategicMerge entries
+        ("kustomization.yaml", 5, "kustomize-missing", "warning"),   # nope.yaml
+        ("kustomization.yaml", 6, "kustomize-missing", "warning"),   # path: x
+        ("kustomization.yaml", 6, "kustomize-patch", "warning"),     # a JSON patch without a target
+        ("kustomization.yaml", 7, "kustomize-input", "warning"),     # images entries
+        ("kustomization.yaml", 8, "kustomize-input", "warning"),     # namespace: [x]
+        ("kustomization.yaml", 11, "kustomize-input", "warning"),    # literal 1
+        ("kustomization.yaml", 11, "kustomize-input", "warning"),    # literal without =
+        ("kustomization.yaml", 12, "kustomize-input", "warning"),    # files: [3]
+        ("kustomization.yaml", 13, "kustomize-input", "warning"),    # components entries
+    ]
+    assert resource_of(graph, "k8s:core/ConfigMap/default/c").attributes["data"] == {"a": "b"}
+
+
+def test_unknown_values_in_objects_are_never_guessed_into_accounts():
+    from scanner.model import UNKNOWN, Layer, Location, Resource
+
+    def obj(address, kind, attributes):
+        return Resource(address=address, kind=Layer.KUBERNETES, type=kind, location=Location("x.yaml", 1, 1),
+                        source="kubernetes", attributes={**attributes, "$unit": "."})
+
+    pod = obj("k8s:core/Pod/default/p", "Pod", {"spec": {"serviceAccountName": UNKNOWN},
+                                                "$pod": {"serviceAccountName": UNKNOWN}})
+    binding = obj("k8s:rbac.authorization.k8s.io/RoleBinding/default/b", "RoleBinding", {
+        "roleRef": {"kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": UNKNOWN}, {"kind": "ServiceAccount", "name": 7}]})
+    service = obj("k8s:core/Service/default/s", "Service", {"spec": {"type": UNKNOWN, "selector": UNKNOWN}})
+    graph = build_graph([pod, binding, service])
+    accounts = sorted(n for n in graph.nodes if "/ServiceAccount/" in n)
+    assert accounts == ["k8s:core/ServiceAccount/default/7"]  # the numeric name is a name; the unknown one is not
+    assert edges(graph, "runs_as") == set() and edges(graph, "exposes") == set()
+
+
+def test_the_command_reads_units_from_the_configuration(tmp_path, capsys):
+    import shutil
+
+    from scanner.cli import main
+
+    root = tmp_path / "repo"
+    shutil.copytree(os.path.join(UNITS, "examples"), root)
+    (root / ".git").mkdir()
+
+    def isolated_scratch() -> bool:
+        main(["scan", str(root), "--only", "RG-K8S-039", "--format", "json", "--no-cache"])
+        found = json.loads(capsys.readouterr().out)["findings"]
+        return not any(f["resource"].startswith("k8s:apps/Deployment/default/scratch") for f in found)
+
+    assert not isolated_scratch()  # lab/ alone: nothing selects its pods
+    (root / ".riskgraph.yaml").write_text("kubernetes:\n  units:\n    - {name: demo, paths: [shop, lab]}\n")
+    assert isolated_scratch()      # joined with shop/: shop's NetworkPolicy selects app=web pods
