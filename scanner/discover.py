@@ -34,6 +34,8 @@ _K8S_JSON_RE = (re.compile(rb'"apiVersion"\s*:\s*"[^"]+"'), re.compile(rb'"kind"
 _ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
 _THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries|threagile_version)\s*:", re.M)
 _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
+# kustomize reads these by name, with or without apiVersion/kind (parsers/kustomize.py builds them)
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 @dataclass
@@ -57,6 +59,8 @@ def classify(name: str, head: Optional[bytes]) -> Optional[str]:
     ``head`` may be None when only the name is known; YAML and JSON then stay
     unclassified because their kind is decided by content.
     """
+    if os.path.basename(name) in KUSTOMIZATION_NAMES:
+        return "kubernetes"
     lower = name.lower()
     if lower.endswith((".tf", ".tf.json", ".tofu", ".tofu.json")):
         return "terraform"

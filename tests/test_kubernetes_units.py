@@ -226,3 +226,20 @@ def test_the_command_reads_units_from_the_configuration(tmp_path, capsys):
     assert not isolated_scratch()  # lab/ alone: nothing selects its pods
     (root / ".riskgraph.yaml").write_text("kubernetes:\n  units:\n    - {name: demo, paths: [shop, lab]}\n")
     assert isolated_scratch()      # joined with shop/: shop's NetworkPolicy selects app=web pods
+
+
+def test_a_kustomization_is_found_by_its_name_without_apiversion_or_kind(tmp_path):
+    """A bare overlay (only kustomization.yaml, no apiVersion/kind) is built, not skipped as unrecognised."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - {name: app, image: app:1.0}\n")
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [app.yaml]\n")
+    (tmp_path / "overlay").mkdir()
+    (tmp_path / "overlay" / "kustomization.yaml").write_text("namespace: live\nresources: [../base]\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    assert sorted((f.relpath, f.format) for f in found.files) == [
+        ("base/app.yaml", "kubernetes"), ("base/kustomization.yaml", "kubernetes"),
+        ("overlay/kustomization.yaml", "kubernetes")]
+    graph = build_graph(parse_all(found.files, ParseOptions()).resources)
+    assert units_of(graph) == {"k8s:apps/Deployment/live/app": "overlay"}

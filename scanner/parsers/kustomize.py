@@ -21,13 +21,13 @@ from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from ..cache import read_input, regular_files
+from ..discover import KUSTOMIZATION_NAMES as KUSTOMIZATION_FILES  # one list: discovery reads them by name
 from ..model import Diagnostic
 from .k8s_generators import generate, inside
 from .k8s_patch import json6902, strategic_merge
 from .k8s_transformers import images, namespace
 from .yamlnodes import YamlProblem, iter_documents
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 APPLIED = frozenset({"apiVersion", "kind", "metadata", "resources", "bases", "components", "patches",
                      "patchesStrategicMerge", "patchesJson6902", "namespace", "images",
                      "configMapGenerator", "secretGenerator"})
