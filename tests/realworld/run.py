@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -141,6 +142,46 @@ def match(repo: str, findings: list[dict], labels: list[dict]) -> tuple[dict[int
     return found, gone
 
 
+def _bare(address: str) -> str:
+    """An address without a plan file prefix or a Kubernetes unit suffix."""
+    if address.startswith("k8s:"):
+        return address.split("@", 1)[0]
+    head, sep, rest = address.partition(".json:")
+    return rest if sep else address
+
+
+def migrate(results: list[ScanResult], labels: list[dict], path: Path) -> int:
+    """Point labels at the same finding under its new address (same file, line and policy; same bare address)."""
+    moves: dict[tuple, str] = {}
+    for res in results:
+        _, gone = match(res.repo.name, res.findings, labels)
+        for g in gone:
+            same = [f for f in res.findings if f["location"]["path"] == g["file"]
+                    and f["location"]["start_line"] == g["line"] and f["policy_id"] == g["policy"]
+                    and _bare(f["resource"]) == _bare(g["resource"]) and f["resource"] != g["resource"]]
+            taken = {(lab["file"], lab["line"], lab["policy"], lab["resource"]) for lab in labels
+                     if lab["repo"] == res.repo.name}
+            same = [f for f in same if (g["file"], g["line"], g["policy"], f["resource"]) not in taken]
+            if same:
+                moves[(g["repo"], g["file"], g["line"], g["policy"], g["resource"])] = same[0]["resource"]
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    count = 0
+    for file in files:
+        out = []
+        for line in file.read_text().splitlines(keepends=True):
+            entry = yaml.safe_load(line) if line.startswith("- {") else None
+            if entry:
+                e = entry[0]
+                new = moves.get((e["repo"], e["file"], e["line"], e["policy"], e["resource"]))
+                if new:
+                    line = re.sub(r'resource: ("[^"]*"|\'[^\']*\'|[^,]*),', lambda _: f"resource: {json.dumps(new)},",
+                                  line, count=1)
+                    count += 1
+            out.append(line)
+        file.write_text("".join(out))
+    return count
+
+
 # -- report ------------------------------------------------------------------
 
 def _precision(t: int, f: int) -> str:
@@ -232,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="repositories scanned at once")
     ap.add_argument("--labels", type=Path, default=LABELS)
     ap.add_argument("--results", type=Path, help="score the JSON results already in this directory instead of scanning")
+    ap.add_argument("--migrate", action="store_true",
+                    help="rewrite labels whose finding is still there under a new address form "
+                         "(a plan's `file:` prefix, a Kubernetes unit's `@unit` suffix)")
     args = ap.parse_args(argv)
 
     repos = [r for r in load_repos() if not args.only or any(o in r.name for o in args.only)]
@@ -256,6 +300,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"CRASH {res.repo.name} (exit {res.returncode}):\n{res.stderr}", file=sys.stderr)
 
     labels = load_labels(args.labels)
+    if args.migrate:
+        migrated = migrate(results, labels, args.labels)
+        print(f"{migrated} labels moved to their finding's new address", file=sys.stderr)
+        labels = load_labels(args.labels)
     rows, per_layer, review, gone_true = tabulate(results, labels)
     print_table(rows, per_layer, args.markdown)
     if gone_true:
