@@ -48,3 +48,12 @@ def test_review_set_and_layers():
     assert [layer_of({"resource": r}) for r in ("k8s:apps/Deployment/a/b", "arch:component/x",
                                                 "examples/a:module.m.aws_s3_bucket.b")] == \
         ["kubernetes", "architecture", "terraform"]
+
+
+def test_copies_of_one_line_in_several_units_share_its_label():
+    base = "k8s:apps/Deployment/default/app"
+    findings = [_finding("base/app.yaml", 7, "RG-K8S-002", base + "@overlays/dev"),
+                _finding("base/app.yaml", 7, "RG-K8S-002", "k8s:apps/Deployment/prod/app@overlays/prod"),
+                _finding("base/app.yaml", 7, "RG-K8S-002", "k8s:apps/Deployment/prod/other@overlays/prod")]
+    found, gone = match(REPO, findings, [_label("base/app.yaml", 7, "true", "RG-K8S-002", base)])
+    assert sorted(found) == [0, 1] and gone == []

@@ -138,8 +138,29 @@ def match(repo: str, findings: list[dict], labels: list[dict]) -> tuple[dict[int
         if len(candidates) == 1 and len(siblings) == 1:
             found[i] = candidates[0]
             used.add(id(candidates[0]))
+    # the same line of the same object built into several deployment units (kustomize overlays,
+    # plans): one code fact, so the label of one copy holds for every copy
+    by_fact: dict[tuple, dict] = {}
+    for label in labels:
+        if label["repo"] == repo:
+            by_fact.setdefault((label["file"], label["line"], label["policy"], _identity(label["resource"])), label)
+    for i, f in enumerate(findings):
+        if i not in found:
+            label = by_fact.get((f["location"]["path"], f["location"]["start_line"], f["policy_id"],
+                                 _identity(f["resource"])))
+            if label is not None:
+                found[i] = label
+                used.add(id(label))
     gone = [lab for lab in labels if lab["repo"] == repo and id(lab) not in used]
     return found, gone
+
+
+def _identity(address: str) -> str:
+    """What stays of an address across units and plans: Kubernetes kind and name, else the bare address."""
+    if address.startswith("k8s:"):
+        parts = address.split("@", 1)[0][4:].split("/")
+        return f"k8s:{parts[1]}/{parts[-1]}" if len(parts) >= 3 else address
+    return _bare(address)
 
 
 def _bare(address: str) -> str:
@@ -174,8 +195,8 @@ def migrate(results: list[ScanResult], labels: list[dict], path: Path) -> int:
                 e = entry[0]
                 new = moves.get((e["repo"], e["file"], e["line"], e["policy"], e["resource"]))
                 if new:
-                    line = re.sub(r'resource: ("[^"]*"|\'[^\']*\'|[^,]*),', lambda _: f"resource: {json.dumps(new)},",
-                                  line, count=1)
+                    line = re.sub(r'("?resource"?): ("[^"]*"|\'[^\']*\'|[^,]*),',
+                                  lambda m: f"{m.group(1)}: {json.dumps(new)},", line, count=1)
                     count += 1
             out.append(line)
         file.write_text("".join(out))
