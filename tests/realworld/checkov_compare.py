@@ -1,0 +1,178 @@
+"""Compare riskgraph with checkov on the harness's repositories, for the policies that declare a checkov id.
+
+    python tests/realworld/checkov_compare.py [--mirror DIR] [--work DIR] [--source DIR] [--only NAME ...]
+
+Runs checkov (Terraform, Terraform plan, Kubernetes frameworks; cached per repository and commit)
+and riskgraph (as run.py does) on the same paths. Every checkov failure of a mapped check that
+riskgraph does not report on the same file and resource is listed, unless checkov-explained.yaml
+explains it; the explanations are part of docs/accuracy.md. Also lists, per mapped check, where
+riskgraph reports and checkov does not (to review for precision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkout import load_repos, materialise  # noqa: E402
+from run import PROJECT, scan  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+EXPLAINED = HERE / "checkov-explained.yaml"
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def policy_checkov_ids(source: Path) -> dict[str, set[str]]:
+    """checkov id -> riskgraph policy ids declaring it."""
+    mapping: dict[str, set[str]] = defaultdict(set)
+    for file in (source / "policies").rglob("*.yaml"):
+        data = yaml.safe_load(file.read_text())
+        for cid in data.get("checkov") or ():
+            mapping[cid].add(data["id"])
+    return mapping
+
+
+def normal_resource(address: str) -> str:
+    """What both tools call a resource: Terraform `type.name` (root prefix, module path and instance
+    keys dropped); Kubernetes `k8s/<name>` (riskgraph `k8s:group/Kind/ns/name`, checkov `Kind.ns.name`)."""
+    if address.startswith("k8s:"):
+        return "k8s/" + address.rsplit("/", 1)[1]
+    if address.startswith("arch:"):
+        return address
+    if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name[.container]
+        parts = address.split(".")
+        return "k8s/" + (parts[2] if len(parts) > 2 else parts[-1])
+    address = address.rsplit(":", 1)[1] if ":" in address else address
+    address = _INDEX.sub("", address)
+    parts = address.split(".")
+    while len(parts) > 2 and parts[0] == "module":
+        parts = parts[2:]
+    return ".".join(parts[-2:])
+
+
+def run_checkov(repo, root: Path, work: Path) -> list[dict]:
+    out = work / "checkov" / f"{repo.slug}@{repo.commit[:12]}.json"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        failed: list[dict] = []
+        for path in repo.paths:
+            proc = subprocess.run(["checkov", "-d", path, "--framework", "terraform", "terraform_plan", "kubernetes",
+                                   "--quiet", "-o", "json", "--skip-download"],
+                                  cwd=root, capture_output=True, text=True, timeout=3600,
+                                  env=dict(os.environ, LOG_LEVEL="ERROR"))
+            text = proc.stdout.strip()
+            if not text:
+                continue
+            data = json.loads(text)
+            for block in data if isinstance(data, list) else [data]:
+                if not isinstance(block, dict) or "results" not in block:
+                    continue
+                for f in block["results"].get("failed_checks", []):
+                    file = os.path.relpath(f["file_abs_path"], root) if f.get("file_abs_path") else \
+                        (Path(path) / f["file_path"].lstrip("/")).as_posix()
+                    failed.append({"check": f["check_id"], "file": os.path.normpath(file),
+                                   "resource": f["resource"], "lines": f.get("file_line_range") or [0, 0],
+                                   "framework": block.get("check_type", "")})
+        out.write_text(json.dumps(failed))
+    failed = json.loads(out.read_text())
+    for f in failed:             # results cached by an earlier version joined the scanned path twice
+        for path in repo.paths:
+            doubled = f"{path}/{path}/"
+            if path != "." and f["file"].startswith(doubled) and not (root / f["file"]).exists():
+                f["file"] = f["file"][len(path) + 1:]
+    return failed
+
+
+def load_explained() -> list[dict]:
+    return yaml.safe_load(EXPLAINED.read_text()) if EXPLAINED.is_file() else []
+
+
+def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
+    for e in explained:
+        if e["check"] != miss["check"]:
+            continue
+        if e.get("repo") and e["repo"] != repo:
+            continue
+        if e.get("file") and not fnmatch.fnmatch(miss["file"], e["file"]):
+            continue
+        if e.get("resource") and not fnmatch.fnmatch(miss["resource"], e["resource"]):
+            continue
+        return e
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mirror", action="append", type=Path, default=[])
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("RISKGRAPH_REALWORLD_DIR",
+                                                                       Path.home() / ".cache" / "riskgraph-realworld")))
+    ap.add_argument("--source", type=Path, default=PROJECT)
+    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--verbose", action="store_true", help="list explained misses too")
+    args = ap.parse_args(argv)
+
+    mapping = policy_checkov_ids(args.source)
+    explained = load_explained()
+    totals: Counter = Counter()
+    unexplained: list[tuple[str, dict]] = []
+    used_explanations: Counter = Counter()
+    extra: Counter = Counter()
+    out_dir = args.work / "results" / "checkov-compare"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for repo in load_repos():
+        if args.only and not any(o in repo.name for o in args.only):
+            continue
+        root, _ = materialise(repo, args.work, args.mirror)
+        ours = scan(repo, root, args.source, out_dir)
+        theirs = [f for f in run_checkov(repo, root, args.work) if f["check"] in mapping]
+        reported: set[tuple[str, str, str]] = set()
+        for f in ours.findings:
+            for cid, pids in mapping.items():
+                if f["policy_id"] in pids:
+                    reported.add((cid, os.path.normpath(f["location"]["path"]), normal_resource(f["resource"])))
+        checkov_keys = set()
+        for miss in theirs:
+            key = (miss["check"], miss["file"], normal_resource(miss["resource"]))
+            checkov_keys.add(key)
+            totals["checkov"] += 1
+            if key in reported:
+                totals["both"] += 1
+                continue
+            e = explanation(miss, repo.name, explained)
+            if e is not None:
+                totals["explained"] += 1
+                used_explanations[(e["check"], e.get("repo", "*"), e["reason"])] += 1
+                if args.verbose:
+                    print(f"explained  {repo.name}  {miss['file']}:{miss['lines'][0]}  {miss['check']}  "
+                          f"{miss['resource']}  -- {e['reason']}")
+                continue
+            totals["unexplained"] += 1
+            unexplained.append((repo.name, miss))
+        for key in reported - checkov_keys:
+            extra[key[0]] += 1
+    print("\nunexplained checkov failures riskgraph does not report:")
+    for repo, miss in sorted(unexplained, key=lambda x: (x[1]["check"], x[0], x[1]["file"])):
+        print(f"  {miss['check']:<12} {repo}  {miss['file']}:{miss['lines'][0]}  {miss['resource']}  "
+              f"(riskgraph: {', '.join(sorted(mapping[miss['check']]))})")
+    print("\nexplanations used:")
+    for (check, repo, reason), n in sorted(used_explanations.items()):
+        print(f"  {check:<12} {n:>4}  {repo}: {reason}")
+    print(f"\ncheckov failures of mapped checks: {totals['checkov']}; also reported by riskgraph: {totals['both']}; "
+          f"explained: {totals['explained']}; unexplained: {totals['unexplained']}")
+    print("riskgraph-only findings per mapped check (review for precision): "
+          + ", ".join(f"{k} {v}" for k, v in extra.most_common(20)))
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
