@@ -45,6 +45,12 @@ def _is_public(value: str) -> bool:
                 or net.is_multicast) or net.prefixlen == 0
 
 
+def admits_internet(value: object) -> bool:
+    """True for a source range that stands for the internet: a wildcard, ``0.0.0.0/0``, ``::/0`` or a
+    public range of more than one address that is not a named provider range (see :func:`scope`)."""
+    return isinstance(value, str) and _scope(value) == "internet"
+
+
 def scope(value: object) -> str:
     """What a source range admits: ``internet``, ``address`` (one public address), ``provider`` (a named
     provider range such as Google's health checkers), ``private`` (or anything else that is not public),

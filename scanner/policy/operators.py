@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Optional
 
-from ..graph.cidr import is_public_cidr, network
+from ..graph.cidr import admits_internet, network
 from ..model import is_unknown
 from ..secrets import looks_like_secret
 from .iam import iam_statement
@@ -186,7 +186,7 @@ OPERATORS: dict[str, Operator] = {
     "length_gte": _length(lambda n, b: n >= b),
     "length_lt": _length(lambda n, b: n < b),
     "length_lte": _length(lambda n, b: n <= b),
-    "is_public_cidr": lambda v, o: is_public_cidr(v) == o,
+    "is_public_cidr": lambda v, o: admits_internet(v) == o,
     "cidr_contains": _cidr_contains,
     "cidr_overlaps": _cidr_overlaps,
     "ports_overlap": _ports_overlap,

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, rbac
-from ..cidr import is_public_cidr
+from ..cidr import admits_internet, is_public_cidr
 from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
                            namespace_of, text)
 
@@ -87,11 +87,11 @@ def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:
     annotations = annotations if isinstance(annotations, dict) else {}
     internal = any(str(annotations.get(a, "")).lower() in INTERNAL_VALUES for a in INTERNAL_LB_ANNOTATIONS)
     ranges = [str(r) for r in items(spec.get("loadBalancerSourceRanges"))]
-    public = not ranges or any(is_public_cidr(r) for r in ranges)
+    public = not ranges or any(admits_internet(r) for r in ranges)
     external = [str(ip) for ip in items(spec.get("externalIPs")) if is_public_cidr(str(ip))]
     if stype == "NodePort" or (stype == "LoadBalancer" and not internal and public):
         ctx.add_edge(INTERNET, svc.address, "exposes", path="spec.type",
-                     cidrs=[r for r in ranges if is_public_cidr(r)] or ["0.0.0.0/0"])
+                     cidrs=[r for r in ranges if admits_internet(r)] or ["0.0.0.0/0"])
     elif external:
         ctx.add_edge(INTERNET, svc.address, "exposes", path="spec.externalIPs", addresses=external)
     selector = spec.get("selector")
