@@ -243,3 +243,27 @@ def test_a_kustomization_is_found_by_its_name_without_apiversion_or_kind(tmp_pat
         ("overlay/kustomization.yaml", "kubernetes")]
     graph = build_graph(parse_all(found.files, ParseOptions()).resources)
     assert units_of(graph) == {"k8s:apps/Deployment/live/app": "overlay"}
+
+
+def test_a_delete_patch_removes_the_object_from_its_overlay(tmp_path):
+    """`$patch: delete` (strategic merge, as a file or inline with a target) takes the object out of that build."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "all.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - {name: redis, image: redis:7}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: cache}\nspec: {selector: {app: cache}}\n")
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources: [all.yaml]\n")
+    (tmp_path / "managed").mkdir()
+    (tmp_path / "managed" / "no-cache.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache}\n$patch: delete\n")
+    (tmp_path / "managed" / "kustomization.yaml").write_text(
+        "resources: [../base]\npatchesStrategicMerge: [no-cache.yaml]\npatches:\n"
+        "  - target: {kind: Service, name: cache}\n    patch: |\n      apiVersion: v1\n      kind: Service\n"
+        "      metadata: {name: cache}\n      $patch: delete\n")
+    (tmp_path / "local").mkdir()
+    (tmp_path / "local" / "kustomization.yaml").write_text("resources: [../base]\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    assert [(d.code, d.path) for d in parsed.diagnostics if d.level != "info"] == []
+    assert units_of(build_graph(parsed.resources)) == {
+        "k8s:apps/Deployment/default/cache": "local", "k8s:core/Service/default/cache": "local"}

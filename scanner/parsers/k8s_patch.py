@@ -3,7 +3,8 @@
 Strategic merge follows the Kubernetes rules our policies depend on: mappings
 merge key by key, ``null`` deletes a key, lists of named items (containers,
 volumes, env, ports with a ``name``...) merge item by item on ``name``, other
-lists are replaced, and ``$patch: delete`` / ``$patch: replace`` are honoured.
+lists are replaced, and ``$patch: delete`` / ``$patch: replace`` are honoured (a
+``$patch: delete`` at the top of a patch removes the object: kustomize.py).
 Every value a patch sets gets the patch's line as a :class:`scanner.model.Line`
 naming the patch file, so a finding on it points at the patch.
 """

@@ -238,7 +238,9 @@ class Kustomizer:
                     self._note("kustomize-patch", f"{problem}; not applied", file, lines.get("0"), "warning")
         elif isinstance(patch, dict):
             chosen = [o for o in objects if _selected(o.obj, target) and (target or _same_object(o.obj, patch))]
-            for o in chosen:
+            if patch.get("$patch") == "delete":     # the whole object leaves this build
+                objects[:] = [o for o in objects if all(o is not c for c in chosen)]
+            for o in chosen if patch.get("$patch") != "delete" else ():
                 strategic_merge(o.obj, o.lines, patch, lines, file)
         else:
             return
