@@ -46,7 +46,7 @@ def normal_resource(address: str) -> str:
     """What both tools call a resource: Terraform `type.name` (root prefix, module path and instance
     keys dropped); Kubernetes `k8s/<name>` (riskgraph `k8s:group/Kind/ns/name`, checkov `Kind.ns.name`)."""
     if address.startswith("k8s:"):
-        return "k8s/" + address.rsplit("/", 1)[1]
+        return "k8s/" + address.split("@", 1)[0].rsplit("/", 1)[1]
     if address.startswith("arch:"):
         return address
     if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name[.container]
