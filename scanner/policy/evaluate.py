@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 from .. import parallel
 from ..model import Finding, Location, PathStep, Policy, Resource, is_unknown
-from ..secrets import looks_like_secret, mask
+from ..secrets import is_high_entropy, looks_like_secret, mask
 from .compiler import EvalContext
 from .paths import resolve, split_path
 
@@ -102,12 +102,24 @@ def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...]
     shown = _show(_evidence_value(resource, evidence), policy.secret) if "value" in template else ""
     try:
         text = template.format(address=resource.address, value=shown,
-                               path=evidence[0] if evidence else "", type=resource.type)
+                               path=_shown_path(resource, evidence[0]) if evidence else "",
+                               type=resource.type)
     except (KeyError, IndexError, ValueError):
         text = template
     if unknown:
         text += " (value not known before apply; this policy counts that as a failure)"
     return text
+
+
+def _shown_path(resource: Resource, path: str) -> str:
+    """``path``, or for an item of a derived list that says where it sits (``at``), that place."""
+    segments = split_path(path)
+    if len(segments) > 1 and segments[0].startswith("$") and segments[1].isdigit():
+        found = resolve(resource.attributes, segments[:2], "")
+        item = found[0][1] if found else None
+        if isinstance(item, dict) and isinstance(item.get("at"), str):
+            return item["at"]
+    return path
 
 
 def _evidence_value(resource: Resource, evidence: tuple[str, ...]) -> Any:
@@ -124,6 +136,6 @@ def _show(value: Any, secret: bool) -> str:
         return "(unknown)"
     if isinstance(value, (dict, list)):
         return "(structure)"
-    if secret or looks_like_secret(value):
+    if secret or looks_like_secret(value) or is_high_entropy(value):
         return mask(value)
     return str(value)
