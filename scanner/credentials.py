@@ -41,6 +41,7 @@ _ENTRY_VALUES = ("value", "Value")
 # ``NAME=value``, ``name: value``, ``"name": "value"``, ``--name=value`` / ``--name value`` in text.
 _ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-][^\s\"',;]*"
                       r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
+_DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host name stored as a "secret"
 UNKNOWN_MARK = "\ue000"  # stands for a value known only at apply time inside recovered text
 
 
@@ -55,7 +56,7 @@ class Credential:
 
 
 def name_holds_credential(name: Any) -> str:
-    """'strong' when ``name`` names a credential, 'weak' for a ``*_key`` of another kind, else ''."""
+    """'strong' when ``name`` names a credential, else ''."""
     words = _words(name) if isinstance(name, str) else []
     while len(words) > 1 and words[-1] in _NEUTRAL_SUFFIXES:
         words.pop()
@@ -66,11 +67,9 @@ def name_holds_credential(name: Any) -> str:
         return "strong"
     if last == "pwd" and len(words) > 1:  # db_pwd; a bare PWD is the working directory
         return "strong"
-    if last == "key" or last.endswith("apikey"):
-        if last.endswith("apikey") or (len(words) > 1 and words[-2] in _KEY_QUALIFIERS):
-            return "strong"
-        return "weak"
-    return ""
+    if last.endswith("apikey") or (last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS):
+        return "strong"
+    return ""  # s3_key, hash_key, roles_key: a key of another kind
 
 
 def literal_credential(name: Any, value: Any) -> bool:
@@ -81,7 +80,9 @@ def literal_credential(name: Any, value: Any) -> bool:
     text = value.strip()
     if len(text) < 4 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:")):
         return False
-    return strength == "strong" or is_high_entropy(text)
+    if _words(text) == _words(name) or _DNS_NAME.search(text):  # client_secret = "client_secret"
+        return False
+    return True
 
 
 def assignments(text: str) -> Iterator[tuple[str, str]]:
@@ -96,8 +97,15 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             cut = min(i for i in (chunk.find("="), chunk.find(":")) if i > 0)
         name = chunk[:cut].strip().strip("\"'").strip()
         value = chunk[cut + 1:].strip().strip("\"'")
+        if text[start - 1:start] == "$" or _prose(value):
+            continue  # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"
         if literal_credential(name.lstrip("-"), value):
             yield name, value
+
+
+def _prose(value: str) -> bool:
+    """A lower-case word or snake_case name: what follows "secret:" in a sentence, not a password."""
+    return value.replace("_", "").replace("-", "").isalpha() and value.islower()
 
 
 def find(tree: Any, *, schema_names: frozenset[str] = frozenset(),
@@ -164,11 +172,12 @@ def _string(value: str, at: str, name: str, out: list[Credential],
 
 def _schema_value(value: Any, at: str, name: str, out: list[Credential]) -> None:
     """An argument that holds a credential by its resource's schema: each literal under it is one."""
-    if isinstance(value, str) and not is_placeholder(value) and UNKNOWN_MARK not in value:
+    if isinstance(value, str) and literal_credential("secret", value):
         out.append(Credential(at, name, value, "credential argument"))
-    elif isinstance(value, dict):
+    elif isinstance(value, dict):  # Secret data: username: admin is not a credential, password: x is
         for k, v in value.items():
-            if isinstance(v, str) and not is_placeholder(v) and UNKNOWN_MARK not in v:
+            if (isinstance(v, str) and UNKNOWN_MARK not in v
+                    and (literal_credential(k, v) or (is_high_entropy(v) and not is_placeholder(v)))):
                 out.append(Credential(_join(at, str(k)), str(k), v, "credential argument"))
 
 

@@ -52,6 +52,9 @@ PLACEHOLDERS = frozenset({
 })
 _REFERENCE_MARKERS = ("${", "$(", "{{", "%{", "<%", "#{", "ENC[", "vault:", "ref+", "sm://",
                       "secretsmanager:", "ssm:", "arn:aws:secretsmanager:", "arn:aws:ssm:")
+_PLACEHOLDER_WORDS = ("placeholder", "changeme", "change_me", "change-me", "replaceme", "replace_me",
+                      "replace-me", "redacted", "dummy", "example", "notreal", "not-real", "your-",
+                      "your_", "-here", "_here", "xxxxx", "*****")
 MIN_ENTROPY = 3.5
 MIN_ENTROPY_LENGTH = 16
 
@@ -76,6 +79,8 @@ def is_placeholder(value: Any) -> bool:
     text = value.strip().strip("\"'").strip()
     low = text.lower()
     if not text or low in PLACEHOLDERS or any(m in text for m in _REFERENCE_MARKERS):
+        return True
+    if any(word in low for word in _PLACEHOLDER_WORDS):  # PLACEHOLDER_SET_VIA_UI, your-api-key-here
         return True
     if len(set(low)) == 1 and not low[0].isalnum():       # ****, ....
         return True
