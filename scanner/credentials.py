@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
 from .linear import Pattern
-from .secrets import credential_kind, is_high_entropy, is_placeholder
+from .secrets import credential_match, is_high_entropy, is_placeholder
 
 # The last word of a name that holds a credential (after dropping a trailing
 # ``_value``, ``_string``...): ``db_password``, ``clientSecret``, ``AUTH_TOKEN``.
@@ -155,9 +155,9 @@ def _string(value: str, at: str, name: str, out: list[Credential],
     if literal_credential(name, value):
         out.append(Credential(at, name, value, "credential name"))
         return
-    kind = credential_kind(value)
-    if kind:
-        out.append(Credential(at, name, value, kind))
+    kind, token = credential_match(value)
+    if kind:  # the token itself: a script or document around it is not the secret
+        out.append(Credential(at, name, token, kind))
         return
     stripped = value.lstrip()
     if stripped[:1] in ("{", "[") and len(value) < 1_000_000:

@@ -19,7 +19,7 @@ FORMATS: tuple[tuple[str, str], ...] = (
     ("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
     ("Slack webhook", r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]{16,}"),
     ("Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    ("Google service account key", r"\"type\"\s*:\s*\"service_account\"[\s\S]*\"private_key\"\s*:\s*\"-----BEGIN"),
+    ("Google service account key", r"\"type\"\s*:\s*\"service_account\"[\s\S]*\"private_key\""),
     ("Azure storage account key", r"(?i)AccountKey=[A-Za-z0-9+/]{86}=="),
     ("Azure shared access signature", r"[?&]sig=[A-Za-z0-9%+/]{40,}={0,2}(?:&|$)"),
     ("Stripe key", r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b"),
@@ -65,6 +65,16 @@ def credential_kind(value: Any) -> str:
         return ""
     index = _FORMAT_SET.first(value)
     return FORMATS[index][0] if index >= 0 else ""
+
+
+def credential_match(value: Any) -> tuple[str, str]:
+    """(format name, the matching text) of the first known credential format in ``value``, or ('', '')."""
+    kind = credential_kind(value)
+    if not kind:
+        return "", ""
+    index = next(i for i, (name, _) in enumerate(FORMATS) if name == kind)
+    start, end = next(_FORMAT_PATTERNS[index].spans(value))
+    return kind, value[start:end]
 
 
 def looks_like_secret(value: Any) -> bool:
