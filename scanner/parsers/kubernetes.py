@@ -21,7 +21,7 @@ from typing import Any, Optional
 from ..cache import cached
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
-from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, normalise_pod
+from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
 from .yamlnodes import Document, YamlProblem, iter_documents
 
 __all__ = ["CLUSTER_SCOPED", "POD_SPEC_PATHS", "WORKLOAD_KINDS", "address", "parse"]
@@ -238,6 +238,8 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
         normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
     elif kind == "ConfigMap":
         derive_configmap(obj, lines)
+    elif kind == "Secret":
+        derive_secret(obj, lines)
     if raw.helm is not None:
         obj["$helm_source"] = raw.helm[0]
         lines["$helm_source"] = raw.helm[1]
