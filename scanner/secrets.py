@@ -102,15 +102,16 @@ def is_placeholder(value: Any) -> bool:
 
 
 def is_high_entropy(value: Any) -> bool:
-    """A generated-looking token: long, no spaces, several character classes, high Shannon entropy."""
+    """A generated-looking token: base64 or hex characters only, long, mixed classes, high Shannon entropy."""
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if len(text) < MIN_ENTROPY_LENGTH or any(c.isspace() for c in text) or "/" in text[:1]:
-        return False
-    classes = sum((any(c.islower() for c in text), any(c.isupper() for c in text),
-                   any(c.isdigit() for c in text)))
-    return classes >= 2 and shannon_entropy(text) >= MIN_ENTROPY
+    if len(text) < MIN_ENTROPY_LENGTH or not all(c.isascii() and (c.isalnum() or c in "+/=_-") for c in text):
+        return False  # names with ':' or '.' (my-project:us-central1:db, host names) are not generated
+    lower, upper, digit = (any(c.islower() for c in text), any(c.isupper() for c in text),
+                           any(c.isdigit() for c in text))
+    hex_token = len(text) >= 32 and all(c in "0123456789abcdef" for c in text.lower())
+    return (lower + upper + digit >= 3 or hex_token) and shannon_entropy(text) >= MIN_ENTROPY
 
 
 def shannon_entropy(text: str) -> float:

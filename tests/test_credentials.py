@@ -87,3 +87,14 @@ def test_masking_hides_formats_in_any_text():
     text = mask_in_text("key AKIAIOSFODNN7EXAMPLQ and héllo ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 end", ())
     assert "IOSFODNN7EXAMPLQ" not in text and "aBcDeFgHiJkLmNoPqRsTuVwXyZ" not in text
     assert text.startswith("key AK") and text.endswith(" end") and "héllo gh" in text
+
+
+@pytest.mark.parametrize("value, should_flag", [
+    ("AQBSdFhVwvkVNBAA2lwT7pL7tW6QjmHdb5Q0Ig==", True), ("3f2c1d9e8b7a6f5e4d3c2b1a0f9e8d7c", True),
+    ("Zq8mK2vL9pW4xR7tN1bY", True),
+    ("my-project:us-central1:orders", False), ("db.shop.svc.cluster.local", False),
+    ("ELBSecurityPolicy-TLS13-1-2-2021-06", False), ("aaaaaaaaaaaaaaaaaaaa", False), ("orders", False),
+])
+def test_high_entropy_is_a_generated_token(value, should_flag):
+    from scanner.secrets import is_high_entropy
+    assert is_high_entropy(value) is should_flag
