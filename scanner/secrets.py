@@ -108,6 +108,8 @@ def is_high_entropy(value: Any) -> bool:
     text = value.strip()
     if len(text) < MIN_ENTROPY_LENGTH or not all(c.isascii() and (c.isalnum() or c in "+/=_-") for c in text):
         return False  # names with ':' or '.' (my-project:us-central1:db, host names) are not generated
+    if text.count("-") + text.count("_") >= 3:
+        return False  # an identifier in parts: ELBSecurityPolicy-TLS13-1-2-2021-06
     lower, upper, digit = (any(c.islower() for c in text), any(c.isupper() for c in text),
                            any(c.isdigit() for c in text))
     hex_token = len(text) >= 32 and all(c in "0123456789abcdef" for c in text.lower())
