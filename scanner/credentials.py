@@ -80,8 +80,8 @@ def literal_credential(name: Any, value: Any) -> bool:
     text = value.strip()
     if len(text) < 4 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:")):
         return False
-    if _words(text) == _words(name) or _DNS_NAME.search(text):  # client_secret = "client_secret"
-        return False
+    if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
+        return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
     return True
 
 

@@ -54,7 +54,8 @@ _REFERENCE_MARKERS = ("${", "$(", "{{", "%{", "<%", "#{", "ENC[", "vault:", "ref
                       "secretsmanager:", "ssm:", "arn:aws:secretsmanager:", "arn:aws:ssm:")
 _PLACEHOLDER_WORDS = ("placeholder", "changeme", "change_me", "change-me", "replaceme", "replace_me",
                       "replace-me", "redacted", "dummy", "example", "notreal", "not-real", "your-",
-                      "your_", "-here", "_here", "xxxxx", "*****")
+                      "your_", "-here", "_here", "xxxxx", "*****", "fake", "mock", "insert_", "insert-",
+                      "enter_", "enter-", "set_me", "set-me", "setme")
 MIN_ENTROPY = 3.5
 MIN_ENTROPY_LENGTH = 16
 

@@ -28,6 +28,9 @@ def test_credential_names(name, should_flag):
     ("password", "****", False), ("password", "", False), ("password", "/run/secrets/db", False),
     ("secret", "internal.example.com", False), ("password", "$DB_PASSWORD", False),
     ("password", "ENC[AES256_GCM,data:abc]", False), ("secret_name", "Winter2024!", False),
+    ("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL", False), ("MYSQL_ROOT_PASSWORD", "fake_password", False),
+    ("ETCD_INITIAL_CLUSTER_TOKEN", "INSERT_ETCD_INITIAL_CLUSTER_TOKEN", False),
+    ("access_key", "mock_access_key", False), ("GF_SECURITY_ADMIN_PASSWORD", "admin", True),
 ])
 def test_literal_credentials(name, value, should_flag):
     assert literal_credential(name, value) is should_flag
