@@ -78,7 +78,7 @@ def literal_credential(name: Any, value: Any) -> bool:
     if not strength or not isinstance(value, str) or UNKNOWN_MARK in value:
         return False
     text = value.strip()
-    if len(text) < 4 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:")):
+    if len(text) < 3 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:")):
         return False
     if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
@@ -104,8 +104,8 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
 
 
 def _prose(value: str) -> bool:
-    """A lower-case word or snake_case name: what follows "secret:" in a sentence, not a password."""
-    return value.replace("_", "").replace("-", "").isalpha() and value.islower()
+    """A snake_case name (``secret: chainguard_registry_credentials`` in a sentence), not a password."""
+    return "_" in value.strip("_") and value.replace("_", "").isalpha() and value.islower()
 
 
 def find(tree: Any, *, schema_names: frozenset[str] = frozenset(),

@@ -22,7 +22,7 @@ def test_credential_names(name, should_flag):
 
 
 @pytest.mark.parametrize("name, value, should_flag", [
-    ("password", "Winter2024!", True), ("DB_PASSWORD", "hunter2-prod", True), ("token", "abc123xyz", True),
+    ("password", "Winter2024!", True), ("WSREP_SST_PASSWORD", "sst", True), ("password", "ab", False), ("DB_PASSWORD", "hunter2-prod", True), ("token", "abc123xyz", True),
     ("password", "changeme", False), ("password", "${var.db_password}", False), ("password", "<password>", False),
     ("password", "PLACEHOLDER_SET_VIA_UI", False), ("client_secret", "client_secret", False),
     ("password", "****", False), ("password", "", False), ("password", "/run/secrets/db", False),
@@ -56,6 +56,7 @@ def test_known_formats(payload, should_flag):
 @pytest.mark.parametrize("text, found", [
     ("#!/bin/bash\nexport DB_PASSWORD=Orders-2024-prod\n", [("DB_PASSWORD", "Orders-2024-prod")]),
     ("spring.datasource.password=s3cr3t-Pw\n", [("spring.datasource.password", "s3cr3t-Pw")]),
+    ("spring.datasource.username=root\nspring.datasource.password=admin\n", [("spring.datasource.password", "admin")]),
     ("run --db-password hunter22 --token=abcd1234", [("--db-password", "hunter22"), ("--token", "abcd1234")]),
     ("export DB_PASSWORD=$(aws secretsmanager get-secret-value --secret-id orders/db)", []),
     ("$password = ConvertTo-SecureString 'x' -AsPlainText", []),
