@@ -30,7 +30,9 @@ def configuration_resources(providers: list[tuple[Block, str]], locals_: dict[st
         _emit(out, f"{prefix}provider.{name}", "provider", attrs, reader.lines,
               Location(path, block.start_line, block.end_line))
     for name, (expr, path) in locals_.items():
-        value = plain(evaluate(expr, scope))
+        # only what is written in the local itself: a literal reaching it from a caller's input is
+        # reported where that input is used, and where it is written
+        value = plain(evaluate(expr, Scope({})))
         lines = {name: expr.line}
         _emit(out, f"{prefix}local.{name}", "local", {name: value}, lines,
               Location(path, expr.line, expr.line))
