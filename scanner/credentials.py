@@ -11,17 +11,16 @@ from .secrets import credential_match, is_high_entropy, is_placeholder
 
 # The last word of a name that holds a credential (after dropping a trailing
 # ``_value``, ``_string``...): ``db_password``, ``clientSecret``, ``AUTH_TOKEN``.
-_STRONG_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token", "credential",
+_CREDENTIAL_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token", "credential",
                            "credentials"})
 # ``<word>_key`` holds a credential for these words (``api_key``, ``aws_secret_access_key``);
-# any other ``*_key`` (``s3_key``, ``hash_key``, ``ssh_key``) only when its value is high-entropy.
+# any other ``*_key`` (``s3_key``, ``hash_key``, ``ssh_key``) is a key of another kind.
 _KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "account", "shared", "auth",
                              "signing", "encryption", "master", "client", "license", "subscription",
                              "app", "admin", "session", "webhook", "storage", "primary", "secondary"})
 _NEUTRAL_SUFFIXES = frozenset({"value", "string", "data", "base64", "b64", "plain", "plaintext",
                                "text", "raw", "pem", "literal"})
-# Words after which the name is about a credential, not one: ``password_length``, ``token_ttl``.
-# (Only the last word counts, so these need no list: ``secret_name`` ends in ``name``.)
+# Only the last word counts, so ``password_length``, ``token_ttl``, ``secret_name`` are not credentials.
 # Resource arguments that hold a credential although their name does not say so.
 SCHEMA: dict[str, frozenset[str]] = {
     "github_actions_secret": frozenset({"plaintext_value"}),
@@ -55,27 +54,25 @@ class Credential:
     kind: str  # "credential name" or a known format
 
 
-def name_holds_credential(name: Any) -> str:
-    """'strong' when ``name`` names a credential, else ''."""
+def name_holds_credential(name: Any) -> bool:
+    """True when ``name`` (an argument, key, variable or flag name) names a credential."""
     words = _words(name) if isinstance(name, str) else []
     while len(words) > 1 and words[-1] in _NEUTRAL_SUFFIXES:
         words.pop()
     if not words:
-        return ""
+        return False
     last = words[-1]
-    if last in _STRONG_WORDS or (last.endswith(("password", "passwd")) and len(last) <= 16):
-        return "strong"
-    if last == "pwd" and len(words) > 1:  # db_pwd; a bare PWD is the working directory
-        return "strong"
-    if last.endswith("apikey") or (last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS):
-        return "strong"
-    return ""  # s3_key, hash_key, roles_key: a key of another kind
+    if last in _CREDENTIAL_WORDS or (last.endswith(("password", "passwd")) and len(last) <= 16):
+        return True
+    if last == "pwd":  # db_pwd; a bare PWD is the working directory
+        return len(words) > 1
+    # api_key, aws_secret_access_key; s3_key, hash_key, roles_key are keys of another kind
+    return last.endswith("apikey") or (last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS)
 
 
 def literal_credential(name: Any, value: Any) -> bool:
     """True when ``value`` is a literal given to a name that holds a credential."""
-    strength = name_holds_credential(name)
-    if not strength or not isinstance(value, str) or UNKNOWN_MARK in value:
+    if not name_holds_credential(name) or not isinstance(value, str) or UNKNOWN_MARK in value:
         return False
     text = value.strip()
     if len(text) < 3 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:")):
@@ -119,8 +116,10 @@ def find(tree: Any, *, schema_names: frozenset[str] = frozenset(),
     """
     out: list[Credential] = []
     _walk(tree, "", "", out, schema_names, unwrap, 0)
-    seen: set[tuple[str, str]] = set()
-    return [c for c in out if (c.at, c.value) not in seen and not seen.add((c.at, c.value))]  # type: ignore[func-returns-value]
+    unique: dict[tuple[str, str], Credential] = {}
+    for c in out:  # an entry's value is met twice: as the entry, and as its `value` key
+        unique.setdefault((c.at, c.value), c)
+    return list(unique.values())
 
 
 def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozenset[str],
