@@ -88,10 +88,13 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
     location = Location(resource.location.path, line, end)
     related = tuple(s.location for s in gpath if s.location is not None
                     and s.address != resource.address)
+    message = render_message(policy, resource, evidence, unknown)
+    # a derived item that says where it sits is evidence of that place: baselines and
+    # fingerprints name the argument (`password`), not the item's index in a derived list
+    evidence = tuple(dict.fromkeys(_shown_path(resource, e) for e in evidence))
     return Finding(
         policy_id=policy.id, severity=policy.meta.severity, resource=resource.address,
-        location=location, message=render_message(policy, resource, evidence, unknown),
-        evidence=evidence, path=gpath, related=related)
+        location=location, message=message, evidence=evidence, path=gpath, related=related)
 
 
 def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...],
@@ -113,6 +116,8 @@ def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...]
 
 def _shown_path(resource: Resource, path: str) -> str:
     """``path``, or for an item of a derived list that says where it sits (``at``), that place."""
+    if not path.startswith("$"):
+        return path
     segments = split_path(path)
     if len(segments) > 1 and segments[0].startswith("$") and segments[1].isdigit():
         found = resolve(resource.attributes, segments[:2], "")
