@@ -41,7 +41,8 @@ _ENTRY_VALUES = ("value", "Value")
 _ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-][^\s\"',;]*"
                       r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
 _DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host name stored as a "secret"
-UNKNOWN_MARK = "\ue000"  # stands for a value known only at apply time inside recovered text
+UNKNOWN_MARK = "\ue000"
+MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000  # stands for a value known only at apply time inside recovered text
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def find(tree: Any, *, schema_names: frozenset[str] = frozenset(),
 
 def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozenset[str],
           unwrap: Callable[[Any], Optional[Any]], depth: int) -> None:
-    if depth > 64:
+    if depth > MAX_DEPTH:
         return
     if isinstance(value, dict):
         entry = _entry(value)
@@ -196,7 +197,7 @@ def _value_key(value: dict[str, Any]) -> str:
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
         return None
 
 

@@ -65,6 +65,7 @@ class Pattern:
         data = text.encode("utf-8", "surrogatepass")
         ascii_only = len(data) == len(text)
         pos = 0
+        done_bytes = done_chars = 0  # offsets converted so far: each byte is decoded once
         while pos <= len(data):
             start, end = self._program.Match(_UNANCHORED, data, pos, len(data))[0]
             if start == -1:
@@ -72,8 +73,10 @@ class Pattern:
             if ascii_only:
                 yield start, end
             else:
-                yield (len(data[:start].decode("utf-8", "surrogatepass")),
-                       len(data[:end].decode("utf-8", "surrogatepass")))
+                char_start = done_chars + _chars(data, done_bytes, start)
+                char_end = char_start + _chars(data, start, end)
+                done_bytes, done_chars = end, char_end
+                yield char_start, char_end
             pos = end if end > start else end + 1
 
     def sub(self, replace: Callable[[str], str], text: str) -> str:
@@ -88,6 +91,11 @@ class Pattern:
             return text
         out.append(text[last:])
         return "".join(out)
+
+
+def _chars(data: bytes, start: int, end: int) -> int:
+    """How many characters the UTF-8 bytes ``data[start:end]`` hold (continuation bytes do not count)."""
+    return sum(1 for b in data[start:end] if b & 0xC0 != 0x80)
 
 
 class PatternSet:

@@ -67,6 +67,12 @@ def test_assignments_in_text(text, found):
     assert list(assignments(text)) == found
 
 
+@pytest.mark.parametrize("hostile", ["[" * 200_000, "[" * 200_000 + "]" * 200_000,
+                                     '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_deeply_nested_json_text_is_walked_without_error(hostile):
+    assert find({"policy": hostile}) == []
+
+
 def test_tree_walk_finds_entries_json_and_skips_names():
     tree = {
         "environment": [{"name": "DB_PASSWORD", "value": "Orders-2024"}, {"name": "HOST", "value": "db"}],

@@ -371,9 +371,25 @@ def test_backtracking_policy_regex_over_a_huge_value_is_bounded(tmp_path, regex,
 ])
 @pytest.mark.parametrize("size", [120_000, 360_000])
 def test_secret_patterns_over_a_huge_string_are_bounded(make, size):
+    from scanner.credentials import find
     from scanner.secrets import credential_kind, mask_in_text
     text = make(size)
     started = time.perf_counter()
     credential_kind(text)
     mask_in_text(text, ())
+    find({"user_data": text})  # formats, JSON, assignments in text
     assert time.perf_counter() - started < 2.0
+
+
+# Many matches in text that is not ASCII: offsets are converted once per byte, not per match.
+@pytest.mark.parametrize("size", [120_000, 360_000])
+def test_many_assignments_in_non_ascii_text_are_bounded(size):
+    from scanner.credentials import assignments
+    from scanner.secrets import mask_in_text
+    line = "é password=Hunter-2x AKIAIOSFODNN7EXAMPLQ\n"
+    text = line * (size // len(line))
+    started = time.perf_counter()
+    found = list(assignments(text))
+    masked = mask_in_text(text, ())
+    assert time.perf_counter() - started < 2.0
+    assert len(found) == size // len(line) and "IOSFODNN7EXAMPLQ" not in masked

@@ -41,7 +41,7 @@ def _known_part(value: Any) -> Optional[Any]:
         text = "".join(p if isinstance(p, str) else credentials.UNKNOWN_MARK for p in value.parts)
         try:  # a JSON heredoc with ${...} inside quoted strings decodes with the marks in place
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return text
     return None
 
