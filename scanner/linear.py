@@ -15,7 +15,7 @@ The ``re2`` module's own ``search`` converts every match position back to
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import re2
 
@@ -91,6 +91,22 @@ class Pattern:
             return text
         out.append(text[last:])
         return "".join(out)
+
+
+def capturing(pattern: str) -> Any:
+    """A pattern with ``re``'s match API (``search``, ``finditer``, ``sub``, groups) on RE2.
+
+    For Terraform's ``regex()`` / ``regexall()`` / ``replace()``, whose patterns
+    come from the scanned code (Terraform itself runs them on Go's RE2, so the
+    syntax is the right one). Slower per call than :class:`Pattern`; never
+    backtracks. ValueError for a pattern RE2 refuses.
+    """
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(_translate(pattern), options)
+    except re2.error as exc:
+        raise ValueError(_explain(pattern, str(exc))) from None
 
 
 def _chars(data: bytes, start: int, end: int) -> int:

@@ -13,6 +13,7 @@ import tracemalloc
 import pytest
 
 from scanner.api import scan
+from scanner.model import Unknown
 from scanner.policy.loader import PolicyError, load_policies
 
 MAX_SECONDS = 10.0
@@ -393,3 +394,27 @@ def test_many_assignments_in_non_ascii_text_are_bounded(size):
     masked = mask_in_text(text, ())
     assert time.perf_counter() - started < 2.0
     assert len(found) == size // len(line) and "IOSFODNN7EXAMPLQ" not in masked
+
+
+# Terraform's regex() runs patterns written in the scanned code: on RE2, as Terraform does.
+def test_terraform_regex_function_cannot_hang_the_scan(tmp_path):
+    root = tmp_path / "scan"
+    root.mkdir()
+    (root / "main.tf").write_text(textwrap.dedent(f"""\
+        locals {{
+          slow   = regex("(x+)(x+)(x+)y", "{"x" * 50_000}")
+          groups = regex("^(?P<env>[a-z]+)-(?P<n>[0-9]+)$", "prod-42")
+        }}
+        resource "aws_s3_bucket" "b" {{
+          bucket = "b-${{local.groups.env}}-${{local.groups.n}}"
+          tags   = {{ Slow = local.slow }}
+        }}
+        """))
+    started = time.perf_counter()
+    report = scan([str(root)], only=["RG-AWS-001"], base=str(root))
+    assert time.perf_counter() - started < 2.0
+    assert report.stats["resources"] == 1
+    from scanner.api import load_graph
+    bucket = load_graph([str(root)]).nodes["aws_s3_bucket.b"]["resource"]
+    assert bucket.attributes["bucket"] == "b-prod-42"
+    assert isinstance(bucket.attributes["tags"]["Slow"], Unknown)  # no match: unknown, not guessed

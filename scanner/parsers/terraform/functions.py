@@ -6,6 +6,7 @@ import ipaddress
 import json
 from typing import Any, Callable
 
+from ...linear import capturing
 from ...model import Unknown, is_unknown
 
 
@@ -235,9 +236,7 @@ def _range(*args: Any) -> list[int]:
 
 def _regex(pattern: str, s: str) -> Any:
     """Terraform's regex(): the match, or its groups (a list, or a map for named groups)."""
-    import re
-
-    m = re.search(pattern, s)
+    m = capturing(pattern).search(s)  # RE2, as Terraform: a pattern in scanned code cannot hang the scan
     if m is None:
         raise ValueError("no match")
     if m.groupdict():
