@@ -418,3 +418,11 @@ def test_terraform_regex_function_cannot_hang_the_scan(tmp_path):
     bucket = load_graph([str(root)]).nodes["aws_s3_bucket.b"]["resource"]
     assert bucket.attributes["bucket"] == "b-prod-42"
     assert isinstance(bucket.attributes["tags"]["Slow"], Unknown)  # no match: unknown, not guessed
+
+
+# The Helm-template sniff read every YAML file with `re`: a line of 80 KB of `{{ x` took 153 s.
+@pytest.mark.parametrize("size", [120_000, 360_000])
+def test_helm_sniff_over_a_hostile_line_is_bounded(tmp_path, size, policies):
+    text = K8S_HEAD.format(name="braces") + "data:\n  x: '" + "{{ x" * (size // 4) + "'\n"
+    root = _tree(tmp_path, {"braces.yaml": text})
+    _bounded_scan(root, policies)
