@@ -21,6 +21,7 @@ from typing import Any, Optional
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
 from .terraform import evaluate_root, load_files, read_source, regular_files
+from .terraform.credentials import add_credentials
 from .terraform.iam import add_policy_documents
 from .terraform.jsonlines import JsonError, Positions, loads
 
@@ -113,6 +114,7 @@ class _PlanReader:
             if isinstance(values, dict):
                 _value_lines(values, "", self.pos, lines)
         add_policy_documents(rtype, attrs, lines)
+        add_credentials(rtype, attrs, lines)
         self.out.resources.append(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
