@@ -13,6 +13,7 @@ import tracemalloc
 import pytest
 
 from scanner.api import scan
+from scanner.model import Unknown
 from scanner.policy.loader import PolicyError, load_policies
 
 MAX_SECONDS = 10.0
@@ -326,9 +327,8 @@ POLICY_TEMPLATE = textwrap.dedent("""\
 
 @pytest.mark.parametrize("regex,why", [
     ("([a-z", "invalid regular expression"),
-    ("(a+)+$", "catastrophic"),
-    ("(x*)*y", "catastrophic"),
-    ("(a|aa)+$", "catastrophic"),
+    ("^(?!prod-)x", "lookahead and lookbehind"),
+    ("(a)\\1", "backreferences"),
 ])
 def test_policy_with_bad_regex_is_refused(tmp_path, regex, why):
     folder = tmp_path / "policies"
@@ -344,3 +344,85 @@ def test_policy_with_bad_regex_is_refused(tmp_path, regex, why):
     assert err.where == "condition.all[1].matches"
     assert err.line == 10
     assert why in err.message
+
+
+# Patterns that backtrack for minutes in Python's `re`; the policy engine runs them on RE2.
+@pytest.mark.parametrize("regex", ["x*x*x*x*y", "(x+)(x+)(x+)y", "(a+)+$", "(x*)*y", "(a|aa)+$"])
+@pytest.mark.parametrize("size", [120_000, 360_000])
+def test_backtracking_policy_regex_over_a_huge_value_is_bounded(tmp_path, regex, size):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "RG-TST-001.yaml").write_text(POLICY_TEMPLATE.format(id="RG-TST-001", regex=regex))
+    (loaded,) = load_policies([str(folder)], builtin=False)
+    root = tmp_path / "scan"
+    root.mkdir()
+    (root / "main.tf").write_text(
+        f'resource "aws_s3_bucket" "b" {{\n  bucket = "{"x" * size}"\n  tags = {{ Owner = "me" }}\n}}\n')
+    started = time.perf_counter()
+    report = scan([str(root)], policies=[loaded], base=str(root))
+    assert time.perf_counter() - started < 2.0
+    assert [f.resource for f in report.findings] == []  # no pattern occurs in the x's
+
+
+# Strings that took the old secret patterns 17 s (120 KB) and 134 s (360 KB): quadratic scans.
+@pytest.mark.parametrize("make", [
+    lambda n: "a" * n, lambda n: "a:" * (n // 2), lambda n: "aws_secret_key=" * (n // 15),
+    lambda n: "eyJ" * (n // 3), lambda n: "-----BEGIN " * (n // 11), lambda n: "?sig=" + "A" * n,
+    lambda n: "postgres://" + "u" * n, lambda n: "AccountKey=" * (n // 11),
+])
+@pytest.mark.parametrize("size", [120_000, 360_000])
+def test_secret_patterns_over_a_huge_string_are_bounded(make, size):
+    from scanner.credentials import find
+    from scanner.secrets import credential_kind, mask_in_text
+    text = make(size)
+    started = time.perf_counter()
+    credential_kind(text)
+    mask_in_text(text, ())
+    find({"user_data": text})  # formats, JSON, assignments in text
+    assert time.perf_counter() - started < 2.0
+
+
+# Many matches in text that is not ASCII: offsets are converted once per byte, not per match.
+@pytest.mark.parametrize("size", [120_000, 360_000])
+def test_many_assignments_in_non_ascii_text_are_bounded(size):
+    from scanner.credentials import assignments
+    from scanner.secrets import mask_in_text
+    line = "é password=Hunter-2x AKIAIOSFODNN7EXAMPLQ\n"
+    text = line * (size // len(line))
+    started = time.perf_counter()
+    found = list(assignments(text))
+    masked = mask_in_text(text, ())
+    assert time.perf_counter() - started < 2.0
+    assert len(found) == size // len(line) and "IOSFODNN7EXAMPLQ" not in masked
+
+
+# Terraform's regex() runs patterns written in the scanned code: on RE2, as Terraform does.
+def test_terraform_regex_function_cannot_hang_the_scan(tmp_path):
+    root = tmp_path / "scan"
+    root.mkdir()
+    (root / "main.tf").write_text(textwrap.dedent(f"""\
+        locals {{
+          slow   = regex("(x+)(x+)(x+)y", "{"x" * 50_000}")
+          groups = regex("^(?P<env>[a-z]+)-(?P<n>[0-9]+)$", "prod-42")
+        }}
+        resource "aws_s3_bucket" "b" {{
+          bucket = "b-${{local.groups.env}}-${{local.groups.n}}"
+          tags   = {{ Slow = local.slow }}
+        }}
+        """))
+    started = time.perf_counter()
+    report = scan([str(root)], only=["RG-AWS-001"], base=str(root))
+    assert time.perf_counter() - started < 2.0
+    assert report.stats["resources"] == 1
+    from scanner.api import load_graph
+    bucket = load_graph([str(root)]).nodes["aws_s3_bucket.b"]["resource"]
+    assert bucket.attributes["bucket"] == "b-prod-42"
+    assert isinstance(bucket.attributes["tags"]["Slow"], Unknown)  # no match: unknown, not guessed
+
+
+# The Helm-template sniff read every YAML file with `re`: a line of 80 KB of `{{ x` took 153 s.
+@pytest.mark.parametrize("size", [120_000, 360_000])
+def test_helm_sniff_over_a_hostile_line_is_bounded(tmp_path, size, policies):
+    text = K8S_HEAD.format(name="braces") + "data:\n  x: '" + "{{ x" * (size // 4) + "'\n"
+    root = _tree(tmp_path, {"braces.yaml": text})
+    _bounded_scan(root, policies)

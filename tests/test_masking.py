@@ -37,7 +37,7 @@ SECRET_FINDINGS = {
     ("RG-AWS-004", "aws_db_instance.literal", "infra/main.tf", 16),
     ("RG-AWS-004", "aws_db_instance.from_variable", "infra/main.tf", 24),
     ("RG-AWS-004", "aws_rds_cluster.tfvars", "infra/main.tf", 30),
-    ("RG-SEC-001", "tls_private_key.pem", "infra/main.tf", 39),
+    ("RG-SEC-002", "tls_private_key.pem", "infra/main.tf", 39),   # private_key_pem: a credential name
     ("RG-SEC-001", "aws_ssm_parameter.dsn", "infra/main.tf", 49),
     ("RG-SEC-001", "aws_lambda_function.api", "infra/main.tf", 57),
     ("RG-K8S-003", "k8s:apps/Deployment/shop/api", "k8s/app.yaml", 18),

@@ -28,7 +28,6 @@ FLAGGED = [
     ("SG." + "abcdefghij0123456789AB" + "." + "abcdefghij0123456789ABCDEFGHIJ0123456789abc", "SendGrid key"),
     ("eyJ" + "hbGciOiJIUzI1NiJ9.eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "JWT"),
     ("postgres://app:" + "s3cr3tP4ss@db.internal:5432/app", "connection string with password"),
-    ("Zx9$qL2!vN7#rT4&mK8*pW3^", "high-entropy string"),
 ]
 
 NOT_FLAGGED = [
@@ -45,6 +44,8 @@ NOT_FLAGGED = [
     "eu-west-1",
     "--password=$(PGPASSWORD)", "Bearer ${TOKEN_FROM_ENVIRONMENT}",
     "ELBSecurityPolicy-TLS13-1-2-2021-06", "logs-{customer_id}-{yyyy.MM.dd}",
+    # random-looking is not a format: such a value is a credential only where a credential name holds it
+    "Zx9$qL2!vN7#rT4&mK8*pW3^", "iam:GetAccountPasswordPolicy", "ForAllValues:StringEquals",
 ]
 
 

@@ -7,13 +7,16 @@ derived keys: ``$group`` (which list it came from), ``$effective`` (the
 security context the kubelet applies: container fields over pod fields over
 Kubernetes defaults) and ``$image`` (registry, repository, tag, digest).
 Every derived path has a line: the manifest line of the value it came from,
-or the container's first line for a default. ConfigMaps get ``$entries``.
+or the container's first line for a default. ConfigMaps and Secrets get ``$entries``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any, Optional
 
+from ..credentials import find
 from ..secrets import looks_like_secret
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -218,3 +221,39 @@ def derive_configmap(obj: dict[str, Any], lines: dict[str, int]) -> None:
             for sub in ("", ".key", ".value", ".secret_like"):
                 lines[f"$entries.{n}{sub}"] = line
     obj["$entries"] = entries
+
+
+def derive_secret(obj: dict[str, Any], lines: dict[str, int]) -> None:
+    """``$entries``: each ``stringData`` / ``data`` key and value, with ``credential`` when it holds one.
+
+    ``data`` values are decoded from base64 before they are judged. A key is a
+    credential when its name holds one and its value is a literal, or when its
+    value has a credential format, is high-entropy, or is a file that assigns
+    one: ``username: orders`` and ``tls.crt`` are not credentials.
+    """
+    entries: list[dict[str, Any]] = []
+    for field in ("stringData", "data"):
+        data = obj.get(field)
+        if not isinstance(data, dict):
+            continue
+        for key, value in data.items():
+            plain = _base64_text(value) if field == "data" else value
+            n = len(entries)
+            entries.append({"at": f"{field}.{key}", "key": key, "value": value,
+                            "credential": bool(find({"data": {key: plain}}, schema_names=frozenset({"data"})))})
+            line = lines.get(f"{field}.{key}")
+            if line:
+                for sub in ("", ".at", ".key", ".value", ".credential"):
+                    lines[f"$entries.{n}{sub}"] = line
+    if entries:
+        obj["$entries"] = entries
+
+
+def _base64_text(value: Any) -> Any:
+    """A ``data`` value decoded to text, or the value itself when it is not base64 of UTF-8 text."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return value

@@ -26,6 +26,7 @@ from typing import Any, Optional
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
 from .terraform import evaluate_root, load_files, read_source, regular_files
+from .terraform.credentials import add_credentials
 from .terraform.iam import POLICY_DOCUMENT, add_policy_documents, normalise
 from .terraform.jsonlines import JsonError, Positions, loads
 from .terraform.plans import is_plan_of
@@ -162,6 +163,7 @@ class _PlanReader:
             attrs["$policy"] = known_json
         else:
             add_policy_documents(rtype, attrs, lines)
+        add_credentials(rtype, attrs, lines)
         self.out.resources.append(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Optional
 from .. import parallel
 from ..crash import crash_diagnostic
 from ..model import Diagnostic, Finding, Location, PathStep, Policy, Resource, is_unknown
-from ..secrets import looks_like_secret, mask
+from ..secrets import is_high_entropy, looks_like_secret, mask
 from .compiler import EvalContext
 from .paths import resolve, split_path
 
@@ -25,11 +25,12 @@ def index_policies(policies: Iterable[Policy]) -> tuple[dict[str, list[Policy]],
 # Below this many resources a second process costs more than it saves (scanner/parallel.py).
 PARALLEL_MIN_NODES = 1000
 
-# Resources that are read, not managed (Terraform `data` blocks, plan `mode: data`): they feed
-# references and edges, but the configuration does not create them, so only the credential
-# policies (``secret: true``) judge them: a literal credential in a data block is in the
-# repository all the same.
-NOT_MANAGED = frozenset({"terraform.data"})
+# Resources that are read, not managed (Terraform `data` blocks, plan `mode: data`), and the
+# provider blocks and locals that hold a credential (`terraform.config`): they feed references and
+# edges, but the configuration does not create them, so only the credential policies
+# (``secret: true``) judge them: a literal credential in a data block is in the repository all
+# the same.
+NOT_MANAGED = frozenset({"terraform.data", "terraform.config"})
 
 # A policy that raises on many resources: this many get a diagnostic each, the rest one summary.
 CRASHES_SHOWN = 3
@@ -136,10 +137,13 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
     location = Location(resource.path_of(line), int(line), int(end))
     related = tuple(s.location for s in gpath if s.location is not None
                     and s.address != resource.address)
+    message = render_message(policy, resource, evidence, unknown)
+    # a derived item that says where it sits is evidence of that place: baselines and
+    # fingerprints name the argument (`password`), not the item's index in a derived list
+    evidence = tuple(dict.fromkeys(_shown_path(resource, e) for e in evidence))
     return Finding(
         policy_id=policy.id, severity=policy.meta.severity, resource=resource.address,
-        location=location, message=render_message(policy, resource, evidence, unknown),
-        evidence=evidence, path=gpath, related=related)
+        location=location, message=message, evidence=evidence, path=gpath, related=related)
 
 
 def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...],
@@ -150,12 +154,26 @@ def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...]
     shown = _show(_evidence_value(resource, evidence), policy.secret) if "value" in template else ""
     try:
         text = template.format(address=resource.address, value=shown,
-                               path=evidence[0] if evidence else "", type=resource.type)
+                               path=_shown_path(resource, evidence[0]) if evidence else "",
+                               type=resource.type)
     except (KeyError, IndexError, ValueError):
         text = template
     if unknown:
         text += " (value not known before apply; this policy counts that as a failure)"
     return text
+
+
+def _shown_path(resource: Resource, path: str) -> str:
+    """``path``, or for an item of a derived list that says where it sits (``at``), that place."""
+    if not path.startswith("$"):
+        return path
+    segments = split_path(path)
+    if len(segments) > 1 and segments[0].startswith("$") and segments[1].isdigit():
+        found = resolve(resource.attributes, segments[:2], "")
+        item = found[0][1] if found else None
+        if isinstance(item, dict) and isinstance(item.get("at"), str):
+            return item["at"]
+    return path
 
 
 def _evidence_value(resource: Resource, evidence: tuple[str, ...]) -> Any:
@@ -172,6 +190,6 @@ def _show(value: Any, secret: bool) -> str:
         return "(unknown)"
     if isinstance(value, (dict, list)):
         return "(structure)"
-    if secret or looks_like_secret(value):
+    if secret or looks_like_secret(value) or is_high_entropy(value):
         return mask(value)
     return str(value)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from ..graph.cidr import admits_internet, network
+from ..linear import Pattern
 from ..model import is_unknown
+from ..credentials import assignments, literal_credential
 from ..secrets import looks_like_secret
 from .iam import iam_statement
-from .regexsafety import danger
 
 Tri = Optional[bool]
 Operator = Callable[[Any, Any], Tri]
@@ -70,10 +70,7 @@ def _contains(value: Any, operand: Any) -> Tri:
 def _matches(value: Any, pattern: Any) -> Tri:
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         return False
-    text = str(value)
-    if len(text) > MAX_MATCH_INPUT:
-        return None  # too long to search safely: undetermined, never guessed
-    return pattern.search(text) is not None
+    return bool(pattern.search(str(value)))  # linear in the value's length (RE2)
 
 
 def _not_matches(value: Any, pattern: Any) -> Tri:
@@ -168,6 +165,21 @@ def _is_secret(value: Any, want: Any) -> Tri:
     return (_string_is_secret(value) if remembered else looks_like_secret(value)) == want
 
 
+def _is_credential(value: Any, want: Any) -> Tri:
+    """A {name|key, value} entry, or text, that gives a credential name a literal; or a known format."""
+    if isinstance(value, dict):
+        name = next((value[k] for k in ("name", "key") if isinstance(value.get(k), str)), None)
+        literal = value.get("value")
+        if is_unknown(literal):
+            return None
+        found = literal_credential(name, literal) or looks_like_secret(literal)
+    elif isinstance(value, str):
+        found = looks_like_secret(value) or next(assignments(value), None) is not None
+    else:
+        found = False
+    return found == want
+
+
 OPERATORS: dict[str, Operator] = {
     "equals": _equals,
     "not_equals": lambda v, o: not _equals(v, o),
@@ -192,6 +204,7 @@ OPERATORS: dict[str, Operator] = {
     "ports_overlap": _ports_overlap,
     "iam_statement": iam_statement,
     "is_secret": _is_secret,
+    "is_credential": _is_credential,
 }
 
 # Operators whose operand is a compiled regular expression.
@@ -202,18 +215,10 @@ CIDR_OPERATORS = frozenset({"cidr_contains", "cidr_overlaps"})
 STRUCTURAL_OPERATORS = frozenset({"exists", "some", "every"})
 
 MAX_REGEX_LENGTH = 1000
-# Longer values are not searched by `matches` / `not_matches`: the outcome is unknown.
-MAX_MATCH_INPUT = 100_000
 
 
-def compile_regex(pattern: str) -> "re.Pattern[str]":
-    """Compile a policy regex, refusing ones likely to backtrack catastrophically."""
+def compile_regex(pattern: str) -> Pattern:
+    """Compile a policy regex for RE2 (linear time); ValueError says why one is refused."""
     if len(pattern) > MAX_REGEX_LENGTH:
         raise ValueError(f"regular expression longer than {MAX_REGEX_LENGTH} characters")
-    reason = danger(pattern)
-    if reason:
-        raise ValueError(f"regular expression risks catastrophic backtracking: {reason}; rewrite it")
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression: {exc}") from None
+    return Pattern(pattern)

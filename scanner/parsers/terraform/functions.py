@@ -6,6 +6,7 @@ import ipaddress
 import json
 from typing import Any, Callable
 
+from ...linear import capturing
 from ...model import Unknown, is_unknown
 from .values import Invalid, TfSet, has_invalid, has_unknown, to_bool, tostr
 
@@ -233,9 +234,7 @@ def _range(*args: Any) -> list[int]:
 
 def _regex(pattern: str, s: str) -> Any:
     """Terraform's regex(): the match, or its groups (a list, or a map for named groups)."""
-    import re
-
-    m = re.search(pattern, s)
+    m = capturing(pattern).search(s)  # RE2, as Terraform: a pattern in scanned code cannot hang the scan
     if m is None:
         raise ValueError("no match")
     if m.groupdict():
@@ -244,11 +243,9 @@ def _regex(pattern: str, s: str) -> Any:
 
 
 def _regexall(pattern: str, s: str) -> list[Any]:
-    """Terraform's regexall(): every match, each shaped as regex() shapes one."""
-    import re
-
+    """Terraform's regexall(): every match, each shaped as regex() shapes one (RE2, as regex())."""
     out: list[Any] = []
-    for m in re.finditer(pattern, s):
+    for m in capturing(pattern).finditer(s):
         out.append(m.groupdict() if m.groupdict() else list(m.groups()) if m.groups() else m.group(0))
     return out
 
@@ -261,7 +258,7 @@ def _replace(s: str, old: str, new: str) -> str:
         template = re.sub(r"\$\$|\$\{(\w+)\}|\$(\w+)",
                           lambda m: "$" if m.group(0) == "$$" else f"\\g<{m.group(1) or m.group(2)}>",
                           new.replace("\\", "\\\\"))
-        return re.sub(old[1:-1], template, s)
+        return capturing(old[1:-1]).sub(template, s)  # RE2: the pattern comes from the scanned code
     return s.replace(old, new)
 
 

@@ -7,6 +7,8 @@ from typing import Any, Callable, Optional
 
 from ...model import Diagnostic, Layer, Location, Resource, Unknown
 from .body import META_ARGUMENTS, BodyReader
+from .configuration import configuration_resources
+from .credentials import add_credentials
 from .expand import expand
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .values import tostr
@@ -29,6 +31,7 @@ class ModuleSource:
     variables: dict[str, Block] = field(default_factory=dict)
     locals: dict[str, tuple[Expr, str]] = field(default_factory=dict)
     resources: list[tuple[Block, str]] = field(default_factory=list)
+    providers: list[tuple[Block, str]] = field(default_factory=list)
     data: list[tuple[Block, str]] = field(default_factory=list)
     modules: list[tuple[Block, str]] = field(default_factory=list)
     outputs: dict[str, tuple[Expr, str]] = field(default_factory=dict)
@@ -65,6 +68,8 @@ def group_blocks(directory: str, real: str, files: list[HclFile],
                         src.locals[name] = (attr.expr, f.path)
             elif b.type == "resource" and len(b.labels) >= 2:
                 src.resources.append((b, f.path))
+            elif b.type == "provider" and b.labels:
+                src.providers.append((b, f.path))
             elif b.type == "data" and len(b.labels) >= 2:
                 src.data.append((b, f.path))
             elif b.type == "module" and b.labels:
@@ -240,6 +245,8 @@ class ModuleEvaluator:
                     location=Location(path, block.start_line, block.end_line),
                     source="terraform" if mode == "resource" else "terraform.data",
                     lines=inst.lines, references=tuple(inst.references)))
+        self.out.extend(configuration_resources(self.src.providers, self.src.locals, self.scope,
+                                                self.prefix, self.refs))
 
     # -- resources ---------------------------------------------------------
 
@@ -261,6 +268,7 @@ class ModuleEvaluator:
                 reader = BodyReader(self.refs)
                 attrs = reader.body(block, scope, "")
                 add_policy_documents(block.labels[0], attrs, reader.lines)
+                add_credentials(block.labels[0], attrs, reader.lines)
                 found.append(Instance(suffix, key, attrs, reader.lines, reader.references))
         finally:
             self._active.discard(name)

@@ -1,0 +1,226 @@
+"""Where a literal credential sits: names that hold credentials, name/value entries, assignments in text, and the walk that finds them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional
+
+from .linear import Pattern
+from .secrets import credential_match, is_high_entropy, is_placeholder
+
+# The last word of a name that holds a credential (after dropping a trailing
+# ``_value``, ``_string``...): ``db_password``, ``clientSecret``, ``AUTH_TOKEN``.
+_CREDENTIAL_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token", "credential",
+                           "credentials"})
+# ``<word>_key`` holds a credential for these words (``api_key``, ``aws_secret_access_key``);
+# any other ``*_key`` (``s3_key``, ``hash_key``, ``ssh_key``) is a key of another kind.
+_KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "account", "shared", "auth",
+                             "signing", "encryption", "master", "client", "license", "subscription",
+                             "app", "admin", "session", "webhook", "storage", "primary", "secondary"})
+_NEUTRAL_SUFFIXES = frozenset({"value", "string", "data", "base64", "b64", "plain", "plaintext",
+                               "text", "raw", "pem", "literal"})
+# Only the last word counts, so ``password_length``, ``token_ttl``, ``secret_name`` are not credentials.
+# Resource arguments that hold a credential although their name does not say so.
+SCHEMA: dict[str, frozenset[str]] = {
+    "github_actions_secret": frozenset({"plaintext_value"}),
+    "github_actions_environment_secret": frozenset({"plaintext_value"}),
+    "github_actions_organization_secret": frozenset({"plaintext_value"}),
+    "github_dependabot_secret": frozenset({"plaintext_value"}),
+    "aws_secretsmanager_secret_version": frozenset({"secret_string"}),
+    "azurerm_key_vault_secret": frozenset({"value"}),
+    "google_secret_manager_secret_version": frozenset({"secret_data"}),
+    "kubernetes_secret": frozenset({"data", "string_data"}),
+    "kubernetes_secret_v1": frozenset({"data", "string_data"}),
+    "vault_generic_secret": frozenset({"data_json"}),
+}
+# Entry shapes {name: X, value: Y}: container environments (ECS, Kubernetes), app settings.
+_ENTRY_NAMES = ("name", "key", "Name", "Key")
+_ENTRY_VALUES = ("value", "Value")
+# ``NAME=value``, ``name: value``, ``"name": "value"``, ``--name=value`` / ``--name value`` in text.
+_ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-][^\s\"',;]*"
+                      r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
+_DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host name stored as a "secret"
+UNKNOWN_MARK = "\ue000"
+MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000  # stands for a value known only at apply time inside recovered text
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A literal credential: where it sits (``at``), the name it is given, its value, and why."""
+
+    at: str
+    name: str
+    value: str
+    kind: str  # "credential name" or a known format
+
+
+def name_holds_credential(name: Any) -> bool:
+    """True when ``name`` (an argument, key, variable or flag name) names a credential."""
+    words = _words(name) if isinstance(name, str) else []
+    while len(words) > 1 and words[-1] in _NEUTRAL_SUFFIXES:
+        words.pop()
+    if not words:
+        return False
+    last = words[-1]
+    if last in _CREDENTIAL_WORDS or (last.endswith(("password", "passwd")) and len(last) <= 16):
+        return True
+    if last == "pwd":  # db_pwd; a bare PWD is the working directory
+        return len(words) > 1
+    # api_key, aws_secret_access_key; s3_key, hash_key, roles_key are keys of another kind
+    return last.endswith("apikey") or (last == "key" and len(words) > 1 and words[-2] in _KEY_QUALIFIERS)
+
+
+def literal_credential(name: Any, value: Any) -> bool:
+    """True when ``value`` is a literal given to a name that holds a credential."""
+    if not name_holds_credential(name) or not isinstance(value, str) or UNKNOWN_MARK in value:
+        return False
+    text = value.strip()
+    if len(text) < 3 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:")):
+        return False
+    if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
+        return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
+    return True
+
+
+def assignments(text: str) -> Iterator[tuple[str, str]]:
+    """Each (name, literal) a credential name is given in free text: scripts, config files, command lines."""
+    if UNKNOWN_MARK in text:
+        text = text.replace(UNKNOWN_MARK, " ${} ")
+    for start, end in _ASSIGNMENT.spans(text):
+        chunk = text[start:end].lstrip(" \t\r\n[,")
+        if chunk.startswith("-"):  # --token=abc, --token abc
+            cut = chunk.find("=") if "=" in chunk else min(i for i in (chunk.find(" "), chunk.find("\t")) if i > 0)
+        else:
+            cut = min(i for i in (chunk.find("="), chunk.find(":")) if i > 0)
+        name = chunk[:cut].strip().strip("\"'").strip()
+        value = chunk[cut + 1:].strip().strip("\"'")
+        if text[start - 1:start] == "$" or _prose(value):
+            continue  # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"
+        if literal_credential(name.lstrip("-"), value):
+            yield name, value
+
+
+def _prose(value: str) -> bool:
+    """A snake_case name (``secret: chainguard_registry_credentials`` in a sentence), not a password."""
+    return "_" in value.strip("_") and value.replace("_", "").isalpha() and value.islower()
+
+
+def find(tree: Any, *, schema_names: frozenset[str] = frozenset(),
+         unwrap: Callable[[Any], Optional[Any]] = lambda v: None) -> list[Credential]:
+    """Every literal credential in a value tree (a resource's attributes).
+
+    ``unwrap`` turns a value known only in part (a template with unknown
+    interpolations, ``jsonencode`` of a partly unknown structure) into what is
+    known of it: a structure, or text where :data:`UNKNOWN_MARK` stands for
+    each unknown piece; it answers None for anything else.
+    """
+    out: list[Credential] = []
+    _walk(tree, "", "", out, schema_names, unwrap, 0)
+    unique: dict[tuple[str, str], Credential] = {}
+    for c in out:  # an entry's value is met twice: as the entry, and as its `value` key
+        unique.setdefault((c.at, c.value), c)
+    return list(unique.values())
+
+
+def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozenset[str],
+          unwrap: Callable[[Any], Optional[Any]], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        entry = _entry(value)
+        if entry is not None and literal_credential(*entry):
+            out.append(Credential(_join(at, _value_key(value)), entry[0], entry[1], "credential name"))
+        for k, v in value.items():
+            if isinstance(k, str) and not k.startswith("$"):
+                child = _join(at, k)
+                if not at and k in schema:
+                    _schema_value(v, child, k, out)
+                _walk(v, child, k, out, frozenset(), unwrap, depth + 1)
+        return
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _walk(v, _join(at, str(i)), name, out, frozenset(), unwrap, depth + 1)
+        return
+    if isinstance(value, str):
+        _string(value, at, name, out, unwrap, depth)
+        return
+    known = unwrap(value)
+    if known is not None:
+        _walk(known, at, name, out, frozenset(), unwrap, depth + 1)
+
+
+def _string(value: str, at: str, name: str, out: list[Credential],
+            unwrap: Callable[[Any], Optional[Any]], depth: int) -> None:
+    if literal_credential(name, value):
+        out.append(Credential(at, name, value, "credential name"))
+        return
+    kind, token = credential_match(value)
+    if kind:  # the token itself: a script or document around it is not the secret
+        out.append(Credential(at, name, token, kind))
+        return
+    stripped = value.lstrip()
+    if stripped[:1] in ("{", "[") and len(value) < 1_000_000:
+        decoded = _json(value)
+        if decoded is not None:
+            _walk(decoded, at, name, out, frozenset(), unwrap, depth + 1)
+            return
+    if "\n" in value or "=" in value or ":" in value:
+        for key, literal in assignments(value):
+            out.append(Credential(at, key, literal, "credential name"))
+
+
+def _schema_value(value: Any, at: str, name: str, out: list[Credential]) -> None:
+    """An argument that holds a credential by its resource's schema: each literal under it is one."""
+    if isinstance(value, str) and literal_credential("secret", value):
+        out.append(Credential(at, name, value, "credential argument"))
+    elif isinstance(value, dict):  # Secret data: username: admin is not a credential, password: x is
+        for k, v in value.items():
+            if (isinstance(v, str) and UNKNOWN_MARK not in v
+                    and (literal_credential(k, v) or (is_high_entropy(v) and not is_placeholder(v)))):
+                out.append(Credential(_join(at, str(k)), str(k), v, "credential argument"))
+
+
+def _entry(value: dict[str, Any]) -> Optional[tuple[str, Any]]:
+    """(name, value) of a {name: X, value: Y} entry."""
+    name = next((value[k] for k in _ENTRY_NAMES if isinstance(value.get(k), str)), None)
+    if name is None:
+        return None
+    key = _value_key(value)
+    return (name, value[key]) if key else None
+
+
+def _value_key(value: dict[str, Any]) -> str:
+    return next((k for k in _ENTRY_VALUES if k in value), "")
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
+        return None
+
+
+def _join(at: str, key: str) -> str:
+    return f"{at}.{key}" if at else key
+
+
+def _words(name: str) -> list[str]:
+    """``clientSecret`` / ``DB_PASSWORD`` / ``spring.datasource.password`` -> lower-case words."""
+    words: list[str] = []
+    current = ""
+    previous = ""
+    for ch in name:
+        if not ch.isalnum():
+            if current:
+                words.append(current)
+            current = ""
+        elif ch.isupper() and previous.islower():
+            words.append(current)
+            current = ch
+        else:
+            current += ch
+        previous = ch
+    if current:
+        words.append(current)
+    return [w.lower() for w in words if w]

@@ -1,0 +1,110 @@
+"""Secret detection by place and format: (payload, should_flag) for names, values, text and trees."""
+
+from __future__ import annotations
+
+import pytest
+
+from scanner.credentials import assignments, find, literal_credential, name_holds_credential
+from scanner.secrets import credential_kind, is_placeholder, mask_in_text
+
+
+@pytest.mark.parametrize("name, should_flag", [
+    ("password", True), ("master_password", True), ("administrator_login_password", True),
+    ("DB_PASSWORD", True), ("clientSecret", True), ("client_secret", True), ("api_key", True),
+    ("X-Api-Key", True), ("aws_secret_access_key", True), ("private_key", True), ("AUTH_TOKEN", True),
+    ("secret_string", True), ("spring.datasource.password", True), ("PGPASSWORD", True), ("db_pwd", True),
+    ("secret_name", False), ("password_length", False), ("token_ttl", False), ("secret_arn", False),
+    ("s3_key", False), ("hash_key", False), ("roles_key", False), ("PWD", False), ("kms_key_id", False),
+    ("password_reset", False), ("name", False), ("description", False),
+])
+def test_credential_names(name, should_flag):
+    assert bool(name_holds_credential(name)) is should_flag
+
+
+@pytest.mark.parametrize("name, value, should_flag", [
+    ("password", "Winter2024!", True), ("WSREP_SST_PASSWORD", "sst", True), ("password", "ab", False), ("DB_PASSWORD", "hunter2-prod", True), ("token", "abc123xyz", True),
+    ("password", "changeme", False), ("password", "${var.db_password}", False), ("password", "<password>", False),
+    ("password", "PLACEHOLDER_SET_VIA_UI", False), ("client_secret", "client_secret", False),
+    ("password", "****", False), ("password", "", False), ("password", "/run/secrets/db", False),
+    ("secret", "internal.example.com", False), ("password", "$DB_PASSWORD", False),
+    ("password", "ENC[AES256_GCM,data:abc]", False), ("secret_name", "Winter2024!", False),
+    ("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL", False), ("MYSQL_ROOT_PASSWORD", "fake_password", False),
+    ("ETCD_INITIAL_CLUSTER_TOKEN", "INSERT_ETCD_INITIAL_CLUSTER_TOKEN", False),
+    ("access_key", "mock_access_key", False), ("GF_SECURITY_ADMIN_PASSWORD", "admin", True),
+])
+def test_literal_credentials(name, value, should_flag):
+    assert literal_credential(name, value) is should_flag
+
+
+@pytest.mark.parametrize("payload, should_flag", [
+    ("AKIAIOSFODNN7EXAMPLQ", True), ("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", True),
+    ("-----BEGIN RSA PRIVATE KEY-----", True), ("postgres://app:S3cret-pw@db/app", True),
+    ("xoxb-1234567890-abcdefghijkl", True),
+    ("iam:GetAccountPasswordPolicy", False), ("ForAllValues:StringEquals", False),
+    ("google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ", False),
+    ("origin-access-identity/cloudfront/E2QWRUHAPOMQZL", False),
+    ("Microsoft.ContainerService/managedClusters@2023-05-02-preview", False),
+    ("Microsoft.ContainerInstance/containerGroups", False),
+    ("Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token", False),
+    ("roles/iam.serviceAccountKeyAdmin", False), ("postgres://app@${host}/app", False),
+    ("postgres://app:${var.password}@db/app", False), ("3f2c1d9e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e", False),
+])
+def test_known_formats(payload, should_flag):
+    assert bool(credential_kind(payload)) is should_flag
+
+
+@pytest.mark.parametrize("text, found", [
+    ("#!/bin/bash\nexport DB_PASSWORD=Orders-2024-prod\n", [("DB_PASSWORD", "Orders-2024-prod")]),
+    ("spring.datasource.password=s3cr3t-Pw\n", [("spring.datasource.password", "s3cr3t-Pw")]),
+    ("spring.datasource.username=root\nspring.datasource.password=admin\n", [("spring.datasource.password", "admin")]),
+    ("run --db-password hunter22 --token=abcd1234", [("--db-password", "hunter22"), ("--token", "abcd1234")]),
+    ("export DB_PASSWORD=$(aws secretsmanager get-secret-value --secret-id orders/db)", []),
+    ("$password = ConvertTo-SecureString 'x' -AsPlainText", []),
+    ("infrastructure/account terraform secret: chainguard_registry_credentials", []),
+    ("api_token: {{ .Values.token }}\npassword: ${DB_PASSWORD}", []),
+])
+def test_assignments_in_text(text, found):
+    assert list(assignments(text)) == found
+
+
+@pytest.mark.parametrize("hostile", ["[" * 200_000, "[" * 200_000 + "]" * 200_000,
+                                     '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_deeply_nested_json_text_is_walked_without_error(hostile):
+    assert find({"policy": hostile}) == []
+
+
+def test_tree_walk_finds_entries_json_and_skips_names():
+    tree = {
+        "environment": [{"name": "DB_PASSWORD", "value": "Orders-2024"}, {"name": "HOST", "value": "db"}],
+        "policy": '{"Statement": [{"Action": "iam:GetAccountPasswordPolicy"}]}',
+        "container_definitions": '[{"environment": [{"name": "API_TOKEN", "value": "t0k3n-abc"}]}]',
+        "tags": {"secret_name": "orders/db", "password_reset": "enabled"},
+    }
+    got = [(c.at, c.name, c.value) for c in find(tree)]
+    assert got == [("environment.0.value", "DB_PASSWORD", "Orders-2024"),
+                   ("container_definitions.0.environment.0.value", "API_TOKEN", "t0k3n-abc")]
+
+
+@pytest.mark.parametrize("value, should_flag", [
+    ("changeme", True), ("<your-password>", True), ("${var.x}", True), ("xxxxxxxx", True),
+    ("YOUR_API_KEY_HERE", True), ("Winter2024!", False), ("hunter2-prod", False),
+])
+def test_one_placeholder_list(value, should_flag):
+    assert is_placeholder(value) is should_flag
+
+
+def test_masking_hides_formats_in_any_text():
+    text = mask_in_text("key AKIAIOSFODNN7EXAMPLQ and héllo ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 end", ())
+    assert "IOSFODNN7EXAMPLQ" not in text and "aBcDeFgHiJkLmNoPqRsTuVwXyZ" not in text
+    assert text.startswith("key AK") and text.endswith(" end") and "héllo gh" in text
+
+
+@pytest.mark.parametrize("value, should_flag", [
+    ("AQBSdFhVwvkVNBAA2lwT7pL7tW6QjmHdb5Q0Ig==", True), ("3f2c1d9e8b7a6f5e4d3c2b1a0f9e8d7c", True),
+    ("Zq8mK2vL9pW4xR7tN1bY", True),
+    ("my-project:us-central1:orders", False), ("db.shop.svc.cluster.local", False),
+    ("ELBSecurityPolicy-TLS13-1-2-2021-06", False), ("aaaaaaaaaaaaaaaaaaaa", False), ("orders", False),
+])
+def test_high_entropy_is_a_generated_token(value, should_flag):
+    from scanner.secrets import is_high_entropy
+    assert is_high_entropy(value) is should_flag
