@@ -57,3 +57,9 @@ def test_copies_of_one_line_in_several_units_share_its_label():
                 _finding("base/app.yaml", 7, "RG-K8S-002", "k8s:apps/Deployment/prod/other@overlays/prod")]
     found, gone = match(REPO, findings, [_label("base/app.yaml", 7, "true", "RG-K8S-002", base)])
     assert sorted(found) == [0, 1] and gone == []
+
+
+def test_a_label_naming_a_unit_speaks_for_that_unit_only():
+    label = _label("base/app.yaml", 7, "false", "RG-K8S-041", "k8s:apps/Deployment/default/app@overlays/a")
+    findings = [_finding("base/app.yaml", 7, "RG-K8S-041", "k8s:apps/Deployment/default/app@overlays/b")]
+    assert match(REPO, findings, [label])[0] == {}

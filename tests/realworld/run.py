@@ -139,10 +139,11 @@ def match(repo: str, findings: list[dict], labels: list[dict]) -> tuple[dict[int
             found[i] = candidates[0]
             used.add(id(candidates[0]))
     # the same line of the same object built into several deployment units (kustomize overlays,
-    # plans): one code fact, so the label of one copy holds for every copy
+    # plans): one code fact, so a label given before units existed (no `@unit` in its address)
+    # holds for every copy; a label naming a unit speaks for that unit only
     by_fact: dict[tuple, dict] = {}
     for label in labels:
-        if label["repo"] == repo:
+        if label["repo"] == repo and "@" not in label["resource"]:
             by_fact.setdefault((label["file"], label["line"], label["policy"], _identity(label["resource"])), label)
     for i, f in enumerate(findings):
         if i not in found:
