@@ -49,6 +49,7 @@ PLACEHOLDERS = frozenset({
     "your-token", "your_token", "your-api-key", "your_api_key", "password-here", "secret-here",
     "todo", "tbd", "none", "null", "nil", "empty", "undefined", "default", "true", "false",
     "yes", "no", "n/a", "na", "unset", "unknown", "xxx", "xxxx", "xxxxx", "xxxxxx", "xxxxxxxx",
+    "foo", "bar", "baz", "foobar", "foobarbaz", "nothing",   # metasyntactic test values
 })
 _REFERENCE_MARKERS = ("${", "$(", "{{", "%{", "<%", "#{", "ENC[", "vault:", "ref+", "sm://",
                       "secretsmanager:", "ssm:", "arn:aws:secretsmanager:", "arn:aws:ssm:")

@@ -88,6 +88,7 @@ def test_tree_walk_finds_entries_json_and_skips_names():
 @pytest.mark.parametrize("value, should_flag", [
     ("changeme", True), ("<your-password>", True), ("${var.x}", True), ("xxxxxxxx", True),
     ("YOUR_API_KEY_HERE", True), ("Winter2024!", False), ("hunter2-prod", False),
+    ("bar", True), ("foobarbaz", True), ("nothing", True), ("barista-2024", False),
 ])
 def test_one_placeholder_list(value, should_flag):
     assert is_placeholder(value) is should_flag
