@@ -80,7 +80,13 @@ def literal_credential(name: Any, value: Any) -> bool:
         return False
     if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
-    return True
+    return not _sentence(text)
+
+
+def _sentence(text: str) -> bool:
+    """Words of text (``Hello from Terraform 2``, a bootstrap value), not a generated or chosen secret."""
+    words = text.split()
+    return len(words) >= 3 and all(w.isalpha() or w.isdigit() for w in words)
 
 
 def assignments(text: str) -> Iterator[tuple[str, str]]:

@@ -31,6 +31,7 @@ def test_credential_names(name, should_flag):
     ("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL", False), ("MYSQL_ROOT_PASSWORD", "fake_password", False),
     ("ETCD_INITIAL_CLUSTER_TOKEN", "INSERT_ETCD_INITIAL_CLUSTER_TOKEN", False),
     ("access_key", "mock_access_key", False), ("GF_SECURITY_ADMIN_PASSWORD", "admin", True),
+    ("password", "Hello from Terraform 2", False), ("password", "Tr0ub4dor &3 x", True), ("password", "my secret", True),
 ])
 def test_literal_credentials(name, value, should_flag):
     assert literal_credential(name, value) is should_flag
