@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -44,14 +45,20 @@ def policy_checkov_ids(source: Path) -> dict[str, set[str]]:
 
 def normal_resource(address: str) -> str:
     """What both tools call a resource: Terraform `type.name` (root prefix, module path and instance
-    keys dropped); Kubernetes `k8s/<name>` (riskgraph `k8s:group/Kind/ns/name`, checkov `Kind.ns.name`)."""
+    keys dropped); Kubernetes `k8s/<Kind>/<name>` (riskgraph `k8s:group/Kind/ns/name[@unit]`, checkov
+    `Kind.ns.name`; the namespace is dropped: checkov says `default` where none is written, and a
+    Kustomize build may set one)."""
     if address.startswith("k8s:"):
-        return "k8s/" + address.split("@", 1)[0].rsplit("/", 1)[1]
+        parts = address.split("@", 1)[0].split("/")
+        return f"k8s/{parts[1]}/{parts[-1]}"
     if address.startswith("arch:"):
         return address
-    if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name[.container]
-        parts = address.split(".")
-        return "k8s/" + (parts[2] if len(parts) > 2 else parts[-1])
+    if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name
+        kind, _, rest = address.partition(".")
+        name = rest.partition(".")[2] or rest
+        if kind == "Pod":                        # a pod template: Pod.namespace.workload.label-value...
+            name = name.split(".", 1)[0]
+        return f"k8s/{kind}/{name}"
     address = address.rsplit(":", 1)[1] if ":" in address else address
     address = _INDEX.sub("", address)
     parts = address.split(".")
@@ -111,6 +118,81 @@ def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
     return None
 
 
+def _under(path: str, directory: str) -> bool:
+    return directory in ("", ".") or path == directory or path.startswith(directory + "/")
+
+
+def _related(a: str, b: str) -> bool:
+    """Two files of one deployment unit as far as paths tell: one's directory holds the other's."""
+    da, db = os.path.dirname(a), os.path.dirname(b)
+    return _under(da, db) or _under(db, da)
+
+
+class Reported:
+    """riskgraph's findings of mapped policies, indexed by (checkov id, normal resource)."""
+
+    def __init__(self, findings: list[dict], diagnostics: list[dict], mapping: dict[str, set[str]]):
+        self.index: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for f in findings:
+            for cid, pids in mapping.items():
+                if f["policy_id"] in pids:
+                    self.index[(cid, normal_resource(f["resource"]))].add(
+                        (os.path.normpath(f["location"]["path"]), f["resource"]))
+        self.by_name: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for cid, resource in self.index:
+            if resource.startswith("k8s/"):
+                self.by_name[(cid, resource.split("/", 2)[2])].add((cid, resource))
+        # a plan read as the plan of the .tf files beside it reports at their lines (docs/terraform.md)
+        self.root_plans = {os.path.normpath(d["path"]) for d in diagnostics
+                           if d.get("code") == "plan-root" and d["message"].startswith("the plan of")}
+        # a file whose objects repeat ones already defined in its unit: riskgraph keeps the first copy
+        self.duplicates = {os.path.normpath(d["path"]) for d in diagnostics if d.get("code") == "duplicate-object"}
+        self.matched: set[tuple[str, str, str]] = set()
+
+    def match(self, miss: dict) -> bool:
+        """Whether riskgraph reports checkov's failure: same check, resource and file, where the file
+        is the one riskgraph reports it at (a plan's resource at its .tf line, a Kubernetes object at
+        the file of the offending value: a Kustomize patch or base, the kept copy of a duplicate)."""
+        resource = normal_resource(miss["resource"])
+        keys = [(miss["check"], resource)]
+        if resource.startswith("k8s/Pod/"):      # checkov's graph checks name a workload's pod template as a Pod
+            name = resource.split("/", 2)[2]
+            keys += [k for k in self.by_name.get((miss["check"], name), ()) if k != keys[0]]
+        hit = False
+        for key in keys:
+            for file, address in self.index.get(key, ()):
+                if self._same(miss, file, address):
+                    self.matched.add((key[0], file, key[1]))
+                    hit = True
+        return hit
+
+    def _same(self, miss: dict, file: str, address: str) -> bool:
+        their = miss["file"]
+        if file == their:
+            return True
+        if miss["framework"] == "terraform_plan":
+            prefix = address.rsplit(":", 1)[0] if ":" in address else ""
+            if prefix == their:
+                return True
+            return their in self.root_plans and not prefix and _under(file, os.path.dirname(their))
+        if miss["framework"] == "kubernetes":
+            unit = address.split("@", 1)[1] if "@" in address else None
+            if unit is not None and _under(their, unit):
+                return True
+            if unit is None and _related(their, file):
+                return True
+            return their in self.duplicates and _related(their, file)
+        return False
+
+    def unmatched(self) -> Counter:
+        out: Counter = Counter()
+        for (cid, resource), hits in self.index.items():
+            for file, _ in hits:
+                if (cid, file, resource) not in self.matched:
+                    out[cid] += 1
+        return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mirror", action="append", type=Path, default=[])
@@ -127,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     unexplained: list[tuple[str, dict]] = []
     used_explanations: Counter = Counter()
     extra: Counter = Counter()
-    out_dir = args.work / "results" / "checkov-compare"
+    out_dir = args.work / "results" / ("checkov-" + hashlib.sha256(str(args.source.resolve()).encode()).hexdigest()[:8])
     out_dir.mkdir(parents=True, exist_ok=True)
     for repo in load_repos():
         if args.only and not any(o in repo.name for o in args.only):
@@ -135,17 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         root, _ = materialise(repo, args.work, args.mirror)
         ours = scan(repo, root, args.source, out_dir)
         theirs = [f for f in run_checkov(repo, root, args.work) if f["check"] in mapping]
-        reported: set[tuple[str, str, str]] = set()
-        for f in ours.findings:
-            for cid, pids in mapping.items():
-                if f["policy_id"] in pids:
-                    reported.add((cid, os.path.normpath(f["location"]["path"]), normal_resource(f["resource"])))
-        checkov_keys = set()
+        reported = Reported(ours.findings, ours.diagnostics, mapping)
         for miss in theirs:
-            key = (miss["check"], miss["file"], normal_resource(miss["resource"]))
-            checkov_keys.add(key)
             totals["checkov"] += 1
-            if key in reported:
+            if reported.match(miss):
                 totals["both"] += 1
                 continue
             e = explanation(miss, repo.name, explained)
@@ -158,8 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             totals["unexplained"] += 1
             unexplained.append((repo.name, miss))
-        for key in reported - checkov_keys:
-            extra[key[0]] += 1
+        extra.update(reported.unmatched())
     print("\nunexplained checkov failures riskgraph does not report:")
     for repo, miss in sorted(unexplained, key=lambda x: (x[1]["check"], x[0], x[1]["file"])):
         print(f"  {miss['check']:<12} {repo}  {miss['file']}:{miss['lines'][0]}  {miss['resource']}  "
