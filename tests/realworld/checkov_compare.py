@@ -106,7 +106,7 @@ def load_explained() -> list[dict]:
 
 def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
     for e in explained:
-        if e["check"] != miss["check"]:
+        if not fnmatch.fnmatchcase(miss["check"], e["check"]):
             continue
         if e.get("repo") and e["repo"] != repo:
             continue
@@ -131,7 +131,8 @@ def _related(a: str, b: str) -> bool:
 class Reported:
     """riskgraph's findings of mapped policies, indexed by (checkov id, normal resource)."""
 
-    def __init__(self, findings: list[dict], diagnostics: list[dict], mapping: dict[str, set[str]]):
+    def __init__(self, findings: list[dict], diagnostics: list[dict], mapping: dict[str, set[str]], root: Path):
+        self.root = root
         self.index: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         for f in findings:
             for cid, pids in mapping.items():
@@ -158,6 +159,8 @@ class Reported:
         if resource.startswith("k8s/Pod/"):      # checkov's graph checks name a workload's pod template as a Pod
             name = resource.split("/", 2)[2]
             keys += [k for k in self.by_name.get((miss["check"], name), ()) if k != keys[0]]
+        if resource.startswith(("k8s/RoleBinding/", "k8s/ClusterRoleBinding/")):
+            keys += [(miss["check"], role) for role in self._role_refs(miss)]  # riskgraph judges the role
         hit = False
         for key in keys:
             for file, address in self.index.get(key, ()):
@@ -165,6 +168,18 @@ class Reported:
                     self.matched.add((key[0], file, key[1]))
                     hit = True
         return hit
+
+    def _role_refs(self, miss: dict) -> list[str]:
+        """The role a binding checkov names grants, as `k8s/<Kind>/<name>`."""
+        kind, _, rest = miss["resource"].partition(".")
+        name = rest.partition(".")[2]
+        try:
+            docs = list(yaml.safe_load_all((self.root / miss["file"]).read_text()))
+        except (OSError, yaml.YAMLError):
+            return []
+        return [f"k8s/{d['roleRef'].get('kind')}/{d['roleRef'].get('name')}" for d in docs
+                if isinstance(d, dict) and d.get("kind") == kind and isinstance(d.get("roleRef"), dict)
+                and (d.get("metadata") or {}).get("name") == name]
 
     def _same(self, miss: dict, file: str, address: str) -> bool:
         their = miss["file"]
@@ -217,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         root, _ = materialise(repo, args.work, args.mirror)
         ours = scan(repo, root, args.source, out_dir)
         theirs = [f for f in run_checkov(repo, root, args.work) if f["check"] in mapping]
-        reported = Reported(ours.findings, ours.diagnostics, mapping)
+        reported = Reported(ours.findings, ours.diagnostics, mapping, root)
         for miss in theirs:
             totals["checkov"] += 1
             if reported.match(miss):
