@@ -3,10 +3,21 @@
     python tests/realworld/checkov_compare.py [--mirror DIR] [--work DIR] [--source DIR] [--only NAME ...]
 
 Runs checkov (Terraform, Terraform plan, Kubernetes frameworks; cached per repository and commit)
-and riskgraph (as run.py does) on the same paths. Every checkov failure of a mapped check that
-riskgraph does not report on the same file and resource is listed, unless checkov-explained.yaml
-explains it; the explanations are part of docs/accuracy.md. Also lists, per mapped check, where
+and riskgraph (as run.py does, results under <work>/results/checkov-<hash of --source>) on the same
+paths. Every checkov failure of a mapped check that riskgraph does not report on the same file and
+resource is listed, unless checkov-explained.yaml explains it. Also lists, per mapped check, where
 riskgraph reports and checkov does not (to review for precision).
+
+"The same file and resource" follows where riskgraph reports:
+- Terraform: `type.name`, module path and instance keys dropped. A plan riskgraph reads as the plan
+  of the .tf files beside it (info diagnostic `plan-root`) reports at their lines: checkov's failure
+  in the plan matches a finding on the plan-prefixed address or in that directory.
+- Kubernetes: kind and name (checkov says `default` for an unwritten namespace). A finding of a
+  Kustomize build (`@unit`) matches checkov's failures in files under the unit's directory (its
+  patches); one in the same directory tree matches too (a patch of the unit above), and the copies
+  riskgraph ignores as duplicates (`duplicate-object`) match the kept copy. checkov's graph checks
+  name a workload's pod template `Pod.<ns>.<workload>.<labels>` and a binding where riskgraph judges
+  the role it references (read from the manifest).
 """
 
 from __future__ import annotations
@@ -200,9 +211,10 @@ class Reported:
         return False
 
     def unmatched(self) -> Counter:
+        """Per check, riskgraph's (file, resource) pairs that no checkov failure matched."""
         out: Counter = Counter()
         for (cid, resource), hits in self.index.items():
-            for file, _ in hits:
+            for file in {file for file, _ in hits}:
                 if (cid, file, resource) not in self.matched:
                     out[cid] += 1
         return out
