@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     totals: Counter = Counter()
     unexplained: list[tuple[str, dict]] = []
     used_explanations: Counter = Counter()
+    used_entries: set[int] = set()
     extra: Counter = Counter()
     out_dir = args.work / "results" / ("checkov-" + hashlib.sha256(str(args.source.resolve()).encode()).hexdigest()[:8])
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             if e is not None:
                 totals["explained"] += 1
                 used_explanations[(e["check"], e.get("repo", "*"), e["reason"])] += 1
+                used_entries.add(id(e))
                 if args.verbose:
                     print(f"explained  {repo.name}  {miss['file']}:{miss['lines'][0]}  {miss['check']}  "
                           f"{miss['resource']}  -- {e['reason']}")
@@ -268,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\nexplanations used:")
     for (check, repo, reason), n in sorted(used_explanations.items()):
         print(f"  {check:<12} {n:>4}  {repo}: {reason}")
+    if not args.only:        # on every repository, an entry that explains nothing is stale
+        stale = [e for e in explained if id(e) not in used_entries]
+        if stale:
+            print("\nexplanations that explain nothing (remove them):")
+            for e in stale:
+                print(f"  {e['check']:<12} {e.get('repo', '*')}  {e.get('file', '')}  {e.get('resource', '')}")
     print(f"\ncheckov failures of mapped checks: {totals['checkov']}; also reported by riskgraph: {totals['both']}; "
           f"explained: {totals['explained']}; unexplained: {totals['unexplained']}")
     print("riskgraph-only findings per mapped check (review for precision): "
