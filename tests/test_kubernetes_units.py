@@ -267,3 +267,21 @@ def test_a_delete_patch_removes_the_object_from_its_overlay(tmp_path):
     assert [(d.code, d.path) for d in parsed.diagnostics if d.level != "info"] == []
     assert units_of(build_graph(parsed.resources)) == {
         "k8s:apps/Deployment/default/cache": "local", "k8s:core/Service/default/cache": "local"}
+
+
+def test_a_file_that_only_redeclares_objects_differently_is_an_alternative():
+    # pod.yaml and pod_priv.yaml are two ways to run web: the privileged one is its own unit and
+    # reported; pod_copy.yaml repeats pod.yaml unchanged and z-debug.yaml also declares a new object,
+    # so both stay in the directory's unit and their copies of web are ignored as duplicates
+    from scanner.api import scan
+
+    path = os.path.join(FIXTURES, "cases", "kubernetes", "alternatives")
+    report = scan([path], base=path, only=["RG-K8S-002"])
+    assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
+        ("k8s:core/Pod/default/web@pod_priv.yaml", "pod_priv.yaml", 10)]
+    assert sorted((d.path, d.line, d.code) for d in report.diagnostics) == [
+        ("pod_copy.yaml", 1, "duplicate-object"), ("z-debug.yaml", 1, "duplicate-object")]
+    graph, _ = load(os.path.join("..", "alternatives"))
+    assert sorted(units_of(graph).items()) == [
+        ("k8s:core/Pod/default/tools@.", "."), ("k8s:core/Pod/default/web@.", "."),
+        ("k8s:core/Pod/default/web@pod_priv.yaml", "pod_priv.yaml")]

@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 from scanner.api import load, scan
 from scanner.graph import build_graph
-from scanner.model import Layer, Location, Resource
+from scanner.model import Layer, Location, Resource, Unknown
 
 CASES = os.path.join(FIXTURES, "cases", "terraform")
 PLAN = os.path.join(CASES, "plan")
@@ -77,6 +77,18 @@ def test_the_plan_of_the_tf_files_beside_it_reads_them():
     assert _found(report) == [("RG-AWS-001", "aws_security_group.web", f"{here}/main.tf", 7)]
     assert [(d.code, d.path) for d in report.diagnostics] == [("plan-root", f"{here}/plan.json")]
     assert report.diagnostics[0].message.startswith("the plan of the .tf files beside it")
+
+
+def test_an_attribute_the_plan_computes_and_the_tf_block_leaves_out_is_unset():
+    # provider v3 marks aws_s3_bucket.versioning known after apply on every new bucket: where the
+    # .tf block writes no versioning it is the unversioned default (as a scan of main.tf alone
+    # says); where it writes one from a value the plan does not know, it stays unknown
+    here = "fixtures/cases/terraform/plan/computed_default"
+    report = scan([os.path.join(PLAN, "computed_default")], only=["RG-AWS-009"])
+    assert _found(report) == [("RG-AWS-009", "aws_s3_bucket.logs", f"{here}/main.tf", 1)]
+    graph = load([os.path.join(PLAN, "computed_default")]).graph
+    assert "versioning" not in graph.nodes["aws_s3_bucket.logs"]["resource"].attributes
+    assert isinstance(graph.nodes["aws_s3_bucket.data"]["resource"].attributes["versioning"], Unknown)
 
 
 def test_plans_of_different_roots_with_the_same_addresses_stay_distinct(tmp_path):

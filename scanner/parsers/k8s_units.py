@@ -12,7 +12,9 @@ A unit is, in this order of precedence:
    ``app/`` and ``app/extras/`` are one unit while ``examples/a/`` and
    ``examples/b/`` under a manifest-free ``examples/`` are two; but a
    subdirectory that declares an object the parent's unit already declares
-   is an alternative to it (``app/all-in-one/``) and a unit of its own.
+   is an alternative to it (``app/all-in-one/``) and a unit of its own, as
+   is a file that only re-declares objects of earlier files of its
+   directory, some differently (``pod.yaml`` and ``pod_priv.yaml``).
 
 A configured unit (``kubernetes.units`` in the configuration) merges every
 unit whose directory lies under one of its paths. Each unit's label is its
@@ -98,17 +100,43 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
             directory = os.path.dirname(f.path)
             chart = next((d for d in _ancestors(directory, bases[f.path]) if names.has(d, "Chart.yaml")), None)
             where[f.path] = _parent_chart(chart, names) if chart else directory
+    alternatives = _alternative_files(where, raws)
     declared: dict[str, set[tuple[str, ...]]] = {}
     for path, directory in where.items():
-        declared.setdefault(directory, set()).update(_identity(raw.obj) for raw in raws.get(path, []))
+        if path not in alternatives:
+            declared.setdefault(directory, set()).update(_identity(raw.obj) for raw in raws.get(path, []))
     top = _tops(declared, set(bases.values()))
     plain: dict[str, list[Any]] = {}
     for f in files:
-        if f.path in where:
+        if f.path in alternatives:
+            plain.setdefault(f.path, []).extend(raws.get(f.path, []))
+        elif f.path in where:
             plain.setdefault(top[where[f.path]], []).extend(raws.get(f.path, []))
     for directory, objects in sorted(plain.items()):
         units.append((directory, relpath(directory), objects))
     return _merge(units, configured, relpath)
+
+
+def _alternative_files(where: dict[str, str], raws: dict[str, list[Any]]) -> set[str]:
+    """Files of a manifest directory that only declare objects earlier files (in path order) of that
+    directory declare, some of them otherwise (``pod.yaml`` and ``pod_priv.yaml``, ``bookinfo.yaml``
+    and ``bookinfo-psa.yaml``): an alternative to them, a unit of its own. A file that only repeats
+    objects unchanged (the parts of an install file), or that also declares new ones (so is joined
+    with its directory), is no alternative; its copies are ignored as duplicates."""
+    kept: dict[str, dict[tuple[str, ...], Any]] = {}
+    out: set[str] = set()
+    for path in sorted(where):
+        directory = where[path]
+        if directory != os.path.dirname(path):  # a chart's file: the chart is the unit
+            continue
+        seen = kept.setdefault(directory, {})
+        objects = [(_identity(raw.obj), raw.obj) for raw in raws.get(path, [])]
+        if objects and all(key in seen for key, _ in objects) and any(seen[key] != obj for key, obj in objects):
+            out.add(path)
+            continue
+        for key, obj in objects:
+            seen.setdefault(key, obj)
+    return out
 
 
 def _parent_chart(chart: str, names: "_Names") -> str:

@@ -14,7 +14,8 @@
   points at its `.tf` block and attribute lines (the plan wins for values, the
   `.tf` files for lines; the Terraform parser then leaves that root module to
   this parser, so nothing is reported twice). Otherwise it points at the line
-  of its object in the plan file.
+  of its object in the plan file. An attribute known only after apply that the
+  `.tf` block does not set is left unset, as a scan of the `.tf` files sees it.
 """
 
 from __future__ import annotations
@@ -150,6 +151,7 @@ class _PlanReader:
             attrs["$sensitive"] = sensitive
         tf = self.tf.get(address) or self.tf.get(_INDEX.sub("", address))
         if tf is not None:
+            _unset_computed(attrs, tf.attributes)
             location, lines = tf.location, dict(tf.lines)
         else:
             line = self.pos.line(item)
@@ -223,6 +225,19 @@ def _mark_unknown(attrs: Any, unknown: Any) -> None:
                 attrs[i] = Unknown("known after apply")
             else:
                 _mark_unknown(attrs[i], flag)
+
+
+def _unset_computed(attrs: dict[str, Any], written: dict[str, Any]) -> None:
+    """Drop the unknown top-level attributes the resource's `.tf` block does not set (in place).
+
+    A provider marks an attribute it fills in itself (``aws_s3_bucket.versioning``
+    in provider v3, ``aws_instance.metadata_options``) known after apply even
+    when the configuration leaves it out; it is the same unset attribute a scan
+    of the `.tf` files alone sees, whose default each policy states, not a value
+    the configuration chose and the plan cannot tell yet.
+    """
+    for key in [k for k, v in attrs.items() if isinstance(v, Unknown) and k not in written]:
+        del attrs[key]
 
 
 def _value_lines(value: Any, path: str, pos: Positions, lines: dict[str, int]) -> None:

@@ -3,16 +3,28 @@
     python tests/realworld/checkov_compare.py [--mirror DIR] [--work DIR] [--source DIR] [--only NAME ...]
 
 Runs checkov (Terraform, Terraform plan, Kubernetes frameworks; cached per repository and commit)
-and riskgraph (as run.py does) on the same paths. Every checkov failure of a mapped check that
-riskgraph does not report on the same file and resource is listed, unless checkov-explained.yaml
-explains it; the explanations are part of docs/accuracy.md. Also lists, per mapped check, where
+and riskgraph (as run.py does, results under <work>/results/checkov-<hash of --source>) on the same
+paths. Every checkov failure of a mapped check that riskgraph does not report on the same file and
+resource is listed, unless checkov-explained.yaml explains it. Also lists, per mapped check, where
 riskgraph reports and checkov does not (to review for precision).
+
+"The same file and resource" follows where riskgraph reports:
+- Terraform: `type.name`, module path and instance keys dropped. A plan riskgraph reads as the plan
+  of the .tf files beside it (info diagnostic `plan-root`) reports at their lines: checkov's failure
+  in the plan matches a finding on the plan-prefixed address or in that directory.
+- Kubernetes: kind and name (checkov says `default` for an unwritten namespace). A finding of a
+  Kustomize build (`@unit`) matches checkov's failures in files under the unit's directory (its
+  patches); one in the same directory tree matches too (a patch of the unit above), and the copies
+  riskgraph ignores as duplicates (`duplicate-object`) match the kept copy. checkov's graph checks
+  name a workload's pod template `Pod.<ns>.<workload>.<labels>` and a binding where riskgraph judges
+  the role it references (read from the manifest).
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -44,14 +56,20 @@ def policy_checkov_ids(source: Path) -> dict[str, set[str]]:
 
 def normal_resource(address: str) -> str:
     """What both tools call a resource: Terraform `type.name` (root prefix, module path and instance
-    keys dropped); Kubernetes `k8s/<name>` (riskgraph `k8s:group/Kind/ns/name`, checkov `Kind.ns.name`)."""
+    keys dropped); Kubernetes `k8s/<Kind>/<name>` (riskgraph `k8s:group/Kind/ns/name[@unit]`, checkov
+    `Kind.ns.name`; the namespace is dropped: checkov says `default` where none is written, and a
+    Kustomize build may set one)."""
     if address.startswith("k8s:"):
-        return "k8s/" + address.split("@", 1)[0].rsplit("/", 1)[1]
+        parts = address.split("@", 1)[0].split("/")
+        return f"k8s/{parts[1]}/{parts[-1]}"
     if address.startswith("arch:"):
         return address
-    if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name[.container]
-        parts = address.split(".")
-        return "k8s/" + (parts[2] if len(parts) > 2 else parts[-1])
+    if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name
+        kind, _, rest = address.partition(".")
+        name = rest.partition(".")[2] or rest
+        if kind == "Pod":                        # a pod template: Pod.namespace.workload.label-value...
+            name = name.split(".", 1)[0]
+        return f"k8s/{kind}/{name}"
     address = address.rsplit(":", 1)[1] if ":" in address else address
     address = _INDEX.sub("", address)
     parts = address.split(".")
@@ -99,7 +117,7 @@ def load_explained() -> list[dict]:
 
 def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
     for e in explained:
-        if e["check"] != miss["check"]:
+        if not fnmatch.fnmatchcase(miss["check"], e["check"]):
             continue
         if e.get("repo") and e["repo"] != repo:
             continue
@@ -109,6 +127,97 @@ def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
             continue
         return e
     return None
+
+
+def _under(path: str, directory: str) -> bool:
+    return directory in ("", ".") or path == directory or path.startswith(directory + "/")
+
+
+def _related(a: str, b: str) -> bool:
+    """Two files of one deployment unit as far as paths tell: one's directory holds the other's."""
+    da, db = os.path.dirname(a), os.path.dirname(b)
+    return _under(da, db) or _under(db, da)
+
+
+class Reported:
+    """riskgraph's findings of mapped policies, indexed by (checkov id, normal resource)."""
+
+    def __init__(self, findings: list[dict], diagnostics: list[dict], mapping: dict[str, set[str]], root: Path):
+        self.root = root
+        self.index: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for f in findings:
+            for cid, pids in mapping.items():
+                if f["policy_id"] in pids:
+                    self.index[(cid, normal_resource(f["resource"]))].add(
+                        (os.path.normpath(f["location"]["path"]), f["resource"]))
+        self.by_name: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for cid, resource in self.index:
+            if resource.startswith("k8s/"):
+                self.by_name[(cid, resource.split("/", 2)[2])].add((cid, resource))
+        # a plan read as the plan of the .tf files beside it reports at their lines (docs/terraform.md)
+        self.root_plans = {os.path.normpath(d["path"]) for d in diagnostics
+                           if d.get("code") == "plan-root" and d["message"].startswith("the plan of")}
+        # a file whose objects repeat ones already defined in its unit: riskgraph keeps the first copy
+        self.duplicates = {os.path.normpath(d["path"]) for d in diagnostics if d.get("code") == "duplicate-object"}
+        self.matched: set[tuple[str, str, str]] = set()
+
+    def match(self, miss: dict) -> bool:
+        """Whether riskgraph reports checkov's failure: same check, resource and file, where the file
+        is the one riskgraph reports it at (a plan's resource at its .tf line, a Kubernetes object at
+        the file of the offending value: a Kustomize patch or base, the kept copy of a duplicate)."""
+        resource = normal_resource(miss["resource"])
+        keys = [(miss["check"], resource)]
+        if resource.startswith("k8s/Pod/"):      # checkov's graph checks name a workload's pod template as a Pod
+            name = resource.split("/", 2)[2]
+            keys += [k for k in self.by_name.get((miss["check"], name), ()) if k != keys[0]]
+        if resource.startswith(("k8s/RoleBinding/", "k8s/ClusterRoleBinding/")):
+            keys += [(miss["check"], role) for role in self._role_refs(miss)]  # riskgraph judges the role
+        hit = False
+        for key in keys:
+            for file, address in self.index.get(key, ()):
+                if self._same(miss, file, address):
+                    self.matched.add((key[0], file, key[1]))
+                    hit = True
+        return hit
+
+    def _role_refs(self, miss: dict) -> list[str]:
+        """The role a binding checkov names grants, as `k8s/<Kind>/<name>`."""
+        kind, _, rest = miss["resource"].partition(".")
+        name = rest.partition(".")[2]
+        try:
+            docs = list(yaml.safe_load_all((self.root / miss["file"]).read_text()))
+        except (OSError, yaml.YAMLError):
+            return []
+        return [f"k8s/{d['roleRef'].get('kind')}/{d['roleRef'].get('name')}" for d in docs
+                if isinstance(d, dict) and d.get("kind") == kind and isinstance(d.get("roleRef"), dict)
+                and (d.get("metadata") or {}).get("name") == name]
+
+    def _same(self, miss: dict, file: str, address: str) -> bool:
+        their = miss["file"]
+        if file == their:
+            return True
+        if miss["framework"] == "terraform_plan":
+            prefix = address.rsplit(":", 1)[0] if ":" in address else ""
+            if prefix == their:
+                return True
+            return their in self.root_plans and not prefix and _under(file, os.path.dirname(their))
+        if miss["framework"] == "kubernetes":
+            unit = address.split("@", 1)[1] if "@" in address else None
+            if unit is not None and _under(their, unit):
+                return True
+            if unit is None and _related(their, file):
+                return True
+            return their in self.duplicates and _related(their, file)
+        return False
+
+    def unmatched(self) -> Counter:
+        """Per check, riskgraph's (file, resource) pairs that no checkov failure matched."""
+        out: Counter = Counter()
+        for (cid, resource), hits in self.index.items():
+            for file in {file for file, _ in hits}:
+                if (cid, file, resource) not in self.matched:
+                    out[cid] += 1
+        return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     totals: Counter = Counter()
     unexplained: list[tuple[str, dict]] = []
     used_explanations: Counter = Counter()
+    used_entries: set[int] = set()
     extra: Counter = Counter()
-    out_dir = args.work / "results" / "checkov-compare"
+    out_dir = args.work / "results" / ("checkov-" + hashlib.sha256(str(args.source.resolve()).encode()).hexdigest()[:8])
     out_dir.mkdir(parents=True, exist_ok=True)
     for repo in load_repos():
         if args.only and not any(o in repo.name for o in args.only):
@@ -135,31 +245,24 @@ def main(argv: list[str] | None = None) -> int:
         root, _ = materialise(repo, args.work, args.mirror)
         ours = scan(repo, root, args.source, out_dir)
         theirs = [f for f in run_checkov(repo, root, args.work) if f["check"] in mapping]
-        reported: set[tuple[str, str, str]] = set()
-        for f in ours.findings:
-            for cid, pids in mapping.items():
-                if f["policy_id"] in pids:
-                    reported.add((cid, os.path.normpath(f["location"]["path"]), normal_resource(f["resource"])))
-        checkov_keys = set()
+        reported = Reported(ours.findings, ours.diagnostics, mapping, root)
         for miss in theirs:
-            key = (miss["check"], miss["file"], normal_resource(miss["resource"]))
-            checkov_keys.add(key)
             totals["checkov"] += 1
-            if key in reported:
+            if reported.match(miss):
                 totals["both"] += 1
                 continue
             e = explanation(miss, repo.name, explained)
             if e is not None:
                 totals["explained"] += 1
                 used_explanations[(e["check"], e.get("repo", "*"), e["reason"])] += 1
+                used_entries.add(id(e))
                 if args.verbose:
                     print(f"explained  {repo.name}  {miss['file']}:{miss['lines'][0]}  {miss['check']}  "
                           f"{miss['resource']}  -- {e['reason']}")
                 continue
             totals["unexplained"] += 1
             unexplained.append((repo.name, miss))
-        for key in reported - checkov_keys:
-            extra[key[0]] += 1
+        extra.update(reported.unmatched())
     print("\nunexplained checkov failures riskgraph does not report:")
     for repo, miss in sorted(unexplained, key=lambda x: (x[1]["check"], x[0], x[1]["file"])):
         print(f"  {miss['check']:<12} {repo}  {miss['file']}:{miss['lines'][0]}  {miss['resource']}  "
@@ -167,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\nexplanations used:")
     for (check, repo, reason), n in sorted(used_explanations.items()):
         print(f"  {check:<12} {n:>4}  {repo}: {reason}")
+    if not args.only:        # on every repository, an entry that explains nothing is stale
+        stale = [e for e in explained if id(e) not in used_entries]
+        if stale:
+            print("\nexplanations that explain nothing (remove them):")
+            for e in stale:
+                print(f"  {e['check']:<12} {e.get('repo', '*')}  {e.get('file', '')}  {e.get('resource', '')}")
     print(f"\ncheckov failures of mapped checks: {totals['checkov']}; also reported by riskgraph: {totals['both']}; "
           f"explained: {totals['explained']}; unexplained: {totals['unexplained']}")
     print("riskgraph-only findings per mapped check (review for precision): "
