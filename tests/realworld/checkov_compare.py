@@ -115,7 +115,9 @@ def load_explained() -> list[dict]:
     return yaml.safe_load(EXPLAINED.read_text()) if EXPLAINED.is_file() else []
 
 
-def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
+def explanation(miss: dict, repo: str, explained: list[dict], root: Path) -> dict | None:
+    """The first entry whose check, repo, file and resource globs match (and, with `unwritten: path`,
+    whose Kubernetes object does not write that dotted path), or None."""
     for e in explained:
         if not fnmatch.fnmatchcase(miss["check"], e["check"]):
             continue
@@ -125,8 +127,34 @@ def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
             continue
         if e.get("resource") and not fnmatch.fnmatch(miss["resource"], e["resource"]):
             continue
+        if e.get("unwritten") and not _unwritten(root, miss, e["unwritten"]):
+            continue
         return e
     return None
+
+
+def _manifest_objects(root: Path, miss: dict) -> list[dict]:
+    """The objects of checkov's manifest whose kind and name are those of the failure."""
+    kind, _, rest = miss["resource"].partition(".")
+    name = rest.partition(".")[2]
+    try:
+        docs = list(yaml.safe_load_all((root / miss["file"]).read_text()))
+    except (OSError, yaml.YAMLError):
+        return []
+    return [d for d in docs if isinstance(d, dict) and d.get("kind") == kind
+            and isinstance(d.get("metadata"), dict) and d["metadata"].get("name") == name]
+
+
+def _unwritten(root: Path, miss: dict, path: str) -> bool:
+    """Whether the failure's object was found and writes nothing at dotted `path`."""
+    objects = _manifest_objects(root, miss)
+    for obj in objects:
+        node: object = obj
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            return False
+    return bool(objects)
 
 
 def _under(path: str, directory: str) -> bool:
@@ -182,15 +210,8 @@ class Reported:
 
     def _role_refs(self, miss: dict) -> list[str]:
         """The role a binding checkov names grants, as `k8s/<Kind>/<name>`."""
-        kind, _, rest = miss["resource"].partition(".")
-        name = rest.partition(".")[2]
-        try:
-            docs = list(yaml.safe_load_all((self.root / miss["file"]).read_text()))
-        except (OSError, yaml.YAMLError):
-            return []
-        return [f"k8s/{d['roleRef'].get('kind')}/{d['roleRef'].get('name')}" for d in docs
-                if isinstance(d, dict) and d.get("kind") == kind and isinstance(d.get("roleRef"), dict)
-                and (d.get("metadata") or {}).get("name") == name]
+        return [f"k8s/{d['roleRef'].get('kind')}/{d['roleRef'].get('name')}"
+                for d in _manifest_objects(self.root, miss) if isinstance(d.get("roleRef"), dict)]
 
     def _same(self, miss: dict, file: str, address: str) -> bool:
         their = miss["file"]
@@ -251,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             if reported.match(miss):
                 totals["both"] += 1
                 continue
-            e = explanation(miss, repo.name, explained)
+            e = explanation(miss, repo.name, explained, root)
             if e is not None:
                 totals["explained"] += 1
                 used_explanations[(e["check"], e.get("repo", "*"), e["reason"])] += 1
