@@ -13,11 +13,12 @@ riskgraph reports and checkov does not (to review for precision).
   of the .tf files beside it (info diagnostic `plan-root`) reports at their lines: checkov's failure
   in the plan matches a finding on the plan-prefixed address or in that directory.
 - Kubernetes: kind and name (checkov says `default` for an unwritten namespace). A finding of a
-  Kustomize build (`@unit`) matches checkov's failures in files under the unit's directory (its
-  patches); one in the same directory tree matches too (a patch of the unit above), and the copies
-  riskgraph ignores as duplicates (`duplicate-object`) match the kept copy. checkov's graph checks
-  name a workload's pod template `Pod.<ns>.<workload>.<labels>` and a binding where riskgraph judges
-  the role it references (read from the manifest).
+  unit (`address@unit`) matches checkov's failures in files whose innermost unit it is (a Kustomize
+  overlay's patches); an unqualified one matches in its directory and the one above or below (a
+  patch beside the kustomization above its base), and the copies riskgraph ignores as duplicates
+  (`duplicate-object`) match the kept copy. checkov's graph checks name a workload's pod template
+  `Pod.<ns>.<workload>.<labels>`, and a binding where riskgraph judges the role it references (read
+  from the manifest).
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ def load_explained() -> list[dict]:
     return yaml.safe_load(EXPLAINED.read_text()) if EXPLAINED.is_file() else []
 
 
-def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
+def explanation(miss: dict, repo: str, explained: list[dict], root: Path) -> dict | None:
+    """The first entry whose check, repo, file and resource globs match (and, with `unwritten: path`,
+    whose Kubernetes object does not write that dotted path), or None."""
     for e in explained:
         if not fnmatch.fnmatchcase(miss["check"], e["check"]):
             continue
@@ -125,8 +128,34 @@ def explanation(miss: dict, repo: str, explained: list[dict]) -> dict | None:
             continue
         if e.get("resource") and not fnmatch.fnmatch(miss["resource"], e["resource"]):
             continue
+        if e.get("unwritten") and not _unwritten(root, miss, e["unwritten"]):
+            continue
         return e
     return None
+
+
+def _manifest_objects(root: Path, miss: dict) -> list[dict]:
+    """The objects of checkov's manifest whose kind and name are those of the failure."""
+    kind, _, rest = miss["resource"].partition(".")
+    name = rest.partition(".")[2]
+    try:
+        docs = list(yaml.safe_load_all((root / miss["file"]).read_text()))
+    except (OSError, yaml.YAMLError):
+        return []
+    return [d for d in docs if isinstance(d, dict) and d.get("kind") == kind
+            and isinstance(d.get("metadata"), dict) and d["metadata"].get("name") == name]
+
+
+def _unwritten(root: Path, miss: dict, path: str) -> bool:
+    """Whether the failure's object was found and writes nothing at dotted `path`."""
+    objects = _manifest_objects(root, miss)
+    for obj in objects:
+        node: object = obj
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            return False
+    return bool(objects)
 
 
 def _under(path: str, directory: str) -> bool:
@@ -134,9 +163,9 @@ def _under(path: str, directory: str) -> bool:
 
 
 def _related(a: str, b: str) -> bool:
-    """Two files of one deployment unit as far as paths tell: one's directory holds the other's."""
+    """Two files of one deployment unit as far as paths tell: one directory, or one's the other's parent."""
     da, db = os.path.dirname(a), os.path.dirname(b)
-    return _under(da, db) or _under(db, da)
+    return da == db or os.path.dirname(da) == db or os.path.dirname(db) == da
 
 
 class Reported:
@@ -160,6 +189,9 @@ class Reported:
         # a file whose objects repeat ones already defined in its unit: riskgraph keeps the first copy
         self.duplicates = {os.path.normpath(d["path"]) for d in diagnostics if d.get("code") == "duplicate-object"}
         self.matched: set[tuple[str, str, str]] = set()
+        # the Kubernetes units findings name (`address@unit`): a file belongs to the innermost one
+        self.units = {a.split("@", 1)[1] for hits in self.index.values() for _, a in hits
+                      if a.startswith("k8s:") and "@" in a}
 
     def match(self, miss: dict) -> bool:
         """Whether riskgraph reports checkov's failure: same check, resource and file, where the file
@@ -182,15 +214,8 @@ class Reported:
 
     def _role_refs(self, miss: dict) -> list[str]:
         """The role a binding checkov names grants, as `k8s/<Kind>/<name>`."""
-        kind, _, rest = miss["resource"].partition(".")
-        name = rest.partition(".")[2]
-        try:
-            docs = list(yaml.safe_load_all((self.root / miss["file"]).read_text()))
-        except (OSError, yaml.YAMLError):
-            return []
-        return [f"k8s/{d['roleRef'].get('kind')}/{d['roleRef'].get('name')}" for d in docs
-                if isinstance(d, dict) and d.get("kind") == kind and isinstance(d.get("roleRef"), dict)
-                and (d.get("metadata") or {}).get("name") == name]
+        return [f"k8s/{d['roleRef'].get('kind')}/{d['roleRef'].get('name')}"
+                for d in _manifest_objects(self.root, miss) if isinstance(d.get("roleRef"), dict)]
 
     def _same(self, miss: dict, file: str, address: str) -> bool:
         their = miss["file"]
@@ -203,12 +228,15 @@ class Reported:
             return their in self.root_plans and not prefix and _under(file, os.path.dirname(their))
         if miss["framework"] == "kubernetes":
             unit = address.split("@", 1)[1] if "@" in address else None
-            if unit is not None and _under(their, unit):
+            if unit is not None and unit == self._unit_of(their):
                 return True
             if unit is None and _related(their, file):
                 return True
             return their in self.duplicates and _related(their, file)
         return False
+
+    def _unit_of(self, path: str) -> str | None:
+        return max((u for u in self.units if _under(path, u)), key=len, default=None)
 
     def unmatched(self) -> Counter:
         """Per check, riskgraph's (file, resource) pairs that no checkov failure matched."""
@@ -251,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             if reported.match(miss):
                 totals["both"] += 1
                 continue
-            e = explanation(miss, repo.name, explained)
+            e = explanation(miss, repo.name, explained, root)
             if e is not None:
                 totals["explained"] += 1
                 used_explanations[(e["check"], e.get("repo", "*"), e["reason"])] += 1
