@@ -17,6 +17,7 @@ import binascii
 from typing import Any, Optional
 
 from ..credentials import find
+from ..model import Unknown
 from ..secrets import looks_like_secret
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -184,13 +185,21 @@ def _strings(value: Any) -> list[str]:
     return [str(x) for x in value] if isinstance(value, list) else []
 
 
+_REFERENCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@+")
+
+
 def parse_image(image: str) -> dict[str, Any]:
     """``registry/repository:tag@digest`` split the way the container runtime reads it.
 
     ``registry`` is ``docker.io`` when the first part names no host;
     ``tag`` and ``digest`` are None when absent; ``latest`` is True when the
-    image floats: no digest, and the tag is ``latest`` or missing.
+    image floats: no digest, and the tag is ``latest`` or missing. A string
+    that is no image reference (``<YOUR-CONTAINER>``, ``${IMAGE}``, ``{{ .image }}``)
+    is a placeholder filled in at deploy time: every part is unknown.
     """
+    if not image or not set(image) <= _REFERENCE_CHARS:
+        unknown = Unknown(f"not an image reference: {image[:60]!r}")
+        return {k: unknown for k in ("registry", "repository", "tag", "digest", "latest")}
     rest, _, digest = image.partition("@")
     first, slash, remainder = rest.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
