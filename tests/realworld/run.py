@@ -178,6 +178,8 @@ def migrate(results: list[ScanResult], labels: list[dict], path: Path) -> int:
     for res in results:
         _, gone = match(res.repo.name, res.findings, labels)
         for g in gone:
+            if g["resource"].startswith("k8s:") and "@" in g["resource"]:
+                continue          # a label for one unit never moves to another unit
             same = [f for f in res.findings if f["location"]["path"] == g["file"]
                     and f["location"]["start_line"] == g["line"] and f["policy_id"] == g["policy"]
                     and _bare(f["resource"]) == _bare(g["resource"]) and f["resource"] != g["resource"]]
