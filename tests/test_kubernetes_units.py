@@ -9,6 +9,7 @@ from conftest import FIXTURES
 from scanner.config import load_config
 from scanner.discover import discover
 from scanner.graph import LinkContext, build_graph, resource_of
+from scanner.api import scan
 from scanner.parsers import ParseOptions, parse_all
 
 UNITS = os.path.join(FIXTURES, "cases", "kubernetes", "units")
@@ -285,3 +286,12 @@ def test_a_file_that_only_redeclares_objects_differently_is_an_alternative():
     assert sorted(units_of(graph).items()) == [
         ("k8s:core/Pod/default/tools@.", "."), ("k8s:core/Pod/default/web@.", "."),
         ("k8s:core/Pod/default/web@pod_priv.yaml", "pod_priv.yaml")]
+
+
+def test_images_skaffold_builds_are_tagged_at_deploy_time():
+    """An image naming a skaffold artifact (config in the manifest's directory or above) has an unknown tag."""
+    folder = os.path.join(FIXTURES, "cases", "kubernetes", "skaffold")
+    report = scan([folder], base=folder, only=["RG-K8S-036", "RG-K8S-037"])
+    assert sorted((f.policy_id, f.location.path, f.location.start_line) for f in report.findings) == [
+        ("RG-K8S-036", "app/web.yaml", 12), ("RG-K8S-037", "app/web.yaml", 12)]     # envoy, not shop-web
+    assert [(d.code, d.path, d.level) for d in report.diagnostics] == [("skaffold-config", "skaffold.yaml", "info")]

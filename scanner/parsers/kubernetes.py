@@ -23,6 +23,7 @@ from ..linear import Pattern
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
 from .k8s_units import plan
+from .skaffold import built_images, is_config, mark_built
 from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
 from .yamlnodes import Document, YamlProblem, iter_documents
 
@@ -99,6 +100,8 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
             out.diagnostics.append(_duplicates(path, copies))
         made.append((label, resources))
     out.resources.extend(_distinct(made))
+    mark_built(out.resources, built_images((raw.file.relpath, raw.obj) for raws in by_file.values()
+                                           for raw in raws if is_config(raw.obj)))
     return out
 
 
@@ -274,6 +277,11 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
         out.diagnostics.append(Diagnostic(
             "kustomize-input", f"Kustomize {kind} is build input, not a cluster object; only a "
             "kustomization file (kustomization.yaml) is built", f.relpath, raw.start, level="info"))
+        return
+    if is_config(obj):
+        out.diagnostics.append(Diagnostic(
+            "skaffold-config", "skaffold configuration, not a cluster object: the images it builds are "
+            "tagged at deploy time (scanner/parsers/skaffold.py)", f.relpath, raw.start, level="info"))
         return
     if not name or isinstance(name, (dict, list)):
         out.diagnostics.append(Diagnostic(
