@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Iterator, Optional
 
 from .linear import Pattern
@@ -57,7 +58,13 @@ class Credential:
 
 def name_holds_credential(name: Any) -> bool:
     """True when ``name`` (an argument, key, variable or flag name) names a credential."""
-    words = _words(name) if isinstance(name, str) else []
+    return isinstance(name, str) and _names_credential(name)
+
+
+@lru_cache(maxsize=16384)
+def _names_credential(name: str) -> bool:
+    """:func:`name_holds_credential` of a string, memoised: the same argument names recur in every resource."""
+    words = _words(name)
     while len(words) > 1 and words[-1] in _NEUTRAL_SUFFIXES:
         words.pop()
     if not words:

@@ -7,6 +7,7 @@ through maps take a fast path; ``**`` expansions are memoised per value
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from ..model import Unknown
@@ -15,8 +16,9 @@ from ..model import Unknown
 DescendantsMemo = dict[tuple[int, str], "Expansion"]
 
 
+@lru_cache(maxsize=8192)
 def split_path(path: str) -> tuple[str, ...]:
-    """``a.*."x.y".b`` -> ``('a', '*', 'x.y', 'b')``."""
+    """``a.*."x.y".b`` -> ``('a', '*', 'x.y', 'b')`` (memoised: evidence paths repeat across resources)."""
     parts: list[str] = []
     buf: list[str] = []
     quoted = False
