@@ -91,9 +91,14 @@ def literal_credential(name: Any, value: Any) -> bool:
 
 
 def _sentence(text: str) -> bool:
-    """Words of text (``Hello from Terraform 2``, a bootstrap value), not a generated or chosen secret."""
+    """Words of text, not a generated or chosen secret: three or more words of letters or digits
+    (``Hello from Terraform 2``, a bootstrap value), or five or more joined by ``_``
+    (``if_you_see_this_please_use_Vault``, a sentinel)."""
     words = text.split()
-    return len(words) >= 3 and all(w.isalpha() or w.isdigit() for w in words)
+    if len(words) >= 3 and all(w.isalpha() or w.isdigit() for w in words):
+        return True
+    joined = text.split("_")
+    return len(joined) >= 5 and all(w.isalnum() for w in joined)
 
 
 def assignments(text: str) -> Iterator[tuple[str, str]]:
