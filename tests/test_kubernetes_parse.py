@@ -197,3 +197,18 @@ def parse_messages(folder: str):
     path = os.path.join(CASES, folder)
     out = parse_all(discover([path], base=path).files, ParseOptions())
     return out.resources, sorted(d.message for d in out.diagnostics)
+
+
+def test_an_object_its_api_group_does_not_serve_is_refused_not_scanned(tmp_path):
+    """`apiVersion: v1, kind: Deployment` never reaches a cluster; a CRD kind named like a built-in one is read."""
+    (tmp_path / "objects.yaml").write_text(
+        "apiVersion: v1\nkind: Deployment\nmetadata: {name: fixture}\n"
+        "spec: {template: {spec: {containers: [{name: a, image: nginx}]}}}\n---\n"
+        "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: hello}\n---\n"
+        "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: old}\n"
+        "spec: {template: {spec: {containers: [{name: a, image: nginx}]}}}\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    assert sorted(r.address for r in parsed.resources) == [
+        "k8s:extensions/Deployment/default/old", "k8s:serving.knative.dev/Service/default/hello"]
+    assert [(d.code, d.path, d.line) for d in parsed.diagnostics] == [("k8s-unserved", "objects.yaml", 1)]

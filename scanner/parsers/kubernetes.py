@@ -40,6 +40,18 @@ CLUSTER_SCOPED = frozenset({
     "VolumeSnapshotContent", "IPAddress", "ServiceCIDR", "DeviceClass", "ResourceSlice",
 })
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+# Built-in kinds and the built-in API groups that serve them ("" is the core group). An object
+# naming a built-in group that does not serve its kind (`apiVersion: v1, kind: Deployment`) is
+# refused by the API server: it is never a cluster object. Other groups (CRDs: Knative's
+# `serving.knative.dev/v1 Service`) are not judged here.
+BUILTIN_GROUPS = frozenset({"", "apps", "batch", "extensions"})
+SERVED_BY: dict[str, frozenset[str]] = {
+    "Deployment": frozenset({"apps", "extensions"}), "DaemonSet": frozenset({"apps", "extensions"}),
+    "ReplicaSet": frozenset({"apps", "extensions"}), "StatefulSet": frozenset({"apps"}),
+    "Job": frozenset({"batch"}), "CronJob": frozenset({"batch"}),
+    **{k: frozenset({""}) for k in ("Pod", "ReplicationController", "Service", "Secret", "ConfigMap",
+                                     "ServiceAccount", "Namespace", "PersistentVolumeClaim")},
+}
 _SOURCE_RE = re.compile(r"^# Source: (.+?)\s*$", re.M)
 # Helm template actions rendered output never contains: `.Values`, `.Release`... or an include.
 # RE2: with `re`, a line of 80 KB of `{{ x` took 153 s (every `{{` rescans the line).
@@ -282,6 +294,12 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
         out.diagnostics.append(Diagnostic(
             "skaffold-config", "skaffold configuration, not a cluster object: the images it builds are "
             "tagged at deploy time (scanner/parsers/skaffold.py)", f.relpath, raw.start, level="info"))
+        return
+    group = api_version.rpartition("/")[0]
+    if group in BUILTIN_GROUPS and kind in SERVED_BY and group not in SERVED_BY[kind]:
+        out.diagnostics.append(Diagnostic(
+            "k8s-unserved", f"apiVersion {api_version} does not serve {kind}: the API server refuses "
+            "this object; not scanned", f.relpath, raw.start, level="warning"))
         return
     if not name or isinstance(name, (dict, list)):
         out.diagnostics.append(Diagnostic(
