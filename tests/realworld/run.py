@@ -79,9 +79,16 @@ def scan(repo: Repo, root: Path, source: Path, out_dir: Path) -> ScanResult:
                           timeout=1800)
     seconds = time.perf_counter() - start
     crashed = proc.returncode not in (0, 1) or "Traceback" in proc.stderr or not out.is_file()
-    data = json.loads(out.read_text()) if out.is_file() else {"findings": [], "diagnostics": []}
-    findings = [f for f in data["findings"] if not f.get("suppression")]
-    return ScanResult(repo, findings, data["diagnostics"], proc.returncode, crashed, proc.stderr[-4000:], seconds)
+    findings, diagnostics = _read_report(out)
+    return ScanResult(repo, findings, diagnostics, proc.returncode, crashed, proc.stderr[-4000:], seconds)
+
+
+def _read_report(out: Path) -> tuple[list[dict], list[dict]]:
+    """The active (unsuppressed) findings and the diagnostics of a JSON report; none when it is missing."""
+    if not out.is_file():
+        return [], []
+    data = json.loads(out.read_text())
+    return [f for f in data["findings"] if not f.get("suppression")], data["diagnostics"]
 
 
 def load_result(repo: Repo, results: Path) -> ScanResult:
@@ -89,9 +96,8 @@ def load_result(repo: Repo, results: Path) -> ScanResult:
     out = results / f"{repo.slug}.json"
     if not out.is_file():
         return ScanResult(repo, [], [], -1, True, "no result file", 0.0)
-    data = json.loads(out.read_text())
-    findings = [f for f in data["findings"] if not f.get("suppression")]
-    return ScanResult(repo, findings, data["diagnostics"], 0, False, "", 0.0)
+    findings, diagnostics = _read_report(out)
+    return ScanResult(repo, findings, diagnostics, 0, False, "", 0.0)
 
 
 # -- labels ------------------------------------------------------------------
@@ -125,6 +131,7 @@ def match(repo: str, findings: list[dict], labels: list[dict]) -> tuple[dict[int
         loose[k].append(label)
     found: dict[int, dict] = {}
     used: set[int] = set()
+    siblings = Counter(_key(repo, f) for f in findings)
     for i, f in enumerate(findings):
         label = exact.get(_key(repo, f) + (f["location"]["start_line"],))
         if label is not None:
@@ -134,8 +141,7 @@ def match(repo: str, findings: list[dict], labels: list[dict]) -> tuple[dict[int
         if i in found:
             continue
         candidates = [lab for lab in loose.get(_key(repo, f), []) if id(lab) not in used]
-        siblings = [g for g in findings if _key(repo, g) == _key(repo, f)]
-        if len(candidates) == 1 and len(siblings) == 1:
+        if len(candidates) == 1 and siblings[_key(repo, f)] == 1:
             found[i] = candidates[0]
             used.add(id(candidates[0]))
     # the same line of the same object built into several deployment units (kustomize overlays,
@@ -177,14 +183,14 @@ def migrate(results: list[ScanResult], labels: list[dict], path: Path) -> int:
     moves: dict[tuple, str] = {}
     for res in results:
         _, gone = match(res.repo.name, res.findings, labels)
+        taken = {(lab["file"], lab["line"], lab["policy"], lab["resource"]) for lab in labels
+                 if lab["repo"] == res.repo.name}
         for g in gone:
             if g["resource"].startswith("k8s:") and "@" in g["resource"]:
                 continue          # a label for one unit never moves to another unit
             same = [f for f in res.findings if f["location"]["path"] == g["file"]
                     and f["location"]["start_line"] == g["line"] and f["policy_id"] == g["policy"]
                     and _bare(f["resource"]) == _bare(g["resource"]) and f["resource"] != g["resource"]]
-            taken = {(lab["file"], lab["line"], lab["policy"], lab["resource"]) for lab in labels
-                     if lab["repo"] == res.repo.name}
             same = [f for f in same if (g["file"], g["line"], g["policy"], f["resource"]) not in taken]
             if same:
                 moves[(g["repo"], g["file"], g["line"], g["policy"], g["resource"])] = same[0]["resource"]
