@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional
 
 from ...model import Unknown, is_unknown
 from .functions import ERROR_AWARE, FUNCTIONS, UnknownArg
-from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, tostr
+from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, to_number, tostr
 from .syntax import (BinOp, Call, Cond, Expr, ForE, Lit, ObjectE, Opaque, Postfix, Template,
                      Traversal, TupleE, UnOp)
 
@@ -89,7 +89,7 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         if is_unknown(v):
             return v
         try:
-            return (not to_bool(v)) if expr.op == "!" else -_num(v)  # type: ignore[attr-defined]
+            return (not to_bool(v)) if expr.op == "!" else -to_number(v)  # type: ignore[attr-defined]
         except (TypeError, ValueError):
             return Invalid("bad operand")
     if t is Postfix:
@@ -276,14 +276,6 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _num(v: Any) -> Any:
-    if isinstance(v, bool):
-        raise TypeError("bool is not a number")
-    if isinstance(v, str):
-        return float(v) if "." in v else int(v)
-    return v
-
-
 def _equal(a: Any, b: Any) -> bool:
     """``==``, where a number or bool equals its string form: a variable declared ``string`` keeps
     numbers and bools as written (see types.py), and Terraform would have converted them."""
@@ -297,17 +289,17 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: _num(a) + _num(b),
-    "-": lambda a, b: _num(a) - _num(b),
-    "*": lambda a, b: _num(a) * _num(b),
-    "/": lambda a, b: _num(a) / _num(b),
-    "%": lambda a, b: _num(a) % _num(b),
+    "+": lambda a, b: to_number(a) + to_number(b),
+    "-": lambda a, b: to_number(a) - to_number(b),
+    "*": lambda a, b: to_number(a) * to_number(b),
+    "/": lambda a, b: to_number(a) / to_number(b),
+    "%": lambda a, b: to_number(a) % to_number(b),
     "==": lambda a, b: _equal(a, b),
     "!=": lambda a, b: not _equal(a, b),
-    "<": lambda a, b: _num(a) < _num(b),
-    ">": lambda a, b: _num(a) > _num(b),
-    "<=": lambda a, b: _num(a) <= _num(b),
-    ">=": lambda a, b: _num(a) >= _num(b),
+    "<": lambda a, b: to_number(a) < to_number(b),
+    ">": lambda a, b: to_number(a) > to_number(b),
+    "<=": lambda a, b: to_number(a) <= to_number(b),
+    ">=": lambda a, b: to_number(a) >= to_number(b),
 }
 
 
