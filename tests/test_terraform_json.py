@@ -169,6 +169,22 @@ def test_plan_inside_setup_terraform_wrapper_output(tmp_path):
     assert found["aws_s3_bucket.b"].location.start_line == 2
 
 
+def test_setup_terraform_wrapper_output_beside_its_tf_files_is_their_plan(tmp_path):
+    directory = os.path.join(PLAN, "with_tf")
+    (tmp_path / "main.tf").write_text(open(os.path.join(directory, "main.tf")).read())
+    with open(os.path.join(directory, "plan.json")) as handle:
+        plan = json.load(handle)
+    (tmp_path / "plan.json").write_text(
+        "[command]/tmp/x/terraform-bin show -json plan.tfplan\n" + json.dumps(plan) + "\n"
+        "::debug::Terraform exited with code 0.\n")
+    found, diagnostics = _resources(str(tmp_path))
+    assert list(found) == ["aws_security_group.web"]  # read once, from the plan
+    web = found["aws_security_group.web"]
+    assert (web.location.path, web.location.start_line) == ("main.tf", 1)
+    assert [(d.code, d.path) for d in diagnostics] == [("plan-root", "plan.json")]
+    assert diagnostics[0].message.startswith("the plan of the .tf files beside it")
+
+
 def test_plans_with_the_same_addresses_stay_apart(tmp_path):
     def plan(bucket):
         return json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": [

@@ -30,7 +30,7 @@ from .terraform import evaluate_root, load_files, read_source, regular_files
 from .terraform.credentials import add_credentials
 from .terraform.iam import POLICY_DOCUMENT, add_policy_documents, normalise
 from .terraform.jsonlines import JsonError, Positions, loads
-from .terraform.plans import is_plan_of
+from .terraform.plans import is_plan_of, unwrap
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})
@@ -51,7 +51,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
             out.diagnostics.append(problem)
             continue
         try:
-            doc, pos = loads(_unwrap((data or b"").decode("utf-8", "replace")))
+            doc, pos = loads(unwrap((data or b"").decode("utf-8", "replace")))
         except JsonError as exc:
             out.diagnostics.append(Diagnostic("json-syntax", f"plan JSON: {exc}", f.relpath, exc.line))
             continue
@@ -64,7 +64,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
         one = Parsed(diagnostics=out.diagnostics)
         results.append((f, one.resources))
         try:
-            reader = _PlanReader(f, doc, pos, _tf_resources(f, options), one)
+            reader = _PlanReader(f, doc, pos, _tf_resources(f, doc, options), one)
             reader.module(planned["root_module"])
             reader.module(_prior_root(doc), data_only=True)
         except RecursionError:
@@ -74,20 +74,8 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     return out
 
 
-def _unwrap(text: str) -> str:
-    """The plan in the output of GitHub's setup-terraform wrapper (``[command]...`` then the JSON line
-    then ``::debug::`` lines), other lines blanked so line numbers stay those of the file."""
-    if not text.startswith("[command]"):
-        return text
-    lines = text.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.startswith("{")), None)
-    if start is None:
-        return text
-    return "\n" * start + lines[start] + "\n" * (len(lines) - start - 1)
-
-
-def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource]:
-    """The `.tf` resources of the plan's directory, by address (for their lines)."""
+def _tf_resources(plan: SourceFile, doc: dict[str, Any], options: ParseOptions) -> dict[str, Resource]:
+    """The `.tf` resources of the plan's directory, by address (for their lines), when ``doc`` is their plan."""
     directory = os.path.dirname(plan.path)
     rel_dir = os.path.dirname(plan.relpath)
     names = regular_files(directory)
@@ -99,7 +87,7 @@ def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource
     scratch = Parsed()
     loader, _, tfvars = load_files(files, scratch)
     src = loader.module(directory)
-    if src is None or not is_plan_of(plan.path, src):  # a plan of other code: its lines are its own
+    if src is None or not is_plan_of(doc, src):  # a plan of other code: its lines are its own
         return {}
     evaluate_root(directory, loader, tfvars.get(directory, []), options, scratch)
     found: dict[str, Resource] = {}
