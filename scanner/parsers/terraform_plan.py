@@ -44,7 +44,6 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     another file holds the same address, so no resource replaces another.
     """
     out = Parsed()
-    results: list[tuple[SourceFile, list[Resource]]] = []
     for f in files:
         data, problem = read_source(f.path, f.relpath)
         if problem is not None:
@@ -61,16 +60,13 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "plan-no-values", "JSON has no planned_values.root_module; not a Terraform plan",
                 f.relpath, 1, level="warning"))
             continue
-        one = Parsed(diagnostics=out.diagnostics)
-        results.append((f, one.resources))
         try:
-            reader = _PlanReader(f, doc, pos, _tf_resources(f, doc, options), one)
+            reader = _PlanReader(f, doc, pos, _tf_resources(f, doc, options), out)
             reader.module(planned["root_module"])
             reader.module(_prior_root(doc), data_only=True)
         except RecursionError:
             out.diagnostics.append(Diagnostic(
                 "json-too-deep", "plan JSON nested too deeply to read; skipped", f.relpath, 1))
-    out.resources.extend(r for _, resources in results for r in resources)
     return out
 
 
