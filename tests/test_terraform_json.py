@@ -185,6 +185,17 @@ def test_setup_terraform_wrapper_output_beside_its_tf_files_is_their_plan(tmp_pa
     assert diagnostics[0].message.startswith("the plan of the .tf files beside it")
 
 
+def test_plan_beside_its_tofu_files_takes_lines_from_them(tmp_path):
+    directory = os.path.join(PLAN, "with_tf")
+    (tmp_path / "main.tofu").write_text(open(os.path.join(directory, "main.tf")).read())
+    (tmp_path / "plan.json").write_text(open(os.path.join(directory, "plan.json")).read())
+    found, _ = _resources(str(tmp_path))
+    assert list(found) == ["aws_security_group.web"]
+    web = found["aws_security_group.web"]
+    assert (web.location.path, web.location.start_line) == ("main.tofu", 1)
+    assert web.lines["ingress.0.cidr_blocks"] == 7
+
+
 def test_plans_with_the_same_addresses_stay_apart(tmp_path):
     def plan(bucket):
         return json.dumps({"format_version": "1.2", "planned_values": {"root_module": {"resources": [

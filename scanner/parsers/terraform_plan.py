@@ -26,7 +26,7 @@ from typing import Any, Optional
 
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
-from .terraform import evaluate_root, load_files, read_source, regular_files
+from .terraform import TF_SUFFIXES, evaluate_root, load_files, read_source, regular_files
 from .terraform.credentials import add_credentials
 from .terraform.iam import POLICY_DOCUMENT, add_policy_documents, normalise
 from .terraform.jsonlines import JsonError, Positions, loads
@@ -77,7 +77,7 @@ def _tf_resources(plan: SourceFile, doc: dict[str, Any], options: ParseOptions) 
     names = regular_files(directory)
     files = [SourceFile(os.path.join(directory, n), f"{rel_dir}/{n}" if rel_dir else n,
                         "tfvars" if ".tfvars" in n else "terraform", plan.root)
-             for n in names if n.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json"))]
+             for n in names if n.endswith(TF_SUFFIXES + (".tfvars", ".tfvars.json"))]
     if not any(f.format == "terraform" for f in files):
         return {}
     scratch = Parsed()
