@@ -101,6 +101,10 @@ def test_plan_beside_its_tf_files_takes_values_from_the_plan_and_lines_from_the_
     assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
         ("aws_security_group.web", "main.tf", 7)]
     assert report.stats["resources"] == 1  # the plan made from main.tf: its resources are read once
+    found, _ = _resources(directory)
+    assert list(found) == ["aws_security_group.web"]
+    assert (found["aws_security_group.web"].location.path, found["aws_security_group.web"].source) == (
+        "main.tf", "terraform")
 
 
 def test_json_that_is_not_a_plan_is_a_diagnostic(tmp_path):
