@@ -72,7 +72,7 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
         for k, v in expr.items:  # type: ignore[attr-defined]
             key = evaluate(k, scope)
-            if isinstance(key, Invalid) or isinstance(key, (dict, list)):
+            if isinstance(key, (Invalid, dict, list)):
                 return Invalid("object key is not a string")
             if is_unknown(key):
                 return Unknown("object key not known")
@@ -172,7 +172,7 @@ def _template(expr: Template, scope: Scope) -> Any:
             out.append(part)
             continue
         v = evaluate(part, scope)
-        if isinstance(v, Invalid) or isinstance(v, (dict, list)):
+        if isinstance(v, (Invalid, dict, list)):
             return v if isinstance(v, Invalid) else Invalid("collection in a template")
         if is_unknown(v):
             partial = True
@@ -183,7 +183,8 @@ def _template(expr: Template, scope: Scope) -> Any:
 
 
 def _call(expr: Call, scope: Scope) -> Any:
-    fn = FUNCTIONS.get(expr.name.split("::")[-1])
+    name = expr.name.split("::")[-1]  # provider::aws::arn_parse -> arn_parse
+    fn = FUNCTIONS.get(name)
     args = [evaluate(a, scope) for a in expr.args]
     if fn is None:  # its result is not known to us, but an error in its arguments still is one
         if any(has_invalid(a) for a in args):
@@ -196,7 +197,6 @@ def _call(expr: Call, scope: Scope) -> Any:
         if not isinstance(last, list):
             return Invalid("expanded argument is not a list")
         args.extend(last)
-    name = expr.name.split("::")[-1]
     if name not in ERROR_AWARE and any(has_invalid(a) for a in args):
         return Invalid(f"{expr.name}() argument is an error")
     try:
