@@ -28,7 +28,7 @@ from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
 from .terraform import TF_SUFFIXES, evaluate_root, load_files, read_source, regular_files
 from .terraform.credentials import add_credentials
-from .terraform.iam import POLICY_DOCUMENT, add_policy_documents, normalise
+from .terraform.iam import add_policy_documents
 from .terraform.jsonlines import JsonError, Positions, loads
 from .terraform.plans import is_plan_of, unwrap
 
@@ -143,12 +143,7 @@ class _PlanReader:
             lines = {}
             if isinstance(values, dict):
                 _value_lines(values, "", self.pos, lines)
-        known_json = normalise(attrs["json"]) if rtype == POLICY_DOCUMENT and isinstance(
-            attrs.get("json"), str) else None
-        if known_json is not None:  # the document Terraform rendered: not rendered again
-            attrs["$policy"] = known_json
-        else:
-            add_policy_documents(rtype, attrs, lines)
+        add_policy_documents(rtype, attrs, lines)
         add_credentials(rtype, attrs, lines)
         self.out.resources.append(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
