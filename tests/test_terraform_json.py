@@ -101,6 +101,10 @@ def test_plan_beside_its_tf_files_takes_values_from_the_plan_and_lines_from_the_
     assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
         ("aws_security_group.web", "main.tf", 7)]
     assert report.stats["resources"] == 1  # the plan made from main.tf: its resources are read once
+    found, _ = _resources(directory)
+    assert list(found) == ["aws_security_group.web"]
+    assert (found["aws_security_group.web"].location.path, found["aws_security_group.web"].source) == (
+        "main.tf", "terraform")
 
 
 def test_json_that_is_not_a_plan_is_a_diagnostic(tmp_path):
@@ -167,6 +171,33 @@ def test_plan_inside_setup_terraform_wrapper_output(tmp_path):
     assert diagnostics == []
     assert found["aws_s3_bucket.b"].attributes == {"bucket": "logs"}
     assert found["aws_s3_bucket.b"].location.start_line == 2
+
+
+def test_setup_terraform_wrapper_output_beside_its_tf_files_is_their_plan(tmp_path):
+    directory = os.path.join(PLAN, "with_tf")
+    (tmp_path / "main.tf").write_text(open(os.path.join(directory, "main.tf")).read())
+    with open(os.path.join(directory, "plan.json")) as handle:
+        plan = json.load(handle)
+    (tmp_path / "plan.json").write_text(
+        "[command]/tmp/x/terraform-bin show -json plan.tfplan\n" + json.dumps(plan) + "\n"
+        "::debug::Terraform exited with code 0.\n")
+    found, diagnostics = _resources(str(tmp_path))
+    assert list(found) == ["aws_security_group.web"]  # read once, from the plan
+    web = found["aws_security_group.web"]
+    assert (web.location.path, web.location.start_line) == ("main.tf", 1)
+    assert [(d.code, d.path) for d in diagnostics] == [("plan-root", "plan.json")]
+    assert diagnostics[0].message.startswith("the plan of the .tf files beside it")
+
+
+def test_plan_beside_its_tofu_files_takes_lines_from_them(tmp_path):
+    directory = os.path.join(PLAN, "with_tf")
+    (tmp_path / "main.tofu").write_text(open(os.path.join(directory, "main.tf")).read())
+    (tmp_path / "plan.json").write_text(open(os.path.join(directory, "plan.json")).read())
+    found, _ = _resources(str(tmp_path))
+    assert list(found) == ["aws_security_group.web"]
+    web = found["aws_security_group.web"]
+    assert (web.location.path, web.location.start_line) == ("main.tofu", 1)
+    assert web.lines["ingress.0.cidr_blocks"] == 7
 
 
 def test_plans_with_the_same_addresses_stay_apart(tmp_path):

@@ -192,6 +192,7 @@ UNKNOWN = object()  # marks an expected unknown result
     ("var.obj.a == true", False),
     ('true == "true"', True),
     ("title(lower(true))", "True"),
+    ('"1e3" + 1', 1001.0),  # arithmetic converts a string as tonumber() does
 ])
 def test_expression_values(expression, want):
     from scanner.model import Unknown

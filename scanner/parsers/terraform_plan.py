@@ -26,11 +26,11 @@ from typing import Any, Optional
 
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
-from .terraform import evaluate_root, load_files, read_source, regular_files
+from .terraform import TF_SUFFIXES, evaluate_root, load_files, read_source, regular_files
 from .terraform.credentials import add_credentials
-from .terraform.iam import POLICY_DOCUMENT, add_policy_documents, normalise
+from .terraform.iam import add_policy_documents
 from .terraform.jsonlines import JsonError, Positions, loads
-from .terraform.plans import is_plan_of
+from .terraform.plans import is_plan_of, unwrap
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})
@@ -44,14 +44,13 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     another file holds the same address, so no resource replaces another.
     """
     out = Parsed()
-    results: list[tuple[SourceFile, list[Resource]]] = []
     for f in files:
         data, problem = read_source(f.path, f.relpath)
         if problem is not None:
             out.diagnostics.append(problem)
             continue
         try:
-            doc, pos = loads(_unwrap((data or b"").decode("utf-8", "replace")))
+            doc, pos = loads(unwrap((data or b"").decode("utf-8", "replace")))
         except JsonError as exc:
             out.diagnostics.append(Diagnostic("json-syntax", f"plan JSON: {exc}", f.relpath, exc.line))
             continue
@@ -61,45 +60,30 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "plan-no-values", "JSON has no planned_values.root_module; not a Terraform plan",
                 f.relpath, 1, level="warning"))
             continue
-        one = Parsed(diagnostics=out.diagnostics)
-        results.append((f, one.resources))
         try:
-            reader = _PlanReader(f, doc, pos, _tf_resources(f, options), one)
+            reader = _PlanReader(f, doc, pos, _tf_resources(f, doc, options), out)
             reader.module(planned["root_module"])
             reader.module(_prior_root(doc), data_only=True)
         except RecursionError:
             out.diagnostics.append(Diagnostic(
                 "json-too-deep", "plan JSON nested too deeply to read; skipped", f.relpath, 1))
-    out.resources.extend(r for _, resources in results for r in resources)
     return out
 
 
-def _unwrap(text: str) -> str:
-    """The plan in the output of GitHub's setup-terraform wrapper (``[command]...`` then the JSON line
-    then ``::debug::`` lines), other lines blanked so line numbers stay those of the file."""
-    if not text.startswith("[command]"):
-        return text
-    lines = text.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.startswith("{")), None)
-    if start is None:
-        return text
-    return "\n" * start + lines[start] + "\n" * (len(lines) - start - 1)
-
-
-def _tf_resources(plan: SourceFile, options: ParseOptions) -> dict[str, Resource]:
-    """The `.tf` resources of the plan's directory, by address (for their lines)."""
+def _tf_resources(plan: SourceFile, doc: dict[str, Any], options: ParseOptions) -> dict[str, Resource]:
+    """The `.tf` resources of the plan's directory, by address (for their lines), when ``doc`` is their plan."""
     directory = os.path.dirname(plan.path)
     rel_dir = os.path.dirname(plan.relpath)
     names = regular_files(directory)
     files = [SourceFile(os.path.join(directory, n), f"{rel_dir}/{n}" if rel_dir else n,
                         "tfvars" if ".tfvars" in n else "terraform", plan.root)
-             for n in names if n.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json"))]
+             for n in names if n.endswith(TF_SUFFIXES + (".tfvars", ".tfvars.json"))]
     if not any(f.format == "terraform" for f in files):
         return {}
     scratch = Parsed()
     loader, _, tfvars = load_files(files, scratch)
     src = loader.module(directory)
-    if src is None or not is_plan_of(plan.path, src):  # a plan of other code: its lines are its own
+    if src is None or not is_plan_of(doc, src):  # a plan of other code: its lines are its own
         return {}
     evaluate_root(directory, loader, tfvars.get(directory, []), options, scratch)
     found: dict[str, Resource] = {}
@@ -159,12 +143,7 @@ class _PlanReader:
             lines = {}
             if isinstance(values, dict):
                 _value_lines(values, "", self.pos, lines)
-        known_json = normalise(attrs["json"]) if rtype == POLICY_DOCUMENT and isinstance(
-            attrs.get("json"), str) else None
-        if known_json is not None:  # the document Terraform rendered: not rendered again
-            attrs["$policy"] = known_json
-        else:
-            add_policy_documents(rtype, attrs, lines)
+        add_policy_documents(rtype, attrs, lines)
         add_credentials(rtype, attrs, lines)
         self.out.resources.append(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,

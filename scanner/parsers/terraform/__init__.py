@@ -12,7 +12,7 @@ from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
 from .jsonsyntax import parse_json_config
 from .module import ModuleEvaluator, ModuleSource, group_blocks
-from .plans import is_plan_of, plans_in
+from .plans import is_plan_of, plans_in, read_plan
 from .sources import is_local
 from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 
@@ -146,7 +146,7 @@ def _planned(directory: str, loader: "_Loader", options: ParseOptions, out: Pars
     src = loader.module(directory)
     if not here or src is None:
         return False
-    owner = next((p for p in here if is_plan_of(p, src)), None)
+    owner = next((p for p in here if is_plan_of(read_plan(p), src)), None)
     rel_dir = loader.anchor_of.get(real, loader.relative(real))
     for plan in here:
         if plan == owner:

@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional
 
 from ...model import Unknown, is_unknown
 from .functions import ERROR_AWARE, FUNCTIONS, UnknownArg
-from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, tostr
+from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, to_number, tostr
 from .syntax import (BinOp, Call, Cond, Expr, ForE, Lit, ObjectE, Opaque, Postfix, Template,
                      Traversal, TupleE, UnOp)
 
@@ -72,7 +72,7 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
         for k, v in expr.items:  # type: ignore[attr-defined]
             key = evaluate(k, scope)
-            if isinstance(key, Invalid) or isinstance(key, (dict, list)):
+            if isinstance(key, (Invalid, dict, list)):
                 return Invalid("object key is not a string")
             if is_unknown(key):
                 return Unknown("object key not known")
@@ -89,7 +89,7 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
         if is_unknown(v):
             return v
         try:
-            return (not to_bool(v)) if expr.op == "!" else -_num(v)  # type: ignore[attr-defined]
+            return (not to_bool(v)) if expr.op == "!" else -to_number(v)  # type: ignore[attr-defined]
         except (TypeError, ValueError):
             return Invalid("bad operand")
     if t is Postfix:
@@ -172,7 +172,7 @@ def _template(expr: Template, scope: Scope) -> Any:
             out.append(part)
             continue
         v = evaluate(part, scope)
-        if isinstance(v, Invalid) or isinstance(v, (dict, list)):
+        if isinstance(v, (Invalid, dict, list)):
             return v if isinstance(v, Invalid) else Invalid("collection in a template")
         if is_unknown(v):
             partial = True
@@ -183,7 +183,8 @@ def _template(expr: Template, scope: Scope) -> Any:
 
 
 def _call(expr: Call, scope: Scope) -> Any:
-    fn = FUNCTIONS.get(expr.name.split("::")[-1])
+    name = expr.name.split("::")[-1]  # provider::aws::arn_parse -> arn_parse
+    fn = FUNCTIONS.get(name)
     args = [evaluate(a, scope) for a in expr.args]
     if fn is None:  # its result is not known to us, but an error in its arguments still is one
         if any(has_invalid(a) for a in args):
@@ -196,7 +197,6 @@ def _call(expr: Call, scope: Scope) -> Any:
         if not isinstance(last, list):
             return Invalid("expanded argument is not a list")
         args.extend(last)
-    name = expr.name.split("::")[-1]
     if name not in ERROR_AWARE and any(has_invalid(a) for a in args):
         return Invalid(f"{expr.name}() argument is an error")
     try:
@@ -276,14 +276,6 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _num(v: Any) -> Any:
-    if isinstance(v, bool):
-        raise TypeError("bool is not a number")
-    if isinstance(v, str):
-        return float(v) if "." in v else int(v)
-    return v
-
-
 def _equal(a: Any, b: Any) -> bool:
     """``==``, where a number or bool equals its string form: a variable declared ``string`` keeps
     numbers and bools as written (see types.py), and Terraform would have converted them."""
@@ -297,17 +289,17 @@ def _equal(a: Any, b: Any) -> bool:
 
 
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: _num(a) + _num(b),
-    "-": lambda a, b: _num(a) - _num(b),
-    "*": lambda a, b: _num(a) * _num(b),
-    "/": lambda a, b: _num(a) / _num(b),
-    "%": lambda a, b: _num(a) % _num(b),
+    "+": lambda a, b: to_number(a) + to_number(b),
+    "-": lambda a, b: to_number(a) - to_number(b),
+    "*": lambda a, b: to_number(a) * to_number(b),
+    "/": lambda a, b: to_number(a) / to_number(b),
+    "%": lambda a, b: to_number(a) % to_number(b),
     "==": lambda a, b: _equal(a, b),
     "!=": lambda a, b: not _equal(a, b),
-    "<": lambda a, b: _num(a) < _num(b),
-    ">": lambda a, b: _num(a) > _num(b),
-    "<=": lambda a, b: _num(a) <= _num(b),
-    ">=": lambda a, b: _num(a) >= _num(b),
+    "<": lambda a, b: to_number(a) < to_number(b),
+    ">": lambda a, b: to_number(a) > to_number(b),
+    "<=": lambda a, b: to_number(a) <= to_number(b),
+    ">=": lambda a, b: to_number(a) >= to_number(b),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from ...linear import capturing
 from ...model import Unknown, is_unknown
-from .values import Invalid, TfSet, has_invalid, has_unknown, to_bool, tostr
+from .values import Invalid, TfSet, has_invalid, has_unknown, to_bool, to_number, tostr
 
 
 class UnknownArg(Exception):
@@ -274,14 +274,6 @@ def _tostring(v: Any) -> str:
     return tostr(v)
 
 
-def _tonumber(v: Any) -> Any:
-    if isinstance(v, bool):
-        raise TypeError("tonumber() of a bool")
-    if isinstance(v, str):
-        return float(v) if any(c in v for c in ".eE") else int(v)
-    return v
-
-
 def _transpose(m: dict[str, list[str]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for k in sorted(m):
@@ -356,7 +348,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "toset": _toset,
     "tomap": _simple(dict),
     "tostring": _simple(lambda v: None if v is None else _tostring(v)),
-    "tonumber": _simple(lambda v: None if v is None else _tonumber(v)),
+    "tonumber": _simple(lambda v: None if v is None else to_number(v)),
     "tobool": _simple(lambda v: None if v is None else to_bool(v)),
     "coalesce": _coalesce,
     "coalescelist": _coalescelist,

@@ -120,7 +120,14 @@ def _inline_policies(attributes: dict[str, Any], lines: dict[str, int]) -> None:
 
 
 def _policy_document(attributes: dict[str, Any], lines: dict[str, int]) -> None:
-    """``data "aws_iam_policy_document"``: statement blocks rendered to the document and its ``json``."""
+    """``data "aws_iam_policy_document"``: statement blocks rendered to the document and its ``json``.
+
+    A ``json`` Terraform already rendered (a plan's values) is the document as it is: not rendered again.
+    """
+    rendered = normalise(attributes["json"]) if isinstance(attributes.get("json"), str) else None
+    if rendered is not None:
+        attributes["$policy"] = rendered
+        return
     statements: list[Any] = []
     for doc_attr in ("source_policy_documents", "source_json"):
         for src in _as_list(attributes.get(doc_attr)):

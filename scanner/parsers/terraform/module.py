@@ -40,7 +40,7 @@ class ModuleSource:
 
 
 def group_blocks(directory: str, real: str, files: list[HclFile],
-                 diagnostics: Optional[list[Diagnostic]] = None) -> ModuleSource:
+                 problems: list[Diagnostic]) -> ModuleSource:
     """Sort a directory's top-level blocks into variables, locals, resources, data, modules, outputs.
 
     A name declared twice (Terraform refuses the module) keeps its first
@@ -48,7 +48,6 @@ def group_blocks(directory: str, real: str, files: list[HclFile],
     both places. Override files are not merged: a warning says so.
     """
     src = ModuleSource(directory, real)
-    problems = diagnostics if diagnostics is not None else []
     first: dict[str, tuple[str, int]] = {}
     for f in files:
         if is_override_file(f.path):

@@ -51,8 +51,28 @@ def plan_names(doc: Any) -> tuple[Optional[set[str]], bool]:
     return names, False
 
 
-def is_plan_of(plan_path: str, src: ModuleSource) -> bool:
-    """True when the plan at ``plan_path`` was made from the root module ``src``.
+def unwrap(text: str) -> str:
+    """The plan in the output of GitHub's setup-terraform wrapper (``[command]...`` then the JSON line
+    then ``::debug::`` lines), other lines blanked so line numbers stay those of the file."""
+    if not text.startswith("[command]"):
+        return text
+    lines = text.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.startswith("{")), None)
+    if start is None:
+        return text
+    return "\n" * start + lines[start] + "\n" * (len(lines) - start - 1)
+
+
+def read_plan(plan_path: str) -> Any:
+    """The JSON document of the plan file at ``plan_path`` (unwrapped), or None when it cannot be read."""
+    try:
+        return json.loads(unwrap(read_input(plan_path).decode("utf-8", "replace")))
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def is_plan_of(doc: Any, src: ModuleSource) -> bool:
+    """True when the plan document ``doc`` was made from the root module ``src``.
 
     With the plan's ``configuration``: it declares exactly the resources,
     data sources and module calls the `.tf` files declare. Without it: every
@@ -60,10 +80,6 @@ def is_plan_of(plan_path: str, src: ModuleSource) -> bool:
     files. A plan of other code, or of an older version of this code, is not
     this root's plan: both are scanned.
     """
-    try:
-        doc = json.loads(read_input(plan_path))
-    except (OSError, ValueError, RecursionError):
-        return False
     names, exact = plan_names(doc)
     if names is None:
         return False

@@ -7,7 +7,7 @@ from typing import Any, Optional, Union
 from ...model import Unknown, is_unknown
 from .expressions import Configured, Scope, evaluate, plain
 from .functions import FUNCTIONS
-from .values import Invalid, to_bool, tostr
+from .values import Invalid, to_bool, to_number, tostr
 from .syntax import Call, Expr, Lit, ObjectE, Traversal, TupleE
 
 # A parsed type: ("any",), ("string",), ("number",), ("bool",), ("list" | "set" | "map", T),
@@ -115,10 +115,6 @@ def _primitive(value: Any, kind: str) -> Union[str, int, float, bool, Unknown]:
             return value if isinstance(value, (bool, int, float)) else tostr(value)
         if kind == "bool":
             return to_bool(value)
-        if isinstance(value, bool):
-            raise TypeError("a bool is not a number")
-        if isinstance(value, str):
-            return float(value) if any(c in value for c in ".eE") else int(value)
-        return value
+        return to_number(value)
     except (TypeError, ValueError):
         return Invalid(f"{value!r} is not a {kind}")

@@ -53,6 +53,15 @@ def to_bool(v: Any) -> bool:
     raise TypeError(f"{v!r} is not a bool")
 
 
+def to_number(v: Any) -> Any:
+    """Terraform's conversion to number: a number, or its string form ("8", "0.5", "1e3"); a bool or other string is an error."""
+    if isinstance(v, bool):
+        raise TypeError(f"{v!r} is not a number")
+    if isinstance(v, str):
+        return float(v) if any(c in v for c in ".eE") else int(v)
+    return v
+
+
 def has_unknown(v: Any) -> bool:
     """True when ``v`` is, or holds at any depth, an :class:`Unknown`."""
     if is_unknown(v):
