@@ -28,6 +28,7 @@ import os
 from typing import Any, Callable, Sequence
 
 from ..cache import regular_files
+from ..discover import is_within
 from ..model import Diagnostic, SourceFile
 from .kustomize import Kustomizer, Maker
 
@@ -45,7 +46,7 @@ def _base(f: SourceFile) -> str:
 def _ancestors(directory: str, base: str) -> list[str]:
     """``directory`` and its parents up to ``base`` (only ``directory`` when it is not under ``base``)."""
     out = [directory]
-    while directory != base and directory.startswith(base.rstrip(os.sep) + os.sep):
+    while directory != base and is_within(directory, base):
         directory = os.path.dirname(directory)
         out.append(directory)
     return out
@@ -73,7 +74,7 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
 
     def relpath(path: str) -> str:
         base = next((b for b in sorted(set(bases.values()), key=len, reverse=True)
-                     if path.startswith(b.rstrip(os.sep) + os.sep)), None)
+                     if is_within(path, b)), None)
         base = base or (next(iter(bases.values())) if bases else os.getcwd())
         return os.path.relpath(path, base).replace(os.sep, "/")
 
@@ -200,7 +201,7 @@ def _merge(units: list[tuple[str, str, list[Any]]], configured: Sequence[tuple[s
     merged: dict[str, list[Any]] = {}
     for directory, label, objects in units:
         for name, paths in configured:
-            if any(directory == p or directory.startswith(p.rstrip(os.sep) + os.sep) for p in paths):
+            if any(is_within(directory, p) for p in paths):
                 label = name or relpath(paths[0])
                 break
         merged.setdefault(label, []).extend(objects)
