@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from ..cache import read_input, regular_files
-from ..discover import KUSTOMIZATION_NAMES as KUSTOMIZATION_FILES  # one list: discovery reads them by name
+from ..discover import KUSTOMIZATION_NAMES  # one list: discovery reads them by name
 from ..model import Diagnostic
 from .k8s_generators import generate, inside
 from .k8s_patch import json6902, strategic_merge
@@ -91,7 +91,7 @@ class Kustomizer:
             names = regular_files(directory)
         except OSError:
             return None
-        name = next((n for n in KUSTOMIZATION_FILES if n in names), None)
+        name = next((n for n in KUSTOMIZATION_NAMES if n in names), None)
         if name is None:
             return None
         path = os.path.join(directory, name)
