@@ -25,7 +25,7 @@ from ..cache import read_input
 from ..discover import is_within
 from ..model import SourceFile
 from ..schemas import SchemaError, load_schema, validate
-from .yamlnodes import Document, YamlProblem, iter_documents
+from .yamlnodes import Document, YamlProblem, first_document
 
 SCHEMA = "threagile.schema.json"
 MAX_INCLUDE_BYTES = 5 * 1024 * 1024          # the largest file discovery reads
@@ -156,9 +156,7 @@ def _read(path: str) -> Document | YamlProblem | str | None:
         return f"cannot be read: {exc.strerror}"
     except UnicodeDecodeError:
         return "is not valid UTF-8; not read"
-    for doc in iter_documents(text):
-        return doc
-    return None
+    return first_document(text)
 
 
 def _merge(model: Model, container: dict[str, Any], key: str, new: Any, path: str,
