@@ -17,9 +17,8 @@ Mapping: ``trust_boundaries`` -> zones (all trust 1, no order; assets with
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
-
 from dataclasses import replace
+from typing import Any, Mapping
 
 from ..model import Diagnostic, Resource, SourceFile, Unknown
 from ..schemas import SchemaError, validate
