@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 from ..cache import regular_files
 from ..discover import is_within
 from ..model import Diagnostic, SourceFile
-from .kustomize import Kustomizer, Maker
+from .kustomize import Kustomizer, Maker, api_group
 
 Units = list[tuple[str, list[Any]]]
 
@@ -151,8 +151,7 @@ def _parent_chart(chart: str, names: "_Names") -> str:
 def _identity(obj: dict[str, Any]) -> tuple[str, ...]:
     """What makes two manifests the same object: group, kind, namespace and name."""
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    api = str(obj.get("apiVersion") or "")
-    return (api.split("/")[0] if "/" in api else "", str(obj.get("kind")), str(meta.get("namespace") or ""),
+    return (api_group(obj.get("apiVersion")), str(obj.get("kind")), str(meta.get("namespace") or ""),
             str(meta.get("name") or meta.get("generateName") or ""))
 
 

@@ -23,6 +23,7 @@ from ..linear import Pattern
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
 from .k8s_units import plan
+from .kustomize import api_group
 from .skaffold import built_images, is_config, mark_built
 from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
 from .yamlnodes import Document, YamlProblem, iter_documents
@@ -295,7 +296,7 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
             "skaffold-config", "skaffold configuration, not a cluster object: the images it builds are "
             "tagged at deploy time (scanner/parsers/skaffold.py)", f.relpath, raw.start, level="info"))
         return
-    group = api_version.rpartition("/")[0]
+    group = api_group(api_version)
     if group in BUILTIN_GROUPS and kind in SERVED_BY and group not in SERVED_BY[kind]:
         out.diagnostics.append(Diagnostic(
             "k8s-unserved", f"apiVersion {api_version} does not serve {kind}: the API server refuses "
