@@ -71,10 +71,10 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
          make: Maker, configured: Sequence[tuple[str, Sequence[str]]], diagnostics: list[Diagnostic]) -> Units:
     """The units of the scan, each a label and its objects (raw objects, patched copies for kustomizations)."""
     bases = {f.path: _base(f) for f in files}
+    longest_first = sorted(set(bases.values()), key=len, reverse=True)
 
     def relpath(path: str) -> str:
-        base = next((b for b in sorted(set(bases.values()), key=len, reverse=True)
-                     if is_within(path, b)), None)
+        base = next((b for b in longest_first if is_within(path, b)), None)
         base = base or (next(iter(bases.values())) if bases else os.getcwd())
         return os.path.relpath(path, base).replace(os.sep, "/")
 
