@@ -25,7 +25,7 @@ name. See docs/kubernetes.md, "Deployment units".
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ..cache import regular_files
 from ..discover import is_within
@@ -35,12 +35,12 @@ from .kustomize import Kustomizer, Maker, api_group
 Units = list[tuple[str, list[Any]]]
 
 
-def _base(f: SourceFile) -> str:
-    """The scan root a discovered file was found under."""
+def scan_root(f: SourceFile) -> Optional[str]:
+    """The scan root a discovered file was found under (None when its relpath is not below one)."""
     rel = f.relpath.replace("/", os.sep)
     if f.path.endswith(os.sep + rel):
         return f.path[: len(f.path) - len(rel) - 1] or os.sep
-    return os.path.dirname(f.path)
+    return None
 
 
 def _ancestors(directory: str, base: str) -> list[str]:
@@ -70,7 +70,7 @@ class _Names:
 def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable[[str], list[Any]],
          make: Maker, configured: Sequence[tuple[str, Sequence[str]]], diagnostics: list[Diagnostic]) -> Units:
     """The units of the scan, each a label and its objects (raw objects, patched copies for kustomizations)."""
-    bases = {f.path: _base(f) for f in files}
+    bases = {f.path: scan_root(f) or os.path.dirname(f.path) for f in files}
     longest_first = sorted(set(bases.values()), key=len, reverse=True)
 
     def relpath(path: str) -> str:

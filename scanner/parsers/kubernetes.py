@@ -22,7 +22,7 @@ from ..cache import cached, read_input
 from ..linear import Pattern
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
-from .k8s_units import plan
+from .k8s_units import plan, scan_root
 from .kustomize import api_group
 from .skaffold import built_images, is_config, mark_built
 from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
@@ -120,11 +120,8 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
 
 def _relative(path: str, files: list[SourceFile]) -> str:
     """``path`` relative to the scan root of the discovered files."""
-    for f in files:
-        rel = f.relpath.replace("/", os.sep)
-        if f.path.endswith(os.sep + rel):
-            return os.path.relpath(path, f.path[: len(f.path) - len(rel) - 1]).replace(os.sep, "/")
-    return os.path.relpath(path).replace(os.sep, "/")
+    root = next(filter(None, map(scan_root, files)), None)
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _distinct(made: list[tuple[str, list[Resource]]]) -> list[Resource]:
