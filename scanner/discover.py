@@ -100,7 +100,7 @@ def discover(paths: Iterable[str], *, base: Optional[str] = None,
         if not os.path.exists(root):
             result.diagnostics.append(Diagnostic("path-not-found", "path does not exist", given))
             continue
-        anchor = base_real if _is_within(root, base_real) else (
+        anchor = base_real if is_within(root, base_real) else (
             root if os.path.isdir(root) else os.path.dirname(root))
         if os.path.isfile(root):
             _consider(root, anchor, root, result, excludes, max_bytes, seen, explicit=True)
@@ -139,7 +139,7 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
             continue
         if is_link:
             target = os.path.realpath(full)
-            if not _is_within(target, root):
+            if not is_within(target, root):
                 result.diagnostics.append(Diagnostic(
                     "link-outside-root", "symbolic link points outside the scanned root; not followed",
                     rel, level="warning"))
@@ -239,7 +239,8 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def _is_within(path: str, root: str) -> bool:
+def is_within(path: str, root: str) -> bool:
+    """True when ``path`` is ``root`` or lies below it (both already normalised)."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 

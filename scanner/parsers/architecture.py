@@ -16,7 +16,7 @@ from ..cache import cached_file
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
-from .yamlnodes import YamlProblem, iter_documents
+from .yamlnodes import YamlProblem, first_document
 
 SECTIONS = {"zones": "zone", "components": "component", "data": "data", "flows": "flow",
             "roles": "role"}
@@ -72,10 +72,9 @@ def read_document(f: SourceFile, out: Parsed) -> Any:
         out.diagnostics.append(Diagnostic("unreadable", f"cannot read architecture file: {exc}",
                                           f.relpath))
         return None
-    docs = list(iter_documents(text))
-    if not docs:
+    doc = first_document(text)
+    if doc is None:
         return None
-    doc = docs[0]
     if isinstance(doc, YamlProblem):
         out.diagnostics.append(Diagnostic("yaml-syntax", doc.message, f.relpath, doc.line))
         return None

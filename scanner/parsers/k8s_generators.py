@@ -17,6 +17,7 @@ import os
 from typing import Any, Callable, Optional
 
 from ..cache import read_input
+from ..discover import is_within
 from ..model import Line
 
 GENERATORS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
@@ -58,8 +59,8 @@ def generate(k: Any, objects: list[Any], make: Callable[..., Any], relpath: Call
 
 def inside(directory: str, path: str) -> bool:
     """True when ``path`` (links resolved) lies in or below ``directory``: Kustomize's default load restriction."""
-    root = os.path.realpath(directory)
-    return os.path.realpath(path).startswith(root.rstrip(os.sep) + os.sep)
+    root, real = os.path.realpath(directory), os.path.realpath(path)
+    return real != root and is_within(real, root)
 
 
 def _find(objects: list[Any], kind: str, name: str, namespace: Any) -> Optional[Any]:

@@ -188,6 +188,12 @@ def _strings(value: Any) -> list[str]:
 _REFERENCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@+")
 
 
+def unknown_image(reason: str) -> dict[str, Any]:
+    """A ``$image`` whose every part is unknown, for ``reason``."""
+    unknown = Unknown(reason)
+    return {k: unknown for k in ("registry", "repository", "tag", "digest", "latest")}
+
+
 def parse_image(image: str) -> dict[str, Any]:
     """``registry/repository:tag@digest`` split the way the container runtime reads it.
 
@@ -198,8 +204,7 @@ def parse_image(image: str) -> dict[str, Any]:
     is a placeholder filled in at deploy time: every part is unknown.
     """
     if not image or not set(image) <= _REFERENCE_CHARS:
-        unknown = Unknown(f"not an image reference: {image[:60]!r}")
-        return {k: unknown for k in ("registry", "repository", "tag", "digest", "latest")}
+        return unknown_image(f"not an image reference: {image[:60]!r}")
     rest, _, digest = image.partition("@")
     first, slash, remainder = rest.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):

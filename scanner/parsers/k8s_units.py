@@ -25,27 +25,28 @@ name. See docs/kubernetes.md, "Deployment units".
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ..cache import regular_files
+from ..discover import is_within
 from ..model import Diagnostic, SourceFile
-from .kustomize import Kustomizer, Maker
+from .kustomize import Kustomizer, Maker, api_group
 
 Units = list[tuple[str, list[Any]]]
 
 
-def _base(f: SourceFile) -> str:
-    """The scan root a discovered file was found under."""
+def scan_root(f: SourceFile) -> Optional[str]:
+    """The scan root a discovered file was found under (None when its relpath is not below one)."""
     rel = f.relpath.replace("/", os.sep)
     if f.path.endswith(os.sep + rel):
         return f.path[: len(f.path) - len(rel) - 1] or os.sep
-    return os.path.dirname(f.path)
+    return None
 
 
 def _ancestors(directory: str, base: str) -> list[str]:
     """``directory`` and its parents up to ``base`` (only ``directory`` when it is not under ``base``)."""
     out = [directory]
-    while directory != base and directory.startswith(base.rstrip(os.sep) + os.sep):
+    while directory != base and is_within(directory, base):
         directory = os.path.dirname(directory)
         out.append(directory)
     return out
@@ -69,11 +70,11 @@ class _Names:
 def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable[[str], list[Any]],
          make: Maker, configured: Sequence[tuple[str, Sequence[str]]], diagnostics: list[Diagnostic]) -> Units:
     """The units of the scan, each a label and its objects (raw objects, patched copies for kustomizations)."""
-    bases = {f.path: _base(f) for f in files}
+    bases = {f.path: scan_root(f) or os.path.dirname(f.path) for f in files}
+    longest_first = sorted(set(bases.values()), key=len, reverse=True)
 
     def relpath(path: str) -> str:
-        base = next((b for b in sorted(set(bases.values()), key=len, reverse=True)
-                     if path.startswith(b.rstrip(os.sep) + os.sep)), None)
+        base = next((b for b in longest_first if is_within(path, b)), None)
         base = base or (next(iter(bases.values())) if bases else os.getcwd())
         return os.path.relpath(path, base).replace(os.sep, "/")
 
@@ -150,8 +151,7 @@ def _parent_chart(chart: str, names: "_Names") -> str:
 def _identity(obj: dict[str, Any]) -> tuple[str, ...]:
     """What makes two manifests the same object: group, kind, namespace and name."""
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    api = str(obj.get("apiVersion") or "")
-    return (api.split("/")[0] if "/" in api else "", str(obj.get("kind")), str(meta.get("namespace") or ""),
+    return (api_group(obj.get("apiVersion")), str(obj.get("kind")), str(meta.get("namespace") or ""),
             str(meta.get("name") or meta.get("generateName") or ""))
 
 
@@ -200,7 +200,7 @@ def _merge(units: list[tuple[str, str, list[Any]]], configured: Sequence[tuple[s
     merged: dict[str, list[Any]] = {}
     for directory, label, objects in units:
         for name, paths in configured:
-            if any(directory == p or directory.startswith(p.rstrip(os.sep) + os.sep) for p in paths):
+            if any(is_within(directory, p) for p in paths):
                 label = name or relpath(paths[0])
                 break
         merged.setdefault(label, []).extend(objects)

@@ -22,7 +22,8 @@ from ..cache import cached, read_input
 from ..linear import Pattern
 from ..model import Diagnostic, Layer, Location, Resource, SourceFile
 from . import ParseOptions, Parsed
-from .k8s_units import plan
+from .k8s_units import plan, scan_root
+from .kustomize import api_group
 from .skaffold import built_images, is_config, mark_built
 from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
 from .yamlnodes import Document, YamlProblem, iter_documents
@@ -119,11 +120,8 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
 
 def _relative(path: str, files: list[SourceFile]) -> str:
     """``path`` relative to the scan root of the discovered files."""
-    for f in files:
-        rel = f.relpath.replace("/", os.sep)
-        if f.path.endswith(os.sep + rel):
-            return os.path.relpath(path, f.path[: len(f.path) - len(rel) - 1]).replace(os.sep, "/")
-    return os.path.relpath(path).replace(os.sep, "/")
+    root = next(filter(None, map(scan_root, files)), None)
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _distinct(made: list[tuple[str, list[Resource]]]) -> list[Resource]:
@@ -295,7 +293,7 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
             "skaffold-config", "skaffold configuration, not a cluster object: the images it builds are "
             "tagged at deploy time (scanner/parsers/skaffold.py)", f.relpath, raw.start, level="info"))
         return
-    group = api_version.rpartition("/")[0]
+    group = api_group(api_version)
     if group in BUILTIN_GROUPS and kind in SERVED_BY and group not in SERVED_BY[kind]:
         out.diagnostics.append(Diagnostic(
             "k8s-unserved", f"apiVersion {api_version} does not serve {kind}: the API server refuses "

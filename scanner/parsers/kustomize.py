@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any, Callable, Optional
 
 from ..cache import read_input, regular_files
-from ..discover import KUSTOMIZATION_NAMES as KUSTOMIZATION_FILES  # one list: discovery reads them by name
+from ..discover import KUSTOMIZATION_NAMES  # one list: discovery reads them by name
 from ..model import Diagnostic
 from .k8s_generators import generate, inside
 from .k8s_patch import json6902, strategic_merge
@@ -91,7 +91,7 @@ class Kustomizer:
             names = regular_files(directory)
         except OSError:
             return None
-        name = next((n for n in KUSTOMIZATION_FILES if n in names), None)
+        name = next((n for n in KUSTOMIZATION_NAMES if n in names), None)
         if name is None:
             return None
         path = os.path.join(directory, name)
@@ -271,7 +271,8 @@ def _text_documents(text: str) -> Any:
     return docs
 
 
-def _group(api_version: Any) -> str:
+def api_group(api_version: Any) -> str:
+    """The API group of an ``apiVersion`` ("" for the core group)."""
     text = str(api_version or "")
     return text.split("/")[0] if "/" in text else ""
 
@@ -285,7 +286,7 @@ def _same_object(obj: dict[str, Any], patch: dict[str, Any]) -> bool:
         return False
     if pmeta.get("namespace") and pmeta.get("namespace") != meta.get("namespace"):
         return False
-    return not patch.get("apiVersion") or _group(patch["apiVersion"]) == _group(obj.get("apiVersion"))
+    return not patch.get("apiVersion") or api_group(patch["apiVersion"]) == api_group(obj.get("apiVersion"))
 
 
 def _selected(obj: dict[str, Any], target: Optional[dict[str, Any]]) -> bool:
@@ -294,7 +295,7 @@ def _selected(obj: dict[str, Any], target: Optional[dict[str, Any]]) -> bool:
         return True
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     api = str(obj.get("apiVersion") or "")
-    fields = {"group": _group(api), "version": api.rsplit("/", 1)[-1], "kind": obj.get("kind"),
+    fields = {"group": api_group(api), "version": api.rsplit("/", 1)[-1], "kind": obj.get("kind"),
               "name": meta.get("name"), "namespace": meta.get("namespace")}
     for key, actual in fields.items():
         wanted = target.get(key)

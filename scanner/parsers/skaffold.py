@@ -12,7 +12,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any, Iterable
 
-from ..model import Resource, Unknown
+from ..model import Resource
+from .k8s_pod import unknown_image
 
 
 def is_config(obj: Any) -> bool:
@@ -43,8 +44,7 @@ def mark_built(resources: Iterable[Resource], built: dict[str, frozenset[str]]) 
         names = frozenset().union(*(n for d, n in built.items() if _under(r.location.path, d)))
         for c in containers:
             if isinstance(c, dict) and c.get("image") in names:
-                unknown = Unknown(f"built and tagged by skaffold at deploy time: {c['image']}")
-                c["$image"] = {k: unknown for k in ("registry", "repository", "tag", "digest", "latest")}
+                c["$image"] = unknown_image(f"built and tagged by skaffold at deploy time: {c['image']}")
 
 
 def _under(path: str, directory: str) -> bool:

@@ -17,9 +17,8 @@ Mapping: ``trust_boundaries`` -> zones (all trust 1, no order; assets with
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
-
 from dataclasses import replace
+from typing import Any, Mapping
 
 from ..model import Diagnostic, Resource, SourceFile, Unknown
 from ..schemas import SchemaError, validate
@@ -67,6 +66,8 @@ INTERNET_ZONE = "internet"
 # parent: a DMZ is often nested in the network around it), so every boundary gets the same trust
 # and only flows from the internet zone (trust 0) enter a more trusted zone.
 BOUNDARY_TRUST = 1
+# Controls a Threagile model has no field for: unknown, never "absent" (absent reads as "not done").
+UNEXPRESSED_CONTROLS = ("logging", "backups")
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
@@ -86,7 +87,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     for f, start_line, model in roots(loaded):
         resources = _resources(model, start_line, out)
         if resources is not None:
-            merge(out, _unexpressed(resources))
+            merge(out, resources)
     return out
 
 
@@ -109,6 +110,10 @@ def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | N
                 e = SchemaError(e.path, f"{e.message} (part of the model in {model.relpath})", e.line)
             refuse(out, p.relpath, [e], None)
         return None
+    for component in native.get("components") or []:    # after validation: Unknown is no YAML value
+        controls = component.setdefault("controls", {})
+        for key in UNEXPRESSED_CONTROLS:
+            controls.setdefault(key, Unknown(f"Threagile models do not record {key}"))
     resources = model_resources(native, lines, model.relpath, start_line, "threagile")
     where = _element_paths(native)
     return [replace(r, location=replace(r.location, path=files.get(where[r.address], model.relpath)))
@@ -139,23 +144,6 @@ def _element_paths(model: Mapping[str, Any]) -> dict[str, str]:
             ident = flow_id(element) if section == "flows" else str(element["id"])
             paths[element_address(element_type, ident)] = f"{section}.{i}"
     return paths
-
-
-# Controls a Threagile model has no field for: unknown, never "absent" (absent reads as "not done").
-UNEXPRESSED_CONTROLS = ("logging", "backups")
-
-
-def _unexpressed(resources: list[Resource]) -> list[Resource]:
-    """Components with the controls Threagile cannot express marked unknown."""
-    out = []
-    for r in resources:
-        if r.type == "component":
-            controls = dict(r.attributes.get("controls") or {})
-            for key in UNEXPRESSED_CONTROLS:
-                controls.setdefault(key, Unknown(f"Threagile models do not record {key}"))
-            r = replace(r, attributes={**r.attributes, "controls": controls})
-        out.append(r)
-    return out
 
 
 def _section(doc: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:

@@ -22,9 +22,10 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
 from ..cache import read_input
+from ..discover import is_within
 from ..model import SourceFile
 from ..schemas import SchemaError, load_schema, validate
-from .yamlnodes import Document, YamlProblem, iter_documents
+from .yamlnodes import Document, YamlProblem, first_document
 
 SCHEMA = "threagile.schema.json"
 MAX_INCLUDE_BYTES = 5 * 1024 * 1024          # the largest file discovery reads
@@ -112,7 +113,7 @@ def _include(model: Model, includer: str, includer_rel: str, name: str,
     target = os.path.realpath(os.path.join(os.path.dirname(includer), name))
     rel = posixpath.normpath(posixpath.join(posixpath.dirname(includer_rel),
                                             name.replace(os.sep, "/")))
-    if not (target == top or target.startswith(top.rstrip(os.sep) + os.sep)):
+    if not is_within(target, top):
         return problem(f"{name!r} is outside the scanned folder; not read (scan a folder that "
                        "holds the whole model)")
     reals = [real for real, _ in stack]
@@ -155,9 +156,7 @@ def _read(path: str) -> Document | YamlProblem | str | None:
         return f"cannot be read: {exc.strerror}"
     except UnicodeDecodeError:
         return "is not valid UTF-8; not read"
-    for doc in iter_documents(text):
-        return doc
-    return None
+    return first_document(text)
 
 
 def _merge(model: Model, container: dict[str, Any], key: str, new: Any, path: str,

@@ -101,6 +101,11 @@ def iter_documents(text: str) -> Iterator[Document | YamlProblem]:
             dispose()
 
 
+def first_document(text: str) -> Document | YamlProblem | None:
+    """The first document (or the problem that stopped it), reading no further; None when there is none."""
+    return next(iter_documents(text), None)
+
+
 class _Limit(Exception):
     pass
 

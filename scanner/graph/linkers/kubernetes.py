@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
+from ...parsers.kustomize import api_group
 from .. import LinkContext, rbac
 from ..cidr import admits_internet, is_public_cidr
 from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
@@ -133,11 +134,6 @@ def _internal_ingress(ing: Resource) -> bool:
         str(annotations.get(key, "")).lower() == value for key, value in INTERNAL_INGRESS_ANNOTATIONS.items())
 
 
-def _group(r: Resource) -> str:
-    api = str(r.attributes.get("apiVersion") or "")
-    return api.split("/")[0] if "/" in api else ""
-
-
 def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
     """Gateway API: internet -> Gateway -> its routes -> their backend Services.
 
@@ -146,7 +142,7 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
     """
     gateways: dict[tuple[str, Any, str], str] = {}
     for g in ctx.of_type("Gateway"):
-        gateways[(_group(g), namespace_of(g), name_of(g))] = g.address
+        gateways[(api_group(g.attributes.get("apiVersion")), namespace_of(g), name_of(g))] = g.address
         cls = mapping(g.attributes.get("spec")).get("gatewayClassName")
         if not (isinstance(cls, str) and INTERNAL_GATEWAY_CLASS.match(cls)):
             ctx.add_edge(INTERNET, g.address, "exposes", path="spec.listeners")
