@@ -185,7 +185,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
             on = ctx.current
             for source, target, kind in ctx.added:
                 ctx.graph.remove_edge(source, target, key=kind)
-            retry = on is not None and on.address not in ctx.skipping and attempt < MAX_LINK_CRASHES
+            retry = on is not None and attempt < MAX_LINK_CRASHES   # `track` never makes a skipped one current
             consequence = ("the rest was linked again without it: edges this linker would have "
                            "given it are missing" if retry else "this linker's edges are missing "
                            "from the whole graph")
@@ -194,9 +194,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
             if not retry:
                 break
             ctx.skipping.add(on.address)
-        finally:
-            ctx.current = None
-    ctx.added, ctx.skipping = None, set()
+    ctx.added, ctx.current, ctx.skipping = None, None, set()
 
 
 def linker_name(link: Any) -> str:
