@@ -112,6 +112,11 @@ class LinkContext:
             self.added.append((source, target, kind))
         self.graph.add_edge(source, target, key=kind, kind=kind, **data)
 
+    def set_reach(self, source: str, target: str, kind: str, reach: Optional[bool]) -> None:
+        """Set an existing edge's ``reach`` (True, False, or None when unknown; see graphsearch); no edge, nothing."""
+        if self.graph.has_edge(source, target, kind):
+            self.graph.edges[source, target, kind]["reach"] = reach
+
 
 class _Resources(list):  # type: ignore[type-arg]
     """``LinkContext.resources``: a list whose iteration goes through :meth:`LinkContext.track`."""

@@ -102,9 +102,8 @@ def _verdict(ctx: LinkContext, inst: str, ip: Optional[bool], firewalls: list[st
     for fw in firewalls:
         verdict = all3([ip, attackable(intersect(own[fw][1], admitted))])
         overall.append(verdict)
-        ctx.graph.edges[inst, fw, "attached_to"]["reach"] = verdict is True
-    if ctx.graph.has_edge(INTERNET, inst, "exposes"):
-        ctx.graph.edges[INTERNET, inst, "exposes"]["reach"] = None if any3(overall) is None else False
+        ctx.set_reach(inst, fw, "attached_to", verdict is True)
+    ctx.set_reach(INTERNET, inst, "exposes", None if any3(overall) is None else False)
 
 
 def _external_ip(ctx: LinkContext, inst: Resource) -> Optional[bool]:
