@@ -75,6 +75,27 @@ def test_a_linker_crash_outside_any_resource_ends_that_linker_only():
     assert "KeyError: 'setup'" in d.message and "this linker's edges are missing from the whole graph" in d.message
 
 
+def test_a_linker_crashing_on_resource_after_resource_is_given_up(monkeypatch):
+    from scanner import graph as graph_module
+
+    def everywhere(ctx):
+        for group in ctx.of_type("aws_security_group"):
+            ctx.add_edge(group.address, "aws_instance.app", "references", path="test")
+            raise ValueError(f"bad {group.address}")
+
+    monkeypatch.setattr(graph_module, "MAX_LINK_CRASHES", 1)
+    graph = build_graph(_resources(), linkers=[everywhere])
+    assert _edges(graph, "references") == set()
+    assert [(d.code, d.line, d.message) for d in graph.graph["diagnostics"]] == [
+        ("linker-crash", 3, "linker 'test_crash_isolation.test_a_linker_crashing_on_resource_after_resource_is_given_up"
+         ".<locals>.everywhere' failed on aws_security_group.open: ValueError: bad aws_security_group.open; the rest "
+         "was linked again without it: edges this linker would have given it are missing"),
+        ("linker-crash", 13, "linker 'test_crash_isolation.test_a_linker_crashing_on_resource_after_resource_is_given_up"
+         ".<locals>.everywhere' failed on aws_security_group.broken: ValueError: bad aws_security_group.broken; "
+         "this linker's edges are missing from the whole graph"),
+    ]
+
+
 def test_the_scan_reports_a_crashed_linker_and_every_other_finding(monkeypatch):
     def crashes_on_broken(ctx):
         for r in ctx.resources:

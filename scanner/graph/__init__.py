@@ -112,6 +112,11 @@ class LinkContext:
             self.added.append((source, target, kind))
         self.graph.add_edge(source, target, key=kind, kind=kind, **data)
 
+    def set_reach(self, source: str, target: str, kind: str, reach: Optional[bool]) -> None:
+        """Set an existing edge's ``reach`` (True, False, or None when unknown; see graphsearch); no edge, nothing."""
+        if self.graph.has_edge(source, target, kind):
+            self.graph.edges[source, target, kind]["reach"] = reach
+
 
 class _Resources(list):  # type: ignore[type-arg]
     """``LinkContext.resources``: a list whose iteration goes through :meth:`LinkContext.track`."""
@@ -185,7 +190,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
             on = ctx.current
             for source, target, kind in ctx.added:
                 ctx.graph.remove_edge(source, target, key=kind)
-            retry = on is not None and on.address not in ctx.skipping and attempt < MAX_LINK_CRASHES
+            retry = on is not None and attempt < MAX_LINK_CRASHES   # `track` never makes a skipped one current
             consequence = ("the rest was linked again without it: edges this linker would have "
                            "given it are missing" if retry else "this linker's edges are missing "
                            "from the whole graph")
@@ -194,9 +199,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
             if not retry:
                 break
             ctx.skipping.add(on.address)
-        finally:
-            ctx.current = None
-    ctx.added, ctx.skipping = None, set()
+    ctx.added, ctx.current, ctx.skipping = None, None, set()
 
 
 def linker_name(link: Any) -> str:

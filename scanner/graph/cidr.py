@@ -36,7 +36,7 @@ def is_public_cidr(value: object) -> bool:
 @lru_cache(maxsize=4096)
 def _is_public(value: str) -> bool:
     """:func:`is_public_cidr` of a string, cached: ``is_private`` and friends scan address tables."""
-    if value.strip().lower() in ("*", "internet", "any"):
+    if value.strip().lower() in EVERYONE:
         return True
     net = network(value)
     if net is None:

@@ -18,7 +18,6 @@ Ports = dict[str, tuple[tuple[int, int], ...]]
 Rule = tuple[tuple[Any, ...], bool, Optional["Ports"], list[Any]]
 PROTOCOLS = ("tcp", "udp", "icmp", "other")
 FULL = ((0, 65535),)
-EMPTY: Ports = {}
 # An attacker's traffic: a service listens on TCP or UDP (ICMP alone reaches no application).
 ATTACK = ("tcp", "udp")
 _NAMES = {"-1": None, "all": None, "*": None, "any": None, "tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp",

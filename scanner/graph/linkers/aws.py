@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from ...model import INTERNET, Resource, is_unknown
-from ..cidr import scope
+from ..cidr import admits_internet
 from .. import LinkContext
 from . import aws_reach
 
@@ -135,7 +135,7 @@ def _exposure(ctx: LinkContext) -> None:
         for i, cfg in enumerate(_list(r.attributes.get("vpc_config"))):
             if isinstance(cfg, dict) and cfg.get("endpoint_public_access", True) is True and (
                     "public_access_cidrs" not in cfg
-                    or any(scope(c) == "internet" for c in _list(cfg.get("public_access_cidrs")))):
+                    or any(admits_internet(c) for c in _list(cfg.get("public_access_cidrs")))):
                 ctx.add_edge(INTERNET, r.address, "exposes", path=f"vpc_config.{i}.endpoint_public_access")
     for url in ctx.of_type("aws_lambda_function_url"):
         if url.attributes.get("authorization_type") == "NONE":

@@ -163,6 +163,14 @@ class Subnets:
         nodes, unk = referenced(self.ctx, self.ctx.nodes[subnet]["resource"], "vpc_id", ("aws_vpc", "aws_default_vpc"))
         return nodes[0] if nodes and not unk else None
 
+    def _attached(self, subnet: str, own: dict[str, list[str]], by_vpc: dict[str, list[str]]) -> Optional[list[str]]:
+        """What is associated with the subnet, else what its VPC gives every subnet (maybe nothing); None when the VPC is unknown."""
+        found = own.get(subnet)
+        if found:
+            return found
+        vpc = self.vpc(subnet)
+        return None if vpc is None else by_vpc.get(vpc, [])
+
     def maps_public_ip(self, subnet: str) -> Optional[bool]:
         """Whether instances launched in the subnet get a public address without asking."""
         if subnet == DEFAULT:
@@ -176,12 +184,9 @@ class Subnets:
             return True
         if subnet is None:
             return None
-        tables = self.table_of.get(subnet)
-        if not tables:
-            vpc = self.vpc(subnet)
-            if vpc is None:
-                return None
-            tables = self.main_of.get(vpc, [])
+        tables = self._attached(subnet, self.table_of, self.main_of)
+        if tables is None:
+            return None
         return any3(self._table_public(t) for t in tables)
 
     def _table_public(self, table: str) -> Optional[bool]:
@@ -221,14 +226,11 @@ class Subnets:
             return _all()
         if subnet is None:
             return None
-        acls = self.acl_of.get(subnet)
+        acls = self._attached(subnet, self.acl_of, self.default_acl)
+        if acls is None:
+            return None if self.default_acl else _all()
         if not acls:
-            vpc = self.vpc(subnet)
-            if vpc is None:
-                return None if self.default_acl else _all()
-            acls = self.default_acl.get(vpc)
-            if not acls:
-                return _all()    # the VPC's default ACL, as AWS creates it: allow all
+            return _all()    # the VPC's default ACL, as AWS creates it: allow all
         admitted: Optional[Ports] = {}
         for acl in acls:
             admitted = union(admitted, self._acl(acl))

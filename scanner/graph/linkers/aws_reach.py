@@ -51,7 +51,7 @@ def link(ctx: LinkContext) -> None:
         groups, unknown_group = _groups(ctx, r)
         if r.type not in FILTERED:
             for sg in groups:
-                _set(ctx, r.address, sg, "attached_to", False)
+                ctx.set_reach(r.address, sg, "attached_to", False)
             continue
         if r.type == "aws_instance" and _through_interfaces(ctx, r):
             continue
@@ -89,7 +89,7 @@ def _verdict(ctx: LinkContext, r: Resource, groups: list[str], unknown_group: bo
         groups, unknown_group = _default_group(ctx, r, places, unknown_place, subnets, defaults)
     per_group = {sg: all3([address, _admits(admits.get(sg, ({}, False)), network)]) for sg in groups}
     for sg, verdict in per_group.items():
-        _set(ctx, r.address, sg, "attached_to", verdict is True)
+        ctx.set_reach(r.address, sg, "attached_to", verdict is True)
     overall = any3([*per_group.values(), all3([address, None if attackable(network) is not False else False])
                     if unknown_group else False])
     _exposes(ctx, r.address, None if overall is None else False, "")
@@ -102,11 +102,6 @@ def _exposes(ctx: LinkContext, address: str, reach: Optional[bool], why: str) ->
         graph.edges[INTERNET, address, "exposes"]["reach"] = reach
     elif reach is not False:
         ctx.add_edge(INTERNET, address, "exposes", path="", reach=reach, why=why or "unknown before apply")
-
-
-def _set(ctx: LinkContext, source: str, target: str, kind: str, reach: Optional[bool]) -> None:
-    if ctx.graph.has_edge(source, target, kind):
-        ctx.graph.edges[source, target, kind]["reach"] = reach
 
 
 def _network(subnets: Subnets, places: list[str], unknown: bool) -> Optional[Ports]:

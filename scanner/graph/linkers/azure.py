@@ -13,7 +13,7 @@ import ipaddress
 from typing import Any
 
 from ...model import INTERNET, Resource
-from ..cidr import is_public_cidr, scope
+from ..cidr import scope
 from .. import LinkContext
 from . import azure_reach
 from .aws import targets
@@ -80,8 +80,7 @@ def _public_range(start: Any, end: Any) -> bool:
         first, last = ipaddress.ip_address(str(start)), ipaddress.ip_address(str(end))
         if int(first) == 0 and int(last) == 0 or first == last:   # Azure services only; one address
             return False
-        return any(is_public_cidr(str(n)) and scope(str(n)) != "provider"
-                   for n in ipaddress.summarize_address_range(first, last))
+        return any(scope(str(n)) in ("internet", "address") for n in ipaddress.summarize_address_range(first, last))
     except (ValueError, TypeError):
         return False
 

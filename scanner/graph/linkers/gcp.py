@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ...model import ANYONE, INTERNET, Resource, is_unknown
-from ..cidr import scope
+from ..cidr import admits_internet
 from ..traffic import (FULL, Ports, Rule, all3, any3, attackable, describe, evaluate, intersect, of, port_spec,
                        protocols)
 from .. import LinkContext
@@ -72,7 +72,7 @@ def _firewalls(ctx: LinkContext) -> None:
         own[fw.address] = (rules, None if rules is None else evaluate(rules))
         if attackable(own[fw.address][1]):
             ctx.add_edge(fw.address, INTERNET, "allows_ingress_from", path="source_ranges",
-                         cidrs=[c for c in _list(a.get("source_ranges")) if scope(c) == "internet"] or ["0.0.0.0/0"],
+                         cidrs=[c for c in _list(a.get("source_ranges")) if admits_internet(c)] or ["0.0.0.0/0"],
                          ports=describe(own[fw.address][1]))
         tags, accounts = _list(a.get("target_tags")), _list(a.get("target_service_accounts"))
         members: list[str] = []
@@ -102,9 +102,8 @@ def _verdict(ctx: LinkContext, inst: str, ip: Optional[bool], firewalls: list[st
     for fw in firewalls:
         verdict = all3([ip, attackable(intersect(own[fw][1], admitted))])
         overall.append(verdict)
-        ctx.graph.edges[inst, fw, "attached_to"]["reach"] = verdict is True
-    if ctx.graph.has_edge(INTERNET, inst, "exposes"):
-        ctx.graph.edges[INTERNET, inst, "exposes"]["reach"] = None if any3(overall) is None else False
+        ctx.set_reach(inst, fw, "attached_to", verdict is True)
+    ctx.set_reach(INTERNET, inst, "exposes", None if any3(overall) is None else False)
 
 
 def _external_ip(ctx: LinkContext, inst: Resource) -> Optional[bool]:
@@ -188,7 +187,7 @@ def _sql(ctx: LinkContext) -> None:
                 if not isinstance(ipc, dict) or ipc.get("ipv4_enabled") is False:
                     continue
                 for k, net in enumerate(_list(ipc.get("authorized_networks"))):
-                    if isinstance(net, dict) and scope(net.get("value")) == "internet":
+                    if isinstance(net, dict) and admits_internet(net.get("value")):
                         ctx.add_edge(db.address, INTERNET, "allows_ingress_from",
                                      path=f"settings.{i}.ip_configuration.{j}.authorized_networks.{k}",
                                      cidrs=[net.get("value")])
