@@ -63,20 +63,24 @@ MIN_ENTROPY_LENGTH = 16
 
 def credential_kind(value: Any) -> str:
     """The known credential format ``value`` contains ('' if none): what a literal *is*."""
-    if not isinstance(value, str) or len(value) < 8:
-        return ""
-    index = _FORMAT_SET.first(value)
+    index = _format_index(value)
     return FORMATS[index][0] if index >= 0 else ""
 
 
 def credential_match(value: Any) -> tuple[str, str]:
     """(format name, the matching text) of the first known credential format in ``value``, or ('', '')."""
-    kind = credential_kind(value)
-    if not kind:
+    index = _format_index(value)
+    if index < 0:
         return "", ""
-    index = next(i for i, (name, _) in enumerate(FORMATS) if name == kind)
     start, end = next(_FORMAT_PATTERNS[index].spans(value))
-    return kind, value[start:end]
+    return FORMATS[index][0], value[start:end]
+
+
+def _format_index(value: Any) -> int:
+    """The index in FORMATS of the first format ``value`` contains, or -1."""
+    if not isinstance(value, str) or len(value) < 8:
+        return -1
+    return _FORMAT_SET.first(value)
 
 
 def looks_like_secret(value: Any) -> bool:
