@@ -42,8 +42,8 @@ _ENTRY_VALUES = ("value", "Value")
 _ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-][^\s\"',;]*"
                       r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
 _DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host name stored as a "secret"
-UNKNOWN_MARK = "\ue000"
-MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000  # stands for a value known only at apply time inside recovered text
+UNKNOWN_MARK = "\ue000"  # stands for a value known only at apply time inside recovered text
+MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000
 
 
 @dataclass(frozen=True)
