@@ -88,6 +88,13 @@ def looks_like_secret(value: Any) -> bool:
     return bool(credential_kind(value))
 
 
+def maskable(value: Any) -> bool:
+    """Hidden wherever it is shown (messages, diagnostics): a known credential format or a
+    generated-looking token. Wider than what a finding reports, since masking an ordinary
+    word costs nothing."""
+    return looks_like_secret(value) or is_high_entropy(value)
+
+
 def is_placeholder(value: Any) -> bool:
     """True for a value that stands in for a credential: ``changeme``, ``<password>``, ``${var.x}``, ``****``."""
     if not isinstance(value, str):
