@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .linear import Pattern, PatternSet
+from .linear import PatternSet
 
 # Known credential formats: (name, RE2 pattern). Each is anchored on a prefix or
 # structure the issuer defines, so a match is a credential wherever it sits.
@@ -37,7 +37,7 @@ FORMATS: tuple[tuple[str, str], ...] = (
     ("connection string with password", r"\b[a-z][a-z0-9+.-]*://[^/\s:@$<{]+:[^/\s@$<{%*]{3,}@"),
 )
 _FORMAT_SET = PatternSet(p for _, p in FORMATS)
-_FORMAT_PATTERNS = tuple(Pattern(p) for _, p in FORMATS)
+_FORMAT_PATTERNS = _FORMAT_SET.patterns  # each alone: where a format occurs
 
 # The one list of values people put where a credential belongs without it being one
 # (compared after lower-casing and stripping quotes and spaces).
