@@ -6,7 +6,7 @@ import re
 from typing import Any, Iterator, Optional
 
 from .model import Diagnostic, Resource
-from .secrets import is_high_entropy, looks_like_secret, mask, mask_in_text
+from .secrets import mask, mask_in_text, maskable
 
 MAX_TEXT = 300  # an exception can quote a whole value; the diagnostic keeps its start
 _QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
@@ -41,18 +41,12 @@ def exception_text(exc: BaseException, resource: Optional[Resource] = None,
     message = str(exc)
     if len(message) > MAX_TEXT:
         message = message[:MAX_TEXT] + "..."
-    known = [s for s in _strings(resource.attributes if resource else {}) if secret or _maskable(s)]
+    known = [s for s in _strings(resource.attributes if resource else {}) if secret or maskable(s)]
     message = mask_in_text(message, known)
-    message = _TOKEN.sub(lambda m: mask(m.group(0)) if _maskable(m.group(0)) else m.group(0), message)
+    message = _TOKEN.sub(lambda m: mask(m.group(0)) if maskable(m.group(0)) else m.group(0), message)
     if secret:
         message = _QUOTED.sub(_mask_quoted, message)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def _maskable(text: str) -> bool:
-    """Masked in a diagnostic: a known credential format, or a generated-looking token. Wider than
-    what a finding reports, since masking an ordinary word in a diagnostic costs nothing."""
-    return looks_like_secret(text) or is_high_entropy(text)
 
 
 def _mask_quoted(m: "re.Match[str]") -> str:

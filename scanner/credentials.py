@@ -42,8 +42,8 @@ _ENTRY_VALUES = ("value", "Value")
 _ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-][^\s\"',;]*"
                       r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
 _DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host name stored as a "secret"
-UNKNOWN_MARK = "\ue000"
-MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000  # stands for a value known only at apply time inside recovered text
+UNKNOWN_MARK = "\ue000"  # stands for a value known only at apply time inside recovered text
+MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozens
     if depth > MAX_DEPTH:
         return
     if isinstance(value, dict):
-        entry = _entry(value)
+        entry = entry_of(value)
         if entry is not None and literal_credential(*entry):
             out.append(Credential(_join(at, _value_key(value)), entry[0], entry[1], "credential name"))
         for k, v in value.items():
@@ -199,8 +199,8 @@ def _schema_value(value: Any, at: str, name: str, out: list[Credential]) -> None
                 out.append(Credential(_join(at, str(k)), str(k), v, "credential argument"))
 
 
-def _entry(value: dict[str, Any]) -> Optional[tuple[str, Any]]:
-    """(name, value) of a {name: X, value: Y} entry."""
+def entry_of(value: dict[str, Any]) -> Optional[tuple[str, Any]]:
+    """(name, value) of a {name: X, value: Y} entry (env var, setting, ConfigMap item), or None."""
     name = next((value[k] for k in _ENTRY_NAMES if isinstance(value.get(k), str)), None)
     if name is None:
         return None

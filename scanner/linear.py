@@ -115,21 +115,24 @@ def _chars(data: bytes, start: int, end: int) -> int:
 
 
 class PatternSet:
-    """Several patterns searched in one pass: which of them occur in a text."""
+    """Several patterns searched in one pass: which of them occur in a text.
+
+    ``patterns`` holds each one compiled on its own too, to find where the one
+    :meth:`first` names occurs.
+    """
 
     __slots__ = ("patterns", "_set")
 
     def __init__(self, patterns: Iterable[str]) -> None:
-        self.patterns = tuple(patterns)
-        for p in self.patterns:
-            Pattern(p)  # refuse with a readable message before RE2::Set does without one
+        # compiled one by one first: refused with a readable message before RE2::Set does without one
+        self.patterns = tuple(Pattern(p) for p in patterns)
         self._set = re2.Set.SearchSet(_OPTIONS)
         for p in self.patterns:
-            self._set.Add(_translate(p))
+            self._set.Add(_translate(p.pattern))
         self._set.Compile()
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (PatternSet, (self.patterns,))
+        return (PatternSet, (tuple(p.pattern for p in self.patterns),))
 
     def first(self, text: str) -> int:
         """The index of the first pattern (in the order given) that occurs in ``text``, or -1."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .linear import Pattern, PatternSet
+from .linear import PatternSet
 
 # Known credential formats: (name, RE2 pattern). Each is anchored on a prefix or
 # structure the issuer defines, so a match is a credential wherever it sits.
@@ -37,7 +37,7 @@ FORMATS: tuple[tuple[str, str], ...] = (
     ("connection string with password", r"\b[a-z][a-z0-9+.-]*://[^/\s:@$<{]+:[^/\s@$<{%*]{3,}@"),
 )
 _FORMAT_SET = PatternSet(p for _, p in FORMATS)
-_FORMAT_PATTERNS = tuple(Pattern(p) for _, p in FORMATS)
+_FORMAT_PATTERNS = _FORMAT_SET.patterns  # each alone: where a format occurs
 
 # The one list of values people put where a credential belongs without it being one
 # (compared after lower-casing and stripping quotes and spaces).
@@ -63,25 +63,36 @@ MIN_ENTROPY_LENGTH = 16
 
 def credential_kind(value: Any) -> str:
     """The known credential format ``value`` contains ('' if none): what a literal *is*."""
-    if not isinstance(value, str) or len(value) < 8:
-        return ""
-    index = _FORMAT_SET.first(value)
+    index = _format_index(value)
     return FORMATS[index][0] if index >= 0 else ""
 
 
 def credential_match(value: Any) -> tuple[str, str]:
     """(format name, the matching text) of the first known credential format in ``value``, or ('', '')."""
-    kind = credential_kind(value)
-    if not kind:
+    index = _format_index(value)
+    if index < 0:
         return "", ""
-    index = next(i for i, (name, _) in enumerate(FORMATS) if name == kind)
     start, end = next(_FORMAT_PATTERNS[index].spans(value))
-    return kind, value[start:end]
+    return FORMATS[index][0], value[start:end]
+
+
+def _format_index(value: Any) -> int:
+    """The index in FORMATS of the first format ``value`` contains, or -1."""
+    if not isinstance(value, str) or len(value) < 8:
+        return -1
+    return _FORMAT_SET.first(value)
 
 
 def looks_like_secret(value: Any) -> bool:
     """True for a string with a known credential format."""
     return bool(credential_kind(value))
+
+
+def maskable(value: Any) -> bool:
+    """Hidden wherever it is shown (messages, diagnostics): a known credential format or a
+    generated-looking token. Wider than what a finding reports, since masking an ordinary
+    word costs nothing."""
+    return looks_like_secret(value) or is_high_entropy(value)
 
 
 def is_placeholder(value: Any) -> bool:

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Optional
 from .. import parallel
 from ..crash import crash_diagnostic
 from ..model import Diagnostic, Finding, Location, PathStep, Policy, Resource, is_unknown
-from ..secrets import is_high_entropy, looks_like_secret, mask
+from ..secrets import mask, maskable
 from .compiler import EvalContext
 from .paths import resolve, split_path
 
@@ -190,6 +190,6 @@ def _show(value: Any, secret: bool) -> str:
         return "(unknown)"
     if isinstance(value, (dict, list)):
         return "(structure)"
-    if secret or looks_like_secret(value) or is_high_entropy(value):
+    if secret or maskable(value):
         return mask(value)
     return str(value)

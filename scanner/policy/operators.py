@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 from ..graph.cidr import admits_internet, network
 from ..linear import Pattern
 from ..model import is_unknown
-from ..credentials import assignments, literal_credential
+from ..credentials import assignments, entry_of, literal_credential
 from ..secrets import looks_like_secret
 from .iam import iam_statement
 
@@ -168,11 +168,11 @@ def _is_secret(value: Any, want: Any) -> Tri:
 def _is_credential(value: Any, want: Any) -> Tri:
     """A {name|key, value} entry, or text, that gives a credential name a literal; or a known format."""
     if isinstance(value, dict):
-        name = next((value[k] for k in ("name", "key") if isinstance(value.get(k), str)), None)
-        literal = value.get("value")
+        entry = entry_of(value)
+        literal = entry[1] if entry else value.get("value")
         if is_unknown(literal):
             return None
-        found = literal_credential(name, literal) or looks_like_secret(literal)
+        found = (entry is not None and literal_credential(*entry)) or looks_like_secret(literal)
     elif isinstance(value, str):
         found = looks_like_secret(value) or next(assignments(value), None) is not None
     else:
