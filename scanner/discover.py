@@ -52,6 +52,12 @@ class Discovery:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     skipped: int = 0
 
+    def skip(self, rel: str, code: Optional[str] = None, message: str = "") -> None:
+        """Count a file not scanned; with ``code``, say why in an info diagnostic."""
+        self.skipped += 1
+        if code:
+            self.diagnostics.append(Diagnostic(code, message, rel, level="info"))
+
 
 def classify(name: str, head: Optional[bytes]) -> Optional[str]:
     """The parser format for a file name and its first bytes, or None if not ours.
@@ -123,11 +129,9 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
         full = entry.path
         rel = _rel(full, anchor)
         if excludes and _excluded(rel, excludes):
-            result.skipped += 1
-            if entry.name.lower().endswith(READ_SUFFIXES) or _is_dir(entry):
-                result.diagnostics.append(Diagnostic(
-                    "skipped-excluded", "excluded by an --exclude or configuration pattern", rel,
-                    level="info"))
+            readable = entry.name.lower().endswith(READ_SUFFIXES) or _is_dir(entry)
+            result.skip(rel, "skipped-excluded" if readable else None,
+                        "excluded by an --exclude or configuration pattern")
             continue
         try:
             is_link = entry.is_symlink()
@@ -178,11 +182,8 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
     fmt = classify(name, None)
     needs_content = fmt is None and name.lower().endswith((".json", *_YAML_SUFFIXES))
     if fmt is None and not needs_content:
-        result.skipped += 1
-        if explicit:
-            result.diagnostics.append(Diagnostic(
-                "skipped-unrecognised", f"riskgraph reads {', '.join(READ_SUFFIXES)} files; not scanned",
-                rel, level="info"))
+        result.skip(rel, "skipped-unrecognised" if explicit else None,
+                    f"riskgraph reads {', '.join(READ_SUFFIXES)} files; not scanned")
         return
     try:
         st = os.stat(real)
@@ -208,10 +209,8 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
             return
         fmt = classify(name, head)
         if fmt is None:
-            result.skipped += 1
             kind = "empty" if not head.strip() else "json" if name.lower().endswith(".json") else "yaml"
-            result.diagnostics.append(Diagnostic("skipped-unrecognised", _UNRECOGNISED[kind], rel,
-                                                 level="info"))
+            result.skip(rel, "skipped-unrecognised", _UNRECOGNISED[kind])
             return
     seen.add(real)
     result.files.append(SourceFile(path=real, relpath=rel, format=fmt, root=root))
