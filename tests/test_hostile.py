@@ -376,10 +376,15 @@ def test_secret_patterns_over_a_huge_string_are_bounded(make, size):
     from scanner.secrets import credential_kind, mask_in_text
     text = make(size)
     started = time.perf_counter()
-    credential_kind(text)
-    mask_in_text(text, ())
-    find({"user_data": text})  # formats, JSON, assignments in text
+    kind = credential_kind(text)
+    masked = mask_in_text(text, ())
+    found = find({"user_data": text})  # formats, JSON, assignments in text
     assert time.perf_counter() - started < 2.0
+    # only the long `?sig=` run has a credential's shape (an Azure SAS signature); the rest hold none
+    sas = text.startswith("?sig=")
+    assert kind == ("Azure shared access signature" if sas else "")
+    assert (masked == text) is not sas
+    assert [(c.at, c.kind) for c in found] == ([("user_data", "Azure shared access signature")] if sas else [])
 
 
 # Many matches in text that is not ASCII: offsets are converted once per byte, not per match.
