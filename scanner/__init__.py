@@ -41,8 +41,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph import build_graph
     from .report import render
     from .suppress import BaselineError
-    from .model import (Diagnostic, Finding, Location, PathStep, Policy, PolicyMeta, Report,
-                        Resource, Severity, Suppression, Unknown)
+    from .model import (
+        Diagnostic,
+        Finding,
+        Location,
+        PathStep,
+        Policy,
+        PolicyMeta,
+        Report,
+        Resource,
+        Severity,
+        Suppression,
+        Unknown,
+    )
     from .policy.loader import PolicyError, load_policies
 
 

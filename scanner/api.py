@@ -44,7 +44,7 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     """
     from .cache import scan_cache
     from .graph import build_graph, prepare
-    from .parsers import ParseOptions, parse_all
+    from .parse import ParseOptions, parse_all
 
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()

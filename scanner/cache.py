@@ -45,7 +45,7 @@ UNSTABLE = frozenset({"hcl-timeout"})
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
 _ALLOWED_MODULES = frozenset({
-    "scanner.model", "scanner.parsers", "scanner.parsers.yamlnodes", "scanner.parsers.terraform.syntax",
+    "scanner.model", "scanner.parse", "scanner.yamlnodes", "scanner.formats.terraform.syntax",
 })
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "complex"})
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

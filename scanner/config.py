@@ -112,7 +112,7 @@ def _read_toml(path: str) -> dict[str, Any]:
 
 
 def _read_yaml(path: str) -> tuple[Any, Mapping[str, int]]:
-    from .parsers.yamlnodes import YamlProblem, iter_documents
+    from .yamlnodes import YamlProblem, iter_documents
 
     try:
         with open(path, encoding="utf-8") as handle:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from .formats import classify, read_suffixes, sniffed_suffixes
 from .model import Diagnostic, SourceFile
 
 # Directories never walked: version control and tool caches (nothing of the user's), and
@@ -24,18 +24,8 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 
 # Files whose names say riskgraph might read them: one skipped gets an info diagnostic saying why.
-READ_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json",
-                 ".yaml", ".yml", ".json")
-
-_YAML_SUFFIXES = (".yaml", ".yml")
-_K8S_RE = re.compile(rb"^(apiVersion|kind)\s*:", re.M)
-# a JSON manifest: an object with string apiVersion and kind (`kind: List` included)
-_K8S_JSON_RE = (re.compile(rb'"apiVersion"\s*:\s*"[^"]+"'), re.compile(rb'"kind"\s*:\s*"[A-Z]\w*"'))
-_ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
-_THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries|threagile_version)\s*:", re.M)
-_PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
-# kustomize reads these by name, with or without apiVersion/kind (parsers/kustomize.py builds them)
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+READ_SUFFIXES = read_suffixes()
+SNIFFED_SUFFIXES = sniffed_suffixes()
 
 
 @dataclass
@@ -57,37 +47,6 @@ class Discovery:
         self.skipped += 1
         if code:
             self.diagnostics.append(Diagnostic(code, message, rel, level="info"))
-
-
-def classify(name: str, head: Optional[bytes]) -> Optional[str]:
-    """The parser format for a file name and its first bytes, or None if not ours.
-
-    ``head`` may be None when only the name is known; YAML and JSON then stay
-    unclassified because their kind is decided by content.
-    """
-    if os.path.basename(name) in KUSTOMIZATION_NAMES:
-        return "kubernetes"
-    lower = name.lower()
-    if lower.endswith((".tf", ".tf.json", ".tofu", ".tofu.json")):
-        return "terraform"
-    if lower.endswith(".tfvars") or lower.endswith(".tfvars.json"):
-        return "tfvars"
-    if head is None:
-        return None
-    if lower.endswith(".json"):
-        if _PLAN_RE.search(head):
-            return "terraform_plan"
-        if head.lstrip()[:1] == b"{" and all(r.search(head) for r in _K8S_JSON_RE):
-            return "kubernetes"
-        return None
-    if lower.endswith(_YAML_SUFFIXES):
-        if _THREAGILE_RE.search(head):
-            return "threagile"
-        if _K8S_RE.search(head):
-            return "kubernetes"
-        if _ARCH_RE.search(head):
-            return "architecture"
-    return None
 
 
 def discover(paths: Iterable[str], *, base: Optional[str] = None,
@@ -180,7 +139,7 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
     rel = _rel(full, anchor)
     name = os.path.basename(full)
     fmt = classify(name, None)
-    needs_content = fmt is None and name.lower().endswith((".json", *_YAML_SUFFIXES))
+    needs_content = fmt is None and name.lower().endswith(SNIFFED_SUFFIXES)
     if fmt is None and not needs_content:
         result.skip(rel, "skipped-unrecognised" if explicit else None,
                     f"riskgraph reads {', '.join(READ_SUFFIXES)} files; not scanned")

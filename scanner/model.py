@@ -132,7 +132,7 @@ class SourceFile:
 
     path: str          # absolute path on disk
     relpath: str       # path relative to the scan root, '/'-separated
-    format: str        # key into scanner.parsers.PARSERS
+    format: str        # key into scanner.formats.FORMATS
     root: str = ""     # the scan root it was found under
 
 

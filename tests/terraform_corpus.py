@@ -169,7 +169,7 @@ def measure(directory: str) -> dict[str, float]:
     """Files, resources, edges and seconds for discover + parse (resolution included) + link."""
     from scanner.discover import discover
     from scanner.graph import build_graph
-    from scanner.parsers import ParseOptions, parse_all
+    from scanner.parse import ParseOptions, parse_all
 
     t0 = time.perf_counter()
     found = discover([directory], base=directory)

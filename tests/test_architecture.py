@@ -10,7 +10,7 @@ from conftest import FIXTURES
 from scanner.api import scan
 from scanner.discover import discover
 from scanner.graph import build_graph
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 
 CASES = os.path.join(FIXTURES, "cases", "architecture")
 

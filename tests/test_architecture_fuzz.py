@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from scanner.graph import build_graph
 from scanner.model import SourceFile
-from scanner.parsers import ParseOptions
-from scanner.parsers import architecture, threagile
+from scanner.parse import ParseOptions
+from scanner.formats.architecture import parser as architecture, threagile
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 12),
                     st.sampled_from(["api", "db", "dmz", "*", "pii", "public", "admin", "https",

@@ -8,7 +8,7 @@ from conftest import FIXTURES
 from scanner.api import scan
 from scanner.discover import discover
 from scanner.model import Unknown
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 
 CASES = os.path.join(FIXTURES, "cases", "architecture", "threagile")
 MODEL = "threat-model.yaml"

@@ -13,8 +13,8 @@ import sqlite3
 import pytest
 
 from scanner import cache
-from scanner.parsers.terraform.syntax import parse_hcl
-from scanner.parsers.yamlnodes import iter_documents
+from scanner.formats.terraform.syntax import parse_hcl
+from scanner.yamlnodes import iter_documents
 
 TF = b'resource "aws_s3_bucket" "b" {\n  bucket = "b-${var.x}"\n  tags = { a = 1 }\n}\n'
 YAML = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: &d {a: 1}\nmore: *d\n"

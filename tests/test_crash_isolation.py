@@ -12,7 +12,7 @@ from scanner import parallel
 from scanner.api import scan
 from scanner.discover import discover
 from scanner.graph import build_graph, linkers
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 import importlib
 
 evaluate_module = importlib.import_module("scanner.policy.evaluate")
@@ -186,13 +186,13 @@ def test_a_parser_that_raises_costs_only_its_files_and_its_message_is_masked(mon
     def broken(files, options):
         raise ValueError(f"cannot read 'password = {SECRET}'")
 
-    monkeypatch.setattr("scanner.parsers.terraform.parse", broken)
+    monkeypatch.setattr("scanner.formats.terraform.parser.parse", broken)
     manifests = os.path.join(FIXTURES, "cases", "discovery", "manifests")
     report = scan([CRASH, manifests], only=["RG-K8S-002"])
     assert [f.resource for f in report.findings] == ["k8s:apps/Deployment/shop/web", "k8s:core/Pod/tools/debug"]
     [d] = [d for d in report.diagnostics if d.level == "error"]
     assert (d.code, d.path) == ("parser-crash", MAIN)
-    assert d.message == ("scanner.parsers.terraform failed: ValueError: cannot read 'password = Zx**********'; "
+    assert d.message == ("scanner.formats.terraform.parser failed: ValueError: cannot read 'password = Zx**********'; "
                          f"{MAIN} not scanned")
 
 

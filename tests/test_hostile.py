@@ -180,7 +180,7 @@ def _garbled_hcl(size: int) -> bytes:
 
 
 def test_garbled_tf_gets_a_time_budget(tmp_path, policies, monkeypatch):
-    from scanner.parsers.terraform import syntax
+    from scanner.formats.terraform import syntax
 
     monkeypatch.setattr(syntax, "PARSE_BUDGET_BASE", 0.2)  # the real budget: 2 s + 1 s per MB
     monkeypatch.setattr(syntax, "PARSE_BUDGET_PER_MB", 0.0)
@@ -193,7 +193,7 @@ def test_garbled_tf_gets_a_time_budget(tmp_path, policies, monkeypatch):
 
 def test_a_timed_out_parse_is_not_cached(tmp_path, monkeypatch):
     from scanner import cache
-    from scanner.parsers.terraform import syntax
+    from scanner.formats.terraform import syntax
 
     monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)

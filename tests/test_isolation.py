@@ -58,7 +58,7 @@ AUDITED_RUN = textwrap.dedent(r"""
 
     sys.addaudithook(hook)
     if os.environ.get("AUDIT_FORK_ALWAYS"):  # fork even for a small tree
-        importlib.import_module("scanner.parsers").PARALLEL_MIN_COST = 0
+        importlib.import_module("scanner.parse").PARALLEL_MIN_COST = 0
         importlib.import_module("scanner.policy.evaluate").PARALLEL_MIN_NODES = 0
     from scanner.cli import main
     code = main(sys.argv[2:])

@@ -7,8 +7,8 @@ import re
 
 from conftest import ROOT
 
-SOURCES = ("scanner/parsers/kubernetes.py", "scanner/parsers/k8s_pod.py", "scanner/graph/linkers/kubernetes.py",
-           "scanner/graph/rbac.py", "scanner/graph/k8s_objects.py")
+SOURCES = ("scanner/formats/kubernetes/parser.py", "scanner/formats/kubernetes/pod.py", "scanner/formats/kubernetes/link.py",
+           "scanner/formats/kubernetes/rbac.py", "scanner/formats/kubernetes/objects.py")
 
 
 def _read(path: str) -> str:

@@ -10,8 +10,8 @@ from conftest import FIXTURES
 from scanner.discover import discover
 from scanner.graph import build_graph, resource_of
 from scanner.model import PathStep
-from scanner.parsers import ParseOptions, parse_all
-from scanner.parsers.yamlnodes import iter_documents
+from scanner.parse import ParseOptions, parse_all
+from scanner.yamlnodes import iter_documents
 from scanner.policy import evaluate
 from scanner.policy.loader import policy_from_document
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from scanner.graph import build_graph
 from scanner.model import SourceFile
-from scanner.parsers import ParseOptions
-from scanner.parsers.kubernetes import parse
+from scanner.parse import ParseOptions
+from scanner.formats.kubernetes.parser import parse
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 70000), st.text(max_size=8),
                     st.sampled_from(["", "default", "*", "cluster-admin", "ServiceAccount", "In"]))

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import FIXTURES
 from scanner.discover import discover
-from scanner.parsers import ParseOptions, parse_all
-from scanner.parsers.k8s_pod import parse_image
+from scanner.parse import ParseOptions, parse_all
+from scanner.formats.kubernetes.pod import parse_image
 
 CASES = os.path.join(FIXTURES, "cases", "kubernetes")
 

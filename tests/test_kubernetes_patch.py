@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scanner.parsers.k8s_patch import json6902, strategic_merge
-from scanner.parsers.yamlnodes import iter_documents
+from scanner.formats.kubernetes.patch import json6902, strategic_merge
+from scanner.yamlnodes import iter_documents
 
 BASE = """\
 spec:

@@ -117,7 +117,7 @@ def write_bundle(folder: str, apps: int, files: int = 4) -> str:
 def build(folder: str):
     from scanner.discover import discover
     from scanner.graph import build_graph
-    from scanner.parsers import ParseOptions, parse_all
+    from scanner.parse import ParseOptions, parse_all
 
     found = discover([folder], base=folder)
     parsed = parse_all(found.files, ParseOptions())

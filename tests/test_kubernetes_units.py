@@ -10,7 +10,7 @@ from scanner.config import load_config
 from scanner.discover import discover
 from scanner.graph import LinkContext, build_graph, resource_of
 from scanner.api import scan
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 
 UNITS = os.path.join(FIXTURES, "cases", "kubernetes", "units")
 

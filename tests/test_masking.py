@@ -95,7 +95,7 @@ def test_no_secret_in_cli_output(fmt, cache_dir):
 
 def test_no_secret_in_graph_exports(report):
     from scanner.graph import build_graph
-    from scanner.parsers import ParseOptions, parse_all
+    from scanner.parse import ParseOptions, parse_all
     from scanner.discover import discover
     from scanner.report.graph_export import FORMATS, export
 

@@ -11,7 +11,7 @@ import pytest
 from scanner import api, cache, parallel
 from scanner.cli import main
 from scanner.discover import discover
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 from scanner.report import render
 
 from conftest import SYSTEMS
@@ -64,7 +64,7 @@ def test_an_error_in_the_first_task_stops_the_children():
 
 
 def test_parsing_in_two_processes_gives_the_same_resources_and_caches_the_child_work(tmp_path, monkeypatch):
-    monkeypatch.setattr("scanner.parsers.PARALLEL_MIN_COST", 0)
+    monkeypatch.setattr("scanner.parse.PARALLEL_MIN_COST", 0)
     files = discover([SOLAR]).files
     serial = parse_all(files, ParseOptions())
     store = cache.ParseCache(str(tmp_path))
@@ -81,7 +81,7 @@ def test_parsing_in_two_processes_gives_the_same_resources_and_caches_the_child_
 
 def test_a_scan_in_two_processes_reports_the_same(monkeypatch):
     monkeypatch.setenv("RISKGRAPH_NO_CACHE", "1")
-    monkeypatch.setattr("scanner.parsers.PARALLEL_MIN_COST", 0)
+    monkeypatch.setattr("scanner.parse.PARALLEL_MIN_COST", 0)
     monkeypatch.setattr(importlib.import_module("scanner.policy.evaluate"), "PARALLEL_MIN_NODES", 0)
     one = api.scan([SOLAR])
     two = api.scan([SOLAR], jobs=2)

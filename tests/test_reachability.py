@@ -12,7 +12,7 @@ from scanner.discover import discover
 from scanner.graph import build_graph
 from scanner.graph.cidr import scope
 from scanner.graph.traffic import evaluate, of
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 from scanner.policy.graphsearch import searches
 
 REACH = os.path.join(FIXTURES, "cases", "terraform", "reach")

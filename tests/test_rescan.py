@@ -58,7 +58,7 @@ def test_unchanged_rescan_reads_the_stored_report(system, monkeypatch):
     def no_parsing(*_args, **_kwargs):
         raise AssertionError("a stored result must not parse again")
 
-    monkeypatch.setattr("scanner.parsers.parse_all", no_parsing)
+    monkeypatch.setattr("scanner.parse.parse_all", no_parsing)
     second = _scan()
     assert _from_store(second)
     assert second == first  # findings, diagnostics and policies
@@ -210,7 +210,7 @@ POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n   
 
 
 def test_a_file_edited_during_the_scan_does_not_file_its_result(system, monkeypatch):
-    from scanner import parsers
+    from scanner import parse as parsers
 
     pod = system / "app" / "pod.yaml"
     pod.write_text(POD)
@@ -221,10 +221,10 @@ def test_a_file_edited_during_the_scan_does_not_file_its_result(system, monkeypa
         pod.write_text(privileged)  # after the key was taken from the file as it was
         return real(files, options, **kwargs)
 
-    monkeypatch.setattr("scanner.parsers.parse_all", edit_then_parse)
+    monkeypatch.setattr("scanner.parse.parse_all", edit_then_parse)
     edited = api.scan(["app"], only=["RG-K8S-002"])
     assert [f.resource for f in edited.findings] == ["k8s:core/Pod/default/p"]
-    monkeypatch.setattr("scanner.parsers.parse_all", real)
+    monkeypatch.setattr("scanner.parse.parse_all", real)
     pod.write_text(POD)  # the bytes the first scan was keyed by
     again = api.scan(["app"], only=["RG-K8S-002"])
     assert not _from_store(again)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scanner.discover import classify
-from scanner.parsers.yamlnodes import Document, iter_documents
+from scanner.formats import classify
+from scanner.yamlnodes import Document, iter_documents
 from scanner.schemas import _validator, load_schema, validate
 from scanner.schemas.quick import compile_schema
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from terraform_corpus import generate, measure
 from scanner.discover import discover
 from scanner.model import is_unknown
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 
 
 def test_generated_corpus_parses_without_crashes_and_quickly(tmp_path):

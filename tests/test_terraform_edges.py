@@ -7,7 +7,7 @@ import os
 from conftest import FIXTURES
 from scanner.discover import discover
 from scanner.graph import build_graph
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 
 EDGES = os.path.join(FIXTURES, "cases", "terraform", "edges")
 

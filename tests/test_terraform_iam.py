@@ -6,7 +6,7 @@ import pytest
 
 from scanner.discover import discover
 from scanner.model import is_unknown
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 
 ADMIN = {"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}
 

@@ -12,8 +12,8 @@ from conftest import FIXTURES
 from scanner.api import scan
 from scanner.discover import discover
 from scanner.model import is_unknown
-from scanner.parsers import ParseOptions, parse_all
-from scanner.parsers.terraform.jsonlines import JsonError, loads
+from scanner.parse import ParseOptions, parse_all
+from scanner.formats.terraform.jsonlines import JsonError, loads
 
 PLAN = os.path.join(FIXTURES, "cases", "terraform", "plan")
 

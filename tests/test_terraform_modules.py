@@ -7,7 +7,7 @@ import os
 from conftest import FIXTURES
 from scanner.api import scan
 from scanner.discover import discover
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 
 MODULES = os.path.join(FIXTURES, "cases", "terraform", "modules")
 

@@ -15,7 +15,7 @@ import yaml
 from conftest import FIXTURES
 from scanner.api import scan
 from scanner.model import is_unknown
-from scanner.parsers import ParseOptions, parse_all
+from scanner.parse import ParseOptions, parse_all
 from scanner.discover import discover
 
 VALUES = os.path.join(FIXTURES, "cases", "terraform", "values")
@@ -138,17 +138,17 @@ def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
     ("any", {"x": "1"}, {"x": "1"}),
 ])
 def test_values_take_their_declared_type(declared, given, want):
-    from scanner.parsers.terraform.syntax import parse_hcl
-    from scanner.parsers.terraform.types import convert, parse_type
+    from scanner.formats.terraform.syntax import parse_hcl
+    from scanner.formats.terraform.types import convert, parse_type
 
     t = parse_type(parse_hcl(f"t = {declared}\n".encode(), "t.tf").attributes["t"].expr)
     assert convert(given, t) == want
 
 
 def test_a_value_of_the_wrong_type_is_an_error_not_a_guess():
-    from scanner.parsers.terraform.values import Invalid
-    from scanner.parsers.terraform.syntax import parse_hcl
-    from scanner.parsers.terraform.types import convert, parse_type
+    from scanner.formats.terraform.values import Invalid
+    from scanner.formats.terraform.syntax import parse_hcl
+    from scanner.formats.terraform.types import convert, parse_type
 
     t = parse_type(parse_hcl(b"t = object({ port = number, on = bool })\n", "t.tf").attributes["t"].expr)
     got = convert({"port": "ssh", "on": "yes"}, t)
@@ -196,8 +196,8 @@ UNKNOWN = object()  # marks an expected unknown result
 ])
 def test_expression_values(expression, want):
     from scanner.model import Unknown
-    from scanner.parsers.terraform.expressions import Scope, evaluate
-    from scanner.parsers.terraform.syntax import parse_hcl
+    from scanner.formats.terraform.expressions import Scope, evaluate
+    from scanner.formats.terraform.syntax import parse_hcl
 
     expr = parse_hcl(f"v = {expression}\n".encode(), "v.tf").attributes["v"].expr
     got = evaluate(expr, Scope({"var": {"apply_time": Unknown("no value"), "obj": {"a": 1},

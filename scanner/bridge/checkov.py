@@ -15,7 +15,16 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from ..model import Diagnostic, Finding, Location, PolicyMeta, Resource, Severity, SourceFile, Suppression
+from ..model import (
+    Diagnostic,
+    Finding,
+    Location,
+    PolicyMeta,
+    Resource,
+    Severity,
+    SourceFile,
+    Suppression,
+)
 from ..secrets import mask_in_text
 
 # Keep checkov quiet and offline; set only when the user has not chosen otherwise.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Hashable, Iterable, Optional
 
+from ..formats import TYPE_GROUPS
 from ..graph.cidr import network
 from ..model import PathStep, Resource, Unknown, is_unknown
-from ..parsers.kubernetes import WORKLOAD_KINDS
 from .graphsearch import connected_check, reachable_check
 from .operators import CIDR_OPERATORS, OPERATORS, REGEX_OPERATORS, compile_regex
 from .paths import DescendantsMemo, elements, named_finder, resolve, split_path
@@ -21,10 +21,6 @@ Tri = Optional[bool]
 Outcome = tuple[Tri, tuple[str, ...], tuple[PathStep, ...]]
 Check = Callable[["EvalContext", Resource, Any, str], Outcome]
 
-# Names a policy's `resource:` list may use for a group of types.
-TYPE_GROUPS: dict[str, frozenset[str]] = {
-    "k8s_workload": WORKLOAD_KINDS,
-}
 _NO: Outcome = (False, (), ())
 
 

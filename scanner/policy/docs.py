@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any, Mapping, Optional, Sequence
 
-from ..parsers.yamlnodes import Document, iter_documents
+from ..yamlnodes import Document, iter_documents
 from .loader import builtin_policy_dir, policy_files
 
 OWASP_2021 = {

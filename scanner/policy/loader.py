@@ -7,7 +7,7 @@ import os
 from typing import Any, Iterable, Mapping, Optional
 
 from ..model import Policy, PolicyMeta, Severity
-from ..parsers.yamlnodes import YamlProblem, iter_documents
+from ..yamlnodes import YamlProblem, iter_documents
 from ..schemas import load_schema, validate
 from .cache import PolicyCache, default_cache, file_stamp
 from .checkov import DialectError, is_checkov_document, translate, with_leaf_evidence

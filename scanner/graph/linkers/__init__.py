@@ -1,23 +1,34 @@
 """The linkers, one per relation family; each adds typed edges to the graph and nothing else.
 
-Order matters only where a linker reads edges another made: references first,
-then cloud and cluster relations, then the architecture (which joins to them).
+The cloud linkers here read the cloud vocabulary (the providers' resource
+types, whatever format wrote them); each input format adds the linkers of its
+own vocabulary (``linker`` in :data:`scanner.formats.FORMATS`). Order matters
+only where a linker reads edges another made: references first, then cloud
+relations, then the formats' in registry order (Kubernetes, then the
+architecture, which joins to everything else).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Callable
 
 from .. import LinkContext
-from . import architecture, aws, azure, gcp, kubernetes, references
+from ...formats import linkers
+from . import aws, azure, gcp, references
 
 Linker = Callable[[LinkContext], None]
+
+
+def _load(entry: str) -> Linker:
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
 
 LINKERS: tuple[Linker, ...] = (
     references.link,
     aws.link,
     azure.link,
     gcp.link,
-    kubernetes.link,
-    architecture.link,
+    *(_load(entry) for entry in linkers()),
 )

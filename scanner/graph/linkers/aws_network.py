@@ -16,7 +16,19 @@ from typing import Any, Iterator, Optional
 from ...model import Resource, is_unknown
 from .. import LinkContext
 from ..cidr import covers_everything
-from ..traffic import FULL, PROTOCOLS, Ports, Rule, all3, any3, evaluate, interval, of, protocols, union
+from ..traffic import (
+    FULL,
+    PROTOCOLS,
+    Ports,
+    Rule,
+    all3,
+    any3,
+    evaluate,
+    interval,
+    of,
+    protocols,
+    union,
+)
 
 SUBNET_KEYS = frozenset({"subnet_id", "subnet_ids", "subnets", "vpc_zone_identifier"})
 # attribute -> subnet group type whose ``subnet_ids`` place the resource

@@ -23,7 +23,20 @@ from typing import Any, Optional
 from ...model import INTERNET, Resource, is_unknown
 from .. import LinkContext
 from ..cidr import scope
-from ..traffic import FULL, PROTOCOLS, Ports, all3, any3, attackable, describe, intersect, interval, of, protocols, union
+from ..traffic import (
+    FULL,
+    PROTOCOLS,
+    Ports,
+    all3,
+    any3,
+    attackable,
+    describe,
+    intersect,
+    interval,
+    of,
+    protocols,
+    union,
+)
 from .aws_network import DEFAULT, Subnets, referenced, walk
 
 SG_TYPES = ("aws_security_group", "aws_default_security_group")

@@ -13,7 +13,20 @@ from typing import Any, Optional
 
 from ...model import INTERNET, Resource, is_unknown
 from .. import LinkContext
-from ..traffic import FULL, PROTOCOLS, Ports, Rule, all3, attackable, describe, evaluate, intersect, of, port_spec, union
+from ..traffic import (
+    FULL,
+    PROTOCOLS,
+    Ports,
+    Rule,
+    all3,
+    attackable,
+    describe,
+    evaluate,
+    intersect,
+    of,
+    port_spec,
+    union,
+)
 from .aws_network import referenced, walk
 
 NSG = ("azurerm_network_security_group",)

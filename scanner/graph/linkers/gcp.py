@@ -12,8 +12,20 @@ from typing import Any, Optional
 
 from ...model import ANYONE, INTERNET, Resource, is_unknown
 from ..cidr import admits_internet
-from ..traffic import (FULL, Ports, Rule, all3, any3, attackable, describe, evaluate, intersect, of, port_spec,
-                       protocols)
+from ..traffic import (
+    FULL,
+    Ports,
+    Rule,
+    all3,
+    any3,
+    attackable,
+    describe,
+    evaluate,
+    intersect,
+    of,
+    port_spec,
+    protocols,
+)
 from .. import LinkContext
 from .aws import targets
 

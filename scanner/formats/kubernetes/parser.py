@@ -5,7 +5,7 @@ resource at ``k8s:<group>/<Kind>/<namespace>/<name>`` (cluster-scoped kinds
 omit the namespace; namespaced objects without one get ``default``, as the
 API server does). Unknown kinds and custom resources are kept; a
 CustomResourceDefinition in the scanned files decides its kind's scope.
-Workloads get the derived attributes of :mod:`scanner.parsers.k8s_pod`;
+Workloads get the derived attributes of :mod:`scanner.formats.kubernetes.pod`;
 objects rendered by ``helm template`` carry ``$helm_source`` (the chart
 template named by the ``# Source:`` comment). Unrendered Helm templates are
 skipped with an info diagnostic. See docs/kubernetes.md.
@@ -18,15 +18,15 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
-from ..cache import cached, read_input
-from ..linear import Pattern
-from ..model import Diagnostic, Layer, Location, Resource, SourceFile
-from . import ParseOptions, Parsed
-from .k8s_units import plan, scan_root
+from ...cache import cached, read_input
+from ...linear import Pattern
+from ...model import Diagnostic, Layer, Location, Resource, SourceFile
+from ...parse import ParseOptions, Parsed
+from .units import plan, scan_root
 from .kustomize import api_group
 from .skaffold import built_images, is_config, mark_built
-from .k8s_pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
-from .yamlnodes import Document, YamlProblem, iter_documents
+from .pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
+from ...yamlnodes import Document, YamlProblem, iter_documents
 
 __all__ = ["CLUSTER_SCOPED", "POD_SPEC_PATHS", "WORKLOAD_KINDS", "address", "parse"]
 
@@ -81,7 +81,7 @@ def address(api_version: str, kind: str, namespace: Optional[str], name: str) ->
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
-    """Every object of every deployment unit (:mod:`scanner.parsers.k8s_units`), addressed."""
+    """Every object of every deployment unit (:mod:`scanner.formats.kubernetes.units`), addressed."""
     out = Parsed()
     by_file: dict[str, list[_Raw]] = {}
     for f in files:
@@ -291,7 +291,7 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     if is_config(obj):
         out.diagnostics.append(Diagnostic(
             "skaffold-config", "skaffold configuration, not a cluster object: the images it builds are "
-            "tagged at deploy time (scanner/parsers/skaffold.py)", f.relpath, raw.start, level="info"))
+            "tagged at deploy time (scanner/formats/kubernetes/skaffold.py)", f.relpath, raw.start, level="info"))
         return
     group = api_group(api_version)
     if group in BUILTIN_GROUPS and kind in SERVED_BY and group not in SERVED_BY[kind]:

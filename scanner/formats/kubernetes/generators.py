@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional
 
-from ..cache import read_input
-from ..discover import is_within
-from ..model import Line
+from ...cache import read_input
+from ...discover import is_within
+from ...model import Line
 
 GENERATORS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
 

@@ -5,7 +5,7 @@ Edges made here (see docs/kubernetes.md for the full table):
 ``Service -selects->`` and ``NetworkPolicy -selects->`` workloads;
 ``Ingress / Gateway / *Route -routes_to->`` routes and Services;
 ``workload -runs_as->`` ServiceAccount (an implicit one when none is declared);
-``workload -mounts->`` Secrets and ConfigMaps; then :func:`scanner.graph.rbac.link`
+``workload -mounts->`` Secrets and ConfigMaps; then :func:`scanner.formats.kubernetes.rbac.link`
 adds bindings and the derived ``$permissions``.
 """
 
@@ -15,12 +15,22 @@ import re
 from typing import Any, Iterator
 
 from ...model import INTERNET, Resource
-from ...parsers.kubernetes import WORKLOAD_KINDS
-from ...parsers.kustomize import api_group
-from .. import LinkContext, rbac
-from ..cidr import admits_internet, is_public_cidr
-from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
-                           namespace_of, text)
+from .parser import WORKLOAD_KINDS
+from .kustomize import api_group
+from ...graph import LinkContext
+from . import rbac
+from ...graph.cidr import admits_internet, is_public_cidr
+from .objects import (
+    PodIndex,
+    UnitContext,
+    add_implicit,
+    at_line,
+    items,
+    mapping,
+    name_of,
+    namespace_of,
+    text,
+)
 
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
@@ -42,7 +52,7 @@ INTERNAL_INGRESS_ANNOTATIONS = {"alb.ingress.kubernetes.io/scheme": "internal",
 
 
 def link(ctx: LinkContext) -> None:
-    """Join the objects of each deployment unit (``$unit``, scanner/parsers/k8s_units.py), never across units."""
+    """Join the objects of each deployment unit (``$unit``, scanner/formats/kubernetes/units.py), never across units."""
     units: dict[str, list[Resource]] = {}
     for r in ctx.resources:
         if r.source == "kubernetes":

@@ -12,8 +12,8 @@ from __future__ import annotations
 import posixpath
 from typing import Any, Iterable
 
-from ..model import Resource
-from .k8s_pod import unknown_image
+from ...model import Resource
+from .pod import unknown_image
 
 
 def is_config(obj: Any) -> bool:

@@ -1,8 +1,8 @@
-"""Parsers: one module per input format, each turning `SourceFile`s into `Resource`s and `Diagnostic`s.
+"""Parse stage: every format's parser over the files discovery gave it, each turning `SourceFile`s into `Resource`s and `Diagnostic`s.
 
-A parser module exposes ``parse(files, options) -> Parsed``. The registry maps
-a discovery format to the module that parses it; modules are imported only
-when a file of their format is present, which keeps start-up small.
+A parser module (named by its format in :data:`scanner.formats.FORMATS`)
+exposes ``parse(files, options) -> Parsed``; it is imported only when a file
+of its format is present, which keeps start-up small.
 """
 
 from __future__ import annotations
@@ -12,35 +12,16 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from .. import cache, parallel
-from ..crash import exception_text
-from ..model import Diagnostic, Resource, SourceFile
+from . import cache, parallel
+from .crash import exception_text
+from .formats import FORMATS
+from .model import Diagnostic, Resource, SourceFile
 
-# format -> (parser module, the parser's name). Formats that share a parser
-# (Terraform sources and their tfvars) are handed to it together.
-PARSERS: Mapping[str, str] = {
-    "terraform": "scanner.parsers.terraform",
-    "tfvars": "scanner.parsers.terraform",
-    "terraform_plan": "scanner.parsers.terraform_plan",
-    "kubernetes": "scanner.parsers.kubernetes",
-    "architecture": "scanner.parsers.architecture",
-    "threagile": "scanner.parsers.threagile",
-}
-
-
-# Parsers whose files are independent documents (a plan is a whole root module): each file is
-# parsed on its own, so that resources of two files with the same address can be told apart.
-PER_FILE: frozenset[str] = frozenset({"scanner.parsers.terraform_plan"})
 _KEY_SEP = "\0"  # a group key is the parser module, or the module and the one file's relpath
 
-# Parse time per byte relative to Terraform's, measured on the benchmark corpus (tests/bench/):
-# only used to split the formats evenly between processes.
-RELATIVE_COST: Mapping[str, float] = {
-    "scanner.parsers.kubernetes": 0.3,
-    "scanner.parsers.architecture": 0.5,
-}
 # Below this much estimated work (in Terraform bytes) a second process costs more than it saves.
 PARALLEL_MIN_COST = 200_000
+_COST = {f.parser: f.cost for f in FORMATS.values()}
 
 
 @dataclass(frozen=True)
@@ -51,7 +32,7 @@ class ParseOptions:
     variables: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     plans: tuple[str, ...] = ()  # the plan JSON files of the scan (real paths): set by parse_all
-    # configured Kubernetes units: (name, absolute directories); see scanner/parsers/k8s_units.py
+    # configured Kubernetes units: (name, absolute directories); see scanner/formats/kubernetes/units.py
     kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
@@ -76,9 +57,10 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
     options = replace(options, plans=tuple(f.path for f in files if f.format == "terraform_plan"))
     by_module: dict[str, list[SourceFile]] = {}
     for f in files:
-        module = PARSERS.get(f.format)
-        if module is not None:
-            key = f"{module}{_KEY_SEP}{f.relpath}" if module in PER_FILE else module
+        fmt = FORMATS.get(f.format)
+        if fmt is not None:
+            module = fmt.parser
+            key = f"{module}{_KEY_SEP}{f.relpath}" if fmt.per_file else module
             by_module.setdefault(key, []).append(f)
     groups = list(by_module.items())
     shares = _shares(groups, jobs) if jobs > 1 and len(groups) > 1 else [groups]
@@ -120,7 +102,7 @@ def _distinct(key: str, resources: list[Resource], taken: dict[str, int]) -> lis
 def _shares(groups: list[tuple[str, list[SourceFile]]],
             jobs: int) -> list[list[tuple[str, list[SourceFile]]]]:
     """The groups dealt to at most ``jobs`` processes (largest estimated cost first to the lightest), lightest share first."""
-    costs = {name: RELATIVE_COST.get(_module(name), 1.0) * sum(_size(f) for f in group)
+    costs = {name: _COST.get(_module(name), 1.0) * sum(_size(f) for f in group)
              for name, group in groups}
     if sum(costs.values()) < PARALLEL_MIN_COST:
         return [groups]

@@ -3,7 +3,7 @@
 A unit is, in this order of precedence:
 
 1. a root kustomization (one no other kustomization includes): its resource
-   closure with patches applied (:mod:`scanner.parsers.kustomize`); a
+   closure with patches applied (:mod:`scanner.formats.kubernetes.kustomize`); a
    Component no kustomization includes is a unit of its own resources;
 2. a Helm chart: the files under a directory holding ``Chart.yaml`` (with
    its subcharts under ``charts/``);
@@ -27,9 +27,9 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional, Sequence
 
-from ..cache import regular_files
-from ..discover import is_within
-from ..model import Diagnostic, SourceFile
+from ...cache import regular_files
+from ...discover import is_within
+from ...model import Diagnostic, SourceFile
 from .kustomize import Kustomizer, Maker, api_group
 
 Units = list[tuple[str, list[Any]]]

@@ -7,8 +7,21 @@ from typing import Any, Callable, Optional
 from ...model import Unknown, is_unknown
 from .functions import ERROR_AWARE, FUNCTIONS, UnknownArg
 from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, to_number, tostr
-from .syntax import (BinOp, Call, Cond, Expr, ForE, Lit, ObjectE, Opaque, Postfix, Template,
-                     Traversal, TupleE, UnOp)
+from .syntax import (
+    BinOp,
+    Call,
+    Cond,
+    Expr,
+    ForE,
+    Lit,
+    ObjectE,
+    Opaque,
+    Postfix,
+    Template,
+    Traversal,
+    TupleE,
+    UnOp,
+)
 
 # Roots of a traversal that are not resource references.
 NON_RESOURCE_ROOTS = frozenset({

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..cache import cached_file
-from ..model import Diagnostic, Layer, Location, Resource, SourceFile
-from ..schemas import SchemaError, validate
-from . import ParseOptions, Parsed
-from .yamlnodes import YamlProblem, first_document
+from ...cache import cached_file
+from ...model import Diagnostic, Layer, Location, Resource, SourceFile
+from ...schemas import SchemaError, validate
+from ...parse import ParseOptions, Parsed
+from ...yamlnodes import YamlProblem, first_document
 
 SECTIONS = {"zones": "zone", "components": "component", "data": "data", "flows": "flow",
             "roles": "role"}

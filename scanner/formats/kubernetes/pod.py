@@ -16,24 +16,11 @@ import base64
 import binascii
 from typing import Any, Optional
 
-from ..credentials import find
-from ..model import Unknown
-from ..secrets import looks_like_secret
+from ...credentials import find
+from ...model import Unknown
+from ...secrets import looks_like_secret
+from . import POD_SPEC_PATHS, WORKLOAD_KINDS  # noqa: F401 - the vocabulary, re-read here by the pod model
 
-POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "PodTemplate": ("template", "spec"),
-    "Rollout": ("spec", "template", "spec"),            # Argo Rollouts (without workloadRef)
-    "DeploymentConfig": ("spec", "template", "spec"),   # OpenShift
-}
-WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 
 # Security-context fields a container inherits from the pod when it does not set them.

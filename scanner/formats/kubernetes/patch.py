@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Line
+from ...model import Line
 
 MERGE_KEY = "name"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..model import Line
-from .k8s_pod import CONTAINER_FIELDS, POD_SPEC_PATHS, dig
+from ...model import Line
+from .pod import CONTAINER_FIELDS, POD_SPEC_PATHS, dig
 
 
 def namespace(k: Any, objects: list[Any]) -> None:

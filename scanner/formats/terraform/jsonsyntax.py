@@ -15,7 +15,7 @@ from typing import Any, Union
 
 from ...model import Diagnostic
 from .jsonlines import JsonError, Positions, loads
-from .syntax import (Attribute, Block, Expr, HclFile, Lit, ObjectE, Opaque, TupleE, parse_hcl)
+from .syntax import Attribute, Block, Expr, HclFile, Lit, ObjectE, Opaque, TupleE, parse_hcl
 
 # Nested block names that are usually written as a single JSON object.
 KNOWN_BLOCKS = frozenset({

@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import Any, Mapping
 
 from ...model import INTERNET, Layer, Resource
-from ...parsers.architecture import element_address
-from .. import LinkContext
+from .parser import element_address
+from ...graph import LinkContext
 
 # Edges along which a resource leads traffic to the implementation it fronts.
 FRONTING_EDGES = frozenset({"routes_to", "selects"})

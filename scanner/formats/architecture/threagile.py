@@ -20,11 +20,19 @@ import re
 from dataclasses import replace
 from typing import Any, Mapping
 
-from ..model import Diagnostic, Resource, SourceFile, Unknown
-from ..schemas import SchemaError, validate
-from . import ParseOptions, Parsed
-from .architecture import (SECTIONS, element_address, flow_id, merge, model_resources,
-                           read_document, reference_errors, refuse)
+from ...model import Diagnostic, Resource, SourceFile, Unknown
+from ...schemas import SchemaError, validate
+from ...parse import ParseOptions, Parsed
+from .parser import (
+    SECTIONS,
+    element_address,
+    flow_id,
+    merge,
+    model_resources,
+    read_document,
+    reference_errors,
+    refuse,
+)
 from .threagile_model import Model, Origin, Problem, load_model, roots, written_by_threagile
 
 TECHNOLOGY_TYPES = {

@@ -15,10 +15,19 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from ..model import ANYONE, Resource
-from .k8s_objects import (UnitContext, add_implicit, at_line, items, mapping, matches_selector, name_of,
-                          namespace_of, text)
-from .k8s_roles import BUILTIN_CLUSTER_ROLES, builtin_cluster_role
+from ...model import ANYONE, Resource
+from .objects import (
+    UnitContext,
+    add_implicit,
+    at_line,
+    items,
+    mapping,
+    matches_selector,
+    name_of,
+    namespace_of,
+    text,
+)
+from .roles import BUILTIN_CLUSTER_ROLES, builtin_cluster_role
 
 RBAC = "rbac.authorization.k8s.io"
 ALL_ACCOUNTS = frozenset({"system:serviceaccounts", "system:authenticated"})

@@ -3,7 +3,7 @@
 Rules transcribed from Kubernetes' bootstrap policy (the ``system:aggregate-to-*``
 roles that the aggregated ``admin``, ``edit`` and ``view`` roles collect).
 Each built-in keeps its ``aggregationRule`` and labels, so aggregation in
-:mod:`scanner.graph.rbac` gives ``edit`` the rules of ``view`` and ``admin``
+:mod:`scanner.formats.kubernetes.rbac` gives ``edit`` the rules of ``view`` and ``admin``
 those of ``edit``, exactly as the cluster's aggregation controller does.
 """
 

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from ...cache import cached, read_input, regular_files, stable
 from ...model import Diagnostic, Resource, SourceFile
-from .. import ParseOptions, Parsed
+from ...parse import ParseOptions, Parsed
 from .expressions import Scope, evaluate
 from .jsonsyntax import parse_json_config
 from .module import ModuleEvaluator, ModuleSource, group_blocks

@@ -24,13 +24,13 @@ import os
 import re
 from typing import Any, Optional
 
-from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
-from . import ParseOptions, Parsed
-from .terraform import TF_SUFFIXES, evaluate_root, load_files, read_source, regular_files
-from .terraform.credentials import add_credentials
-from .terraform.iam import add_policy_documents
-from .terraform.jsonlines import JsonError, Positions, loads
-from .terraform.plans import is_plan_of, unwrap
+from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
+from ...parse import ParseOptions, Parsed
+from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_source, regular_files
+from ..terraform.credentials import add_credentials
+from ..terraform.iam import add_policy_documents
+from ..terraform.jsonlines import JsonError, Positions, loads
+from ..terraform.plans import is_plan_of, unwrap
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})

@@ -5,9 +5,9 @@ A kustomization (``kustomization.yaml``, ``kustomization.yml`` or
 holding another kustomization), ``bases`` and ``components``. Its closure is
 every object those produce, recursively, each a private copy; then its
 ``patches``, ``patchesStrategicMerge`` and ``patchesJson6902`` are applied to
-their targets (:mod:`scanner.parsers.k8s_patch`), then ``images`` and
+their targets (:mod:`scanner.formats.kubernetes.patch`), then ``images`` and
 ``namespace``; ``configMapGenerator`` and ``secretGenerator`` add their objects
-before the patches (:mod:`scanner.parsers.k8s_generators`). Patch files are never objects. Fields that would change what
+before the patches (:mod:`scanner.formats.kubernetes.generators`). Patch files are never objects. Fields that would change what
 is built but are not applied (generators, name prefixes, Helm charts, remote
 resources...) are named in an info diagnostic. Nothing here executes anything.
 """
@@ -20,13 +20,13 @@ import re
 from dataclasses import replace
 from typing import Any, Callable, Optional
 
-from ..cache import read_input, regular_files
-from ..discover import KUSTOMIZATION_NAMES  # one list: discovery reads them by name
-from ..model import Diagnostic
-from .k8s_generators import generate, inside
-from .k8s_patch import json6902, strategic_merge
-from .k8s_transformers import images, namespace
-from .yamlnodes import YamlProblem, iter_documents
+from ...cache import read_input, regular_files
+from . import KUSTOMIZATION_NAMES  # one list: discovery reads them by name
+from ...model import Diagnostic
+from .generators import generate, inside
+from .patch import json6902, strategic_merge
+from .transformers import images, namespace
+from ...yamlnodes import YamlProblem, iter_documents
 
 APPLIED = frozenset({"apiVersion", "kind", "metadata", "resources", "bases", "components", "patches",
                      "patchesStrategicMerge", "patchesJson6902", "namespace", "images",

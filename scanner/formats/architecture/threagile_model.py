@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
-from ..cache import read_input
-from ..discover import is_within
-from ..model import SourceFile
-from ..schemas import SchemaError, load_schema, validate
-from .yamlnodes import Document, YamlProblem, first_document
+from ...cache import read_input
+from ...discover import is_within
+from ...model import SourceFile
+from ...schemas import SchemaError, load_schema, validate
+from ...yamlnodes import Document, YamlProblem, first_document
 
 SCHEMA = "threagile.schema.json"
 MAX_INCLUDE_BYTES = 5 * 1024 * 1024          # the largest file discovery reads

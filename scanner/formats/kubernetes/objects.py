@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from ..model import Layer, Location, Resource
-from ..parsers.k8s_pod import POD_SPEC_PATHS, dig, pod_metadata_path
-from . import LinkContext
+from ...model import Layer, Location, Resource
+from .pod import POD_SPEC_PATHS, dig, pod_metadata_path
+from ...graph import LinkContext
 
 IMPLICIT_SOURCE = "kubernetes.implicit"
 
