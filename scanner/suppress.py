@@ -192,8 +192,8 @@ def apply_inline(findings: Sequence[Finding], resources: Mapping[str, Resource],
         directives, problems = comment_directives(path, text)
         diagnostics.extend(problems)
         if directives:  # the comment lines matter only to a file's own directives
-            comment_lines = frozenset(i for i, l in enumerate(text.splitlines(), start=1)
-                                      if _COMMENT_LINE_RE.match(l))
+            comment_lines = frozenset(i for i, line in enumerate(text.splitlines(), start=1)
+                                      if _COMMENT_LINE_RE.match(line))
             by_file[path] = (directives, comment_lines)
     annotated: dict[str, list[Directive]] = {}
     for address in sorted({f.resource for f in findings}):

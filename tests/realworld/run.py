@@ -205,7 +205,7 @@ def migrate(results: list[ScanResult], labels: list[dict], path: Path) -> int:
                 new = moves.get((e["repo"], e["file"], e["line"], e["policy"], e["resource"]))
                 if new:
                     line = re.sub(r'("?resource"?): ("[^"]*"|\'[^\']*\'|[^,]*),',
-                                  lambda m: f"{m.group(1)}: {json.dumps(new)},", line, count=1)
+                                  lambda m, new=new: f"{m.group(1)}: {json.dumps(new)},", line, count=1)
                     count += 1
             out.append(line)
         file.write_text("".join(out))

@@ -36,7 +36,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     out = Parsed()
     first: dict[str, Resource] = {}
     for f in files:
-        out_f = cached_file("architecture", f.path, lambda: load_file(f), f.relpath)
+        out_f = cached_file("architecture", f.path, lambda f=f: load_file(f), f.relpath)
         out.diagnostics.extend(out_f.diagnostics)
         merge(out, out_f.resources, first)
     return out

@@ -92,7 +92,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "one written for it; scan the model it was made from", f.relpath, 1, "warning"))
             continue
         loaded.append((f, doc.start_line, load_model(f, doc)))
-    for f, start_line, model in roots(loaded):
+    for _f, start_line, model in roots(loaded):
         resources = _resources(model, start_line, out)
         if resources is not None:
             merge(out, resources)

@@ -130,8 +130,8 @@ def _roles(ctx: LinkContext) -> None:
         role = a.get("role_definition_name")
         for path, principal in targets(ctx, assignment, ("principal_id",)):
             ctx.add_edge(assignment.address, principal, "grants", path=path, role=role)
-        for path, scope in targets(ctx, assignment, ("scope",)):
-            ctx.add_edge(assignment.address, scope, "attached_to", path=path, role=role, reach=False)
+        for path, scoped in targets(ctx, assignment, ("scope",)):
+            ctx.add_edge(assignment.address, scoped, "attached_to", path=path, role=role, reach=False)
         for path, definition in targets(ctx, assignment, ("role_definition_id",),
                                         ("azurerm_role_definition",)):
             ctx.add_edge(definition, assignment.address, "grants", path=path)
