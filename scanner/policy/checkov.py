@@ -19,7 +19,7 @@ from .operators import REGEX_OPERATORS, compile_regex
 
 # Dialect policies keep checkov's id; ours (``RG-...``) stay reserved for riskgraph's own.
 ID_PATTERN = re.compile(r"^(?!RG-)[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-SEVERITIES = {"critical", "high", "medium", "low", "info"}
+SEVERITIES = frozenset(s.value for s in Severity)
 _LEAF_KEYS = frozenset({"cond_type", "resource_types", "attribute", "operator", "value",
                         "connected_resource_types"})
 
