@@ -16,7 +16,9 @@ and the exception (:func:`build_graph`).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
+from dataclasses import replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional
 
 from ..crash import crash_diagnostic
 from ..model import ANYONE, EDGE_KINDS, INTERNET, Diagnostic, Resource
@@ -41,6 +43,7 @@ TRAFFIC_EDGES: dict[str, str] = {
     # public") is not a network path; drift policies compare intent and reality.
 }
 
+_NO_LINES: Mapping[str, int] = MappingProxyType({})
 _INDEX_RE = re.compile(r"\[[^\]]*\]")
 
 
@@ -73,6 +76,11 @@ class LinkContext:
         self.current: Optional[Resource] = None
         self.skipping: set[str] = set()
         self.added: Optional[list[tuple[str, str, str]]] = None  # edges new in this pass, when recorded
+        self.root: LinkContext = self  # the context of the whole graph (a unit's view has its parent's)
+        # address -> (derived attributes, their lines): recorded by `derive`, given to the nodes by `settle`
+        self.facts: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
+        # (address, facts before) for each derive of this pass, when recorded: a crashed pass is undone
+        self.derived: Optional[list[tuple[str, Optional[tuple[dict[str, Any], dict[str, int]]]]]] = None
         for r in resources:
             self.by_type.setdefault(r.type, []).append(r)
             self.by_base.setdefault(base_address(r.address), []).append(r.address)
@@ -111,6 +119,73 @@ class LinkContext:
         if self.added is not None and not self.graph.has_edge(source, target, kind):
             self.added.append((source, target, kind))
         self.graph.add_edge(source, target, key=kind, kind=kind, **data)
+
+    def derive(self, address: str, attributes: Mapping[str, Any], lines: Mapping[str, int] = _NO_LINES) -> None:
+        """Record derived attributes (names start with ``$``) of the resource at ``address``, and their lines.
+
+        The one way a linker adds to a resource: parsed resources are never
+        changed. Linkers read what was derived with :meth:`fact` and
+        :meth:`line_of`; when linking ends, :meth:`settle` gives every node a
+        resource carrying its facts, so the graph is the only place they live.
+        """
+        root = self.root
+        if any(not key.startswith("$") for key in attributes):
+            raise ValueError(f"derived attributes start with '$': {sorted(attributes)}")
+        before = root.facts.get(address)
+        if root.derived is not None:
+            root.derived.append((address, (dict(before[0]), dict(before[1])) if before else None))
+        attrs, at = before if before is not None else root.facts.setdefault(address, ({}, {}))
+        attrs.update(attributes)
+        at.update(lines)
+
+    def fact(self, address: str, key: str, default: Any = None) -> Any:
+        """A resource's attribute ``key`` as linking has it so far: derived if derived, else parsed."""
+        facts = self.root.facts.get(address)
+        if facts is not None and key in facts[0]:
+            return facts[0][key]
+        r = self.nodes[address].get("resource") if address in self.graph else None
+        return r.attributes.get(key, default) if r is not None else default
+
+    def line_of(self, r: Resource, path: str) -> int:
+        """:meth:`Resource.line_of` counting the lines of what was derived so far."""
+        facts = self.root.facts.get(r.address)
+        if facts is not None:
+            at = facts[1]
+            while path:
+                if path in at:
+                    return at[path]
+                cut = path.rfind(".")
+                path = path[:cut] if cut > 0 else ""
+        return r.line_of(path)
+
+    def settle(self) -> None:
+        """Give each node with derived facts a resource carrying them (after every linker has run)."""
+        for address, (attrs, at) in self.facts.items():
+            node = self.nodes[address]
+            current: Resource = node["resource"]
+            # without new lines the mapping is shared rather than copied: nothing changes lines after linking
+            node["resource"] = replace(current, attributes={**current.attributes, **attrs},
+                                       lines={**current.lines, **at} if at else current.lines)
+        self.facts = {}
+
+    def undo_derived(self) -> None:
+        """Forget what this pass derived (its linker crashed)."""
+        for address, before in reversed(self.derived or []):
+            if before is None:
+                self.facts.pop(address, None)
+            else:
+                self.facts[address] = before
+
+    def add_resource(self, r: Resource) -> None:
+        """Add a resource linking found (an object the cluster has without a manifest): a node, in every lookup of this context."""
+        self.graph.add_node(r.address, resource=r)
+        self.index(r, base_address(r.address))
+
+    def index(self, r: Resource, base: str) -> None:
+        """Put ``r`` in this context's lookups (``base`` is its address without instance keys or unit)."""
+        self.resources.append(r)
+        self.by_type.setdefault(r.type, []).append(r)
+        self.by_base.setdefault(base, []).append(r.address)
 
     def set_reach(self, source: str, target: str, kind: str, reach: Optional[bool]) -> None:
         """Set an existing edge's ``reach`` (True, False, or None when unknown; see graphsearch); no edge, nothing."""
@@ -161,6 +236,7 @@ def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] 
     ctx = LinkContext(graph, items)
     for link in (linkers if linkers is not None else LINKERS):
         run_linker(link, ctx, diagnostics)
+    ctx.settle()
     return graph
 
 
@@ -182,7 +258,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
     name = linker_name(link)
     ctx.skipping = set()
     for attempt in range(MAX_LINK_CRASHES + 1):
-        ctx.added, ctx.current = [], None
+        ctx.added, ctx.derived, ctx.current = [], [], None
         try:
             link(ctx)
             break
@@ -190,6 +266,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
             on = ctx.current
             for source, target, kind in ctx.added:
                 ctx.graph.remove_edge(source, target, key=kind)
+            ctx.undo_derived()
             retry = on is not None and attempt < MAX_LINK_CRASHES   # `track` never makes a skipped one current
             consequence = ("the rest was linked again without it: edges this linker would have "
                            "given it are missing" if retry else "this linker's edges are missing "
@@ -199,7 +276,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
             if not retry:
                 break
             ctx.skipping.add(on.address)
-    ctx.added, ctx.current, ctx.skipping = None, None, set()
+    ctx.added, ctx.derived, ctx.current, ctx.skipping = None, None, None, set()
 
 
 def linker_name(link: Any) -> str:

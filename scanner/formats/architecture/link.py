@@ -12,7 +12,6 @@ implement store, most sensitive first).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Mapping
 
 from ...model import INTERNET, Layer, Resource
@@ -55,7 +54,7 @@ def link(ctx: LinkContext) -> None:
                 holds.setdefault(target, set()).update(a.get("$stored_classifications") or ())
                 ctx.add_edge(c.address, target, "implemented_by", path=f"implemented_by.{i}")
         if has_code:
-            _derive(ctx, c, {"$unresolved_implementations": unresolved}, unresolved_lines)
+            ctx.derive(c.address, {"$unresolved_implementations": unresolved}, unresolved_lines)
     for flow in ctx.of_type("flow"):
         if flow.kind is not Layer.ARCHITECTURE:
             continue
@@ -117,15 +116,6 @@ def _meta(r: Resource) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def _derive(ctx: LinkContext, r: Resource, attrs: dict[str, Any], lines: Mapping[str, int]) -> None:
-    """Replace the node's resource with one carrying extra ``$`` attributes (resources are frozen)."""
-    node = ctx.nodes[r.address]
-    current: Resource = node["resource"]
-    # Without new lines the mapping is shared rather than copied: nothing changes lines after linking.
-    node["resource"] = replace(current, attributes={**current.attributes, **attrs},
-                               lines={**current.lines, **lines} if lines else current.lines)
-
-
 def _mark_mentions(ctx: LinkContext, implemented: set[str], holds: Mapping[str, set[str]]) -> None:
     """``$in_architecture`` on every Terraform / Kubernetes resource, ``$holds_classifications`` on implementations."""
     leading = _leading_to(ctx, implemented)
@@ -135,7 +125,7 @@ def _mark_mentions(ctx: LinkContext, implemented: set[str], holds: Mapping[str, 
         attrs: dict[str, Any] = {"$in_architecture": r.address in leading}
         if r.address in holds:
             attrs["$holds_classifications"] = sorted(holds[r.address], key=_sensitivity)
-        _derive(ctx, r, attrs, {})
+        ctx.derive(r.address, attrs)
 
 
 def _sensitivity(classification: str) -> tuple[int, str]:

@@ -65,8 +65,8 @@ def _link_unit(ctx: UnitContext) -> None:
     workloads: dict[str, list[Resource]] = {}
     for r in ctx.resources:
         if r.type in WORKLOAD_KINDS:
-            r.attributes["$network_policies"] = []  # derived here; a re-link starts afresh
             workloads.setdefault(namespace_of(r) or "", []).append(r)
+    selecting: dict[str, list[dict[str, Any]]] = {}  # workload -> the NetworkPolicies that select it
     index = {ns: PodIndex(group) for ns, group in workloads.items()}
     empty = PodIndex([])
     for svc in list(ctx.of_type("Service")):
@@ -81,10 +81,10 @@ def _link_unit(ctx: UnitContext) -> None:
                 ctx.add_edge(ing.address, target, "routes_to", path=path)
     _gateways(ctx, services)
     for policy in list(ctx.of_type("NetworkPolicy")):
-        _network_policy(ctx, policy, index.get(namespace_of(policy) or "", empty))
+        _network_policy(ctx, policy, index.get(namespace_of(policy) or "", empty), selecting)
     for group in workloads.values():
         for w in group:
-            _network_isolation(ctx, w)
+            _network_isolation(ctx, w, selecting.get(w.address, []))
             _service_account(ctx, w)
             _mounts(ctx, w)
     rbac.link(ctx)
@@ -179,7 +179,8 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
                                  path=f"spec.rules.{i}.backendRefs.{j}")
 
 
-def _network_policy(ctx: LinkContext, policy: Resource, pods: PodIndex) -> None:
+def _network_policy(ctx: LinkContext, policy: Resource, pods: PodIndex,
+                    selecting: dict[str, list[dict[str, Any]]]) -> None:
     spec = policy.attributes.get("spec")
     if not isinstance(spec, dict):
         return
@@ -190,14 +191,14 @@ def _network_policy(ctx: LinkContext, policy: Resource, pods: PodIndex) -> None:
     for w in pods.matching_selector(selector):
         ctx.add_edge(policy.address, w.address, "selects", path="spec.podSelector")
         entry = {"address": policy.address, "policyTypes": [str(t) for t in types]}
-        w.attributes["$network_policies"].append(entry)
+        selecting.setdefault(w.address, []).append(entry)
 
 
-def _network_isolation(ctx: LinkContext, w: Resource) -> None:
+def _network_isolation(ctx: LinkContext, w: Resource, policies: list[dict[str, Any]]) -> None:
     """``$network_policies`` (selecting policies) and ``$network_isolation`` on every workload."""
-    policies = w.attributes.setdefault("$network_policies", [])
     kinds = {t for p in policies for t in p["policyTypes"]}
-    w.attributes["$network_isolation"] = {"ingress": "Ingress" in kinds, "egress": "Egress" in kinds}
+    ctx.derive(w.address, {"$network_policies": policies,
+                           "$network_isolation": {"ingress": "Ingress" in kinds, "egress": "Egress" in kinds}})
 
 
 def _service_account(ctx: UnitContext, w: Resource) -> None:
@@ -216,8 +217,7 @@ def _service_account(ctx: UnitContext, w: Resource) -> None:
         "apiVersion": "v1", "kind": "ServiceAccount",
         "metadata": {"name": str(name), "namespace": ns}}, at_line(w, field)).address
     ctx.add_edge(w.address, address, "runs_as", path=field)
-    w.attributes["$service_account"] = address
-    w.lines["$service_account"] = w.line_of(field)  # type: ignore[index]
+    ctx.derive(w.address, {"$service_account": address}, {"$service_account": w.line_of(field)})
 
 
 def _mounts(ctx: UnitContext, w: Resource) -> None:

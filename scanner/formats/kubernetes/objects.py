@@ -55,7 +55,7 @@ class UnitContext(LinkContext):
 
     def __init__(self, parent: LinkContext, resources: list[Resource], unit: str) -> None:
         super().__init__(parent.graph, resources)
-        self.parent, self.unit = parent, unit
+        self.parent, self.unit, self.root = parent, unit, parent.root
         self.local = {plain_address(r): r.address for r in resources}
         self.qualified = any(address != plain for plain, address in self.local.items())
 
@@ -156,20 +156,17 @@ def add_implicit(ctx: LinkContext, address: str, kind: str, manifest: dict[str, 
     referenced, so findings on it point at the manifest that relies on it.
     """
     attributes = dict(manifest, **{"$implicit": True})
-    plain = address
-    if isinstance(ctx, UnitContext):
-        address = ctx.place(plain)
-        attributes["$unit"] = ctx.unit
-        ctx.local[plain] = address
-        ctx.parent.resources.append(resource := _implicit(address, kind, attributes, location))
-        ctx.parent.by_type.setdefault(kind, []).append(resource)
-        ctx.parent.by_base.setdefault(plain, []).append(address)
-    else:
+    if not isinstance(ctx, UnitContext):
         resource = _implicit(address, kind, attributes, location)
+        ctx.add_resource(resource)
+        return resource
+    plain, address = address, ctx.place(address)
+    attributes["$unit"] = ctx.unit
+    ctx.local[plain] = address
+    resource = _implicit(address, kind, attributes, location)
     ctx.graph.add_node(address, resource=resource)
-    ctx.resources.append(resource)
-    ctx.by_type.setdefault(kind, []).append(resource)
-    ctx.by_base.setdefault(address, []).append(address)
+    ctx.parent.index(resource, plain)
+    ctx.index(resource, address)
     return resource
 
 

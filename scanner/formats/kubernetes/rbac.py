@@ -55,9 +55,7 @@ def link(ctx: UnitContext) -> None:
     for g in grants:
         by_account.setdefault(g.account, []).append(g)
     for account in list(ctx.of_type("ServiceAccount")):
-        _permissions(account, by_account.get(account.address, []), rules)
-    for account in ctx.of_type("ServiceAccount"):
-        account.attributes.setdefault("$permissions", [])
+        _permissions(ctx, account, by_account.get(account.address, []), rules)
     _workloads(ctx)
 
 
@@ -192,7 +190,7 @@ def _rules(attributes: Any) -> list[dict[str, Any]]:
     return [r for r in rules if isinstance(r, dict)] if isinstance(rules, list) else []
 
 
-def _permissions(account: Resource, grants: list[_Grant], rules: _RoleRules) -> None:
+def _permissions(ctx: UnitContext, account: Resource, grants: list[_Grant], rules: _RoleRules) -> None:
     permissions: list[dict[str, Any]] = []
     seen: set[str] = set()
     unresolved: list[str] = []
@@ -214,8 +212,7 @@ def _permissions(account: Resource, grants: list[_Grant], rules: _RoleRules) -> 
             if key not in seen:
                 seen.add(key)
                 permissions.append(entry)
-    account.attributes["$permissions"] = permissions
-    account.attributes["$unresolved_roles"] = unresolved
+    ctx.derive(account.address, {"$permissions": permissions, "$unresolved_roles": unresolved})
 
 
 def _strings(value: Any) -> list[str]:
@@ -231,16 +228,16 @@ def _workloads(ctx: UnitContext) -> None:
         sa_setting = account.attributes.get("automountServiceAccountToken")
         for w in workloads:
             pod = mapping(w.attributes.get("$pod"))
-            w.attributes["$permissions"] = account.attributes.get("$permissions", [])
             setting = pod.get("automountServiceAccountToken")
             if isinstance(setting, bool):
                 value, line = setting, w.line_of("$pod.automountServiceAccountToken")
             elif isinstance(sa_setting, bool):
-                value, line = sa_setting, w.line_of("$service_account")
+                value, line = sa_setting, ctx.line_of(w, "$service_account")
             else:
                 value, line = True, w.line_of("$pod")
-            w.attributes["$automount_service_account_token"] = value
-            w.lines["$automount_service_account_token"] = line  # type: ignore[index]
+            ctx.derive(w.address, {"$permissions": ctx.fact(account_address, "$permissions", []),
+                                   "$automount_service_account_token": value},
+                       {"$automount_service_account_token": line})
 
 
 def _runs_as(ctx: UnitContext) -> dict[str, list[Resource]]:
