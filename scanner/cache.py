@@ -25,11 +25,13 @@ import hashlib
 import io
 import os
 import pickle
+import stat
 import sys
 from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
 
 T = TypeVar("T")
-Handoff = tuple[dict[str, bytes], tuple[int, int, int], dict[tuple[str, int], str], dict[str, str]]
+Observation = tuple[str, str, int]  # (what: "read" | "list" | "kind", path, byte limit for a read)
+Handoff = tuple[dict[str, bytes], tuple[int, int, int], dict[Observation, str]]
 
 FORMAT = b"RGPC1\n"
 DB_NAME = "parse.sqlite3"
@@ -41,7 +43,8 @@ KEEP_RESULTS = 8
 RESULT_PREFIX = "scan-result:"  # keys of stored whole-scan results (scanner/rescan.py)
 # Diagnostic codes that depend on the machine, not only the input (a parse cut by its time
 # budget): a parse result or a report holding one is not stored, so the next scan tries again.
-UNSTABLE = frozenset({"hcl-timeout"})
+UNRECORDED_READ = "unrecorded-read"  # a parser read the disk behind its context (scanner/parse.py)
+UNSTABLE = frozenset({"hcl-timeout", UNRECORDED_READ})
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
 _ALLOWED_MODULES = frozenset({
@@ -151,8 +154,8 @@ class ParseCache:
         self._in_child = False
         # What parsers read through read_input() / regular_files(), for checking a stored
         # whole-scan result (scanner/rescan.py): (path, byte limit) -> digest, directory -> digest.
-        self.reads: dict[tuple[str, int], str] = {}
-        self.listings: dict[str, str] = {}
+        # what parsers saw of the disk beyond the discovered files: observation -> its digest
+        self.seen: dict[Observation, str] = {}
 
     def key(self, parser: str, data: bytes, detail: str = "") -> str:
         h = hashlib.sha256(code_stamp())
@@ -227,22 +230,21 @@ class ParseCache:
         self._db = None
         self._pending = {}
         self.hits = self.misses = self.ignored = 0
-        self.reads, self.listings = {}, {}
+        self.seen = {}
         self._in_child = True
 
     def handoff(self) -> Handoff:
         """The child's new entries, its hit, miss and ignored counts and what it read, for :meth:`absorb`."""
-        return self._pending, (self.hits, self.misses, self.ignored), self.reads, self.listings
+        return self._pending, (self.hits, self.misses, self.ignored), self.seen
 
     def absorb(self, handoff: Handoff) -> None:
         """Take a child's entries (written with this cache's own), counts and reads."""
-        entries, (hits, misses, ignored), reads, listings = handoff
+        entries, (hits, misses, ignored), seen = handoff
         self._pending.update(entries)
         self.hits += hits
         self.misses += misses
         self.ignored += ignored
-        self.reads.update(reads)
-        self.listings.update(listings)
+        self.seen.update(seen)
 
     def flush(self) -> None:
         """Write the queued entries in one transaction; a cache that cannot be written is skipped."""
@@ -325,9 +327,9 @@ def stable(diagnostics: Iterable[Any]) -> bool:
 def read_input(path: str, limit: int = -1) -> bytes:
     """The bytes of ``path`` (at most ``limit``), noted for the active cache; raises OSError like open().
 
-    Parsers read files that discovery did not choose (a module called from
-    outside the scanned root, var files, ``modules.json``) through this, so
-    a stored whole-scan result can be checked against them (scanner/rescan.py).
+    Only the parse stage's context calls this (scanner/parse.py): every file
+    a parser reads is noted, so a stored whole-scan result can be checked
+    against them (scanner/rescan.py).
     """
     cache = _ACTIVE.get()
     try:
@@ -335,20 +337,11 @@ def read_input(path: str, limit: int = -1) -> bytes:
             data = handle.read(limit)
     except OSError:
         if cache is not None:
-            cache.reads[(path, limit)] = ""
+            cache.seen[("read", path, limit)] = ""
         raise
     if cache is not None:
-        cache.reads[(path, limit)] = hashlib.sha256(data).hexdigest()
+        cache.seen[("read", path, limit)] = hashlib.sha256(data).hexdigest()
     return data
-
-
-def input_digest(path: str, limit: int = -1) -> str:
-    """What :func:`read_input` notes for ``path`` now ("" when it cannot be read), without noting it."""
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read(limit)).hexdigest()
-    except OSError:
-        return ""
 
 
 def regular_files(directory: str) -> list[str]:
@@ -356,13 +349,40 @@ def regular_files(directory: str) -> list[str]:
     names = _regular_files(directory)
     cache = _ACTIVE.get()
     if cache is not None:
-        cache.listings[directory] = _names_digest(names)
+        cache.seen[("list", directory, -1)] = _names_digest(names)
     return names
 
 
-def listing_digest(directory: str) -> str:
-    """What :func:`regular_files` notes for ``directory`` now, without noting it."""
-    return _names_digest(_regular_files(directory))
+def path_kind(path: str) -> str:
+    """``"file"``, ``"dir"`` or ``""`` (neither, or not there), noted like read_input()."""
+    kind = _kind(path)
+    cache = _ACTIVE.get()
+    if cache is not None:
+        cache.seen[("kind", path, -1)] = kind
+    return kind
+
+
+def observe(what: str, path: str, limit: int = -1) -> str:
+    """What noting ``what`` of ``path`` gives now (the one fingerprint of a read, a listing or a kind), without noting it."""
+    if what == "read":
+        try:
+            with open(path, "rb") as handle:
+                return hashlib.sha256(handle.read(limit)).hexdigest()
+        except OSError:
+            return ""
+    if what == "list":
+        return _names_digest(_regular_files(path))
+    if what == "kind":
+        return _kind(path)
+    raise ValueError(f"unknown observation {what!r}")
+
+
+def _kind(path: str) -> str:
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else ""
 
 
 def _regular_files(directory: str) -> list[str]:

@@ -7,16 +7,19 @@ of its format is present, which keeps start-up small.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
 
 from . import cache, parallel
 from .crash import exception_text
 from .formats import FORMATS
 from .model import Diagnostic, Resource, SourceFile
 
+T = TypeVar("T")
 _KEY_SEP = "\0"  # a group key is the parser module, or the module and the one file's relpath
 
 # Below this much estimated work (in Terraform bytes) a second process costs more than it saves.
@@ -34,6 +37,115 @@ class ParseOptions:
     plans: tuple[str, ...] = ()  # the plan JSON files of the scan (real paths): set by parse_all
     # configured Kubernetes units: (name, absolute directories); see scanner/formats/kubernetes/units.py
     kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+class ParseContext:
+    """A parser's one way to the disk and to memoisation: ``read``, ``listdir``, ``kind``, ``memo``, ``memo_file``.
+
+    Behind it sit the parse cache (results of unchanged files come back
+    without parsing) and the record of everything a parser saw of the disk,
+    which a stored whole-scan result is checked against (scanner/rescan.py).
+    Parsers never reach either directly, and never open, list or stat a path
+    themselves: while the parse stage runs, an audit hook notes any file a
+    parser opens or directory it lists behind the context's back, and the
+    scan then says so and is not stored (:func:`guarded`).
+    """
+
+    def __init__(self, options: "ParseOptions") -> None:
+        self.options = options
+
+    def read(self, path: str, limit: int = -1) -> bytes:
+        """The bytes of ``path`` (at most ``limit``); raises OSError like open()."""
+        with _GUARD.allowed():
+            return cache.read_input(path, limit)
+
+    def text(self, path: str, limit: int = -1) -> str:
+        """``read`` decoded as UTF-8 (raises UnicodeDecodeError like bytes.decode)."""
+        return self.read(path, limit).decode("utf-8")
+
+    def listdir(self, directory: str) -> list[str]:
+        """Sorted names of the regular files in ``directory`` (no links, pipes or devices; [] when unreadable)."""
+        with _GUARD.allowed():
+            return cache.regular_files(directory)
+
+    def kind(self, path: str) -> str:
+        """``"file"``, ``"dir"`` or ``""`` (neither, or not there), following links."""
+        with _GUARD.allowed():
+            return cache.path_kind(path)
+
+    def memo(self, name: str, data: bytes, compute: Callable[[], T], detail: str = "",
+             keep: Optional[Callable[[T], bool]] = None) -> T:
+        """``compute()``, or its stored result for the same bytes, name and detail.
+
+        ``keep`` can refuse to store a value that depends on more than the
+        bytes; results holding a diagnostic that depends on the machine (a
+        parse cut by its time budget) are never stored.
+        """
+        with _GUARD.allowed():
+            return cache.cached(name, data, compute, detail, keep)
+
+    def memo_file(self, name: str, path: str, compute: Callable[[], T], detail: str = "") -> T:
+        """Like :meth:`memo` for a discovered file ``compute`` reads itself (through this context); stored only if the file did not change meanwhile."""
+        with _GUARD.allowed():
+            return cache.cached_file(name, path, compute, detail)
+
+    @staticmethod
+    def stable(diagnostics: Iterable[Diagnostic]) -> bool:
+        """False when a diagnostic depends on more than the input bytes: such a result is not memoised."""
+        return cache.stable(diagnostics)
+
+
+class _Guard:
+    """Notes files opened and directories listed during the parse stage other than through a ParseContext."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.inside = 0
+        self.stray: list[str] = []
+        self.installed = False
+
+    @contextlib.contextmanager
+    def allowed(self) -> Iterator[None]:
+        self.inside += 1
+        try:
+            yield
+        finally:
+            self.inside -= 1
+
+    def hook(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.active or self.inside or event not in _WATCHED:
+            return
+        path = args[0] if args else None
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not isinstance(path, str) or path.endswith(_CODE_SUFFIXES):
+            return  # imports (parsers are imported when first needed) and tracebacks read code
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller in _IMPORT_MACHINERY:
+            return  # the import system lists package directories
+        self.stray.append(path)
+
+
+_WATCHED = frozenset({"open", "os.listdir", "os.scandir"})
+_CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
+_IMPORT_MACHINERY = frozenset({"importlib._bootstrap_external", "importlib._bootstrap", "zipimport",
+                               "importlib.metadata", "linecache"})
+UNRECORDED_READ = cache.UNRECORDED_READ
+_GUARD = _Guard()
+
+
+@contextlib.contextmanager
+def guarded() -> Iterator[list[str]]:
+    """Watch this block (the parse stage): the list it gives fills with paths read behind a ParseContext's back."""
+    if not _GUARD.installed:
+        sys.addaudithook(_GUARD.hook)
+        _GUARD.installed = True
+    outer = (_GUARD.active, _GUARD.stray)
+    _GUARD.active, _GUARD.stray = True, []
+    try:
+        yield _GUARD.stray
+    finally:
+        _GUARD.active, _GUARD.stray = outer
 
 
 @dataclass
@@ -64,14 +176,21 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
             by_module.setdefault(key, []).append(f)
     groups = list(by_module.items())
     shares = _shares(groups, jobs) if jobs > 1 and len(groups) > 1 else [groups]
-    results = parallel.run([lambda share=share: _parse_share(share, options) for share in shares],
-                           len(shares), meanwhile)
-    parsed_by_module: dict[str, Parsed] = {}
-    active = cache.current()
-    for share_results, handoff in results:
-        parsed_by_module.update(share_results)
-        if handoff is not None and active is not None:
-            active.absorb(handoff)
+
+    def unwatched() -> object:  # the next stage's preparation reads its own files (policies)
+        with _GUARD.allowed():
+            return meanwhile() if meanwhile is not None else None
+
+    with guarded() as stray:
+        results = parallel.run([lambda share=share: _parse_share(share, options) for share in shares],
+                               len(shares), unwatched if meanwhile is not None else None)
+        parsed_by_module: dict[str, Parsed] = {}
+        active = cache.current()
+        for share_results, handoff, child_stray in results:
+            parsed_by_module.update(share_results)
+            stray.extend(child_stray)
+            if handoff is not None and active is not None:
+                active.absorb(handoff)
     out = Parsed()
     taken: dict[str, int] = {}
     for key, _ in groups:
@@ -81,6 +200,12 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
         parsed = parsed_by_module[key]
         out.resources.extend(_distinct(key, parsed.resources, taken))
         out.diagnostics.extend(parsed.diagnostics)
+    if stray:
+        paths = sorted(set(stray))
+        out.diagnostics.append(Diagnostic(
+            UNRECORDED_READ, f"a parser read {len(paths)} path(s) other than through its context "
+            f"({', '.join(paths[:3])}); this scan's result is not stored for re-use (a riskgraph bug: "
+            "please report it)", paths[0], level="info"))
     return out
 
 
@@ -123,13 +248,17 @@ def _size(f: SourceFile) -> int:
 
 
 def _parse_share(share: list[tuple[str, list[SourceFile]]],
-                 options: ParseOptions) -> tuple[dict[str, Parsed], Any]:
-    """Each group of ``share`` parsed; in a child, also the parse-cache entries it made."""
-    active = cache.current() if parallel.in_child() else None
+                 options: ParseOptions) -> tuple[dict[str, Parsed], Any, list[str]]:
+    """Each group of ``share`` parsed; in a child, also the parse-cache entries it made and what it read unrecorded."""
+    child = parallel.in_child()
+    active = cache.current() if child else None
     if active is not None:
         active.become_child()
-    parsed = {name: _parse_group(name, group, options) for name, group in share}
-    return parsed, active.handoff() if active is not None else None
+    if child:
+        _GUARD.stray = []
+    ctx = ParseContext(options)
+    parsed = {name: _parse_group(name, group, ctx) for name, group in share}
+    return parsed, active.handoff() if active is not None else None, list(_GUARD.stray) if child else []
 
 
 def _module(key: str) -> str:
@@ -137,7 +266,7 @@ def _module(key: str) -> str:
     return key.split(_KEY_SEP, 1)[0]
 
 
-def _parse_group(key: str, group: list[SourceFile], options: ParseOptions) -> Parsed:
+def _parse_group(key: str, group: list[SourceFile], ctx: ParseContext) -> Parsed:
     module_name = _module(key)
     try:
         module = importlib.import_module(module_name)
@@ -145,7 +274,7 @@ def _parse_group(key: str, group: list[SourceFile], options: ParseOptions) -> Pa
         return Parsed(diagnostics=[Diagnostic(
             "parser-unavailable", f"no parser for these files: {exc}", group[0].relpath)])
     try:
-        result: Parsed = module.parse(group, options)
+        result: Parsed = module.parse(group, ctx)
     except Exception as exc:  # last line of defence: the scan goes on without these files
         files = group[0].relpath if len(group) == 1 else f"{len(group)} files (the first here)"
         return Parsed(diagnostics=[Diagnostic(

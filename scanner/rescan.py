@@ -33,8 +33,7 @@ from .cache import (
     RESULT_PREFIX,
     ParseCache,
     code_stamp,
-    input_digest,
-    listing_digest,
+    observe,
     read_file,
     stable,
 )
@@ -80,10 +79,10 @@ def stamps(discovery: Discovery) -> list[tuple[int, int]]:
 def lookup(cache: ParseCache, key: str) -> Optional[Report]:
     """The stored report for ``key`` when everything the parsers read still reads the same."""
     found, value = cache.get(key)
-    if not found or not isinstance(value, tuple) or len(value) != 3:
+    if not found or not isinstance(value, tuple) or len(value) != 2:
         return None
-    reads, listings, report = value
-    if not isinstance(report, Report) or not _unchanged(reads, listings):
+    seen, report = value
+    if not isinstance(report, Report) or not _unchanged(seen):
         return None
     return report
 
@@ -92,19 +91,16 @@ def store(cache: ParseCache, key: str, report: Report) -> None:
     """Keep ``report`` with what the parsers read to make it (written when the cache flushes)."""
     if not stable(report.diagnostics):
         return
-    cache.put(key, (dict(cache.reads), dict(cache.listings), report))
+    cache.put(key, (dict(cache.seen), report))
 
 
-def _unchanged(reads: Any, listings: Any) -> bool:
-    """True when every recorded file and listing gives the digest it gave when the report was made."""
-    if not isinstance(reads, dict) or not isinstance(listings, dict):
+def _unchanged(seen: Any) -> bool:
+    """True when every file, listing and path kind the parsers saw gives the digest it gave when the report was made."""
+    if not isinstance(seen, dict):
         return False
-    return (all(input_digest(path, limit) == digest for (path, limit), digest in reads.items())
-            and all(listing_digest(directory) == digest for directory, digest in listings.items()))
+    return all(isinstance(k, tuple) and len(k) == 3 and observe(*k) == digest for k, digest in seen.items())
 
 
 def file_digest(path: str) -> Optional[str]:
-    """SHA-256 of a file's bytes (None when it cannot be read)."""
-    data = read_file(path)
-    return hashlib.sha256(data).hexdigest() if data is not None else None
-
+    """The fingerprint of a file's bytes (None when it cannot be read): :func:`scanner.cache.observe`'s."""
+    return observe("read", path) or None

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from scanner.graph import build_graph
 from scanner.model import SourceFile
-from scanner.parse import ParseOptions
+from scanner.parse import ParseContext, ParseOptions
 from scanner.formats.architecture import parser as architecture, threagile
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 12),
@@ -33,7 +33,7 @@ THREAGILE = st.fixed_dictionaries({}, optional={
 def _run(tmp_path, module, doc):
     path = tmp_path / "model.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    parsed = module.parse([SourceFile(str(path), "model.yaml", "x")], ParseOptions())
+    parsed = module.parse([SourceFile(str(path), "model.yaml", "x")], ParseContext(ParseOptions()))
     assert not (parsed.resources and parsed.diagnostics), "a refused file yields no elements"
     for d in parsed.diagnostics:
         assert d.path == "model.yaml" and d.code in ("architecture-invalid", "yaml-syntax")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from scanner.graph import build_graph
 from scanner.model import SourceFile
-from scanner.parse import ParseOptions
+from scanner.parse import ParseContext, ParseOptions
 from scanner.formats.kubernetes.parser import parse
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 70000), st.text(max_size=8),
@@ -69,6 +69,6 @@ def test_any_value_anywhere_is_tolerated(tmp_path, replacements):
             continue  # an earlier replacement removed the parent
     file = tmp_path / "hostile.yaml"
     file.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
-    parsed = parse([SourceFile(str(file), "hostile.yaml", "kubernetes")], ParseOptions())
+    parsed = parse([SourceFile(str(file), "hostile.yaml", "kubernetes")], ParseContext(ParseOptions()))
     graph = build_graph(parsed.resources)
     assert graph.number_of_nodes() >= 2

@@ -171,9 +171,11 @@ def test_nothing_is_stored_with_the_cache_off(system, monkeypatch):
 
 
 def test_unreadable_recorded_input_counts_as_changed(system):
-    reads = {(str(system / "gone.tf"), -1): "0" * 64}
-    assert not rescan._unchanged(reads, {})
-    assert rescan._unchanged({(str(system / "gone.tf"), -1): ""}, {})
+    reads = {("read", str(system / "gone.tf"), -1): "0" * 64}
+    assert not rescan._unchanged(reads)
+    assert rescan._unchanged({("read", str(system / "gone.tf"), -1): ""})
+    assert rescan._unchanged({("kind", str(system / "gone.tf"), -1): ""})
+    assert not rescan._unchanged({("kind", str(system), -1): "file"})
 
 
 def _keys():

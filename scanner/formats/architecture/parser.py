@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ...cache import cached_file
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile
 from ...schemas import SchemaError, validate
-from ...parse import ParseOptions, Parsed
+from ...parse import ParseContext, Parsed
 from ...yamlnodes import YamlProblem, first_document
 
 SECTIONS = {"zones": "zone", "components": "component", "data": "data", "flows": "flow",
@@ -32,11 +31,11 @@ def flow_id(flow: Mapping[str, Any]) -> str:
     return str(flow.get("id") or f"{flow.get('from')}->{flow.get('to')}")
 
 
-def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     out = Parsed()
     first: dict[str, Resource] = {}
     for f in files:
-        out_f = cached_file("architecture", f.path, lambda f=f: load_file(f), f.relpath)
+        out_f = ctx.memo_file("architecture", f.path, lambda f=f: load_file(ctx, f), f.relpath)
         out.diagnostics.extend(out_f.diagnostics)
         merge(out, out_f.resources, first)
     return out
@@ -63,11 +62,10 @@ def merge(out: Parsed, resources: list[Resource],
                 r.location.start_line, level="warning"))
 
 
-def read_document(f: SourceFile, out: Parsed) -> Any:
+def read_document(ctx: ParseContext, f: SourceFile, out: Parsed) -> Any:
     """The first YAML document of ``f`` (None, with a diagnostic, when unreadable)."""
     try:
-        with open(f.path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = ctx.text(f.path)
     except (OSError, UnicodeDecodeError) as exc:
         out.diagnostics.append(Diagnostic("unreadable", f"cannot read architecture file: {exc}",
                                           f.relpath))
@@ -95,10 +93,10 @@ def refuse(out: Parsed, relpath: str, errors: list[SchemaError],
             f"{e.message}", relpath, e.line))
 
 
-def load_file(f: SourceFile) -> Parsed:
+def load_file(ctx: ParseContext, f: SourceFile) -> Parsed:
     """Validate one architecture file and turn its elements into resources."""
     out = Parsed()
-    doc = read_document(f, out)
+    doc = read_document(ctx, f, out)
     if doc is None:
         return out
     errors = validate(doc.value, "architecture.schema.json", doc.lines)

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from ...model import Diagnostic, Resource, SourceFile, Unknown
 from ...schemas import SchemaError, validate
-from ...parse import ParseOptions, Parsed
+from ...parse import ParseContext, Parsed
 from .parser import (
     SECTIONS,
     element_address,
@@ -78,11 +78,11 @@ BOUNDARY_TRUST = 1
 UNEXPRESSED_CONTROLS = ("logging", "backups")
 
 
-def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     out = Parsed()
     loaded: list[tuple[SourceFile, int, Model]] = []
     for f in files:
-        doc = read_document(f, out)
+        doc = read_document(ctx, f, out)
         if doc is None:
             continue
         written = written_by_threagile(doc.value)
@@ -91,7 +91,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "threagile-output", f"not read: a model Threagile wrote (it has {written!r}), not "
                 "one written for it; scan the model it was made from", f.relpath, 1, "warning"))
             continue
-        loaded.append((f, doc.start_line, load_model(f, doc)))
+        loaded.append((f, doc.start_line, load_model(ctx, f, doc)))
     for _f, start_line, model in roots(loaded):
         resources = _resources(model, start_line, out)
         if resources is not None:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import copy
 import os
 import posixpath
-import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
-from ...cache import read_input
+from ...parse import ParseContext
 from ...discover import is_within
 from ...model import SourceFile
 from ...schemas import SchemaError, load_schema, validate
@@ -49,16 +48,17 @@ class Model:
     """A Threagile model merged from its file and every file it includes."""
 
     relpath: str
+    ctx: ParseContext = field(repr=False, compare=False)  # how included files are read
     value: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, Origin] = field(default_factory=dict)   # dotted path -> (file, line)
     reads: set[str] = field(default_factory=set)                # real paths it is made of
     problems: list[Problem] = field(default_factory=list)
 
 
-def load_model(f: SourceFile, doc: Document) -> Model:
+def load_model(ctx: ParseContext, f: SourceFile, doc: Document) -> Model:
     """The model of ``f`` with its includes; ``problems`` lists every reason to refuse it."""
-    model = Model(f.relpath)
-    top = f.root if os.path.isdir(f.root) else os.path.dirname(f.root or f.path)
+    model = Model(f.relpath, ctx)
+    top = f.root if ctx.kind(f.root) == "dir" else os.path.dirname(f.root or f.path)
     _add(model, f.path, f.relpath, doc.value, doc.lines, [(f.path, f.relpath)],
          os.path.realpath(top))
     return model
@@ -124,7 +124,7 @@ def _include(model: Model, includer: str, includer_rel: str, name: str,
         return problem(f"{name!r} closes a cycle of includes ({chain} -> {rel})")
     if target in model.reads:
         return  # already merged through another include: merging it twice changes nothing
-    loaded = _read(target)
+    loaded = _read(model.ctx, target)
     if isinstance(loaded, str):
         return problem(f"{name!r} {loaded}")
     if isinstance(loaded, YamlProblem):
@@ -140,20 +140,19 @@ def _include(model: Model, includer: str, includer_rel: str, name: str,
     return None
 
 
-def _read(path: str) -> Document | YamlProblem | str | None:
+def _read(ctx: ParseContext, path: str) -> Document | YamlProblem | str | None:
     """The first YAML document of an included file, or why it cannot be read (a sentence)."""
+    kind = ctx.kind(path)
+    if kind != "file":
+        return "is not a regular file; not read" if kind else "cannot be read: No such file or directory"
     try:
-        info = os.stat(path)
+        data = ctx.read(path, MAX_INCLUDE_BYTES + 1)
     except OSError as exc:
         return f"cannot be read: {exc.strerror}"
-    if not stat.S_ISREG(info.st_mode):
-        return "is not a regular file; not read"
-    if info.st_size > MAX_INCLUDE_BYTES:
+    if len(data) > MAX_INCLUDE_BYTES:
         return f"is larger than {MAX_INCLUDE_BYTES // (1024 * 1024)} MiB; not read"
     try:
-        text = read_input(path, MAX_INCLUDE_BYTES + 1).decode("utf-8")
-    except OSError as exc:
-        return f"cannot be read: {exc.strerror}"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         return "is not valid UTF-8; not read"
     return first_document(text)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional
 
-from ...cache import read_input
 from ...discover import is_within
 from ...model import Line
 
@@ -24,7 +23,8 @@ GENERATORS = {"configMapGenerator": "ConfigMap", "secretGenerator": "Secret"}
 
 
 def generate(k: Any, objects: list[Any], make: Callable[..., Any], relpath: Callable[[str], str],
-             claim: Callable[[str], None], note: Callable[[str, str, Optional[int]], None]) -> None:
+             claim: Callable[[str], None], note: Callable[[str, str, Optional[int]], None],
+             read: Callable[[str], bytes]) -> None:
     """Add (or merge) the objects of ``k``'s generators to ``objects``."""
     for key, kind in GENERATORS.items():
         for i, entry in k.entries(key):
@@ -34,7 +34,7 @@ def generate(k: Any, objects: list[Any], make: Callable[..., Any], relpath: Call
             values: dict[str, Any] = {}
             lines: dict[str, int] = {}
             _literals(k, entry, where, values, lines, note)
-            _files(k, entry, where, values, lines, relpath, claim, note)
+            _files(k, entry, where, values, lines, relpath, claim, note, read)
             field = "stringData" if kind == "Secret" else "data"
             line = k.lines.get(where, 1)
             existing = _find(objects, kind, entry["name"], entry.get("namespace"))
@@ -87,7 +87,7 @@ def _literals(k: Any, entry: dict[str, Any], where: str, values: dict[str, Any],
 
 def _files(k: Any, entry: dict[str, Any], where: str, values: dict[str, Any], lines: dict[str, int],
            relpath: Callable[[str], str], claim: Callable[[str], None],
-           note: Callable[[str, str, Optional[int]], None]) -> None:
+           note: Callable[[str, str, Optional[int]], None], read: Callable[[str], bytes]) -> None:
     sources: list[tuple[str, Any, bool]] = []
     for field, env in (("files", False), ("envs", True)):
         listed = entry.get(field)
@@ -106,7 +106,7 @@ def _files(k: Any, entry: dict[str, Any], where: str, values: dict[str, Any], li
                  "not read (kustomize refuses it too)", k.lines.get(path_key))
             continue
         try:
-            text = read_input(full).decode("utf-8")
+            text = read(full).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             note("kustomize-missing", f"generator file {path!r} not read: {exc}", k.lines.get(path_key))
             continue

@@ -20,9 +20,9 @@ import re
 from dataclasses import replace
 from typing import Any, Callable, Optional
 
-from ...cache import read_input, regular_files
 from . import KUSTOMIZATION_NAMES  # one list: discovery reads them by name
 from ...model import Diagnostic
+from ...parse import ParseContext
 from .generators import generate, inside
 from .patch import json6902, strategic_merge
 from .transformers import images, namespace
@@ -67,8 +67,8 @@ class _Kustomization:
 class Kustomizer:
     """Reads kustomizations and builds their closures; records the files they claim."""
 
-    def __init__(self, load: Loader, relpath: Callable[[str], str], make: Maker) -> None:
-        self.load, self.relpath, self.make = load, relpath, make
+    def __init__(self, ctx: ParseContext, load: Loader, relpath: Callable[[str], str], make: Maker) -> None:
+        self.ctx, self.load, self.relpath, self.make = ctx, load, relpath, make
         self.claimed: set[str] = set()        # files used as resources, patches or kustomizations
         self.diagnostics: list[Diagnostic] = []
         self._noted: set[tuple[str, str, Optional[int], str]] = set()
@@ -88,7 +88,7 @@ class Kustomizer:
 
     def _read_kustomization(self, directory: str) -> Optional[_Kustomization]:
         try:
-            names = regular_files(directory)
+            names = self.ctx.listdir(directory)
         except OSError:
             return None
         name = next((n for n in KUSTOMIZATION_NAMES if n in names), None)
@@ -97,7 +97,7 @@ class Kustomizer:
         path = os.path.join(directory, name)
         relpath = self.relpath(path)
         self.claimed.add(path)
-        docs = _documents(path)
+        docs = _documents(self.ctx, path)
         if isinstance(docs, str) or not docs or not isinstance(docs[0].value, dict):
             problem = docs if isinstance(docs, str) else "not a mapping"
             self._note("kustomize-input", f"kustomization not read: {problem}", relpath, None, "warning")
@@ -121,7 +121,7 @@ class Kustomizer:
             for _, entry in k.entries(key):
                 if isinstance(entry, str) and not _REMOTE_RE.search(entry):
                     target = os.path.normpath(os.path.join(k.directory, entry))
-                    if os.path.isdir(target):
+                    if self.ctx.kind(target) == "dir":
                         out.append(target)
         return out
 
@@ -151,7 +151,8 @@ class Kustomizer:
             for i, entry in k.entries(key):
                 objects = self._resource(k, key, i, entry, stack + (directory,), objects)
         generate(k, objects, self.make, self.relpath, self.claimed.add,
-                 lambda code, message, line: self._note(code, message, k.relpath, line, "warning"))
+                 lambda code, message, line: self._note(code, message, k.relpath, line, "warning"),
+                 self.ctx.read)
         self._patches(k, objects)
         images(k, objects)
         namespace(k, objects)
@@ -167,7 +168,7 @@ class Kustomizer:
                        "fetches anything)", k.relpath, line)
             return objects
         target = os.path.normpath(os.path.join(k.directory, entry))
-        if os.path.isdir(target):
+        if self.ctx.kind(target) == "dir":
             if self.find(target) is None:
                 self._note("kustomize-missing", f"{entry!r} is a directory without a kustomization",
                            k.relpath, line, "warning")
@@ -175,7 +176,7 @@ class Kustomizer:
             if key == "components":
                 return self.build(target, stack, objects)
             return objects + self.build(target, stack)
-        if not os.path.isfile(target):
+        if self.ctx.kind(target) != "file":
             self._note("kustomize-missing", f"resource {entry!r} not found", k.relpath, line, "warning")
             return objects
         if not inside(k.directory, target):
@@ -206,13 +207,13 @@ class Kustomizer:
             return []
         path = os.path.normpath(os.path.join(k.directory, entry))
         line = k.lines.get(where, 1)
-        if "\n" not in entry and os.path.isfile(path) and not inside(k.directory, path):
+        if "\n" not in entry and self.ctx.kind(path) == "file" and not inside(k.directory, path):
             self._note("kustomize-outside", f"patch {entry!r} is outside the kustomization's directory; "
                        "not read (kustomize refuses it too)", k.relpath, line, "warning")
             return []
-        if "\n" not in entry and os.path.isfile(path):
+        if "\n" not in entry and self.ctx.kind(path) == "file":
             self.claimed.add(path)
-            docs, file, offset = _documents(path), self.relpath(path), 0
+            docs, file, offset = _documents(self.ctx, path), self.relpath(path), 0
         elif "\n" in entry or ":" in entry:
             docs, file, offset = _text_documents(entry), k.relpath, line  # a block scalar starts a line below
         else:
@@ -253,10 +254,10 @@ def _shaped(value: Any, kind: type, entries: Optional[type]) -> bool:
     return isinstance(value, kind) and (entries is None or all(isinstance(v, entries) for v in value))
 
 
-def _documents(path: str) -> Any:
+def _documents(ctx: ParseContext, path: str) -> Any:
     """The YAML documents of ``path``, or the problem that stopped reading it."""
     try:
-        text = read_input(path).decode("utf-8")
+        text = ctx.text(path)
     except (OSError, UnicodeDecodeError) as exc:
         return str(exc)
     return _text_documents(text)

@@ -16,12 +16,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-from ...cache import cached, read_input
 from ...linear import Pattern
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile
-from ...parse import ParseOptions, Parsed
+from ...parse import ParseContext, Parsed
 from .units import plan, scan_root
 from .kustomize import api_group
 from .skaffold import built_images, is_config, mark_built
@@ -80,27 +79,27 @@ def address(api_version: str, kind: str, namespace: Optional[str], name: str) ->
     return f"k8s:{group}/{kind}/{namespace}/{name}"
 
 
-def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     """Every object of every deployment unit (:mod:`scanner.formats.kubernetes.units`), addressed."""
     out = Parsed()
     by_file: dict[str, list[_Raw]] = {}
     for f in files:
         by_file[f.path] = []
-        _read_file(f, out, by_file[f.path])
+        _read_file(ctx, f, out, by_file[f.path])
 
     def load(path: str) -> list[_Raw]:
         """A file a kustomization lists, read once (discovery may not have chosen it)."""
         if path not in by_file:
             by_file[path] = []
             relpath = _relative(path, files)
-            _read_file(SourceFile(path, relpath, "kubernetes"), out, by_file[path], read_input)
+            _read_file(ctx, SourceFile(path, relpath, "kubernetes"), out, by_file[path])
         return by_file[path]
 
     def make(obj: dict[str, Any], lines: dict[str, int], path: str, relpath: str, line: int) -> _Raw:
         """An object a kustomization generates, located at its generator entry."""
         return _Raw(obj, lines, SourceFile(path, relpath, "kubernetes"), line, line, None)
 
-    units = plan(files, by_file, load, make, options.kubernetes_units, out.diagnostics)
+    units = plan(ctx, files, by_file, load, make, out.diagnostics)
     cluster_kinds = CLUSTER_SCOPED | _crd_cluster_kinds([r for _, group in units for r in group])
     made: list[tuple[str, list[Resource]]] = []
     for label, group in units:
@@ -149,15 +148,9 @@ def _duplicates(path: str, copies: list[tuple[int, str, str]]) -> Diagnostic:
     return Diagnostic("duplicate-object", message, path, line, level="warning")
 
 
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
-def _read_file(f: SourceFile, out: Parsed, raws: list[_Raw],
-               read: Callable[[str], bytes] = _read_bytes) -> None:
+def _read_file(ctx: ParseContext, f: SourceFile, out: Parsed, raws: list[_Raw]) -> None:
     try:
-        data = read(f.path)
+        data = ctx.read(f.path)
     except OSError as exc:
         out.diagnostics.append(Diagnostic("unreadable", f"cannot read file: {exc.strerror}", f.relpath))
         return
@@ -168,13 +161,13 @@ def _read_file(f: SourceFile, out: Parsed, raws: list[_Raw],
         out.diagnostics.append(Diagnostic("invalid-utf8", "file is not valid UTF-8; skipped",
                                           f.relpath, line))
         return
-    template_line = _helm_template_line(f, text)
+    template_line = _helm_template_line(ctx, f, text)
     if template_line:
         out.diagnostics.append(_skipped_template(f, template_line))
         return
     sources = _helm_sources(text)
     previous = 0
-    for doc in cached("yaml-documents", data, lambda: list(iter_documents(text))):
+    for doc in ctx.memo("yaml-documents", data, lambda: list(iter_documents(text))):
         if isinstance(doc, YamlProblem):
             if "{{" in text:
                 out.diagnostics.append(_skipped_template(f, text[:text.index("{{")].count("\n") + 1))
@@ -191,17 +184,17 @@ def _skipped_template(f: SourceFile, line: int) -> Diagnostic:
                       "`helm template` output instead", f.relpath, line, level="info")
 
 
-def _helm_template_line(f: SourceFile, text: str) -> int:
+def _helm_template_line(ctx: ParseContext, f: SourceFile, text: str) -> int:
     """The line of the first Helm action, if the file is an unrendered chart template, else 0."""
     if "{{" not in text:
         return 0
     start = next(_HELM_RE.spans(text), (-1, -1))[0]
-    if start < 0 and _in_chart_templates(f):
+    if start < 0 and _in_chart_templates(ctx, f):
         start = text.find("{{")
     return text.count("\n", 0, start) + 1 if start >= 0 else 0
 
 
-def _in_chart_templates(f: SourceFile) -> bool:
+def _in_chart_templates(ctx: ParseContext, f: SourceFile) -> bool:
     """True when the file lies under a ``templates/`` folder whose parent holds a Chart.yaml."""
     folder = os.path.dirname(f.path)
     while os.path.basename(folder) and os.path.basename(folder) != "templates":
@@ -209,8 +202,8 @@ def _in_chart_templates(f: SourceFile) -> bool:
         if parent == folder:
             return False
         folder = parent
-    return bool(os.path.basename(folder)) and os.path.isfile(
-        os.path.join(os.path.dirname(folder), "Chart.yaml"))
+    return bool(os.path.basename(folder)) and ctx.kind(
+        os.path.join(os.path.dirname(folder), "Chart.yaml")) == "file"
 
 
 def _helm_sources(text: str) -> list[tuple[int, str]]:

@@ -27,9 +27,9 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Optional, Sequence
 
-from ...cache import regular_files
 from ...discover import is_within
 from ...model import Diagnostic, SourceFile
+from ...parse import ParseContext
 from .kustomize import Kustomizer, Maker, api_group
 
 Units = list[tuple[str, list[Any]]]
@@ -55,20 +55,18 @@ def _ancestors(directory: str, base: str) -> list[str]:
 class _Names:
     """Regular file names per directory, read once."""
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: ParseContext) -> None:
+        self.ctx = ctx
         self.known: dict[str, list[str]] = {}
 
     def has(self, directory: str, name: str) -> bool:
         if directory not in self.known:
-            try:
-                self.known[directory] = regular_files(directory)
-            except OSError:
-                self.known[directory] = []
+            self.known[directory] = self.ctx.listdir(directory)
         return name in self.known[directory]
 
 
-def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable[[str], list[Any]],
-         make: Maker, configured: Sequence[tuple[str, Sequence[str]]], diagnostics: list[Diagnostic]) -> Units:
+def plan(ctx: ParseContext, files: Sequence[SourceFile], raws: dict[str, list[Any]],
+         load: Callable[[str], list[Any]], make: Maker, diagnostics: list[Diagnostic]) -> Units:
     """The units of the scan, each a label and its objects (raw objects, patched copies for kustomizations)."""
     bases = {f.path: scan_root(f) or os.path.dirname(f.path) for f in files}
     longest_first = sorted(set(bases.values()), key=len, reverse=True)
@@ -78,7 +76,7 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
         base = base or (next(iter(bases.values())) if bases else os.getcwd())
         return os.path.relpath(path, base).replace(os.sep, "/")
 
-    kustomizer = Kustomizer(load, relpath, make)
+    kustomizer = Kustomizer(ctx, load, relpath, make)
     candidates: dict[str, None] = {}
     for f in files:
         for directory in _ancestors(os.path.dirname(f.path), bases[f.path]):
@@ -94,7 +92,7 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
             objects = []
         units.append((directory, relpath(directory), objects))
     diagnostics.extend(kustomizer.diagnostics)
-    names = _Names()
+    names = _Names(ctx)
     where: dict[str, str] = {}  # unclaimed file -> its chart directory, or its own directory
     for f in files:
         if f.path not in kustomizer.claimed:
@@ -115,7 +113,7 @@ def plan(files: Sequence[SourceFile], raws: dict[str, list[Any]], load: Callable
             plain.setdefault(top[where[f.path]], []).extend(raws.get(f.path, []))
     for directory, objects in sorted(plain.items()):
         units.append((directory, relpath(directory), objects))
-    return _merge(units, configured, relpath)
+    return _merge(units, ctx.options.kubernetes_units, relpath)
 
 
 def _alternative_files(where: dict[str, str], raws: dict[str, list[Any]]) -> set[str]:

@@ -135,7 +135,7 @@ class ModuleEvaluator:
     """
 
     def __init__(self, src: ModuleSource, *, prefix: str, inputs: dict[str, Any],
-                 load: LoadModule, stack: tuple[str, ...], out: list[Resource],
+                 load: LoadModule, read: Callable[[str], bytes], stack: tuple[str, ...], out: list[Resource],
                  diagnostics: list[Diagnostic], root_dir: str, key: str = "",
                  instantiated: Optional[set[str]] = None,
                  input_refs: Optional[dict[str, list[str]]] = None,
@@ -148,6 +148,7 @@ class ModuleEvaluator:
         self.instantiated.add(src.real)
         self.prefix = prefix
         self.load = load
+        self.read = read  # the parse context's read (modules.json)
         self.stack = stack
         self.out = out
         self.diagnostics = diagnostics
@@ -309,7 +310,7 @@ class ModuleEvaluator:
         source = evaluate(source_attr.expr, self.scope) if source_attr else None
         line = block.start_line
         key = f"{self.key}.{name}" if self.key else name
-        directory = module_directory(source, self.src.directory, self.root_dir, key)
+        directory = module_directory(source, self.src.directory, self.root_dir, key, self.read)
         if directory is None:
             self.diagnostics.append(Diagnostic(
                 "module-not-local", f"module {name!r} source {source!r} is not a local path and "
@@ -334,7 +335,7 @@ class ModuleEvaluator:
             inputs = {k: evaluate(a.expr, scope) for k, a in block.attributes.items()
                       if k not in META_ARGUMENTS and k not in ("source", "version")}
             sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.",
-                                  inputs=inputs, load=self.load, stack=self.stack + (child.real,),
+                                  inputs=inputs, load=self.load, read=self.read, stack=self.stack + (child.real,),
                                   out=self.out, diagnostics=self.diagnostics,
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
                                   input_refs=input_refs, budget=self.scope.budget)

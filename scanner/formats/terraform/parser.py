@@ -6,9 +6,8 @@ import os
 from dataclasses import replace
 from typing import Any, Optional
 
-from ...cache import cached, read_input, regular_files, stable
 from ...model import Diagnostic, Resource, SourceFile
-from ...parse import ParseOptions, Parsed
+from ...parse import ParseContext, ParseOptions, Parsed
 from .expressions import Scope, evaluate
 from .jsonsyntax import parse_json_config
 from .module import ModuleEvaluator, ModuleSource, group_blocks
@@ -19,10 +18,10 @@ from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 BINARY_SNIFF = 8192
 
 
-def read_source(path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diagnostic]]:
+def read_source(ctx: ParseContext, path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diagnostic]]:
     """The bytes of a file, or a diagnostic saying why it cannot be used."""
     try:
-        data = read_input(path)  # noted, so a stored result knows this file (scanner/rescan.py)
+        data = ctx.read(path)
     except OSError as exc:
         return None, Diagnostic("unreadable", f"cannot read file: {exc.strerror}", relpath)
     if b"\0" in data[:BINARY_SNIFF]:
@@ -38,7 +37,9 @@ def read_source(path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diag
 class _Loader:
     """Parses each `.tf` file once and groups a directory's files into a module."""
 
-    def __init__(self, anchor_of: dict[str, str], diagnostics: list[Diagnostic], base: str = "") -> None:
+    def __init__(self, ctx: ParseContext, anchor_of: dict[str, str], diagnostics: list[Diagnostic],
+                 base: str = "") -> None:
+        self.ctx = ctx
         self.files: dict[str, HclFile] = {}
         self.modules: dict[str, Optional[ModuleSource]] = {}
         self.anchor_of = anchor_of  # directory (real) -> the relpath prefix to show
@@ -57,7 +58,7 @@ class _Loader:
     def hcl(self, path: str, relpath: str) -> Optional[HclFile]:
         if path in self.files:
             return self.files[path]
-        data, problem = read_source(path, relpath)
+        data, problem = read_source(self.ctx, path, relpath)
         if problem is not None:
             self.diagnostics.append(problem)
             self.files[path] = None  # type: ignore[assignment]
@@ -65,11 +66,11 @@ class _Loader:
         source = data or b""
         if path.endswith(".json"):
             tfvars = path.endswith(".tfvars.json")
-            parsed = cached("tfvars-json" if tfvars else "tf-json", source,
-                            lambda: _parse_json(source, relpath, tfvars), relpath)
+            parsed = self.ctx.memo("tfvars-json" if tfvars else "tf-json", source,
+                                   lambda: _parse_json(source, relpath, tfvars), relpath)
         else:
-            parsed = cached("hcl", source, lambda: parse_hcl(source, relpath), relpath,
-                            keep=lambda f: stable(f.diagnostics))
+            parsed = self.ctx.memo("hcl", source, lambda: parse_hcl(source, relpath), relpath,
+                                   keep=lambda f: self.ctx.stable(f.diagnostics))
         self.diagnostics.extend(parsed.diagnostics)
         self.files[path] = parsed
         return parsed
@@ -86,7 +87,8 @@ class _Loader:
             return self.modules[real]
         files = self.known.get(real)
         if files is None:
-            files = [(os.path.join(real, n), _join(self.relative(real), n)) for n in _plain_tf_files(real)]
+            files = [(os.path.join(real, n), _join(self.relative(real), n))
+                     for n in _plain_tf_files(self.ctx, real)]
         parsed = [self.hcl(path, relpath) for path, relpath in files]
         src = (group_blocks(directory, real, [p for p in parsed if p is not None], self.diagnostics)
                if files else None)
@@ -111,9 +113,9 @@ def _parse_json(data: bytes, relpath: str, tfvars: bool) -> HclFile:
 TF_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 
 
-def _plain_tf_files(directory: str) -> list[str]:
+def _plain_tf_files(ctx: ParseContext, directory: str) -> list[str]:
     """Names of the regular (not linked, not special) Terraform files in ``directory``, as OpenTofu reads them."""
-    names = [n for n in regular_files(directory) if n.endswith(TF_SUFFIXES)]
+    names = [n for n in ctx.listdir(directory) if n.endswith(TF_SUFFIXES)]
     hidden = shadowed_by_tofu(names)
     return [n for n in names if n not in hidden]
 
@@ -135,18 +137,18 @@ def tofu_name(name: str) -> str:
 
 
 
-def _planned(directory: str, loader: "_Loader", options: ParseOptions, out: Parsed) -> bool:
+def _planned(directory: str, loader: "_Loader", out: Parsed) -> bool:
     """True when a scanned plan JSON beside the root module in ``directory`` is its plan (plans.py).
 
     The plan parser then reads this root (values from the plan, lines from
     the `.tf` files); an info diagnostic says which way each plan was taken.
     """
     real = loader.real(directory)
-    here = plans_in(real, options.plans)
+    here = plans_in(real, loader.ctx.options.plans)
     src = loader.module(directory)
     if not here or src is None:
         return False
-    owner = next((p for p in here if is_plan_of(read_plan(p), src)), None)
+    owner = next((p for p in here if is_plan_of(read_plan(p, loader.ctx.read), src)), None)
     rel_dir = loader.anchor_of.get(real, loader.relative(real))
     for plan in here:
         if plan == owner:
@@ -164,7 +166,7 @@ def _join(rel_dir: str, name: str) -> str:
     return name if rel_dir in ("", ".") else f"{rel_dir}/{name}"
 
 
-def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     """Evaluate every root module found among ``files``, then any module directory no root instantiated.
 
     A directory called as a local module by another scanned directory is not
@@ -176,7 +178,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     directory (``examples/complete:aws_vpc.this``) so they stay distinct nodes.
     """
     out = Parsed()
-    loader, tf_dirs, tfvars = load_files(files, out)
+    loader, tf_dirs, tfvars = load_files(ctx, files, out)
     instantiated: set[str] = set()
     results: list[tuple[str, list[Resource]]] = []
     pending = root_modules(loader, tf_dirs)
@@ -185,9 +187,9 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
         for directory in pending:
             if loader.real(directory) in instantiated:
                 continue
-            planned = _planned(directory, loader, options, out)  # the plan parser reads this root
+            planned = _planned(directory, loader, out)  # the plan parser reads this root
             roots_out = Parsed(diagnostics=[] if planned else out.diagnostics)
-            evaluate_root(directory, loader, tfvars.get(directory, []), options, roots_out, instantiated)
+            evaluate_root(directory, loader, tfvars.get(directory, []), roots_out, instantiated)
             if not planned:
                 results.append((directory, roots_out.resources))
         rest = [d for d in rest if loader.real(d) not in instantiated]
@@ -218,7 +220,8 @@ def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> l
     return merged
 
 
-def load_files(files: list[SourceFile], out: Parsed) -> tuple[_Loader, list[str], dict[str, list[SourceFile]]]:
+def load_files(ctx: ParseContext, files: list[SourceFile],
+               out: Parsed) -> tuple[_Loader, list[str], dict[str, list[SourceFile]]]:
     """A loader for ``files`` and the directories holding Terraform code and tfvars."""
     anchor_of: dict[str, str] = {}
     tf_dirs: dict[str, None] = {}
@@ -234,7 +237,7 @@ def load_files(files: list[SourceFile], out: Parsed) -> tuple[_Loader, list[str]
             tfvars.setdefault(real_dir, []).append(f)
         else:
             tf_dirs[real_dir] = None
-    loader = _Loader(anchor_of, out.diagnostics, base)
+    loader = _Loader(ctx, anchor_of, out.diagnostics, base)
     for f in sorted(files, key=lambda f: f.relpath):
         if f.format == "terraform":
             loader.known.setdefault(loader.real(os.path.dirname(f.path)), []).append((f.path, f.relpath))
@@ -265,13 +268,13 @@ def root_modules(loader: _Loader, tf_dirs: list[str]) -> list[str]:
 
 
 def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
-                  options: ParseOptions, out: Parsed, instantiated: Optional[set[str]] = None) -> None:
+                  out: Parsed, instantiated: Optional[set[str]] = None) -> None:
     """Evaluate one root module (and its children) into ``out``."""
     src = loader.module(directory)
     if src is None:
         return
-    inputs = _root_variables(directory, var_files, options, loader, src)
-    ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
+    inputs = _root_variables(directory, var_files, loader.ctx.options, loader, src)
+    ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module, read=loader.ctx.read,
                     stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
                     instantiated=instantiated).run()

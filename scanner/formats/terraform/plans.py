@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from ...cache import read_input
 from .module import ModuleSource
 
 _INDEX = re.compile(r"\[[^\]]*\]")
@@ -63,10 +62,10 @@ def unwrap(text: str) -> str:
     return "\n" * start + lines[start] + "\n" * (len(lines) - start - 1)
 
 
-def read_plan(plan_path: str) -> Any:
+def read_plan(plan_path: str, read: Callable[[str], bytes]) -> Any:
     """The JSON document of the plan file at ``plan_path`` (unwrapped), or None when it cannot be read."""
     try:
-        return json.loads(unwrap(read_input(plan_path).decode("utf-8", "replace")))
+        return json.loads(unwrap(read(plan_path).decode("utf-8", "replace")))
     except (OSError, ValueError, RecursionError):
         return None
 

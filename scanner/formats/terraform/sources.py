@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from typing import Optional
+from typing import Callable, Optional
 
-from ...cache import read_input
 
 LOCAL_PREFIXES = ("./", "../", ".\\", "..\\")
 
@@ -23,7 +22,7 @@ def is_local(source: object) -> bool:
     return isinstance(source, str) and (source.startswith(LOCAL_PREFIXES) or source in (".", ".."))
 
 
-def installed_modules(root_dir: str) -> dict[str, str]:
+def installed_modules(root_dir: str, read: Callable[[str], bytes]) -> dict[str, str]:
     """Module key -> absolute directory, from a root module's ``.terraform/modules/modules.json``.
 
     Read on every call (noted for stored results, so an edited manifest is
@@ -31,7 +30,7 @@ def installed_modules(root_dir: str) -> dict[str, str]:
     """
     manifest = os.path.join(root_dir, ".terraform", "modules", "modules.json")
     try:
-        data = read_input(manifest)
+        data = read(manifest)
     except OSError:
         return {}
     return dict(_manifest_modules(root_dir, data))
@@ -56,7 +55,8 @@ def _manifest_modules(root_dir: str, manifest: bytes) -> tuple[tuple[str, str], 
     return tuple(found.items())
 
 
-def module_directory(source: object, caller_dir: str, root_dir: str, key: str) -> Optional[str]:
+def module_directory(source: object, caller_dir: str, root_dir: str, key: str,
+                     read: Callable[[str], bytes]) -> Optional[str]:
     """The directory holding a module call's code, or None when it is not on disk.
 
     ``key`` is the dotted module key Terraform uses (``vpc``, ``eks.node_group``).
@@ -65,4 +65,4 @@ def module_directory(source: object, caller_dir: str, root_dir: str, key: str) -
     """
     if is_local(source):
         return os.path.normpath(os.path.join(caller_dir, str(source)))
-    return installed_modules(root_dir).get(key)
+    return installed_modules(root_dir, read).get(key)

@@ -25,8 +25,8 @@ import re
 from typing import Any, Optional
 
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
-from ...parse import ParseOptions, Parsed
-from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_source, regular_files
+from ...parse import ParseContext, Parsed
+from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_source
 from ..terraform.credentials import add_credentials
 from ..terraform.iam import add_policy_documents
 from ..terraform.jsonlines import JsonError, Positions, loads
@@ -36,16 +36,16 @@ _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})
 
 
-def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
+def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     """Parse every plan file; a malformed one becomes a diagnostic naming its line.
 
-    Each plan is a root module of its own: parsers/__init__ hands plans over
+    Each plan is a root module of its own: the parse stage hands plans over
     one file at a time and prefixes a plan's addresses with its path when
     another file holds the same address, so no resource replaces another.
     """
     out = Parsed()
     for f in files:
-        data, problem = read_source(f.path, f.relpath)
+        data, problem = read_source(ctx, f.path, f.relpath)
         if problem is not None:
             out.diagnostics.append(problem)
             continue
@@ -61,7 +61,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 f.relpath, 1, level="warning"))
             continue
         try:
-            reader = _PlanReader(f, doc, pos, _tf_resources(f, doc, options), out)
+            reader = _PlanReader(f, doc, pos, _tf_resources(ctx, f, doc), out)
             reader.module(planned["root_module"])
             reader.module(_prior_root(doc), data_only=True)
         except RecursionError:
@@ -70,22 +70,22 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
     return out
 
 
-def _tf_resources(plan: SourceFile, doc: dict[str, Any], options: ParseOptions) -> dict[str, Resource]:
+def _tf_resources(ctx: ParseContext, plan: SourceFile, doc: dict[str, Any]) -> dict[str, Resource]:
     """The `.tf` resources of the plan's directory, by address (for their lines), when ``doc`` is their plan."""
     directory = os.path.dirname(plan.path)
     rel_dir = os.path.dirname(plan.relpath)
-    names = regular_files(directory)
+    names = ctx.listdir(directory)
     files = [SourceFile(os.path.join(directory, n), f"{rel_dir}/{n}" if rel_dir else n,
                         "tfvars" if ".tfvars" in n else "terraform", plan.root)
              for n in names if n.endswith(TF_SUFFIXES + (".tfvars", ".tfvars.json"))]
     if not any(f.format == "terraform" for f in files):
         return {}
     scratch = Parsed()
-    loader, _, tfvars = load_files(files, scratch)
+    loader, _, tfvars = load_files(ctx, files, scratch)
     src = loader.module(directory)
     if src is None or not is_plan_of(doc, src):  # a plan of other code: its lines are its own
         return {}
-    evaluate_root(directory, loader, tfvars.get(directory, []), options, scratch)
+    evaluate_root(directory, loader, tfvars.get(directory, []), scratch)
     found: dict[str, Resource] = {}
     for r in scratch.resources:
         found.setdefault(r.address, r)
