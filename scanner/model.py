@@ -136,6 +136,20 @@ class SourceFile:
     root: str = ""     # the scan root it was found under
 
 
+def line_at(lines: Mapping[str, int], path: str) -> Optional[int]:
+    """The line of dotted ``path`` in ``lines``, or of its nearest ancestor; None when neither has one.
+
+    The one lookup from a dotted path to a line: resources, schema errors and policy files use it.
+    """
+    while path:
+        line = lines.get(path)
+        if line is not None:
+            return line
+        cut = path.rfind(".")
+        path = path[:cut] if cut > 0 else ""
+    return None
+
+
 @dataclass(frozen=True)
 class Resource:
     """One node of the system: a Terraform resource, a Kubernetes object, an architecture element.
@@ -158,14 +172,8 @@ class Resource:
 
     def line_of(self, path: str) -> int:
         """The line of ``path``, or of its nearest ancestor, or the resource's first line."""
-        lines = self.lines
-        while path:
-            line = lines.get(path)
-            if line is not None:
-                return line
-            cut = path.rfind(".")
-            path = path[:cut] if cut > 0 else ""
-        return self.location.start_line
+        line = line_at(self.lines, path)
+        return line if line is not None else self.location.start_line
 
     def path_of(self, line: int) -> str:
         """The file ``line`` (from :meth:`line_of`) belongs to: a :class:`Line`'s own, else the resource's."""

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional
 
 from ..crash import crash_diagnostic
-from ..model import ANYONE, EDGE_KINDS, INTERNET, Diagnostic, Resource
+from ..model import ANYONE, EDGE_KINDS, INTERNET, Diagnostic, Resource, line_at
 
 if TYPE_CHECKING:  # networkx is imported by build_graph: importing it costs ~70 ms of CPU
     import networkx as nx
@@ -149,14 +149,8 @@ class LinkContext:
     def line_of(self, r: Resource, path: str) -> int:
         """:meth:`Resource.line_of` counting the lines of what was derived so far."""
         facts = self.root.facts.get(r.address)
-        if facts is not None:
-            at = facts[1]
-            while path:
-                if path in at:
-                    return at[path]
-                cut = path.rfind(".")
-                path = path[:cut] if cut > 0 else ""
-        return r.line_of(path)
+        line = line_at(facts[1], path) if facts is not None else None
+        return line if line is not None else r.line_of(path)
 
     def settle(self) -> None:
         """Give each node with derived facts a resource carrying them (after every linker has run)."""

@@ -86,20 +86,20 @@ def reachable_check(spec: dict[str, Any], through: Optional[Check], avoid: Optio
 
 
 def _neighbours(graph: Any, node: str, direction: str) -> Iterable[tuple[str, str]]:
-    # the adjacency dicts directly, in the order of out_edges / in_edges (see _traffic_neighbours)
+    # in the order of out_edges / in_edges (see _traffic_neighbours)
     if direction in ("out", "both"):
-        for other, kinds in graph._succ[node].items():
+        for other, kinds in graph.succ[node].items():
             for kind in kinds:
                 yield other, kind
     if direction in ("in", "both"):
-        for other, kinds in graph._pred[node].items():
+        for other, kinds in graph.pred[node].items():
             for kind in kinds:
                 yield other, kind
 
 
 def _resource(graph: Any, node: str) -> Optional[Resource]:
-    """``resource_of`` without the node view networkx builds on every ``graph.nodes``."""
-    return graph._node[node].get("resource")
+    """The resource at ``node`` (None for the special nodes)."""
+    return graph.nodes[node].get("resource")
 
 
 def _loc(graph: Any, node: str) -> Any:
@@ -197,9 +197,8 @@ def _memo(cache: dict[str, bool], node: str, test: Callable[[str], bool]) -> boo
 
 
 def _traffic_neighbours(graph: Any, node: str, uncertain: Optional[list[bool]]) -> Iterable[tuple[str, str]]:
-    # the adjacency dicts directly (same order as out_edges / in_edges): the edge views cost
-    # more than the search itself on large graphs
-    for way, adjacency in (("forward", graph._succ[node]), ("backward", graph._pred[node])):
+    # adjacency (same order as out_edges / in_edges): the edge views cost more than the search itself
+    for way, adjacency in (("forward", graph.succ[node]), ("backward", graph.pred[node])):
         for other, kinds in adjacency.items():
             for kind, data in kinds.items():
                 if TRAFFIC_EDGES.get(kind) != way:

@@ -6,7 +6,7 @@ import difflib
 import os
 from typing import Any, Iterable, Mapping, Optional
 
-from ..model import Policy, PolicyMeta, Severity
+from ..model import Policy, PolicyMeta, Severity, line_at
 from ..yamlnodes import YamlProblem, iter_documents
 from ..schemas import load_schema, validate
 from .cache import PolicyCache, default_cache, file_stamp
@@ -177,13 +177,7 @@ def policy_from_document(data: Any, lines: Mapping[str, int], path: str,
 
 
 def _line(lines: Mapping[str, int], dotted: str) -> Optional[int]:
-    keys = dotted.split(".")
-    while keys:
-        line = lines.get(".".join(keys))
-        if line:
-            return line
-        keys.pop()
-    return None
+    return line_at(lines, dotted) or None  # a policy file's lines start at 1
 
 
 

@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-import yaml
 
 from ..model import Policy
+from ..yamlnodes import YamlProblem, first_document
 from .loader import PolicyError, load_policy_file
 
 Hit = tuple[str, str, int]   # (resource address, file relative to the fixture folder, line)
@@ -81,11 +81,17 @@ def _expected(folder: str) -> Optional[list[Hit]] | str:
     path = os.path.join(folder, "expected.yaml")
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-        hits = [(str(e["resource"]), str(e["file"]), int(e["line"])) for e in data["fail"]]
+            doc = first_document(handle.read())
     except OSError:
         return f"missing {path}"
-    except (yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        return f"{path}: {exc}"
+    if isinstance(doc, YamlProblem):
+        return f"{path}:{doc.line}: {doc.message}"
+    try:
+        data = doc.value if doc is not None else None
+        hits = [(str(e["resource"]), str(e["file"]), int(e["line"])) for e in data["fail"]]
+    except (KeyError, TypeError, ValueError) as exc:
         return f"{path}: expected `fail: [{{resource, file, line}}]` ({exc.__class__.__name__}: {exc})"
     return sorted(hits) if hits else f"{path} lists no failing resource"
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
+from ..model import line_at
 from .quick import compile_schema
 
 SCHEMA_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -100,10 +101,4 @@ def render_path(parts: list[Any]) -> str:
 
 
 def _line(parts: list[Any], lines: Mapping[str, int]) -> Optional[int]:
-    keys = [str(p) for p in parts]
-    while keys:
-        line = lines.get(".".join(keys))
-        if line is not None:
-            return line
-        keys.pop()
-    return None
+    return line_at(lines, ".".join(str(p) for p in parts))
