@@ -33,6 +33,10 @@ _K8S_RE = re.compile(rb"^(apiVersion|kind)\s*:", re.M)
 _K8S_JSON_RE = (re.compile(rb'"apiVersion"\s*:\s*"[^"]+"'), re.compile(rb'"kind"\s*:\s*"[A-Z]\w*"'))
 _ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
 _THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries|threagile_version)\s*:", re.M)
+# a Threagile main file may hold nothing but its includes (YAML files), with no threagile_version
+_THREAGILE_INCLUDES_RE = re.compile(     # each repeated part ends at a newline: no backtracking blow-up
+    rb"^includes[ \t]*:(?:[ \t]*\[[ \t]*['\"]?[^\s'\",\]]+\.ya?ml\b|[ \t]*(?:#[^\n]*)?\n"
+    rb"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*-[ \t]+['\"]?[^\s'\"]+\.ya?ml['\"]?[ \t]*(?:#[^\n]*)?$)", re.M)
 _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 # kustomize reads these by name, with or without apiVersion/kind (parsers/kustomize.py builds them)
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -87,6 +91,8 @@ def classify(name: str, head: Optional[bytes]) -> Optional[str]:
             return "kubernetes"
         if _ARCH_RE.search(head):
             return "architecture"
+        if _THREAGILE_INCLUDES_RE.search(head):
+            return "threagile"
     return None
 
 
