@@ -37,6 +37,9 @@ _THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries|th
 _THREAGILE_INCLUDES_RE = re.compile(     # each repeated part ends at a newline: no backtracking blow-up
     rb"^includes[ \t]*:(?:[ \t]*\[[ \t]*['\"]?[^\s'\",\]]+\.ya?ml\b|[ \t]*(?:#[^\n]*)?\n"
     rb"(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*-[ \t]+['\"]?[^\s'\"]+\.ya?ml['\"]?[ \t]*(?:#[^\n]*)?$)", re.M)
+# Open Threat Model: a top-level otmVersion (YAML) or "otmVersion" (JSON)
+_OTM_RE = re.compile(rb"^otmVersion\s*:", re.M)
+_OTM_JSON_RE = re.compile(rb'"otmVersion"\s*:')
 _PLAN_RE = re.compile(rb'"(planned_values|resource_changes)"\s*:')
 # kustomize reads these by name, with or without apiVersion/kind (parsers/kustomize.py builds them)
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -81,10 +84,14 @@ def classify(name: str, head: Optional[bytes]) -> Optional[str]:
     if lower.endswith(".json"):
         if _PLAN_RE.search(head):
             return "terraform_plan"
+        if head.lstrip()[:1] == b"{" and _OTM_JSON_RE.search(head):
+            return "otm"
         if head.lstrip()[:1] == b"{" and all(r.search(head) for r in _K8S_JSON_RE):
             return "kubernetes"
         return None
     if lower.endswith(_YAML_SUFFIXES):
+        if _OTM_RE.search(head):
+            return "otm"
         if _THREAGILE_RE.search(head):
             return "threagile"
         if _K8S_RE.search(head):

@@ -25,6 +25,7 @@ PARSERS: Mapping[str, str] = {
     "kubernetes": "scanner.parsers.kubernetes",
     "architecture": "scanner.parsers.architecture",
     "threagile": "scanner.parsers.threagile",
+    "otm": "scanner.parsers.otm",
 }
 
 
