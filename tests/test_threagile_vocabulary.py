@@ -131,3 +131,39 @@ def test_a_main_file_with_only_includes_is_read_with_its_parts():
 ])
 def test_includes_only_sniffing(head, expected):
     assert classify("main.yaml", head) == expected
+
+
+def test_boundary_members_match_declared_ids_in_any_case(tmp_path):
+    """Threagile lower-cases `technical_assets_inside`; models written for older Threagile declare `Web-App`."""
+    (tmp_path / MODEL).write_text(
+        "threagile_version: 1.0.0\n"
+        "technical_assets:\n"
+        "  Web App:\n"
+        "    id: Web-App\n"
+        "    type: process\n"
+        "    technology: web-server\n"
+        "trust_boundaries:\n"
+        "  DMZ:\n"
+        "    id: dmz\n"
+        "    type: network-cloud-security-group\n"
+        "    technical_assets_inside: [Web-App]\n")
+    _, parsed, e = _parse(str(tmp_path))
+    assert parsed.diagnostics == []
+    web = e["arch:component/Web-App"]
+    assert (web.attributes["zone"], web.line_of("zone")) == ("dmz", 11)
+
+
+def test_a_model_in_threagile_parsed_form_is_named_not_refused(tmp_path):
+    (tmp_path / MODEL).write_text(
+        "threagile_version: 1.0.0\n"
+        "technical_assets:\n"
+        "  web:\n"
+        "    id: web\n"
+        "    technologies:\n"
+        "      - {name: web-server, attributes: {web-server: true}}\n"
+        "    communication_links:\n"
+        "      - {id: web>db, source_id: web, target_id: db}\n")
+    _, parsed, e = _parse(str(tmp_path))
+    assert e == {}
+    assert [(d.code, d.line, d.level) for d in parsed.diagnostics] == [("threagile-output", 1, "warning")]
+    assert "communication_links as a list" in parsed.diagnostics[0].message

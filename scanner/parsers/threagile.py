@@ -77,6 +77,7 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
 def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | None:
     """The elements of a merged model, each located in the file that declares it (None: refused)."""
     origins = {p: line for p, (_, line) in model.origins.items()}
+    _match_inside_ids(model.value)
     problems = list(model.problems) or [
         Problem(model.origins.get(e.path, (model.relpath,))[0], e)
         for e in threagile_reference_errors(model.value, origins)]
@@ -102,6 +103,22 @@ def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | N
     where = _element_paths(native)
     return [replace(r, location=replace(r.location, path=files.get(where[r.address], model.relpath)))
             for r in resources]
+
+
+def _match_inside_ids(doc: dict[str, Any]) -> None:
+    """Resolve the lower-cased ids of ``technical_assets_inside`` to the asset ids as declared.
+
+    Threagile lower-cases them and then looks them up as written, so a model
+    that declares ``Innovera-WAF`` only works with older Threagile, which did
+    not; riskgraph accepts it either way.
+    """
+    declared = {a["id"].lower(): a["id"] for _, a in _section(doc, "technical_assets")
+                if isinstance(a, Mapping) and isinstance(a.get("id"), str)}
+    for _, b in _section(doc, "trust_boundaries"):
+        inside = b.get("technical_assets_inside") if isinstance(b, Mapping) else None
+        if isinstance(inside, list):
+            b["technical_assets_inside"] = [declared.get(i, i) if isinstance(i, str) else i
+                                            for i in inside]
 
 
 def _notes(model: Model, out: Parsed) -> None:

@@ -75,8 +75,24 @@ OUTPUT_KEYS = ("generated_risks_by_category", "built_in_risk_categories",
 
 
 def written_by_threagile(doc: Any) -> str:
-    """The first key that only a model Threagile wrote has ("" for a model written for Threagile)."""
-    return next((k for k in OUTPUT_KEYS if k in doc), "") if isinstance(doc, Mapping) else ""
+    """The first key that only a model Threagile wrote has ("" for a model written for Threagile).
+
+    Threagile's parsed model also writes each asset's links as a list and its
+    technologies as objects, where an input model has a mapping and names.
+    """
+    if not isinstance(doc, Mapping):
+        return ""
+    found = next((k for k in OUTPUT_KEYS if k in doc), "")
+    assets = doc.get("technical_assets")
+    for a in (assets.values() if isinstance(assets, Mapping) else ()):
+        if found or not isinstance(a, Mapping):
+            continue
+        if isinstance(a.get("communication_links"), list):
+            found = "communication_links as a list"
+        elif any(isinstance(t, Mapping) for t in a.get("technologies") or []
+                 if isinstance(a.get("technologies"), list)):
+            found = "technologies as objects"
+    return found
 
 
 def roots(loaded: list[tuple[SourceFile, int, Model]]) -> list[tuple[SourceFile, int, Model]]:
