@@ -167,3 +167,55 @@ def test_a_model_in_threagile_parsed_form_is_named_not_refused(tmp_path):
     assert e == {}
     assert [(d.code, d.line, d.level) for d in parsed.diagnostics] == [("threagile-output", 1, "warning")]
     assert "communication_links as a list" in parsed.diagnostics[0].message
+
+
+def test_two_threagile_models_sharing_an_id_stay_two_systems(tmp_path):
+    """Each Threagile model is a whole system: a second model's `api` is not the first one's."""
+    first = ("threagile_version: 1.0.0\n"
+             "technical_assets:\n"
+             "  Client:\n"
+             "    id: client\n"
+             "    type: external-entity\n"
+             "    technology: browser\n"
+             "    internet: true\n"
+             "    communication_links:\n"
+             "      Call:\n"
+             "        target: api\n"
+             "        protocol: https\n"
+             "  API:\n"
+             "    id: api\n"
+             "    type: process\n"
+             "    technology: web-service-rest\n")
+    second = ("threagile_version: 1.0.0\n"
+              "data_assets:\n"
+              "  Keys:\n"
+              "    id: keys\n"
+              "    confidentiality: strictly-confidential\n"
+              "technical_assets:\n"
+              "  API:\n"
+              "    id: api\n"
+              "    type: process\n"
+              "    technology: web-service-rest\n"
+              "    communication_links:\n"
+              "      Store:\n"
+              "        target: vault\n"
+              "        protocol: https\n"
+              "  Vault:\n"
+              "    id: vault\n"
+              "    type: datastore\n"
+              "    technology: vault\n"
+              "    encryption: transparent\n"
+              "    data_assets_stored: [keys]\n")
+    (tmp_path / "a.yaml").write_text(first)
+    (tmp_path / "b.yaml").write_text(second)
+    _, parsed, e = _parse(str(tmp_path))
+    assert [(d.code, d.path, d.line) for d in parsed.diagnostics] == [
+        ("threagile-separate-model", "b.yaml", 1)]
+    assert {"arch:component/api", "arch:component/api@b.yaml", "arch:component/vault@b.yaml",
+            "arch:data/keys@b.yaml", "arch:flow/api.store@b.yaml"} <= set(e)
+    store = e["arch:flow/api.store@b.yaml"].attributes
+    assert (store["from"], store["to"], store["data"] if "data" in store else None) == \
+        ("api@b.yaml", "vault@b.yaml", None)
+    # the internet client of a.yaml reaches a.yaml's api, not b.yaml's vault
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-ARCH-002"])
+    assert report.findings == ()

@@ -36,6 +36,9 @@ ENCRYPTED_PROTOCOLS = {
     "ftps", "sftp", "scp", "ldaps", "smb-encrypted", "iiop-encrypted", "jrmp-encrypted",
 }
 LOCAL_PROTOCOLS = {"in-process-library-call", "local-file-access", "container-spawning"}
+# Threagile's web access protocols: the traffic a WAF in front of an asset would filter
+WEB_PROTOCOLS = {"http", "https", "ws", "wss", "reverse-proxy-web-protocol",
+                 "reverse-proxy-web-protocol-encrypted"}
 AUTHENTICATION = {"none": "none", "credentials": "password", "session-id": "session",
                   "token": "token", "client-certificate": "certificate",
                   "two-factor": "two_factor", "externalized": "external"}
@@ -67,15 +70,23 @@ def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
                 "one written for it; scan the model it was made from", f.relpath, 1, "warning"))
             continue
         loaded.append((f, doc.start_line, load_model(f, doc)))
+    taken: dict[str, Mapping[str, Any]] = {}
     for f, start_line, model in roots(loaded):
-        resources = _resources(model, start_line, out)
+        resources = _resources(model, start_line, out, taken)
         if resources is not None:
             merge(out, resources)
+            taken.update((r.address, r.attributes) for r in resources)
     return out
 
 
-def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | None:
-    """The elements of a merged model, each located in the file that declares it (None: refused)."""
+def _resources(model: Model, start_line: int, out: Parsed,
+               taken: Mapping[str, Mapping[str, Any]]) -> list[Resource] | None:
+    """The elements of a merged model, each located in the file that declares it (None: refused).
+
+    Each Threagile model is a whole system: when one declares an id that an
+    earlier model in the scan declared differently, its ids get
+    ``@<its file>`` so that the two systems are not joined through it.
+    """
     origins = {p: line for p, (_, line) in model.origins.items()}
     _match_inside_ids(model.value)
     problems = list(model.problems) or [
@@ -95,14 +106,64 @@ def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | N
             refuse(out, p.relpath, [e], None)
         return None
     _notes(model, out)
+    no_web = _public_without_web_links(native)
     for component in native.get("components") or []:    # after validation: Unknown is no YAML value
         controls = component.setdefault("controls", {})
         for key in UNEXPRESSED_CONTROLS:
             controls.setdefault(key, Unknown(f"Threagile models do not record {key}"))
+        if component["id"] in no_web and controls.get("waf") is not True:
+            controls["waf"] = Unknown("no web traffic from the internet is modelled into it; "
+                                      "Threagile states a WAF only as an asset in front of such links")
     resources = model_resources(native, lines, model.relpath, start_line, "threagile")
+    clash = next((r.address for r in resources
+                  if r.address in taken and dict(taken[r.address]) != dict(r.attributes)), None)
+    if clash:
+        _separate(native, f"@{model.relpath}")
+        resources = model_resources(native, lines, model.relpath, start_line, "threagile")
+        out.diagnostics.append(Diagnostic(
+            "threagile-separate-model", f"{clash} is also declared, differently, by another "
+            f"Threagile model in the scan; this model's addresses end in '@{model.relpath}' so "
+            "the two systems stay apart", model.relpath, start_line, "info"))
     where = _element_paths(native)
     return [replace(r, location=replace(r.location, path=files.get(where[r.address], model.relpath)))
             for r in resources]
+
+
+def _separate(native: dict[str, Any], suffix: str) -> None:
+    """Append ``suffix`` to every id of the model and to every reference to one."""
+    def own(ids: Any) -> Any:
+        return [f"{i}{suffix}" for i in ids]
+
+    for z in native.get("zones") or []:
+        z["id"] += suffix
+    for d in native.get("data") or []:
+        d["id"] += suffix
+    for c in native.get("components") or []:
+        c["id"] += suffix
+        if c.get("zone"):
+            c["zone"] += suffix
+        for key in ("stores", "processes"):
+            if c.get(key):
+                c[key] = own(c[key])
+    for fl in native.get("flows") or []:
+        fl["id"], fl["from"], fl["to"] = (f"{fl[k]}{suffix}" for k in ("id", "from", "to"))
+        if fl.get("data"):
+            fl["data"] = own(fl["data"])
+
+
+def _public_without_web_links(native: Mapping[str, Any]) -> set[str]:
+    """Public components that no internet client calls over a web protocol (``internet: true`` alone).
+
+    Threagile records a WAF as an asset in front of web links; for an asset
+    reachable from the internet with no such link (a cellular modem, a V2X
+    receiver), whether a WAF would apply, or is there, is not in the model.
+    """
+    trust = {z["id"]: z["trust"] for z in native.get("zones") or []}
+    zone = {c["id"]: c.get("zone") for c in native.get("components") or []}
+    web_in = {fl["to"] for fl in native.get("flows") or []
+              if trust.get(zone.get(fl["from"])) == 0 and fl.get("protocol") in WEB_PROTOCOLS}
+    return {c["id"] for c in native.get("components") or []
+            if c.get("exposure") == "public" and c["id"] not in web_in}
 
 
 def _match_inside_ids(doc: dict[str, Any]) -> None:
