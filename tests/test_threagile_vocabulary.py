@@ -219,3 +219,20 @@ def test_two_threagile_models_sharing_an_id_stay_two_systems(tmp_path):
     # the internet client of a.yaml reaches a.yaml's api, not b.yaml's vault
     report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-ARCH-002"])
     assert report.findings == ()
+
+
+def test_external_and_out_of_scope_stores_are_not_judged(tmp_path):
+    """Threagile raises no risk on them: a user's USB stick or a partner's file server is not the team's to encrypt."""
+    def store(name, extra):
+        return (f"  {name}:\n    id: {name.lower()}\n    technology: file-server\n"
+                f"    encryption: none\n    data_assets_stored: [files]\n{extra}")
+    (tmp_path / MODEL).write_text(
+        "threagile_version: 1.0.0\n"
+        "data_assets:\n  Files:\n    id: files\n    confidentiality: confidential\n"
+        "technical_assets:\n"
+        + store("USB", "    type: external-entity\n")
+        + store("Legacy", "    type: datastore\n    out_of_scope: true\n")
+        + store("Share", "    type: datastore\n"))
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-ARCH-007"])
+    assert [(f.resource, f.location.start_line) for f in report.findings] == \
+        [("arch:component/share", 23)]          # its `encryption: none`

@@ -107,10 +107,15 @@ def _resources(model: Model, start_line: int, out: Parsed,
         return None
     _notes(model, out)
     no_web = _public_without_web_links(native)
+    not_ours = {a["id"] for _, a in _section(model.value, "technical_assets")
+                if a.get("out_of_scope") is True or a.get("type") == "external-entity"}
     for component in native.get("components") or []:    # after validation: Unknown is no YAML value
         controls = component.setdefault("controls", {})
         for key in UNEXPRESSED_CONTROLS:
             controls.setdefault(key, Unknown(f"Threagile models do not record {key}"))
+        if component["id"] in not_ours:      # Threagile judges neither: not the modellers' to run
+            for key in ("encryption_at_rest", "waf"):
+                controls[key] = Unknown("an external entity or an asset out of the model's scope")
         if component["id"] in no_web and controls.get("waf") is not True:
             controls["waf"] = Unknown("no web traffic from the internet is modelled into it; "
                                       "Threagile states a WAF only as an asset in front of such links")
