@@ -6,12 +6,14 @@ are checked, and it is then translated into a native architecture model
 whose every path keeps the file and line of the Threagile key it came from. From there it is the same
 code path as ``architecture.py``: same addresses, same derived attributes.
 
-Mapping: ``trust_boundaries`` -> zones (all trust 1, no order; assets with
-``internet: true`` sit in a zone ``internet`` of trust 0), ``technical_assets``
--> components (type from ``technology``), ``data_assets`` -> data
-(classification from ``confidentiality`` and tags), ``communication_links``
--> flows (TLS from the protocol, authentication mapped). A tag
-``riskgraph:<address>`` on an asset names its implementation.
+Mapping: ``trust_boundaries`` -> zones (all trust 1, no order; clients with
+``internet: true`` sit in a zone ``internet`` of trust 0, other assets with it
+are public where they run), ``technical_assets`` -> components (type from
+``technology`` / ``technologies``, ``threagile_types.py``), ``data_assets`` ->
+data (classification from ``confidentiality`` and tags),
+``communication_links`` -> flows (TLS from the protocol or a VPN,
+authentication mapped). A tag ``riskgraph:<address>`` on an asset names its
+implementation.
 """
 
 from __future__ import annotations
