@@ -182,7 +182,7 @@ def zone_trust(z: Mapping[str, Any]) -> int:
     return max(1, min(10, round(rating / 10)))
 
 
-def _zone(i: int, z: Mapping[str, Any], at: Callable[[str, str], None]) -> dict[str, Any]:
+def _zone(i: int, z: Mapping[str, Any], at: Callable[..., None]) -> dict[str, Any]:
     zone = {"id": z["id"], "trust": zone_trust(z)}
     _name(zone, z)
     _text(zone, z, f"trustZones.{i}", at, f"zones.{i}")
@@ -204,7 +204,7 @@ def _zones_of(comps: list[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _flow(i: int, fl: Mapping[str, Any], at: Callable[[str, str], None],
+def _flow(i: int, fl: Mapping[str, Any], at: Callable[..., None],
           stated: dict[str, set[str]]) -> dict[str, Any]:
     base = f"dataflows.{i}"
     out: dict[str, Any] = {"from": fl["source"], "to": fl["destination"]}
@@ -225,7 +225,7 @@ def _flow(i: int, fl: Mapping[str, Any], at: Callable[[str, str], None],
     return out
 
 
-def _data(i: int, a: Mapping[str, Any], at: Callable[[str, str], None]) -> dict[str, Any]:
+def _data(i: int, a: Mapping[str, Any], at: Callable[..., None]) -> dict[str, Any]:
     base = f"assets.{i}"
     out: dict[str, Any] = {"id": a["id"]}
     _name(out, a)
@@ -250,7 +250,7 @@ def _name(out: dict[str, Any], element: Mapping[str, Any]) -> None:
 
 
 def _text(out: dict[str, Any], element: Mapping[str, Any], base: str,
-          at: Callable[[str, str], None], native: str | None = None) -> None:
+          at: Callable[..., None], native: str | None = None) -> None:
     native = native or base
     if element.get("description"):
         out["description"] = element["description"]
@@ -259,7 +259,7 @@ def _text(out: dict[str, Any], element: Mapping[str, Any], base: str,
 
 
 def _riskgraph(out: dict[str, Any], element: Mapping[str, Any], base: str, section: str,
-               at: Callable[[str, str], None], native: str | None = None) -> set[str]:
+               at: Callable[..., None], native: str | None = None) -> set[str]:
     """Copy ``attributes.riskgraph`` into the native element; the keys it stated."""
     native = native or base.replace("dataflows", "flows")
     source = f"{base}.attributes.riskgraph"

@@ -22,14 +22,15 @@ import re
 from dataclasses import replace
 from typing import Any, Mapping
 
-from ..model import Diagnostic, Resource, SourceFile, Unknown
+from ..model import Diagnostic, Resource, SourceFile
 from ..schemas import SchemaError, validate
 from . import ParseOptions, Parsed
 from .architecture import (SECTIONS, element_address, flow_id, merge, model_resources,
                            read_document, reference_errors, refuse)
 from .threagile_model import Model, Origin, Problem, load_model, roots, written_by_threagile
-from .threagile_types import (CONFIDENTIALITY, LOGICAL_BOUNDARY, STORE_TYPES, component_type,
-                              technologies, unknown_technologies)
+from .threagile_systems import mark_unknowns, match_inside_ids, separate
+from .threagile_types import (CONFIDENTIALITY, STORE_TYPES, component_type, technologies,
+                              unknown_technologies)
 
 ENCRYPTED_PROTOCOLS = {
     "https", "wss", "reverse-proxy-web-protocol-encrypted", "jdbc-encrypted", "odbc-encrypted",
@@ -38,9 +39,6 @@ ENCRYPTED_PROTOCOLS = {
     "ftps", "sftp", "scp", "ldaps", "smb-encrypted", "iiop-encrypted", "jrmp-encrypted",
 }
 LOCAL_PROTOCOLS = {"in-process-library-call", "local-file-access", "container-spawning"}
-# Threagile's web access protocols: the traffic a WAF in front of an asset would filter
-WEB_PROTOCOLS = {"http", "https", "ws", "wss", "reverse-proxy-web-protocol",
-                 "reverse-proxy-web-protocol-encrypted"}
 AUTHENTICATION = {"none": "none", "credentials": "password", "session-id": "session",
                   "token": "token", "client-certificate": "certificate",
                   "two-factor": "two_factor", "externalized": "external"}
@@ -54,8 +52,6 @@ CLIENT_TYPES = ("client", "mobile_app")
 # parent: a DMZ is often nested in the network around it), so every boundary gets the same trust
 # and only flows from the internet zone (trust 0) enter a more trusted zone.
 BOUNDARY_TRUST = 1
-# Controls a Threagile model has no field for: unknown, never "absent" (absent reads as "not done").
-UNEXPRESSED_CONTROLS = ("logging", "backups")
 
 
 def parse(files: list[SourceFile], options: ParseOptions) -> Parsed:
@@ -90,7 +86,7 @@ def _resources(model: Model, start_line: int, out: Parsed,
     ``@<its file>`` so that the two systems are not joined through it.
     """
     origins = {p: line for p, (_, line) in model.origins.items()}
-    _match_inside_ids(model.value)
+    match_inside_ids(model.value)
     problems = list(model.problems) or [
         Problem(model.origins.get(e.path, (model.relpath,))[0], e)
         for e in threagile_reference_errors(model.value, origins)]
@@ -108,24 +104,12 @@ def _resources(model: Model, start_line: int, out: Parsed,
             refuse(out, p.relpath, [e], None)
         return None
     _notes(model, out)
-    no_web = _public_without_web_links(native)
-    not_ours = {a["id"] for _, a in _section(model.value, "technical_assets")
-                if a.get("out_of_scope") is True or a.get("type") == "external-entity"}
-    for component in native.get("components") or []:    # after validation: Unknown is no YAML value
-        controls = component.setdefault("controls", {})
-        for key in UNEXPRESSED_CONTROLS:
-            controls.setdefault(key, Unknown(f"Threagile models do not record {key}"))
-        if component["id"] in not_ours:      # Threagile judges neither: not the modellers' to run
-            for key in ("encryption_at_rest", "waf"):
-                controls[key] = Unknown("an external entity or an asset out of the model's scope")
-        if component["id"] in no_web and controls.get("waf") is not True:
-            controls["waf"] = Unknown("no web traffic from the internet is modelled into it; "
-                                      "Threagile states a WAF only as an asset in front of such links")
+    mark_unknowns(native, model.value)
     resources = model_resources(native, lines, model.relpath, start_line, "threagile")
     clash = next((r.address for r in resources
                   if r.address in taken and dict(taken[r.address]) != dict(r.attributes)), None)
     if clash:
-        _separate(native, f"@{model.relpath}")
+        separate(native, f"@{model.relpath}")
         resources = model_resources(native, lines, model.relpath, start_line, "threagile")
         out.diagnostics.append(Diagnostic(
             "threagile-separate-model", f"{clash} is also declared, differently, by another "
@@ -134,59 +118,6 @@ def _resources(model: Model, start_line: int, out: Parsed,
     where = _element_paths(native)
     return [replace(r, location=replace(r.location, path=files.get(where[r.address], model.relpath)))
             for r in resources]
-
-
-def _separate(native: dict[str, Any], suffix: str) -> None:
-    """Append ``suffix`` to every id of the model and to every reference to one."""
-    def own(ids: Any) -> Any:
-        return [f"{i}{suffix}" for i in ids]
-
-    for z in native.get("zones") or []:
-        z["id"] += suffix
-    for d in native.get("data") or []:
-        d["id"] += suffix
-    for c in native.get("components") or []:
-        c["id"] += suffix
-        if c.get("zone"):
-            c["zone"] += suffix
-        for key in ("stores", "processes"):
-            if c.get(key):
-                c[key] = own(c[key])
-    for fl in native.get("flows") or []:
-        fl["id"], fl["from"], fl["to"] = (f"{fl[k]}{suffix}" for k in ("id", "from", "to"))
-        if fl.get("data"):
-            fl["data"] = own(fl["data"])
-
-
-def _public_without_web_links(native: Mapping[str, Any]) -> set[str]:
-    """Public components that no internet client calls over a web protocol (``internet: true`` alone).
-
-    Threagile records a WAF as an asset in front of web links; for an asset
-    reachable from the internet with no such link (a cellular modem, a V2X
-    receiver), whether a WAF would apply, or is there, is not in the model.
-    """
-    trust = {z["id"]: z["trust"] for z in native.get("zones") or []}
-    zone = {c["id"]: c.get("zone") for c in native.get("components") or []}
-    web_in = {fl["to"] for fl in native.get("flows") or []
-              if trust.get(zone.get(fl["from"])) == 0 and fl.get("protocol") in WEB_PROTOCOLS}
-    return {c["id"] for c in native.get("components") or []
-            if c.get("exposure") == "public" and c["id"] not in web_in}
-
-
-def _match_inside_ids(doc: dict[str, Any]) -> None:
-    """Resolve the lower-cased ids of ``technical_assets_inside`` to the asset ids as declared.
-
-    Threagile lower-cases them and then looks them up as written, so a model
-    that declares ``Innovera-WAF`` only works with older Threagile, which did
-    not; riskgraph accepts it either way.
-    """
-    declared = {a["id"].lower(): a["id"] for _, a in _section(doc, "technical_assets")
-                if isinstance(a, Mapping) and isinstance(a.get("id"), str)}
-    for _, b in _section(doc, "trust_boundaries"):
-        inside = b.get("technical_assets_inside") if isinstance(b, Mapping) else None
-        if isinstance(inside, list):
-            b["technical_assets_inside"] = [declared.get(i, i) if isinstance(i, str) else i
-                                            for i in inside]
 
 
 def _notes(model: Model, out: Parsed) -> None:

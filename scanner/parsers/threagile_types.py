@@ -62,11 +62,6 @@ STORE_TYPES = {"database", "object_storage", "search_index", "queue", "secret_st
 # < strictly-confidential. `restricted` is "internal, with restricted access": still internal.
 CONFIDENTIALITY = {"public": "public", "internal": "internal", "restricted": "internal",
                    "confidential": "confidential", "strictly-confidential": "secret"}
-TRUST_BOUNDARY_TYPES = ("network-on-prem", "network-dedicated-hoster", "network-virtual-lan",
-                        "network-cloud-provider", "network-cloud-security-group",
-                        "network-policy-namespace-isolation", "execution-environment")
-# A boundary of this type groups assets logically; it is not a network boundary (Threagile's words).
-LOGICAL_BOUNDARY = "execution-environment"
 
 
 def technologies(asset: Any) -> list[str]:
