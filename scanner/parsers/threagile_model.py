@@ -87,7 +87,9 @@ def written_by_threagile(doc: Any) -> str:
     for a in (assets.values() if isinstance(assets, Mapping) else ()):
         if found or not isinstance(a, Mapping):
             continue
-        if isinstance(a.get("communication_links"), list):
+        links = a.get("communication_links")
+        if isinstance(links, list) and any(isinstance(k, Mapping) and "target_id" in k
+                                           for k in links):
             found = "communication_links as a list"
         elif any(isinstance(t, Mapping) for t in a.get("technologies") or []
                  if isinstance(a.get("technologies"), list)):
