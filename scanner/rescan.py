@@ -29,14 +29,7 @@ import json
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from .cache import (
-    RESULT_PREFIX,
-    ParseCache,
-    code_stamp,
-    observe,
-    read_file,
-    stable,
-)
+from .cache import RESULT_PREFIX, ParseCache, code_stamp, observe, read_file, stable
 from .discover import Discovery
 from .model import Policy, Report
 

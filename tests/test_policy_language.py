@@ -189,9 +189,11 @@ def test_reachability_caches_of_two_policies_never_mix():
 def test_through_and_not_through_run_once_per_node_per_search(monkeypatch):
     from scanner.policy import graphsearch
     seen = []
-    real = graphsearch._matches_node
-    monkeypatch.setattr(graphsearch, "_matches_node",
+    real, real_truth = graphsearch._matches_node, graphsearch._node_truth
+    monkeypatch.setattr(graphsearch, "_matches_node",                       # through
                         lambda ctx, check, node: seen.append(node) or real(ctx, check, node))
+    monkeypatch.setattr(graphsearch, "_node_truth",                         # not_through
+                        lambda ctx, check, node: seen.append(node) or real_truth(ctx, check, node))
     # a diamond: two ways into `db`, so it is reached twice
     lb, a, b, db = res("lb", {"waf": False}, "lb"), res("a", {}), res("b", {}), res("db", {})
     g = _graph(lb, a, b, db, edges=[(INTERNET, "lb", "exposes"), ("lb", "a", "routes_to"), ("lb", "b", "routes_to"),

@@ -17,9 +17,10 @@ from scanner.schemas import _validator, load_schema, validate
 from scanner.schemas.quick import compile_schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCHEMAS = ["architecture.schema.json", "threagile.schema.json", "policy.schema.json",
+SCHEMAS = ["architecture.schema.json", "threagile.schema.json", "otm.schema.json", "policy.schema.json",
            "config.schema.json"]
-FORMAT_SCHEMA = {"architecture": "architecture.schema.json", "threagile": "threagile.schema.json"}
+FORMAT_SCHEMA = {"architecture": "architecture.schema.json", "threagile": "threagile.schema.json",
+                 "otm": "otm.schema.json"}
 
 
 def agree(document: Any, name: str) -> None:

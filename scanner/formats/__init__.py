@@ -40,7 +40,7 @@ class Format:
 
 def _registry() -> dict[str, Format]:
     from . import architecture, kubernetes, terraform, terraform_plan
-    ordered = (*terraform.FORMATS, terraform_plan.FORMAT, architecture.THREAGILE,
+    ordered = (*terraform.FORMATS, terraform_plan.FORMAT, architecture.OTM, architecture.THREAGILE,
                kubernetes.FORMAT, architecture.FORMAT)
     return {f.name: f for f in ordered}
 

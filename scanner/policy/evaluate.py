@@ -9,6 +9,7 @@ from ..crash import crash_diagnostic
 from ..model import Diagnostic, Finding, Location, PathStep, Policy, Resource, is_unknown
 from ..secrets import mask, maskable
 from .compiler import EvalContext
+from .drift import with_intent
 from .paths import resolve, split_path
 
 
@@ -97,7 +98,10 @@ def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
                         continue
                 elif not truth:
                     continue
-                findings.append(make_finding(policy, resource, evidence, gpath, unknown=truth is None))
+                finding = make_finding(policy, resource, evidence, gpath, unknown=truth is None)
+                if policy.meta.category == "drift":
+                    finding = with_intent(graph, finding)
+                findings.append(finding)
             except Exception as exc:  # noqa: BLE001 - one broken pair must not cost the others
                 crashes.append((policy.id, resource.address, crash_diagnostic(
                     "policy-crash", f"policy {policy.id}", exc, resource, secret=policy.secret,

@@ -134,6 +134,12 @@ def _pairs(path: tuple[str, ...]) -> list[tuple[str, str]]:
     return out
 
 
+def _node_truth(ctx: Any, check: Check, node: str) -> Optional[bool]:
+    """True, False or None (unknown: e.g. a control a dialect cannot state)."""
+    res = _resource(ctx.graph, node)
+    return check(ctx, res, res.attributes, "")[0] if res is not None else False
+
+
 def _matches_node(ctx: Any, check: Optional[Check], node: str) -> bool:
     if check is None:
         return False
@@ -158,7 +164,8 @@ def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Chec
 
     With ``through``, a path counts only once it has passed a matching node;
     with ``not_through``, matching nodes are never passed (they may still be
-    reached, as the end of a path). Edges whose ``reach`` is False are never
+    reached, as the end of a path), and nodes whose test is unknown are passed
+    only when unknown edges are taken too. Edges whose ``reach`` is False are never
     taken; edges whose ``reach`` is unknown (None) are taken only when
     ``uncertain`` is None, else skipped and noted in ``uncertain``.
     """
@@ -178,8 +185,13 @@ def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Chec
             result[node] = _unwind(parents, state)
         if depth >= max_hops:
             continue
-        if node != source and avoid is not None and _memo(avoided, node, lambda n: _matches_node(ctx, avoid, n)):
-            continue
+        if node != source and avoid is not None:
+            blocks = _memo(avoided, node, lambda n: _node_truth(ctx, avoid, n))
+            if blocks is True:
+                continue
+            if blocks is None and uncertain is not None:    # may block: only the second search passes
+                uncertain.append(True)
+                continue
         for other, kind in _traffic_neighbours(graph, node, uncertain):
             ok = satisfied or _memo(passed, other, lambda n: _matches_node(ctx, through, n))
             nstate = (other, ok)
@@ -190,7 +202,7 @@ def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Chec
     return result
 
 
-def _memo(cache: dict[str, bool], node: str, test: Callable[[str], bool]) -> bool:
+def _memo(cache: dict[str, Any], node: str, test: Callable[[str], Any]) -> Any:
     if node not in cache:
         cache[node] = test(node)
     return cache[node]

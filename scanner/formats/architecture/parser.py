@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ...model import Diagnostic, Layer, Location, Resource, SourceFile
+from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from ...schemas import SchemaError, validate
 from ...parse import ParseContext, Parsed
 from ...yamlnodes import YamlProblem, first_document
@@ -197,8 +197,7 @@ def _component_attrs(m: _Model, c: Mapping[str, Any]) -> tuple[dict[str, Any], d
         where[f"$stored_classifications.{k}"] = f"stores.{j}"
     into = m.inbound.get(c["id"], [])
     attrs["$inbound_tls"] = any(fl.get("tls") is True for fl in into)
-    attrs["$behind_waf"] = bool((c.get("controls") or {}).get("waf")) or any(
-        _is_waf(m.comps.get(fl["from"])) for fl in into)
+    attrs["$behind_waf"] = any(_is_waf(m.comps.get(fl["from"])) for fl in into) or _waf(c)
     region = c.get("region")
     outside = [d for d in stored if region and m.data.get(d, {}).get("allowed_regions")
                and region not in m.data[d]["allowed_regions"]]
@@ -225,10 +224,16 @@ def _flow_attrs(m: _Model, fl: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     return attrs, where
 
 
+def _waf(component: Mapping[str, Any]) -> Any:
+    """``controls.waf`` as a boolean, or the ``Unknown`` a dialect that cannot state it left."""
+    waf = (component.get("controls") or {}).get("waf")
+    return waf if isinstance(waf, Unknown) else bool(waf)
+
+
 def _is_waf(component: Any) -> bool:
     if not isinstance(component, Mapping):
         return False
-    return component.get("type") == "waf" or bool((component.get("controls") or {}).get("waf"))
+    return component.get("type") == "waf" or _waf(component) is True
 
 
 def reference_errors(model: Any, lines: Mapping[str, int]) -> list[SchemaError]:

@@ -6,12 +6,14 @@ are checked, and it is then translated into a native architecture model
 whose every path keeps the file and line of the Threagile key it came from. From there it is the same
 code path as ``architecture.py``: same addresses, same derived attributes.
 
-Mapping: ``trust_boundaries`` -> zones (all trust 1, no order; assets with
-``internet: true`` sit in a zone ``internet`` of trust 0), ``technical_assets``
--> components (type from ``technology``), ``data_assets`` -> data
-(classification from ``confidentiality`` and tags), ``communication_links``
--> flows (TLS from the protocol, authentication mapped). A tag
-``riskgraph:<address>`` on an asset names its implementation.
+Mapping: ``trust_boundaries`` -> zones (all trust 1, no order; clients with
+``internet: true`` sit in a zone ``internet`` of trust 0, other assets with it
+are public where they run), ``technical_assets`` -> components (type from
+``technology`` / ``technologies``, ``threagile_types.py``), ``data_assets`` ->
+data (classification from ``confidentiality`` and tags),
+``communication_links`` -> flows (TLS from the protocol or a VPN,
+authentication mapped). A tag ``riskgraph:<address>`` on an asset names its
+implementation.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import re
 from dataclasses import replace
 from typing import Any, Mapping
 
-from ...model import Diagnostic, Resource, SourceFile, Unknown
+from ...model import Diagnostic, Resource, SourceFile
 from ...schemas import SchemaError, validate
 from ...parse import ParseContext, Parsed
 from .parser import (
@@ -34,25 +36,15 @@ from .parser import (
     refuse,
 )
 from .threagile_model import Model, Origin, Problem, load_model, roots, written_by_threagile
+from .threagile_systems import mark_unknowns, match_inside_ids, separate
+from .threagile_types import (
+    CONFIDENTIALITY,
+    STORE_TYPES,
+    component_type,
+    technologies,
+    unknown_technologies,
+)
 
-TECHNOLOGY_TYPES = {
-    "browser": "client", "client-system": "client", "desktop": "client", "devops-client": "client",
-    "iot-device": "client", "cli": "client", "tool": "client", "mobile-app": "mobile_app",
-    "web-server": "web_frontend", "web-application": "web_frontend", "cms": "web_frontend",
-    "web-service-rest": "api", "web-service-soap": "api",
-    "scheduler": "worker", "batch-processing": "worker", "task": "worker",
-    "event-listener": "worker", "stream-processing": "worker",
-    "database": "database", "identity-store-database": "database",
-    "file-server": "object_storage", "local-file-system": "object_storage",
-    "block-storage": "object_storage", "data-lake": "object_storage",
-    "search-index": "search_index", "search-engine": "search_index", "message-queue": "queue",
-    "reverse-proxy": "gateway", "gateway": "gateway", "load-balancer": "load_balancer", "waf": "waf",
-    "identity-provider": "identity_provider", "ldap-server": "identity_provider",
-    "identity-store-ldap": "identity_provider", "function": "function", "vault": "secret_store",
-    "hsm": "secret_store", "monitoring": "log_store",
-}
-STORE_TYPES = {"database", "object_storage", "search_index", "queue", "secret_store", "log_store",
-               "cache"}
 ENCRYPTED_PROTOCOLS = {
     "https", "wss", "reverse-proxy-web-protocol-encrypted", "jdbc-encrypted", "odbc-encrypted",
     "sql-access-protocol-encrypted", "nosql-access-protocol-encrypted", "binary-encrypted",
@@ -63,19 +55,16 @@ LOCAL_PROTOCOLS = {"in-process-library-call", "local-file-access", "container-sp
 AUTHENTICATION = {"none": "none", "credentials": "password", "session-id": "session",
                   "token": "token", "client-certificate": "certificate",
                   "two-factor": "two_factor", "externalized": "external"}
-CONFIDENTIALITY = {"public": "public", "internal": "internal", "restricted": "confidential",
-                   "confidential": "confidential", "strictly-confidential": "secret"}
 TAG_CLASSES = {"pii": "pii", "personal-data": "pii", "credentials": "credentials",
                "secret": "secret", "secrets": "secret"}
 REGULATIONS = {"gdpr", "hipaa", "pci-dss", "ccpa", "sox", "glba"}
 IMPLEMENTATION_TAG = "riskgraph:"
 INTERNET_ZONE = "internet"
+CLIENT_TYPES = ("client", "mobile_app")
 # Threagile boundaries carry no trust order (a nested boundary is not "more trusted" than its
 # parent: a DMZ is often nested in the network around it), so every boundary gets the same trust
 # and only flows from the internet zone (trust 0) enter a more trusted zone.
 BOUNDARY_TRUST = 1
-# Controls a Threagile model has no field for: unknown, never "absent" (absent reads as "not done").
-UNEXPRESSED_CONTROLS = ("logging", "backups")
 
 
 def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
@@ -92,16 +81,25 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
                 "one written for it; scan the model it was made from", f.relpath, 1, "warning"))
             continue
         loaded.append((f, doc.start_line, load_model(ctx, f, doc)))
+    taken: dict[str, Mapping[str, Any]] = {}
     for _f, start_line, model in roots(loaded):
-        resources = _resources(model, start_line, out)
+        resources = _resources(model, start_line, out, taken)
         if resources is not None:
             merge(out, resources)
+            taken.update((r.address, r.attributes) for r in resources)
     return out
 
 
-def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | None:
-    """The elements of a merged model, each located in the file that declares it (None: refused)."""
+def _resources(model: Model, start_line: int, out: Parsed,
+               taken: Mapping[str, Mapping[str, Any]]) -> list[Resource] | None:
+    """The elements of a merged model, each located in the file that declares it (None: refused).
+
+    Each Threagile model is a whole system: when one declares an id that an
+    earlier model in the scan declared differently, its ids get
+    ``@<its file>`` so that the two systems are not joined through it.
+    """
     origins = {p: line for p, (_, line) in model.origins.items()}
+    match_inside_ids(model.value)
     problems = list(model.problems) or [
         Problem(model.origins.get(e.path, (model.relpath,))[0], e)
         for e in threagile_reference_errors(model.value, origins)]
@@ -118,14 +116,37 @@ def _resources(model: Model, start_line: int, out: Parsed) -> list[Resource] | N
                 e = SchemaError(e.path, f"{e.message} (part of the model in {model.relpath})", e.line)
             refuse(out, p.relpath, [e], None)
         return None
-    for component in native.get("components") or []:    # after validation: Unknown is no YAML value
-        controls = component.setdefault("controls", {})
-        for key in UNEXPRESSED_CONTROLS:
-            controls.setdefault(key, Unknown(f"Threagile models do not record {key}"))
+    _notes(model, out)
+    mark_unknowns(native, model.value)
     resources = model_resources(native, lines, model.relpath, start_line, "threagile")
+    clash = next((r.address for r in resources
+                  if r.address in taken and dict(taken[r.address]) != dict(r.attributes)), None)
+    if clash:
+        separate(native, f"@{model.relpath}")
+        resources = model_resources(native, lines, model.relpath, start_line, "threagile")
+        out.diagnostics.append(Diagnostic(
+            "threagile-separate-model", f"{clash} is also declared, differently, by another "
+            f"Threagile model in the scan; this model's addresses end in '@{model.relpath}' so "
+            "the two systems stay apart", model.relpath, start_line, "info"))
     where = _element_paths(native)
     return [replace(r, location=replace(r.location, path=files.get(where[r.address], model.relpath)))
             for r in resources]
+
+
+def _notes(model: Model, out: Parsed) -> None:
+    """Info diagnostics for older spellings, warnings for technologies Threagile does not ship."""
+    for p in model.notes:
+        out.diagnostics.append(Diagnostic("threagile-legacy-spelling", f"at {p.error.path}: "
+                                          f"{p.error.message}", p.relpath, p.error.line, "info"))
+    for name, a in _section(model.value, "technical_assets"):
+        for t in unknown_technologies(technologies(a)):
+            base = f"technical_assets.{name}"
+            key = next((k for k in (f"{base}.technology", f"{base}.technologies", base)
+                        if k in model.origins), base)
+            rel, line = model.origins.get(key, (model.relpath, None))
+            out.diagnostics.append(Diagnostic(
+                "threagile-technology", f"at {base}: technology {t!r} is not one Threagile ships "
+                "(nor an alias of one); read as a generic service", rel, line, "warning"))
 
 
 def _own_file_lines(located: Mapping[str, Origin], root: str) -> tuple[dict[str, int], dict[str, str]]:
@@ -189,6 +210,10 @@ def threagile_reference_errors(doc: Any, lines: Mapping[str, int]) -> list[Schem
             check(a, assets, "technical asset", f"{base}.technical_assets_inside.{j}")
         for j, n in enumerate(b.get("trust_boundaries_nested") or []):
             check(n, bounds, "trust boundary", f"{base}.trust_boundaries_nested.{j}")
+    for name, r in _section(doc, "shared_runtimes"):
+        for j, a in enumerate(r.get("technical_assets_running") or []):
+            check(a, assets, "technical asset",
+                  f"shared_runtimes.{name}.technical_assets_running.{j}")
     return errors
 
 
@@ -202,12 +227,12 @@ def translate(doc: Mapping[str, Any], tlines: Mapping[str, Any]) -> tuple[dict[s
             lines[native] = line
 
     assets = _section(doc, "technical_assets")
-    zones, zone_of, zone_src = _zones(doc, assets, at)
+    on_internet = {a["id"] for _, a in assets if _on_internet(a)}
+    zones, zone_of, zone_src = _zones(doc, assets, on_internet, at)
     flows = _flows(assets, at)
     inbound: dict[str, list[dict[str, Any]]] = {}
     for fl in flows:
         inbound.setdefault(fl["to"], []).append(fl)
-    on_internet = {a["id"] for _, a in assets if a.get("internet") is True}
     components = [_component(i, name, a, zone_of.get(a["id"]), inbound.get(a["id"], []),
                              on_internet, at)
                   for i, (name, a) in enumerate(assets)]
@@ -221,8 +246,20 @@ def translate(doc: Mapping[str, Any], tlines: Mapping[str, Any]) -> tuple[dict[s
     return model, lines
 
 
+def _on_internet(a: Mapping[str, Any]) -> bool:
+    """An asset on the attacker's side: ``internet: true`` on an external entity or a client.
+
+    On a process or data store, ``internet: true`` means Threagile's "reachable
+    from the internet": the asset is public where it runs, not on the internet.
+    """
+    if a.get("internet") is not True:
+        return False
+    return a.get("type") == "external-entity" or component_type(
+        technologies(a), a.get("type")) in CLIENT_TYPES
+
+
 def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
-           at: Any) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
+           on_internet: set[str], at: Any) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, str]]:
     """Zones from boundaries (all of one trust), each asset's innermost zone, and where that is said."""
     bounds = _section(doc, "trust_boundaries")
     parent: dict[str, str] = {}
@@ -243,10 +280,10 @@ def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
     zone_src: dict[str, str] = {}
     ids = {b["id"] for _, b in bounds}
     internet = INTERNET_ZONE if INTERNET_ZONE not in ids else "threagile-internet"
-    if any(a.get("internet") is True for _, a in assets):
+    if on_internet:
         zones.append({"id": internet, "name": "Internet", "trust": 0})
         for name, a in assets:
-            if a.get("internet") is True:
+            if a["id"] in on_internet:
                 zone_of[a["id"]], zone_src[a["id"]] = internet, f"technical_assets.{name}.internet"
     for name, b in bounds:
         i = len(zones)
@@ -267,17 +304,17 @@ def _zones(doc: Mapping[str, Any], assets: list[tuple[str, Mapping[str, Any]]],
 def _component(i: int, name: str, a: Mapping[str, Any], zone: Any, inbound: list[dict[str, Any]],
                on_internet: set[str], at: Any) -> dict[str, Any]:
     base, native = f"technical_assets.{name}", f"components.{i}"
-    ctype = TECHNOLOGY_TYPES.get(str(a.get("technology")), "service")
-    if a.get("type") == "datastore" and ctype not in STORE_TYPES:
-        ctype = "database"
-    if a.get("type") == "external-entity" and ctype == "service":
-        ctype = "external_service"
+    names = technologies(a)
+    ctype = component_type(names, a.get("type"))
     c: dict[str, Any] = {"id": a["id"], "name": name, "type": ctype}
     if zone:
         c["zone"] = zone
-    if any(fl["from"] in on_internet for fl in inbound) and a.get("internet") is not True:
+    client = a["id"] in on_internet
+    if a.get("internet") is True and not client:
+        c["exposure"] = "public"                          # Threagile: reachable from the internet
+    elif any(fl["from"] in on_internet for fl in inbound) and not client:
         c["exposure"] = "public"
-    elif zone and a.get("internet") is not True:
+    elif zone and not client:
         c["exposure"] = "private"
     for key, native_key in (("data_assets_stored", "stores"), ("data_assets_processed", "processes")):
         if a.get(key):
@@ -292,16 +329,23 @@ def _component(i: int, name: str, a: Mapping[str, Any], zone: Any, inbound: list
         auths = [fl.get("authentication", "none") for fl in inbound]
         controls["authentication"] = "none" if "none" in auths else auths[0]
         controls["tls"] = all(fl.get("tls") is True for fl in inbound)
+    if "waf" in names:
+        controls["waf"] = True
     if controls:
         c["controls"] = controls
     impl = [(k, t[len(IMPLEMENTATION_TAG):]) for k, t in enumerate(a.get("tags") or [])
-            if t.startswith(IMPLEMENTATION_TAG) and len(t) > len(IMPLEMENTATION_TAG)]
+            if isinstance(t, str) and t[:len(IMPLEMENTATION_TAG)].lower() == IMPLEMENTATION_TAG
+            and len(t.strip()) > len(IMPLEMENTATION_TAG)]
     if impl:
         c["implemented_by"] = [t for _, t in impl]
         for j, (k, _) in enumerate(impl):
             at(f"{native}.implemented_by.{j}", f"{base}.tags.{k}")
     for key, source in (("", ""), (".id", ".id"), (".type", ".technology"), (".exposure", "")):
         at(f"{native}{key}", f"{base}{source}")
+    if "technology" not in a:
+        at(f"{native}.type", f"{base}.technologies.0")
+    if a.get("internet") is True and not client:
+        at(f"{native}.exposure", f"{base}.internet")
     return c
 
 
@@ -314,7 +358,8 @@ def _flows(assets: list[tuple[str, Mapping[str, Any]]], at: Any) -> list[dict[st
             fl: dict[str, Any] = {"id": f"{a['id']}.{_slug(link_name)}", "from": a["id"],
                                   "to": link["target"], "protocol": protocol}
             if protocol not in LOCAL_PROTOCOLS:
-                fl["tls"] = protocol in ENCRYPTED_PROTOCOLS
+                # a VPN encrypts the connection whatever the protocol inside it
+                fl["tls"] = protocol in ENCRYPTED_PROTOCOLS or link.get("vpn") is True
             if "authentication" in link:
                 fl["authentication"] = AUTHENTICATION[link["authentication"]]
             sent, received = list(link.get("data_assets_sent") or []), \
@@ -329,7 +374,8 @@ def _flows(assets: list[tuple[str, Mapping[str, Any]]], at: Any) -> list[dict[st
             fl["direction"] = "two_way" if received else "one_way"
             flows.append(fl)
             for key, source in (("", ""), (".from", ""), (".to", ".target"),
-                                (".protocol", ".protocol"), (".tls", ".protocol"),
+                                (".protocol", ".protocol"),
+                                (".tls", ".vpn" if link.get("vpn") is True else ".protocol"),
                                 (".authentication", ".authentication")):
                 at(f"flows.{i}{key}", f"{base}{source}")
     return flows

@@ -29,7 +29,8 @@ from ...yamlnodes import Document, YamlProblem, first_document
 SCHEMA = "threagile.schema.json"
 MAX_INCLUDE_BYTES = 5 * 1024 * 1024          # the largest file discovery reads
 MAX_INCLUDE_DEPTH = 32                       # files including files, from the model's own file
-MERGED = ("title", "data_assets", "technical_assets", "trust_boundaries")   # what riskgraph reads
+MERGED = ("title", "data_assets", "technical_assets", "trust_boundaries",   # what riskgraph reads
+          "shared_runtimes")
 SPELLINGS = {"enduser-identity-propagation": "end-user-identity-propagation",
              "data-with-enduser-individual-key": "data-with-end-user-individual-key"}
 Origin = tuple[str, int]                     # (relpath, line)
@@ -53,11 +54,14 @@ class Model:
     origins: dict[str, Origin] = field(default_factory=dict)   # dotted path -> (file, line)
     reads: set[str] = field(default_factory=set)                # real paths it is made of
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)          # read, but worth an info diagnostic
+    versioned: bool = False                                     # its own file has threagile_version
 
 
 def load_model(ctx: ParseContext, f: SourceFile, doc: Document) -> Model:
     """The model of ``f`` with its includes; ``problems`` lists every reason to refuse it."""
-    model = Model(f.relpath, ctx)
+    model = Model(f.relpath, ctx, versioned=isinstance(doc.value, Mapping)
+                  and "threagile_version" in doc.value)
     top = f.root if ctx.kind(f.root) == "dir" else os.path.dirname(f.root or f.path)
     _add(model, f.path, f.relpath, doc.value, doc.lines, [(f.path, f.relpath)],
          os.path.realpath(top))
@@ -71,17 +75,38 @@ OUTPUT_KEYS = ("generated_risks_by_category", "built_in_risk_categories",
 
 
 def written_by_threagile(doc: Any) -> str:
-    """The first key that only a model Threagile wrote has ("" for a model written for Threagile)."""
-    return next((k for k in OUTPUT_KEYS if k in doc), "") if isinstance(doc, Mapping) else ""
+    """The first key that only a model Threagile wrote has ("" for a model written for Threagile).
+
+    Threagile's parsed model also writes each asset's links as a list and its
+    technologies as objects, where an input model has a mapping and names.
+    """
+    if not isinstance(doc, Mapping):
+        return ""
+    found = next((k for k in OUTPUT_KEYS if k in doc), "")
+    assets = doc.get("technical_assets")
+    for a in (assets.values() if isinstance(assets, Mapping) else ()):
+        if found or not isinstance(a, Mapping):
+            continue
+        links = a.get("communication_links")
+        if isinstance(links, list) and any(isinstance(k, Mapping) and "target_id" in k
+                                           for k in links):
+            found = "communication_links as a list"
+        elif any(isinstance(t, Mapping) for t in a.get("technologies") or []
+                 if isinstance(a.get("technologies"), list)):
+            found = "technologies as objects"
+    return found
 
 
 def roots(loaded: list[tuple[SourceFile, int, Model]]) -> list[tuple[SourceFile, int, Model]]:
     """The models no other scanned model includes (a fragment is read as part of its includer).
 
-    Two files that include each other are both kept, so their cycle is reported.
+    Of two files that include each other, one with ``threagile_version`` is the
+    model and the other its fragment; when both or neither have it, both are
+    kept, so their cycle is reported.
     """
     return [(f, line, m) for f, line, m in loaded
-            if not any(other is not m and f.path in other.reads and g.path not in m.reads
+            if not any(other is not m and f.path in other.reads
+                       and (g.path not in m.reads or (other.versioned and not m.versioned))
                        for g, _, other in loaded)]
 
 
@@ -91,6 +116,8 @@ def _add(model: Model, path: str, relpath: str, value: Any, lines: Mapping[str, 
     model.reads.add(path)
     if value is None:
         return
+    model.notes.extend(Problem(relpath, SchemaError(path, message, lines.get(path)))
+                       for path, message in legacy_spellings(value))
     value = normalised(value)
     errors = validate(value, SCHEMA, lines)
     model.problems.extend(Problem(relpath, e) for e in errors)
@@ -204,6 +231,26 @@ def _adopt(origins: dict[str, Origin], value: Any, src: str, dst: str, relpath: 
             _adopt(origins, v, f"{src}.{j}", f"{dst}.{j}", relpath, lines)
 
 
+def legacy_spellings(doc: Any) -> list[tuple[str, str]]:
+    """(path, message) for each value written in a spelling current Threagile renamed."""
+    found = []
+    assets = doc.get("technical_assets") if isinstance(doc, Mapping) else None
+    for name, a in (assets.items() if isinstance(assets, Mapping) else ()):
+        if not isinstance(a, Mapping):
+            continue
+        values = [(f"technical_assets.{name}.encryption", a.get("encryption"))]
+        links = a.get("communication_links")
+        for link_name, link in (links.items() if isinstance(links, Mapping) else ()):
+            if isinstance(link, Mapping):
+                values.append((f"technical_assets.{name}.communication_links.{link_name}"
+                               ".authorization", link.get("authorization")))
+        for path, value in values:
+            if isinstance(value, str) and value.lower() in SPELLINGS:
+                found.append((path, f"{value!r} is the older spelling of "
+                                    f"{SPELLINGS[value.lower()]!r}; read as that"))
+    return found
+
+
 def normalised(doc: Any) -> Any:
     """A copy of ``doc`` with enum values in Threagile's case and current spelling.
 
@@ -224,12 +271,13 @@ def normalised(doc: Any) -> Any:
 
 
 def _fix_data(d: dict[str, Any]) -> dict[str, Any]:
-    _enum(d, "confidentiality", "data_asset")
+    for key in ("confidentiality", "integrity", "availability"):
+        _enum(d, key, "data_asset")
     return d
 
 
 def _fix_asset(a: dict[str, Any]) -> dict[str, Any]:
-    for key in ("type", "encryption"):
+    for key in ("type", "encryption", "confidentiality", "integrity", "availability"):
         _enum(a, key, "technical_asset")
     _lower(a, "technology")
     links = a.get("communication_links")
@@ -247,7 +295,7 @@ def _fix_link(link: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fix_boundary(b: dict[str, Any]) -> dict[str, Any]:
-    _lower(b, "type")
+    _enum(b, "type", "trust_boundary")
     inside = b.get("technical_assets_inside")
     if isinstance(inside, list):
         b["technical_assets_inside"] = [i.lower() if isinstance(i, str) else i for i in inside]
