@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
 
@@ -118,8 +119,8 @@ class _Guard:
         path = args[0] if args else None
         if isinstance(path, bytes):
             path = os.fsdecode(path)
-        if not isinstance(path, str) or path.endswith(_CODE_SUFFIXES):
-            return  # imports (parsers are imported when first needed) and tracebacks read code
+        if not isinstance(path, str) or path.endswith(_CODE_SUFFIXES) or path.startswith(_OWN_FILES):
+            return  # imports, tracebacks and our own schemas: part of the code, which every stored key holds
         caller = sys._getframe(1).f_globals.get("__name__", "")
         if caller in _IMPORT_MACHINERY:
             return  # the import system lists package directories
@@ -128,6 +129,11 @@ class _Guard:
 
 _WATCHED = frozenset({"open", "os.listdir", "os.scandir"})
 _CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
+# our own files and the installed libraries' (a library loading its data, such as jsonschema's
+# metaschemas): both are code, which every stored key holds (cache.code_stamp)
+_OWN_FILES = tuple(sorted({os.path.join(os.path.realpath(p), "") for p in (
+    os.path.dirname(os.path.abspath(__file__)), sys.prefix, sys.base_prefix,
+    *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")))}))
 _IMPORT_MACHINERY = frozenset({"importlib._bootstrap_external", "importlib._bootstrap", "zipimport",
                                "importlib.metadata", "linecache"})
 UNRECORDED_READ = cache.UNRECORDED_READ
