@@ -22,6 +22,8 @@ from ..cidr import admits_internet, is_public_cidr
 from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
                            namespace_of, text)
 
+# Manifests, and `kubernetes_*` resources of Terraform (scanner/parsers/terraform/k8s_resources.py).
+KUBERNETES_SOURCES = frozenset({"kubernetes", "terraform.kubernetes"})
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
     "service.beta.kubernetes.io/aws-load-balancer-scheme",
@@ -45,7 +47,7 @@ def link(ctx: LinkContext) -> None:
     """Join the objects of each deployment unit (``$unit``, scanner/parsers/k8s_units.py), never across units."""
     units: dict[str, list[Resource]] = {}
     for r in ctx.resources:
-        if r.source == "kubernetes":
+        if r.source in KUBERNETES_SOURCES:
             units.setdefault(str(r.attributes.get("$unit", "")), []).append(r)
     for unit, group in sorted(units.items()):
         _link_unit(UnitContext(ctx, group, unit))
