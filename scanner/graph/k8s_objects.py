@@ -24,9 +24,9 @@ def mapping(value: Any) -> dict[str, Any]:
 def plain_address(r: Resource) -> str:
     """The address without its ``@<unit>`` qualifier (added when two deployment units declare the same object).
 
-    An object Terraform manages has its Terraform address; its Kubernetes one is ``$k8s_address``.
+    An object Terraform manages has its Terraform address; its Kubernetes one is ``$kubernetes_address``.
     """
-    managed = r.attributes.get("$k8s_address")
+    managed = r.attributes.get("$kubernetes_address")
     if isinstance(managed, str):
         return managed
     unit = r.attributes.get("$unit")

@@ -7,7 +7,7 @@ snake_case block schema mapped the way the provider expands it
 (``container`` -> ``containers``, ``security_context.run_as_non_root`` ->
 ``securityContext.runAsNonRoot``, ``host_pid`` -> ``hostPID``, a block of
 at most one item -> an object). Every value keeps the line Terraform gave
-it, so a finding points at the Terraform line. ``$k8s_address`` holds the
+it, so a finding points at the Terraform line. ``$kubernetes_address`` holds the
 object's Kubernetes identity (``k8s:apps/Deployment/ns/web``), which the
 Kubernetes linker joins on; ``$unit`` (the Terraform root module) is set by
 :func:`assign_units`. Data sources are never converted. See
@@ -179,8 +179,8 @@ def _finish(resource: Resource, obj: dict[str, Any], lines: dict[str, int]) -> R
             lines["metadata.namespace"] = lines.get("metadata", start)
         namespace = _name(metadata["namespace"], resource.address)
     name = _name(metadata.get("name") or metadata.get("generateName"), resource.address)
-    obj["$k8s_address"] = address(str(obj["apiVersion"]), kind, namespace, name)
-    lines["$k8s_address"] = start
+    obj["$kubernetes_address"] = address(str(obj["apiVersion"]), kind, namespace, name)
+    lines["$kubernetes_address"] = start
     if kind in POD_SPEC_PATHS:
         normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
     elif kind == "ConfigMap":
@@ -250,14 +250,14 @@ class _Convert:
             name, listed = IN_CONTEXT.get((parent, key), (None, False))
             if name is None:
                 name = self.renames.get(key) if parent == "spec" and k8s == "spec" else None
-                listed = key in LIST_BLOCKS
-                name = name or LIST_BLOCKS.get(key) or camel(key)
+                listed = key in LIST_BLOCKS and _items(value)  # `port = 80` inside a port block is no list
+                name = name or (LIST_BLOCKS[key] if listed else camel(key))
             out[name] = self.value(value, f"{tf}.{key}", f"{k8s}.{name}", name, listed)
         return out
 
     def value(self, value: Any, tf: str, k8s: str, name: str, listed: bool) -> Any:
         """One argument: blocks (lists of objects) converted, anything else copied as written."""
-        if not _blocks(value):
+        if not (_blocks(value) or listed and _items(value)):
             self.mark(k8s, tf)
             return self.verbatim(value, tf, k8s)
         if name == "sources" and k8s.endswith(".projected.sources"):
@@ -310,6 +310,11 @@ class _Convert:
 
 
 def _blocks(value: Any) -> bool:
-    """True for what the body reader makes of nested blocks: a non-empty list of objects (or unknown items)."""
+    """True for what the body reader makes of nested blocks: a non-empty list of objects (or unknown items among them)."""
     return (isinstance(value, list) and bool(value) and any(isinstance(v, dict) for v in value)
             and all(isinstance(v, dict) or is_unknown(v) for v in value))
+
+
+def _items(value: Any) -> bool:
+    """A non-empty list of objects or unknown items: a list block, possibly a `dynamic` one over an unknown collection."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) or is_unknown(v) for v in value)
