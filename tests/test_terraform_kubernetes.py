@@ -240,3 +240,23 @@ def test_provider_default_namespace(tmp_path):
     report = scan([str(tmp_path)], base=str(tmp_path))
     found = {(f.policy_id, f.resource, f.location.start_line) for f in report.findings}
     assert ("RG-K8S-040", "kubernetes_service_account.a", 2) in found   # the provider's default: `default`
+
+
+def test_kubernetes_labels_merge_into_the_object(types):
+    graph, _ = types
+    ns = _resource(graph, "kubernetes_namespace_v1.apps")
+    assert ns.attributes["metadata"]["labels"] == {"pod-security.kubernetes.io/enforce": "baseline"}
+    assert ns.line_of("metadata.labels.pod-security.kubernetes.io/enforce") == 236   # the kubernetes_labels line
+    report = scan([TYPES], base=TYPES)
+    flagged = {f.resource for f in report.findings if f.policy_id == "RG-K8S-050"}
+    assert "kubernetes_namespace_v1.apps" not in flagged        # labelled by kubernetes_labels
+    assert "kubernetes_namespace_v1.ops" not in flagged         # labelled in its own block
+
+
+def test_references_at_manifest_paths(types):
+    graph, _ = types
+    account = _resource(graph, "kubernetes_service_account_v1.irsa")
+    # the role's ARN is known only at apply; the reference says which role the annotation names
+    assert account.references == (("metadata.annotations.eks.amazonaws.com/role-arn", "aws_iam_role.irsa"),)
+    assert graph.edges["kubernetes_service_account_v1.irsa", "aws_iam_role.irsa", "references"]["path"] == \
+        "metadata.annotations.eks.amazonaws.com/role-arn"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ...model import Diagnostic, Layer, Resource, is_unknown
+from ...model import Diagnostic, Layer, Line, Resource, is_unknown
 from .syntax import Block, Lit, ObjectE, TupleE
 
 # Terraform type (without its `_v1` / `_v2` suffix) -> (apiVersion, kind)
@@ -81,6 +81,11 @@ NUMERIC = frozenset({"runAsUser", "runAsGroup", "fsGroup", "replicas"})
 PROJECTED = {"secret": "secret", "config_map": "configMap", "downward_api": "downwardAPI",
              "service_account_token": "serviceAccountToken"}
 HELM_RELEASE = "helm_release"
+# Resources that add labels or annotations to an object: argument -> where in the object they go
+METADATA_PATCHES: dict[str, dict[str, str]] = {
+    "kubernetes_labels": {"labels": "metadata.labels"},
+    "kubernetes_annotations": {"annotations": "metadata.annotations"},
+}
 KUBERNETES_MANIFEST = "kubernetes_manifest"
 
 
@@ -133,7 +138,7 @@ def as_kubernetes(resource: Resource, block: Block) -> Resource:
         meta = obj.setdefault("metadata", {})
         if isinstance(meta, dict):
             meta.setdefault("name", "default")
-    return _finish(resource, obj, convert.lines)
+    return _finish(resource, obj, convert)
 
 
 def _manifest(resource: Resource, block: Block) -> Resource:
@@ -146,7 +151,7 @@ def _manifest(resource: Resource, block: Block) -> Resource:
     if attr is not None:
         _expression_lines(attr.expr, "manifest", convert.tf)
     obj = convert.verbatim(manifest, "manifest", "")
-    return _finish(resource, obj, convert.lines)
+    return _finish(resource, obj, convert)
 
 
 def _expression_lines(expr: Any, path: str, lines: dict[str, int]) -> None:
@@ -162,12 +167,12 @@ def _expression_lines(expr: Any, path: str, lines: dict[str, int]) -> None:
             _expression_lines(item, f"{path}.{i}", lines)
 
 
-def _finish(resource: Resource, obj: dict[str, Any], lines: dict[str, int]) -> Resource:
-    """The object as a Kubernetes resource: identity, namespace default, derived attributes."""
+def _finish(resource: Resource, obj: dict[str, Any], convert: "_Convert") -> Resource:
+    """The object as a Kubernetes resource: identity, namespace default, derived attributes, references at manifest paths."""
     from ..k8s_pod import POD_SPEC_PATHS, derive_configmap, derive_secret, normalise_pod
     from ..kubernetes import CLUSTER_SCOPED, address
 
-    kind, start = obj["kind"], resource.location.start_line
+    kind, start, lines = obj["kind"], resource.location.start_line, convert.lines
     metadata = obj.get("metadata")
     if not isinstance(metadata, dict):
         metadata = obj["metadata"] = {}
@@ -189,7 +194,7 @@ def _finish(resource: Resource, obj: dict[str, Any], lines: dict[str, int]) -> R
         derive_secret(obj, lines)
     return Resource(address=resource.address, kind=Layer.KUBERNETES, type=kind, attributes=obj,
                     location=resource.location, source="terraform.kubernetes", lines=lines,
-                    references=resource.references)
+                    references=tuple((convert.path(p), a) for p, a in resource.references))
 
 
 def _name(value: Any, tf_address: str) -> str:
@@ -204,15 +209,23 @@ def _name(value: Any, tf_address: str) -> str:
 def assign_units(resources: list[Resource], label: str, diagnostics: list[Diagnostic]) -> None:
     """Put the Kubernetes objects of one Terraform root in one deployment unit; say what is not read.
 
-    Every ``helm_release`` gets an info diagnostic (charts are not rendered),
-    and so does a ``kubernetes_manifest`` whose object is not known.
+    ``kubernetes_labels`` / ``kubernetes_annotations`` of an object the root
+    manages are merged into it. Every ``helm_release`` gets an info
+    diagnostic (charts are not rendered), and so does a
+    ``kubernetes_manifest`` whose object is not known.
     """
     seen: set[tuple[str, int]] = set()
     unit = f"terraform:{label}"
+    objects: dict[str, Resource] = {}
     for r in resources:
         if r.source == "terraform.kubernetes":
             r.attributes["$unit"] = unit
             r.lines["$unit"] = r.location.start_line  # type: ignore[index]
+            objects.setdefault(str(r.attributes.get("$kubernetes_address")), r)
+    for r in resources:
+        if r.source == "terraform" and r.type in METADATA_PATCHES:
+            _merge_metadata(r, objects)
+        if r.source != "terraform" or r.type not in (HELM_RELEASE, KUBERNETES_MANIFEST):
             continue
         if r.source != "terraform" or r.type not in (HELM_RELEASE, KUBERNETES_MANIFEST):
             continue
@@ -229,18 +242,64 @@ def assign_units(resources: list[Resource], label: str, diagnostics: list[Diagno
         diagnostics.append(Diagnostic("kubernetes-not-rendered", message, where[0], where[1], level="info"))
 
 
+def _merge_metadata(patch: Resource, objects: dict[str, Resource]) -> None:
+    """Labels or annotations a ``kubernetes_labels`` / ``kubernetes_annotations`` sets on an object of the same root."""
+    from ..kubernetes import CLUSTER_SCOPED, address
+
+    attrs = patch.attributes
+    meta = attrs.get("metadata")
+    meta = meta[0] if isinstance(meta, list) and meta and isinstance(meta[0], dict) else {}
+    kind, api_version, name = attrs.get("kind"), attrs.get("api_version"), meta.get("name")
+    if not all(isinstance(v, str) for v in (kind, api_version, name)):
+        return
+    namespace = None if kind in CLUSTER_SCOPED else str(meta.get("namespace") or "default")
+    target = objects.get(address(api_version, kind, namespace, name))
+    if target is None:
+        return
+    for argument, where in METADATA_PATCHES[patch.type].items():
+        values = attrs.get(argument)
+        if not isinstance(values, dict):
+            continue
+        node: Any = target.attributes
+        for key in where.split("."):
+            node = node.setdefault(key, {}) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        for key, value in values.items():
+            node[key] = value
+            line = patch.lines.get(f"{argument}.{key}", patch.location.start_line)
+            if patch.location.path != target.location.path:
+                line = Line(line, patch.location.path)
+            target.lines[f"{where}.{key}"] = line  # type: ignore[index]
+
+
 class _Convert:
     """Maps provider block values to manifest values, copying each Terraform line to its manifest path."""
 
     def __init__(self, tf_lines: dict[str, int]) -> None:
         self.tf = dict(tf_lines)
         self.lines: dict[str, int] = {}
+        self.paths: dict[str, str] = {}   # Terraform path -> manifest path
         self.renames: dict[str, str] = {}
 
     def mark(self, k8s: str, tf: str) -> None:
+        self.paths[tf] = k8s
         line = self.tf.get(tf)
         if line is not None:
             self.lines[k8s] = line
+
+    def path(self, tf: str) -> str:
+        """The manifest path of a Terraform attribute path (its nearest converted ancestor's, and the rest)."""
+        rest = ""
+        while tf:
+            found = self.paths.get(tf)
+            if found is not None:
+                return found + rest
+            cut = tf.rfind(".")
+            if cut < 0:
+                break
+            rest, tf = tf[cut:] + rest, tf[:cut]
+        return tf + rest
 
     def block(self, attrs: dict[str, Any], tf: str, k8s: str, parent: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
