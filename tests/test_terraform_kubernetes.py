@@ -260,3 +260,14 @@ def test_references_at_manifest_paths(types):
     assert account.references == (("metadata.annotations.eks.amazonaws.com/role-arn", "aws_iam_role.irsa"),)
     assert graph.edges["kubernetes_service_account_v1.irsa", "aws_iam_role.irsa", "references"]["path"] == \
         "metadata.annotations.eks.amazonaws.com/role-arn"
+
+
+def test_plan_json_objects_too():
+    folder = os.path.join(CASES, "plan")
+    report = scan([folder], base=folder)
+    got = {(f.policy_id, f.resource, f.location.path, f.location.start_line) for f in report.findings}
+    assert {("RG-K8S-002", "kubernetes_pod_v1.debug", "plan.json", 30),   # "privileged": true
+            ("RG-K8S-019", "kubernetes_pod_v1.debug", "plan.json", 22)} <= got   # "host_pid": true
+    graph = load([folder], base=folder).graph
+    pod = graph.nodes["kubernetes_pod_v1.debug"]["resource"]
+    assert (pod.type, pod.attributes["$unit"]) == ("Pod", "terraform:plan.json")

@@ -106,7 +106,7 @@ def camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-def as_kubernetes(resource: Resource, block: Block) -> Resource:
+def as_kubernetes(resource: Resource, block: Optional[Block]) -> Resource:
     """The Kubernetes object a managed Terraform resource declares, or the resource unchanged.
 
     A ``kubernetes_manifest`` whose ``manifest`` is not known as an object
@@ -141,13 +141,13 @@ def as_kubernetes(resource: Resource, block: Block) -> Resource:
     return _finish(resource, obj, convert)
 
 
-def _manifest(resource: Resource, block: Block) -> Resource:
+def _manifest(resource: Resource, block: Optional[Block]) -> Resource:
     manifest = resource.attributes.get("manifest")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("kind"), str) \
             or not isinstance(manifest.get("apiVersion"), str):
         return resource
     convert = _Convert(resource.lines)
-    attr = block.attributes.get("manifest")
+    attr = block.attributes.get("manifest") if block is not None else None  # None: from a plan
     if attr is not None:
         _expression_lines(attr.expr, "manifest", convert.tf)
     obj = convert.verbatim(manifest, "manifest", "")
