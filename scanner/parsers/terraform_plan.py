@@ -217,7 +217,7 @@ def _kubernetes(resource: Resource, tf: Optional[Resource]) -> Resource:
     """
     converted = as_kubernetes(resource, None)
     if converted is not resource and tf is not None and tf.source == converted.source:
-        converted.lines.update(tf.lines)
+        converted.lines.update(tf.lines)  # type: ignore[attr-defined]  # a dict: set by the parsers
     return converted
 
 
