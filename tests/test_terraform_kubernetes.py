@@ -271,3 +271,24 @@ def test_plan_json_objects_too():
     graph = load([folder], base=folder).graph
     pod = graph.nodes["kubernetes_pod_v1.debug"]["resource"]
     assert (pod.type, pod.attributes["$unit"]) == ("Pod", "terraform:plan.json")
+
+
+def test_a_conversion_that_raises_is_a_diagnostic(monkeypatch):
+    from scanner.parsers.terraform import k8s_resources
+
+    real = k8s_resources._finish
+
+    def finish(resource, obj, convert):
+        if resource.address == "kubernetes_service.web":
+            raise ValueError("boom")
+        return real(resource, obj, convert)
+
+    monkeypatch.setattr(k8s_resources, "_finish", finish)
+    folder = os.path.join(TWIN, "terraform")
+    loaded = load([folder], base=folder)
+    service = loaded.graph.nodes["kubernetes_service.web"]["resource"]
+    assert (service.kind, service.type) == (Layer.TERRAFORM, "kubernetes_service")   # kept as written
+    assert loaded.graph.nodes["kubernetes_deployment.web"]["resource"].type == "Deployment"
+    crashes = [d for d in loaded.diagnostics if d.code == "kubernetes-conversion-crash"]
+    assert [(d.path, d.line, d.level) for d in crashes] == [("main.tf", 67, "error")]
+    assert "kubernetes_service.web" in crashes[0].message and "ValueError: boom" in crashes[0].message

@@ -151,7 +151,8 @@ class _PlanReader:
         self.out.resources.append(_kubernetes(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
-            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ()))), tf))
+            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ()))), tf,
+            self.out.diagnostics))
 
     def _config(self, mod: dict[str, Any], prefix: str) -> None:
         for res in mod.get("resources") or []:
@@ -209,13 +210,13 @@ def _mark_unknown(attrs: Any, unknown: Any) -> None:
                 _mark_unknown(attrs[i], flag)
 
 
-def _kubernetes(resource: Resource, tf: Optional[Resource]) -> Resource:
+def _kubernetes(resource: Resource, tf: Optional[Resource], diagnostics: list[Diagnostic]) -> Resource:
     """A ``kubernetes_*`` resource as its Kubernetes object (terraform/k8s_resources.py).
 
     When the `.tf` block is known it was converted too, with the same
     manifest paths: its lines are the object's lines.
     """
-    converted = as_kubernetes(resource, None)
+    converted = as_kubernetes(resource, None, diagnostics)
     if converted is not resource and tf is not None and tf.source == converted.source:
         converted.lines.update(tf.lines)  # type: ignore[attr-defined]  # a dict: set by the parsers
     return converted

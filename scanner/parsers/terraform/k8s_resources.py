@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ...crash import crash_diagnostic
 from ...model import Diagnostic, Layer, Line, Resource
 from .k8s_blocks import LIST_BLOCKS, Convert, camel
 from .syntax import Block, Lit, ObjectE, TupleE
@@ -73,15 +74,26 @@ def kind_of(tf_type: str) -> Optional[tuple[str, str]]:
     return KINDS.get(tf_type)
 
 
-def as_kubernetes(resource: Resource, block: Optional[Block]) -> Resource:
+def as_kubernetes(resource: Resource, block: Optional[Block], diagnostics: list[Diagnostic]) -> Resource:
     """The Kubernetes object a managed Terraform resource declares, or the resource unchanged.
 
     A ``kubernetes_manifest`` whose ``manifest`` is not known as an object
     (``yamldecode(file(...))``) stays a Terraform resource:
-    :func:`assign_units` names it in an info diagnostic.
+    :func:`assign_units` names it in an info diagnostic. A conversion that
+    raises leaves the resource as it is, with an error diagnostic naming it.
     """
     if resource.source != "terraform" or not resource.type.startswith("kubernetes_"):
         return resource
+    try:
+        return _convert(resource, block)
+    except Exception as exc:  # noqa: BLE001 - one odd resource must not cost the module's others
+        diagnostics.append(crash_diagnostic(
+            "kubernetes-conversion-crash", "reading it as a Kubernetes object", exc, resource,
+            consequence="it is scanned as a Terraform resource, without the Kubernetes policies"))
+        return resource
+
+
+def _convert(resource: Resource, block: Optional[Block]) -> Resource:
     if resource.type == KUBERNETES_MANIFEST:
         return _manifest(resource, block)
     found = kind_of(resource.type)
@@ -193,7 +205,12 @@ def assign_units(resources: list[Resource], label: str, diagnostics: list[Diagno
             objects.setdefault(str(r.attributes.get("$kubernetes_address")), r)
     for r in resources:
         if r.source == "terraform" and r.type in METADATA_PATCHES:
-            _merge_metadata(r, objects)
+            try:
+                _merge_metadata(r, objects)
+            except Exception as exc:  # noqa: BLE001 - the other objects of the root stay read
+                diagnostics.append(crash_diagnostic(
+                    "kubernetes-conversion-crash", f"merging {r.type}", exc, r,
+                    consequence="its labels or annotations are not on the object it names"))
         if r.source != "terraform" or r.type not in (HELM_RELEASE, KUBERNETES_MANIFEST):
             continue
         if r.source != "terraform" or r.type not in (HELM_RELEASE, KUBERNETES_MANIFEST):

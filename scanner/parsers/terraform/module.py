@@ -244,7 +244,7 @@ class ModuleEvaluator:
                     attributes=inst.attributes,
                     location=Location(path, block.start_line, block.end_line),
                     source="terraform" if mode == "resource" else "terraform.data",
-                    lines=inst.lines, references=tuple(inst.references)), block))
+                    lines=inst.lines, references=tuple(inst.references)), block, self.diagnostics))
         self.out.extend(configuration_resources(self.src.providers, self.src.locals, self.scope,
                                                 self.prefix, self.refs))
 
