@@ -122,6 +122,8 @@ def _resource(graph, address: str):
     ("kubernetes_config_map_v1.settings", "ConfigMap", "k8s:core/ConfigMap/ops/settings"),
     ("kubernetes_manifest.agent_policy", "ClusterRole", f"{RBAC}/ClusterRole/impersonator"),
     ("module.app.kubernetes_service_account.app", "ServiceAccount", "k8s:core/ServiceAccount/ops/app"),
+    ("kubernetes_ingress.legacy", "Ingress", "k8s:networking.k8s.io/Ingress/ops/legacy"),
+    ("kubernetes_pod_security_policy.privileged", "PodSecurityPolicy", "k8s:policy/PodSecurityPolicy/privileged"),
 ])
 def test_each_type_becomes_its_kind(types, address, kind, identity):
     r = _resource(types[0], address)
@@ -176,6 +178,11 @@ def test_object_blocks_in_manifest_shape(types):
         "path": "/", "pathType": "Prefix",
         "backend": {"service": {"name": "db", "port": {"number": 5432}}}}]}}]
     assert ingress.attributes["spec"]["tls"] == [{"hosts": ["example.com"], "secretName": "web-tls"}]
+    legacy = _resource(graph, "kubernetes_ingress.legacy")   # networking/v1beta1 form
+    assert legacy.attributes["spec"] == {"backend": {"serviceName": "db", "servicePort": 5432}}
+    psp = _resource(graph, "kubernetes_pod_security_policy.privileged")
+    assert psp.attributes["spec"]["runAsUser"] == {"rule": "RunAsAny"}
+    assert psp.attributes["spec"]["seLinux"] == {"rule": "RunAsAny"}
     policy = _resource(graph, "kubernetes_network_policy_v1.db")
     assert policy.attributes["spec"]["ingress"] == [
         {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": "5432", "protocol": "TCP"}]}]
@@ -205,6 +212,8 @@ def test_edges_among_terraform_objects(types):
         ("internet", "kubernetes_service_v1.db", "exposes"),                  # NodePort
         ("internet", "kubernetes_ingress_v1.web", "exposes"),
         ("kubernetes_ingress_v1.web", "kubernetes_service_v1.db", "routes_to"),
+        ("internet", "kubernetes_ingress.legacy", "exposes"),
+        ("kubernetes_ingress.legacy", "kubernetes_service_v1.db", "routes_to"),   # spec.backend.serviceName
         ("kubernetes_service_v1.db", "kubernetes_stateful_set.db", "selects"),
         ("kubernetes_network_policy_v1.db", "kubernetes_stateful_set.db", "selects"),
         ("kubernetes_stateful_set.db", "kubernetes_secret_v1.db", "mounts"),  # env secret_key_ref
