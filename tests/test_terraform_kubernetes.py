@@ -155,6 +155,11 @@ def test_workload_blocks_in_manifest_shape(types):
     assert main["env"][0]["valueFrom"] == {"secretKeyRef": {"name": "db-credentials", "key": "password"}}
     assert db.attributes["spec"]["volumeClaimTemplates"][0]["spec"] == {"accessModes": ["ReadWriteOnce"]}
 
+    # the provider sends automount_service_account_token = true when it is left out: the default
+    # account's `automount_service_account_token = false` does not decide for the pod
+    assert (db.attributes["$automount_service_account_token"], db.line_of("$automount_service_account_token")) == (
+        True, 54)
+
     debug = _resource(graph, "kubernetes_pod_v1.debug")
     assert debug.attributes["$pod"]["hostIPC"] is True
     assert debug.attributes["$containers"][0]["command"] == ["sleep", "infinity"]

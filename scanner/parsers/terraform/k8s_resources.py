@@ -168,6 +168,8 @@ def _finish(resource: Resource, obj: dict[str, Any], convert: Convert) -> Resour
     obj["$kubernetes_address"] = address(str(obj["apiVersion"]), kind, namespace, name)
     lines["$kubernetes_address"] = start
     if kind in POD_SPEC_PATHS:
+        if resource.type != KUBERNETES_MANIFEST:
+            _provider_pod_defaults(obj, lines, POD_SPEC_PATHS[kind], start)
         normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
     elif kind == "ConfigMap":
         derive_configmap(obj, lines)
@@ -176,6 +178,24 @@ def _finish(resource: Resource, obj: dict[str, Any], convert: Convert) -> Resour
     return Resource(address=resource.address, kind=Layer.KUBERNETES, type=kind, attributes=obj,
                     location=resource.location, source="terraform.kubernetes", lines=lines,
                     references=tuple((convert.path(p), a) for p, a in resource.references))
+
+
+def _provider_pod_defaults(obj: dict[str, Any], lines: dict[str, int], spec_path: tuple[str, ...],
+                           start: int) -> None:
+    """What the provider sends for a pod spec argument left out, where that differs from leaving it out of a manifest.
+
+    ``automount_service_account_token`` defaults to true in the provider's
+    schema, so the pod always says whether the token is mounted, and a
+    ServiceAccount's ``automount_service_account_token = false`` never
+    decides for it.
+    """
+    from ..k8s_pod import dig
+
+    spec = dig(obj, spec_path)
+    if isinstance(spec, dict) and spec.get("automountServiceAccountToken") is None:
+        spec["automountServiceAccountToken"] = True
+        where = ".".join(spec_path)
+        lines[f"{where}.automountServiceAccountToken"] = lines.get(where, start)  # the pod spec block
 
 
 def _name(value: Any, tf_address: str) -> str:
