@@ -52,11 +52,14 @@ def test_twin_same_findings_and_paths(twins):
     assert tf == yaml
     deployment = "k8s:apps/Deployment/shop/web"
     service = "k8s:core/Service/shop/web"
-    assert ("RG-PATH-004", deployment, ("internet", service, deployment)) in tf
+    # the path enters at the internet and reaches the workload through its Service (it may go on
+    # to the account and its role: whatever it shows, both forms show the same, checked above)
+    admin_paths = [path for p, r, path in tf if (p, r) == ("RG-PATH-004", deployment)]
+    assert [path[:3] for path in admin_paths] == [("internet", service, deployment)]
     assert {p for p, r, _ in tf if r == deployment} >= {
         "RG-K8S-002", "RG-K8S-019", "RG-PATH-003", "RG-PATH-004", "RG-PATH-006", "RG-PATH-011"}
     assert ("RG-K8S-005", f"{RBAC}/ClusterRoleBinding/web-admin", ()) in tf
-    assert ("RG-K8S-001", service, ("internet", service)) in tf
+    assert [path[:2] for p, r, path in tf if (p, r) == ("RG-K8S-001", service)] == [("internet", service)]
 
 
 def test_twin_findings_at_terraform_lines(twins):
