@@ -24,7 +24,7 @@ LIST_BLOCKS: dict[str, str] = {
     "volume_claim_template": "volumeClaimTemplates", "option": "options", "items": "items",
     "ingress": "ingress", "egress": "egress", "from": "from", "to": "to", "tls": "tls",
     "cluster_role_selectors": "clusterRoleSelectors", "resize_policy": "resizePolicy",
-    "sources": "sources", "imagePullSecrets": "imagePullSecrets", "secrets": "secrets",
+    "sources": "sources",
 }
 # (parent's manifest key, block) whose manifest form differs from LIST_BLOCKS.
 IN_CONTEXT: dict[tuple[str, str], tuple[str, bool]] = {

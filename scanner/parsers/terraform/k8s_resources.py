@@ -52,9 +52,9 @@ OBJECT_ARGUMENTS = frozenset({"metadata", "spec", "data", "binary_data", "type",
                               "aggregation_rule", "role_ref", "subject", "secret", "image_pull_secret",
                               "automount_service_account_token"})
 # Per kind, top-level arguments whose manifest name is not their camelCase.
-TOP_LEVEL: dict[str, dict[str, str]] = {
-    "Secret": {"data": "stringData", "binary_data": "data"},      # the provider encodes `data` itself
-    "ServiceAccount": {"secret": "secrets", "image_pull_secret": "imagePullSecrets"},
+TOP_LEVEL: dict[str, dict[str, tuple[str, bool]]] = {   # (name, whether the API holds a list)
+    "Secret": {"data": ("stringData", False), "binary_data": ("data", False)},  # the provider encodes `data`
+    "ServiceAccount": {"secret": ("secrets", True), "image_pull_secret": ("imagePullSecrets", True)},
 }
 HELM_RELEASE = "helm_release"
 # Resources that add labels or annotations to an object: argument -> where in the object they go
@@ -108,10 +108,10 @@ def _convert(resource: Resource, block: Optional[Block]) -> Resource:
     for key, value in resource.attributes.items():
         if key not in OBJECT_ARGUMENTS:
             continue
-        name = names.get(key) or LIST_BLOCKS.get(key) or camel(key)
+        name, listed = names.get(key) or (LIST_BLOCKS.get(key) or camel(key), key in LIST_BLOCKS)
         if key == "spec" and kind == "DaemonSet":
             convert.renames = {"strategy": "updateStrategy"}
-        obj[name] = convert.value(value, key, name, name, key in LIST_BLOCKS or name in LIST_BLOCKS.values())
+        obj[name] = convert.value(value, key, name, name, listed)
         convert.renames = {}
     if kind == "ServiceAccount" and resource.type.startswith("kubernetes_default_service_account"):
         meta = obj.setdefault("metadata", {})
