@@ -23,8 +23,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "scanner.cli", "scanner"),
 )
 # A format's internals are its own: nothing outside its package imports them (the registry and the
-# descriptor are public). The one family exception: a plan is read with the Terraform evaluator.
-SHARED_INTERNALS = {("scanner.formats.terraform_plan", "scanner.formats.terraform")}
+# descriptor are public). The exceptions, each a format writing another's vocabulary: a plan is read
+# with the Terraform evaluator; Terraform's kubernetes_* resources become Kubernetes objects through
+# the Kubernetes pod model.
+SHARED_INTERNALS = {("scanner.formats.terraform_plan", "scanner.formats.terraform"),
+                    ("scanner.formats.terraform", "scanner.formats.kubernetes")}
 FORMAT_PACKAGES = tuple(sorted(
     f"scanner.formats.{d}" for d in os.listdir(os.path.join(ROOT, "formats"))
     if os.path.isfile(os.path.join(ROOT, "formats", d, "__init__.py"))))

@@ -32,6 +32,8 @@ from .objects import (
     text,
 )
 
+# Manifests, and `kubernetes_*` resources of Terraform (scanner/formats/terraform/k8s_resources.py).
+KUBERNETES_SOURCES = frozenset({"kubernetes", "terraform.kubernetes"})
 INTERNAL_LB_ANNOTATIONS = (
     "service.beta.kubernetes.io/aws-load-balancer-internal",
     "service.beta.kubernetes.io/aws-load-balancer-scheme",
@@ -55,7 +57,7 @@ def link(ctx: LinkContext) -> None:
     """Join the objects of each deployment unit (``$unit``, scanner/formats/kubernetes/units.py), never across units."""
     units: dict[str, list[Resource]] = {}
     for r in ctx.resources:
-        if r.source == "kubernetes":
+        if r.source in KUBERNETES_SOURCES:
             units.setdefault(str(r.attributes.get("$unit", "")), []).append(r)
     for unit, group in sorted(units.items()):
         _link_unit(UnitContext(ctx, group, unit))

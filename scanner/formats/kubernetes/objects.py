@@ -22,7 +22,13 @@ def mapping(value: Any) -> dict[str, Any]:
 
 
 def plain_address(r: Resource) -> str:
-    """The address without its ``@<unit>`` qualifier (added when two deployment units declare the same object)."""
+    """The address without its ``@<unit>`` qualifier (added when two deployment units declare the same object).
+
+    An object Terraform manages has its Terraform address; its Kubernetes one is ``$kubernetes_address``.
+    """
+    managed = r.attributes.get("$kubernetes_address")
+    if isinstance(managed, str):
+        return managed
     unit = r.attributes.get("$unit")
     suffix = f"@{unit}" if isinstance(unit, str) else ""
     return r.address[: -len(suffix)] if suffix and r.address.endswith(suffix) else r.address
@@ -57,7 +63,7 @@ class UnitContext(LinkContext):
         super().__init__(parent.graph, resources)
         self.parent, self.unit, self.root = parent, unit, parent.root
         self.local = {plain_address(r): r.address for r in resources}
-        self.qualified = any(address != plain for plain, address in self.local.items())
+        self.qualified = any(address == f"{plain}@{unit}" for plain, address in self.local.items())
 
     def find(self, address: str) -> Optional[str]:
         """The node of this unit at plain ``address``, or None."""

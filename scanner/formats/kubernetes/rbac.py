@@ -25,6 +25,7 @@ from .objects import (
     matches_selector,
     name_of,
     namespace_of,
+    plain_address,
     text,
 )
 from .roles import BUILTIN_CLUSTER_ROLES, builtin_cluster_role
@@ -156,7 +157,7 @@ class _RoleRules:
         resource = node.get("resource") if node else None
         if resource is not None and resource.attributes.get("$unit") != self.ctx.unit:
             resource = None  # another deployment unit's role of the same name
-        if address.startswith(f"k8s:{RBAC}/ClusterRole/"):
+        if (plain_address(resource) if resource is not None else address).startswith(f"k8s:{RBAC}/ClusterRole/"):
             name = name_of(resource) if resource is not None else address.rsplit("/", 1)[-1]
             return self._cluster(name, set()) if name in self.cluster_roles else None
         return _rules(resource.attributes) if resource is not None else None
@@ -245,7 +246,7 @@ def _runs_as(ctx: UnitContext) -> dict[str, list[Resource]]:
     out: dict[str, list[Resource]] = {}
     pred = ctx.graph.pred
     for account in ctx.of_type("ServiceAccount"):
-        if not account.address.startswith("k8s:core/ServiceAccount/") or account.address not in pred:
+        if not plain_address(account).startswith("k8s:core/ServiceAccount/") or account.address not in pred:
             continue
         for source, kinds in pred[account.address].items():
             resource = ctx.nodes[source].get("resource") if "runs_as" in kinds else None

@@ -13,6 +13,7 @@ from .expand import expand
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .values import tostr
 from .iam import add_policy_documents
+from .k8s_resources import as_kubernetes
 from .refs import RefTracer
 from .sources import module_directory
 from .syntax import Block, Expr, HclFile
@@ -239,12 +240,12 @@ class ModuleEvaluator:
         for name, (block, path, mode) in self.blocks.items():
             base = self.prefix + name
             for inst in self.instances(name) or []:
-                self.out.append(Resource(
+                self.out.append(as_kubernetes(Resource(
                     address=base + inst.suffix, kind=Layer.TERRAFORM, type=block.labels[0],
                     attributes=inst.attributes,
                     location=Location(path, block.start_line, block.end_line),
                     source="terraform" if mode == "resource" else "terraform.data",
-                    lines=inst.lines, references=tuple(inst.references)))
+                    lines=inst.lines, references=tuple(inst.references)), block, self.diagnostics))
         self.out.extend(configuration_resources(self.src.providers, self.src.locals, self.scope,
                                                 self.prefix, self.refs))
 

@@ -10,6 +10,7 @@ from ...model import Diagnostic, Resource, SourceFile
 from ...parse import ParseContext, ParseOptions, Parsed
 from .expressions import Scope, evaluate
 from .jsonsyntax import parse_json_config
+from .k8s_resources import assign_units
 from .module import ModuleEvaluator, ModuleSource, group_blocks
 from .plans import is_plan_of, plans_in, read_plan
 from .sources import is_local
@@ -191,6 +192,7 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
             roots_out = Parsed(diagnostics=[] if planned else out.diagnostics)
             evaluate_root(directory, loader, tfvars.get(directory, []), roots_out, instantiated)
             if not planned:
+                assign_units(roots_out.resources, _label(directory, loader), out.diagnostics)
                 results.append((directory, roots_out.resources))
         rest = [d for d in rest if loader.real(d) not in instantiated]
         pending = root_modules(loader, rest) or rest[:1]
@@ -213,11 +215,16 @@ def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> l
         if i not in clashing:
             merged.extend(resources)
             continue
-        label = loader.anchor_of.get(directory) or loader.relative(loader.real(directory)) or "."
+        label = _label(directory, loader)
         merged.extend(replace(r, address=f"{label}:{r.address}",
                               references=tuple((p, f"{label}:{t}") for p, t in r.references))
                       for r in resources)
     return merged
+
+
+def _label(directory: str, loader: "_Loader") -> str:
+    """A root module's directory as results show it (``.`` for the scan root)."""
+    return loader.anchor_of.get(directory) or loader.relative(loader.real(directory)) or "."
 
 
 def load_files(ctx: ParseContext, files: list[SourceFile],

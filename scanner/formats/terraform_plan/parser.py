@@ -30,6 +30,7 @@ from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_sour
 from ..terraform.credentials import add_credentials
 from ..terraform.iam import add_policy_documents
 from ..terraform.jsonlines import JsonError, Positions, loads
+from ..terraform.k8s_resources import as_kubernetes, assign_units
 from ..terraform.plans import is_plan_of, unwrap
 
 _INDEX = re.compile(r"\[[^\]]*\]")
@@ -61,9 +62,11 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
                 f.relpath, 1, level="warning"))
             continue
         try:
+            first = len(out.resources)
             reader = _PlanReader(f, doc, pos, _tf_resources(ctx, f, doc), out)
             reader.module(planned["root_module"])
             reader.module(_prior_root(doc), data_only=True)
+            assign_units(out.resources[first:], f.relpath, out.diagnostics)
         except RecursionError:
             out.diagnostics.append(Diagnostic(
                 "json-too-deep", "plan JSON nested too deeply to read; skipped", f.relpath, 1))
@@ -145,10 +148,11 @@ class _PlanReader:
                 _value_lines(values, "", self.pos, lines)
         add_policy_documents(rtype, attrs, lines)
         add_credentials(rtype, attrs, lines)
-        self.out.resources.append(Resource(
+        self.out.resources.append(_kubernetes(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
-            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ()))))
+            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ()))), tf,
+            self.out.diagnostics))
 
     def _config(self, mod: dict[str, Any], prefix: str) -> None:
         for res in mod.get("resources") or []:
@@ -204,6 +208,18 @@ def _mark_unknown(attrs: Any, unknown: Any) -> None:
                 attrs[i] = Unknown("known after apply")
             else:
                 _mark_unknown(attrs[i], flag)
+
+
+def _kubernetes(resource: Resource, tf: Optional[Resource], diagnostics: list[Diagnostic]) -> Resource:
+    """A ``kubernetes_*`` resource as its Kubernetes object (terraform/k8s_resources.py).
+
+    When the `.tf` block is known it was converted too, with the same
+    manifest paths: its lines are the object's lines.
+    """
+    converted = as_kubernetes(resource, None, diagnostics)
+    if converted is not resource and tf is not None and tf.source == converted.source:
+        converted.lines.update(tf.lines)  # type: ignore[attr-defined]  # a dict: set by the parsers
+    return converted
 
 
 def _unset_computed(attrs: dict[str, Any], written: dict[str, Any]) -> None:
