@@ -1,0 +1,139 @@
+"""Node identity: Kubernetes workloads ``runs_on`` the node groups of the scan's one cluster, and reach
+their instance metadata (so the node's cloud identity) when the node lets a pod get there.
+
+An edge's ``reach`` says whether a pod can read the node's credentials:
+
+- EKS managed node groups (``aws_eks_node_group``) through the launch
+  template's ``metadata_options``: endpoint disabled -> false; IMDSv1 allowed
+  (``http_tokens = "optional"``) -> true; IMDSv2 required with
+  ``http_put_response_hop_limit`` > 1 -> true, = 1 -> false (a pod's packets
+  take one hop more than the node's). A pod with ``hostNetwork: true`` is
+  the node's network: true unless the endpoint is disabled. No launch
+  template (EKS makes one), no ``metadata_options`` or a value known only at
+  apply -> null: AMI and account defaults decide, which the code does not say.
+- GKE node pools (``google_container_node_pool``) through
+  ``node_config.workload_metadata_config.mode``: ``GKE_METADATA`` hides the
+  node's account from pods (not from host-network pods), ``GCE_METADATA``
+  exposes it; unset, a cluster with ``workload_identity_config`` defaults to
+  the former, one without to the latter.
+
+The node group ``runs_as`` its role or account (linkers aws and gcp). Which
+cluster a manifest is deployed to is not written anywhere: workloads are tied
+to node groups only when the scan holds exactly one cluster (every node group
+then belongs to it); with several, no edge is drawn and an info diagnostic
+says so. Node selectors, affinities and taints are not read: a pod may land
+on any node group of the cluster. A pod in a namespace an
+``aws_eks_fargate_profile`` selects runs on Fargate, without node metadata.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ...model import Diagnostic, Layer, Resource, is_unknown
+from ...parsers.kubernetes import WORKLOAD_KINDS
+from .. import LinkContext, base_address
+from .aws import targets
+
+Tri = Optional[bool]
+CLUSTERS = ("aws_eks_cluster", "google_container_cluster", "azurerm_kubernetes_cluster")
+NODE_GROUPS = ("aws_eks_node_group", "google_container_node_pool")
+
+
+def link(ctx: LinkContext) -> None:
+    workloads = [r for t in sorted(WORKLOAD_KINDS) for r in ctx.by_type.get(t, ()) if r.kind == Layer.KUBERNETES]
+    groups = [g for t in NODE_GROUPS for g in ctx.by_type.get(t, ())]
+    if not workloads or not groups:
+        return
+    clusters = {base_address(c.address) for t in CLUSTERS for c in ctx.by_type.get(t, ())}
+    if len(clusters) > 1:
+        first = groups[0]
+        ctx.graph.graph.setdefault("diagnostics", []).append(Diagnostic(
+            "node-identity-ambiguous", f"the scan holds {len(clusters)} Kubernetes clusters "
+            f"({', '.join(sorted(clusters)[:3])}{', ...' if len(clusters) > 3 else ''}); which one runs "
+            "the manifests is not written anywhere, so no workload is tied to a node group",
+            first.location.path, first.location.start_line, "info"))
+        return
+    verdicts = {g.address: _imds(ctx, g) for g in ctx.track(groups)}
+    fargate = _fargate_namespaces(ctx)
+    for w in ctx.track(workloads):
+        ns = _namespace(w)
+        if fargate.get(ns) is True:
+            continue
+        pod = w.attributes.get("$pod")
+        host = pod.get("hostNetwork") if isinstance(pod, dict) else None
+        for group, (pod_reach, host_reach) in verdicts.items():
+            reach = host_reach if host is True else pod_reach
+            if is_unknown(host) and pod_reach is not host_reach:
+                reach = None
+            if fargate.get(ns) is None and ns in fargate:
+                reach = None if reach is not False else False
+            data: dict[str, Any] = {"path": "$pod.hostNetwork"} if host is True else {}
+            if reach is not True:
+                data["reach"] = reach
+            ctx.add_edge(w.address, group, "runs_on", **data)
+
+
+def _namespace(w: Resource) -> str:
+    meta = w.attributes.get("metadata")
+    ns = meta.get("namespace") if isinstance(meta, dict) else None
+    return ns if isinstance(ns, str) else "default"
+
+
+def _fargate_namespaces(ctx: LinkContext) -> dict[str, Tri]:
+    """Namespace -> True when a Fargate profile takes every pod of it, None when only some (labels)."""
+    out: dict[str, Tri] = {}
+    for profile in ctx.by_type.get("aws_eks_fargate_profile", ()):
+        for sel in profile.attributes.get("selector") or ():
+            if isinstance(sel, dict) and isinstance(sel.get("namespace"), str):
+                every = not sel.get("labels")
+                out[sel["namespace"]] = True if every or out.get(sel["namespace"]) else None
+    return out
+
+
+def _imds(ctx: LinkContext, group: Resource) -> tuple[Tri, Tri]:
+    """(a pod, a host-network pod) can read the node's credentials from instance metadata."""
+    if group.type == "google_container_node_pool":
+        return _gke_metadata(ctx, group)
+    templates = [n for _, n in targets(ctx, group, ("launch_template",), ("aws_launch_template",))]
+    if len(templates) != 1:
+        return None, None
+    options = ctx.nodes[templates[0]]["resource"].attributes.get("metadata_options")
+    options = options[0] if isinstance(options, list) and len(options) == 1 else options
+    if not isinstance(options, dict):
+        return None, None
+    endpoint = options.get("http_endpoint", "enabled")
+    if endpoint == "disabled":
+        return False, False
+    host: Tri = True if endpoint == "enabled" else None
+    tokens, hops = options.get("http_tokens"), options.get("http_put_response_hop_limit")
+    if tokens == "optional":
+        return host, host
+    if tokens == "required" and isinstance(hops, int) and not isinstance(hops, bool):
+        return (host if hops > 1 else False), host
+    return None, host
+
+
+def _gke_metadata(ctx: LinkContext, pool: Resource) -> tuple[Tri, Tri]:
+    config = _first(pool.attributes.get("node_config"))
+    wmc = _first(config.get("workload_metadata_config")) if isinstance(config, dict) else {}
+    mode = wmc.get("mode", wmc.get("node_metadata")) if isinstance(wmc, dict) else None
+    if mode in ("GKE_METADATA", "GKE_METADATA_SERVER"):
+        return False, True
+    if isinstance(mode, str):
+        return True, True
+    if mode is not None or not isinstance(config, dict):
+        return None, True
+    clusters = [n for _, n in targets(ctx, pool, ("cluster",), ("google_container_cluster",))]
+    if len(clusters) != 1:
+        return None, True
+    wi = ctx.nodes[clusters[0]]["resource"].attributes.get("workload_identity_config")
+    if is_unknown(wi):
+        return None, True
+    return (False if wi else True), True
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if len(value) == 1 and isinstance(value[0], dict) else {}
+    return value if isinstance(value, dict) else {}
