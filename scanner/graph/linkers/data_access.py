@@ -43,7 +43,7 @@ AWS_STORES: dict[str, tuple[str, str, tuple[str, ...], dict[str, tuple[str, ...]
     "aws_db_instance": ("identifier", "rds", ("db:{name}",), {"admin": ("rds:ModifyDBInstance",)}),
     "aws_rds_cluster": ("cluster_identifier", "rds", ("cluster:{name}",), {"admin": ("rds:ModifyDBCluster",)}),
 }
-IAM_AUTH = ("rds-db", "dbuser:rg-any-resource-id/rg-any-user", ("rds-db:connect",))
+IAM_AUTH = ("rds-db", "dbuser:{name}", ("rds-db:connect",))
 S3_BUCKET_ADMIN = ("s3:PutBucketPolicy",)
 # AWS managed policies that open data stores: their statements, as AWS publishes them (the data part)
 MANAGED = {
@@ -164,15 +164,15 @@ def _opens(statements: Statements, store: Resource) -> tuple[list[str], Tri]:
     wanted = dict(actions)
     if store.type == "aws_s3_bucket":
         wanted["admin"] = S3_BUCKET_ADMIN
-    checks = [(access, acts, service, templates) for access, acts in wanted.items()]
+    checks = [(access, acts, service, ("{name}",) if store.type == "aws_s3_bucket" and access == "admin"
+               else templates, name) for access, acts in wanted.items()]
     if store.type in ("aws_db_instance", "aws_rds_cluster") and \
             store.attributes.get("iam_database_authentication_enabled") is True:
-        checks.append(("write", IAM_AUTH[2], IAM_AUTH[0], (IAM_AUTH[1],)))
+        # the database's resource id (dbuser:<id>/<user>) is known only at apply
+        checks.append(("write", IAM_AUTH[2], IAM_AUTH[0], (IAM_AUTH[1],), None))
     found: dict[str, Tri] = {}
-    for access, acts, svc, tmpl in checks:
-        if store.type == "aws_s3_bucket" and access == "admin":
-            tmpl = ("{name}",)
-        verdict = _allowed(statements, store, acts, svc, tmpl, name)
+    for access, acts, svc, tmpl, known_name in checks:
+        verdict = _allowed(statements, store, acts, svc, tmpl, known_name)
         if verdict is not False:
             found[access] = True if verdict else (found.get(access) or None)
     if not found:
@@ -249,7 +249,7 @@ def _arn_hit(pattern: str, service: str, templates: tuple[str, ...], name: Optio
     parts = pattern.split(":", 5)
     if len(parts) < 6 or not glob_match(parts[2], service, ignore_case=True):
         return False
-    resource = parts[5]
+    resource = parts[5].split("/", 1)[0] if service == "rds-db" else parts[5]   # any database user
     for template in templates:
         if name is not None:
             if glob_match(resource, template.format(name=name)):

@@ -10,7 +10,8 @@ An edge's ``reach`` says whether a pod can read the node's credentials:
   take one hop more than the node's). A pod with ``hostNetwork: true`` is
   the node's network: true unless the endpoint is disabled. No launch
   template (EKS makes one), no ``metadata_options`` or a value known only at
-  apply -> null: AMI and account defaults decide, which the code does not say.
+  apply -> null for pods (AMI and account defaults decide, which the code does
+  not say) but true for host-network pods (the endpoint is on by default).
 - GKE node pools (``google_container_node_pool``) through
   ``node_config.workload_metadata_config.mode``: ``GKE_METADATA`` hides the
   node's account from pods (not from host-network pods), ``GCE_METADATA``
@@ -95,10 +96,14 @@ def _imds(ctx: LinkContext, group: Resource) -> tuple[Tri, Tri]:
     """(a pod, a host-network pod) can read the node's credentials from instance metadata."""
     if group.type == "google_container_node_pool":
         return _gke_metadata(ctx, group)
+    if not group.attributes.get("launch_template"):
+        return None, True   # the template EKS makes: hop limit and tokens are its defaults, the endpoint is on
     templates = [n for _, n in targets(ctx, group, ("launch_template",), ("aws_launch_template",))]
     if len(templates) != 1:
         return None, None
     options = ctx.nodes[templates[0]]["resource"].attributes.get("metadata_options")
+    if options is None:
+        return None, True   # the AMI's and the account's defaults decide; the endpoint is on
     options = options[0] if isinstance(options, list) and len(options) == 1 else options
     if not isinstance(options, dict):
         return None, None
