@@ -142,7 +142,7 @@ def test_claims_portal_headline_path_and_drift():
     drift = [f for f in report.findings if f.policy_id == "RG-DRIFT-007"]
     assert [(f.resource, f.location.path, f.location.start_line) for f in drift] == [
         ("aws_s3_bucket.documents", "terraform/storage.tf", 1)]
-    assert "but k8s:apps/Deployment/claims/web can act on it" in drift[0].message
+    assert drift[0].message.endswith("can act on it with their cloud identity (k8s:apps/Deployment/claims/web first)")
     assert [(s.address, s.edge) for s in drift[0].path] == hops
     # the API's own access is what the architecture draws: no finding names it
     assert not any("claims/api" in f.message for f in report.findings)
