@@ -275,8 +275,11 @@ def _gcp(ctx: LinkContext) -> None:
         accounts = [n for p, n in targets(ctx, iam, ("member", "members"), ("google_service_account",))]
         if iam.type in BUCKET_IAM:
             stores = [n for _, n in targets(ctx, iam, ("bucket",), ("google_storage_bucket",))]
-        else:
-            stores = [b.address for b in buckets]
+        else:   # every bucket of the project (one whose project is written elsewhere is not)
+            project = iam.attributes.get("project")
+            stores = [b.address for b in buckets if not (
+                isinstance(project, str) and isinstance(b.attributes.get("project"), str)
+                and b.attributes["project"] != project)]
         for gsa in accounts:
             for store in stores:
                 ctx.add_edge(gsa, store, "accesses", access=[access], via=iam.address)
