@@ -47,6 +47,9 @@ def link(ctx: LinkContext) -> None:
     if not workloads or not groups:
         return
     clusters = {base_address(c.address) for t in CLUSTERS for c in ctx.by_type.get(t, ())}
+    names = {c.attributes.get("name") for t in CLUSTERS for c in ctx.by_type.get(t, ())}
+    clusters |= {f"cluster {g.attributes['cluster_name']}" for g in groups   # clusters defined elsewhere
+                 if isinstance(g.attributes.get("cluster_name"), str) and g.attributes["cluster_name"] not in names}
     if len(clusters) > 1:
         first = groups[0]
         ctx.graph.graph.setdefault("diagnostics", []).append(Diagnostic(
