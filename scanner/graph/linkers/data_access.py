@@ -83,10 +83,11 @@ def _aws(ctx: LinkContext) -> None:
     stores = [s for t in AWS_STORES for s in ctx.by_type.get(t, ())]
     if not stores:
         return
+    actions: dict[tuple[int, tuple[str, ...]], Tri] = {}   # (statement, actions) -> hit: stores share it
     for role in ctx.of_type("aws_iam_role"):
         for owner, statements, refs in _documents(ctx, role):
             for store in stores:
-                access, verdict = _opens(statements, store)
+                access, verdict = _opens(statements, store, actions)
                 if verdict is not False:
                     _add(ctx, role.address, store.address, access, owner, verdict)
 
@@ -156,7 +157,8 @@ def _with_refs(ctx: LinkContext, owner: Resource, doc: dict[str, Any]) -> Statem
     return [(s, frozenset(whole | per.get(i, set()))) for i, s in enumerate(statements)]
 
 
-def _opens(statements: Statements, store: Resource) -> tuple[list[str], Tri]:
+def _opens(statements: Statements, store: Resource,
+           memo: dict[tuple[int, tuple[str, ...]], Tri]) -> tuple[list[str], Tri]:
     """Which kinds of access the statements allow on ``store``, and whether that is known."""
     name_attr, service, templates, actions = AWS_STORES[store.type]
     name = store.attributes.get(name_attr)
@@ -172,7 +174,7 @@ def _opens(statements: Statements, store: Resource) -> tuple[list[str], Tri]:
         checks.append(("write", IAM_AUTH[2], IAM_AUTH[0], (IAM_AUTH[1],), None))
     found: dict[str, Tri] = {}
     for access, acts, svc, tmpl, known_name in checks:
-        verdict = _allowed(statements, store, acts, svc, tmpl, known_name)
+        verdict = _allowed(statements, store, acts, svc, tmpl, known_name, memo)
         if verdict is not False:
             found[access] = True if verdict else (found.get(access) or None)
     if not found:
@@ -182,11 +184,13 @@ def _opens(statements: Statements, store: Resource) -> tuple[list[str], Tri]:
 
 
 def _allowed(statements: Statements, store: Resource, actions: tuple[str, ...], service: str,
-             templates: tuple[str, ...], name: Optional[str]) -> Tri:
+             templates: tuple[str, ...], name: Optional[str],
+             memo: dict[tuple[int, tuple[str, ...]], Tri]) -> Tri:
     allowed: Tri = False
     denied: Tri = False
     for s, refs in statements:
-        act = _action_hit(s, actions)
+        key = (id(s), actions)
+        act = memo[key] if key in memo else memo.setdefault(key, _action_hit(s, actions))
         if act is False:
             continue
         res = _resource_hit(s, refs, store, service, templates, name)
