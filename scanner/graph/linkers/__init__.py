@@ -1,9 +1,9 @@
 """The linkers, one per relation family; each adds typed edges to the graph and nothing else.
 
 Order matters only where a linker reads edges another made: references first,
-then cloud and cluster relations, then workload identity (which joins clusters to clouds and needs the
-accounts the Kubernetes linker adds) and data access, then the architecture (which joins to them), and
-last what compares the architecture with the identity paths.
+then cloud and cluster relations, then the architecture (which joins to them), then workload identity
+and data access (which join clusters to clouds and need the accounts the Kubernetes linker adds), and
+last what compares the architecture's flows with the identity paths.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ LINKERS: tuple[Linker, ...] = (
     azure.link,
     gcp.link,
     kubernetes.link,
+    architecture.link,
     identity.link,
     node_identity.link,
     data_access.link,
-    architecture.link,
     data_drift.link,
 )

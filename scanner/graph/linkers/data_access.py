@@ -85,7 +85,7 @@ def _aws(ctx: LinkContext) -> None:
         return
     actions: dict[tuple[int, tuple[str, ...]], Tri] = {}   # (statement, actions) -> hit: stores share it
     for role in ctx.of_type("aws_iam_role"):
-        for owner, statements, refs in _documents(ctx, role):
+        for owner, statements in _documents(ctx, role):
             for store in stores:
                 access, verdict = _opens(statements, store, actions)
                 if verdict is not False:
@@ -109,29 +109,29 @@ def _add(ctx: LinkContext, source: str, target: str, access: list[str], via: str
 Statements = list[tuple[dict[str, Any], frozenset[str]]]   # statement, nodes its unknown parts may name
 
 
-def _documents(ctx: LinkContext, role: Resource) -> Iterator[tuple[str, Statements, frozenset[str]]]:
-    """(owner address, statements with what each references, what the document references) per policy."""
+def _documents(ctx: LinkContext, role: Resource) -> Iterator[tuple[str, Statements]]:
+    """(owner address, statements with what each references) per policy that applies to the role."""
     current = ctx.nodes[role.address]["resource"]
     own = current.attributes.get("$policy")
     if isinstance(own, dict):
-        yield role.address, _with_refs(ctx, current, own), frozenset()
+        yield role.address, _with_refs(ctx, current, own)
     for source, _, kind in ctx.graph.in_edges(role.address, keys=True):
         res = ctx.nodes[source].get("resource")
         if res is None:
             continue
         if kind == "grants" and isinstance(res.attributes.get("$policy"), dict):
-            yield source, _with_refs(ctx, res, res.attributes["$policy"]), frozenset()
+            yield source, _with_refs(ctx, res, res.attributes["$policy"])
         elif kind == "attached_to" and res.type.endswith("policy_attachment"):
             yield from _managed(source, [res.attributes.get("policy_arn")])
     yield from _managed(role.address, current.attributes.get("managed_policy_arns"))
 
 
-def _managed(owner: str, arns: Any) -> Iterator[tuple[str, Statements, frozenset[str]]]:
+def _managed(owner: str, arns: Any) -> Iterator[tuple[str, Statements]]:
     for arn in arns if isinstance(arns, list) else ():
         if isinstance(arn, str) and arn.startswith("arn:aws:iam::aws:policy/"):
             doc = MANAGED.get(arn.rsplit("/", 1)[-1])
             if doc:
-                yield owner, [(s, frozenset()) for s in doc], frozenset()
+                yield owner, [(s, frozenset()) for s in doc]
 
 
 def _with_refs(ctx: LinkContext, owner: Resource, doc: dict[str, Any]) -> Statements:

@@ -20,7 +20,6 @@ from dataclasses import replace
 from typing import Any
 
 from ...model import Resource
-from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext
 
 IDENTITY_TYPES = frozenset({"aws_iam_role", "google_service_account", "azurerm_user_assigned_identity"})
@@ -85,7 +84,7 @@ def _accessors(ctx: LinkContext, store: str) -> set[str]:
                 seen.add(src)
                 nxt.append(src)
                 r = ctx.nodes[src].get("resource")
-                if r is not None and (r.type in WORKLOAD_KINDS or _components(ctx, src)):
+                if r is not None and (isinstance(r.attributes.get("$pod"), dict) or _components(ctx, src)):
                     found.add(src)
         frontier = nxt
     return found

@@ -215,7 +215,7 @@ def _azure(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) ->
         for _, identity in targets(ctx, fic, ("parent_id", "user_assigned_identity_id"),
                                    ("azurerm_user_assigned_identity",)):
             credentials.setdefault(identity, []).append((fic.attributes.get("subject"), fic.address))
-    for ns, name, sa, value, path in _annotated(ctx, accounts, AZURE_CLIENT):
+    for ns, name, sa, _client_id, path in _annotated(ctx, accounts, AZURE_CLIENT):
         wanted = wi.subject(ns, name)
         named = _referenced(ctx, sa, "azurerm_user_assigned_identity")
         for identity, creds in sorted(credentials.items()):
@@ -237,7 +237,8 @@ def _trust_summaries(ctx: LinkContext) -> None:
         statements = doc.get("Statement") if isinstance(doc, dict) else None
         if not isinstance(statements, list):
             continue
-        entries, lines = [], {}
+        entries: list[dict[str, Any]] = []
+        lines: dict[str, Any] = {}
         line = current.lines.get("$assume_role_policy")
         for i, s in enumerate(statements):
             if not isinstance(s, dict) or s.get("Effect") != "Allow" or wi.web_identity_statement(s) is not True:

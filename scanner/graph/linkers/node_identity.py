@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ...model import Diagnostic, Layer, Resource, is_unknown
-from ...parsers.kubernetes import WORKLOAD_KINDS
 from .. import LinkContext, base_address
 from .aws import targets
 
@@ -42,7 +41,7 @@ NODE_GROUPS = ("aws_eks_node_group", "google_container_node_pool")
 
 
 def link(ctx: LinkContext) -> None:
-    workloads = [r for t in sorted(WORKLOAD_KINDS) for r in ctx.by_type.get(t, ()) if r.kind == Layer.KUBERNETES]
+    workloads = [r for r in ctx.resources if r.kind == Layer.KUBERNETES and isinstance(r.attributes.get("$pod"), dict)]
     groups = [g for t in NODE_GROUPS for g in ctx.by_type.get(t, ())]
     if not workloads or not groups:
         return

@@ -75,7 +75,7 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
             if isinstance(key, (Invalid, dict, list)):
                 return Invalid("object key is not a string")
             if is_unknown(key):
-                return _partial_object(expr, scope)
+                return _partial_object(expr, scope)  # type: ignore[arg-type]
             out[tostr(key)] = evaluate(v, scope)
         return out
     if t is Call:
