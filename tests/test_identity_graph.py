@@ -106,7 +106,15 @@ def test_data_access_from_iam_policies():
         ("aws_iam_role.cdn", "aws_s3_bucket.assets"): (["read"], "aws_iam_role_policy.cdn"),
         ("aws_iam_role.ops", "aws_s3_bucket.assets"): (["admin", "read", "write"], "aws_iam_role_policy.ops"),
         ("aws_iam_role.reporting", "aws_db_instance.orders"): (["write"], "aws_iam_role_policy.reporting"),
+        ("aws_iam_role.csi", "aws_secretsmanager_secret.api_key"): (["read"], "aws_iam_role.csi"),
+        ("aws_iam_role.backup", "aws_s3_bucket.documents"): (["read"], "aws_iam_role.backup"),
+        ("aws_iam_role.backup", "aws_s3_bucket.assets"): (["read"], "aws_iam_role.backup"),
     }  # not cdn -> documents (it names the assets bucket), not ops -> documents (explicit Deny)
+    assert {pair: reach(d) for pair, d in found.items() if pair[0] in ("aws_iam_role.csi", "aws_iam_role.backup")} == {
+        ("aws_iam_role.csi", "aws_secretsmanager_secret.api_key"): True,   # only the account id is unknown
+        ("aws_iam_role.backup", "aws_s3_bucket.documents"): None,          # the bucket name is unknown
+        ("aws_iam_role.backup", "aws_s3_bucket.assets"): None,
+    }
 
 
 @pytest.mark.parametrize("statement, expected", [

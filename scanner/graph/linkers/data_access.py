@@ -234,6 +234,8 @@ def _resource_hit(s: dict[str, Any], refs: frozenset[str], store: Resource, serv
     for p in patterns:
         if isinstance(p, str):
             one = _arn_hit(p, service, templates, name)
+        elif (partial := _partial_arn(p, service, templates, name)) is not None:
+            one = partial if partial is False or store.address not in refs else True
         elif store.address in refs:
             one = True
         elif any(r.split("[", 1)[0].rsplit(".", 1)[0].endswith(store.type) for r in refs):
@@ -245,6 +247,26 @@ def _resource_hit(s: dict[str, Any], refs: frozenset[str], store: Resource, serv
         if one is None:
             verdict = None
     return verdict
+
+
+def _partial_arn(value: Any, service: str, templates: tuple[str, ...], name: Optional[str]) -> Tri:
+    """An ARN with parts known only at apply (``arn:aws:s3:::${var.bucket}/*``): decided by its known
+    parts when they suffice (another service; unknown region or account only), else None (not decided here)."""
+    parts = getattr(value, "parts", None)
+    if not isinstance(parts, list):
+        return None
+    text = "".join(p if isinstance(p, str) else HOLE for p in parts)
+    fields = text.split(":", 5)
+    if len(fields) < 6 or HOLE in fields[0] + fields[2]:
+        return None
+    if not glob_match(fields[2], service, ignore_case=True):
+        return False
+    if HOLE in fields[5]:
+        return None
+    return _arn_hit(":".join(fields[:3] + ["*", "*", fields[5]]), service, templates, name)
+
+
+HOLE = "\u0000"   # where an unknown interpolation sits in an ARN's known text
 
 
 def _arn_hit(pattern: str, service: str, templates: tuple[str, ...], name: Optional[str]) -> Tri:

@@ -50,9 +50,17 @@ def _decode(value: Any) -> Any:
 
 
 def _restore(value: Any) -> Any:
-    """Turn sentinel strings (an unknown interpolation) back into :class:`Unknown`."""
+    """Turn sentinel strings (an unknown interpolation) back into unknowns that keep their known text."""
     if isinstance(value, str):
-        return Unknown("interpolation not known") if SENTINEL in value else value
+        if SENTINEL not in value:
+            return value
+        parts: list[Any] = []   # the known text kept, as for a template evaluated directly
+        for i, chunk in enumerate(value.split(SENTINEL)):
+            if i:
+                parts.append(Unknown("interpolation not known"))
+            if chunk:
+                parts.append(chunk)
+        return PartialTemplate(parts)
     if isinstance(value, list):
         return [_restore(v) for v in value]
     if isinstance(value, dict):
