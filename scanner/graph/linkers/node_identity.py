@@ -45,8 +45,9 @@ def link(ctx: LinkContext) -> None:
     groups = [g for t in NODE_GROUPS for g in ctx.by_type.get(t, ())]
     if not workloads or not groups:
         return
-    clusters = {base_address(c.address) for t in CLUSTERS for c in ctx.by_type.get(t, ())}
-    names = {c.attributes.get("name") for t in CLUSTERS for c in ctx.by_type.get(t, ())}
+    managed = [c for t in CLUSTERS for c in ctx.by_type.get(t, ()) if not _data_source(c.address)]
+    clusters = {base_address(c.address) for c in managed}
+    names = {c.attributes.get("name") for c in managed}
     clusters |= {f"cluster {g.attributes['cluster_name']}" for g in groups   # clusters defined elsewhere
                  if isinstance(g.attributes.get("cluster_name"), str) and g.attributes["cluster_name"] not in names}
     if len(clusters) > 1:
@@ -75,6 +76,12 @@ def link(ctx: LinkContext) -> None:
             if reach is not True:
                 data["reach"] = reach
             ctx.add_edge(w.address, group, "runs_on", **data)
+
+
+def _data_source(address: str) -> bool:
+    """A ``data.`` address (after any root and module prefix): a cluster read, perhaps one the scan manages."""
+    tail = address.rsplit(":", 1)[-1]
+    return tail.startswith("data.") or ".data." in tail
 
 
 def _namespace(w: Resource) -> str:
