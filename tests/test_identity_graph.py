@@ -83,7 +83,10 @@ def test_node_identity_follows_instance_metadata_options():
         (agent, "aws_eks_node_group.hop1"): True,
         (agent, "aws_eks_node_group.hop2"): True,
         (agent, "aws_eks_node_group.default"): True,
-    }  # the Fargate namespace's Deployment runs on no node group
+        (web, "aws_launch_template.self"): True,       # self-managed: the cluster-tagged group's template
+        (agent, "aws_launch_template.self"): True,
+    }  # the Fargate namespace's Deployment runs on no node group; the bastion's group is not the cluster's
+    assert edges(graph, "runs_on")[(web, "aws_launch_template.self")]["via"] == "aws_autoscaling_group.self"
     assert ("aws_eks_node_group.imdsv1", "aws_iam_role.nodes") in edges(graph, "runs_as")
 
 

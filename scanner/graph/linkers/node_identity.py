@@ -17,6 +17,10 @@ An edge's ``reach`` says whether a pod can read the node's credentials:
   node's account from pods (not from host-network pods), ``GCE_METADATA``
   exposes it; unset, a cluster with ``workload_identity_config`` defaults to
   the former, one without to the latter.
+- Self-managed EKS nodes: an ``aws_autoscaling_group`` tagged
+  ``kubernetes.io/cluster/<name>`` starts nodes from its launch template; the
+  edge goes to the template (``via`` the group), which ``runs_as`` its
+  instance profile and role, with the template's metadata options as above.
 
 The node group ``runs_as`` its role or account (linkers aws and gcp). Which
 cluster a manifest is deployed to is not written anywhere: workloads are tied
@@ -43,7 +47,8 @@ NODE_GROUPS = ("aws_eks_node_group", "google_container_node_pool")
 def link(ctx: LinkContext) -> None:
     workloads = [r for r in ctx.resources if r.kind == Layer.KUBERNETES and isinstance(r.attributes.get("$pod"), dict)]
     groups = [g for t in NODE_GROUPS for g in ctx.by_type.get(t, ())]
-    if not workloads or not groups:
+    self_managed = _self_managed(ctx)   # launch template -> the autoscaling group that starts nodes with it
+    if not workloads or not (groups or self_managed):
         return
     managed = [c for t in CLUSTERS for c in ctx.by_type.get(t, ()) if not _data_source(c.address)]
     clusters = {base_address(c.address) for c in managed}
@@ -51,7 +56,7 @@ def link(ctx: LinkContext) -> None:
     clusters |= {f"cluster {g.attributes['cluster_name']}" for g in groups   # clusters defined elsewhere
                  if isinstance(g.attributes.get("cluster_name"), str) and g.attributes["cluster_name"] not in names}
     if len(clusters) > 1:
-        first = groups[0]
+        first = groups[0] if groups else ctx.nodes[next(iter(self_managed))]["resource"]
         ctx.graph.graph.setdefault("diagnostics", []).append(Diagnostic(
             "node-identity-ambiguous", f"the scan holds {len(clusters)} Kubernetes clusters "
             f"({', '.join(sorted(clusters)[:3])}{', ...' if len(clusters) > 3 else ''}); which one runs "
@@ -59,6 +64,7 @@ def link(ctx: LinkContext) -> None:
             first.location.path, first.location.start_line, "info"))
         return
     verdicts = {g.address: _imds(ctx, g) for g in ctx.track(groups)}
+    verdicts.update({t: _template_metadata(ctx, t) for t in self_managed})
     fargate = _fargate_namespaces(ctx)
     for w in ctx.track(workloads):
         ns = _namespace(w)
@@ -73,6 +79,8 @@ def link(ctx: LinkContext) -> None:
             if fargate.get(ns) is None and ns in fargate:
                 reach = None if reach is not False else False
             data: dict[str, Any] = {"path": "$pod.hostNetwork"} if host is True else {}
+            if group in self_managed:
+                data["via"] = self_managed[group]
             if reach is not True:
                 data["reach"] = reach
             ctx.add_edge(w.address, group, "runs_on", **data)
@@ -110,7 +118,12 @@ def _imds(ctx: LinkContext, group: Resource) -> tuple[Tri, Tri]:
     templates = [n for _, n in targets(ctx, group, ("launch_template",), ("aws_launch_template",))]
     if len(templates) != 1:
         return None, None
-    options = ctx.nodes[templates[0]]["resource"].attributes.get("metadata_options")
+    return _template_metadata(ctx, templates[0])
+
+
+def _template_metadata(ctx: LinkContext, template: str) -> tuple[Tri, Tri]:
+    """:func:`_imds` for the nodes a launch template starts."""
+    options = ctx.nodes[template]["resource"].attributes.get("metadata_options")
     if options is None:
         return None, True   # the AMI's and the account's defaults decide; the endpoint is on
     options = options[0] if isinstance(options, list) and len(options) == 1 else options
@@ -126,6 +139,33 @@ def _imds(ctx: LinkContext, group: Resource) -> tuple[Tri, Tri]:
     if tokens == "required" and isinstance(hops, int) and not isinstance(hops, bool):
         return (host if hops > 1 else False), host
     return None, host
+
+
+def _self_managed(ctx: LinkContext) -> dict[str, str]:
+    """Self-managed nodes: launch templates of autoscaling groups tagged ``kubernetes.io/cluster/<name>``."""
+    out: dict[str, str] = {}
+    for asg in ctx.by_type.get("aws_autoscaling_group", ()):
+        if not any(_cluster_tag(t) for key in ("tag", "tags") for t in _list(asg.attributes.get(key))):
+            continue
+        for _, template in targets(ctx, asg, ("launch_template", "launch_template_specification"),
+                                   ("aws_launch_template",)):
+            out.setdefault(template, asg.address)
+    return out
+
+
+def _cluster_tag(tag: Any) -> bool:
+    key = tag.get("key") if isinstance(tag, dict) else None
+    parts = getattr(key, "parts", None)   # "kubernetes.io/cluster/${var.cluster_name}"
+    text = key if isinstance(key, str) else (parts[0] if isinstance(parts, list) and parts and
+                                             isinstance(parts[0], str) else "")
+    return text.startswith(CLUSTER_TAG)
+
+
+CLUSTER_TAG = "kubernetes.io/cluster/"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _gke_metadata(ctx: LinkContext, pool: Resource) -> tuple[Tri, Tri]:
