@@ -159,3 +159,33 @@ def test_claims_portal_headline_path_and_drift():
     assert not any("claims/api" in f.message for f in report.findings)
     # a network path to the bucket there is none: the network policies stay silent
     assert not [f for f in report.findings if f.policy_id in ("RG-DRIFT-006", "RG-PATH-001", "RG-DRIFT-001")]
+
+
+def test_a_terraform_managed_account_names_its_role_by_reference():
+    """A ServiceAccount written as a Terraform resource (normalised to the Kubernetes shape, its address the
+    Terraform one) whose annotation is ``aws_iam_role.api.arn``: the reference names the role, the trust decides."""
+    from scanner.graph import build_graph
+    from scanner.model import Layer, Location, Resource, Unknown
+
+    def trust(subject):
+        return {"Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRoleWithWebIdentity"],
+                               "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/oidc.eks.x/id/Y"},
+                               "Condition": {"StringEquals": {"oidc.eks.x/id/Y:sub": subject}}}]}
+
+    def role(name, subject):
+        return Resource(f"aws_iam_role.{name}", Layer.TERRAFORM, "aws_iam_role",
+                        {"name": Unknown("var"), "$assume_role_policy": trust(subject)}, Location("main.tf", 1, 1))
+
+    def account(name, target):
+        note = "eks.amazonaws.com/role-arn"
+        return Resource(f"kubernetes_service_account.{name}", Layer.KUBERNETES, "ServiceAccount",
+                        {"apiVersion": "v1", "kind": "ServiceAccount",
+                         "metadata": {"name": name, "namespace": "shop", "annotations": {note: Unknown("arn")}}},
+                        Location("k8s.tf", 1, 1), source="terraform",
+                        references=((f"metadata.0.annotations.{note}", f"aws_iam_role.{target}"),))
+
+    graph = build_graph([role("api", "system:serviceaccount:shop:api"), role("web", "system:serviceaccount:shop:web"),
+                         account("api", "api"), account("cart", "web")])
+    assert edges(graph, "assumes") == {("kubernetes_service_account.api", "aws_iam_role.api"): {
+        "kind": "assumes", "mechanism": "irsa", "path": "metadata.annotations.eks.amazonaws.com/role-arn"}}
+    # cart's annotation names the web role, whose trust admits shop/web only: no edge
