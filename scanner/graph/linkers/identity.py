@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any, Iterable, Iterator, Optional
 
 from ...model import Resource, is_unknown
-from .. import LinkContext
+from .. import LinkContext, base_address
 from . import web_identity as wi
 from .aws import targets
 
@@ -127,9 +127,13 @@ def _pod_identity(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resourc
             continue
         roles = [n for _, n in targets(ctx, assoc, ("role_arn",), ("aws_iam_role",))] or names.get(
             role_name(assoc.attributes.get("role_arn")) or "", [])
+        # which cluster the manifests go to is not written: with several EKS clusters the account may be another's
+        several = len({base_address(c.address) for c in ctx.by_type.get("aws_eks_cluster", ())
+                       if not c.address.rsplit(":", 1)[-1].startswith("data.")}) > 1
         for sa in accounts.get((ns, name), ()):
             for role in roles:
-                ctx.add_edge(sa.address, role, "assumes", mechanism="eks-pod-identity", via=assoc.address)
+                _assumes(ctx, sa.address, role, None if several else True, mechanism="eks-pod-identity",
+                         via=assoc.address)
 
 
 def _gke(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) -> None:
