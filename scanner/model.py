@@ -87,6 +87,9 @@ EDGE_KINDS: frozenset[str] = frozenset({
     "can_access",         # role -> component
     "protected_by",       # resource -> WAF, public access block, encryption config ...
     "contains",           # parent -> child (module -> resource, zone -> subnet)
+    "assumes",            # Kubernetes ServiceAccount -> cloud identity it can act as (IRSA, Workload Identity)
+    "runs_on",            # Kubernetes workload -> node group whose instance metadata it may read
+    "accesses",           # cloud identity -> data store its permissions open (S3, RDS, GCS, Azure Storage)
 })
 
 INTERNET = "internet"

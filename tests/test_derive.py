@@ -83,4 +83,7 @@ def test_every_linker_is_registered_once() -> None:
     names = [f"{link.__module__}.{link.__qualname__}" for link in LINKERS]
     assert len(names) == len(set(names))
     assert names[0] == "scanner.graph.linkers.references.link"
-    assert names[-2:] == ["scanner.formats.kubernetes.link.link", "scanner.formats.architecture.link.link"]
+    formats = names.index("scanner.formats.kubernetes.link.link")
+    assert names[formats:formats + 2] == ["scanner.formats.kubernetes.link.link",
+                                          "scanner.formats.architecture.link.link"]
+    assert names[-1] == "scanner.graph.linkers.data_drift.link"  # compares the architecture with identity paths

@@ -83,6 +83,7 @@ def test_azure_and_gcp_edges():
         ("internet", "google_compute_instance.vm", "exposes"),
         ("google_compute_instance.vm", "google_service_account.sa", "runs_as"),
         ("google_project_iam_member.owner", "google_service_account.sa", "grants"),
+        ("google_service_account.sa", "google_storage_bucket.b", "accesses"),  # roles/owner on the project
         ("google_storage_bucket_iam_member.pub", "google_storage_bucket.b", "attached_to"),
         ("google_storage_bucket_iam_member.pub", "anyone", "grants"),
         ("internet", "google_storage_bucket.b", "exposes"),

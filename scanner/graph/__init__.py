@@ -39,6 +39,9 @@ TRAFFIC_EDGES: dict[str, str] = {
     "bound_to": "forward",              # principal -> role it holds
     "mounts": "forward",                # workload -> secret
     "flows_to": "forward",              # architecture flow
+    "assumes": "forward",               # ServiceAccount -> cloud role / service account / managed identity
+    "runs_on": "forward",               # workload -> node group, when the pod can read its instance metadata
+    "accesses": "forward",              # cloud identity -> data store it can read or change
     # `implemented_by` is deliberately absent: the architecture's intent ("web is
     # public") is not a network path; drift policies compare intent and reality.
 }

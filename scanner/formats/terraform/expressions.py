@@ -88,7 +88,7 @@ def evaluate(expr: Expr, scope: Scope) -> Any:
             if isinstance(key, (Invalid, dict, list)):
                 return Invalid("object key is not a string")
             if is_unknown(key):
-                return Unknown("object key not known")
+                return _partial_object(expr, scope)  # type: ignore[arg-type]
             out[tostr(key)] = evaluate(v, scope)
         return out
     if t is Call:
@@ -175,6 +175,35 @@ class PartialTemplate(Unknown):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (PartialTemplate, (self.parts,))
+
+
+class PartialObject(Unknown):
+    """An object with a key known only at apply time: unknown, its entries kept in ``items``.
+
+    ``items`` holds ``(key, value)`` pairs whose key is a string or an
+    :class:`Unknown` (often a :class:`PartialTemplate` such as
+    ``"${local.oidc_issuer}:sub"``), so an IAM condition keyed by an issuer
+    computed at apply can still be read by the claim it names.
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[Any, Any]]) -> None:
+        super().__init__("object key not known")
+        self.items = items
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PartialObject, (self.items,))
+
+
+def _partial_object(expr: ObjectE, scope: Scope) -> Any:
+    items: list[tuple[Any, Any]] = []
+    for k, v in expr.items:
+        key = evaluate(k, scope)
+        if isinstance(key, (Invalid, dict, list)):
+            return Invalid("object key is not a string")
+        items.append((key if is_unknown(key) else tostr(key), evaluate(v, scope)))
+    return PartialObject(items)
 
 
 def _template(expr: Template, scope: Scope) -> Any:

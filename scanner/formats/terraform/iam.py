@@ -20,7 +20,7 @@ import json
 from typing import Any, Optional
 
 from ...model import Unknown, is_unknown
-from .expressions import PartialTemplate
+from .expressions import PartialObject, PartialTemplate
 from .functions import FUNCTIONS, EncodedUnknown
 
 POLICY_ATTRIBUTES = {"policy": "$policy", "assume_role_policy": "$assume_role_policy"}
@@ -50,9 +50,17 @@ def _decode(value: Any) -> Any:
 
 
 def _restore(value: Any) -> Any:
-    """Turn sentinel strings (an unknown interpolation) back into :class:`Unknown`."""
+    """Turn sentinel strings (an unknown interpolation) back into unknowns that keep their known text."""
     if isinstance(value, str):
-        return Unknown("interpolation not known") if SENTINEL in value else value
+        if SENTINEL not in value:
+            return value
+        parts: list[Any] = []   # the known text kept, as for a template evaluated directly
+        for i, chunk in enumerate(value.split(SENTINEL)):
+            if i:
+                parts.append(Unknown("interpolation not known"))
+            if chunk:
+                parts.append(chunk)
+        return PartialTemplate(parts)
     if isinstance(value, list):
         return [_restore(v) for v in value]
     if isinstance(value, dict):
@@ -163,15 +171,22 @@ def _statement(block: dict[str, Any]) -> dict[str, Any]:
         if isinstance(block.get(key), list):
             out[name] = _principals(block[key])
     if isinstance(block.get("condition"), list):
-        conditions: dict[str, Any] = {}
-        for c in block["condition"]:
-            if isinstance(c, dict) and isinstance(c.get("test"), str) and isinstance(c.get("variable"), str):
-                conditions.setdefault(c["test"], {})[c["variable"]] = c.get("values")
-            else:
-                conditions = Unknown("condition not known")  # type: ignore[assignment]
-                break
-        out["Condition"] = conditions
+        out["Condition"] = _conditions(block["condition"])
     return out
+
+
+def _conditions(blocks: list[Any]) -> Any:
+    """``condition`` blocks as ``{test: {variable: values}}``; a test with a variable known only at
+    apply (``"${local.issuer}:sub"``) is a :class:`PartialObject` keeping its entries."""
+    entries: dict[str, list[tuple[Any, Any]]] = {}
+    for c in blocks:
+        variable = c.get("variable") if isinstance(c, dict) else None
+        if not isinstance(c, dict) or not isinstance(c.get("test"), str) or not (
+                isinstance(variable, str) or is_unknown(variable)):
+            return Unknown("condition not known")
+        entries.setdefault(c["test"], []).append((variable, c.get("values")))
+    return {test: dict(pairs) if all(isinstance(k, str) for k, _ in pairs) else PartialObject(pairs)
+            for test, pairs in entries.items()}
 
 
 def _principals(blocks: list[Any]) -> Any:

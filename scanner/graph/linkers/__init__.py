@@ -2,10 +2,13 @@
 
 The cloud linkers here read the cloud vocabulary (the providers' resource
 types, whatever format wrote them); each input format adds the linkers of its
-own vocabulary (``linker`` in :data:`scanner.formats.FORMATS`). Order matters
-only where a linker reads edges another made: references first, then cloud
-relations, then the formats' in registry order (Kubernetes, then the
-architecture, which joins to everything else).
+own vocabulary (``linker`` in :data:`scanner.formats.FORMATS`); the joins
+across layers come last. Order matters only where a linker reads edges
+another made: references first, then cloud relations, then the formats' in
+registry order (Kubernetes, then the architecture), then workload identity
+and data access (which join clusters to clouds and need the accounts the
+Kubernetes linker adds), and last what compares the architecture's flows
+with the identity paths.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Callable
 
 from .. import LinkContext
 from ...formats import linkers
-from . import aws, azure, gcp, references
+from . import aws, azure, data_access, data_drift, gcp, identity, node_identity, references
 
 Linker = Callable[[LinkContext], None]
 
@@ -31,4 +34,8 @@ LINKERS: tuple[Linker, ...] = (
     azure.link,
     gcp.link,
     *(_load(entry) for entry in linkers()),
+    identity.link,
+    node_identity.link,
+    data_access.link,
+    data_drift.link,
 )
