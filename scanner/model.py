@@ -87,6 +87,15 @@ EDGE_KINDS: frozenset[str] = frozenset({
     "can_access",         # role -> component
     "protected_by",       # resource -> WAF, public access block, encryption config ...
     "contains",           # parent -> child (module -> resource, zone -> subnet)
+    # Kubernetes attack techniques (KubeHound's, docs/attack-paths.md): what a foothold lets an attacker take
+    "escapes_to",         # workload -> the node its containers can break out to
+    "steals_token",       # node / ServiceAccount -> a ServiceAccount whose token it can read
+    "reads_secrets",      # ServiceAccount -> the Secrets of a namespace it may list
+    "execs_into",         # ServiceAccount -> a workload it may exec / attach into
+    "patches",            # ServiceAccount -> a workload whose pods it may rewrite
+    "creates_pods",       # ServiceAccount -> the node / an account its new pods get
+    "binds_role",         # ServiceAccount -> a role it may bind to itself (or escalate into)
+    "impersonates",       # ServiceAccount -> an identity it may impersonate
 })
 
 INTERNET = "internet"
@@ -194,6 +203,7 @@ class PathStep:
     address: str
     location: Optional[Location]
     edge: str = ""  # edge kind that led to this node ('' for the first)
+    detail: str = ""  # what the edge stands for, when its kind alone does not say (attack techniques)
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,25 @@ TRAFFIC_EDGES: dict[str, str] = {
     "bound_to": "forward",              # principal -> role it holds
     "mounts": "forward",                # workload -> secret
     "flows_to": "forward",              # architecture flow
+    # attack techniques (scanner/graph/k8s_attacks.py): moves an attacker makes with a foothold's
+    # privileges; `reachable_from` leaves them out unless asked (TECHNIQUE_EDGES), `leads_to` takes them
+    "escapes_to": "forward",
+    "steals_token": "forward",
+    "reads_secrets": "forward",
+    "execs_into": "forward",
+    "patches": "forward",
+    "creates_pods": "forward",
+    "binds_role": "forward",
+    "impersonates": "forward",
     # `implemented_by` is deliberately absent: the architecture's intent ("web is
     # public") is not a network path; drift policies compare intent and reality.
 }
+
+# The kinds above that are attack techniques rather than traffic or identity: "reachable from the
+# internet" stays a statement about exposure, and a policy follows techniques with `leads_to`.
+TECHNIQUE_EDGES: frozenset[str] = frozenset({
+    "escapes_to", "steals_token", "reads_secrets", "execs_into", "patches", "creates_pods",
+    "binds_role", "impersonates"})
 
 _INDEX_RE = re.compile(r"\[[^\]]*\]")
 

@@ -7,6 +7,7 @@ implicit), and writes derived attributes that policies test like any other:
 - ServiceAccount: ``$permissions`` (the union of the rules of every role bound
   to it, one entry per rule with ``namespace`` ``"*"`` for cluster-wide) and
   ``$unresolved_roles`` (bound roles whose rules are not in the scanned files);
+- Role / ClusterRole: ``$rules`` (its rules, a ClusterRole's aggregated ones included);
 - workload: ``$permissions`` (its account's) and
   ``$automount_service_account_token`` (pod setting, else the account's, else true).
 """
@@ -49,6 +50,8 @@ def link(ctx: UnitContext) -> None:
         _permissions(account, by_account.get(account.address, []), rules)
     for account in ctx.of_type("ServiceAccount"):
         account.attributes.setdefault("$permissions", [])
+    for role in ctx.of_type("Role", "ClusterRole"):  # what each role grants, aggregation resolved
+        role.attributes["$rules"] = rules.of(role.address) or []
     _workloads(ctx)
 
 
@@ -90,7 +93,7 @@ def _binding(ctx: UnitContext, binding: Resource, grants: list[_Grant]) -> None:
         for account in _subject_accounts(ctx, binding, subject, f"subjects.{i}"):
             ctx.add_edge(binding.address, account, "binds", path=f"subjects.{i}")
             if node:
-                ctx.add_edge(account, role, "bound_to", via=binding.address)
+                ctx.add_edge(account, role, "bound_to", via=binding.address, namespace=scope)
             grants.append(_Grant(account, role, binding.address, scope))
 
 

@@ -6,7 +6,8 @@ Edges made here (see docs/kubernetes.md for the full table):
 ``Ingress / Gateway / *Route -routes_to->`` routes and Services;
 ``workload -runs_as->`` ServiceAccount (an implicit one when none is declared);
 ``workload -mounts->`` Secrets and ConfigMaps; then :func:`scanner.graph.rbac.link`
-adds bindings and the derived ``$permissions``.
+adds bindings and the derived ``$permissions``, and :func:`scanner.graph.k8s_attacks.link` the
+attack techniques (escapes to the node, RBAC abuse).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Iterator
 from ...model import INTERNET, Resource
 from ...parsers.kubernetes import WORKLOAD_KINDS
 from ...parsers.kustomize import api_group
-from .. import LinkContext, rbac
+from .. import LinkContext, k8s_attacks, rbac
 from ..cidr import admits_internet, is_public_cidr
 from ..k8s_objects import (PodIndex, UnitContext, add_implicit, at_line, items, mapping, name_of,
                            namespace_of, text)
@@ -78,6 +79,7 @@ def _link_unit(ctx: UnitContext) -> None:
             _service_account(ctx, w)
             _mounts(ctx, w)
     rbac.link(ctx)
+    k8s_attacks.link(ctx)
 
 
 def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:
