@@ -115,7 +115,6 @@ class _Rbac:
                 self._account(account, permissions)
 
     def _account(self, sa: Resource, perms: list[dict[str, Any]]) -> None:
-        add = self.ctx.add_edge
         for w in self.workloads:
             if w.address not in self.worth or w.attributes.get("$service_account") == sa.address:
                 continue
@@ -123,13 +122,13 @@ class _Rbac:
             hit = _grants(perms, "", "pods/exec", ("create", "get"), ns) or \
                 _grants(perms, "", "pods/attach", ("create", "get"), ns)
             if hit:
-                add(sa.address, w.address, "execs_into", **_data("POD_EXEC, POD_ATTACH", hit))
+                self.ctx.add_edge(sa.address, w.address, "execs_into", **_data("POD_EXEC, POD_ATTACH", hit))
             hit = _grants(perms, "", "pods", ("patch", "update"), ns) or self._controller(perms, w, ("patch", "update"))
             if hit:
-                add(sa.address, w.address, "patches", **_data("POD_PATCH", hit))
+                self.ctx.add_edge(sa.address, w.address, "patches", **_data("POD_PATCH", hit))
         for namespace, hit in self._pod_creation(perms):
             node = _pseudo(self.ctx, NODE, "Node", sa, "$permissions")
-            add(sa.address, node, "creates_pods", **_data("POD_CREATE", hit, namespace))
+            self.ctx.add_edge(sa.address, node, "creates_pods", **_data("POD_CREATE", hit, namespace))
             break
         for other in self.accounts:
             if other.address == sa.address or other.address not in self.worth_accounts:
@@ -137,18 +136,17 @@ class _Rbac:
             ns = namespace_of(other)
             hit = next((h for _, h in self._pod_creation(perms, ns, privileged=False)), None)
             if hit:
-                add(sa.address, other.address, "creates_pods", **_data("POD_CREATE", hit))
+                self.ctx.add_edge(sa.address, other.address, "creates_pods", **_data("POD_CREATE", hit))
             elif hit := _grants(perms, "", "serviceaccounts", ("impersonate",), ns, name_of(other)):
-                add(sa.address, other.address, "impersonates", **_data("IDENTITY_IMPERSONATE", hit))
+                self.ctx.add_edge(sa.address, other.address, "impersonates", **_data("IDENTITY_IMPERSONATE", hit))
             elif hit := _grants(perms, "", "serviceaccounts/token", ("create",), ns, name_of(other)):
-                add(sa.address, other.address, "steals_token", **_data("TOKEN_REQUEST", hit))
+                self.ctx.add_edge(sa.address, other.address, "steals_token", **_data("TOKEN_REQUEST", hit))
             else:
                 self._token_secret(sa, other, perms)
         self._cluster(sa, perms)
 
     def _cluster(self, sa: Resource, perms: list[dict[str, Any]]) -> None:
         """Techniques whose target is a sink: cluster-admin by binding or impersonation, kube-system's Secrets."""
-        add = self.ctx.add_edge
         bind = _grants(perms, RBAC, "clusterrolebindings", WRITE, None) and (
             _grants(perms, RBAC, "clusterroles", ("bind",), None, "cluster-admin"))
         escalate = _grants(perms, RBAC, "clusterroles", ("escalate",), None) and \
@@ -161,19 +159,19 @@ class _Rbac:
             groups = _grants(perms, "", "groups", ("impersonate",), None, "system:masters")
         if bind or escalate:
             admin = _pseudo(self.ctx, CLUSTER_ADMIN, "ClusterRole", sa, "$permissions")
-            add(sa.address, admin, "binds_role", **_data("ROLE_BIND", bind or escalate))
+            self.ctx.add_edge(sa.address, admin, "binds_role", **_data("ROLE_BIND", bind or escalate))
         if groups:
             admin = _pseudo(self.ctx, CLUSTER_ADMIN, "ClusterRole", sa, "$permissions")
-            add(sa.address, admin, "impersonates", **_data("IDENTITY_IMPERSONATE", groups))
+            self.ctx.add_edge(sa.address, admin, "impersonates", **_data("IDENTITY_IMPERSONATE", groups))
         read = _grants(perms, "", "secrets", ("list", "watch"), "kube-system")
         local_bind = _grants(perms, RBAC, "rolebindings", WRITE, "kube-system") and \
             _grants(perms, RBAC, "clusterroles", ("bind",), None, "admin")
         if read or local_bind:
             secrets = _pseudo(self.ctx, KUBE_SYSTEM_SECRETS, "Secret", sa, "$permissions")
             if read:
-                add(sa.address, secrets, "reads_secrets", **_data("TOKEN_LIST", read, "kube-system"))
+                self.ctx.add_edge(sa.address, secrets, "reads_secrets", **_data("TOKEN_LIST", read, "kube-system"))
             else:
-                add(sa.address, secrets, "binds_role", **_data("ROLE_BIND", local_bind, "kube-system"))
+                self.ctx.add_edge(sa.address, secrets, "binds_role", **_data("ROLE_BIND", local_bind, "kube-system"))
 
     def _token_secret(self, sa: Resource, other: Resource, perms: list[dict[str, Any]]) -> None:
         """TOKEN_LIST / TOKEN_BRUTEFORCE: a declared legacy token Secret of ``other`` that ``sa`` may read."""

@@ -164,7 +164,7 @@ def _detail(data: dict[str, Any]) -> str:
     technique = data.get("technique") or ""
     role = data.get("role")
     if technique and isinstance(role, str):
-        return f"{technique} ({role.rsplit('/', 1)[-1]})"
+        return f"{technique} ({role.rsplit('/', 1)[-1].split('@', 1)[0]})"
     return technique
 
 
