@@ -30,6 +30,13 @@ CONTROLLERS = (("", "pods"), ("", "replicationcontrollers"), ("apps", "deploymen
                ("apps", "statefulsets"), ("apps", "replicasets"), ("batch", "jobs"), ("batch", "cronjobs"))
 WRITE = ("create", "update", "patch")
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+# Resources a technique acts on: a grant on none of them (`view`, a ConfigMap writer) gives no technique.
+TECHNIQUE_RESOURCES = frozenset({r for _, r in CONTROLLERS} | {
+    "pods/exec", "pods/attach", "secrets", "serviceaccounts", "serviceaccounts/token", "clusterrolebindings",
+    "rolebindings", "clusterroles", "groups"})
+# Annotations that give an account an identity outside the cluster (workload identity): worth stealing.
+IDENTITY_ANNOTATIONS = ("eks.amazonaws.com/role-arn", "iam.gke.io/gcp-service-account",
+                        "azure.workload.identity/client-id")
 
 
 def link(ctx: UnitContext) -> None:
@@ -104,28 +111,35 @@ class _Rbac:
                               if s.attributes.get("type") == "kubernetes.io/service-account-token"]
         # decided before any technique edge exists, so the order accounts are visited in does not matter
         succ = ctx.graph._succ
-        self.worth_accounts = {a.address for a in accounts if succ[a.address]}
+        self.permissions = {a.address: [p for p in items(a.attributes.get("$permissions"))
+                                        if isinstance(p, dict) and _relevant(p)] for a in accounts}
+        self.worth_accounts = {a.address for a in accounts if self.permissions[a.address] or _identity(a)
+                               or any("bound_to" not in k for k in succ[a.address].values())}
         self.worth = {w.address for w in workloads if any("escapes_to" in k for k in succ[w.address].values())
                       or (tokens.get(w.address) and w.attributes.get("$service_account") in self.worth_accounts)}
+        self.worth_by_namespace: dict[Optional[str], list[Resource]] = {}
+        for w in workloads:
+            if w.address in self.worth:
+                self.worth_by_namespace.setdefault(namespace_of(w), []).append(w)
 
     def link(self) -> None:
         for account in self.accounts:
-            permissions = [p for p in items(account.attributes.get("$permissions")) if isinstance(p, dict)]
-            if permissions:
-                self._account(account, permissions)
+            if self.permissions[account.address]:
+                self._account(account, self.permissions[account.address])
 
     def _account(self, sa: Resource, perms: list[dict[str, Any]]) -> None:
-        for w in self.workloads:
-            if w.address not in self.worth or w.attributes.get("$service_account") == sa.address:
-                continue
-            ns = namespace_of(w)
-            hit = _grants(perms, "", "pods/exec", ("create", "get"), ns) or \
+        for ns, targets in self.worth_by_namespace.items():   # a grant is decided once per namespace
+            execs = _grants(perms, "", "pods/exec", ("create", "get"), ns) or \
                 _grants(perms, "", "pods/attach", ("create", "get"), ns)
-            if hit:
-                self.ctx.add_edge(sa.address, w.address, "execs_into", **_data("POD_EXEC, POD_ATTACH", hit))
-            hit = _grants(perms, "", "pods", ("patch", "update"), ns) or self._controller(perms, w, ("patch", "update"))
-            if hit:
-                self.ctx.add_edge(sa.address, w.address, "patches", **_data("POD_PATCH", hit))
+            pods = _grants(perms, "", "pods", ("patch", "update"), ns)
+            for w in targets:
+                if w.attributes.get("$service_account") == sa.address:
+                    continue
+                if execs:
+                    self.ctx.add_edge(sa.address, w.address, "execs_into", **_data("POD_EXEC, POD_ATTACH", execs))
+                hit = pods or self._controller(perms, w, ("patch", "update"))
+                if hit:
+                    self.ctx.add_edge(sa.address, w.address, "patches", **_data("POD_PATCH", hit))
         for namespace, hit in self._pod_creation(perms):
             node = _pseudo(self.ctx, NODE, "Node", sa, "$permissions")
             self.ctx.add_edge(sa.address, node, "creates_pods", **_data("POD_CREATE", hit, namespace))
@@ -239,6 +253,22 @@ def _grants(perms: list[dict[str, Any]], group: str, resource: str, verbs: Itera
             continue
         return p
     return None
+
+
+def _relevant(p: dict[str, Any]) -> bool:
+    """Whether a permission entry can take part in a technique (most grants, such as `view`'s, cannot)."""
+    resources = set(p.get("resources") or [])
+    verbs = set(p.get("verbs") or [])
+    if "*" in resources or any(r.startswith("*/") for r in resources):
+        return True
+    if resources & {"secrets", "pods/exec", "pods/attach"}:
+        return True
+    return bool(resources & TECHNIQUE_RESOURCES) and not verbs <= {"get", "list", "watch"}
+
+
+def _identity(account: Resource) -> bool:
+    annotations = mapping(mapping(account.attributes.get("metadata")).get("annotations"))
+    return any(annotations.get(a) for a in IDENTITY_ANNOTATIONS)
 
 
 def _data(technique: str, grant: dict[str, Any], namespace: Optional[str] = None) -> dict[str, Any]:
