@@ -283,3 +283,12 @@ def test_a_hop_is_printed_with_its_technique():
     assert "  n1 -- escapes_to: CE_PRIV_MOUNT --> n2" in markdown.mermaid_path(finding)
     flow = sarif._result(finding, 0, False)["codeFlows"][0]["threadFlows"][0]["locations"]
     assert flow[2]["location"]["message"]["text"] == "--escapes_to [CE_PRIV_MOUNT]--> k8s:core/Node/*"
+
+
+def test_node_takeover_keeps_its_evidence_line_and_goes_on_to_the_node(builtin_policies):
+    folder = os.path.join(FIXTURES, "RG-PATH-015", "fail", "escape")
+    report = scan([folder], policies=[builtin_policies["RG-PATH-006"]], base=folder)
+    (finding,) = report.findings
+    assert (finding.resource, finding.location.start_line) == ("k8s:apps/Deployment/shop/web", 20)  # privileged
+    assert [(s.edge, s.address) for s in finding.path[-2:]] == [
+        ("selects", "k8s:apps/Deployment/shop/web"), ("escapes_to", NODE)]

@@ -129,7 +129,7 @@ class Compiler:
 
     @staticmethod
     def _any(checks: list[Check], searching: list[bool]) -> Check:
-        """The first true branch; when it has no graph path, a later true branch's path (``leads_to``) joins it."""
+        """The first true branch; when it has no graph path, a later true ``leads_to`` branch lends its path."""
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
             unknown = False
             for i, check in enumerate(checks):
@@ -276,10 +276,9 @@ def _joined(first: tuple[PathStep, ...], then: tuple[PathStep, ...]) -> tuple[Pa
 
 
 def _searches(node: Any) -> bool:
-    """Whether a condition (sub)tree holds a graph search that gives a path."""
+    """Whether a condition (sub)tree holds a `leads_to` (whose path an `any` may borrow)."""
     if isinstance(node, dict):
-        return "reachable_from" in node or "leads_to" in node or "connected" in node \
-            or any(_searches(x) for x in node.values())
+        return "leads_to" in node or any(_searches(x) for x in node.values())
     if isinstance(node, list):
         return any(_searches(x) for x in node)
     return False
