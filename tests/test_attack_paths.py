@@ -272,7 +272,9 @@ def test_identical_paths_past_the_resource_are_reported_once():
     node = _finding("RG-PATH-016", Severity.CRITICAL, ("internet", "w", "node"))
     root = _finding("RG-PATH-007", Severity.HIGH, ("internet", "w"))
     egress = _finding("RG-PATH-013", Severity.MEDIUM, ("internet", "w"))   # ends at the resource: kept
-    assert once_per_path([secrets, admin, node, root, egress]) == [admin, node, root, egress]
+    kept = once_per_path([secrets, admin, node, root, egress])
+    assert [(f.policy_id, f.message) for f in kept] == [
+        ("RG-PATH-004", "m (also RG-PATH-003)"), ("RG-PATH-016", "m"), ("RG-PATH-007", "m"), ("RG-PATH-013", "m")]
 
 
 def test_a_hop_is_printed_with_its_technique():
@@ -292,3 +294,11 @@ def test_node_takeover_keeps_its_evidence_line_and_goes_on_to_the_node(builtin_p
     assert (finding.resource, finding.location.start_line) == ("k8s:apps/Deployment/shop/web", 20)  # privileged
     assert [(s.edge, s.address) for s in finding.path[-2:]] == [
         ("selects", "k8s:apps/Deployment/shop/web"), ("escapes_to", NODE)]
+
+
+def test_a_connected_test_after_reachable_from_continues_the_path(builtin_policies):
+    folder = os.path.join(FIXTURES, "RG-PATH-008", "fail")
+    report = scan([folder], policies=[builtin_policies["RG-PATH-008"]], base=folder)
+    paths = {f.resource: [(s.edge, s.address) for s in f.path][-2:] for f in report.findings}
+    assert paths["k8s:apps/Deployment/shop/web"] == [
+        ("selects", "k8s:apps/Deployment/shop/web"), ("mounts", "k8s:core/Secret/shop/aws-keys")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable, Optional
 
 from .. import parallel
@@ -111,19 +112,23 @@ def once_per_path(findings: list[Finding]) -> list[Finding]:
 
     Policies that reach the same sink along the same hops from the same entry point
     (administrator permissions and Secret access through ``cluster-admin``) give one
-    finding; findings whose path ends at their resource (what that resource is) all stay.
+    finding, whose message names the others; findings whose path ends at their resource
+    (what that resource is) all stay.
     """
-    best: dict[tuple[str, tuple[str, ...]], Finding] = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[Finding]] = {}
     for f in findings:
         if len(f.path) > 1 and f.path[-1].address != f.resource:
-            key = (f.resource, tuple(s.address for s in f.path))
-            kept = best.get(key)
-            if kept is None or (-f.severity.rank, f.policy_id) < (-kept.severity.rank, kept.policy_id):
-                best[key] = f
-    if not best:
+            groups.setdefault((f.resource, tuple(s.address for s in f.path)), []).append(f)
+    if not any(len(g) > 1 for g in groups.values()):
         return findings
-    chosen = {id(f) for f in best.values()}
-    return [f for f in findings if id(f) in chosen or len(f.path) <= 1 or f.path[-1].address == f.resource]
+    keep: dict[int, Finding] = {}
+    for group in groups.values():
+        group.sort(key=lambda f: (-f.severity.rank, f.policy_id))
+        others = sorted({f.policy_id for f in group[1:]} - {group[0].policy_id})
+        first = group[0]
+        keep[id(first)] = replace(first, message=f"{first.message} (also {', '.join(others)})") if others else first
+    return [keep.get(id(f), f) for f in findings
+            if id(f) in keep or len(f.path) <= 1 or f.path[-1].address == f.resource]
 
 
 def crash_report(crashes: list[Crash]) -> list[Diagnostic]:
