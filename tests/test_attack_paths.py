@@ -302,3 +302,13 @@ def test_a_connected_test_after_reachable_from_continues_the_path(builtin_polici
     paths = {f.resource: [(s.edge, s.address) for s in f.path][-2:] for f in report.findings}
     assert paths["k8s:apps/Deployment/shop/web"] == [
         ("selects", "k8s:apps/Deployment/shop/web"), ("mounts", "k8s:core/Secret/shop/aws-keys")]
+
+
+def test_binding_admin_in_kube_system_reads_its_secrets(tmp_path):
+    rules = ('[{apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [create]},'
+             ' {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind], resourceNames: [admin]}]')
+    assert _rbac(tmp_path, rules, "Role", "RoleBinding", ns="kube-system") == {
+        (WEB, SECRETS, "binds_role", "ROLE_BIND")}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert _rbac(elsewhere, rules, "Role", "RoleBinding", ns="team") == set()

@@ -178,8 +178,9 @@ class _Rbac:
             admin = _pseudo(self.ctx, CLUSTER_ADMIN, "ClusterRole", sa, "$permissions")
             self.ctx.add_edge(sa.address, admin, "impersonates", **_data("IDENTITY_IMPERSONATE", groups))
         read = _grants(perms, "", "secrets", ("list", "watch"), "kube-system")
+        # a RoleBinding's roleRef is authorised in the binding's namespace: `bind` there (or cluster-wide)
         local_bind = _grants(perms, RBAC, "rolebindings", WRITE, "kube-system") and \
-            _grants(perms, RBAC, "clusterroles", ("bind",), None, "admin")
+            _grants(perms, RBAC, "clusterroles", ("bind",), "kube-system", "admin")
         if read or local_bind:
             secrets = _pseudo(self.ctx, KUBE_SYSTEM_SECRETS, "Secret", sa, "$permissions")
             if read:
