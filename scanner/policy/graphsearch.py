@@ -121,7 +121,8 @@ def _leads(ctx: Any, start: str, target: Check, kinds: Optional[frozenset[str]],
     first = (start, True)
     parents: dict[tuple[str, bool], Any] = {first: None}
     queue = deque([(first, 0)])
-    memo: dict[str, bool] = {}
+    # whether a node is the sink does not depend on where the search started: shared by the scan's searches
+    memo: dict[str, bool] = ctx.__dict__.setdefault("leads_sinks", {}).setdefault(id(target), {})
     while queue:
         state, depth = queue.popleft()
         node, token = state
@@ -132,8 +133,14 @@ def _leads(ctx: Any, start: str, target: Check, kinds: Optional[frozenset[str]],
             continue
         res = _resource(graph, node)
         api = res is not None and res.type == SERVICE_ACCOUNT
-        for other, kind, data in _moves(graph, node, uncertain):
+        for other, kind, data in _moves(ctx, node):
             if (kinds is not None and kind not in kinds) or (api and not token and kind in API_EDGES):
+                continue
+            reach = data.get("reach", True)
+            if reach is False:
+                continue
+            if reach is None and uncertain is not None:
+                uncertain.append(True)
                 continue
             nstate = (other, data.get("token", True) is not False if kind == "runs_as" else True)
             if nstate in parents or other in (INTERNET, ANYONE):
@@ -143,20 +150,23 @@ def _leads(ctx: Any, start: str, target: Check, kinds: Optional[frozenset[str]],
     return None
 
 
-def _moves(graph: Any, node: str, uncertain: Optional[list[bool]]) -> Iterable[tuple[str, str, dict[str, Any]]]:
-    """Like _traffic_neighbours, techniques included, with each edge's data."""
-    for way, adjacency in (("forward", graph._succ[node]), ("backward", graph._pred[node])):
-        for other, kinds in adjacency.items():
-            for kind, data in kinds.items():
-                if TRAFFIC_EDGES.get(kind) != way:
-                    continue
-                reach = data.get("reach", True)
-                if reach is False:
-                    continue
-                if reach is None and uncertain is not None:
-                    uncertain.append(True)
-                    continue
-                yield other, kind, data
+def _moves(ctx: Any, node: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every traffic edge out of ``node`` (techniques included) with its data, listed once per scan.
+
+    A role bound by thousands of accounts has thousands of `bound_to` edges in, none of
+    which an attacker walks from it: scanning them on every search would cost more than
+    the searches themselves.
+    """
+    cache = ctx.__dict__.setdefault("leads_moves", {})
+    found = cache.get(node)
+    if found is None:
+        graph = ctx.graph
+        found = cache[node] = [
+            (other, kind, data)
+            for way, adjacency in (("forward", graph._succ[node]), ("backward", graph._pred[node]))
+            for other, kinds in adjacency.items() for kind, data in kinds.items()
+            if TRAFFIC_EDGES.get(kind) == way]
+    return found
 
 
 def _detail(data: dict[str, Any]) -> str:
