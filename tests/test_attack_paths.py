@@ -312,3 +312,14 @@ def test_binding_admin_in_kube_system_reads_its_secrets(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     assert _rbac(elsewhere, rules, "Role", "RoleBinding", ns="team") == set()
+
+
+def test_a_mounted_legacy_token_is_its_account(tmp_path):
+    secret = ("---\napiVersion: v1\nkind: Secret\ntype: kubernetes.io/service-account-token\n"
+              "metadata:\n  name: op-token\n  namespace: a\n  annotations: {kubernetes.io/service-account.name: op}\n"
+              "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: op, namespace: a}\n")
+    pod = _pod("volumes: [{name: t, secret: {secretName: op-token}}]", "volumeMounts: [{name: t, mountPath: /t}]")
+    graph = _graph(tmp_path, pod + secret)
+    edges = {(u, v, k) for u, v, k in graph.edges(keys=True)}
+    assert {(W, "k8s:core/Secret/a/op-token", "mounts"),
+            ("k8s:core/Secret/a/op-token", "k8s:core/ServiceAccount/a/op", "steals_token")} <= edges

@@ -50,6 +50,7 @@ def link(ctx: UnitContext) -> None:
             ctx.add_edge(w.address, node, "escapes_to", path=found[0][1],
                          technique=", ".join(t for t, _ in found))
     accounts = list(ctx.of_type("ServiceAccount"))
+    _token_secrets(ctx)
     _Rbac(ctx, workloads, tokens, accounts).link()
     node = ctx.find(NODE)
     if node is None:
@@ -58,6 +59,19 @@ def link(ctx: UnitContext) -> None:
         account = w.attributes.get("$service_account")
         if w.type == "DaemonSet" and tokens.get(w.address) and isinstance(account, str) and _every_node(w):
             ctx.add_edge(node, account, "steals_token", technique="VOLUME_ACCESS, TOKEN_STEAL", via=w.address)
+
+
+def _token_secrets(ctx: UnitContext) -> None:
+    """TOKEN_STEAL: a legacy token Secret holds its account's token, so whoever mounts or reads it holds the account."""
+    for secret in ctx.of_type("Secret"):
+        if secret.attributes.get("type") != "kubernetes.io/service-account-token":
+            continue
+        annotations = mapping(mapping(secret.attributes.get("metadata")).get("annotations"))
+        name = annotations.get("kubernetes.io/service-account.name")
+        account = ctx.find(f"k8s:core/ServiceAccount/{namespace_of(secret)}/{name}") if isinstance(name, str) else None
+        if account:
+            ctx.add_edge(secret.address, account, "steals_token", technique="TOKEN_STEAL",
+                         path="metadata.annotations")
 
 
 def _token(ctx: UnitContext, w: Resource) -> bool:
