@@ -90,6 +90,15 @@ EDGE_KINDS: frozenset[str] = frozenset({
     "assumes",            # Kubernetes ServiceAccount -> cloud identity it can act as (IRSA, Workload Identity)
     "runs_on",            # Kubernetes workload -> node group whose instance metadata it may read
     "accesses",           # cloud identity -> data store its permissions open (S3, RDS, GCS, Azure Storage)
+    # Kubernetes attack techniques (KubeHound's, docs/attack-paths.md): what a foothold lets an attacker take
+    "escapes_to",         # workload -> the node its containers can break out to
+    "steals_token",       # node / ServiceAccount -> a ServiceAccount whose token it can read
+    "reads_secrets",      # ServiceAccount -> the Secrets of a namespace it may list
+    "execs_into",         # ServiceAccount -> a workload it may exec / attach into
+    "patches",            # ServiceAccount -> a workload whose pods it may rewrite
+    "creates_pods",       # ServiceAccount -> the node / an account its new pods get
+    "binds_role",         # ServiceAccount -> a role it may bind to itself (or escalate into)
+    "impersonates",       # ServiceAccount -> an identity it may impersonate
 })
 
 INTERNET = "internet"
@@ -205,6 +214,7 @@ class PathStep:
     address: str
     location: Optional[Location]
     edge: str = ""  # edge kind that led to this node ('' for the first)
+    detail: str = ""  # what the edge stands for, when its kind alone does not say (attack techniques)
 
 
 @dataclass(frozen=True)

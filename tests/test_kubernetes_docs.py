@@ -8,7 +8,8 @@ import re
 from conftest import ROOT
 
 SOURCES = ("scanner/formats/kubernetes/parser.py", "scanner/formats/kubernetes/pod.py", "scanner/formats/kubernetes/link.py",
-           "scanner/formats/kubernetes/rbac.py", "scanner/formats/kubernetes/objects.py")
+           "scanner/formats/kubernetes/rbac.py", "scanner/formats/kubernetes/objects.py",
+           "scanner/formats/kubernetes/attacks.py", "scanner/formats/kubernetes/escapes.py")
 
 
 def _read(path: str) -> str:
@@ -30,6 +31,9 @@ def test_every_edge_kind_made_is_documented():
     made = set()
     for path in SOURCES:
         made |= set(re.findall(r'add_edge\([^)]*?"([a-z_]+)"', _read(path), re.S))
-    assert made == {"exposes", "selects", "routes_to", "runs_as", "mounts", "binds", "bound_to"}
+    assert made == {"exposes", "selects", "routes_to", "runs_as", "mounts", "binds", "bound_to", "escapes_to",
+                    "steals_token", "reads_secrets", "execs_into", "patches", "creates_pods", "binds_role",
+                    "impersonates"}
     docs = _read("docs/kubernetes.md")
-    assert sorted(k for k in made if f"| `{k}` |" not in docs) == []
+    assert sorted(k for k in made if f"| `{k}` |" not in docs and f"`{k}`," not in docs
+                  and f", `{k}` |" not in docs) == []

@@ -56,8 +56,12 @@ def test_twin_same_findings_and_paths(twins):
     # to the account and its role: whatever it shows, both forms show the same, checked above)
     admin_paths = [path for p, r, path in tf if (p, r) == ("RG-PATH-004", deployment)]
     assert [path[:3] for path in admin_paths] == [("internet", service, deployment)]
+    # RG-PATH-003, 011 and 018 find the same path as RG-PATH-004: reported once, naming them
     assert {p for p, r, _ in tf if r == deployment} >= {
-        "RG-K8S-002", "RG-K8S-019", "RG-PATH-003", "RG-PATH-004", "RG-PATH-006", "RG-PATH-011"}
+        "RG-K8S-002", "RG-K8S-019", "RG-PATH-004", "RG-PATH-006", "RG-PATH-017"}
+    _, report = twins["terraform"]
+    message = next(f.message for f in report.findings if f.policy_id == "RG-PATH-004")
+    assert message.endswith("(also RG-PATH-003, RG-PATH-011, RG-PATH-018)")
     assert ("RG-K8S-005", f"{RBAC}/ClusterRoleBinding/web-admin", ()) in tf
     assert [path[:2] for p, r, path in tf if (p, r) == ("RG-K8S-001", service)] == [("internet", service)]
 
@@ -88,6 +92,10 @@ def test_twin_edges(twins):
         ("kubernetes_cluster_role_binding.web_admin", "kubernetes_service_account.web", "binds"),
         ("kubernetes_cluster_role_binding.web_admin", admin, "binds"),
         ("kubernetes_service_account.web", admin, "bound_to"),
+        # attack techniques (docs/attack-paths.md): privileged escapes; cluster-admin reads and creates
+        ("kubernetes_deployment.web", "k8s:core/Node/*", "escapes_to"),
+        ("kubernetes_service_account.web", "k8s:core/Node/*", "creates_pods"),
+        ("kubernetes_service_account.web", "k8s:core/Secret/kube-system/*", "reads_secrets"),
     }
     account = graph.nodes["kubernetes_service_account.web"]["resource"]
     assert account.kind is Layer.KUBERNETES and account.type == "ServiceAccount"

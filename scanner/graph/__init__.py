@@ -42,9 +42,25 @@ TRAFFIC_EDGES: dict[str, str] = {
     "assumes": "forward",               # ServiceAccount -> cloud role / service account / managed identity
     "runs_on": "forward",               # workload -> node group, when the pod can read its instance metadata
     "accesses": "forward",              # cloud identity -> data store it can read or change
+    # attack techniques (scanner/graph/k8s_attacks.py): moves an attacker makes with a foothold's
+    # privileges; `reachable_from` leaves them out unless asked (TECHNIQUE_EDGES), `leads_to` takes them
+    "escapes_to": "forward",
+    "steals_token": "forward",
+    "reads_secrets": "forward",
+    "execs_into": "forward",
+    "patches": "forward",
+    "creates_pods": "forward",
+    "binds_role": "forward",
+    "impersonates": "forward",
     # `implemented_by` is deliberately absent: the architecture's intent ("web is
     # public") is not a network path; drift policies compare intent and reality.
 }
+
+# The kinds above that are attack techniques rather than traffic or identity: "reachable from the
+# internet" stays a statement about exposure, and a policy follows techniques with `leads_to`.
+TECHNIQUE_EDGES: frozenset[str] = frozenset({
+    "escapes_to", "steals_token", "reads_secrets", "execs_into", "patches", "creates_pods",
+    "binds_role", "impersonates"})
 
 _NO_LINES: Mapping[str, int] = MappingProxyType({})
 _INDEX_RE = re.compile(r"\[[^\]]*\]")

@@ -13,7 +13,7 @@ from typing import Any, Callable, Hashable, Iterable, Optional
 from ..formats import TYPE_GROUPS
 from ..graph.cidr import network
 from ..model import PathStep, Resource, Unknown, is_unknown
-from .graphsearch import connected_check, reachable_check
+from .graphsearch import connected_check, leads_to_check, reachable_check
 from .operators import CIDR_OPERATORS, OPERATORS, REGEX_OPERATORS, compile_regex
 from .paths import DescendantsMemo, elements, named_finder, resolve, split_path
 
@@ -88,7 +88,8 @@ class Compiler:
         if "all" in node:
             return self._all([self.compile(c, f"{where}.all[{i}]") for i, c in enumerate(node["all"])])
         if "any" in node:
-            return self._any([self.compile(c, f"{where}.any[{i}]") for i, c in enumerate(node["any"])])
+            return self._any([self.compile(c, f"{where}.any[{i}]") for i, c in enumerate(node["any"])],
+                             [_searches(c) for c in node["any"]])
         if "not" in node:
             return self._not(self.compile(node["not"], f"{where}.not"))
         if "type" in node and "path" not in node:
@@ -98,6 +99,9 @@ class Compiler:
             return self._connected(node["connected"], f"{where}.connected")
         if "reachable_from" in node:
             return self._reachable(node["reachable_from"], f"{where}.reachable_from")
+        if "leads_to" in node:
+            spec = node["leads_to"]
+            return leads_to_check(spec, self.compile(spec["where"], f"{where}.leads_to.where"))
         return self._attribute(node, where)
 
     # -- boolean structure -------------------------------------------------
@@ -115,17 +119,23 @@ class Compiler:
                 if truth is None:
                     unknown = True
                 evidence.extend(ev)
-                gpath = gpath or gp
+                gpath = _joined(gpath, gp)
             return (None if unknown else True), tuple(evidence), gpath
         return run
 
     @staticmethod
-    def _any(checks: list[Check]) -> Check:
+    def _any(checks: list[Check], searching: list[bool]) -> Check:
+        """The first true branch; when it has no graph path, a later true ``leads_to`` branch lends its path."""
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
             unknown = False
-            for check in checks:
+            for i, check in enumerate(checks):
                 out = check(ctx, r, v, p)
                 if out[0] is True:
+                    if not out[2]:
+                        for later, graphy in zip(checks[i + 1:], searching[i + 1:]):
+                            more = later(ctx, r, v, p) if graphy else None
+                            if more is not None and more[0] is True and more[2]:
+                                return True, out[1], more[2]
                     return out
                 if out[0] is None:
                     unknown = True
@@ -252,6 +262,22 @@ class Compiler:
         # the key lets a dozen `reachable_from: {node: internet}` share one search per scan
         key = ("reachable_from", repr(spec), repr(self.params) if _reads_params(spec) else None)
         return reachable_check(spec, through, avoid, key)
+
+
+def _joined(first: tuple[PathStep, ...], then: tuple[PathStep, ...]) -> tuple[PathStep, ...]:
+    """The path of an ``all``: a path ending where the next begins (reachable_from, then leads_to) continues it."""
+    if first and then and first[-1].address == then[0].address:
+        return first + then[1:]
+    return first or then
+
+
+def _searches(node: Any) -> bool:
+    """Whether a condition (sub)tree holds a `leads_to` (whose path an `any` may borrow)."""
+    if isinstance(node, dict):
+        return "leads_to" in node or any(_searches(x) for x in node.values())
+    if isinstance(node, list):
+        return any(_searches(x) for x in node)
+    return False
 
 
 def _reads_params(node: Any) -> bool:

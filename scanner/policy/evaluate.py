@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable, Optional
 
 from .. import parallel
@@ -65,6 +66,7 @@ def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
         crashes.extend(part_crashes)
         for key, count in part_stats.items():
             stats[key] += count
+    findings = once_per_path(findings)
     findings.sort(key=lambda f: (f.location.path, f.location.start_line, f.policy_id, f.resource))
     if crashes:
         out = diagnostics if diagnostics is not None else graph.graph.setdefault("diagnostics", [])
@@ -109,6 +111,30 @@ def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
     return findings, {"evaluations": evaluations, "undetermined": undetermined}, crashes
 
 
+def once_per_path(findings: list[Finding]) -> list[Finding]:
+    """An attack path that goes on past its resource is one story: told once, by the most severe policy.
+
+    Policies that reach the same sink along the same hops from the same entry point
+    (administrator permissions and Secret access through ``cluster-admin``) give one
+    finding, whose message names the others; findings whose path ends at their resource
+    (what that resource is) all stay.
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[Finding]] = {}
+    for f in findings:
+        if len(f.path) > 1 and f.path[-1].address != f.resource:
+            groups.setdefault((f.resource, tuple(s.address for s in f.path)), []).append(f)
+    if not any(len(g) > 1 for g in groups.values()):
+        return findings
+    keep: dict[int, Finding] = {}
+    for group in groups.values():
+        group.sort(key=lambda f: (-f.severity.rank, f.policy_id))
+        others = sorted({f.policy_id for f in group[1:]} - {group[0].policy_id})
+        first = group[0]
+        keep[id(first)] = replace(first, message=f"{first.message} (also {', '.join(others)})") if others else first
+    return [keep.get(id(f), f) for f in findings
+            if id(f) in keep or len(f.path) <= 1 or f.path[-1].address == f.resource]
+
+
 def crash_report(crashes: list[Crash]) -> list[Diagnostic]:
     """One diagnostic per crash, but for a policy that crashed on many resources the first few and a count."""
     by_policy: dict[str, list[Crash]] = {}
@@ -141,7 +167,8 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
     location = Location(resource.path_of(line), int(line), int(end))
     related = tuple(s.location for s in gpath if s.location is not None
                     and s.address != resource.address)
-    message = render_message(policy, resource, evidence, unknown)
+    sink = gpath[-1].address if gpath and gpath[-1].address != resource.address else ""
+    message = render_message(policy, resource, evidence, unknown, sink)
     # a derived item that says where it sits is evidence of that place: baselines and
     # fingerprints name the argument (`password`), not the item's index in a derived list
     evidence = tuple(dict.fromkeys(_shown_path(resource, e) for e in evidence))
@@ -151,15 +178,15 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
 
 
 def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...],
-                   unknown: bool) -> str:
-    """The policy's message template filled in; quoted values are masked when secret."""
+                   unknown: bool, sink: str = "") -> str:
+    """The policy's message template filled in (``{sink}``: where the attack path ends); values masked when secret."""
     template = policy.message or policy.meta.title
     # most templates never quote the value: skip looking it up and testing it for secrets
     shown = _show(_evidence_value(resource, evidence), policy.secret) if "value" in template else ""
     try:
         text = template.format(address=resource.address, value=shown,
                                path=_shown_path(resource, evidence[0]) if evidence else "",
-                               type=resource.type)
+                               type=resource.type, sink=sink)
     except (KeyError, IndexError, ValueError):
         text = template
     if unknown:

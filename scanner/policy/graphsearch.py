@@ -1,10 +1,13 @@
-"""Graph tests: `connected` (a bounded neighbour search per resource) and `reachable_from` (one search per scan).
+"""Graph tests: `connected` (a bounded neighbour search per resource), `reachable_from` (one search per scan), `leads_to`.
 
 An edge's ``reach`` data says whether it carries traffic: absent or True, it
 does (as :data:`TRAFFIC_EDGES` says); False, it is a fact that carries none
 (a public address whose security groups admit nothing); None, nobody knows
 before apply (a group whose rules come from a variable). A node reached only
 through unknown edges is unknown to ``reachable_from``, never found.
+``reachable_from`` leaves out attack techniques (``TECHNIQUE_EDGES``): it
+answers who reaches a resource; ``leads_to`` answers what an attacker who
+holds the resource can take, techniques included.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Optional
 
-from ..graph import TRAFFIC_EDGES
+from ..graph import TECHNIQUE_EDGES, TRAFFIC_EDGES
 from ..model import ANYONE, INTERNET, PathStep, Resource
 
 if TYPE_CHECKING:
     from .compiler import Check, Outcome
 
 DEFAULT_MAX_HOPS = 8
+# Edges out of a ServiceAccount that act through the Kubernetes API: an attacker holds them only with
+# the account's token (a pod that does not mount it still has the account's cloud identity).
+API_EDGES = frozenset({"bound_to"} | (TECHNIQUE_EDGES - {"escapes_to"}))
+SERVICE_ACCOUNT = "ServiceAccount"
 _NO: "Outcome" = (False, (), ())
 
 
@@ -83,6 +90,103 @@ def reachable_check(spec: dict[str, Any], through: Optional[Check], avoid: Optio
             found = steps[r.address] = tuple(PathStep(n, _loc(ctx.graph, n), e) for n, e in _pairs(path))
         return True, (), found
     return run
+
+
+def leads_to_check(spec: dict[str, Any], target: Check) -> Check:
+    """The `leads_to` test: from the resource, an attack path (techniques included) to a node satisfying ``where``."""
+    kinds = frozenset(spec["edges"]) if "edges" in spec else None
+    max_hops = spec.get("max_hops", DEFAULT_MAX_HOPS)
+    wide = bool(spec.get("cluster_wide"))
+
+    def run(ctx: Any, r: Resource, v: Any, p: str) -> Outcome:
+        uncertain: list[bool] = []
+        found = _leads(ctx, r.address, target, kinds, max_hops, wide, uncertain)
+        if found is None and uncertain:
+            found = _leads(ctx, r.address, target, kinds, max_hops, wide, None)
+            return (None, (), ()) if found is not None else _NO
+        return (True, (), found) if found is not None else _NO
+    return run
+
+
+def _leads(ctx: Any, start: str, target: Check, kinds: Optional[frozenset[str]], max_hops: int,
+           wide: bool, uncertain: Optional[list[bool]]) -> Optional[tuple[PathStep, ...]]:
+    """Shortest path from ``start`` to a node ``target`` accepts, holding a token only where one is held.
+
+    The state is (node, token): entering a ServiceAccount by ``runs_as`` holds its token only when
+    the edge says the pod mounts one; entering it any other way (a stolen or minted token, a pod
+    the attacker made) holds it. API_EDGES out of an account need the token. With ``wide``, the
+    sink counts only when the grant that reaches it is cluster-wide (edge ``namespace`` absent or ``*``).
+    """
+    graph = ctx.graph
+    first = (start, True)
+    parents: dict[tuple[str, bool], Any] = {first: None}
+    queue = deque([(first, 0)])
+    # whether a node is the sink does not depend on where the search started: shared by the scan's searches
+    memo: dict[str, bool] = ctx.__dict__.setdefault("leads_sinks", {}).setdefault(id(target), {})
+    while queue:
+        state, depth = queue.popleft()
+        node, token = state
+        if node != start and (not wide or parents[state][3].get("namespace", "*") == "*") \
+                and _memo(memo, node, lambda n: _matches_node(ctx, target, n)):
+            return _steps(graph, parents, state)
+        if depth >= max_hops:
+            continue
+        res = _resource(graph, node)
+        api = res is not None and res.type == SERVICE_ACCOUNT
+        for other, kind, data in _moves(ctx, node):
+            if (kinds is not None and kind not in kinds) or (api and not token and kind in API_EDGES):
+                continue
+            reach = data.get("reach", True)
+            if reach is False:
+                continue
+            if reach is None and uncertain is not None:
+                uncertain.append(True)
+                continue
+            nstate = (other, data.get("token", True) is not False if kind == "runs_as" else True)
+            if nstate in parents or other in (INTERNET, ANYONE):
+                continue
+            parents[nstate] = (state, kind, _detail(data), data)
+            queue.append((nstate, depth + 1))
+    return None
+
+
+def _moves(ctx: Any, node: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every traffic edge out of ``node`` (techniques included) with its data, listed once per scan.
+
+    A role bound by thousands of accounts has thousands of `bound_to` edges in, none of
+    which an attacker walks from it: scanning them on every search would cost more than
+    the searches themselves.
+    """
+    cache = ctx.__dict__.setdefault("leads_moves", {})
+    found = cache.get(node)
+    if found is None:
+        graph = ctx.graph
+        found = cache[node] = [
+            (other, kind, data)
+            for way, adjacency in (("forward", graph.succ[node]), ("backward", graph.pred[node]))
+            for other, kinds in adjacency.items() for kind, data in kinds.items()
+            if TRAFFIC_EDGES.get(kind) == way]
+    return found
+
+
+def _detail(data: dict[str, Any]) -> str:
+    """What an edge stands for: its techniques, and the role that grants them."""
+    technique = data.get("technique") or ""
+    role = data.get("role")
+    if technique and isinstance(role, str):
+        return f"{technique} ({role.rsplit('/', 1)[-1].split('@', 1)[0]})"
+    return technique
+
+
+def _steps(graph: Any, parents: dict[Any, Any], state: Any) -> tuple[PathStep, ...]:
+    out: list[PathStep] = []
+    cur = state
+    while cur is not None:
+        link = parents[cur]
+        node = cur[0]
+        out.append(PathStep(node, _loc(graph, node), link[1] if link else "", link[2] if link else ""))
+        cur = link[0] if link else None
+    return tuple(reversed(out))
 
 
 def _neighbours(graph: Any, node: str, direction: str) -> Iterable[tuple[str, str]]:
@@ -213,7 +317,7 @@ def _traffic_neighbours(graph: Any, node: str, uncertain: Optional[list[bool]]) 
     for way, adjacency in (("forward", graph.succ[node]), ("backward", graph.pred[node])):
         for other, kinds in adjacency.items():
             for kind, data in kinds.items():
-                if TRAFFIC_EDGES.get(kind) != way:
+                if TRAFFIC_EDGES.get(kind) != way or kind in TECHNIQUE_EDGES:
                     continue
                 reach = data.get("reach", True)
                 if reach is False:

@@ -24,7 +24,7 @@ def finding_dict(f: Finding, meta: PolicyMeta | None,
                      "end_line": f.location.end_line},
         "message": f.message,
         "evidence": list(f.evidence),
-        "path": [{"address": s.address, "edge": s.edge,
+        "path": [{"address": s.address, "edge": s.edge, **({"detail": s.detail} if s.detail else {}),
                   "location": ({"path": s.location.path, "start_line": s.location.start_line}
                                if s.location else None)} for s in f.path],
         "frameworks": part["frameworks"],

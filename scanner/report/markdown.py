@@ -32,7 +32,8 @@ def mermaid_path(f: Finding) -> str:
             else f'["{_label(step.address)}"]'
         lines.append(f"  {_node_id(i)}{shape}")
     for i, step in enumerate(f.path[1:], start=1):
-        arrow = f"-- {_label(step.edge)} -->" if step.edge else "-->"
+        edge = f"{step.edge}: {step.detail}" if step.detail else step.edge
+        arrow = f"-- {_label(edge)} -->" if edge else "-->"
         lines.append(f"  {_node_id(i - 1)} {arrow} {_node_id(i)}")
     lines.append(f"  style {_node_id(len(f.path) - 1)} stroke:#d00,stroke-width:2px")
     lines.append("```")

@@ -74,8 +74,9 @@ def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
     if f.path:
         steps = []
         for step in f.path:
-            loc: dict[str, Any] = {"message": {"text": step.address if not step.edge
-                                               else f"--{step.edge}--> {step.address}"}}
+            edge = f"{step.edge} [{step.detail}]" if step.detail else step.edge
+            loc: dict[str, Any] = {"message": {"text": step.address if not edge
+                                               else f"--{edge}--> {step.address}"}}
             if step.location is not None:
                 loc["physicalLocation"] = _physical(step.location)
             steps.append({"location": loc})

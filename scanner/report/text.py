@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..model import Report, Severity
+from ..model import PathStep, Report, Severity
 
 # Diagnostics of files and directories not scanned (scanner/discover.py): one summary line here.
 SKIPPED = "skipped-"
@@ -13,6 +13,15 @@ SKIPPED = "skipped-"
 _COLOURS = {"critical": "\033[1;35m", "high": "\033[1;31m", "medium": "\033[33m",
             "low": "\033[36m", "info": "\033[2m"}
 _RESET = "\033[0m"
+
+
+def hops(path: tuple[PathStep, ...]) -> str:
+    """``internet -exposes-> a -escapes_to [CE_PRIV_MOUNT]-> b``: every hop with its edge and what it stands for."""
+    out = [path[0].address]
+    for step in path[1:]:
+        label = f"{step.edge} [{step.detail}]" if step.detail else step.edge
+        out.append(f"-{label}-> {step.address}" if label else f"-> {step.address}")
+    return " ".join(out)
 
 
 def render(report: Report, *, colour: bool = False, **_: Any) -> str:
@@ -30,7 +39,7 @@ def render(report: Report, *, colour: bool = False, **_: Any) -> str:
             out.append(f"  {f.location.path}:{f.location.start_line}  {f.policy_id}  {f.resource}")
             out.append(f"      {f.message}" if f.message != title else f"      {title}")
             if f.path:
-                out.append("      path: " + " -> ".join(s.address for s in f.path))
+                out.append("      path: " + hops(f.path))
         out.append("")
     shown = [d for d in report.diagnostics if not d.code.startswith(SKIPPED)]
     if shown:

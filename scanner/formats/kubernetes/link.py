@@ -6,7 +6,8 @@ Edges made here (see docs/kubernetes.md for the full table):
 ``Ingress / Gateway / *Route -routes_to->`` routes and Services;
 ``workload -runs_as->`` ServiceAccount (an implicit one when none is declared);
 ``workload -mounts->`` Secrets and ConfigMaps; then :func:`scanner.formats.kubernetes.rbac.link`
-adds bindings and the derived ``$permissions``.
+adds bindings and the derived ``$permissions``, and :func:`scanner.formats.kubernetes.attacks.link` the
+attack techniques (escapes to the node, RBAC abuse).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ...model import INTERNET, Resource
 from .parser import WORKLOAD_KINDS
 from .kustomize import api_group
 from ...graph import LinkContext
-from . import rbac
+from . import attacks, rbac
 from ...graph.cidr import admits_internet, is_public_cidr
 from .objects import (
     PodIndex,
@@ -90,6 +91,7 @@ def _link_unit(ctx: UnitContext) -> None:
             _service_account(ctx, w)
             _mounts(ctx, w)
     rbac.link(ctx)
+    attacks.link(ctx)
 
 
 def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:

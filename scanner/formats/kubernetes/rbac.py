@@ -7,6 +7,7 @@ implicit), and writes derived attributes that policies test like any other:
 - ServiceAccount: ``$permissions`` (the union of the rules of every role bound
   to it, one entry per rule with ``namespace`` ``"*"`` for cluster-wide) and
   ``$unresolved_roles`` (bound roles whose rules are not in the scanned files);
+- Role / ClusterRole: ``$rules`` (its rules, a ClusterRole's aggregated ones included);
 - workload: ``$permissions`` (its account's) and
   ``$automount_service_account_token`` (pod setting, else the account's, else true).
 """
@@ -57,6 +58,8 @@ def link(ctx: UnitContext) -> None:
         by_account.setdefault(g.account, []).append(g)
     for account in list(ctx.of_type("ServiceAccount")):
         _permissions(ctx, account, by_account.get(account.address, []), rules)
+    for role in ctx.of_type("Role", "ClusterRole"):  # what each role grants, aggregation resolved
+        ctx.derive(role.address, {"$rules": rules.of(role.address) or []})
     _workloads(ctx)
 
 
@@ -98,7 +101,7 @@ def _binding(ctx: UnitContext, binding: Resource, grants: list[_Grant]) -> None:
         for account in _subject_accounts(ctx, binding, subject, f"subjects.{i}"):
             ctx.add_edge(binding.address, account, "binds", path=f"subjects.{i}")
             if node:
-                ctx.add_edge(account, role, "bound_to", via=binding.address)
+                ctx.add_edge(account, role, "bound_to", via=binding.address, namespace=scope)
             grants.append(_Grant(account, role, binding.address, scope))
 
 
