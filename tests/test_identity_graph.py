@@ -44,7 +44,7 @@ def test_irsa_edges_are_confirmed_by_the_trust_policy():
 def test_trust_summary_and_the_wildcard_finding():
     report = scan([os.path.join(CASES, "aws")], base=os.path.join(CASES, "aws"))
     wildcard = [(f.resource, f.location.path, f.location.start_line)
-                for f in report.findings if f.policy_id == "RG-AWS-090"]
+                for f in report.findings if f.policy_id == "RG-AWS-102"]
     assert wildcard == [("aws_iam_role.anyone", "main.tf", 55)]
     graph = load_graph([os.path.join(CASES, "aws")])
     ledger = graph.nodes["aws_iam_role.ledger"]["resource"]

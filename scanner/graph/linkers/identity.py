@@ -16,7 +16,7 @@
 A trust that cannot be read (a subject from a variable) gives the edge
 ``reach: null``: the path is unknown, never guessed. A trust that names other
 accounts gives no edge. Roles also get ``$service_account_trust``: what each
-web-identity statement for a Kubernetes issuer admits (RG-AWS-090).
+web-identity statement for a Kubernetes issuer admits (RG-AWS-102).
 """
 
 from __future__ import annotations
