@@ -13,6 +13,7 @@ from .expressions import Scope, evaluate
 from .jsonsyntax import parse_json_config
 from .module import ModuleEvaluator, ModuleSource, group_blocks
 from .plans import is_plan_of, plans_in, read_plan
+from .requirements import locked
 from .sources import is_local
 from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 
@@ -274,7 +275,7 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
     ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
                     stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
-                    instantiated=instantiated).run()
+                    instantiated=instantiated, providers=locked(directory)).run()
 
 
 def _root_variables(directory: str, var_files: list[SourceFile], options: ParseOptions,
