@@ -60,7 +60,7 @@ resource "google_compute_firewall" "web" {
     ports    = ["44-443"]
   }
 }
-""", "google_compute_firewall.web", 6),
+""", "google_compute_firewall.web", 8),
 }
 
 
