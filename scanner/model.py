@@ -158,6 +158,8 @@ class Resource:
     providers: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     """Provider name (``aws``) -> the version constraints in force where the resource is declared
     (the module's and its callers' ``required_providers``, the root's lock file), joined by commas."""
+    planned: bool = field(default=False, compare=False, repr=False)
+    """Read from a plan's values, where the provider has already filled in its defaults."""
 
     def line_of(self, path: str) -> int:
         """The line of ``path``, or of its nearest ancestor, or the resource's first line."""

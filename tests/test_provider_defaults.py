@@ -153,9 +153,14 @@ def test_default_evidence_keeps_the_fingerprint_of_an_absent_attribute(tmp_path)
 
 
 def test_plan_resources_get_no_defaults(tmp_path):
+    """A plan's values already hold the provider's defaults: an attribute it leaves out is not filled in."""
     import json
     plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [{
-        "address": "aws_redshift_cluster.w", "mode": "managed", "type": "aws_redshift_cluster",
-        "name": "w", "values": {"cluster_identifier": "w", "encrypted": True}}]}}}
+        "address": "aws_lb_listener.web", "mode": "managed", "type": "aws_lb_listener",
+        "name": "web", "values": {"port": 80, "load_balancer_arn": "arn:aws:elasticloadbalancing:x"}}, {
+        "address": "aws_cloudtrail.t", "mode": "managed", "type": "aws_cloudtrail",
+        "name": "t", "values": {"name": "t", "enable_log_file_validation": None}}]}}}
     root = _write(tmp_path, {"plan.json": json.dumps(plan)})
-    assert scan([root], only=["RG-AWS-050"], base=root).findings == ()
+    report = scan([root], only=["RG-AWS-030"], base=root)
+    (finding,) = report.findings  # the policy's own absence test, not a default
+    assert finding.message == "aws_cloudtrail.t does not validate log file integrity"

@@ -148,7 +148,7 @@ class _PlanReader:
         self.out.resources.append(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
-            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ()))))
+            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ())), planned=True))
 
     def _config(self, mod: dict[str, Any], prefix: str) -> None:
         for res in mod.get("resources") or []:

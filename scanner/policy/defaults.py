@@ -85,7 +85,7 @@ def effective(ctx: Any, resource: Resource) -> tuple[Any, dict[str, Any]]:
     Only Terraform configuration resources get defaults: a plan already holds the
     provider's values. A block that is not written is never invented.
     """
-    if resource.kind is not Layer.TERRAFORM or resource.source != "terraform":
+    if resource.kind is not Layer.TERRAFORM or resource.source != "terraform" or resource.planned:
         return resource.attributes, {}
     defaults = load_defaults().get(resource.type)
     if not defaults:
