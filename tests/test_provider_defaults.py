@@ -164,3 +164,20 @@ def test_plan_resources_get_no_defaults(tmp_path):
     report = scan([root], only=["RG-AWS-030"], base=root)
     (finding,) = report.findings  # the policy's own absence test, not a default
     assert finding.message == "aws_cloudtrail.t does not validate log file integrity"
+
+
+def test_the_defaults_table_is_part_of_the_code_stamp(tmp_path, monkeypatch):
+    """Stored results (scanner/rescan.py) must not outlive a change to defaults.yaml."""
+    import shutil
+
+    from scanner import cache
+    package = tmp_path / "scanner"
+    os.makedirs(package / "policy")
+    shutil.copy(os.path.join(os.path.dirname(cache.__file__), "policy", "defaults.yaml"), package / "policy")
+    monkeypatch.setattr(cache, "_PACKAGE_DIR", str(package))
+    monkeypatch.setattr(cache, "_CODE_STAMP", None)
+    before = cache.code_stamp()
+    with open(package / "policy" / "defaults.yaml", "a", encoding="utf-8") as handle:
+        handle.write("# changed\n")
+    monkeypatch.setattr(cache, "_CODE_STAMP", None)
+    assert cache.code_stamp() != before
