@@ -74,7 +74,7 @@ def disabled_by_environment() -> bool:
 
 
 def code_stamp() -> bytes:
-    """A digest of riskgraph's own code and schemas (every ``.py`` and ``.json`` in the package).
+    """A digest of riskgraph's own code, schemas and data (every ``.py``, ``.json`` and ``.yaml`` in the package).
 
     Parsers call helpers all over the package (schemas, secrets, the model),
     so the whole package is the safe unit: about 3 ms per process, paid only
@@ -91,7 +91,7 @@ def code_stamp() -> bytes:
         for dirpath, dirnames, filenames in os.walk(_PACKAGE_DIR):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
             sources.extend(os.path.join(dirpath, n) for n in sorted(filenames)
-                           if n.endswith((".py", ".json")))
+                           if n.endswith((".py", ".json", ".yaml")))  # .yaml: policy/defaults.yaml
         for path in sources:
             h.update(os.path.relpath(path, _PACKAGE_DIR).encode() + b"\0")
             with contextlib.suppress(OSError), open(path, "rb") as handle:

@@ -181,6 +181,11 @@ class Resource:
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
     references: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
     """(attribute path, referenced address) pairs found in expressions."""
+    providers: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Provider name (``aws``) -> the version constraints in force where the resource is declared
+    (the module's and its callers' ``required_providers``, the root's lock file), joined by commas."""
+    planned: bool = field(default=False, compare=False, repr=False)
+    """Read from a plan's values, where the provider has already filled in its defaults."""
 
     def line_of(self, path: str) -> int:
         """The line of ``path``, or of its nearest ancestor, or the resource's first line."""
@@ -275,6 +280,11 @@ class Finding:
     path: tuple[PathStep, ...] = ()
     related: tuple[Location, ...] = ()
     suppression: Optional[Suppression] = None
+    block: Optional[Location] = None
+    """The whole resource block: the context of ``location`` (SARIF ``contextRegion``, JSON ``block``)."""
+    elements: tuple[Location, ...] = ()
+    """Every other offending element of the resource (container, rule, statement), after ``location``;
+    they belong to this one finding, so its fingerprint does not depend on them."""
 
     @property
     def fingerprint(self) -> str:

@@ -1,4 +1,4 @@
-"""Kubernetes attack techniques as edges (scanner/graph/k8s_attacks.py, k8s_escapes.py) and paths that reach the sink."""
+"""Kubernetes attack techniques as edges (scanner/formats/kubernetes/attacks.py, escapes.py) and paths that reach the sink."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ TRAFFIC_EDGES: dict[str, str] = {
     "assumes": "forward",               # ServiceAccount -> cloud role / service account / managed identity
     "runs_on": "forward",               # workload -> node group, when the pod can read its instance metadata
     "accesses": "forward",              # cloud identity -> data store it can read or change
-    # attack techniques (scanner/graph/k8s_attacks.py): moves an attacker makes with a foothold's
+    # attack techniques (scanner/formats/kubernetes/attacks.py): moves an attacker makes with a foothold's
     # privileges; `reachable_from` leaves them out unless asked (TECHNIQUE_EDGES), `leads_to` takes them
     "escapes_to": "forward",
     "steals_token": "forward",

@@ -13,6 +13,7 @@ from typing import Any, Callable, Hashable, Iterable, Optional
 from ..formats import TYPE_GROUPS
 from ..graph.cidr import network
 from ..model import PathStep, Resource, Unknown, is_unknown
+from .defaults import effective
 from .graphsearch import connected_check, leads_to_check, reachable_check
 from .operators import CIDR_OPERATORS, OPERATORS, REGEX_OPERATORS, compile_regex
 from .paths import DescendantsMemo, elements, named_finder, resolve, split_path
@@ -42,6 +43,29 @@ class EvalContext:
                                                dict[str, tuple[PathStep, ...]]]] = {}
         # ``**`` expansions of the resource being evaluated, shared by its policies (see resolve)
         self.descendants: DescendantsMemo = {}
+        # the paths of further offending elements (a second container, rule, statement) found by
+        # the check running now, beyond its evidence; only kept when the whole check holds
+        self.extra: list[str] = []
+        self._effective: dict[str, tuple[Any, dict[str, Any]]] = {}
+
+    def effective(self, resource: Resource) -> tuple[Any, dict[str, Any]]:
+        """The resource's attributes with provider defaults filled in, and the paths filled (cached per scan)."""
+        found = self._effective.get(resource.address)
+        if found is None or found[0] is None:
+            if found is not None:  # asked again while its own defaults are computed
+                return resource.attributes, {}
+            self._effective[resource.address] = (None, {})
+            mark = len(self.extra)
+            found = self._effective[resource.address] = effective(self, resource)
+            del self.extra[mark:]
+        return found
+
+    def judge(self, check: Check, resource: Resource) -> Tri:
+        """``check`` on another resource (a graph neighbour), its effective attributes, no extra elements kept."""
+        mark = len(self.extra)
+        truth = check(self, resource, self.effective(resource)[0], "")[0]
+        del self.extra[mark:]
+        return truth
 
 
 def expand_types(types: Iterable[str]) -> frozenset[str]:
@@ -112,14 +136,18 @@ class Compiler:
             unknown = False
             evidence: list[str] = []
             gpath: tuple[PathStep, ...] = ()
+            mark = len(ctx.extra)
             for check in checks:
                 truth, ev, gp = check(ctx, r, v, p)
                 if truth is False:
+                    del ctx.extra[mark:]
                     return _NO
                 if truth is None:
                     unknown = True
                 evidence.extend(ev)
                 gpath = _joined(gpath, gp)
+            if unknown:
+                del ctx.extra[mark:]
             return (None if unknown else True), tuple(evidence), gpath
         return run
 
@@ -128,6 +156,7 @@ class Compiler:
         """The first true branch; when it has no graph path, a later true ``leads_to`` branch lends its path."""
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
             unknown = False
+            mark = len(ctx.extra)
             for i, check in enumerate(checks):
                 out = check(ctx, r, v, p)
                 if out[0] is True:
@@ -137,6 +166,7 @@ class Compiler:
                             if more is not None and more[0] is True and more[2]:
                                 return True, out[1], more[2]
                     return out
+                del ctx.extra[mark:]
                 if out[0] is None:
                     unknown = True
             return (None, (), ()) if unknown else _NO
@@ -145,7 +175,9 @@ class Compiler:
     @staticmethod
     def _not(check: Check) -> Check:
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            mark = len(ctx.extra)
             truth, ev, gp = check(ctx, r, v, p)
+            del ctx.extra[mark:]  # what holds under a negation is not an offending element
             return (None if truth is None else not truth), ev, ()
         return run
 
@@ -192,11 +224,14 @@ class Compiler:
                 return _NO
             hits: list[str] = []
             unknown = False
-            for path, value in found:
+            for index, (path, value) in enumerate(found):
                 truth = None if isinstance(value, Unknown) else fn(value, operand)
                 if truth is True:
                     hits.append(path)
                     if not quantifier_all:
+                        # the other values that offend too are further elements of this finding
+                        ctx.extra.extend(q for q, x in found[index + 1:]
+                                         if not isinstance(x, Unknown) and fn(x, operand) is True)
                         return True, (path,), ()
                 elif truth is None:
                     unknown = True
@@ -233,17 +268,21 @@ class Compiler:
             if not found:
                 return _NO
             unknown = False
-            for path, element in found:
+            mark = len(ctx.extra)
+            for index, (path, element) in enumerate(found):
                 if is_unknown(element):
                     unknown = True
                     continue
                 truth, ev, gp = inner(ctx, r, element, path + ".")
                 if truth is True and not every:
+                    _more_elements(ctx, r, inner, found[index + 1:])
                     return True, ev or (path,), gp
                 if truth is False and every:
+                    del ctx.extra[mark:]
                     return _NO
                 if truth is None:
                     unknown = True
+            del ctx.extra[mark:]
             if unknown:
                 return None, (), ()
             return (True, (found[0][0],), ()) if every else _NO
@@ -278,6 +317,19 @@ def _searches(node: Any) -> bool:
     if isinstance(node, list):
         return any(_searches(x) for x in node)
     return False
+
+
+def _more_elements(ctx: EvalContext, r: Resource, inner: Check, rest: list[tuple[str, Any]]) -> None:
+    """After the first element that offends, note the others that do (their first evidence path)."""
+    for path, element in rest:
+        if is_unknown(element):
+            continue
+        mark = len(ctx.extra)
+        truth, ev, _ = inner(ctx, r, element, path + ".")
+        if truth is True:
+            ctx.extra.append(ev[0] if ev else path)
+        else:
+            del ctx.extra[mark:]
 
 
 def _reads_params(node: Any) -> bool:

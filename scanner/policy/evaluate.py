@@ -93,14 +93,17 @@ def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
         for policy in todo:
             evaluations += 1
             try:
-                truth, evidence, gpath = policy.check(ctx, resource, resource.attributes, "")
+                attributes, filled = ctx.effective(resource)
+                ctx.extra.clear()
+                truth, evidence, gpath = policy.check(ctx, resource, attributes, "")
                 if truth is None:
                     undetermined += 1
                     if policy.on_unknown != "fail":
                         continue
                 elif not truth:
                     continue
-                finding = make_finding(policy, resource, evidence, gpath, unknown=truth is None)
+                finding = make_finding(policy, resource, evidence, gpath, unknown=truth is None,
+                                       filled=filled, extra=tuple(ctx.extra) if truth else ())
                 if policy.meta.category == "drift":
                     finding = with_intent(graph, finding)
                 findings.append(finding)
@@ -161,34 +164,74 @@ def _applicable(resource: Resource, by_type: dict[str, list[Policy]],
 
 
 def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
-                 gpath: tuple[PathStep, ...], *, unknown: bool = False) -> Finding:
+                 gpath: tuple[PathStep, ...], *, unknown: bool = False,
+                 filled: Optional[dict[str, Any]] = None, extra: tuple[str, ...] = ()) -> Finding:
+    """The finding for ``resource``: located at its first evidence path, the block as context, and
+    every further offending element (``extra``) located too.
+
+    Evidence that is a provider default (``filled``: path -> value) is written nowhere: the message
+    says so, and it is left out of the evidence, so the finding's fingerprint is the one it had when
+    the policy tested the attribute's absence.
+    """
+    filled = filled or {}
+    sink = gpath[-1].address if gpath and gpath[-1].address != resource.address else ""
+    message = render_message(policy, resource, evidence, unknown, filled, sink)
+    # a default is located at the block that lacks it (the resource itself for a top-level attribute)
     line = resource.line_of(evidence[0]) if evidence else resource.location.start_line
-    end = line if evidence else resource.location.end_line
+    evidence = tuple(e for e in evidence if e not in filled)
+    whole = not evidence and line == resource.location.start_line
+    end = resource.location.end_line if whole else line
     location = Location(resource.path_of(line), int(line), int(end))
     related = tuple(s.location for s in gpath if s.location is not None
                     and s.address != resource.address)
-    sink = gpath[-1].address if gpath and gpath[-1].address != resource.address else ""
-    message = render_message(policy, resource, evidence, unknown, sink)
     # a derived item that says where it sits is evidence of that place: baselines and
     # fingerprints name the argument (`password`), not the item's index in a derived list
     evidence = tuple(dict.fromkeys(_shown_path(resource, e) for e in evidence))
     return Finding(
         policy_id=policy.id, severity=policy.meta.severity, resource=resource.address,
-        location=location, message=message, evidence=evidence, path=gpath, related=related)
+        location=location, message=message, evidence=evidence, path=gpath, related=related,
+        block=resource.location, elements=_elements(resource, extra, location, filled))
+
+
+def _elements(resource: Resource, extra: tuple[str, ...], primary: Location,
+              filled: dict[str, Any]) -> tuple[Location, ...]:
+    """The lines of the further offending elements, each once, in file order, without the primary line."""
+    seen = {(primary.path, primary.start_line)}
+    out: list[Location] = []
+    for path in extra:
+        if path in filled:
+            continue
+        line = resource.line_of(path)
+        where = (resource.path_of(line), int(line))
+        if where not in seen:
+            seen.add(where)
+            out.append(Location(where[0], where[1], where[1]))
+    return tuple(sorted(out))
 
 
 def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...],
-                   unknown: bool, sink: str = "") -> str:
-    """The policy's message template filled in (``{sink}``: where the attack path ends); values masked when secret."""
+                   unknown: bool, filled: Optional[dict[str, Any]] = None, sink: str = "") -> str:
+    """The policy's message template filled in (``{sink}``: where the attack path ends); quoted values are masked when secret.
+
+    When the first evidence is a provider default (``filled``), the message says it is not set.
+    """
     template = policy.message or policy.meta.title
+    filled = filled or {}
+    default = evidence[0] in filled if evidence else False
     # most templates never quote the value: skip looking it up and testing it for secrets
-    shown = _show(_evidence_value(resource, evidence), policy.secret) if "value" in template else ""
+    shown = ("" if "value" not in template else
+             _show(filled[evidence[0]], policy.secret) if default else
+             _show(_evidence_value(resource, evidence), policy.secret))
     try:
         text = template.format(address=resource.address, value=shown,
                                path=_shown_path(resource, evidence[0]) if evidence else "",
                                type=resource.type, sink=sink)
     except (KeyError, IndexError, ValueError):
         text = template
+    if default:
+        value = filled[evidence[0]]
+        spelt = str(value).lower() if isinstance(value, bool) else _show(value, policy.secret)
+        text += f" ({evidence[0]} is not set: the provider's default is {spelt})"
     if unknown:
         text += " (value not known before apply; this policy counts that as a failure)"
     return text

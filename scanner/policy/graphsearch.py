@@ -58,7 +58,7 @@ def connected_check(spec: dict[str, Any], target: Optional[Check]) -> Check:
                         return True, (), _oriented(_path_to(graph, seen, other), direction)
                     if res is None:
                         continue
-                    truth = target(ctx, res, res.attributes, "")[0]
+                    truth = ctx.judge(target, res)
                     if truth is True:
                         return True, (), _oriented(_path_to(graph, seen, other), direction)
                     unknown = unknown or truth is None
@@ -248,7 +248,7 @@ def _matches_node(ctx: Any, check: Optional[Check], node: str) -> bool:
     if check is None:
         return False
     res = _resource(ctx.graph, node)
-    return res is not None and check(ctx, res, res.attributes, "")[0] is True
+    return res is not None and ctx.judge(check, res) is True
 
 
 def searches(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Check],

@@ -53,11 +53,15 @@ def _rule(meta: PolicyMeta) -> dict[str, Any]:
     return rule
 
 
-def _physical(loc: Location) -> dict[str, Any]:
+def _physical(loc: Location, context: Optional[Location] = None) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": loc.start_line}
     if loc.end_line and loc.end_line >= loc.start_line:
         region["endLine"] = loc.end_line
-    return {"artifactLocation": {"uri": loc.path, "uriBaseId": URI_BASE}, "region": region}
+    out = {"artifactLocation": {"uri": loc.path, "uriBaseId": URI_BASE}, "region": region}
+    if context is not None and context.path == loc.path and context != loc:
+        # the whole resource block around the offending line
+        out["contextRegion"] = {"startLine": context.start_line, "endLine": context.end_line}
+    return out
 
 
 def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
@@ -66,7 +70,7 @@ def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
         "ruleIndex": rule_index,
         "level": LEVEL[f.severity],
         "message": {"text": mask_in_text(f.message, ())},
-        "locations": [{"physicalLocation": _physical(f.location),
+        "locations": [{"physicalLocation": _physical(f.location, f.block),
                        "logicalLocations": [{"fullyQualifiedName": f.resource, "kind": "resource"}]}],
         "partialFingerprints": {"riskgraph/v1": f.fingerprint},
         "properties": {"resource": f.resource, "evidence": list(f.evidence)},
@@ -85,6 +89,11 @@ def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
         result["relatedLocations"] = [
             {"id": i, "physicalLocation": _physical(loc),
              "message": {"text": _related_text(f, loc)}} for i, loc in enumerate(f.related)]
+    if f.elements:  # the resource's other offending elements, after the path's locations
+        start = len(f.related)
+        result.setdefault("relatedLocations", []).extend(
+            {"id": start + i, "physicalLocation": _physical(loc, f.block),
+             "message": {"text": f"{f.resource}: also offending"}} for i, loc in enumerate(f.elements))
     if f.suppression is not None:
         result["suppressions"] = [{"kind": f.suppression.kind,
                                    "justification": mask_in_text(f.suppression.reason, ()),

@@ -40,6 +40,9 @@ def render(report: Report, *, colour: bool = False, **_: Any) -> str:
             out.append(f"      {f.message}" if f.message != title else f"      {title}")
             if f.path:
                 out.append("      path: " + hops(f.path))
+            if f.elements:
+                out.append("      also at: " + ", ".join(
+                    f"line {e.start_line}" if e.path == f.location.path else str(e) for e in f.elements))
         out.append("")
     shown = [d for d in report.diagnostics if not d.code.startswith(SKIPPED)]
     if shown:

@@ -28,7 +28,14 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "PodTemplate": ("template", "spec"),
     "Rollout": ("spec", "template", "spec"),            # Argo Rollouts (without workloadRef)
     "DeploymentConfig": ("spec", "template", "spec"),   # OpenShift
+    # Knative Serving: the kind is Service / Configuration, the resource type says Knative so
+    # a core Service is never taken for a workload (KNATIVE_TYPES)
+    "KnativeService": ("spec", "template", "spec"),
+    "KnativeConfiguration": ("spec", "template", "spec"),
 }
+# (API group, kind) -> resource type, for kinds whose name a core kind also uses
+KNATIVE_TYPES = {("serving.knative.dev", "Service"): "KnativeService",
+                 ("serving.knative.dev", "Configuration"): "KnativeConfiguration"}
 WORKLOAD_KINDS = frozenset(POD_SPEC_PATHS)
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

@@ -1,7 +1,7 @@
 """Kubernetes attack techniques as edges: escapes to the node, stolen tokens, and what an account's RBAC lets it take.
 
 Runs at the end of each deployment unit's linking, after RBAC
-(:func:`scanner.graph.rbac.link`), and adds the edges of
+(:func:`scanner.formats.kubernetes.rbac.link`), and adds the edges of
 ``TECHNIQUE_EDGES`` (docs/attack-paths.md maps them to KubeHound's attack
 types). Each edge carries ``technique`` (the KubeHound names, comma
 separated) and, for RBAC techniques, the ``role`` and ``binding`` that grant

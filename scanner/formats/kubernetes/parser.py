@@ -24,7 +24,8 @@ from ...parse import ParseContext, Parsed
 from .units import plan, scan_root
 from .kustomize import api_group
 from .skaffold import built_images, is_config, mark_built
-from .pod import POD_SPEC_PATHS, WORKLOAD_KINDS, derive_configmap, derive_secret, normalise_pod
+from . import KNATIVE_TYPES, POD_SPEC_PATHS, WORKLOAD_KINDS
+from .pod import derive_configmap, derive_secret, normalise_pod
 from ...yamlnodes import Document, YamlProblem, iter_documents
 
 __all__ = ["CLUSTER_SCOPED", "POD_SPEC_PATHS", "WORKLOAD_KINDS", "address", "parse"]
@@ -304,8 +305,9 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
         return
     seen[addr] = f"{f.relpath}:{raw.start}"
     lines = raw.lines
-    if kind in WORKLOAD_KINDS:
-        normalise_pod(obj, lines, POD_SPEC_PATHS[kind])
+    rtype = KNATIVE_TYPES.get((group, kind), kind)
+    if rtype in WORKLOAD_KINDS:
+        normalise_pod(obj, lines, POD_SPEC_PATHS[rtype])
     elif kind == "ConfigMap":
         derive_configmap(obj, lines)
     elif kind == "Secret":
@@ -316,5 +318,5 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     obj["$unit"] = unit
     lines["$unit"] = raw.start
     resources.append(Resource(
-        address=addr, kind=Layer.KUBERNETES, type=kind, attributes=obj,
+        address=addr, kind=Layer.KUBERNETES, type=rtype, attributes=obj,
         location=Location(f.relpath, raw.start, raw.end), source="kubernetes", lines=lines))

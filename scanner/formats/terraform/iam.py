@@ -23,7 +23,8 @@ from ...model import Unknown, is_unknown
 from .expressions import PartialObject, PartialTemplate
 from .functions import FUNCTIONS, EncodedUnknown
 
-POLICY_ATTRIBUTES = {"policy": "$policy", "assume_role_policy": "$assume_role_policy"}
+POLICY_ATTRIBUTES = {"policy": "$policy", "assume_role_policy": "$assume_role_policy",
+                     "access_policies": "$policy"}  # OpenSearch and Elasticsearch domains
 LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 SENTINEL = "\u0000rg-unknown\u0000"
 POLICY_DOCUMENT = "aws_iam_policy_document"

@@ -15,6 +15,7 @@ from .values import tostr
 from .iam import add_policy_documents
 from .k8s_resources import as_kubernetes
 from .refs import RefTracer
+from .requirements import declared, merge
 from .sources import module_directory
 from .syntax import Block, Expr, HclFile
 from .types import Type, convert, parse_type
@@ -38,6 +39,7 @@ class ModuleSource:
     outputs: dict[str, tuple[Expr, str]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)  # evaluated variable defaults (constants)
     types: dict[str, Optional[Type]] = field(default_factory=dict)  # parsed variable type constraints
+    terraform: list[Block] = field(default_factory=list)  # `terraform {}` blocks (required_providers)
 
 
 def group_blocks(directory: str, real: str, files: list[HclFile],
@@ -76,6 +78,8 @@ def group_blocks(directory: str, real: str, files: list[HclFile],
                 src.modules.append((b, f.path))
             elif b.type == "output" and b.labels and "value" in b.attributes:
                 src.outputs[b.labels[0]] = (b.attributes["value"].expr, f.path)
+            elif b.type == "terraform":
+                src.terraform.append(b)
     return src
 
 
@@ -140,8 +144,11 @@ class ModuleEvaluator:
                  diagnostics: list[Diagnostic], root_dir: str, key: str = "",
                  instantiated: Optional[set[str]] = None,
                  input_refs: Optional[dict[str, list[str]]] = None,
-                 budget: Optional[list[int]] = None) -> None:
+                 budget: Optional[list[int]] = None,
+                 providers: Optional[dict[str, str]] = None) -> None:
         self.src = src
+        # provider version constraints in force here: the callers' and this module's own
+        self.providers = merge(providers or {}, declared(src.terraform, src.providers))
         self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs)
         self._children: dict[str, list["ModuleEvaluator"]] = {}
         self._output_ref_cache: dict[str, Optional[list[str]]] = {}
@@ -245,7 +252,8 @@ class ModuleEvaluator:
                     attributes=inst.attributes,
                     location=Location(path, block.start_line, block.end_line),
                     source="terraform" if mode == "resource" else "terraform.data",
-                    lines=inst.lines, references=tuple(inst.references)), block, self.diagnostics))
+                    lines=inst.lines, references=tuple(inst.references), providers=self.providers),
+                    block, self.diagnostics))
         self.out.extend(configuration_resources(self.src.providers, self.src.locals, self.scope,
                                                 self.prefix, self.refs))
 
@@ -339,7 +347,8 @@ class ModuleEvaluator:
                                   inputs=inputs, load=self.load, read=self.read, stack=self.stack + (child.real,),
                                   out=self.out, diagnostics=self.diagnostics,
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
-                                  input_refs=input_refs, budget=self.scope.budget)
+                                  input_refs=input_refs, budget=self.scope.budget,
+                                  providers=self.providers)
             children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(

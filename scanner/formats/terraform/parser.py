@@ -13,6 +13,7 @@ from .jsonsyntax import parse_json_config
 from .k8s_resources import assign_units
 from .module import ModuleEvaluator, ModuleSource, group_blocks
 from .plans import is_plan_of, plans_in, read_plan
+from .requirements import locked
 from .sources import is_local
 from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 
@@ -284,7 +285,7 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
     ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module, read=loader.ctx.read,
                     stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
-                    instantiated=instantiated).run()
+                    instantiated=instantiated, providers=locked(loader.ctx.read, directory)).run()
 
 
 def _root_variables(directory: str, var_files: list[SourceFile], options: ParseOptions,

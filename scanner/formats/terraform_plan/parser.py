@@ -151,7 +151,7 @@ class _PlanReader:
         self.out.resources.append(_kubernetes(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
-            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ()))), tf,
+            lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ())), planned=True), tf,
             self.out.diagnostics))
 
     def _config(self, mod: dict[str, Any], prefix: str) -> None:
