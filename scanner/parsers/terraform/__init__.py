@@ -274,7 +274,7 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
     ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
                     stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
-                    instantiated=instantiated).run()
+                    instantiated=instantiated, descriptions=options.module_descriptions).run()
 
 
 def _root_variables(directory: str, var_files: list[SourceFile], options: ParseOptions,

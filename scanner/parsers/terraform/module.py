@@ -37,6 +37,8 @@ class ModuleSource:
     outputs: dict[str, tuple[Expr, str]] = field(default_factory=dict)
     defaults: dict[str, Any] = field(default_factory=dict)  # evaluated variable defaults (constants)
     types: dict[str, Optional[Type]] = field(default_factory=dict)  # parsed variable type constraints
+    # a described registry module: (address, prefix) -> the address with its submodule path (described.py)
+    rename: Optional[Callable[[str, str], str]] = None
 
 
 def group_blocks(directory: str, real: str, files: list[HclFile],
@@ -139,9 +141,9 @@ class ModuleEvaluator:
                  diagnostics: list[Diagnostic], root_dir: str, key: str = "",
                  instantiated: Optional[set[str]] = None,
                  input_refs: Optional[dict[str, list[str]]] = None,
-                 budget: Optional[list[int]] = None) -> None:
+                 budget: Optional[list[int]] = None, descriptions: tuple[str, ...] = ()) -> None:
         self.src = src
-        self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs)
+        self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs, src.rename)
         self._children: dict[str, list["ModuleEvaluator"]] = {}
         self._output_ref_cache: dict[str, Optional[list[str]]] = {}
         self.instantiated = instantiated if instantiated is not None else set()
@@ -153,6 +155,7 @@ class ModuleEvaluator:
         self.diagnostics = diagnostics
         self.root_dir = root_dir
         self.key = key  # dotted module key ("" for the root), as in modules.json
+        self.descriptions = descriptions  # the user's module description directories (registry.py)
         self.blocks: dict[str, tuple[Block, str, str]] = {}
         for mode, group in (("resource", src.resources), ("data", src.data)):
             for block, path in group:
@@ -236,7 +239,7 @@ class ModuleEvaluator:
         for name in self.module_blocks:
             self._module_value(name)
         for name, (block, path, mode) in self.blocks.items():
-            base = self.prefix + name
+            base = self.prefix + name if self.src.rename is None else self.src.rename(self.prefix + name, self.prefix)
             for inst in self.instances(name) or []:
                 self.out.append(Resource(
                     address=base + inst.suffix, kind=Layer.TERRAFORM, type=block.labels[0],
@@ -311,11 +314,7 @@ class ModuleEvaluator:
         key = f"{self.key}.{name}" if self.key else name
         directory = module_directory(source, self.src.directory, self.root_dir, key)
         if directory is None:
-            self.diagnostics.append(Diagnostic(
-                "module-not-local", f"module {name!r} source {source!r} is not a local path and "
-                "is not downloaded in .terraform/modules; its resources are not scanned",
-                path, line, level="info"))
-            return Unknown(f"module.{name} is not on disk")
+            return self._described(block, path, source)
         child = self.load(directory)  # a module on the stack is already loaded: no new diagnostics
         if child is not None and child.real in self.stack:
             self.diagnostics.append(Diagnostic(
@@ -326,18 +325,53 @@ class ModuleEvaluator:
             self.diagnostics.append(Diagnostic(
                 "module-missing", f"module {name!r} source {source} has no .tf files", path, line))
             return Unknown(f"module.{name} has no code")
+        return self._call(block, path, child, key, {})
+
+    def _described(self, block: Block, path: str, source: Any) -> Any:
+        """A remote module not on disk: evaluated from its description (registry.py), else not scanned."""
+        from .described import place_at_call
+        from .registry import find
+
+        name = block.labels[0]
+        version_attr = block.attributes.get("version")
+        version = evaluate(version_attr.expr, self.scope) if version_attr else None
+        match = find(source, version, self.descriptions, self.diagnostics)
+        if match is None:
+            self.diagnostics.append(Diagnostic(
+                "module-not-local", f"module {name!r} source {source!r} is not a local path, "
+                "is not downloaded in .terraform/modules and has no module description; "
+                "its resources are not scanned", path, block.start_line, level="info"))
+            return Unknown(f"module.{name} is not on disk")
+        first, first_diagnostic = len(self.out), len(self.diagnostics)
+        key = f"{self.key}.{name}" if self.key else name
+        value = self._call(block, path, match.description.module, key, match.source.inputs,
+                           match.source.within)
+        self.out[first:] = place_at_call(match.description, block, path, self.out[first:],
+                                         self.diagnostics, first_diagnostic)
+        self.diagnostics.append(Diagnostic(
+            "module-described", f"module {name!r} source {source!r} is not downloaded: evaluated from "
+            f"the module description {match.description.path} ({match.note}); findings point at "
+            "the call's arguments", path, block.start_line, level="info"))
+        return value
+
+    def _call(self, block: Block, path: str, child: ModuleSource, key: str,
+              presets: dict[str, Any], within: str = "") -> Any:
+        """Evaluate every instance of a module call into resources; its outputs as the caller sees them."""
+        name = block.labels[0]
         outputs: dict[str, Any] = {}
         input_refs = {k: self.refs.addresses(a.expr) for k, a in block.attributes.items()
                       if k not in META_ARGUMENTS and k not in ("source", "version")}
         children = self._children.setdefault(name, [])
         for suffix, inst_key, scope in self._instances(block, path):
-            inputs = {k: evaluate(a.expr, scope) for k, a in block.attributes.items()
-                      if k not in META_ARGUMENTS and k not in ("source", "version")}
-            sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.",
+            inputs = dict(presets)  # a named submodule's defaults; the caller's inputs win
+            inputs.update({k: evaluate(a.expr, scope) for k, a in block.attributes.items()
+                           if k not in META_ARGUMENTS and k not in ("source", "version")})
+            sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.{within}",
                                   inputs=inputs, load=self.load, stack=self.stack + (child.real,),
                                   out=self.out, diagnostics=self.diagnostics,
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
-                                  input_refs=input_refs, budget=self.scope.budget)
+                                  input_refs=input_refs, budget=self.scope.budget,
+                                  descriptions=self.descriptions)
             children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(
