@@ -30,21 +30,32 @@ _GITHUB = re.compile(r"^(?:git::)?(?:https://|ssh://git@|git@)?github\.com[/:]([
 
 
 def normalise(source: str) -> tuple[str, Optional[str]]:
-    """A module source as its registry key (``ns/name/provider[//sub]``) and the version a git ``ref`` pins.
+    """A module source as its description key, and the version a git ``ref`` pins.
 
     ``git::https://github.com/terraform-aws-modules/terraform-aws-rds.git?ref=v6.1.0``
-    is ``("terraform-aws-modules/rds/aws", "v6.1.0")``; a registry source keeps
-    its form without the registry host.
+    is ``("terraform-aws-modules/rds/aws", "v6.1.0")``, as the registry names it;
+    a registry source keeps its form without the registry host; any other git
+    or HTTP source is its host and path without scheme, ``.git`` and query
+    (``git.example.com/platform/terraform-redis``).
     """
     for host in _REGISTRY_HOSTS:
         if source.startswith(host):
             source = source[len(host):]
     m = _GITHUB.match(source)
-    if m is None:
-        return source.rstrip("/"), None
-    namespace, provider, name, sub, query = m.groups()
-    ref = next((p[4:] for p in (query or "").split("&") if p.startswith("ref=")), None)
-    return f"{namespace}/{name}/{provider}{(sub or '').rstrip('/')}", ref
+    if m is not None:
+        namespace, provider, name, sub, query = m.groups()
+        return f"{namespace}/{name}/{provider}{(sub or '').rstrip('/')}", _ref(query)
+    rest, _, query = source.partition("?")
+    rest = re.sub(r"^(git::|hg::|s3::|gcs::)", "", rest)
+    rest = re.sub(r"^(https?|ssh|git)://(git@)?", "", rest)
+    rest = re.sub(r"^git@([^:/]+):", r"\1/", rest)
+    path, sep, sub = rest.partition("//")
+    path = path[:-4] if path.endswith(".git") else path
+    return f"{path}{sep}{sub}".rstrip("/"), _ref(query)
+
+
+def _ref(query: Optional[str]) -> Optional[str]:
+    return next((p[4:] for p in (query or "").split("&") if p.startswith("ref=")), None)
 
 
 @dataclass(frozen=True)

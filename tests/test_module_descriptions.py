@@ -1,0 +1,167 @@
+"""Registry modules without a network: module descriptions evaluated at the call, placed at its argument lines, joined into the graph."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import FIXTURES
+from scanner.api import load, scan
+from scanner.parsers.terraform.described import compile_description
+from scanner.parsers.terraform.registry import BUILTIN_DIR, find, normalise
+from scanner.parsers.terraform.versions import overlap, parse_constraint
+
+REGISTRY = os.path.join(FIXTURES, "cases", "terraform", "registry")
+
+
+def _findings(name, policy_ids, **options):
+    directory = os.path.join(REGISTRY, name)
+    report = scan([directory], base=directory, only=policy_ids, **options)
+    return (sorted((f.policy_id, f.resource, f.location.path, f.location.start_line) for f in report.findings),
+            report)
+
+
+def _edges(name, **options):
+    graph = load([os.path.join(REGISTRY, name)], base=os.path.join(REGISTRY, name), **options).graph
+    return {(u, v, d.get("kind", k)) for u, v, k, d in graph.edges(keys=True, data=True)}
+
+
+def test_public_rds_through_the_registry_module_is_found_at_the_argument():
+    findings, report = _findings("public_rds", ["RG-AWS-002"])
+    assert findings == [("RG-AWS-002", "module.db.module.db_instance.aws_db_instance.this[0]", "main.tf", 13)]
+    assert [(d.code, d.path, d.line) for d in report.diagnostics if d.code.startswith("module-")] == [
+        ("module-described", "main.tf", 6)]
+
+
+def test_rds_through_the_module_joins_the_graph():
+    edges = _edges("public_rds")
+    db = "module.db.module.db_instance.aws_db_instance.this[0]"
+    assert (db, "aws_security_group.db", "attached_to") in edges
+    assert (db, "aws_security_group.db", "references") in edges
+    # an output of the described module names the resource it is made of
+    assert ("aws_ssm_parameter.db_host", db, "references") in edges
+    assert ("internet", db, "exposes") in edges
+
+
+def test_private_rds_through_the_same_module_stays_clean():
+    findings, _ = _findings("private_rds", ["RG-AWS-002", "RG-AWS-024", "RG-AWS-026", "RG-AWS-027"])
+    assert findings == []
+    assert ("internet", "module.db.module.db_instance.aws_db_instance.this[0]", "exposes") not in _edges("private_rds")
+
+
+def test_module_defaults_are_used_and_reported_at_the_call_line(tmp_path):
+    # deletion_protection is left to the module's default (false): reported at the call's first line;
+    # storage_encrypted is given: reported at its argument; the module's own default encrypts
+    (tmp_path / "main.tf").write_text(
+        'module "db" {\n  source = "terraform-aws-modules/rds/aws"\n  identifier = "a"\n'
+        '  storage_encrypted = false\n}\n'
+        'module "db2" {\n  source = "terraform-aws-modules/rds/aws"\n  deletion_protection = true\n}\n')
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-AWS-024", "RG-AWS-026"])
+    assert sorted((f.policy_id, f.resource, f.location.start_line) for f in report.findings) == [
+        ("RG-AWS-024", "module.db.module.db_instance.aws_db_instance.this[0]", 4),
+        ("RG-AWS-026", "module.db.module.db_instance.aws_db_instance.this[0]", 1),
+    ]
+
+
+def test_ssh_open_security_group_rules_are_located_at_the_element():
+    findings, _ = _findings("ssh_sg", ["RG-AWS-001"])
+    assert findings == [
+        ("RG-AWS-001", "module.bastion_sg.aws_security_group_rule.ingress_with_cidr_blocks[1]", "main.tf", 11),
+        ("RG-AWS-001", "module.ssh_only.module.sg.aws_security_group_rule.ingress_rules[0]", "main.tf", 28),
+    ]
+
+
+def test_security_group_rules_join_their_group_and_the_instance():
+    edges = _edges("ssh_sg")
+    group = "module.bastion_sg.aws_security_group.this_name_prefix[0]"
+    assert ("aws_instance.bastion", group, "attached_to") in edges
+    for rule in ("ingress_rules[0]", "ingress_with_cidr_blocks[0]", "ingress_with_cidr_blocks[1]"):
+        assert any(u == f"module.bastion_sg.aws_security_group_rule.{rule}" and v == group for u, v, _ in edges)
+
+
+def test_s3_public_access_block_turned_off_is_found_at_the_argument():
+    findings, _ = _findings("s3_open", ["RG-AWS-006", "RG-AWS-008"])
+    # the first setting left off; the bucket with the deny-insecure-transport statement passes RG-AWS-008,
+    # the bucket without a policy does not
+    assert findings == [
+        ("RG-AWS-006", "module.assets.aws_s3_bucket_public_access_block.this[0]", "main.tf", 8),
+        ("RG-AWS-008", "module.logs.aws_s3_bucket.this[0]", "main.tf", 15),
+    ]
+    edges = _edges("s3_open")
+    assert ("module.assets.aws_s3_bucket_public_access_block.this[0]", "module.assets.aws_s3_bucket.this[0]",
+            "references") in edges
+
+
+def test_downloaded_module_wins_over_the_description():
+    findings, report = _findings("installed_wins", ["RG-AWS-002"])
+    assert findings == [("RG-AWS-002", "module.db.aws_db_instance.downloaded", ".terraform/modules/db/main.tf", 6)]
+    assert not [d for d in report.diagnostics if d.code == "module-described"]
+
+
+def test_a_users_description_of_an_internal_module(tmp_path):
+    descriptions = os.path.join(REGISTRY, "internal", "descriptions")
+    findings, report = _findings("internal/infra", ["RG-AWS-048", "RG-AWS-049"], module_descriptions=[descriptions])
+    assert {(p, r, line) for p, r, _, line in findings} <= {
+        ("RG-AWS-048", "module.cache.aws_elasticache_replication_group.this", 4),
+        ("RG-AWS-049", "module.cache.aws_elasticache_replication_group.this", 4)}
+    assert findings
+    without, report = _findings("internal/infra", ["RG-AWS-048", "RG-AWS-049"])
+    assert without == []
+    assert [d.code for d in report.diagnostics if d.code.startswith("module-")] == ["module-not-local"]
+
+
+def test_a_broken_user_description_is_an_error_not_skipped(tmp_path):
+    (tmp_path / "bad.yaml").write_text("sources: {x/y/aws: {}}\nresources:\n  not an address: {}\n")
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "main.tf").write_text('module "m" {\n  source = "x/y/aws"\n}\n')
+    report = scan([str(tmp_path / "code")], module_descriptions=[str(tmp_path)], only=["RG-AWS-002"])
+    codes = sorted((d.code, d.level) for d in report.diagnostics)
+    assert ("module-description-invalid", "error") in codes
+    assert ("module-not-local", "info") in codes
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("terraform-aws-modules/rds/aws", ("terraform-aws-modules/rds/aws", None)),
+    ("registry.terraform.io/terraform-aws-modules/vpc/aws", ("terraform-aws-modules/vpc/aws", None)),
+    ("git::https://github.com/terraform-aws-modules/terraform-aws-ec2-instance.git?ref=v5.6.0",
+     ("terraform-aws-modules/ec2-instance/aws", "v5.6.0")),
+    ("github.com/terraform-aws-modules/terraform-aws-iam//modules/iam-assumable-role?ref=v5.2.0",
+     ("terraform-aws-modules/iam/aws//modules/iam-assumable-role", "v5.2.0")),
+    ("git::ssh://git@git.example.com/platform/redis.git?ref=v1", ("git.example.com/platform/redis", "v1")),
+])
+def test_sources_normalise_to_their_registry_key(source, expected):
+    assert normalise(source) == expected
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("~> 6.1", ">= 4.0.0", True),
+    ("~> 3.0", ">= 4.0.0", False),
+    ("~> 3.18.1", ">= 3.0.0, < 4.0.0", True),
+    ("4.0.0", ">= 3.0.0, < 4.0.0", False),
+    (">= 2, < 5", ">= 4.0.0", True),
+    ("= 5.1.2", ">= 5.1.2", True),
+])
+def test_version_constraints_overlap(a, b, expected):
+    assert overlap(parse_constraint(a), parse_constraint(b)) is expected
+
+
+def test_a_version_no_description_covers_is_not_described():
+    problems = []
+    assert find("terraform-aws-modules/rds/aws", "~> 2.0", (), problems) is None
+    assert find("terraform-aws-modules/rds/aws", "~> 6.0", (), problems) is not None
+    assert problems == []
+
+
+def test_every_shipped_description_compiles():
+    names = sorted(n for n in os.listdir(BUILTIN_DIR) if n.endswith(".yaml"))
+    assert len(names) >= 3
+    for name in names:
+        with open(os.path.join(BUILTIN_DIR, name), "rb") as handle:
+            desc = compile_description(name, handle.read())
+        assert desc.sources and desc.module.resources, name
+
+
+def test_a_description_refuses_unknown_keys():
+    with pytest.raises(ValueError, match="unknown key 'resource'"):
+        compile_description("x.yaml", b"sources: {a/b/aws: {}}\nresource: {}\n")
