@@ -10,6 +10,7 @@ from ...cache import cached, read_input, regular_files, stable
 from ...model import Diagnostic, Resource, SourceFile
 from .. import ParseOptions, Parsed
 from .expressions import Scope, evaluate
+from .files import FileAccess
 from .jsonsyntax import parse_json_config
 from .module import ModuleEvaluator, ModuleSource, group_blocks
 from .plans import is_plan_of, plans_in, read_plan
@@ -271,7 +272,11 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
     if src is None:
         return
     inputs = _root_variables(directory, var_files, options, loader, src)
-    ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module,
+    shown = loader.anchor_of.get(loader.real(directory), loader.relative(loader.real(directory))) or "."
+    base = loader.real(loader.base) if loader.base else ""
+    inside = bool(base) and (loader.real(directory) + os.sep).startswith(base.rstrip(os.sep) + os.sep)
+    files = FileAccess(base if inside else directory, directory, out.diagnostics, shown)
+    ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module, files=files,
                     stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
                     instantiated=instantiated, descriptions=options.module_descriptions).run()

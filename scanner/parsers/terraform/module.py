@@ -10,6 +10,7 @@ from .body import META_ARGUMENTS, BodyReader
 from .configuration import configuration_resources
 from .credentials import add_credentials
 from .expand import expand
+from .files import FileAccess
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .values import tostr
 from .iam import add_policy_documents
@@ -141,7 +142,8 @@ class ModuleEvaluator:
                  diagnostics: list[Diagnostic], root_dir: str, key: str = "",
                  instantiated: Optional[set[str]] = None,
                  input_refs: Optional[dict[str, list[str]]] = None,
-                 budget: Optional[list[int]] = None, descriptions: tuple[str, ...] = ()) -> None:
+                 budget: Optional[list[int]] = None, descriptions: tuple[str, ...] = (),
+                 files: Optional[FileAccess] = None) -> None:
         self.src = src
         self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs, src.rename)
         self._children: dict[str, list["ModuleEvaluator"]] = {}
@@ -171,7 +173,7 @@ class ModuleEvaluator:
             "local": self.locals,
             "path": {"module": src.directory, "root": root_dir, "cwd": root_dir},
             "terraform": {"workspace": "default"},
-        }, resolve=self._resolve, budget=budget)
+        }, resolve=self._resolve, budget=budget, files=files)
 
     def _variables(self, inputs: dict[str, Any]) -> LazyMapping:
         """``var``: the caller's inputs, else each variable's default (evaluated once per module source).
@@ -371,7 +373,7 @@ class ModuleEvaluator:
                                   out=self.out, diagnostics=self.diagnostics,
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
                                   input_refs=input_refs, budget=self.scope.budget,
-                                  descriptions=self.descriptions)
+                                  descriptions=self.descriptions, files=self.scope.files)
             children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(
