@@ -28,6 +28,7 @@ from ..model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from . import ParseOptions, Parsed
 from .terraform import TF_SUFFIXES, evaluate_root, load_files, read_source, regular_files
 from .terraform.credentials import add_credentials
+from .terraform.ecs import add_containers
 from .terraform.iam import add_policy_documents
 from .terraform.jsonlines import JsonError, Positions, loads
 from .terraform.plans import is_plan_of, unwrap
@@ -145,6 +146,7 @@ class _PlanReader:
                 _value_lines(values, "", self.pos, lines)
         add_policy_documents(rtype, attrs, lines)
         add_credentials(rtype, attrs, lines)
+        add_containers(rtype, attrs, lines)
         self.out.resources.append(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",

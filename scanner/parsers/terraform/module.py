@@ -9,6 +9,7 @@ from ...model import Diagnostic, Layer, Location, Resource, Unknown
 from .body import META_ARGUMENTS, BodyReader
 from .configuration import configuration_resources
 from .credentials import add_credentials
+from .ecs import add_containers
 from .expand import expand
 from .files import FileAccess
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
@@ -273,6 +274,7 @@ class ModuleEvaluator:
                 attrs = reader.body(block, scope, "")
                 add_policy_documents(block.labels[0], attrs, reader.lines)
                 add_credentials(block.labels[0], attrs, reader.lines)
+                add_containers(block.labels[0], attrs, reader.lines)
                 found.append(Instance(suffix, key, attrs, reader.lines, reader.references))
         finally:
             self._active.discard(name)
