@@ -165,3 +165,14 @@ def test_every_shipped_description_compiles():
 def test_a_description_refuses_unknown_keys():
     with pytest.raises(ValueError, match="unknown key 'resource'"):
         compile_description("x.yaml", b"sources: {a/b/aws: {}}\nresource: {}\n")
+
+
+def test_map_inputs_locate_each_element_by_its_key():
+    findings, _ = _findings("alb", ["RG-AWS-001", "RG-AWS-042", "RG-AWS-043"])
+    assert findings == [
+        ("RG-AWS-001", 'module.alb.aws_vpc_security_group_ingress_rule.this["ssh"]', "main.tf", 14),
+        ("RG-AWS-042", 'module.alb.aws_lb_listener.this["http"]', "main.tf", 21),
+        ("RG-AWS-043", 'module.alb.aws_lb_listener.this["https"]', "main.tf", 26),
+    ]
+    edges = _edges("alb")
+    assert ('module.alb.aws_lb_listener.this["https"]', "module.alb.aws_lb.this[0]", "references") in edges

@@ -19,7 +19,7 @@ import yaml
 
 from ...model import Diagnostic, Location, Resource
 from .module import ModuleSource, group_blocks
-from .syntax import Block, Call, Cond, Expr, Traversal, TupleE, parse_hcl
+from .syntax import Block, Call, Cond, Expr, ForE, Lit, ObjectE, Traversal, TupleE, parse_hcl
 
 _KEYS = {"sources", "versions", "about", "inputs", "required", "types", "locals", "resources", "outputs"}
 _RESOURCE_KEYS = {"count", "for_each", "arguments", "blocks"}
@@ -211,20 +211,39 @@ def _reads(blocks: list[Block], module: ModuleSource) -> dict[int, tuple[str, ..
 
 
 def _elements(blocks: list[Block]) -> dict[int, str]:
-    """Resource line -> ``X`` for a resource whose ``count`` is ``length(var.X)`` (instance i is element i of X)."""
+    """Resource line -> the input ``X`` whose elements make its instances.
+
+    ``count = length(var.X)`` (instance i is element i of X) or a ``for_each``
+    over ``var.X`` or a ``for`` expression over it (instance "k" is key k).
+    """
     found: dict[int, str] = {}
     for block in blocks:
-        count = block.attributes.get("count")
-        stack = [count.expr] if count is not None else []
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Call) and node.name == "length" and len(node.args) == 1:
-                arg = node.args[0]
-                if isinstance(arg, Traversal) and arg.root == "var" and len(arg.steps) == 1:
-                    found[block.start_line] = arg.steps[0][1]
-            elif isinstance(node, Cond):
-                stack.extend((node.then, node.other))
+        for meta in ("count", "for_each"):
+            attr = block.attributes.get(meta)
+            name = _element_input(attr.expr, meta) if attr is not None else None
+            if name:
+                found[block.start_line] = name
     return found
+
+
+def _element_input(expr: Any, meta: str) -> Optional[str]:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if meta == "count" and isinstance(node, Call) and node.name == "length" and len(node.args) == 1:
+            node = node.args[0]
+        elif meta == "for_each" and isinstance(node, ForE):
+            node = node.collection
+        elif isinstance(node, Cond):
+            stack.extend((node.then, node.other))
+            continue
+        elif meta == "count" or not isinstance(node, Traversal):
+            continue
+        if isinstance(node, Cond):
+            stack.extend((node.then, node.other))
+        elif isinstance(node, Traversal) and node.root == "var" and len(node.steps) == 1:
+            return str(node.steps[0][1])
+    return None
 
 
 def _merge(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
@@ -268,15 +287,14 @@ def place_at_call(description: Description, call: Block, path: str, resources: l
             placed.append(r)
             continue
         element = description.elements.get(r.location.start_line)
-        index = _index(r.address)
+        key = _instance_key(r.address)
 
         def line(generated: int) -> int:
             for name in description.reads.get(generated, ()):
                 if name not in given:
                     continue
-                items = given[name].expr.items if isinstance(given[name].expr, TupleE) else []
-                if name == element and index is not None and index < len(items):
-                    return items[index].line
+                if name == element and key is not None:
+                    return _element_line(given[name].expr, key) or given[name].line
                 return given[name].line
             return call.start_line
 
@@ -287,7 +305,22 @@ def place_at_call(description: Description, call: Block, path: str, resources: l
     return placed
 
 
-def _index(address: str) -> Optional[int]:
-    """N for an address ending in ``[N]``."""
-    m = re.search(r"\[(\d+)\]$", address)
-    return int(m.group(1)) if m else None
+def _instance_key(address: str) -> Any:
+    """N for an address ending in ``[N]``, "k" for one ending in ``["k"]``, else None."""
+    m = re.search(r'\[(\d+|"[^"]*")\]$', address)
+    if m is None:
+        return None
+    raw = m.group(1)
+    return raw[1:-1] if raw.startswith('"') else int(raw)
+
+
+def _element_line(expr: Any, key: Any) -> Optional[int]:
+    """The line of element ``key`` of a list or map argument written as a constructor."""
+    if isinstance(expr, TupleE) and isinstance(key, int) and key < len(expr.items):
+        return expr.items[key].line
+    if isinstance(expr, ObjectE) and isinstance(key, str):
+        for k, v in expr.items:
+            name = k.value if isinstance(k, Lit) else k.root if isinstance(k, Traversal) and not k.steps else None
+            if name == key:
+                return k.line
+    return None
