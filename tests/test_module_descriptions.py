@@ -176,3 +176,18 @@ def test_map_inputs_locate_each_element_by_its_key():
     ]
     edges = _edges("alb")
     assert ('module.alb.aws_lb_listener.this["https"]', "module.alb.aws_lb.this[0]", "references") in edges
+
+
+def test_oidc_role_trust_policies_through_the_iam_submodules():
+    findings, _ = _findings("iam", ["RG-AWS-040", "RG-AWS-089"])
+    assert findings == [("RG-AWS-040", "module.irsa_open.aws_iam_role_policy_attachment.custom[0]", "main.tf", 7)]
+    directory = os.path.join(REGISTRY, "iam")
+    roles = {r.address: r.attributes for r in load([directory], base=directory).resources if r.type == "aws_iam_role"}
+    scoped = roles["module.irsa_scoped.aws_iam_role.this[0]"]["$assume_role_policy"]["Statement"][0]
+    assert scoped["Condition"] == {"StringEquals": {
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": ["system:serviceaccount:kube-system:ebs-csi"]}}
+    ebs = roles["module.ebs_irsa.aws_iam_role.this[0]"]["$assume_role_policy"]["Statement"][0]
+    assert ebs["Principal"] == {
+        "Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"}
+    assert sorted(ebs["Condition"]["StringEquals"]) == [
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud", "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]
