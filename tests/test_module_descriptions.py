@@ -191,3 +191,27 @@ def test_oidc_role_trust_policies_through_the_iam_submodules():
         "Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"}
     assert sorted(ebs["Condition"]["StringEquals"]) == [
         "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud", "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]
+
+
+def test_a_changed_user_description_is_noticed_by_stored_results(tmp_path, monkeypatch):
+    monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "main.tf").write_text('module "db" {\n  source = "example.com/db"\n  public = true\n}\n')
+    (tmp_path / "desc").mkdir()
+    text = ('sources: {example.com/db: {}}\ninputs: {public: false}\n'
+            'resources:\n  aws_db_instance.this:\n    arguments: {publicly_accessible: %s}\n')
+    (tmp_path / "desc" / "db.yaml").write_text(text % "var.public")
+
+    def run():
+        report = scan([str(tmp_path / "code")], base=str(tmp_path / "code"), only=["RG-AWS-002"],
+                      module_descriptions=[str(tmp_path / "desc")])
+        return [(f.resource, f.location.start_line) for f in report.findings], report
+
+    first, _ = run()
+    assert first == [("module.db.aws_db_instance.this", 3)]
+    again, report = run()
+    assert again == first and "result_cache" in report.stats["seconds"]
+    (tmp_path / "desc" / "db.yaml").write_text(text % "false")
+    changed, report = run()
+    assert changed == [] and "result_cache" not in report.stats["seconds"]
