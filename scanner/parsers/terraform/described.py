@@ -15,9 +15,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
-import yaml
-
 from ...model import Diagnostic, Location, Resource
+from ..yamlnodes import YamlProblem, first_document
 from .module import ModuleSource, group_blocks
 from .syntax import Block, Call, Cond, Expr, ForE, Lit, ObjectE, Traversal, TupleE, parse_hcl
 
@@ -65,9 +64,12 @@ class Description:
 def compile_description(path: str, data: bytes) -> Description:
     """Parse and check a description; raises ValueError naming what is wrong."""
     try:
-        doc = yaml.safe_load(data.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not YAML: {str(exc).splitlines()[0]}") from None
+        loaded = first_document(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    if isinstance(loaded, YamlProblem):
+        raise ValueError(f"not YAML (line {loaded.line}): {loaded.message}")
+    doc = loaded.value if loaded is not None else None
     if not isinstance(doc, dict):
         raise ValueError("a description is a mapping")
     _only(doc, _KEYS, "top level")
