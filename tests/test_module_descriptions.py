@@ -215,3 +215,14 @@ def test_a_changed_user_description_is_noticed_by_stored_results(tmp_path, monke
     (tmp_path / "desc" / "db.yaml").write_text(text % "false")
     changed, report = run()
     assert changed == [] and "result_cache" not in report.stats["seconds"]
+
+
+def test_the_configuration_names_description_directories(tmp_path):
+    from scanner.config import ConfigError, load_config
+
+    (tmp_path / ".riskgraph.yaml").write_text("terraform:\n  module_descriptions: [tools/modules]\n")
+    assert load_config(str(tmp_path / ".riskgraph.yaml")).module_descriptions == (
+        os.path.join(str(tmp_path), "tools", "modules"),)
+    (tmp_path / ".riskgraph.yaml").write_text("terraform:\n  module_description: [x]\n")
+    with pytest.raises(ConfigError):
+        load_config(str(tmp_path / ".riskgraph.yaml"))
