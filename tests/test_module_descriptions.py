@@ -226,3 +226,14 @@ def test_the_configuration_names_description_directories(tmp_path):
     (tmp_path / ".riskgraph.yaml").write_text("terraform:\n  module_description: [x]\n")
     with pytest.raises(ConfigError):
         load_config(str(tmp_path / ".riskgraph.yaml"))
+
+
+def test_gke_cluster_and_node_pools_through_the_registry_modules():
+    findings, _ = _findings("gke", ["RG-GCP-010", "RG-GCP-017", "RG-GCP-024", "RG-GCP-028"])
+    assert findings == [
+        ("RG-GCP-010", "module.public.google_container_cluster.primary", "main.tf", 15),  # no private nodes
+        ("RG-GCP-017", 'module.gke.google_container_node_pool.pools["pool-b"]', "main.tf", 12),
+        ("RG-GCP-024", "module.gke.google_container_cluster.primary", "main.tf", 9),      # 0.0.0.0/0 authorized
+        ("RG-GCP-024", "module.public.google_container_cluster.primary", "main.tf", 15),  # none authorized
+        ("RG-GCP-028", 'module.gke.google_container_node_pool.pools["pool-a"]', "main.tf", 11),
+    ]

@@ -320,9 +320,20 @@ def _element_line(expr: Any, key: Any) -> Optional[int]:
     """The line of element ``key`` of a list or map argument written as a constructor."""
     if isinstance(expr, TupleE) and isinstance(key, int) and key < len(expr.items):
         return expr.items[key].line
+    if isinstance(expr, TupleE) and isinstance(key, str):  # a list of objects keyed by their name
+        for item in expr.items:
+            if isinstance(item, ObjectE) and any(_key_name(k) == "name" and isinstance(v, Lit) and v.value == key
+                                                 for k, v in item.items):
+                return item.line
     if isinstance(expr, ObjectE) and isinstance(key, str):
         for k, v in expr.items:
-            name = k.value if isinstance(k, Lit) else k.root if isinstance(k, Traversal) and not k.steps else None
-            if name == key:
+            if _key_name(k) == key:
                 return k.line
     return None
+
+
+def _key_name(k: Any) -> Optional[str]:
+    """An object constructor key written as a literal or a bare name."""
+    if isinstance(k, Lit):
+        return str(k.value)
+    return k.root if isinstance(k, Traversal) and not k.steps else None
