@@ -237,3 +237,13 @@ def test_gke_cluster_and_node_pools_through_the_registry_modules():
         ("RG-GCP-024", "module.public.google_container_cluster.primary", "main.tf", 15),  # none authorized
         ("RG-GCP-028", 'module.gke.google_container_node_pool.pools["pool-a"]', "main.tf", 11),
     ]
+
+
+def test_aks_defaults_are_found_and_a_hardened_call_is_clean():
+    findings, _ = _findings("aks", ["RG-AZ-009", "RG-AZ-010", "RG-AZ-020"])
+    # RBAC off, a public API server open to all, no network policy: all module defaults, at the call
+    assert findings == [
+        ("RG-AZ-009", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
+        ("RG-AZ-010", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
+        ("RG-AZ-020", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
+    ]
