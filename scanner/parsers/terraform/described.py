@@ -46,6 +46,8 @@ class Description:
     reads: dict[int, tuple[str, ...]] = field(default_factory=dict)  # generated line -> variables, in order
     # generated resource line -> the input whose elements its count makes (``count = length(var.rules)``)
     elements: dict[int, str] = field(default_factory=dict)
+    # generated lines whose value reads the instance's own element (``each.value``, ``count.index``)
+    per_element: frozenset[int] = frozenset()
     renames: dict[str, str] = field(default_factory=dict)  # "type.name" -> "module.sub.type.name"
 
     def rename(self, address: str, prefix: str) -> str:
@@ -132,7 +134,7 @@ def compile_description(path: str, data: bytes) -> Description:
         module.defaults[name] = value
     versions = str(doc.get("versions") or "")
     desc = Description(path, presets, versions, module, reads=_reads(parsed.blocks, module),
-                       elements=_elements(parsed.blocks),
+                       elements=_elements(parsed.blocks), per_element=_per_element(parsed.blocks),
                        renames={k: v for k, v in renames.items() if k != v})
     module.rename = desc.rename
     return desc
@@ -248,6 +250,38 @@ def _element_input(expr: Any, meta: str) -> Optional[str]:
     return None
 
 
+def _per_element(blocks: list[Block]) -> frozenset[int]:
+    """Lines of resource arguments whose expression reads ``each`` or ``count`` (the instance's element)."""
+    found: set[int] = set()
+
+    def walk(block: Block) -> None:
+        for attr in block.attributes.values():
+            if attr.name not in ("count", "for_each") and _reads_instance(attr.expr):
+                found.add(attr.line)
+        for child in block.blocks:
+            walk(child)
+
+    for block in blocks:
+        walk(block)
+    return frozenset(found)
+
+
+def _reads_instance(expr: Any) -> bool:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Traversal):
+            if node.root in ("each", "count"):
+                return True
+            stack.extend(a for k, a in node.steps if k == "index")
+        elif isinstance(node, Expr):
+            stack.extend(getattr(node, slot) for c in type(node).__mro__ for slot in getattr(c, "__slots__", ())
+                         if slot != "line")
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return False
+
+
 def _merge(first: tuple[str, ...], then: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*first, *then)))
 
@@ -292,6 +326,10 @@ def place_at_call(description: Description, call: Block, path: str, resources: l
         key = _instance_key(r.address)
 
         def line(generated: int) -> int:
+            if element in given and key is not None and generated in description.per_element:
+                found = _element_line(given[element].expr, key)
+                if found:
+                    return found
             for name in description.reads.get(generated, ()):
                 if name not in given:
                     continue
