@@ -247,3 +247,12 @@ def test_aks_defaults_are_found_and_a_hardened_call_is_clean():
         ("RG-AZ-010", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
         ("RG-AZ-020", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
     ]
+
+
+def test_kms_key_rotation_turned_off_through_the_module():
+    findings, _ = _findings("kms", ["RG-AWS-033"])
+    assert findings == [("RG-AWS-033", "module.kms.aws_kms_key.this[0]", "main.tf", 5)]
+    edges = _edges("kms")
+    assert ("aws_s3_bucket_server_side_encryption_configuration.b", "module.kms.aws_kms_key.this[0]",
+            "references") in edges
+    assert ('module.kms.aws_kms_alias.this["app"]', "module.kms.aws_kms_key.this[0]", "references") in edges
