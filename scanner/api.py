@@ -33,7 +33,8 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
          base: Optional[str] = None, progress: Optional[Progress] = None,
          timings: Optional[dict[str, float]] = None, jobs: int = 1,
          discovery: Optional[Discovery] = None,
-         kubernetes_units: Sequence[tuple[str, Sequence[str]]] = ()) -> Loaded:
+         kubernetes_units: Sequence[tuple[str, Sequence[str]]] = (),
+         module_descriptions: Sequence[str] = ()) -> Loaded:
     """Discover, parse and link ``paths``; problems in files become diagnostics.
 
     ``jobs > 1`` lets parsing use that many forked processes on Linux
@@ -41,6 +42,8 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     ``discovery`` is what :func:`discover` found for ``paths``, when the
     caller has already run it. ``kubernetes_units`` declares deployment
     units by hand: ``(name, directories)`` (docs/kubernetes.md).
+    ``module_descriptions`` names directories of Terraform module
+    descriptions (docs/terraform.md), read before riskgraph's own.
     """
     from .cache import scan_cache
     from .graph import build_graph, prepare
@@ -56,7 +59,9 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
         units = tuple((name, tuple(os.path.abspath(d) for d in dirs)) for name, dirs in kubernetes_units)
         parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
                                                      variables=dict(variables or {}), env=env,
-                                                     kubernetes_units=units),
+                                                     kubernetes_units=units,
+                                                     module_descriptions=tuple(
+                                                         os.path.abspath(d) for d in module_descriptions)),
                            jobs=jobs, meanwhile=prepare)
     t2 = time.perf_counter()
     say(f"linking {len(parsed.resources)} resources")
@@ -97,7 +102,8 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
          baseline: Optional[str] = None, with_checkov: bool = False,
          progress: Optional[Progress] = None,
          today: Optional["datetime.date"] = None, jobs: int = 1,
-         kubernetes_units: Sequence[tuple[str, Sequence[str]]] = ()) -> Report:
+         kubernetes_units: Sequence[tuple[str, Sequence[str]]] = (),
+         module_descriptions: Sequence[str] = ()) -> Report:
     """Scan ``paths`` (files or directories) and return every finding and diagnostic.
 
     ``policies`` replaces policy loading entirely; otherwise built-in policies
@@ -108,7 +114,8 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
     fingerprint is in the ``baseline`` file are kept but marked suppressed.
     ``with_checkov`` adds checkov's own checks (needs the ``checkov`` extra).
     ``kubernetes_units`` declares Kubernetes deployment units by hand
-    (``(name, directories)``; docs/kubernetes.md).
+    (``(name, directories)``; docs/kubernetes.md). ``module_descriptions``
+    names directories of Terraform module descriptions (docs/terraform.md).
     ``jobs > 1`` parses and evaluates in that many forked processes on
     Linux (same result; the CLI's default); pass it only from a program
     that runs no threads, since a forked child inherits none of them.
@@ -125,7 +132,8 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
                        exclude=tuple(exclude), base=base, frameworks=tuple(frameworks),
                        suppressions=suppressions, baseline=baseline, with_checkov=with_checkov,
                        today=today, jobs=jobs,
-                       kubernetes_units=tuple((n, tuple(d)) for n, d in kubernetes_units))
+                       kubernetes_units=tuple((n, tuple(d)) for n, d in kubernetes_units),
+                       module_descriptions=tuple(os.path.abspath(d) for d in module_descriptions))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     from_files = policies is None  # only then can a stored result be keyed by the policies' bytes
@@ -173,6 +181,7 @@ class _Request:
     today: Optional["datetime.date"]
     jobs: int
     kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    module_descriptions: tuple[str, ...] = ()
 
 
 def _result_key(found: Discovery, policies: Sequence[Policy], request: _Request) -> Optional[str]:
@@ -202,7 +211,8 @@ def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
 
     loaded = load(paths, var_files=request.var_files, variables=request.variables,
                   exclude=request.exclude, base=request.base, progress=progress, timings=timings,
-                  jobs=request.jobs, discovery=found, kubernetes_units=request.kubernetes_units)
+                  jobs=request.jobs, discovery=found, kubernetes_units=request.kubernetes_units,
+                  module_descriptions=request.module_descriptions)
     t1 = time.perf_counter()
     if progress:
         progress(f"evaluating {len(policies)} policies")

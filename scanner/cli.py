@@ -228,7 +228,8 @@ def _scan(args: argparse.Namespace) -> int:
                   frameworks=[x for group in args.framework for x in group] or list(cfg.frameworks),
                   suppressions=not getattr(args, "no_suppress", False), baseline=baseline,
                   with_checkov=args.with_checkov, progress=progress, base=base,
-                  jobs=_jobs(args), kubernetes_units=cfg.kubernetes_units)
+                  jobs=_jobs(args), kubernetes_units=cfg.kubernetes_units,
+                  module_descriptions=cfg.module_descriptions)
     if progress is not None:
         progress.done()
     if args.command == "hook":   # paths in the report are relative to the repository root

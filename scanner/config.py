@@ -42,6 +42,8 @@ class Config:
     format: Optional[str] = None
     # Kubernetes deployment units declared by hand: (name, absolute directories)
     kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # directories of Terraform module descriptions (absolute); docs/terraform.md
+    module_descriptions: tuple[str, ...] = ()
 
 
 def _git_root(start: str) -> Optional[str]:
@@ -168,4 +170,5 @@ def load_config(path: str) -> Config:
         baseline=os.path.normpath(os.path.join(here, baseline)) if baseline else None,
         format=data.get("format"),
         kubernetes_units=tuple((str(unit.get("name") or ""), rel(unit["paths"]))
-                               for unit in (data.get("kubernetes") or {}).get("units") or ()))
+                               for unit in (data.get("kubernetes") or {}).get("units") or ()),
+        module_descriptions=rel((data.get("terraform") or {}).get("module_descriptions")))

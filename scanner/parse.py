@@ -38,6 +38,8 @@ class ParseOptions:
     plans: tuple[str, ...] = ()  # the plan JSON files of the scan (real paths): set by parse_all
     # configured Kubernetes units: (name, absolute directories); see scanner/formats/kubernetes/units.py
     kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the user's Terraform module description directories (absolute); see formats/terraform/registry.py
+    module_descriptions: tuple[str, ...] = ()
 
 
 class ParseContext:

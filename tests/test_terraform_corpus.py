@@ -22,7 +22,7 @@ def test_generated_corpus_parses_without_crashes_and_quickly(tmp_path):
     codes = {(d.code, os.path.basename(d.path)) for d in parsed.diagnostics}
     # every broken file is named by a diagnostic, and its good neighbours are still read
     assert {("hcl-syntax", "broken.tf"), ("binary-file", "junk.tf"), ("json-syntax", "bad.tf.json"),
-            ("expansion-limit", "huge_count.tf"), ("module-not-local", "main.tf")} <= codes
+            ("expansion-limit", "huge_count.tf"), ("module-described", "main.tf")} <= codes
     addresses = {r.address for r in parsed.resources}
     assert "stack000:aws_s3_bucket.ok" in addresses
     assert "stack003:module.db[0].module.params.aws_db_parameter_group.this" in addresses

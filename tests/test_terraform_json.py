@@ -130,7 +130,7 @@ def test_tf_json_escapes_and_directives(tmp_path):
     found, diagnostics = _resources(str(tmp_path))
     attrs = found["aws_ssm_parameter.p"].attributes
     assert attrs["name"] == '${not.interpolated} "quoted" back\\slash'
-    assert is_unknown(attrs["value"])  # template directives are not evaluated
+    assert attrs["value"] == "yes"  # template directives are evaluated as Terraform renders them
     assert attrs["type"] == "STRING" and diagnostics == []
 
 

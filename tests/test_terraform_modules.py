@@ -53,8 +53,8 @@ def test_a_module_that_includes_itself_is_reported_once_and_not_followed(builtin
 def test_downloaded_registry_module_is_read_from_modules_json(builtin_policies):
     findings, diagnostics = _scan("installed", builtin_policies["RG-AWS-002"])
     assert findings == [("module.rds.aws_db_instance.this", ".terraform/modules/rds/main.tf", 4)]
-    # vpc's manifest entry points outside the root module: not followed
-    assert diagnostics == [("module-not-local", "main.tf", 7)]
+    # vpc's manifest entry points outside the root module: not followed, so its description is used
+    assert diagnostics == [("module-described", "main.tf", 7)]
 
 
 def test_remote_module_without_download_is_an_info_diagnostic(tmp_path):

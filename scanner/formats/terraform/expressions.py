@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from ...model import Unknown, is_unknown
+from .files import FileAccess, template_expr
 from .functions import ERROR_AWARE, FUNCTIONS, UnknownArg
 from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, to_number, tostr
 from .syntax import (
@@ -55,19 +56,21 @@ class Scope:
     ranges end as unknown values instead of running for hours.
     """
 
-    __slots__ = ("names", "resolve", "extra", "budget")
+    __slots__ = ("names", "resolve", "extra", "budget", "files")
 
     def __init__(self, names: dict[str, Any], resolve: Optional[Resolver] = None,
-                 extra: Optional[dict[str, Any]] = None, budget: Optional[list[int]] = None) -> None:
+                 extra: Optional[dict[str, Any]] = None, budget: Optional[list[int]] = None,
+                 files: Optional[FileAccess] = None) -> None:
         self.names = names      # "var" -> {...}, "local" -> lazy mapping, "path" -> {...}
         self.resolve = resolve  # fallback for roots not in names (resources, data, module)
         self.extra = extra or {}  # count / each / for-expression variables
         self.budget = budget if budget is not None else [MAX_ITERATIONS]
+        self.files = files      # what file() / templatefile() may read (files.py); None: nothing
 
     def child(self, **extra: Any) -> "Scope":
         merged = dict(self.extra)
         merged.update(extra)
-        return Scope(self.names, self.resolve, merged, self.budget)
+        return Scope(self.names, self.resolve, merged, self.budget, self.files)
 
 
 def evaluate(expr: Expr, scope: Scope) -> Any:
@@ -228,6 +231,8 @@ def _call(expr: Call, scope: Scope) -> Any:
     name = expr.name.split("::")[-1]  # provider::aws::arn_parse -> arn_parse
     fn = FUNCTIONS.get(name)
     args = [evaluate(a, scope) for a in expr.args]
+    if name in FILE_FUNCTIONS and not expr.expand:
+        return _file_call(name, args, scope)
     if fn is None:  # its result is not known to us, but an error in its arguments still is one
         if any(has_invalid(a) for a in args):
             return Invalid(f"{expr.name}() argument is an error")
@@ -249,6 +254,36 @@ def _call(expr: Call, scope: Scope) -> Any:
         if any(has_unknown(a) for a in args):
             return Unknown(f"{expr.name}() could not be evaluated")
         return Invalid(f"{expr.name}() fails for these arguments")
+
+
+FILE_FUNCTIONS = frozenset({"file", "fileexists", "templatefile"})
+
+
+def _file_call(name: str, args: list[Any], scope: Scope) -> Any:
+    """``file()``, ``fileexists()``, ``templatefile()`` over files inside the scanned root (files.py)."""
+    if any(has_invalid(a) for a in args) or len(args) != (2 if name == "templatefile" else 1):
+        return Invalid(f"{name}() arguments are an error")
+    if scope.files is None:
+        return Unknown(f"{name}() is not evaluated here")
+    if name == "fileexists":
+        return scope.files.exists(args[0])
+    text = scope.files.read(args[0])
+    if name == "file" or not isinstance(text, str):
+        return text
+    variables = args[1]
+    if not isinstance(variables, dict):
+        return variables if is_unknown(variables) else Invalid("templatefile() variables are not an object")
+    parsed = template_expr(text)
+    if parsed is None:
+        return Invalid(f"templatefile({args[0]!r}) is not a valid template")
+    body, newline = parsed
+    value = evaluate(body, Scope({}, extra=dict(variables), budget=scope.budget, files=scope.files))
+    if not newline and isinstance(value, str) and value.endswith("\n"):
+        return value[:-1]
+    if not newline and isinstance(value, PartialTemplate) and value.parts and isinstance(value.parts[-1], str):
+        return PartialTemplate([*value.parts[:-1], value.parts[-1][:-1] if value.parts[-1].endswith("\n")
+                                else value.parts[-1]])
+    return value
 
 
 def _cond(expr: Cond, scope: Scope) -> Any:

@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ...model import Diagnostic, Layer, Location, Resource, Unknown
+from ...parse import ParseContext
 from .body import META_ARGUMENTS, BodyReader
 from .configuration import configuration_resources
 from .credentials import add_credentials
+from .ecs import add_containers
 from .expand import expand
+from .files import FileAccess
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .values import tostr
 from .iam import add_policy_documents
@@ -40,6 +43,8 @@ class ModuleSource:
     defaults: dict[str, Any] = field(default_factory=dict)  # evaluated variable defaults (constants)
     types: dict[str, Optional[Type]] = field(default_factory=dict)  # parsed variable type constraints
     terraform: list[Block] = field(default_factory=list)  # `terraform {}` blocks (required_providers)
+    # a described registry module: (address, prefix) -> the address with its submodule path (described.py)
+    rename: Optional[Callable[[str, str], str]] = None
 
 
 def group_blocks(directory: str, real: str, files: list[HclFile],
@@ -140,28 +145,30 @@ class ModuleEvaluator:
     """
 
     def __init__(self, src: ModuleSource, *, prefix: str, inputs: dict[str, Any],
-                 load: LoadModule, read: Callable[[str], bytes], stack: tuple[str, ...], out: list[Resource],
+                 load: LoadModule, ctx: ParseContext, stack: tuple[str, ...], out: list[Resource],
                  diagnostics: list[Diagnostic], root_dir: str, key: str = "",
                  instantiated: Optional[set[str]] = None,
                  input_refs: Optional[dict[str, list[str]]] = None,
                  budget: Optional[list[int]] = None,
-                 providers: Optional[dict[str, str]] = None) -> None:
+                 providers: Optional[dict[str, str]] = None, descriptions: tuple[str, ...] = (),
+                 files: Optional[FileAccess] = None) -> None:
         self.src = src
         # provider version constraints in force here: the callers' and this module's own
         self.providers = merge(providers or {}, declared(src.terraform, src.providers))
-        self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs)
+        self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs, src.rename)
         self._children: dict[str, list["ModuleEvaluator"]] = {}
         self._output_ref_cache: dict[str, Optional[list[str]]] = {}
         self.instantiated = instantiated if instantiated is not None else set()
         self.instantiated.add(src.real)
         self.prefix = prefix
         self.load = load
-        self.read = read  # the parse context's read (modules.json)
+        self.ctx = ctx  # the parse context: modules.json, module descriptions
         self.stack = stack
         self.out = out
         self.diagnostics = diagnostics
         self.root_dir = root_dir
         self.key = key  # dotted module key ("" for the root), as in modules.json
+        self.descriptions = descriptions  # the user's module description directories (registry.py)
         self.blocks: dict[str, tuple[Block, str, str]] = {}
         for mode, group in (("resource", src.resources), ("data", src.data)):
             for block, path in group:
@@ -177,7 +184,7 @@ class ModuleEvaluator:
             "local": self.locals,
             "path": {"module": src.directory, "root": root_dir, "cwd": root_dir},
             "terraform": {"workspace": "default"},
-        }, resolve=self._resolve, budget=budget)
+        }, resolve=self._resolve, budget=budget, files=files)
 
     def _variables(self, inputs: dict[str, Any]) -> LazyMapping:
         """``var``: the caller's inputs, else each variable's default (evaluated once per module source).
@@ -245,7 +252,7 @@ class ModuleEvaluator:
         for name in self.module_blocks:
             self._module_value(name)
         for name, (block, path, mode) in self.blocks.items():
-            base = self.prefix + name
+            base = self.prefix + name if self.src.rename is None else self.src.rename(self.prefix + name, self.prefix)
             for inst in self.instances(name) or []:
                 self.out.append(as_kubernetes(Resource(
                     address=base + inst.suffix, kind=Layer.TERRAFORM, type=block.labels[0],
@@ -278,6 +285,7 @@ class ModuleEvaluator:
                 attrs = reader.body(block, scope, "")
                 add_policy_documents(block.labels[0], attrs, reader.lines)
                 add_credentials(block.labels[0], attrs, reader.lines)
+                add_containers(block.labels[0], attrs, reader.lines)
                 found.append(Instance(suffix, key, attrs, reader.lines, reader.references))
         finally:
             self._active.discard(name)
@@ -319,13 +327,9 @@ class ModuleEvaluator:
         source = evaluate(source_attr.expr, self.scope) if source_attr else None
         line = block.start_line
         key = f"{self.key}.{name}" if self.key else name
-        directory = module_directory(source, self.src.directory, self.root_dir, key, self.read)
+        directory = module_directory(source, self.src.directory, self.root_dir, key, self.ctx.read)
         if directory is None:
-            self.diagnostics.append(Diagnostic(
-                "module-not-local", f"module {name!r} source {source!r} is not a local path and "
-                "is not downloaded in .terraform/modules; its resources are not scanned",
-                path, line, level="info"))
-            return Unknown(f"module.{name} is not on disk")
+            return self._described(block, path, source)
         child = self.load(directory)  # a module on the stack is already loaded: no new diagnostics
         if child is not None and child.real in self.stack:
             self.diagnostics.append(Diagnostic(
@@ -336,19 +340,54 @@ class ModuleEvaluator:
             self.diagnostics.append(Diagnostic(
                 "module-missing", f"module {name!r} source {source} has no .tf files", path, line))
             return Unknown(f"module.{name} has no code")
+        return self._call(block, path, child, key, {})
+
+    def _described(self, block: Block, path: str, source: Any) -> Any:
+        """A remote module not on disk: evaluated from its description (registry.py), else not scanned."""
+        from .described import place_at_call
+        from .registry import find
+
+        name = block.labels[0]
+        version_attr = block.attributes.get("version")
+        version = evaluate(version_attr.expr, self.scope) if version_attr else None
+        match = find(self.ctx, source, version, self.descriptions, self.diagnostics)
+        if match is None:
+            self.diagnostics.append(Diagnostic(
+                "module-not-local", f"module {name!r} source {source!r} is not a local path, "
+                "is not downloaded in .terraform/modules and has no module description; "
+                "its resources are not scanned", path, block.start_line, level="info"))
+            return Unknown(f"module.{name} is not on disk")
+        first, first_diagnostic = len(self.out), len(self.diagnostics)
+        key = f"{self.key}.{name}" if self.key else name
+        value = self._call(block, path, match.description.module, key, match.source.inputs,
+                           match.source.within)
+        self.out[first:] = place_at_call(match.description, block, path, self.out[first:],
+                                         self.diagnostics, first_diagnostic)
+        self.diagnostics.append(Diagnostic(
+            "module-described", f"module {name!r} source {source!r} is not downloaded: evaluated from "
+            f"the module description {match.description.path} ({match.note}); findings point at "
+            "the call's arguments", path, block.start_line, level="info"))
+        return value
+
+    def _call(self, block: Block, path: str, child: ModuleSource, key: str,
+              presets: dict[str, Any], within: str = "") -> Any:
+        """Evaluate every instance of a module call into resources; its outputs as the caller sees them."""
+        name = block.labels[0]
         outputs: dict[str, Any] = {}
         input_refs = {k: self.refs.addresses(a.expr) for k, a in block.attributes.items()
                       if k not in META_ARGUMENTS and k not in ("source", "version")}
         children = self._children.setdefault(name, [])
         for suffix, inst_key, scope in self._instances(block, path):
-            inputs = {k: evaluate(a.expr, scope) for k, a in block.attributes.items()
-                      if k not in META_ARGUMENTS and k not in ("source", "version")}
-            sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.",
-                                  inputs=inputs, load=self.load, read=self.read, stack=self.stack + (child.real,),
+            inputs = dict(presets)  # a named submodule's defaults; the caller's inputs win
+            inputs.update({k: evaluate(a.expr, scope) for k, a in block.attributes.items()
+                           if k not in META_ARGUMENTS and k not in ("source", "version")})
+            sub = ModuleEvaluator(child, prefix=f"{self.prefix}module.{name}{suffix}.{within}",
+                                  inputs=inputs, load=self.load, ctx=self.ctx, stack=self.stack + (child.real,),
                                   out=self.out, diagnostics=self.diagnostics,
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
                                   input_refs=input_refs, budget=self.scope.budget,
-                                  providers=self.providers)
+                                  providers=self.providers, descriptions=self.descriptions,
+                                  files=self.scope.files)
             children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(

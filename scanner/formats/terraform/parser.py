@@ -9,6 +9,7 @@ from typing import Any, Optional
 from ...model import Diagnostic, Resource, SourceFile
 from ...parse import ParseContext, ParseOptions, Parsed
 from .expressions import Scope, evaluate
+from .files import FileAccess
 from .jsonsyntax import parse_json_config
 from .k8s_resources import assign_units
 from .module import ModuleEvaluator, ModuleSource, group_blocks
@@ -282,10 +283,15 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
     if src is None:
         return
     inputs = _root_variables(directory, var_files, loader.ctx.options, loader, src)
-    ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module, read=loader.ctx.read,
+    shown = loader.anchor_of.get(loader.real(directory), loader.relative(loader.real(directory))) or "."
+    base = loader.real(loader.base) if loader.base else ""
+    inside = bool(base) and (loader.real(directory) + os.sep).startswith(base.rstrip(os.sep) + os.sep)
+    files = FileAccess(loader.ctx, base if inside else directory, directory, out.diagnostics, shown)
+    ModuleEvaluator(src, prefix="", inputs=inputs, load=loader.module, ctx=loader.ctx, files=files,
                     stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
-                    instantiated=instantiated, providers=locked(loader.ctx.read, directory)).run()
+                    instantiated=instantiated, providers=locked(loader.ctx.read, directory),
+                    descriptions=loader.ctx.options.module_descriptions).run()
 
 
 def _root_variables(directory: str, var_files: list[SourceFile], options: ParseOptions,

@@ -20,8 +20,10 @@ class RefTracer:
     """Collects the addresses an expression depends on, for one module instance."""
 
     def __init__(self, prefix: str, locals_: dict[str, tuple[Expr, str]],
-                 input_refs: dict[str, list[str]], output_refs: OutputRefs) -> None:
+                 input_refs: dict[str, list[str]], output_refs: OutputRefs,
+                 rename: Optional[Callable[[str, str], str]] = None) -> None:
         self.prefix = prefix
+        self.rename = rename  # a described module's addresses with their submodule path (described.py)
         self.locals = locals_
         self.input_refs = input_refs
         self.output_refs = output_refs  # (module name, output) -> addresses, None if unknown
@@ -59,6 +61,8 @@ class RefTracer:
             found = self.output_refs(names[0], output) if output else None
             return found if found else [f"{self.prefix}module.{names[0]}"]
         address = direct_address(node, self.prefix)
+        if address and self.rename is not None:
+            address = self.rename(address, self.prefix)
         return [address] if address else []
 
     def _local(self, name: str) -> list[str]:

@@ -255,6 +255,7 @@ class _Converter:
 
     def __init__(self, source: bytes) -> None:
         self.source = source
+        self._indent = 0  # the indentation a ``<<-`` heredoc being read strips from each line
 
     def _text(self, node: Any) -> str:
         return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
@@ -383,31 +384,100 @@ class _Converter:
 
     def template(self, node: Any, depth: int) -> Expr:
         line = node.start_point[0] + 1
-        parts: list[Union[str, Expr]] = []
         heredoc = node.type == "heredoc_template"
         strip = heredoc and b"<<-" in self.source[node.start_byte:node.start_byte + 4]
-        only_text = True
-        for child in node.named_children:
-            t = child.type
-            if t == "template_literal":
-                literal = self._text(child)
-                parts.append(literal.replace("$${", "${").replace("%%{", "%{") if heredoc
-                             else _string_value(literal))
-            elif t == "template_interpolation":
-                inner = [c for c in child.named_children if c.type == "expression"]
-                if inner:
-                    parts.append(self.expr(inner[0], depth + 1))
-                    only_text = False
-            elif t == "template_directive":
-                parts.append(Opaque("template directive", child.start_point[0] + 1))
-                only_text = False
-        if heredoc:
-            parts = _heredoc_parts(node, parts, strip)
+        kids = node.children
+        if heredoc:  # the body: from the line after the opening marker to the closing marker's line
+            marks = [c for c in kids if c.type == "heredoc_identifier"]
+            begin = self.source.find(b"\n", marks[0].end_byte) + 1 if marks else node.end_byte
+            end = self.source.rfind(b"\n", begin, marks[-1].start_byte) + 1 if len(marks) > 1 else begin
+            end = max(end, begin)
+        else:
+            begin = kids[0].end_byte if kids else node.start_byte
+            end = kids[-1].start_byte if len(kids) > 1 else begin
+        self._indent = _indentation(self.source[begin:end]) if strip else 0
+        try:
+            parts = self._template_parts(node, begin, end, heredoc, depth)
+        finally:
+            self._indent = 0
+        only_text = all(isinstance(p, str) for p in parts)
         if len(parts) == 1 and not only_text:
             return parts[0]  # type: ignore[return-value]
         if only_text:
             return Lit("".join(parts), line)  # type: ignore[arg-type]
         return Template(parts, line)
+
+    def _template_parts(self, node: Any, begin: int, end: int, heredoc: bool,
+                        depth: int) -> list[Union[str, Expr]]:
+        """Literal text (sliced from the source: tree-sitter-hcl leaves blanks out of literals) and expressions."""
+        parts: list[Union[str, Expr]] = []
+        cursor = begin
+        for child in node.named_children:
+            if child.type not in ("template_interpolation", "template_directive"):
+                continue
+            if child.start_byte < begin or child.end_byte > end:
+                continue
+            self._literal(parts, cursor, child.start_byte, heredoc)
+            cursor = child.end_byte
+            if child.type == "template_interpolation":
+                inner = [c for c in child.named_children if c.type == "expression"]
+                if inner:
+                    parts.append(self.expr(inner[0], depth + 1))
+            else:
+                parts.append(self._directive(child, heredoc, depth + 1))
+        self._literal(parts, cursor, end, heredoc)
+        return parts
+
+    def _literal(self, parts: list[Union[str, Expr]], start: int, stop: int, heredoc: bool) -> None:
+        """The text between two template items; ``~`` strip markers and ``<<-`` indentation applied."""
+        if stop <= start:
+            return
+        raw = self.source[start:stop].decode("utf-8", "replace")
+        if self._indent:
+            at_line_start = start == 0 or self.source[start - 1:start] == b"\n"
+            raw = _dedent(raw, self._indent, at_line_start)
+        if self.source[max(0, start - 2):start] == b"~}":
+            raw = raw.lstrip()
+        if self.source[stop:stop + 3] in (b"%{~", b"${~"):
+            raw = raw.rstrip()
+        if not raw:
+            return
+        parts.append(raw.replace("$${", "${").replace("%%{", "%{") if heredoc else _string_value(raw))
+
+    def _directive(self, node: Any, heredoc: bool, depth: int) -> Expr:
+        """``%{if}`` as a conditional and ``%{for}`` as a joined for expression; anything else stays opaque."""
+        line = node.start_point[0] + 1
+        inner = node.named_children[0] if node.named_children else None
+        if depth > MAX_DEPTH:
+            raise _TooDeep()
+        if inner is not None and inner.type == "template_if":
+            kids = inner.named_children
+            intro = next((k for k in kids if k.type == "template_if_intro"), None)
+            other = next((k for k in kids if k.type == "template_else_intro"), None)
+            close = next((k for k in kids if k.type == "template_if_end"), None)
+            cond = [c for c in intro.named_children if c.type == "expression"] if intro else []
+            if intro is None or close is None or not cond:
+                return Opaque("template directive", line)
+            split = other.start_byte if other is not None else close.start_byte
+            then = self._template_parts(inner, intro.end_byte, split, heredoc, depth)
+            rest = (self._template_parts(inner, other.end_byte, close.start_byte, heredoc, depth)
+                    if other is not None else [])
+            return Cond(self.expr(cond[0], depth + 1), Template(then, line), Template(rest, line), line)
+        if inner is not None and inner.type == "template_for":
+            kids = inner.named_children
+            head = next((k for k in kids if k.type == "template_for_start"), None)
+            close = next((k for k in kids if k.type == "template_for_end"), None)
+            if head is None or close is None:
+                return Opaque("template directive", line)
+            names = [self._text(c) for c in head.named_children if c.type == "identifier"]
+            coll = [c for c in head.named_children if c.type == "expression"]
+            if not names or not coll or len(names) > 2:
+                return Opaque("template directive", line)
+            body = Template(self._template_parts(inner, head.end_byte, close.start_byte, heredoc, depth), line)
+            key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+            loop = ForE(key_var, value_var, self.expr(coll[0], depth + 1), None, body, None, False, line)
+            return Call("join", [Lit("", line), loop], False, line)
+        return Opaque("template directive", line)
 
     def collection(self, node: Any, depth: int) -> Expr:
         line = node.start_point[0] + 1
@@ -465,15 +535,22 @@ class _Converter:
         return ForE(key_var, value_var, coll, None, self.expr(exprs[0], depth + 1), cond, False, line)
 
 
-def _heredoc_parts(node: Any, parts: list[Union[str, Expr]], strip: bool) -> list[Union[str, Expr]]:
-    """Heredoc literals lose their final newline's indentation handling in the CST; fix it."""
-    if not strip:
-        return parts
-    text = "".join(p for p in parts if isinstance(p, str))
-    lines = [ln for ln in text.split("\n") if ln.strip()]
-    indent = min((len(ln) - len(ln.lstrip(" \t")) for ln in lines), default=0)
-    return [("\n".join(ln[indent:] for ln in p.split("\n")) if isinstance(p, str) else p)
-            for p in parts]
+def _indentation(body: bytes) -> int:
+    """The smallest indentation of the non-blank lines of a ``<<-`` heredoc body."""
+    lines = [ln for ln in body.decode("utf-8", "replace").split("\n") if ln.strip()]
+    return min((len(ln) - len(ln.lstrip(" \t")) for ln in lines), default=0)
+
+
+def _dedent(raw: str, indent: int, at_line_start: bool) -> str:
+    """``raw`` with up to ``indent`` leading blanks removed from each line that starts in it."""
+    lines = raw.split("\n")
+    out = []
+    for i, ln in enumerate(lines):
+        if i > 0 or at_line_start:
+            cut = len(ln) - len(ln.lstrip(" \t"))
+            ln = ln[min(cut, indent):]
+        out.append(ln)
+    return "\n".join(out)
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}

@@ -1,0 +1,46 @@
+"""ECS task definitions in the Kubernetes container model: the container policies find each offending setting at its line."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import FIXTURES
+from scanner.api import load, scan
+from scanner.model import is_unknown
+
+CASE = os.path.join(FIXTURES, "cases", "terraform", "ecs")
+POLICIES = ["RG-K8S-002", "RG-K8S-019", "RG-K8S-021", "RG-K8S-023", "RG-K8S-025", "RG-K8S-027",
+            "RG-K8S-029", "RG-K8S-030", "RG-K8S-032", "RG-K8S-036"]
+
+
+def test_the_container_policies_apply_to_task_definitions():
+    report = scan([CASE], base=CASE, only=POLICIES)
+    assert sorted((f.policy_id, f.resource, f.location.start_line) for f in report.findings) == [
+        ("RG-K8S-002", "aws_ecs_task_definition.agent", 6),   # privileged
+        ("RG-K8S-019", "aws_ecs_task_definition.agent", 3),   # pid_mode = "host"
+        ("RG-K8S-021", "aws_ecs_task_definition.agent", 4),   # network_mode = "host"
+        ("RG-K8S-023", "aws_ecs_task_definition.agent", 6),   # user root
+        ("RG-K8S-025", "aws_ecs_task_definition.agent", 6),   # capabilities added
+        ("RG-K8S-027", "aws_ecs_task_definition.agent", 6),   # SYS_ADMIN
+        ("RG-K8S-029", "aws_ecs_task_definition.agent", 27),  # a host path volume
+        ("RG-K8S-030", "aws_ecs_task_definition.agent", 27),  # the Docker socket
+        ("RG-K8S-032", "aws_ecs_task_definition.agent", 6),   # writable root file system
+        ("RG-K8S-032", "aws_ecs_task_definition.computed", 52),  # not set: writable
+        ("RG-K8S-036", "aws_ecs_task_definition.agent", 6),   # :latest
+    ]
+
+
+def test_container_model_of_a_task_definition():
+    resources = {r.address: r for r in load([CASE], base=CASE).resources}
+    agent = resources["aws_ecs_task_definition.agent"].attributes
+    assert [c["name"] for c in agent["$containers"]] == ["agent", "sidecar"]
+    sidecar = agent["$containers"][1]
+    assert sidecar["$effective"] == {"privileged": False, "readOnlyRootFilesystem": True,
+                                     "capabilities": {"add": [], "drop": []}, "nonRoot": True}
+    assert agent["$pod"] == {"hostPID": True, "hostNetwork": True,
+                             "volumes": [{"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}]}
+    web = resources["aws_ecs_task_definition.web"].attributes  # a heredoc JSON string
+    assert web["$containers"][0]["$effective"]["capabilities"]["drop"] == ["ALL"]
+    assert web["$pod"] == {"hostNetwork": False}
+    computed = resources["aws_ecs_task_definition.computed"].attributes  # jsonencode of an unknown image
+    assert is_unknown(computed["$containers"][0]["image"])

@@ -1,0 +1,259 @@
+"""Registry modules without a network: module descriptions evaluated at the call, placed at its argument lines, joined into the graph."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import FIXTURES
+from scanner.api import load, scan
+from scanner.formats.terraform.described import compile_description
+from scanner.parse import ParseContext, ParseOptions
+from scanner.formats.terraform.registry import BUILTIN_DIR, find, normalise
+from scanner.formats.terraform.versions import overlap, parse_constraint
+
+REGISTRY = os.path.join(FIXTURES, "cases", "terraform", "registry")
+
+
+def _findings(name, policy_ids, **options):
+    directory = os.path.join(REGISTRY, name)
+    report = scan([directory], base=directory, only=policy_ids, **options)
+    return (sorted((f.policy_id, f.resource, f.location.path, f.location.start_line) for f in report.findings),
+            report)
+
+
+def _edges(name, **options):
+    graph = load([os.path.join(REGISTRY, name)], base=os.path.join(REGISTRY, name), **options).graph
+    return {(u, v, d.get("kind", k)) for u, v, k, d in graph.edges(keys=True, data=True)}
+
+
+def test_public_rds_through_the_registry_module_is_found_at_the_argument():
+    findings, report = _findings("public_rds", ["RG-AWS-002"])
+    assert findings == [("RG-AWS-002", "module.db.module.db_instance.aws_db_instance.this[0]", "main.tf", 13)]
+    assert [(d.code, d.path, d.line) for d in report.diagnostics if d.code.startswith("module-")] == [
+        ("module-described", "main.tf", 6)]
+
+
+def test_rds_through_the_module_joins_the_graph():
+    edges = _edges("public_rds")
+    db = "module.db.module.db_instance.aws_db_instance.this[0]"
+    assert (db, "aws_security_group.db", "attached_to") in edges
+    assert (db, "aws_security_group.db", "references") in edges
+    # an output of the described module names the resource it is made of
+    assert ("aws_ssm_parameter.db_host", db, "references") in edges
+    assert ("internet", db, "exposes") in edges
+
+
+def test_private_rds_through_the_same_module_stays_clean():
+    findings, _ = _findings("private_rds", ["RG-AWS-002", "RG-AWS-024", "RG-AWS-026", "RG-AWS-027"])
+    assert findings == []
+    assert ("internet", "module.db.module.db_instance.aws_db_instance.this[0]", "exposes") not in _edges("private_rds")
+
+
+def test_module_defaults_are_used_and_reported_at_the_call_line(tmp_path):
+    # deletion_protection is left to the module's default (false): reported at the call's first line;
+    # storage_encrypted is given: reported at its argument; the module's own default encrypts
+    (tmp_path / "main.tf").write_text(
+        'module "db" {\n  source = "terraform-aws-modules/rds/aws"\n  identifier = "a"\n'
+        '  storage_encrypted = false\n}\n'
+        'module "db2" {\n  source = "terraform-aws-modules/rds/aws"\n  deletion_protection = true\n}\n')
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-AWS-024", "RG-AWS-026"])
+    assert sorted((f.policy_id, f.resource, f.location.start_line) for f in report.findings) == [
+        ("RG-AWS-024", "module.db.module.db_instance.aws_db_instance.this[0]", 4),
+        ("RG-AWS-026", "module.db.module.db_instance.aws_db_instance.this[0]", 1),
+    ]
+
+
+def test_ssh_open_security_group_rules_are_located_at_the_element():
+    findings, _ = _findings("ssh_sg", ["RG-AWS-001"])
+    assert findings == [
+        ("RG-AWS-001", "module.bastion_sg.aws_security_group_rule.ingress_with_cidr_blocks[1]", "main.tf", 11),
+        ("RG-AWS-001", "module.ssh_only.module.sg.aws_security_group_rule.ingress_rules[0]", "main.tf", 28),
+    ]
+
+
+def test_security_group_rules_join_their_group_and_the_instance():
+    edges = _edges("ssh_sg")
+    group = "module.bastion_sg.aws_security_group.this_name_prefix[0]"
+    assert ("aws_instance.bastion", group, "attached_to") in edges
+    for rule in ("ingress_rules[0]", "ingress_with_cidr_blocks[0]", "ingress_with_cidr_blocks[1]"):
+        assert any(u == f"module.bastion_sg.aws_security_group_rule.{rule}" and v == group for u, v, _ in edges)
+
+
+def test_s3_public_access_block_turned_off_is_found_at_the_argument():
+    findings, _ = _findings("s3_open", ["RG-AWS-006", "RG-AWS-008"])
+    # the first setting left off; the bucket with the deny-insecure-transport statement passes RG-AWS-008,
+    # the bucket without a policy does not
+    assert findings == [
+        ("RG-AWS-006", "module.assets.aws_s3_bucket_public_access_block.this[0]", "main.tf", 8),
+        ("RG-AWS-008", "module.logs.aws_s3_bucket.this[0]", "main.tf", 15),
+    ]
+    edges = _edges("s3_open")
+    assert ("module.assets.aws_s3_bucket_public_access_block.this[0]", "module.assets.aws_s3_bucket.this[0]",
+            "references") in edges
+
+
+def test_downloaded_module_wins_over_the_description():
+    findings, report = _findings("installed_wins", ["RG-AWS-002"])
+    assert findings == [("RG-AWS-002", "module.db.aws_db_instance.downloaded", ".terraform/modules/db/main.tf", 6)]
+    assert not [d for d in report.diagnostics if d.code == "module-described"]
+
+
+def test_a_users_description_of_an_internal_module(tmp_path):
+    descriptions = os.path.join(REGISTRY, "internal", "descriptions")
+    findings, report = _findings("internal/infra", ["RG-AWS-048", "RG-AWS-049"], module_descriptions=[descriptions])
+    assert {(p, r, line) for p, r, _, line in findings} <= {
+        ("RG-AWS-048", "module.cache.aws_elasticache_replication_group.this", 4),
+        ("RG-AWS-049", "module.cache.aws_elasticache_replication_group.this", 4)}
+    assert findings
+    without, report = _findings("internal/infra", ["RG-AWS-048", "RG-AWS-049"])
+    assert without == []
+    assert [d.code for d in report.diagnostics if d.code.startswith("module-")] == ["module-not-local"]
+
+
+def test_a_broken_user_description_is_an_error_not_skipped(tmp_path):
+    (tmp_path / "bad.yaml").write_text("sources: {x/y/aws: {}}\nresources:\n  not an address: {}\n")
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "main.tf").write_text('module "m" {\n  source = "x/y/aws"\n}\n')
+    report = scan([str(tmp_path / "code")], module_descriptions=[str(tmp_path)], only=["RG-AWS-002"])
+    codes = sorted((d.code, d.level) for d in report.diagnostics)
+    assert ("module-description-invalid", "error") in codes
+    assert ("module-not-local", "info") in codes
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("terraform-aws-modules/rds/aws", ("terraform-aws-modules/rds/aws", None)),
+    ("registry.terraform.io/terraform-aws-modules/vpc/aws", ("terraform-aws-modules/vpc/aws", None)),
+    ("git::https://github.com/terraform-aws-modules/terraform-aws-ec2-instance.git?ref=v5.6.0",
+     ("terraform-aws-modules/ec2-instance/aws", "v5.6.0")),
+    ("github.com/terraform-aws-modules/terraform-aws-iam//modules/iam-assumable-role?ref=v5.2.0",
+     ("terraform-aws-modules/iam/aws//modules/iam-assumable-role", "v5.2.0")),
+    ("git::ssh://git@git.example.com/platform/redis.git?ref=v1", ("git.example.com/platform/redis", "v1")),
+])
+def test_sources_normalise_to_their_registry_key(source, expected):
+    assert normalise(source) == expected
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("~> 6.1", ">= 4.0.0", True),
+    ("~> 3.0", ">= 4.0.0", False),
+    ("~> 3.18.1", ">= 3.0.0, < 4.0.0", True),
+    ("4.0.0", ">= 3.0.0, < 4.0.0", False),
+    (">= 2, < 5", ">= 4.0.0", True),
+    ("= 5.1.2", ">= 5.1.2", True),
+])
+def test_version_constraints_overlap(a, b, expected):
+    assert overlap(parse_constraint(a), parse_constraint(b)) is expected
+
+
+def test_a_version_no_description_covers_is_not_described():
+    problems = []
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/rds/aws", "~> 2.0", (), problems) is None
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/rds/aws", "~> 6.0", (), problems) is not None
+    assert problems == []
+
+
+def test_every_shipped_description_compiles():
+    names = sorted(n for n in os.listdir(BUILTIN_DIR) if n.endswith(".yaml"))
+    assert len(names) >= 3
+    for name in names:
+        with open(os.path.join(BUILTIN_DIR, name), "rb") as handle:
+            desc = compile_description(name, handle.read())
+        assert desc.sources and desc.module.resources, name
+
+
+def test_a_description_refuses_unknown_keys():
+    with pytest.raises(ValueError, match="unknown key 'resource'"):
+        compile_description("x.yaml", b"sources: {a/b/aws: {}}\nresource: {}\n")
+
+
+def test_map_inputs_locate_each_element_by_its_key():
+    findings, _ = _findings("alb", ["RG-AWS-001", "RG-AWS-042", "RG-AWS-043"])
+    assert findings == [
+        ("RG-AWS-001", 'module.alb.aws_vpc_security_group_ingress_rule.this["ssh"]', "main.tf", 14),
+        ("RG-AWS-042", 'module.alb.aws_lb_listener.this["http"]', "main.tf", 21),
+        ("RG-AWS-043", 'module.alb.aws_lb_listener.this["https"]', "main.tf", 26),
+    ]
+    edges = _edges("alb")
+    assert ('module.alb.aws_lb_listener.this["https"]', "module.alb.aws_lb.this[0]", "references") in edges
+
+
+def test_oidc_role_trust_policies_through_the_iam_submodules():
+    findings, _ = _findings("iam", ["RG-AWS-040", "RG-AWS-089"])
+    assert findings == [("RG-AWS-040", "module.irsa_open.aws_iam_role_policy_attachment.custom[0]", "main.tf", 7)]
+    directory = os.path.join(REGISTRY, "iam")
+    roles = {r.address: r.attributes for r in load([directory], base=directory).resources if r.type == "aws_iam_role"}
+    scoped = roles["module.irsa_scoped.aws_iam_role.this[0]"]["$assume_role_policy"]["Statement"][0]
+    assert scoped["Condition"] == {"StringEquals": {
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub": ["system:serviceaccount:kube-system:ebs-csi"]}}
+    ebs = roles["module.ebs_irsa.aws_iam_role.this[0]"]["$assume_role_policy"]["Statement"][0]
+    assert ebs["Principal"] == {
+        "Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"}
+    assert sorted(ebs["Condition"]["StringEquals"]) == [
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud", "oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"]
+
+
+def test_a_changed_user_description_is_noticed_by_stored_results(tmp_path, monkeypatch):
+    monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "main.tf").write_text('module "db" {\n  source = "example.com/db"\n  public = true\n}\n')
+    (tmp_path / "desc").mkdir()
+    text = ('sources: {example.com/db: {}}\ninputs: {public: false}\n'
+            'resources:\n  aws_db_instance.this:\n    arguments: {publicly_accessible: %s}\n')
+    (tmp_path / "desc" / "db.yaml").write_text(text % "var.public")
+
+    def run():
+        report = scan([str(tmp_path / "code")], base=str(tmp_path / "code"), only=["RG-AWS-002"],
+                      module_descriptions=[str(tmp_path / "desc")])
+        return [(f.resource, f.location.start_line) for f in report.findings], report
+
+    first, _ = run()
+    assert first == [("module.db.aws_db_instance.this", 3)]
+    again, report = run()
+    assert again == first and "result_cache" in report.stats["seconds"]
+    (tmp_path / "desc" / "db.yaml").write_text(text % "false")
+    changed, report = run()
+    assert changed == [] and "result_cache" not in report.stats["seconds"]
+
+
+def test_the_configuration_names_description_directories(tmp_path):
+    from scanner.config import ConfigError, load_config
+
+    (tmp_path / ".riskgraph.yaml").write_text("terraform:\n  module_descriptions: [tools/modules]\n")
+    assert load_config(str(tmp_path / ".riskgraph.yaml")).module_descriptions == (
+        os.path.join(str(tmp_path), "tools", "modules"),)
+    (tmp_path / ".riskgraph.yaml").write_text("terraform:\n  module_description: [x]\n")
+    with pytest.raises(ConfigError):
+        load_config(str(tmp_path / ".riskgraph.yaml"))
+
+
+def test_gke_cluster_and_node_pools_through_the_registry_modules():
+    findings, _ = _findings("gke", ["RG-GCP-010", "RG-GCP-017", "RG-GCP-024", "RG-GCP-028"])
+    assert findings == [
+        ("RG-GCP-010", "module.public.google_container_cluster.primary", "main.tf", 15),  # no private nodes
+        ("RG-GCP-017", 'module.gke.google_container_node_pool.pools["pool-b"]', "main.tf", 12),
+        ("RG-GCP-024", "module.gke.google_container_cluster.primary", "main.tf", 9),      # 0.0.0.0/0 authorized
+        ("RG-GCP-024", "module.public.google_container_cluster.primary", "main.tf", 15),  # none authorized
+        ("RG-GCP-028", 'module.gke.google_container_node_pool.pools["pool-a"]', "main.tf", 11),
+    ]
+
+
+def test_aks_defaults_are_found_and_a_hardened_call_is_clean():
+    findings, _ = _findings("aks", ["RG-AZ-009", "RG-AZ-010", "RG-AZ-020"])
+    # RBAC off, a public API server open to all, no network policy: all module defaults, at the call
+    assert findings == [
+        ("RG-AZ-009", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
+        ("RG-AZ-010", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
+        ("RG-AZ-020", "module.aks.azurerm_kubernetes_cluster.main", "main.tf", 1),
+    ]
+
+
+def test_kms_key_rotation_turned_off_through_the_module():
+    findings, _ = _findings("kms", ["RG-AWS-033"])
+    assert findings == [("RG-AWS-033", "module.kms.aws_kms_key.this[0]", "main.tf", 5)]
+    edges = _edges("kms")
+    assert ("aws_s3_bucket_server_side_encryption_configuration.b", "module.kms.aws_kms_key.this[0]",
+            "references") in edges
+    assert ('module.kms.aws_kms_alias.this["app"]', "module.kms.aws_kms_key.this[0]", "references") in edges
