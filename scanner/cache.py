@@ -7,8 +7,10 @@ edited parser never reads results an older one wrote. The value is the
 parser's per-file result (an ``HclFile`` AST, a list of YAML documents, an
 architecture file's validated resources), pickled.
 
-Entries live in ``<cache dir>/parse.sqlite3`` (the user's cache directory,
-the same one the policy cache uses: ``$RISKGRAPH_CACHE_DIR``, else
+Validated policy documents (scanner/policy/cache.py) and whole-scan results
+(scanner/rescan.py) are entries of the same store, under the same stamp.
+Entries live in ``<cache dir>/parse.sqlite3`` (the user's cache directory:
+``$RISKGRAPH_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/riskgraph``, else ``~/.cache/riskgraph``), never inside a
 scanned repository, which could otherwise plant entries. Each entry carries
 a digest of its payload, and unpickling may only build riskgraph's own parse
@@ -340,7 +342,7 @@ def read_input(path: str, limit: int = -1) -> bytes:
             cache.seen[("read", path, limit)] = ""
         raise
     if cache is not None:
-        cache.seen[("read", path, limit)] = hashlib.sha256(data).hexdigest()
+        cache.seen[("read", path, limit)] = _digest(data)
     return data
 
 
@@ -367,7 +369,7 @@ def observe(what: str, path: str, limit: int = -1) -> str:
     if what == "read":
         try:
             with open(path, "rb") as handle:
-                return hashlib.sha256(handle.read(limit)).hexdigest()
+                return _digest(handle.read(limit))
         except OSError:
             return ""
     if what == "list":
@@ -375,6 +377,11 @@ def observe(what: str, path: str, limit: int = -1) -> str:
     if what == "kind":
         return _kind(path)
     raise ValueError(f"unknown observation {what!r}")
+
+
+def _digest(data: bytes) -> str:
+    """The fingerprint of bytes read (never empty: ``""`` in an observation means unreadable)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def _kind(path: str) -> str:

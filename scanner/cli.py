@@ -199,7 +199,7 @@ def _scan(args: argparse.Namespace) -> int:
     from .api import only_paths, scan
     from .model import Severity
 
-    if args.no_cache:  # read by both caches (scanner/cache.py, scanner/policy/cache.py)
+    if args.no_cache:  # read by the one cache (scanner/cache.py: parses, policies, results)
         os.environ["RISKGRAPH_NO_CACHE"] = "1"
     variables = {}
     for item in args.var:

@@ -29,7 +29,7 @@ import json
 import os
 from typing import Any, Mapping, Optional, Sequence
 
-from .cache import RESULT_PREFIX, ParseCache, code_stamp, observe, read_file, stable
+from .cache import RESULT_PREFIX, ParseCache, code_stamp, observe, stable
 from .discover import Discovery
 from .model import Policy, Report
 
@@ -40,17 +40,15 @@ def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[
     h.update(json.dumps(options, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
     h.update(os.getcwd().encode("utf-8", "surrogateescape"))
     for policy in policies:
-        data = read_file(policy.meta.source_path) if policy.meta.source_path else None
-        if data is None:
+        digest = file_digest(policy.meta.source_path) if policy.meta.source_path else None
+        if digest is None:
             return None
-        h.update(f"\0policy\0{policy.id}\0{policy.meta.source_path}\0".encode("utf-8", "surrogatepass"))
-        h.update(hashlib.sha256(data).digest())
+        h.update(f"\0policy\0{policy.id}\0{policy.meta.source_path}\0{digest}".encode("utf-8", "surrogatepass"))
     for f in discovery.files:
-        data = read_file(f.path)
-        if data is None:  # unreadable now: the parsers' diagnostic must come from a real scan
+        digest = file_digest(f.path)
+        if digest is None:  # unreadable now: the parsers' diagnostic must come from a real scan
             return None
-        h.update(f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0".encode("utf-8", "surrogatepass"))
-        h.update(hashlib.sha256(data).digest())
+        h.update(f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0{digest}".encode("utf-8", "surrogatepass"))
     h.update(repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
                                        for d in discovery.diagnostics])).encode("utf-8", "surrogatepass"))
     return RESULT_PREFIX + h.hexdigest()

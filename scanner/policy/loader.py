@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 from typing import Any, Iterable, Mapping, Optional
 
+from ..cache import ParseCache, scan_cache
 from ..model import Policy, PolicyMeta, Severity, line_at
 from ..yamlnodes import YamlProblem, iter_documents
 from ..schemas import load_schema, validate
-from .cache import PolicyCache, default_cache, file_stamp
+from . import cache as policy_cache
 from .checkov import DialectError, is_checkov_document, translate, with_leaf_evidence
 from .compiler import CompileError, Compiler, expand_types
 
@@ -52,13 +54,12 @@ def load_policies(directories: Iterable[str] = (), *, builtin: bool = True,
     ``parameters`` overrides policy parameters: ``{"RG-AWS-001": {"admin_ports": [22]}}``.
     Duplicate ids are an error, never a silent replacement. With ``cache``,
     unchanged files that validated before skip parsing and schema validation
-    (see :mod:`scanner.policy.cache`).
+    (their documents are entries of the parse cache: :mod:`scanner.policy.cache`).
     """
     dirs = ([builtin_policy_dir()] if builtin else []) + list(directories)
     only_set, skip_set = set(only), set(skip)
     policies: dict[str, Policy] = {}
-    store = default_cache() if cache else None
-    try:
+    with scan_cache() if cache else contextlib.nullcontext() as store:
         for directory in dirs:
             if not os.path.isdir(directory):
                 raise PolicyError(directory, "", "policy directory does not exist")
@@ -68,9 +69,6 @@ def load_policies(directories: Iterable[str] = (), *, builtin: bool = True,
                     raise PolicyError(path, "id", f"duplicate policy id {policy.id!r} "
                                       f"(also in {policies[policy.id].meta.source_path})")
                 policies[policy.id] = policy
-    finally:
-        if store is not None:
-            store.save()
     _check_parameter_targets(parameters or {}, policies, complete=builtin)
     return [p for pid, p in sorted(policies.items())
             if (not only_set or pid in only_set) and pid not in skip_set]
@@ -91,30 +89,33 @@ def _check_parameter_targets(parameters: Mapping[str, Any], policies: Mapping[st
 
 
 def load_policy_file(path: str, parameters: Mapping[str, Mapping[str, Any]] | None = None,
-                     cache: Optional[PolicyCache] = None) -> Policy:
+                     cache: Optional[ParseCache] = None) -> Policy:
     """Read, validate and compile one policy file (validated documents come from ``cache`` when unchanged)."""
-    cached = cache.get(path) if cache is not None else None
-    stamp = None
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise PolicyError(path, "", f"cannot read: {exc}") from None
+    key, cached = policy_cache.lookup(cache, raw) if cache is not None else ("", None)
     if cached is not None:
         data, lines = cached
     else:
-        stamp = file_stamp(path)
-        data, lines = _read_document(path)
+        data, lines = _read_document(path, raw)
     if is_checkov_document(data):
         policy = policy_from_checkov(data, lines, path)
     else:
         policy = policy_from_document(data, lines, path, parameters or {}, validated=cached is not None)
     if cache is not None and cached is None:
-        cache.put(path, stamp, data, lines)
+        policy_cache.store(cache, key, data, lines)
     return policy
 
 
-def _read_document(path: str) -> tuple[Any, dict[str, int]]:
+def _read_document(path: str, raw: bytes) -> tuple[Any, dict[str, int]]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise PolicyError(path, "", f"cannot read: {exc}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as reading in text mode did
     docs = list(iter_documents(text))
     if len(docs) != 1:
         raise PolicyError(path, "", "a policy file holds exactly one YAML document")
