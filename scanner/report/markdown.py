@@ -51,11 +51,12 @@ class _Budget:
         self.lines: list[str] = []
         self.size = 0
         self.limit = limit
+        self.cap = limit  # a section may stop earlier, leaving room for the sections after it
         self.left_out = 0
 
     def add(self, *lines: str) -> bool:
         cost = sum(len(line) + 1 for line in lines)
-        if self.left_out or self.size + cost > self.limit:
+        if self.left_out or self.size + cost > min(self.cap, self.limit):
             self.left_out += 1
             return False
         self.lines.extend(lines)
@@ -100,6 +101,7 @@ def render(report: Report, *, limit: int = LIMIT, **_: Any) -> str:
     ordered = sorted(active, key=lambda f: (-f.severity.rank, f.location.path,
                                             f.location.start_line, f.policy_id))
     if active:
+        out.cap = int(out.limit * 0.75)  # the rest is for attack paths and how to fix them
         out.add("### Findings", "", "| severity | policy | resource | location | message |",
                 "|---|---|---|---|---|")
         shown = 0
@@ -114,17 +116,19 @@ def render(report: Report, *, limit: int = LIMIT, **_: Any) -> str:
         out.add("")
     paths = [f for f in ordered if len(f.path) > 1]
     if paths:
-        out.add("### Attack paths", "")
+        out.cap = int(out.limit * 0.85)
         shown = 0
         for f in paths:
             meta = metas.get(f.policy_id)
-            if not out.add(f"**{f.policy_id}** {_cell(meta.title if meta else f.message)} — "
+            if not out.add(*(["### Attack paths", ""] if not shown else []),
+                           f"**{f.policy_id}** {_cell(meta.title if meta else f.message)} — "
                            f"`{_cell(f.location.path)}:{f.location.start_line}`", "",
                            mermaid_path(f), ""):
                 break
             shown += 1
         omitted["attack paths"] = len(paths) - shown
         out.left_out = 0
+    out.cap = out.limit
     if active:
         fixes = sorted({f.policy_id for f in active})
         out.add("<details><summary>How to fix</summary>", "")
