@@ -251,14 +251,15 @@ def _scan(args: argparse.Namespace) -> int:
 def _incomplete_code(report: Any, allowed: bool) -> int:
     """EXIT_INCOMPLETE (said on stderr) when a file or step was not covered, unless allowed; else 0."""
     from .completeness import gaps, summary
+    from .report.text import safe
 
     missing = gaps(report.diagnostics)
     if not missing:
         return 0
     if allowed:
-        print(f"riskgraph: {summary(missing)} (accepted: --allow-incomplete)", file=sys.stderr)
+        print(f"riskgraph: {safe(summary(missing))} (accepted: --allow-incomplete)", file=sys.stderr)
         return 0
-    print(f"riskgraph: {summary(missing)}; exit {EXIT_INCOMPLETE} "
+    print(f"riskgraph: {safe(summary(missing))}; exit {EXIT_INCOMPLETE} "
           "(--allow-incomplete to accept)", file=sys.stderr)
     return EXIT_INCOMPLETE
 
