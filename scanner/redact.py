@@ -21,7 +21,22 @@ def mask_message(text: str) -> str:
     (``password=...``, ``token: ...``) and generated-looking words."""
     text = mask_in_text(text, ())
     text = _ASSIGNED.sub(_mask_assigned, text)
-    return _TOKEN.sub(lambda word: mask(word) if maskable(word) else word, text)
+    out: list[str] = []
+    last = 0
+    for start, end in _TOKEN.spans(text):
+        word = text[start:end]
+        if maskable(word) and not _git_ref(text, start, word):
+            out.append(text[last:start])
+            out.append(mask(word))
+            last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _git_ref(text: str, start: int, word: str) -> bool:
+    """A commit id pinned in a module source (``?ref=<40 hex>``): a version, not a credential."""
+    return text[max(0, start - 4):start] == "ref=" and len(word) == 40 and all(
+        c in "0123456789abcdef" for c in word)
 
 
 def _mask_assigned(chunk: str) -> str:

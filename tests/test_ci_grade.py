@@ -420,3 +420,20 @@ def test_the_command_line_builds_one_request(tmp_path):
     assert (request.skip, request.exclude, request.format, request.severity_threshold,
             request.category, dict(request.variables), request.base) == (
         ("RG-K8S-001", "RG-K8S-002"), ("*.gen.tf", "x/*"), "markdown", "high", "c2", {"a": "1"}, ROOT)
+
+
+@pytest.mark.parametrize("message,expected", [
+    ("at controls: 'password=Xk9mQ2vLp7wZr4Tq8' is not of type 'object'",
+     "at controls: 'password=Xk**********' is not of type 'object'"),
+    ("db_password: hunter22 given", "db_password: hu****** given"),
+    ("password: ${var.db_password} is fine", "password: ${var.db_password} is fine"),
+    ("key AKIAZ7Q3W5E8R2T6Y4U1 found", "key AK********** found"),
+    # a commit pinned in a module source is a version: kept; the same digits as a token are not
+    ("source 'github.com/o/m//x?ref=64b19ecfc23025718cd687e24b7115777fd09666' is not local",
+     "source 'github.com/o/m//x?ref=64b19ecfc23025718cd687e24b7115777fd09666' is not local"),
+    ("token=64b19ecfc23025718cd687e24b7115777fd09666", "token=64**********"),
+])
+def test_messages_are_masked_as_findings_are(message, expected):
+    from scanner.redact import mask_message
+
+    assert mask_message(message) == expected
