@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BaselineError", "Config", "ConfigError", "Diagnostic", "Finding", "Location", "PathStep",
-    "Policy", "PolicyError", "PolicyMeta", "Report", "Resource", "Severity", "Suppression",
+    "Policy", "PolicyError", "PolicyMeta", "Report", "RequestError", "Resource", "ScanRequest",
+    "Severity", "Suppression",
     "Unknown", "build_graph", "find_config", "load_config", "load_graph", "load_policies",
     "render", "scan", "__version__",
 ]
@@ -26,6 +27,8 @@ _LAZY = {
     "load_graph": "scanner.api",
     "build_graph": "scanner.graph",
     "load_policies": "scanner.policy.loader",
+    "RequestError": "scanner.request",
+    "ScanRequest": "scanner.request",
     "PolicyError": "scanner.policy.loader",
     "render": "scanner.report",
     "BaselineError": "scanner.suppress",
@@ -55,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
         Unknown,
     )
     from .policy.loader import PolicyError, load_policies
+    from .request import RequestError, ScanRequest
 
 
 def __getattr__(name: str) -> Any:

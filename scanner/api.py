@@ -1,14 +1,15 @@
-"""The library entry points: `scan()` runs discover -> parse -> link -> evaluate -> suppress; `load_graph()` stops at link."""
+"""The library entry points: `run(ScanRequest)` chains discover -> parse -> link -> evaluate -> suppress; `scan()` builds the request; `load_graph()` stops at link."""
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .discover import Discovery, discover
 from .model import Diagnostic, Finding, Policy, PolicyMeta, Report, Resource
+from .request import ScanRequest, check_frameworks, check_paths, check_policy_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     import datetime
@@ -103,7 +104,8 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
          progress: Optional[Progress] = None,
          today: Optional["datetime.date"] = None, jobs: int = 1,
          kubernetes_units: Sequence[tuple[str, Sequence[str]]] = (),
-         module_descriptions: Sequence[str] = ()) -> Report:
+         module_descriptions: Sequence[str] = (),
+         checkov_path: Optional[str] = None) -> Report:
     """Scan ``paths`` (files or directories) and return every finding and diagnostic.
 
     ``policies`` replaces policy loading entirely; otherwise built-in policies
@@ -112,104 +114,89 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
     mapped to those frameworks. Inline ``riskgraph:ignore`` comments and
     annotations apply unless ``suppressions=False``; findings whose
     fingerprint is in the ``baseline`` file are kept but marked suppressed.
-    ``with_checkov`` adds checkov's own checks (needs the ``checkov`` extra).
-    ``kubernetes_units`` declares Kubernetes deployment units by hand
-    (``(name, directories)``; docs/kubernetes.md). ``module_descriptions``
-    names directories of Terraform module descriptions (docs/terraform.md).
+    ``with_checkov`` adds checkov's own checks (runs the ``checkov`` command,
+    or ``checkov_path``). ``kubernetes_units`` declares Kubernetes deployment
+    units by hand (``(name, directories)``; docs/kubernetes.md).
+    ``module_descriptions`` names directories of Terraform module
+    descriptions (docs/terraform.md).
     ``jobs > 1`` parses and evaluates in that many forked processes on
     Linux (same result; the CLI's default); pass it only from a program
     that runs no threads, since a forked child inherits none of them.
-    Raises :class:`scanner.policy.PolicyError` for a bad policy file and
-    :class:`scanner.suppress.BaselineError` for a bad baseline; problems in
-    scanned files become diagnostics.
+    Raises :class:`scanner.policy.PolicyError` for a bad policy file,
+    :class:`scanner.suppress.BaselineError` for a bad baseline and
+    :class:`scanner.request.RequestError` for a path that does not exist or
+    an unknown policy id or framework; problems in scanned files become
+    diagnostics.
+    """
+    return run(ScanRequest(
+        paths=tuple(paths), policies=tuple(policies) if policies is not None else None,
+        policy_dirs=tuple(policy_dirs), builtin_policies=builtin_policies, only=tuple(only),
+        skip=tuple(skip), parameters=dict(parameters or {}), var_files=tuple(var_files),
+        variables=dict(variables or {}), exclude=tuple(exclude), base=base,
+        frameworks=tuple(frameworks), suppressions=suppressions, baseline=baseline,
+        with_checkov=with_checkov, checkov_path=checkov_path, today=today, jobs=jobs,
+        kubernetes_units=tuple((n, tuple(d)) for n, d in kubernetes_units),
+        module_descriptions=tuple(os.path.abspath(d) for d in module_descriptions)), progress)
+
+
+def run(request: ScanRequest, progress: Optional[Progress] = None) -> Report:
+    """Run one scan: policies, discovery (once), then a stored result or parse, link, evaluate, suppress.
+
+    Raises as :func:`scan` does. A parse cache that had to be rebuilt adds
+    an info diagnostic ``cache-rebuilt``.
     """
     from .cache import scan_cache
-    from .policy import load_policies
+    from .rescan import remembered
     from .suppress import load_baseline
 
-    request = _Request(only=tuple(only), skip=tuple(skip), parameters=dict(parameters or {}),
-                       var_files=tuple(var_files), variables=dict(variables or {}),
-                       exclude=tuple(exclude), base=base, frameworks=tuple(frameworks),
-                       suppressions=suppressions, baseline=baseline, with_checkov=with_checkov,
-                       today=today, jobs=jobs,
-                       kubernetes_units=tuple((n, tuple(d)) for n, d in kubernetes_units),
-                       module_descriptions=tuple(os.path.abspath(d) for d in module_descriptions))
+    check_paths(request.paths)
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    from_files = policies is None  # only then can a stored result be keyed by the policies' bytes
-    if policies is None:
-        policies = load_policies(policy_dirs, builtin=builtin_policies, only=request.only,
-                                 skip=request.skip, parameters=request.parameters)
-    fingerprints = load_baseline(baseline) if baseline else None
-    timings["policies"] = time.perf_counter() - t0
-    with scan_cache() as cache:  # the parse cache, with whole results in it (scanner/rescan.py)
+    # the one cache (scanner/cache.py): validated policies, parse results and whole results
+    with scan_cache() as cache:
+        t0 = time.perf_counter()
+        policies = _policies(request)
+        fingerprints = load_baseline(request.baseline) if request.baseline else None
+        timings["policies"] = time.perf_counter() - t0
         t1 = time.perf_counter()
-        found = discover(paths, base=base, exclude=request.exclude)
+        found = discover(request.paths, base=request.base, exclude=request.exclude)
         timings["discover"] = time.perf_counter() - t1
-        key = _result_key(found, policies, request) if cache is not None and from_files else None
-        if key is not None:
-            from .rescan import lookup, stamps
-
-            before = stamps(found)  # a file edited while the scan runs must not file its result
-            stored = lookup(cache, key)
-            if stored is not None:  # "result_cache" in stats["seconds"] says where it came from
-                timings["result_cache"] = time.perf_counter() - t1 - timings["discover"]
-                return replace(stored, stats={**stored.stats, "seconds": _rounded(timings)})
-        report = _run(paths, found, policies, fingerprints, request, progress, timings)
-        if key is not None and stamps(found) == before:
-            from .rescan import store
-
-            store(cache, key, report)
-        return report
+        report = remembered(cache, found, policies, request, timings,
+                            lambda: _run(found, policies, fingerprints, request, progress, timings))
+        note = cache.repaired if cache is not None else None
+    if note:
+        report = replace(report, diagnostics=(*report.diagnostics, Diagnostic(
+            "cache-rebuilt", note, ".", level="info")))
+    return report
 
 
-@dataclass(frozen=True)
-class _Request:
-    """The options of one :func:`scan` call, past policy loading."""
+def _policies(request: ScanRequest) -> list[Policy]:
+    """The request's policies: given, or loaded and filtered; an unknown id or framework raises."""
+    from .policy import load_policies
 
-    only: tuple[str, ...]
-    skip: tuple[str, ...]
-    parameters: Mapping[str, Mapping[str, Any]]
-    var_files: tuple[str, ...]
-    variables: Mapping[str, str]
-    exclude: tuple[str, ...]
-    base: Optional[str]
-    frameworks: tuple[str, ...]
-    suppressions: bool
-    baseline: Optional[str]
-    with_checkov: bool
-    today: Optional["datetime.date"]
-    jobs: int
-    kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    module_descriptions: tuple[str, ...] = ()
-
-
-def _result_key(found: Discovery, policies: Sequence[Policy], request: _Request) -> Optional[str]:
-    """The stored-result key of this scan (scanner/rescan.py); None when it must not be stored."""
-    import datetime
-
-    from .rescan import file_digest, scan_key
-
-    if request.with_checkov:  # checkov's own checks and version are outside what the key covers
-        return None
-    # every option of the request (a new one is keyed without a change here) but the process count
-    options: dict[str, Any] = {f.name: getattr(request, f.name) for f in fields(request)
-                               if f.name not in ("jobs", "today", "baseline")}
-    options.update(
-        today=(request.today or datetime.date.today()).isoformat(),  # suppressions expire
-        baseline=[request.baseline, file_digest(request.baseline) if request.baseline else None],
-        env=_tf_var_environment())
-    return scan_key(found, policies, options)
+    if request.policies is not None:
+        every = list(request.policies)
+        chosen = every
+    else:
+        every = load_policies(request.policy_dirs, builtin=request.builtin_policies,
+                              parameters=request.parameters)
+        ckv = "CKV" if request.with_checkov else ""  # checkov's own ids (scanner/bridge/checkov.py)
+        check_policy_ids(request.only, [p.id for p in every], "--only", ckv)
+        check_policy_ids(request.skip, [p.id for p in every], "--skip", ckv)
+        chosen = [p for p in every if (not request.only or p.id in request.only)
+                  and p.id not in request.skip]
+    if request.frameworks:
+        check_frameworks(request.frameworks, {name for p in every for name in p.meta.frameworks})
+    return chosen
 
 
-def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
-         fingerprints: Optional[frozenset[str]], request: _Request, progress: Optional[Progress],
-         timings: dict[str, float]) -> Report:
+def _run(found: Discovery, policies: Sequence[Policy], fingerprints: Optional[frozenset[str]],
+         request: ScanRequest, progress: Optional[Progress], timings: dict[str, float]) -> Report:
     """Parse, link, evaluate, then apply checkov, frameworks, suppressions and the baseline."""
     from .policy import evaluate
+    from .redact import mask_diagnostic
     from .suppress import apply_baseline, apply_inline
 
-    loaded = load(paths, var_files=request.var_files, variables=request.variables,
+    loaded = load(request.paths, var_files=request.var_files, variables=request.variables,
                   exclude=request.exclude, base=request.base, progress=progress, timings=timings,
                   jobs=request.jobs, discovery=found, kubernetes_units=request.kubernetes_units,
                   module_descriptions=request.module_descriptions)
@@ -242,13 +229,14 @@ def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
     }
     if request.baseline:
         stats["baseline"] = shown_baseline
+    diagnostics = [mask_diagnostic(d) for d in diagnostics]  # messages quote what users wrote
     diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
     return Report(findings=tuple(sorted(findings, key=_finding_order)), diagnostics=tuple(diagnostics),
                   policies=tuple(sorted(metas, key=lambda m: m.id)), stats=stats)
 
 
 def _with_checkov(loaded: Loaded, findings: list[Finding], metas: list[PolicyMeta],
-                  diagnostics: list[Diagnostic], request: _Request, progress: Optional[Progress],
+                  diagnostics: list[Diagnostic], request: ScanRequest, progress: Optional[Progress],
                   timings: dict[str, float]) -> list[Finding]:
     """checkov's own checks merged into ``findings`` (its policies and diagnostics appended in place)."""
     from .bridge.checkov import merge, run_checkov
@@ -256,7 +244,7 @@ def _with_checkov(loaded: Loaded, findings: list[Finding], metas: list[PolicyMet
     t0 = time.perf_counter()
     if progress:
         progress("running checkov")
-    result = run_checkov(loaded.discovery.files, loaded.resources)
+    result = run_checkov(loaded.discovery.files, loaded.resources, request.checkov_path)
     wanted = [i for i in request.only if i.startswith("CKV")]
     theirs = [f for f in result.findings if f.policy_id not in set(request.skip)
               and (not wanted or f.policy_id in wanted)]

@@ -158,6 +158,7 @@ class ParseCache:
         # whole-scan result (scanner/rescan.py): (path, byte limit) -> digest, directory -> digest.
         # what parsers saw of the disk beyond the discovered files: observation -> its digest
         self.seen: dict[Observation, str] = {}
+        self.repaired: Optional[str] = None  # why the database file was moved aside and rebuilt
 
     def key(self, parser: str, data: bytes, detail: str = "") -> str:
         h = hashlib.sha256(code_stamp())
@@ -172,18 +173,62 @@ class ParseCache:
             import sqlite3
 
             try:
-                os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=10)
-                # A rollback journal, not WAL: new entries are written once instead of to the
-                # log and again at its checkpoint (flushing a 5k-resource scan: 50 -> 26 ms);
-                # a concurrent scan waits for the lock (the timeout) instead of reading beside it.
-                db.execute("PRAGMA journal_mode=DELETE")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
-                self._db = db
+                self._db = self._open()
+            except sqlite3.DatabaseError as exc:
+                self._db = self._repair(exc)
             except (OSError, sqlite3.Error):
                 self._db = False
         return self._db or None
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            # A rollback journal, not WAL: new entries are written once instead of to the
+            # log and again at its checkpoint (flushing a 5k-resource scan: 50 -> 26 ms);
+            # a concurrent scan waits for the lock (the timeout) instead of reading beside it.
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _repair(self, exc: Exception) -> Any:
+        """A database file that is not one (or is damaged): moved aside to ``*.corrupt`` and started anew.
+
+        Only for damage, never for a busy or locked database (``OperationalError``):
+        that one belongs to another scan. Returns the new connection, or False.
+        """
+        import sqlite3
+
+        if isinstance(exc, sqlite3.OperationalError) or self._in_child:
+            return False
+        aside = self.path + ".corrupt"
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-journal", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path + suffix)
+            db = self._open()
+        except (OSError, sqlite3.Error):
+            return False
+        self.repaired = (f"the parse cache {self.path} could not be read ({exc}); it was moved to "
+                         f"{aside} and rebuilt")
+        return db
+
+    def _damaged(self, db: Any, exc: Exception) -> Any:
+        """A query failed: a damaged file is repaired (an empty cache), anything else turns the cache off."""
+        import sqlite3
+
+        if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.OperationalError):
+            return False
+        with contextlib.suppress(Exception):
+            db.close()
+        return self._repair(exc)
 
     def get(self, key: str) -> tuple[bool, Any]:
         """``(True, value)`` for a sound entry, ``(False, None)`` for a missing or unusable one."""
@@ -192,8 +237,8 @@ class ParseCache:
         if db is not None:
             try:
                 row = db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
-            except Exception:  # noqa: BLE001 - sqlite3.Error and friends: a broken database
-                self._db, row = False, None
+            except Exception as exc:  # noqa: BLE001 - sqlite3.Error and friends: a broken database
+                self._db, row = self._damaged(db, exc), None
             if row is not None:
                 blob = bytes(row[0]) if isinstance(row[0], (bytes, memoryview)) else b""
         if blob is None:

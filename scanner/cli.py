@@ -1,4 +1,4 @@
-"""The `riskgraph` command: scan, hook, baseline, graph, and inspect the policy library. Exit 0 clean, 1 findings, 2 usage or config error."""
+"""The `riskgraph` command: scan, hook, baseline, graph, and the policy library. Exit 0 clean, 1 findings, 2 usage, 3 incomplete, 4 output."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import sys
 import time
 from typing import Any, Optional, Sequence
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from .model import Severity
+from .report import REPORTERS
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_OUTPUT = 0, 1, 2, 3, 4
+
+FORMATS = tuple(REPORTERS)  # the registry is the one list (tests/test_registries.py)
+# where a format goes without -o (GitLab's CI reads artifacts:reports:sast from a file)
+DEFAULT_OUTPUT = {"gitlab-sast": "gl-sast-report.json"}
 GRAPH_FORMATS = ("mermaid", "dot", "graphml", "json")
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITIES = tuple(s.value for s in sorted(Severity, key=lambda s: s.rank))
 
 EXAMPLES = """examples:
   riskgraph scan infra/ k8s/ architecture.yaml
@@ -28,9 +33,16 @@ EXAMPLES = """examples:
 configuration: [tool.riskgraph] in pyproject.toml or .riskgraph.yaml, found
 from the scanned path upwards to the git root (see docs/configuration.md).
 suppress one finding in the file: # riskgraph:ignore=RG-AWS-001 reason
-exit status: 0 no findings at or above the threshold, 1 findings, 2 usage or
-configuration error. Diagnostics never change it: an error diagnostic (a file
-not parsed, a linker or policy that raised) marks where the scan is incomplete.
+exit status:
+  0  no findings at or above the threshold, and every file was read and parsed
+  1  findings at or above --severity-threshold (default: low)
+  2  usage or configuration error: a path that does not exist, an unknown
+     option, policy id or framework, a bad policy, config or baseline file
+  3  scan incomplete: a file could not be read or parsed, or a parser, linker
+     or policy step failed (listed as error diagnostics); wins over 1.
+     --allow-incomplete (config: allow_incomplete) exits by the findings alone
+  4  the report could not be written (-o into a missing directory, a
+     directory, a symbolic link, a full disk)
 """
 
 PROGRESS_AFTER = 1.0  # seconds before progress appears (long scans only)
@@ -44,7 +56,12 @@ def _scan_options(p: argparse.ArgumentParser, *, formats: bool = True) -> None:
     if formats:
         p.add_argument("-f", "--format", choices=FORMATS,
                        help="output format (default: text, or `format` from the configuration)")
-        p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+        p.add_argument("-o", "--output", metavar="FILE",
+                       help="write the report to FILE (atomically; '-' is stdout; default: stdout, "
+                            "gl-sast-report.json for gitlab-sast)")
+        p.add_argument("--category", metavar="ID",
+                       help="SARIF automationDetails.id, so GitHub keeps each job's alerts apart "
+                            "(default: riskgraph/; config: category)")
     p.add_argument("--severity-threshold", choices=SEVERITIES,
                    help="exit 1 only for findings at or above this severity (default: low)")
     p.add_argument("--framework", action="append", type=_csv, default=[], metavar="NAME",
@@ -62,8 +79,14 @@ def _scan_options(p: argparse.ArgumentParser, *, formats: bool = True) -> None:
                    help="skip paths matching this glob (repeatable)")
     p.add_argument("--config", help="configuration file (default: found from the scanned path)")
     p.add_argument("--no-config", action="store_true", help="ignore configuration files")
+    p.add_argument("--allow-incomplete", action="store_true",
+                   help="exit by the findings alone when a file could not be read or parsed "
+                        "(default: exit 3; config: allow_incomplete)")
     p.add_argument("--with-checkov", action="store_true",
-                   help="also run checkov's own checks (pip install 'riskgraph[checkov]')")
+                   help="also run checkov's own checks (the checkov command, run as a separate "
+                        "process: pipx install checkov)")
+    p.add_argument("--checkov-path", metavar="PATH",
+                   help="the checkov executable for --with-checkov (default: checkov on PATH)")
     p.add_argument("--no-cache", action="store_true",
                    help="neither read nor write the parse and policy caches (RISKGRAPH_NO_CACHE=1)")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
@@ -84,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                           epilog=EXAMPLES)
     scan.add_argument("paths", nargs="+", help="files or directories to scan")
     _scan_options(scan)
+    scan.add_argument("--root", metavar="DIR",
+                      help="report paths (and SARIF URIs) relative to DIR (default: the git top "
+                           "level of the scanned paths, else their common directory)")
     scan.add_argument("--baseline", help="report only findings not in this baseline file "
                                          "(baseline matches stay visible as suppressed)")
     scan.add_argument("--no-suppress", action="store_true",
@@ -105,19 +131,24 @@ def build_parser() -> argparse.ArgumentParser:
                                  "  riskgraph scan . --baseline .riskgraph-baseline.json")
     base.add_argument("paths", nargs="+")
     base.add_argument("-o", "--output", default=".riskgraph-baseline.json",
-                      help="baseline file to write (default: .riskgraph-baseline.json)")
+                      help="baseline file to write (default: .riskgraph-baseline.json; '-' is stdout)")
     _scan_options(base, formats=False)
+    base.add_argument("--root", metavar="DIR", help="paths relative to DIR (as for scan)")
 
     graph = sub.add_parser("graph", help="export the joined graph", formatter_class=raw,
                            epilog="example:\n  riskgraph graph . --format dot | dot -Tsvg > graph.svg")
     graph.add_argument("paths", nargs="+")
     graph.add_argument("-f", "--format", default="mermaid", choices=GRAPH_FORMATS)
-    graph.add_argument("-o", "--output")
+    graph.add_argument("-o", "--output", help="write to this file (atomically; '-' is stdout)")
     graph.add_argument("--var-file", action="append", default=[])
     graph.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    graph.add_argument("--allow-incomplete", action="store_true",
+                       help="exit 0 even when a file could not be read or parsed (default: exit 3)")
 
-    policies = sub.add_parser("policies", help="list or show the policies")
-    psub = policies.add_subparsers(dest="policies_command", required=True)
+    policies = sub.add_parser("policies", help="list or show the policies",
+                              description="list, show or test policies")
+    psub = policies.add_subparsers(dest="policies_command", metavar="{list,show,test}")
+    policies.set_defaults(policies_help=policies.format_help)
     plist = psub.add_parser("list", help="one line per policy")
     plist.add_argument("--policy-dir", action="append", default=[])
     show = psub.add_parser("show", help="everything about one policy")
@@ -139,8 +170,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command == "policies" and args.policies_command is None:
+        sys.stdout.write(args.policies_help())
+        return EXIT_USAGE
     from .config import ConfigError
+    from .output import OutputError
     from .policy.loader import PolicyError
+    from .redact import mask_message
+    from .request import RequestError
     from .suppress import BaselineError
 
     try:
@@ -149,32 +186,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "graph":
             return _graph(args)
         return _policies(args)
-    except (PolicyError, ConfigError, BaselineError, _UsageError) as exc:
-        print(f"riskgraph: {exc}", file=sys.stderr)
+    except (PolicyError, ConfigError, BaselineError, RequestError, _UsageError) as exc:
+        print(f"riskgraph: {mask_message(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except OutputError as exc:
+        print(f"riskgraph: {mask_message(str(exc))}", file=sys.stderr)
+        return EXIT_OUTPUT
 
 
 class _UsageError(Exception):
     """A command-line problem found after parsing."""
-
-
-def _git_root(start: str) -> str:
-    here = os.path.abspath(start)
-    while not os.path.exists(os.path.join(here, ".git")):
-        parent = os.path.dirname(here)
-        if parent == here:
-            return os.path.abspath(start)
-        here = parent
-    return here
-
-
-def _config(args: argparse.Namespace, start: str) -> Any:
-    from .config import Config, find_config, load_config
-
-    if args.no_config:
-        return Config()
-    path = args.config or find_config(start)
-    return load_config(path) if path else Config()
 
 
 class _Progress:
@@ -196,51 +217,54 @@ class _Progress:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from .api import only_paths, scan
+    from .api import only_paths, run
     from .model import Severity
+    from .options import build_request
 
     if args.no_cache:  # read by the one cache (scanner/cache.py: parses, policies, results)
         os.environ["RISKGRAPH_NO_CACHE"] = "1"
-    variables = {}
-    for item in args.var:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise _UsageError(f"--var takes NAME=VALUE, got {item!r}")
-        variables[name] = value
-    if args.command == "hook":
-        root = os.path.abspath(args.root) if args.root else _git_root(os.getcwd())
-        paths, base = [root], root
-    else:
-        paths, base = args.paths, None
-    cfg = _config(args, paths[0])
-    fmt = getattr(args, "format", None) or cfg.format or "text"
-    baseline = getattr(args, "baseline", None) or (cfg.baseline if args.command != "baseline" else None)
-    if args.with_checkov:
-        from .bridge.checkov import available
-        if not available():
-            raise _UsageError("--with-checkov needs checkov: pip install 'riskgraph[checkov]'")
+    request = build_request(args, _jobs(args))
+    if request.with_checkov:
+        from .bridge.checkov import CheckovMissing, find_checkov
+        try:
+            find_checkov(request.checkov_path)
+        except CheckovMissing as exc:
+            raise _UsageError(str(exc)) from None
     progress = _Progress() if sys.stderr.isatty() else None
-    report = scan(paths, policy_dirs=[*cfg.policy_dirs, *args.policy_dir],
-                  builtin_policies=cfg.builtin_policies and not args.no_builtin,
-                  only=args.only or list(cfg.only), skip=[*cfg.skip, *args.skip],
-                  parameters=cfg.parameters, var_files=[*cfg.var_files, *args.var_file],
-                  variables=variables, exclude=[*cfg.exclude, *args.exclude],
-                  frameworks=[x for group in args.framework for x in group] or list(cfg.frameworks),
-                  suppressions=not getattr(args, "no_suppress", False), baseline=baseline,
-                  with_checkov=args.with_checkov, progress=progress, base=base,
-                  jobs=_jobs(args), kubernetes_units=cfg.kubernetes_units,
-                  module_descriptions=cfg.module_descriptions)
+    report = run(request, progress)
     if progress is not None:
         progress.done()
     if args.command == "hook":   # paths in the report are relative to the repository root
+        root = request.paths[0]
         report = only_paths(report, [os.path.relpath(os.path.realpath(f), os.path.realpath(root))
                                      for f in args.files])
     if args.command == "baseline":
-        return _write_baseline(report, args.output)
-    _emit(report, fmt, args.output, _uri_root(paths, base))
-    threshold = Severity(args.severity_threshold or cfg.severity_threshold or "low").rank
+        _write_baseline(report, request.output or ".riskgraph-baseline.json")
+        return _incomplete_code(report, request.allow_incomplete) or EXIT_OK
+    output = request.output if request.output is not None else DEFAULT_OUTPUT.get(request.format)
+    _emit(report, request.format, output, request.base or os.getcwd(), request.category)
+    incomplete = _incomplete_code(report, request.allow_incomplete)
+    if incomplete:
+        return incomplete
+    threshold = Severity(request.severity_threshold).rank
     failing = [f for f in report.active_findings if f.severity.rank >= threshold]
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _incomplete_code(report: Any, allowed: bool) -> int:
+    """EXIT_INCOMPLETE (said on stderr) when a file or step was not covered, unless allowed; else 0."""
+    from .completeness import gaps, summary
+    from .report.text import safe
+
+    missing = gaps(report.diagnostics)
+    if not missing:
+        return 0
+    if allowed:
+        print(f"riskgraph: {safe(summary(missing))} (accepted: --allow-incomplete)", file=sys.stderr)
+        return 0
+    print(f"riskgraph: {safe(summary(missing))}; exit {EXIT_INCOMPLETE} "
+          "(--allow-incomplete to accept)", file=sys.stderr)
+    return EXIT_INCOMPLETE
 
 
 def _jobs(args: argparse.Namespace) -> int:
@@ -253,55 +277,45 @@ def _jobs(args: argparse.Namespace) -> int:
     return args.jobs
 
 
-def _uri_root(paths: Sequence[str], base: Optional[str]) -> str:
-    """The directory report paths are relative to (as discovery chose it): SARIF's URI base."""
-    anchor = os.path.realpath(base or os.getcwd())
-    first = os.path.realpath(paths[0])
-    if first == anchor or first.startswith(anchor.rstrip(os.sep) + os.sep):
-        return anchor
-    return first if os.path.isdir(first) else os.path.dirname(first)
-
-
-def _emit(report: Any, fmt: str, output: Optional[str], root: str) -> None:
+def _emit(report: Any, fmt: str, output: Optional[str], root: str, category: Optional[str]) -> None:
+    from .output import write_output
     from .report import render
 
-    to_terminal = output is None and sys.stdout.isatty()
+    to_terminal = (output is None or output == "-") and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
-    text = render(report, fmt, colour=colour, root=root)
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
+    options: dict[str, Any] = {"colour": colour, "root": root}
+    if category:
+        options["category"] = category
+    write_output(render(report, fmt, **options), output)
 
 
-def _write_baseline(report: Any, output: str) -> int:
+def _write_baseline(report: Any, output: str) -> None:
     import json
 
+    from .output import write_output
     from .suppress import baseline_document
 
     doc = baseline_document(report.findings)
-    with open(output, "w", encoding="utf-8") as handle:
-        json.dump(doc, handle, indent=2)
-        handle.write("\n")
+    write_output(json.dumps(doc, indent=2) + "\n", output)
     print(f"riskgraph: wrote {len(doc['findings'])} findings to {output}", file=sys.stderr)
-    return EXIT_OK
 
 
 def _graph(args: argparse.Namespace) -> int:
     from .api import load
+    from .model import Report
+    from .output import write_output
+    from .redact import mask_diagnostic
     from .report.graph_export import export
+    from .report.text import safe
+    from .request import check_paths
 
+    check_paths(args.paths)
     loaded = load(args.paths, var_files=args.var_file, exclude=args.exclude)
     for d in loaded.diagnostics:
-        print(f"riskgraph: {d}", file=sys.stderr)
-    text = export(loaded.graph, args.format)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
+        print(f"riskgraph: {safe(str(mask_diagnostic(d)))}", file=sys.stderr)
+    write_output(export(loaded.graph, args.format), args.output)
+    report = Report(findings=(), diagnostics=tuple(loaded.diagnostics), policies=())
+    return _incomplete_code(report, args.allow_incomplete) or EXIT_OK
 
 
 def _policies(args: argparse.Namespace) -> int:
@@ -317,8 +331,8 @@ def _policies(args: argparse.Namespace) -> int:
         return EXIT_OK
     match = [p for p in policies if p.id == args.id]
     if not match:
-        print(f"riskgraph: no policy {args.id!r}", file=sys.stderr)
-        return EXIT_USAGE
+        from .request import check_policy_ids
+        check_policy_ids([args.id], [p.id for p in policies], "policies show")
     m = match[0].meta
     print(f"{m.id}: {m.title}\nseverity: {m.severity.value}\nresources: {', '.join(m.resource_types)}")
     for framework, ids in sorted(m.frameworks.items()):
@@ -352,7 +366,23 @@ def entry() -> None:
     # peaks ~2 MB higher (docs/performance.md). Only for this short-lived process, never for
     # library callers; reference counting still frees everything that is not a cycle.
     gc.disable()
-    sys.exit(main())
+    _default_sigpipe()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`riskgraph policies list | head -1`)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout again at exit
+        code = 128 + 13
+    sys.exit(code)
+
+
+def _default_sigpipe() -> None:
+    """Die quietly of SIGPIPE when the reader of our output goes away, as every Unix tool does."""
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 
 if __name__ == "__main__":  # pragma: no cover

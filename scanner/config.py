@@ -40,6 +40,8 @@ class Config:
     var_files: tuple[str, ...] = ()
     baseline: Optional[str] = None
     format: Optional[str] = None
+    allow_incomplete: bool = False
+    category: Optional[str] = None
     # Kubernetes deployment units declared by hand: (name, absolute directories)
     kubernetes_units: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # directories of Terraform module descriptions (absolute); docs/terraform.md
@@ -169,6 +171,8 @@ def load_config(path: str) -> Config:
         var_files=rel(data.get("var_files")),
         baseline=os.path.normpath(os.path.join(here, baseline)) if baseline else None,
         format=data.get("format"),
+        allow_incomplete=bool(data.get("allow_incomplete", False)),
+        category=data.get("category"),
         kubernetes_units=tuple((str(unit.get("name") or ""), rel(unit["paths"]))
                                for unit in (data.get("kubernetes") or {}).get("units") or ()),
         module_descriptions=rel((data.get("terraform") or {}).get("module_descriptions")))

@@ -24,14 +24,61 @@ checks and its switch (``--no-cache`` / ``RISKGRAPH_NO_CACHE=1``).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
-from typing import Any, Mapping, Optional, Sequence
+import time
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 from .cache import RESULT_PREFIX, ParseCache, code_stamp, observe, stable
 from .discover import Discovery
 from .model import Policy, Report
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .request import ScanRequest
+
+
+def remembered(cache: Optional[ParseCache], found: Discovery, policies: Sequence[Policy],
+               request: "ScanRequest", timings: dict[str, float],
+               compute: Callable[[], Report]) -> Report:
+    """The stored report of this scan when its inputs are unchanged, else ``compute()`` (stored for next time).
+
+    ``timings`` gains ``result_cache`` when the report was read back, so a
+    report says where it came from (``stats["seconds"]``).
+    """
+    key = request_key(found, policies, request) if cache is not None else None
+    if cache is None or key is None:
+        return compute()
+    t0 = time.perf_counter()
+    before = stamps(found)  # a file edited while the scan runs must not file its result
+    stored = lookup(cache, key)
+    if stored is not None:
+        timings["result_cache"] = time.perf_counter() - t0
+        return replace(stored, stats={**stored.stats,
+                                      "seconds": {k: round(v, 4) for k, v in timings.items()}})
+    report = compute()
+    if stamps(found) == before:
+        store(cache, key, report)
+    return report
+
+
+def request_key(found: Discovery, policies: Sequence[Policy], request: "ScanRequest") -> Optional[str]:
+    """The stored-result key of this request; None when it must not be stored."""
+    if request.policies is not None or request.with_checkov:
+        return None  # policies passed as objects, checkov's own checks: outside what the key covers
+    # every scan option of the request (a new one is keyed without a change here) but the
+    # process count and what only the command line reads
+    skip = {"jobs", "today", "baseline", "policies", "format", "output", "severity_threshold",
+            "allow_incomplete", "category", "checkov_path"}
+    options: dict[str, Any] = {f.name: getattr(request, f.name) for f in fields(request)
+                               if f.name not in skip}
+    options.update(
+        today=(request.today or datetime.date.today()).isoformat(),  # suppressions expire
+        baseline=[request.baseline, file_digest(request.baseline) if request.baseline else None],
+        env={k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")})
+    return scan_key(found, policies, options)
 
 
 def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any]) -> Optional[str]:

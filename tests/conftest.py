@@ -30,3 +30,16 @@ def builtin_policies():
     from scanner.policy import load_policies
 
     return {p.id: p for p in load_policies()}
+
+
+# Set by .ci/run: a test needing an outside tool (checkov, chromium) fails instead of skipping.
+REQUIRE_TOOLS = os.environ.get("RISKGRAPH_REQUIRE_TOOLS") == "1"
+
+
+def need_tool(found: bool, what: str) -> None:
+    """Skip (with the reason) when ``what`` is not installed; in CI (RISKGRAPH_REQUIRE_TOOLS=1) fail."""
+    if found:
+        return
+    if REQUIRE_TOOLS:
+        pytest.fail(f"{what} is not installed, and RISKGRAPH_REQUIRE_TOOLS=1 requires it")
+    pytest.skip(f"{what} is not installed (.ci/run installs it)")

@@ -1,22 +1,24 @@
-"""The checkov bridge: checkov's checks run in-process, merged, de-duplicated, and its skips honoured."""
+"""The checkov bridge: the checkov command runs as a separate process; its checks are merged, de-duplicated, its skips honoured."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
+from conftest import ROOT, need_tool
+from scanner.bridge.checkov import available
 from scanner.cli import main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "fixtures")
-
 CASE = os.path.join(FIXTURES, "cases", "cli", "checkov")
 
 
 @pytest.mark.checkov
 def test_checkov_findings_are_merged_and_deduplicated():
-    pytest.importorskip("checkov")
+    need_tool(available(), "the checkov command")
     from scanner.api import scan
 
     report = scan([CASE], only=["RG-AWS-001", "RG-K8S-002"], base=CASE, with_checkov=True)
@@ -44,11 +46,39 @@ def test_checkov_findings_are_merged_and_deduplicated():
     assert "CKV2_AWS_5" not in {f.policy_id for f in skipped.findings}
 
 
-def test_without_checkov_the_message_is_clear(monkeypatch, capsys):
-    import scanner.bridge.checkov as bridge
+@pytest.mark.checkov
+def test_checkov_never_runs_inside_riskgraph(tmp_path):
+    """The bridge is a subprocess: riskgraph's interpreter never imports checkov (nor its pins)."""
+    need_tool(available(), "the checkov command")
+    code = ("import sys; from scanner.api import scan; "
+            f"r = scan([{CASE!r}], only=['RG-AWS-001'], base={CASE!r}, with_checkov=True); "
+            "assert any(f.policy_id == 'CKV2_AWS_5' for f in r.findings); "
+            "assert not [m for m in sys.modules if m.split('.')[0] == 'checkov'], 'imported'")
+    env = {**os.environ, "PYTHONPATH": ROOT, "RISKGRAPH_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
 
-    monkeypatch.setattr(bridge, "available", lambda: False)
+
+def test_checkov_that_fails_is_a_diagnostic_not_a_crash(tmp_path):
+    fake = tmp_path / "checkov"
+    fake.write_text("#!/bin/sh\necho 'checkov: broken install' >&2\nexit 2\n")
+    fake.chmod(0o755)
+    from scanner.api import scan
+
+    report = scan([CASE], only=["RG-AWS-001"], base=CASE, with_checkov=True, checkov_path=str(fake))
+    diags = [(d.code, d.path) for d in report.diagnostics if d.code == "checkov-failed"]
+    assert diags == [("checkov-failed", "main.tf")]
+    assert "checkov: broken install" in next(d.message for d in report.diagnostics
+                                               if d.code == "checkov-failed")
+    # its own findings are still there
+    assert ("RG-AWS-001", 10) in {(f.policy_id, f.location.start_line) for f in report.findings}
+
+
+def test_without_checkov_the_message_is_clear(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))            # no checkov command anywhere
     code = main(["scan", CASE, "--with-checkov"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "--with-checkov needs checkov: pip install 'riskgraph[checkov]'" in err
+    assert "--with-checkov needs the checkov command on PATH" in err
+    code = main(["scan", CASE, "--with-checkov", "--checkov-path", str(tmp_path / "nope")])
+    assert code == 2 and "is not an executable file" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """Checkov-format policies give the same pass / fail / unknown per resource in checkov itself and in riskgraph.
 
-checkov runs once per session as a subprocess over ``fixtures/cases/checkov``,
+checkov (the ``checkov`` command on PATH, installed in an environment of its
+own) runs once per session as a subprocess over ``fixtures/cases/checkov``,
 offline: ``--skip-download``, no id mapping, no update check, and a dead
 proxy so that any network attempt fails at once instead of hanging.
 """
@@ -10,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
+from conftest import need_tool
 from scanner.api import load_graph
+from scanner.bridge.checkov import available, find_checkov
 from scanner.graph import resource_of
 from scanner.policy import load_policies
 from scanner.policy.compiler import EvalContext
@@ -23,7 +25,6 @@ from scanner.policy.compiler import EvalContext
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "fixtures")
 
-pytest.importorskip("checkov")
 pytestmark = pytest.mark.checkov
 
 CASES = os.path.join(FIXTURES, "cases", "checkov")
@@ -43,7 +44,8 @@ OFFLINE_ENV = {
 @pytest.fixture(scope="session")
 def checkov_results() -> dict[str, dict[str, str]]:
     """checkov's verdict per policy id and resource address: 'pass' or 'fail' (unknowns are not reported)."""
-    cmd = [sys.executable, "-m", "checkov.main", "-d", TERRAFORM, "--external-checks-dir", POLICY_DIR,
+    need_tool(available(), "the checkov command")  # in its own environment: .ci/run makes one
+    cmd = [find_checkov(), "-d", TERRAFORM, "--external-checks-dir", POLICY_DIR,
            "--framework", "terraform", "-o", "json", "--skip-download", "--check", ",".join(POLICY_IDS)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
                           env={**os.environ, **OFFLINE_ENV}, cwd=CASES)

@@ -144,9 +144,10 @@ def test_help_has_examples(capsys):
     with pytest.raises(SystemExit):
         main(["scan", "--help"])
     out = capsys.readouterr().out
-    for text in ("--format {text,json,sarif,junit,markdown}", "--baseline", "--framework",
-                 "--with-checkov", "riskgraph scan . --format sarif -o riskgraph.sarif",
-                 "riskgraph:ignore=RG-AWS-001"):
+    for text in ("--format {text,json,sarif,junit,markdown,html,gitlab-sast}", "--baseline",
+                 "--framework", "--with-checkov", "--allow-incomplete", "--category", "--root",
+                 "riskgraph scan . --format sarif -o riskgraph.sarif",
+                 "riskgraph:ignore=RG-AWS-001", "  3  scan incomplete", "  4  the report could not"):
         assert text in out
 
 

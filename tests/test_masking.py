@@ -87,10 +87,25 @@ def cache_dir(tmp_path_factory):
 @pytest.mark.parametrize("fmt", sorted(REPORTERS))
 def test_no_secret_in_cli_output(fmt, cache_dir):
     env = dict(os.environ, PYTHONPATH=ROOT, RISKGRAPH_CACHE_DIR=cache_dir)
-    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", SECRETS_DIR, "--format", fmt],
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", SECRETS_DIR, "--format", fmt,
+                           "-o", "-"],
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert _leaks(proc.stdout + proc.stderr) == []
+
+
+def test_no_secret_in_diagnostics(tmp_path):
+    """Messages built from what users wrote (schema errors quote the offending value) are masked too."""
+    (tmp_path / "architecture.yaml").write_text(
+        "components:\n  - id: web\n    type: service\n"
+        f"    controls: \"password={SECRETS[2]}\"\n    owner: {{token: {SECRETS[3]}}}\n")
+    (tmp_path / "main.tf").write_text(f'resource "aws_db_instance" "x" {{\n  password = "{SECRETS[4]}"\n')
+    report = scan([str(tmp_path)], base=str(tmp_path))
+    codes = sorted({d.code for d in report.diagnostics})
+    assert "architecture-invalid" in codes and "hcl-syntax" in codes
+    assert _leaks(" ".join(d.message for d in report.diagnostics)) == []
+    for fmt in sorted(REPORTERS):
+        assert _leaks(render(report, fmt)) == [], fmt
 
 
 def test_no_secret_in_graph_exports(report):

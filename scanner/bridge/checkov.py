@@ -1,17 +1,22 @@
-"""The checkov bridge: run checkov's own Terraform and Kubernetes checks in-process and merge them as Findings.
+"""The checkov bridge: run the ``checkov`` command over the Terraform and Kubernetes files and merge its JSON as Findings.
 
-checkov is optional (``pip install 'riskgraph[checkov]'``). It is run with
-its runners directly (no platform integration, no module download, no
-parallel workers) and with environment switches that keep it off the
-network. Its failed checks become findings whose policy id is the checkov
-id; checks skipped by ``checkov:skip`` comments become suppressed findings.
-A checkov finding is dropped when a riskgraph policy declaring the same
-checkov id already found the same resource.
+checkov is not a dependency of riskgraph: it pins libraries riskgraph wants
+newer (networkx < 2.7), so it lives in an environment of its own (``pipx
+install checkov``) and is run as a separate process, found on ``PATH`` or
+given as ``--checkov-path``. It is told to stay offline (no module
+download, no mapping download, no update check, and a proxy that refuses
+every connection). Its failed checks become findings whose policy id is
+the checkov id; checks skipped by ``checkov:skip`` comments become
+suppressed findings. A checkov finding is dropped when a riskgraph policy
+declaring the same checkov id already found the same resource.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
@@ -27,14 +32,19 @@ from ..model import (
 )
 from ..secrets import mask_in_text
 
-# Keep checkov quiet and offline; set only when the user has not chosen otherwise.
+# Keep checkov quiet and offline: added to the environment of the checkov process.
 OFFLINE_ENV: Mapping[str, str] = {
     "BC_SKIP_MAPPING": "TRUE",                 # no download of guideline / severity mappings
+    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "TRUE",
     "CKV_GITHUB_CONFIG_FETCH_DATA": "False",
     "CKV_GITLAB_CONFIG_FETCH_DATA": "False",
-    "CHECKOV_PARALLELIZATION_TYPE": "none",   # in-process, no forked workers
     "LOG_LEVEL": "ERROR",
+    # any connection it still tries fails at once instead of leaving the machine
+    "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "", "no_proxy": "",
 }
+TIMEOUT = 900  # seconds for one checkov run
 
 # What we know about some checkov checks: severity and framework ids. Others
 # default to medium with no framework mapping.
@@ -53,11 +63,11 @@ KNOWN: Mapping[str, tuple[Severity, Mapping[str, tuple[str, ...]]]] = {
     "CKV_K8S_21": (Severity.LOW, {"cis-kubernetes": ("5.7.4",)}),
 }
 
-_RUNNERS = {"terraform": "checkov.terraform.runner", "kubernetes": "checkov.kubernetes.runner"}
+FRAMEWORKS = ("terraform", "kubernetes")
 
 
 class CheckovMissing(Exception):
-    """checkov is not installed."""
+    """The checkov command cannot be found."""
 
 
 @dataclass
@@ -69,49 +79,63 @@ class CheckovResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def available() -> bool:
-    """True when checkov can be imported."""
-    import importlib.util
+def find_checkov(path: Optional[str] = None) -> str:
+    """The checkov executable: ``path`` when given, else ``checkov`` on PATH; CheckovMissing otherwise."""
+    if path:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return os.path.abspath(path)
+        raise CheckovMissing(f"--checkov-path {path!r} is not an executable file")
+    found = shutil.which("checkov")
+    if found is None:
+        raise CheckovMissing("--with-checkov needs the checkov command on PATH, in an environment "
+                             "of its own (pipx install checkov), or --checkov-path")
+    return found
 
-    return importlib.util.find_spec("checkov") is not None
+
+def available(path: Optional[str] = None) -> bool:
+    """True when the checkov command can be found."""
+    try:
+        find_checkov(path)
+    except CheckovMissing:
+        return False
+    return True
 
 
-def run_checkov(files: Sequence[SourceFile], resources: Iterable[Resource]) -> CheckovResult:
-    """Run checkov over the Terraform and Kubernetes ``files`` discovery found."""
-    if not available():
-        raise CheckovMissing("--with-checkov needs checkov: pip install 'riskgraph[checkov]'")
-    for key, value in OFFLINE_ENV.items():
-        os.environ.setdefault(key, value)
-    import importlib
-
+def run_checkov(files: Sequence[SourceFile], resources: Iterable[Resource],
+                checkov_path: Optional[str] = None) -> CheckovResult:
+    """Run checkov over the Terraform and Kubernetes ``files`` discovery found, in one process."""
+    exe = find_checkov(checkov_path)
     by_abs = {f.path: f for f in files}
-    index = _ResourceIndex(resources)
+    chosen = [f for f in files if f.format in FRAMEWORKS]
     result = CheckovResult()
+    if not chosen:
+        return result
+    frameworks = sorted({f.format for f in chosen})
+    cmd = [exe, "--framework", *frameworks, "-o", "json", "--skip-download", "--compact"]
+    for f in sorted(chosen, key=lambda f: f.path):
+        cmd += ["-f", f.path]
+    where = chosen[0].relpath
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT,
+                              env={**os.environ, **OFFLINE_ENV}, stdin=subprocess.DEVNULL)
+        if done.returncode not in (0, 1):
+            raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+        reports = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, RuntimeError, ValueError) as exc:
+        result.diagnostics.append(Diagnostic(
+            "checkov-failed", mask_in_text(f"checkov failed: {type(exc).__name__}: {exc}", ()), where))
+        return result
+    index = _ResourceIndex(resources)
     metas: dict[str, PolicyMeta] = {}
-    for fmt, module_name in _RUNNERS.items():
-        group = sorted(f.path for f in files if f.format == fmt)
-        if not group:
-            continue
-        try:
-            runner_module = importlib.import_module(module_name)
-            from checkov.runner_filter import RunnerFilter
-
-            report = runner_module.Runner().run(
-                root_folder=None, files=group,
-                runner_filter=RunnerFilter(framework=[fmt], download_external_modules=False,
-                                           show_progress_bar=False))
-        except Exception as exc:  # checkov's failure must not end our scan
-            result.diagnostics.append(Diagnostic(
-                "checkov-failed", f"checkov {fmt} runner failed: {type(exc).__name__}: {exc}",
-                next(f.relpath for f in files if f.format == fmt)))
-            continue
-        reports = report if isinstance(report, list) else [report]
-        for rep in reports:
-            for record in rep.failed_checks:
-                _add(record, None, by_abs, index, result, metas)
-            for record in rep.skipped_checks:
-                reason = (record.check_result or {}).get("suppress_comment") or "checkov:skip"
-                _add(record, reason, by_abs, index, result, metas)
+    for rep in reports if isinstance(reports, list) else [reports]:
+        results = rep.get("results") if isinstance(rep, dict) else None
+        if not isinstance(results, dict):
+            continue  # a framework with nothing to check reports only counts
+        for record in results.get("failed_checks") or ():
+            _add(record, None, by_abs, index, result, metas)
+        for record in results.get("skipped_checks") or ():
+            reason = (record.get("check_result") or {}).get("suppress_comment") or "checkov:skip"
+            _add(record, reason, by_abs, index, result, metas)
     result.policies = sorted(metas.values(), key=lambda m: m.id)
     return result
 
@@ -136,20 +160,21 @@ class _ResourceIndex:
         return None
 
 
-def _add(record: Any, skip_reason: Optional[str], by_abs: Mapping[str, SourceFile],
+def _add(record: Mapping[str, Any], skip_reason: Optional[str], by_abs: Mapping[str, SourceFile],
          index: _ResourceIndex, result: CheckovResult, metas: dict[str, PolicyMeta]) -> None:
-    source = by_abs.get(os.path.realpath(record.file_abs_path or ""))
+    """One check record of checkov's JSON as a Finding (and its check's metadata, once)."""
+    source = by_abs.get(os.path.realpath(str(record.get("file_abs_path") or "")))
     if source is None:
         return
-    start, end = (list(record.file_line_range or [0, 0]) + [0, 0])[:2]
+    start, end = (list(record.get("file_line_range") or [0, 0]) + [0, 0])[:2]
     start = max(int(start), 1)
-    address = index.address(str(record.resource), source.relpath, start, int(end)) \
-        or f"checkov:{record.resource}"
-    check_id = str(record.check_id)
+    address = index.address(str(record.get("resource")), source.relpath, start, int(end)) \
+        or f"checkov:{record.get('resource')}"
+    check_id = str(record.get("check_id"))
     severity, frameworks = KNOWN.get(check_id, (Severity.MEDIUM, {}))
-    title = str(record.check_name or check_id)
+    title = str(record.get("check_name") or check_id)
     if check_id not in metas:
-        guideline = str(record.guideline) if getattr(record, "guideline", None) else ""
+        guideline = str(record.get("guideline") or "")
         metas[check_id] = PolicyMeta(
             id=check_id, title=title, severity=severity,
             description=f"checkov check {check_id}: {title}",

@@ -36,10 +36,10 @@ def builtin_policy_dir() -> str:
 
 
 def policy_files(directory: str) -> list[str]:
-    """Every ``*.yaml`` / ``*.yml`` below ``directory``, sorted."""
+    """Every ``*.yaml`` / ``*.yml`` below ``directory``, sorted; its ``fixtures/`` (the `policies test` layout) excluded."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not (dirpath == directory and d == "fixtures"))
         found.extend(os.path.join(dirpath, n) for n in sorted(filenames)
                      if n.endswith((".yaml", ".yml")))
     return found

@@ -13,6 +13,8 @@ REPORTERS: Mapping[str, str] = {
     "sarif": "scanner.report.sarif",
     "junit": "scanner.report.junit",
     "markdown": "scanner.report.markdown",
+    "html": "scanner.report.html",
+    "gitlab-sast": "scanner.report.gitlab_sast",
 }
 
 

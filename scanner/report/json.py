@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .. import __version__
+from ..completeness import gaps
 from ..model import Diagnostic, Finding, PolicyMeta, Report
 from . import pretty
 
@@ -63,7 +64,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "riskgraph", "version": __version__},
         "summary": {"findings": len(active), "suppressed": len(report.findings) - len(active),
                     "by_severity": dict(sorted(by_severity.items())),
-                    "diagnostics": len(report.diagnostics)},
+                    "diagnostics": len(report.diagnostics),
+                    "complete": not gaps(report.diagnostics)},
         "findings": [finding_dict(f, None, parts[f.policy_id]) for f in report.findings],
         "diagnostics": [diagnostic_dict(d) for d in report.diagnostics],
         "stats": stats,

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..completeness import gaps
 from ..model import Finding, Report, Severity
 from ..secrets import mask_in_text
+
+LIMIT = 65_536  # characters a GitHub pull-request comment holds
+RESERVE = 1_000  # kept for the closing "… and N more" line
 
 _ICON = {"critical": "🟣", "high": "🔴", "medium": "🟠", "low": "🔵", "info": "⚪"}
 _ORDER = sorted(Severity, key=lambda s: -s.rank)
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a table cell: masked, no pipes or newlines."""
-    return mask_in_text(text, ()).replace("|", "\\|").replace("\n", " ")
+    """Text safe inside a table cell: masked, no pipes, newlines or other control characters."""
+    return "".join(" " if ch < " " or ch == "\x7f" else ch
+                   for ch in mask_in_text(text, ())).replace("|", "\\|")
 
 
 def _node_id(index: int) -> str:
@@ -40,20 +45,46 @@ def mermaid_path(f: Finding) -> str:
     return "\n".join(lines)
 
 
-def render(report: Report, **_: Any) -> str:
+class _Budget:
+    """Lines added while they fit in LIMIT characters (with room kept for the closing lines)."""
+
+    def __init__(self, limit: int) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+        self.limit = limit
+        self.cap = limit  # a section may stop earlier, leaving room for the sections after it
+        self.left_out = 0
+
+    def add(self, *lines: str) -> bool:
+        cost = sum(len(line) + 1 for line in lines)
+        if self.left_out or self.size + cost > min(self.cap, self.limit):
+            self.left_out += 1
+            return False
+        self.lines.extend(lines)
+        self.size += cost
+        return True
+
+
+def render(report: Report, *, limit: int = LIMIT, **_: Any) -> str:
+    """The comment, at most ``limit`` characters: what does not fit is counted in a closing "… and N more"."""
     metas = {m.id: m for m in report.policies}
     active = report.active_findings
-    out = ["## riskgraph", ""]
+    out = _Budget(limit - RESERVE)
+    out.add("## riskgraph", "")
+    missing = gaps(report.diagnostics)
+    if missing:
+        out.add(f"> **Scan incomplete**: {len(missing)} file(s) or step(s) not covered "
+                "(see the diagnostics below).", "")
     if not active:
-        out.append("No findings. ✅")
+        out.add("No findings. ✅")
     else:
         counts = " · ".join(f"{_ICON[s.value]} **{sum(1 for f in active if f.severity is s)}** {s.value}"
                             for s in _ORDER if any(f.severity is s for f in active))
-        out.append(f"**{len(active)} findings**: {counts}")
+        out.add(f"**{len(active)} findings**: {counts}")
     suppressed = len(report.findings) - len(active)
     if suppressed:
-        out.append(f"\n{suppressed} suppressed finding(s) not counted.")
-    out.append("")
+        out.add(f"\n{suppressed} suppressed finding(s) not counted.")
+    out.add("")
     frameworks: dict[str, dict[str, int]] = {}
     for f in active:
         meta = metas.get(f.policy_id)
@@ -62,38 +93,68 @@ def render(report: Report, **_: Any) -> str:
                 frameworks.setdefault(name, {}).setdefault(ident, 0)
                 frameworks[name][ident] += 1
     if frameworks:
-        out += ["### By framework", "", "| framework | items (findings) |", "|---|---|"]
+        out.add("### By framework", "", "| framework | items (findings) |", "|---|---|")
         for name in sorted(frameworks):
             items = ", ".join(f"{i} ({n})" for i, n in sorted(frameworks[name].items()))
-            out.append(f"| {name} | {items} |")
-        out.append("")
+            out.add(f"| {_cell(name)} | {_cell(items)} |")
+        out.add("")
+    omitted: dict[str, int] = {}
+    ordered = sorted(active, key=lambda f: (-f.severity.rank, f.location.path,
+                                            f.location.start_line, f.policy_id))
     if active:
-        out += ["### Findings", "", "| severity | policy | resource | location | message |",
-                "|---|---|---|---|---|"]
-        for f in sorted(active, key=lambda f: (-f.severity.rank, f.location.path,
-                                               f.location.start_line, f.policy_id)):
-            out.append(f"| {_ICON[f.severity.value]} {f.severity.value} | {f.policy_id} | "
-                       f"`{_cell(f.resource)}` | `{f.location.path}:{f.location.start_line}` | "
-                       f"{_cell(f.message)} |")
-        out.append("")
-    paths = [f for f in active if len(f.path) > 1]
+        out.cap = int(out.limit * 0.75)  # the rest is for attack paths and how to fix them
+        out.add("### Findings", "", "| severity | policy | resource | location | message |",
+                "|---|---|---|---|---|")
+        shown = 0
+        for f in ordered:
+            if not out.add(f"| {_ICON[f.severity.value]} {f.severity.value} | {f.policy_id} | "
+                           f"`{_cell(f.resource)}` | `{_cell(f.location.path)}:{f.location.start_line}` | "
+                           f"{_cell(f.message)} |"):
+                break
+            shown += 1
+        omitted["findings"] = len(ordered) - shown
+        out.left_out = 0
+        out.add("")
+    paths = [f for f in ordered if len(f.path) > 1]
     if paths:
-        out += ["### Attack paths", ""]
+        out.cap = int(out.limit * 0.85)
+        shown = 0
         for f in paths:
             meta = metas.get(f.policy_id)
-            out.append(f"**{f.policy_id}** {_cell(meta.title if meta else f.message)} — "
-                       f"`{f.location.path}:{f.location.start_line}`")
-            out += ["", mermaid_path(f), ""]
+            if not out.add(*(["### Attack paths", ""] if not shown else []),
+                           f"**{f.policy_id}** {_cell(meta.title if meta else f.message)} — "
+                           f"`{_cell(f.location.path)}:{f.location.start_line}`", "",
+                           mermaid_path(f), ""):
+                break
+            shown += 1
+        omitted["attack paths"] = len(paths) - shown
+        out.left_out = 0
+    out.cap = out.limit
     if active:
         fixes = sorted({f.policy_id for f in active})
-        out += ["<details><summary>How to fix</summary>", ""]
+        out.add("<details><summary>How to fix</summary>", "")
         for pid in fixes:
             meta = metas.get(pid)
-            if meta and meta.remediation:
-                out.append(f"- **{pid}** {_cell(meta.title)}: {_cell(meta.remediation)}")
-        out += ["", "</details>", ""]
+            if meta and meta.remediation and not out.add(
+                    f"- **{pid}** {_cell(meta.title)}: {_cell(meta.remediation)}"):
+                omitted["fixes"] = omitted.get("fixes", 0) + 1
+        out.left_out = 0
+        out.add("", "</details>", "")
     if report.diagnostics:
-        out += [f"<details><summary>{len(report.diagnostics)} diagnostic(s)</summary>", ""]
-        out += [f"- `{_cell(str(d))}`" for d in report.diagnostics]
-        out += ["", "</details>", ""]
-    return "\n".join(out).rstrip() + "\n"
+        out.add(f"<details><summary>{len(report.diagnostics)} diagnostic(s)</summary>", "")
+        shown = 0
+        for d in report.diagnostics:
+            if not out.add(f"- `{_cell(str(d)).replace('`', chr(39))}`"):
+                break
+            shown += 1
+        omitted["diagnostics"] = len(report.diagnostics) - shown
+        out.left_out = 0
+        out.add("", "</details>", "")
+    text = "\n".join(out.lines).rstrip() + "\n"
+    more = {k: n for k, n in omitted.items() if n}
+    if more:
+        text += ("\n… and " + ", ".join(f"{n} more {k}" for k, n in more.items())
+                 + f" (a pull-request comment holds {LIMIT:,} characters). The full report: "
+                 "the JSON, SARIF or HTML report of this job "
+                 "(`riskgraph scan . --format html -o riskgraph.html`).\n")
+    return text

@@ -1,11 +1,19 @@
-"""SARIF 2.1.0 for code-scanning dashboards: rules from policy metadata, relative URIs, graph paths as codeFlows."""
+"""SARIF 2.1.0 for code-scanning dashboards: rules from policy metadata, relative URIs, graph paths as codeFlows.
+
+Kept within GitHub code scanning's documented limits (per run: 25,000
+results; per result: 1,000 locations and 10,000 thread-flow locations;
+per rule: 20 tags): beyond them the most severe results are kept and a
+``toolExecutionNotifications`` entry says how many were left out.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any, Optional
+from urllib.parse import quote
 
 from .. import __version__
+from ..completeness import gaps
 from ..model import Finding, Location, PolicyMeta, Report, Severity
 from ..secrets import mask_in_text
 from . import pretty
@@ -13,6 +21,11 @@ from . import pretty
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 URI_BASE = "SRCROOT"
 INFO_URI = "https://github.com/riskgraph/riskgraph"
+DEFAULT_CATEGORY = "riskgraph/"
+MAX_RESULTS = 25_000
+MAX_RELATED = 1_000
+MAX_FLOW_STEPS = 10_000
+MAX_TAGS = 20
 
 # GitHub code scanning reads ``security-severity`` as a string: critical 9.0+,
 # high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9. ``info`` gets none, so it shows
@@ -25,10 +38,15 @@ LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "w
 
 def _tags(meta: PolicyMeta) -> list[str]:
     tags = ["security"]
+    tags.extend(f"external/cwe/{c.lower()}" for c in meta.cwe)
     for framework, ids in sorted(meta.frameworks.items()):
         tags.extend(f"{framework}/{i}" for i in ids)
-    tags.extend(f"external/cwe/{c.lower()}" for c in meta.cwe)
-    return tags
+    return tags[:MAX_TAGS]
+
+
+def uri(path: str) -> str:
+    """A report path as an RFC 3986 relative reference: each byte outside the unreserved set percent-encoded, '/' kept."""
+    return quote(path.replace(os.sep, "/"), safe="/")
 
 
 def _rule(meta: PolicyMeta) -> dict[str, Any]:
@@ -57,7 +75,7 @@ def _physical(loc: Location, context: Optional[Location] = None) -> dict[str, An
     region: dict[str, Any] = {"startLine": loc.start_line}
     if loc.end_line and loc.end_line >= loc.start_line:
         region["endLine"] = loc.end_line
-    out = {"artifactLocation": {"uri": loc.path, "uriBaseId": URI_BASE}, "region": region}
+    out = {"artifactLocation": {"uri": uri(loc.path), "uriBaseId": URI_BASE}, "region": region}
     if context is not None and context.path == loc.path and context != loc:
         # the whole resource block around the offending line
         out["contextRegion"] = {"startLine": context.start_line, "endLine": context.end_line}
@@ -77,7 +95,7 @@ def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
     }
     if f.path:
         steps = []
-        for step in f.path:
+        for step in f.path[:MAX_FLOW_STEPS]:
             edge = f"{step.edge} [{step.detail}]" if step.detail else step.edge
             loc: dict[str, Any] = {"message": {"text": step.address if not edge
                                                else f"--{edge}--> {step.address}"}}
@@ -88,12 +106,13 @@ def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
     if f.related:
         result["relatedLocations"] = [
             {"id": i, "physicalLocation": _physical(loc),
-             "message": {"text": _related_text(f, loc)}} for i, loc in enumerate(f.related)]
+             "message": {"text": _related_text(f, loc)}} for i, loc in enumerate(f.related[:MAX_RELATED])]
     if f.elements:  # the resource's other offending elements, after the path's locations
-        start = len(f.related)
+        start = len(result.get("relatedLocations", []))
+        room = max(0, MAX_RELATED - start)
         result.setdefault("relatedLocations", []).extend(
             {"id": start + i, "physicalLocation": _physical(loc, f.block),
-             "message": {"text": f"{f.resource}: also offending"}} for i, loc in enumerate(f.elements))
+             "message": {"text": f"{f.resource}: also offending"}} for i, loc in enumerate(f.elements[:room]))
     if f.suppression is not None:
         result["suppressions"] = [{"kind": f.suppression.kind,
                                    "justification": mask_in_text(f.suppression.reason, ()),
@@ -112,8 +131,12 @@ def _related_text(f: Finding, loc: Location) -> str:
 
 
 def to_dict(report: Report, *, root: Optional[str] = None,
-            category: str = "riskgraph/") -> dict[str, Any]:
-    """The SARIF log; ``root`` is the directory finding paths are relative to (default: cwd)."""
+            category: str = DEFAULT_CATEGORY) -> dict[str, Any]:
+    """The SARIF log; ``root`` is the directory finding paths are relative to (default: cwd).
+
+    ``category`` is ``automationDetails.id``: GitHub replaces the alerts of
+    an upload with the same category, so two jobs need two categories.
+    """
     rules = sorted(report.policies, key=lambda m: m.id)
     index = {m.id: i for i, m in enumerate(rules)}
     baseline = bool(report.stats.get("baseline"))
@@ -123,24 +146,38 @@ def to_dict(report: Report, *, root: Optional[str] = None,
         "message": {"text": f"{d.message} [{d.code}]"},
         "descriptor": {"id": d.code},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": d.path, "uriBaseId": URI_BASE},
+            "artifactLocation": {"uri": uri(d.path), "uriBaseId": URI_BASE},
             **({"region": {"startLine": d.line}} if d.line else {})}}],
     } for d in report.diagnostics]
+    findings = [f for f in report.findings if f.policy_id in index]
+    if len(findings) > MAX_RESULTS:
+        # the most severe first, active before suppressed; the order within is the report's
+        ranked = sorted(range(len(findings)), key=lambda i: (findings[i].suppression is not None,
+                                                             -findings[i].severity.rank, i))
+        kept = sorted(ranked[:MAX_RESULTS])
+        left = len(findings) - MAX_RESULTS
+        lowest = findings[ranked[MAX_RESULTS - 1]].severity.value
+        notifications.append({
+            "level": "warning", "descriptor": {"id": "results-truncated"},
+            "message": {"text": f"{left} of {len(findings)} results left out: GitHub code scanning "
+                                f"accepts at most {MAX_RESULTS} results per run, so the most severe "
+                                f"were kept (down to {lowest}); the JSON or HTML report lists all"}})
+        findings = [findings[i] for i in kept]
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "riskgraph", "version": __version__,
                             "semanticVersion": __version__, "informationUri": INFO_URI,
                             "rules": [_rule(m) for m in rules]}},
         "automationDetails": {"id": category},
         "originalUriBaseIds": {URI_BASE: {"uri": "file://" + ("" if base.startswith("/") else "/")
-                                          + base}},
-        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
-        "results": [_result(f, index[f.policy_id], baseline) for f in report.findings
-                    if f.policy_id in index],
+                                          + quote(base, safe="/:")}},
+        "invocations": [{"executionSuccessful": not gaps(report.diagnostics),
+                         "toolExecutionNotifications": notifications}],
+        "results": [_result(f, index[f.policy_id], baseline) for f in findings],
         "columnKind": "unicodeCodePoints",
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report, *, root: Optional[str] = None, category: str = "riskgraph/",
+def render(report: Report, *, root: Optional[str] = None, category: str = DEFAULT_CATEGORY,
            **_: Any) -> str:
     return pretty.dumps(to_dict(report, root=root, category=category)) + "\n"

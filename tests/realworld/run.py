@@ -75,7 +75,7 @@ def scan(repo: Repo, root: Path, source: Path, out_dir: Path) -> ScanResult:
     env.pop("RISKGRAPH_JOBS", None)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", *repo.paths, "--format", "json",
-                           "-o", str(out), "--no-cache"], cwd=root, env=env, capture_output=True, text=True,
+                           "-o", str(out), "--no-cache", "--allow-incomplete", "--root", "."], cwd=root, env=env, capture_output=True, text=True,
                           timeout=1800)
     seconds = time.perf_counter() - start
     crashed = proc.returncode not in (0, 1) or "Traceback" in proc.stderr or not out.is_file()
