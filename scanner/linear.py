@@ -15,6 +15,8 @@ The ``re2`` module's own ``search`` converts every match position back to
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from typing import Any, Callable, Iterable, Iterator
 
 import re2
@@ -162,3 +164,43 @@ def _explain(pattern: str, error: str) -> str:
         if any(m in pattern for m in markers):
             return message
     return f"invalid regular expression: {error}"
+
+
+def _glob(pattern: str, text: str) -> bool:
+    """IAM-style wildcards: ``*`` any run of characters, ``?`` one character, everything else literal.
+
+    Two pointers, resuming after the last ``*``: O(len(pattern) * len(text))
+    at worst, whatever the pattern (patterns come from scanned files, so a
+    regular expression with one ``.*`` per star could be made to backtrack).
+    """
+    p = t = 0
+    star, resume = -1, 0
+    while t < len(text):
+        if p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
+            p += 1
+            t += 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, resume = p, t
+            p += 1
+        elif star >= 0:
+            resume += 1
+            p, t = star + 1, resume
+        else:
+            return False
+    return all(ch == "*" for ch in pattern[p:])
+
+
+# the same patterns and requests recur in every policy document of a scan; longer pairs are
+# matched afresh: they rarely recur, and the cache would keep them alive
+_remembered_glob = lru_cache(maxsize=8192)(_glob)
+MAX_REMEMBERED_LENGTH = 512
+
+
+def glob_match(pattern: str, text: str, ignore_case: bool = False) -> bool:
+    """Whether ``text`` matches the IAM-style wildcard ``pattern`` (linear time, see :func:`_glob`)."""
+    if ignore_case:
+        pattern, text = pattern.lower(), text.lower()
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == text
+    return (_remembered_glob if len(pattern) + len(text) <= MAX_REMEMBERED_LENGTH else _glob)(pattern, text)
+

@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Iterable, Mapping, Optional
 
+from ..linear import glob_match
 from ..model import is_unknown
 
 Tri = Optional[bool]
-
-
-def _glob_match(pattern: str, text: str) -> bool:
-    """IAM patterns: ``*`` any run of characters, ``?`` one character, everything else literal.
-
-    Two pointers, resuming after the last ``*``: O(len(pattern) * len(text))
-    at worst, whatever the pattern (it comes from scanned files, so a regex
-    with one ``.*`` per star could be made to backtrack for a long time).
-    """
-    p = t = 0
-    star, resume = -1, 0
-    while t < len(text):
-        if p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
-            p += 1
-            t += 1
-        elif p < len(pattern) and pattern[p] == "*":
-            star, resume = p, t
-            p += 1
-        elif star >= 0:
-            resume += 1
-            p, t = star + 1, resume
-        else:
-            return False
-    return all(ch == "*" for ch in pattern[p:])
 
 
 def pattern_covers(pattern: str, request: str, *, ignore_case: bool) -> bool:
@@ -41,18 +17,7 @@ def pattern_covers(pattern: str, request: str, *, ignore_case: bool) -> bool:
     ``s3:Get*`` does not cover ``s3:*`` (a wildcard in the request is taken
     literally: it names the whole family, which only a broader pattern grants).
     """
-    if ignore_case:
-        pattern, request = pattern.lower(), request.lower()
-    # a request may come from a parameter, which may be anything: only (short) strings are cached
-    cached = (isinstance(pattern, str) and isinstance(request, str)
-              and len(pattern) + len(request) <= MAX_REMEMBERED_LENGTH)
-    return (_remembered_glob_match if cached else _glob_match)(pattern, request)
-
-
-# the same statement patterns and requested actions recur in every policy document of a scan
-_remembered_glob_match = lru_cache(maxsize=8192)(_glob_match)
-# Longer pairs are matched afresh: they rarely recur, and the cache would keep them alive.
-MAX_REMEMBERED_LENGTH = 512
+    return glob_match(str(pattern), str(request), ignore_case)
 
 
 def _as_list(value: Any) -> Optional[list[Any]]:

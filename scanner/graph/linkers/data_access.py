@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator, Optional
 from ...model import Resource, is_unknown
 from .. import LinkContext
 from .aws import targets
-from .web_identity import glob_match
+from ...linear import glob_match
 
 Tri = Optional[bool]
 # type -> (name attribute, ARN service, resource-part templates, {access: actions})

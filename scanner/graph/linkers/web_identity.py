@@ -14,9 +14,9 @@ never guessed.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Iterable, Optional
 
+from ...linear import glob_match
 from ...model import Unknown, is_unknown
 
 Tri = Optional[bool]
@@ -26,38 +26,6 @@ PROBE = "system:serviceaccount:rg-probe-namespace-q7:rg-probe-account-q7"
 SENTINEL = "\u0000rg-unknown\u0000"   # an unknown interpolation inside a decoded JSON key (parsers/terraform/iam.py)
 POSITIVE = {"StringEquals": False, "StringEqualsIgnoreCase": False, "StringLike": True}
 NEGATIVE = {"StringNotEquals": False, "StringNotEqualsIgnoreCase": False, "StringNotLike": True}
-
-
-def _glob(pattern: str, text: str) -> bool:
-    # two pointers, resuming after the last ``*``: O(len(pattern) * len(text)) whatever the pattern
-    # (patterns come from scanned files; a regex with one ``.*`` per star could backtrack for long)
-    p = t = 0
-    star, resume = -1, 0
-    while t < len(text):
-        if p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
-            p += 1
-            t += 1
-        elif p < len(pattern) and pattern[p] == "*":
-            star, resume = p, t
-            p += 1
-        elif star >= 0:
-            resume += 1
-            p, t = star + 1, resume
-        else:
-            return False
-    return all(ch == "*" for ch in pattern[p:])
-
-
-_remembered = lru_cache(maxsize=8192)(_glob)
-
-
-def glob_match(pattern: str, text: str, ignore_case: bool = False) -> bool:
-    """IAM wildcard matching: ``*`` any run of characters, ``?`` one character."""
-    if ignore_case:
-        pattern, text = pattern.lower(), text.lower()
-    if "*" not in pattern and "?" not in pattern:
-        return pattern == text
-    return (_remembered if len(pattern) + len(text) <= 512 else _glob)(pattern, text)
 
 
 def subject(namespace: str, name: str) -> str:
