@@ -65,3 +65,28 @@ def test_refuses_what_json_refuses(value: object) -> None:
         reference(value)
     with pytest.raises(TypeError):
         pretty.dumps(value)
+
+
+# The JSON reporter writes findings directly (scanner/report/json.py); its bytes must stay
+# those of the generic writer over ``to_dict``, whatever a finding holds.
+from scanner.model import Finding, Line, Location, PathStep, PolicyMeta, Report, Severity, Suppression  # noqa: E402
+from scanner.report import json as json_report  # noqa: E402
+
+TEXT = st.text(max_size=6)
+LINES = st.integers(min_value=0, max_value=10**6) | st.builds(Line, st.integers(0, 999), TEXT)
+LOCATIONS = st.builds(Location, TEXT, LINES, LINES)
+FINDINGS = st.builds(
+    Finding, policy_id=st.sampled_from(["P-1", "P-2", "P-\u00e9"]), severity=st.sampled_from(list(Severity)),
+    resource=TEXT, location=LOCATIONS, message=TEXT, evidence=st.lists(TEXT, max_size=3).map(tuple),
+    path=st.lists(st.builds(PathStep, TEXT, st.none() | LOCATIONS, TEXT), max_size=2).map(tuple),
+    suppression=st.none() | st.builds(Suppression, TEXT, TEXT, TEXT, st.none() | TEXT))
+METAS = (PolicyMeta("P-1", "One \"quoted\"", Severity.LOW, frameworks={"cis": ("1.1", "2"), "a": ()},
+                    cwe=("CWE-1",)),
+         PolicyMeta("P-2", "Two", Severity.HIGH))  # P-é has no metadata: an empty policy part
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(FINDINGS, max_size=6))
+def test_json_report_bytes_match_the_generic_writer(findings: list[Finding]) -> None:
+    report = Report(findings=tuple(findings), diagnostics=(), policies=METAS, stats={"files": 1})
+    assert json_report.render(report) == pretty.dumps(json_report.to_dict(report)) + "\n"
