@@ -262,16 +262,15 @@ def _uri_root(paths: Sequence[str], base: Optional[str]) -> str:
 
 
 def _emit(report: Any, fmt: str, output: Optional[str], root: str) -> None:
-    from .report import render
+    from .report import write
 
     to_terminal = output is None and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
-    text = render(report, fmt, colour=colour, root=root)
-    if output:
+    if output:  # written in pieces where the reporter streams (fix-scale: report.write)
         with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            write(report, fmt, handle, colour=colour, root=root)
     else:
-        sys.stdout.write(text)
+        write(report, fmt, sys.stdout, colour=colour, root=root)
 
 
 def _write_baseline(report: Any, output: str) -> int:

@@ -93,7 +93,7 @@ INTERNET = "internet"
 ANYONE = "anyone"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A region of a scanned file; 1-based lines, path relative to the scan root."""
 
@@ -126,7 +126,7 @@ class Line(int):
         return (Line, (int(self), self.path))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """A file chosen by discovery, with the format that will parse it."""
 
@@ -136,7 +136,7 @@ class SourceFile:
     root: str = ""     # the scan root it was found under
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """One node of the system: a Terraform resource, a Kubernetes object, an architecture element.
 
@@ -172,7 +172,7 @@ class Resource:
         return getattr(line, "path", None) or self.location.path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A problem with an input (not a finding): unparseable, skipped, unresolved."""
 
@@ -187,7 +187,7 @@ class Diagnostic:
         return f"{where}: {self.level}: {self.message} [{self.code}]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PathStep:
     """One hop of a graph path proving a finding."""
 
@@ -231,7 +231,7 @@ class Policy:
         return self.meta.id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Suppression:
     """Why a finding is not counted: inline comment, annotation, baseline, config."""
 
@@ -241,7 +241,7 @@ class Suppression:
     expires: Optional[str] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A policy violated by a resource, with the evidence that proves it."""
 

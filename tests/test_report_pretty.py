@@ -89,4 +89,11 @@ METAS = (PolicyMeta("P-1", "One \"quoted\"", Severity.LOW, frameworks={"cis": ("
 @given(st.lists(FINDINGS, max_size=6))
 def test_json_report_bytes_match_the_generic_writer(findings: list[Finding]) -> None:
     report = Report(findings=tuple(findings), diagnostics=(), policies=METAS, stats={"files": 1})
-    assert json_report.render(report) == pretty.dumps(json_report.to_dict(report)) + "\n"
+    expected = pretty.dumps(json_report.to_dict(report)) + "\n"
+    assert json_report.render(report) == expected
+    batch, json_report._BATCH = json_report._BATCH, 2  # written in pieces of two findings
+    try:
+        pieces = list(json_report.chunks(report))
+    finally:
+        json_report._BATCH = batch
+    assert "".join(pieces) == expected and len(pieces) == 1 + len(findings) // 2

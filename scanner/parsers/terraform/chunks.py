@@ -40,11 +40,13 @@ def next_cut(source: bytes, at: int) -> int:
         pos += 1
 
 
-def trees(source: bytes, make_parser: Callable[..., Any], deadline: float,
+def trees(source: bytes, make_parser: Callable[..., Any], budget: float,
           chunk: int = CHUNK_BYTES) -> Iterator[tuple[Any, bool]]:
-    """``(tree, finished)`` for consecutive ranges of ``source``; ``finished`` False when ``deadline`` passed.
+    """``(tree, finished)`` for consecutive ranges of ``source``.
 
-    ``make_parser()`` is the shared parser for a whole file, ``make_parser(fresh=True)`` one for ranges.
+    ``finished`` is False once tree-sitter has spent ``budget`` seconds of CPU
+    time (a loaded machine does not cut a parse short; the conversion between
+    ranges is not charged). ``make_parser()`` is the shared parser for a whole file, ``make_parser(fresh=True)`` one for ranges.
     """
     import tree_sitter
 
@@ -54,14 +56,16 @@ def trees(source: bytes, make_parser: Callable[..., Any], deadline: float,
     while start < size or (start == 0 and size == 0):
         end = size if size - start <= chunk else next_cut(source, start + chunk)
         while True:
+            began = time.process_time()
             if start == 0 and end == size:
-                tree, finished = _parse(make_parser(), source, 0, deadline)
+                tree, finished = _parse(make_parser(), source, began + budget)
             else:
                 parser = parser or make_parser(fresh=True)
                 end_row = row + source.count(b"\n", start, end)
                 end_col = end - (source.rfind(b"\n", 0, end) + 1)
                 parser.included_ranges = [tree_sitter.Range((row, 0), (end_row, end_col), start, end)]
-                tree, finished = _parse(parser, source, start, deadline)
+                tree, finished = _parse(parser, source, began + budget)
+            budget -= time.process_time() - began  # converting the trees is not charged
             if not finished or end >= size or not tree.root_node.has_error:
                 break
             end = next_cut(source, start + 2 * (end - start))
@@ -74,13 +78,13 @@ def trees(source: bytes, make_parser: Callable[..., Any], deadline: float,
             return
 
 
-def _parse(parser: Any, source: bytes, start: int, deadline: float) -> tuple[Any, bool]:
+def _parse(parser: Any, source: bytes, deadline: float) -> tuple[Any, bool]:
     """tree-sitter reads through the callback; ending the input there is how a parse is cut short."""
     cut = False
 
     def read(offset: int, _point: Any) -> bytes:
         nonlocal cut
-        if offset < len(source) and time.perf_counter() > deadline:
+        if offset < len(source) and time.process_time() > deadline:
             cut = True
             return b""
         return source[offset:offset + _READ]

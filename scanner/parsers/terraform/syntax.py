@@ -169,7 +169,7 @@ def _parser(fresh: bool = False) -> Any:
 def parse_hcl(source: bytes, path: str, chunk: int = 0) -> HclFile:
     """Parse HCL bytes; syntax errors become diagnostics and the valid blocks are kept.
 
-    tree-sitter gets a time budget that grows with the file (:func:`parse_budget`):
+    tree-sitter gets a budget of CPU time that grows with the file (:func:`parse_budget`):
     its error recovery on some garbled input is very slow (a 5 MB file of
     random HCL punctuation took 19 s). Past the budget the file is skipped
     with an ``hcl-timeout`` diagnostic. A large file is parsed ``chunk``
@@ -182,7 +182,7 @@ def parse_hcl(source: bytes, path: str, chunk: int = 0) -> HclFile:
     conv = _Converter(source)
     chunk = chunk or CHUNK_BYTES
     reported = False
-    for tree, finished in trees(source, _parser, time.perf_counter() + budget, chunk):
+    for tree, finished in trees(source, _parser, budget, chunk):
         if not finished:
             return HclFile(path, diagnostics=[Diagnostic(
                 "hcl-timeout", f"parsing took longer than {budget:.0f} s "
