@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from ...model import Diagnostic
+from .literals import MARK, restore
 
 
 class Expr:
@@ -173,16 +174,26 @@ def parse_hcl(source: bytes, path: str, chunk: int = 0) -> HclFile:
     its error recovery on some garbled input is very slow (a 5 MB file of
     random HCL punctuation took 19 s). Past the budget the file is skipped
     with an ``hcl-timeout`` diagnostic. A large file is parsed ``chunk``
-    bytes of top-level items at a time (:mod:`.chunks`).
+    bytes of top-level items at a time (:mod:`.chunks`); long literal text
+    is set aside while tree-sitter parses (:mod:`.literals`).
     """
+    from .literals import shrink
+
+    shrunk, runs = shrink(source)
+    result = _parse(shrunk, path, chunk, runs)
+    if runs and any(d.code == "hcl-syntax" for d in result.diagnostics):
+        result = _parse(source, path, chunk, [])  # a marker stood where no literal text may
+    return result
+
+
+def _parse(source: bytes, path: str, chunk: int, runs: list[str]) -> HclFile:
     from .chunks import CHUNK_BYTES, trees
 
     result = HclFile(path)
     budget = parse_budget(len(source))
-    conv = _Converter(source)
-    chunk = chunk or CHUNK_BYTES
+    conv = _Converter(source, runs)
     reported = False
-    for tree, finished in trees(source, _parser, budget, chunk):
+    for tree, finished in trees(source, _parser, budget, chunk or CHUNK_BYTES):
         if not finished:
             return HclFile(path, diagnostics=[Diagnostic(
                 "hcl-timeout", f"parsing took longer than {budget:.0f} s "
@@ -250,11 +261,15 @@ class _Converter:
     source, and ``node.text`` read out of bounds (a crash on deep nesting).
     """
 
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, runs: Optional[list[str]] = None) -> None:
         self.source = source
+        self.runs = runs or []  # long literal text set aside before parsing (.literals)
 
     def _text(self, node: Any) -> str:
-        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        text = self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        if self.runs and MARK in text:
+            return restore(text, self.runs)
+        return text
 
     def _literal_text(self, string_lit: Any) -> str:
         """A quoted string's literal text without its quotes (tree-sitter-hcl leaves out the blanks at either end)."""
