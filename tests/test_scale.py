@@ -55,7 +55,7 @@ def test_a_cut_is_only_made_before_a_top_level_block(monkeypatch):
     parsed = syntax.parse_hcl(tricky, "x.tf", chunk=30)
     assert list(parsed.attributes) == ["x", "y"] and parsed.blocks == [] and not parsed.diagnostics
     assert parsed.attributes["x"].expr.value.count('resource "a" "b" {}') == 50
-    assert parsed.attributes["y"].line == 52 and _tree(parsed) == _whole(tricky, monkeypatch)
+    assert parsed.attributes["y"].line == 53 and _tree(parsed) == _whole(tricky, monkeypatch)
 
 
 A, U = "a" * 5000, "\u00e9\u20ac\U0001f600" * 2000
