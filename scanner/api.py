@@ -147,8 +147,7 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
             if stored is not None:  # "result_cache" in stats["seconds"] says where it came from
                 timings["result_cache"] = time.perf_counter() - t1 - timings["discover"]
                 return replace(stored, stats={**stored.stats, "seconds": _rounded(timings)})
-        report = _run(paths, found, policies, fingerprints, request, progress, timings,
-                      incremental=from_files)
+        report = _run(paths, found, policies, fingerprints, request, progress, timings)
         if key is not None and stamps(found) == before:
             from .rescan import store
 
@@ -196,15 +195,9 @@ def _result_key(found: Discovery, policies: Sequence[Policy], request: _Request)
 
 def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
          fingerprints: Optional[frozenset[str]], request: _Request, progress: Optional[Progress],
-         timings: dict[str, float], incremental: bool = False) -> Report:
-    """Parse, link, evaluate, then apply checkov, frameworks, suppressions and the baseline.
-
-    ``incremental`` (policies loaded from files): findings of resources
-    unchanged since the last scan are reused (scanner/policy/incremental.py).
-    """
-    from .cache import current
+         timings: dict[str, float]) -> Report:
+    """Parse, link, evaluate, then apply checkov, frameworks, suppressions and the baseline."""
     from .policy import evaluate
-    from .policy import incremental as memo_store
     from .suppress import apply_baseline, apply_inline
 
     loaded = load(paths, var_files=request.var_files, variables=request.variables,
@@ -214,11 +207,7 @@ def _run(paths: Sequence[str], found: Discovery, policies: Sequence[Policy],
     if progress:
         progress(f"evaluating {len(policies)} policies")
     diagnostics = list(loaded.diagnostics)
-    memo_key = memo_store.namespace(policies, request.parameters) if incremental else None
-    memo = memo_store.load(current(), memo_key)
-    findings, counts = evaluate(loaded.graph, policies, jobs=request.jobs, diagnostics=diagnostics,
-                                memo=memo)
-    memo_store.save(current(), memo_key, memo)
+    findings, counts = evaluate(loaded.graph, policies, jobs=request.jobs, diagnostics=diagnostics)
     metas: list[PolicyMeta] = [p.meta for p in policies]
     timings["evaluate"] = time.perf_counter() - t1
     if request.with_checkov:

@@ -37,31 +37,15 @@ class CompileError(Exception):
 
 
 class EvalContext:
-    """Per-scan state shared by every check: the graph and caches of graph searches.
-
-    ``touched`` turns True whenever a check reads the graph or its searches:
-    a check that left it False answered from the resource alone, which is
-    what lets a later scan reuse that answer (scanner/policy/incremental.py).
-    """
+    """Per-scan state shared by every check: the graph and caches of graph searches."""
 
     def __init__(self, graph: Any) -> None:
-        self._graph = graph
+        self.graph = graph
         # search key -> (shortest path to each reached address, its PathSteps built on demand)
-        self._reach_cache: dict[Hashable, tuple[dict[str, tuple[str, ...]],
-                                                dict[str, tuple[PathStep, ...]]]] = {}
+        self.reach_cache: dict[Hashable, tuple[dict[str, tuple[str, ...]],
+                                               dict[str, tuple[PathStep, ...]]]] = {}
         # ``**`` expansions of the resource being evaluated, shared by its policies (see resolve)
         self.descendants: DescendantsMemo = {}
-        self.touched = False
-
-    @property
-    def graph(self) -> Any:
-        self.touched = True
-        return self._graph
-
-    @property
-    def reach_cache(self) -> dict[Hashable, Any]:
-        self.touched = True
-        return self._reach_cache
 
 
 def expand_types(types: Iterable[str]) -> frozenset[str]:

@@ -9,7 +9,6 @@ from ..crash import crash_diagnostic
 from ..model import Diagnostic, Finding, Location, PathStep, Policy, Resource, is_unknown
 from ..secrets import mask, maskable
 from .compiler import EvalContext
-from .incremental import Entry, Memo, digest
 from .paths import resolve, split_path
 
 
@@ -40,8 +39,7 @@ Crash = tuple[str, str, Diagnostic]  # (policy id, resource address, diagnostic)
 
 
 def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
-             diagnostics: Optional[list[Diagnostic]] = None,
-             memo: Optional[Memo] = None) -> tuple[list[Finding], dict[str, int]]:
+             diagnostics: Optional[list[Diagnostic]] = None) -> tuple[list[Finding], dict[str, int]]:
     """Findings for every resource in ``graph``, plus counts (evaluations, undetermined).
 
     Data sources are judged by credential policies only (``NOT_MANAGED``).
@@ -56,15 +54,12 @@ def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
     by_type, everywhere = index_policies(policies)
     nodes = list(graph.nodes)
     slices = jobs if jobs > 1 and len(nodes) >= PARALLEL_MIN_NODES else 1
-    parts = parallel.run([lambda i=i: _evaluate_nodes(graph, nodes[i::slices], by_type, everywhere, memo)
+    parts = parallel.run([lambda i=i: _evaluate_nodes(graph, nodes[i::slices], by_type, everywhere)
                           for i in range(slices)], slices)
     findings: list[Finding] = []
     crashes: list[Crash] = []
     stats = {"evaluations": 0, "undetermined": 0}
-    for part_findings, part_stats, part_crashes, (made, reused) in parts:
-        if memo is not None:
-            memo.made.update(made)
-            memo.reused += reused
+    for part_findings, part_stats, part_crashes in parts:
         findings.extend(part_findings)
         crashes.extend(part_crashes)
         for key, count in part_stats.items():
@@ -77,14 +72,11 @@ def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
 
 
 def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy]],
-                    everywhere: list[Policy], memo: Optional[Memo] = None
-                    ) -> tuple[list[Finding], dict[str, int], list[Crash], tuple[dict[bytes, Entry], int]]:
+                    everywhere: list[Policy]) -> tuple[list[Finding], dict[str, int], list[Crash]]:
     ctx = EvalContext(graph)
     findings: list[Finding] = []
     crashes: list[Crash] = []
-    counts = [0, 0]  # evaluations, undetermined
-    made: dict[bytes, Entry] = {}
-    reused = 0
+    evaluations = undetermined = 0
     node_data = graph.nodes  # one view for every lookup (``resource_of`` builds one per call)
     runs: dict[tuple[str, Any, bool], list[Policy]] = {}  # the policies for each (type, layer, data?)
     for node in nodes:
@@ -95,58 +87,22 @@ def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
         todo = runs.get(run)
         if todo is None:
             todo = runs[run] = _applicable(resource, by_type, everywhere)
-        if memo is None:
-            _check_all(ctx, resource, todo, findings, crashes, counts, None)
-            continue
-        key = digest(resource) if todo else None
-        entry = memo.previous.get(key) if key is not None else None
-        if entry is not None:  # graph-free outcomes as recorded; the graph-reading policies again
-            reused += 1
-            findings.extend(entry[0])
-            counts[0] += entry[1]
-            counts[1] += entry[2]
-            again = set(entry[3])
-            _check_all(ctx, resource, [p for p in todo if p.id in again], findings, crashes, counts, None)
-            made[key] = entry
-            continue
-        record: list[Any] = [[], 0, 0, []]
-        crashed = len(crashes)
-        _check_all(ctx, resource, todo, findings, crashes, counts, record)
-        if key is not None and len(crashes) == crashed:
-            made[key] = (tuple(record[0]), record[1], record[2], tuple(record[3]))
-    return (findings, {"evaluations": counts[0], "undetermined": counts[1]}, crashes,
-            (made, reused))
-
-
-def _check_all(ctx: EvalContext, resource: Resource, todo: list[Policy], findings: list[Finding],
-               crashes: list[Crash], counts: list[int], record: Optional[list[Any]]) -> None:
-    """Run ``todo`` on ``resource``; with ``record``, note what the graph-free checks gave (incremental)."""
-    for policy in todo:
-        counts[0] += 1
-        ctx.touched = False
-        finding = None
-        undetermined = 0
-        try:
-            truth, evidence, gpath = policy.check(ctx, resource, resource.attributes, "")
-            if truth is None:
-                undetermined = 1
-            if truth or (truth is None and policy.on_unknown == "fail"):
-                finding = make_finding(policy, resource, evidence, gpath, unknown=truth is None)
-        except Exception as exc:  # noqa: BLE001 - one broken pair must not cost the others
-            crashes.append((policy.id, resource.address, crash_diagnostic(
-                "policy-crash", f"policy {policy.id}", exc, resource, secret=policy.secret,
-                consequence="this policy was not evaluated on this resource")))
-        counts[1] += undetermined
-        if finding is not None:
-            findings.append(finding)
-        if record is not None:
-            if ctx.touched:
-                record[3].append(policy.id)
-            else:
-                record[1] += 1
-                record[2] += undetermined
-                if finding is not None:
-                    record[0].append(finding)
+        for policy in todo:
+            evaluations += 1
+            try:
+                truth, evidence, gpath = policy.check(ctx, resource, resource.attributes, "")
+                if truth is None:
+                    undetermined += 1
+                    if policy.on_unknown != "fail":
+                        continue
+                elif not truth:
+                    continue
+                findings.append(make_finding(policy, resource, evidence, gpath, unknown=truth is None))
+            except Exception as exc:  # noqa: BLE001 - one broken pair must not cost the others
+                crashes.append((policy.id, resource.address, crash_diagnostic(
+                    "policy-crash", f"policy {policy.id}", exc, resource, secret=policy.secret,
+                    consequence="this policy was not evaluated on this resource")))
+    return findings, {"evaluations": evaluations, "undetermined": undetermined}, crashes
 
 
 def crash_report(crashes: list[Crash]) -> list[Diagnostic]:

@@ -1,4 +1,4 @@
-"""An incremental re-scan (reused findings, parse cache, stored results) gives the bytes of a cold scan.
+"""A re-scan with the caches on (parse cache, stored results) gives the bytes of a cold scan.
 
 A seeded series of random edits to a generated corpus (tests/bench/corpus.py):
 values changed in Terraform, Kubernetes and architecture files, files added,
@@ -15,7 +15,6 @@ import sys
 import pytest
 
 from scanner import api
-from scanner.policy import incremental
 from scanner.report import render
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench"))
@@ -89,21 +88,11 @@ def _reports(root: str) -> tuple[str, str]:
     return render(report, "json"), render(report, "sarif", root=root)
 
 
-def test_incremental_scans_equal_cold_scans_over_random_edits(tmp_path, monkeypatch):
+def test_cached_scans_equal_cold_scans_over_random_edits(tmp_path, monkeypatch):
     root = write_corpus(str(tmp_path / "corpus"), 3)
     monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
     for name in [n for n in os.environ if n.startswith("TF_VAR_")]:
         monkeypatch.delenv(name)
-    memos: list[incremental.Memo] = []
-    real_load = incremental.load
-
-    def load(cache, key):
-        memo = real_load(cache, key)
-        if memo is not None:
-            memos.append(memo)
-        return memo
-
-    monkeypatch.setattr(incremental, "load", load)
     rng = random.Random(13)
     monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
     _reports(root)  # records for the first edit to reuse
@@ -118,57 +107,3 @@ def test_incremental_scans_equal_cold_scans_over_random_edits(tmp_path, monkeypa
         assert warm[1] == cold[1], done
     kinds = {d.split()[0] for d in done}
     assert kinds >= {"swap", "add", "copy", "delete", "comment"}, done
-    # records were reused after every edit, and edits that changed resources left some to evaluate
-    reuse = [(m.reused, len(m.made)) for m in memos]
-    assert len(memos) >= 14 and all(0 < used <= made for used, made in reuse[1:]), reuse
-    assert sum(used < made for used, made in reuse[1:]) >= 5, reuse
-
-
-def test_a_reused_record_gives_the_findings_and_counts_of_a_fresh_evaluation(tmp_path):
-    from scanner.policy import evaluate, load_policies
-
-    root = write_corpus(str(tmp_path / "corpus"), 2)
-    loaded = api.load([root], base=root)
-    policies = load_policies(())
-    plain = evaluate(loaded.graph, policies)
-    first = incremental.Memo()
-    assert evaluate(loaded.graph, policies, memo=first) == plain and first.reused == 0
-    again = incremental.Memo(first.made)
-    assert evaluate(loaded.graph, policies, memo=again) == plain
-    assert again.reused == len(first.made) > 50
-    # graph-reading policies are recorded as such and run again: the records hold none of their findings
-    graph_ids = {pid for entry in first.made.values() for pid in entry[3]}
-    assert {"RG-PATH-003", "RG-DRIFT-001"} <= graph_ids
-    assert not any(f.policy_id in entry[3] for entry in first.made.values() for f in entry[0])
-
-
-def test_records_are_keyed_by_the_policy_files_and_parameters(tmp_path):
-    from scanner.policy import load_policies
-
-    policies = load_policies(())
-    key = incremental.namespace(policies, {})
-    assert key is not None and key.startswith(incremental.MEMO_PREFIX)
-    assert incremental.namespace(policies, {"RG-AWS-001": {"admin_ports": [22]}}) != key
-    assert incremental.namespace(policies[:-1], {}) != key
-    from dataclasses import replace
-
-    unpinned = [replace(policies[0], meta=replace(policies[0].meta, source_path="")), *policies[1:]]
-    assert incremental.namespace(unpinned, {}) is None
-
-
-@pytest.mark.parametrize("broken", [b"", b"not a pickle", b"\x00" * 40])
-def test_a_damaged_record_store_is_a_miss(tmp_path, monkeypatch, broken):
-    import sqlite3
-
-    from scanner import cache as cache_module
-
-    monkeypatch.setenv("RISKGRAPH_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
-    root = write_corpus(str(tmp_path / "corpus"), 1)
-    first = _reports(root)
-    db = sqlite3.connect(os.path.join(tmp_path, "cache", cache_module.DB_NAME))
-    with db:
-        db.execute("UPDATE entries SET value = ? WHERE key LIKE ?", (broken, incremental.MEMO_PREFIX + "%"))
-        db.execute("DELETE FROM entries WHERE key LIKE ?", (cache_module.RESULT_PREFIX + "%",))
-    db.close()
-    assert _reports(root) == first
