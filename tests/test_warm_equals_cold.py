@@ -12,7 +12,6 @@ import os
 import random
 import sys
 
-
 from scanner import api
 from scanner.report import render
 
