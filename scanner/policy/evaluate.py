@@ -132,18 +132,23 @@ def _applicable(resource: Resource, by_type: dict[str, list[Policy]],
 
 def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
                  gpath: tuple[PathStep, ...], *, unknown: bool = False) -> Finding:
-    line = resource.line_of(evidence[0]) if evidence else resource.location.start_line
-    end = line if evidence else resource.location.end_line
-    location = Location(resource.path_of(line), int(line), int(end))
+    if evidence:
+        line = resource.line_of(evidence[0])
+        location = Location(resource.path_of(line), int(line), int(line))
+    else:  # most findings: the resource's own place, one Location shared by its findings
+        own = resource.location
+        location = (own if type(own.start_line) is int and type(own.end_line) is int
+                    and own.start_col is None and own.end_col is None
+                    else Location(resource.path_of(own.start_line), int(own.start_line), int(own.end_line)))
     related = tuple(s.location for s in gpath if s.location is not None
-                    and s.address != resource.address)
+                    and s.address != resource.address) if gpath else ()
     message = render_message(policy, resource, evidence, unknown)
     # a derived item that says where it sits is evidence of that place: baselines and
     # fingerprints name the argument (`password`), not the item's index in a derived list
-    evidence = tuple(dict.fromkeys(_shown_path(resource, e) for e in evidence))
-    return Finding(
-        policy_id=policy.id, severity=policy.meta.severity, resource=resource.address,
-        location=location, message=message, evidence=evidence, path=gpath, related=related)
+    if evidence:
+        evidence = tuple(dict.fromkeys(_shown_path(resource, e) for e in evidence))
+    meta = policy.meta
+    return Finding(meta.id, meta.severity, resource.address, location, message, evidence, gpath, related)
 
 
 def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...],

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Iterator, Optional
 
 from .. import __version__
-from ..model import Diagnostic, Finding, PolicyMeta, Report
+from ..model import Diagnostic, Finding, PolicyMeta, Report, Severity
 from . import pretty
 
 SCHEMA_VERSION = 1
@@ -84,8 +85,8 @@ def chunks(report: Report, **_: Any) -> Iterator[str]:
                          stats=report.stats))
     active = report.active_findings
     by_severity: dict[str, int] = {}
-    for f in active:
-        by_severity[f.severity.value] = by_severity.get(f.severity.value, 0) + 1
+    for severity, count in Counter(f.severity for f in active).items():
+        by_severity[severity.value] = count
     doc["summary"].update(findings=len(active), suppressed=len(report.findings) - len(active),
                           by_severity=dict(sorted(by_severity.items())))
     marker = "\x00findings\x00"
@@ -118,6 +119,7 @@ def chunks(report: Report, **_: Any) -> Iterator[str]:
 _PAD, _IN = "    ", "      "  # a finding's braces, and its keys, in the document
 _BETWEEN = ",\n" + _PAD
 _BATCH = 2000
+_SEVERITY_TEXT = {s: pretty.string(s.value) for s in Severity}
 
 
 def _location(loc: Any) -> str:
@@ -131,13 +133,13 @@ def _finding_text(f: Finding, shared: tuple[str, str]) -> str:
     """One finding as ``pretty`` writes :func:`finding_dict` at the findings' depth."""
     s, at = pretty.string, pretty.dumps_at
     loc = f.location
-    evidence = ("[\n" + _IN + "  " + (",\n" + _IN + "  ").join(s(e) for e in f.evidence) + "\n" + _IN + "]"
-                if f.evidence and all(type(e) is str for e in f.evidence)
-                else at(list(f.evidence), _IN))
+    evidence = ("[]" if not f.evidence
+                else "[\n" + _IN + "  " + (",\n" + _IN + "  ").join(s(e) for e in f.evidence) + "\n" + _IN + "]"
+                if all(type(e) is str for e in f.evidence) else at(list(f.evidence), _IN))
     rest = finding_dict(f, None, {"title": "", "frameworks": {}, "cwe": []}) if (
         f.path or f.suppression) else None
     return (f'{{\n{_IN}"policy_id": {s(f.policy_id)},\n{_IN}"title": {shared[0]},\n'
-            f'{_IN}"severity": {s(f.severity.value)},\n{_IN}"resource": {s(f.resource)},\n'
+            f'{_IN}"severity": {_SEVERITY_TEXT[f.severity]},\n{_IN}"resource": {s(f.resource)},\n'
             f'{_IN}"location": {_location(loc)},\n'
             f'{_IN}"message": {s(f.message)},\n{_IN}"evidence": {evidence},\n'
             f'{_IN}"path": {at(rest["path"], _IN) if rest else "[]"},\n{shared[1]}'
