@@ -97,6 +97,7 @@ def chunks(report: Report, **_: Any) -> Iterator[str]:
         return
     metas = {m.id: m for m in report.policies}
     parts: dict[str, tuple[str, str]] = {}
+    seen: dict[int, tuple[Any, str]] = {}  # Location id -> (it, its text): held, so ids stay unique
     batch = [head, "[\n" + _PAD]
     for n, f in enumerate(report.findings):
         shared = parts.get(f.policy_id)
@@ -108,7 +109,7 @@ def chunks(report: Report, **_: Any) -> Iterator[str]:
                 f'{_IN}"cwe": {pretty.dumps_at(part["cwe"], _IN)},\n')
         if n:
             batch.append(_BETWEEN)
-        batch.append(_finding_text(f, shared))
+        batch.append(_finding_text(f, shared, seen))
         if len(batch) >= 2 * _BATCH:
             yield "".join(batch)
             batch = []
@@ -122,14 +123,24 @@ _BATCH = 2000
 _SEVERITY_TEXT = {s: pretty.string(s.value) for s in Severity}
 
 
-def _location(loc: Any) -> str:
+def _location(loc: Any, seen: dict[int, tuple[Any, str]]) -> str:
+    """``loc`` as written in a finding; findings of one resource share its Location, and its text."""
+    known = seen.get(id(loc))
+    if known is not None and known[0] is loc:
+        return known[1]
+    text = _location_text(loc)
+    seen[id(loc)] = (loc, text)
+    return text
+
+
+def _location_text(loc: Any) -> str:
     if type(loc.path) is str and type(loc.start_line) is int and type(loc.end_line) is int:
         return (f'{{\n{_IN}  "path": {pretty.string(loc.path)},\n{_IN}  "start_line": {int.__repr__(loc.start_line)},'
                 f'\n{_IN}  "end_line": {int.__repr__(loc.end_line)}\n{_IN}}}')
     return pretty.dumps_at({"path": loc.path, "start_line": loc.start_line, "end_line": loc.end_line}, _IN)
 
 
-def _finding_text(f: Finding, shared: tuple[str, str]) -> str:
+def _finding_text(f: Finding, shared: tuple[str, str], seen: dict[int, tuple[Any, str]]) -> str:
     """One finding as ``pretty`` writes :func:`finding_dict` at the findings' depth."""
     s, at = pretty.string, pretty.dumps_at
     loc = f.location
@@ -140,7 +151,7 @@ def _finding_text(f: Finding, shared: tuple[str, str]) -> str:
         f.path or f.suppression) else None
     return (f'{{\n{_IN}"policy_id": {s(f.policy_id)},\n{_IN}"title": {shared[0]},\n'
             f'{_IN}"severity": {_SEVERITY_TEXT[f.severity]},\n{_IN}"resource": {s(f.resource)},\n'
-            f'{_IN}"location": {_location(loc)},\n'
+            f'{_IN}"location": {_location(loc, seen)},\n'
             f'{_IN}"message": {s(f.message)},\n{_IN}"evidence": {evidence},\n'
             f'{_IN}"path": {at(rest["path"], _IN) if rest else "[]"},\n{shared[1]}'
             f'{_IN}"fingerprint": {s(f.fingerprint)},\n'
