@@ -92,8 +92,25 @@ def test_json_report_bytes_match_the_generic_writer(findings: list[Finding]) -> 
     expected = pretty.dumps(json_report.to_dict(report)) + "\n"
     assert json_report.render(report) == expected
     batch, json_report._BATCH = json_report._BATCH, 2  # written in pieces of two findings
+    keys, json_report._TEMPLATE_KEYS = json_report._TEMPLATE_KEYS, ()  # and key by key
     try:
         pieces = list(json_report.chunks(report))
     finally:
-        json_report._BATCH = batch
+        json_report._BATCH, json_report._TEMPLATE_KEYS = batch, keys
     assert "".join(pieces) == expected and len(pieces) == 1 + len(findings) // 2
+
+
+def test_json_report_follows_finding_dict_when_it_gains_a_key(monkeypatch):
+    """A key the one-f-string writer does not know (a new field) is written key by key, never dropped."""
+    report = Report(findings=(Finding("P-1", Severity.LOW, "r", Location("a.tf", 3, 4), "m", ("x",)),
+                              Finding("P-2", Severity.HIGH, "s", Location("b.tf", 1, 9), "n")),
+                    diagnostics=(), policies=METAS, stats={})
+    plain = json_report.render(report)
+    real = json_report.finding_dict
+
+    def grown(f, meta, shared=None):
+        return {**real(f, meta, shared), "extra": {"lines": [f.location.start_line], "none": None}}
+
+    monkeypatch.setattr(json_report, "finding_dict", grown)
+    expected = pretty.dumps(json_report.to_dict(report)) + "\n"
+    assert json_report.render(report) == expected != plain and '"extra": {' in expected

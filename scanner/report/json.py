@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any, Iterator, Optional
 
 from .. import __version__
-from ..model import Diagnostic, Finding, PolicyMeta, Report, Severity
+from ..model import Diagnostic, Finding, Location, PolicyMeta, Report, Severity
 from . import pretty
 
 SCHEMA_VERSION = 1
@@ -96,20 +96,22 @@ def chunks(report: Report, **_: Any) -> Iterator[str]:
         yield head + "\n"
         return
     metas = {m.id: m for m in report.policies}
-    parts: dict[str, tuple[str, str]] = {}
+    parts: dict[str, tuple[str, str, str, str]] = {}
+    # the one-f-string writer while finding_dict has the keys it was written for, else key by key
+    write = _finding_text if _keys() == _TEMPLATE_KEYS else _finding_text_by_key
     seen: dict[int, tuple[Any, str]] = {}  # Location id -> (it, its text): held, so ids stay unique
     batch = [head, "[\n" + _PAD]
     for n, f in enumerate(report.findings):
         shared = parts.get(f.policy_id)
         if shared is None:
             part = policy_part(metas.get(f.policy_id))
+            frameworks, cwe = pretty.dumps_at(part["frameworks"], _IN), pretty.dumps_at(part["cwe"], _IN)
             shared = parts[f.policy_id] = (
                 pretty.dumps_at(part["title"], _IN),
-                (f'{_IN}"frameworks": {pretty.dumps_at(part["frameworks"], _IN)},\n'
-                 f'{_IN}"cwe": {pretty.dumps_at(part["cwe"], _IN)},\n'))
+                f'{_IN}"frameworks": {frameworks},\n{_IN}"cwe": {cwe},\n', frameworks, cwe)
         if n:
             batch.append(_BETWEEN)
-        batch.append(_finding_text(f, shared, seen))
+        batch.append(write(f, shared, seen))
         if len(batch) >= 2 * _BATCH:
             yield "".join(batch)
             batch = []
@@ -140,14 +142,35 @@ def _location_text(loc: Any) -> str:
     return pretty.dumps_at({"path": loc.path, "start_line": loc.start_line, "end_line": loc.end_line}, _IN)
 
 
-def _finding_text(f: Finding, shared: tuple[str, str], seen: dict[int, tuple[Any, str]]) -> str:
+_TEMPLATE_KEYS = ("policy_id", "title", "severity", "resource", "location", "message", "evidence",
+                  "path", "frameworks", "cwe", "fingerprint", "suppression")
+_NO_PART: dict[str, Any] = {"title": "", "frameworks": {}, "cwe": []}
+
+
+def _keys() -> tuple[str, ...]:
+    """The keys :func:`finding_dict` writes, in order."""
+    return tuple(finding_dict(Finding("P", Severity.LOW, "r", Location("p", 1, 1), "m"), None, _NO_PART))
+
+
+def _finding_text_by_key(f: Finding, shared: tuple[str, str, str, str],
+                         seen: dict[int, tuple[Any, str]]) -> str:
+    """One finding from :func:`finding_dict` key by key, the policy's part written once (any keys)."""
+    texts = []
+    for key, value in finding_dict(f, None, _NO_PART).items():
+        text = (shared[0] if key == "title" else shared[2] if key == "frameworks"
+                else shared[3] if key == "cwe" else pretty.dumps_at(value, _IN))
+        texts.append(f"{_IN}{pretty.string(key)}: {text}")
+    return "{\n" + ",\n".join(texts) + "\n" + _PAD + "}"
+
+
+def _finding_text(f: Finding, shared: tuple[str, str, str, str], seen: dict[int, tuple[Any, str]]) -> str:
     """One finding as ``pretty`` writes :func:`finding_dict` at the findings' depth."""
     s, at = pretty.string, pretty.dumps_at
     loc = f.location
     evidence = ("[]" if not f.evidence
                 else "[\n" + _IN + "  " + (",\n" + _IN + "  ").join(s(e) for e in f.evidence) + "\n" + _IN + "]"
                 if all(type(e) is str for e in f.evidence) else at(list(f.evidence), _IN))
-    rest = finding_dict(f, None, {"title": "", "frameworks": {}, "cwe": []}) if (
+    rest = finding_dict(f, None, _NO_PART) if (
         f.path or f.suppression) else None
     return (f'{{\n{_IN}"policy_id": {s(f.policy_id)},\n{_IN}"title": {shared[0]},\n'
             f'{_IN}"severity": {_SEVERITY_TEXT[f.severity]},\n{_IN}"resource": {s(f.resource)},\n'
