@@ -105,7 +105,7 @@ INTERNET = "internet"
 ANYONE = "anyone"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A region of a scanned file; 1-based lines, path relative to the scan root."""
 
@@ -138,7 +138,7 @@ class Line(int):
         return (Line, (int(self), self.path))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """A file chosen by discovery, with the format that will parse it."""
 
@@ -162,7 +162,7 @@ def line_at(lines: Mapping[str, int], path: str) -> Optional[int]:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """One node of the system: a Terraform resource, a Kubernetes object, an architecture element.
 
@@ -197,7 +197,7 @@ class Resource:
         return getattr(line, "path", None) or self.location.path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A problem with an input (not a finding): unparseable, skipped, unresolved."""
 
@@ -212,7 +212,7 @@ class Diagnostic:
         return f"{where}: {self.level}: {self.message} [{self.code}]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PathStep:
     """One hop of a graph path proving a finding."""
 
@@ -257,7 +257,7 @@ class Policy:
         return self.meta.id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Suppression:
     """Why a finding is not counted: inline comment, annotation, baseline, config."""
 
@@ -267,7 +267,7 @@ class Suppression:
     expires: Optional[str] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A policy violated by a resource, with the evidence that proves it."""
 

@@ -65,3 +65,52 @@ def test_refuses_what_json_refuses(value: object) -> None:
         reference(value)
     with pytest.raises(TypeError):
         pretty.dumps(value)
+
+
+# The JSON reporter writes findings directly (scanner/report/json.py); its bytes must stay
+# those of the generic writer over ``to_dict``, whatever a finding holds.
+from scanner.model import Finding, Line, Location, PathStep, PolicyMeta, Report, Severity, Suppression  # noqa: E402
+from scanner.report import json as json_report  # noqa: E402
+
+TEXT = st.text(max_size=6)
+LINES = st.integers(min_value=0, max_value=10**6) | st.builds(Line, st.integers(0, 999), TEXT)
+LOCATIONS = st.builds(Location, TEXT, LINES, LINES)
+FINDINGS = st.builds(
+    Finding, policy_id=st.sampled_from(["P-1", "P-2", "P-\u00e9"]), severity=st.sampled_from(list(Severity)),
+    resource=TEXT, location=LOCATIONS, message=TEXT, evidence=st.lists(TEXT, max_size=3).map(tuple),
+    path=st.lists(st.builds(PathStep, TEXT, st.none() | LOCATIONS, TEXT), max_size=2).map(tuple),
+    suppression=st.none() | st.builds(Suppression, TEXT, TEXT, TEXT, st.none() | TEXT))
+METAS = (PolicyMeta("P-1", "One \"quoted\"", Severity.LOW, frameworks={"cis": ("1.1", "2"), "a": ()},
+                    cwe=("CWE-1",)),
+         PolicyMeta("P-2", "Two", Severity.HIGH))  # P-é has no metadata: an empty policy part
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(FINDINGS, max_size=6))
+def test_json_report_bytes_match_the_generic_writer(findings: list[Finding]) -> None:
+    report = Report(findings=tuple(findings), diagnostics=(), policies=METAS, stats={"files": 1})
+    expected = pretty.dumps(json_report.to_dict(report)) + "\n"
+    assert json_report.render(report) == expected
+    batch, json_report._BATCH = json_report._BATCH, 2  # written in pieces of two findings
+    keys, json_report._TEMPLATE_KEYS = json_report._TEMPLATE_KEYS, ()  # and key by key
+    try:
+        pieces = list(json_report.chunks(report))
+    finally:
+        json_report._BATCH, json_report._TEMPLATE_KEYS = batch, keys
+    assert "".join(pieces) == expected and len(pieces) == 1 + len(findings) // 2
+
+
+def test_json_report_follows_finding_dict_when_it_gains_a_key(monkeypatch):
+    """A key the one-f-string writer does not know (a new field) is written key by key, never dropped."""
+    report = Report(findings=(Finding("P-1", Severity.LOW, "r", Location("a.tf", 3, 4), "m", ("x",)),
+                              Finding("P-2", Severity.HIGH, "s", Location("b.tf", 1, 9), "n")),
+                    diagnostics=(), policies=METAS, stats={})
+    plain = json_report.render(report)
+    real = json_report.finding_dict
+
+    def grown(f, meta, shared=None):
+        return {**real(f, meta, shared), "extra": {"lines": [f.location.start_line], "none": None}}
+
+    monkeypatch.setattr(json_report, "finding_dict", grown)
+    expected = pretty.dumps(json_report.to_dict(report)) + "\n"
+    assert json_report.render(report) == expected != plain and '"extra": {' in expected

@@ -1,4 +1,4 @@
-"""Reporters: each a pure function ``render(report, **options) -> str`` of a `Report`."""
+"""Reporters: each a pure function ``render(report, **options) -> str`` of a `Report` (``chunks`` where it streams)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,18 @@ def render(report: Report, fmt: str, **options: Any) -> str:
     if fmt not in REPORTERS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(REPORTERS)}")
     return importlib.import_module(REPORTERS[fmt]).render(report, **options)
+
+
+def write(report: Report, fmt: str, handle: Any, **options: Any) -> None:
+    """Write ``report`` in format ``fmt`` to the text file ``handle``: the text of :func:`render`.
+
+    A reporter that also has ``chunks(report, **options)`` (an iterator of
+    the same text in pieces) is written piece by piece, so a report of
+    hundreds of thousands of findings is never one string in memory.
+    """
+    if fmt not in REPORTERS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(REPORTERS)}")
+    module = importlib.import_module(REPORTERS[fmt])
+    pieces = getattr(module, "chunks", None)
+    for piece in (pieces(report, **options) if pieces else (module.render(report, **options),)):
+        handle.write(piece)

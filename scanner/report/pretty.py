@@ -25,6 +25,16 @@ def dumps(value: Any, indent: int = 2) -> str:
     return "".join(out)
 
 
+string = _string  # one str as JSON text
+
+
+def dumps_at(value: Any, pad: str, indent: int = 2) -> str:
+    """``value`` as it is written nested at indentation ``pad`` (its first line not indented)."""
+    out: list[str] = []
+    _emit(value, pad, " " * indent, out.append)
+    return "".join(out)
+
+
 def _scalar(value: Any) -> Optional[str]:
     """The text of a scalar of the exact JSON types, or None (containers, subclasses)."""
     kind = type(value)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from ...model import Diagnostic
+from .literals import MARK, restore
 
 
 class Expr:
@@ -116,7 +117,7 @@ class ForE(Expr):
         self.key, self.value, self.cond, self.group, self.line = key, value, cond, group, line
 
 
-@dataclass
+@dataclass(slots=True)
 class Attribute:
     name: str
     expr: Expr
@@ -124,7 +125,7 @@ class Attribute:
     end_line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     type: str
     labels: list[str]
@@ -146,44 +147,72 @@ class HclFile:
 
 _PARSER: Any = None
 BINARY_OPS = frozenset({"+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "&&", "||"})
+# Bytes of a label or string that cannot start an escape, a template or a blank: its text as written.
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@+=,*")
 MAX_DEPTH = 64  # nesting levels; each costs several Python frames while converting and evaluating
 
 
-def _parser() -> Any:
+def _parser(fresh: bool = False) -> Any:
+    """The shared whole-file parser, or a new one (``fresh``) for parsing ranges."""
     global _PARSER
-    if _PARSER is None:
+    if _PARSER is None or fresh:
         import tree_sitter
         import tree_sitter_hcl
 
-        _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+        made = tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+        if fresh:
+            return made
+        _PARSER = made
     return _PARSER
 
 
-def parse_hcl(source: bytes, path: str) -> HclFile:
+def parse_hcl(source: bytes, path: str, chunk: int = 0) -> HclFile:
     """Parse HCL bytes; syntax errors become diagnostics and the valid blocks are kept.
 
-    tree-sitter gets a time budget that grows with the file (:func:`parse_budget`):
+    tree-sitter gets a budget of CPU time that grows with the file (:func:`parse_budget`):
     its error recovery on some garbled input is very slow (a 5 MB file of
     random HCL punctuation took 19 s). Past the budget the file is skipped
-    with an ``hcl-timeout`` diagnostic.
+    with an ``hcl-timeout`` diagnostic. A large file is parsed ``chunk``
+    bytes of top-level items at a time (:mod:`.chunks`); long literal text
+    is set aside while tree-sitter parses (:mod:`.literals`).
     """
+    from .literals import shrink
+
+    shrunk, runs = shrink(source)
+    result = _parse(shrunk, path, chunk, runs)
+    if runs and any(d.code == "hcl-syntax" for d in result.diagnostics):
+        result = _parse(source, path, chunk, [])  # a marker stood where no literal text may
+    return result
+
+
+def _parse(source: bytes, path: str, chunk: int, runs: list[str]) -> HclFile:
+    from .chunks import CHUNK_BYTES, trees
+
     result = HclFile(path)
-    tree, finished = _parse_within(source, parse_budget(len(source)))
-    if not finished:
-        result.diagnostics.append(Diagnostic(
-            "hcl-timeout", f"parsing took longer than {parse_budget(len(source)):.0f} s "
-            "(garbled or pathological input?); file skipped", path, 1))
-        return result
-    root = tree.root_node
-    body = next((c for c in root.named_children if c.type == "body"), None)
-    if root.has_error:
-        bad = _first_error(root)
-        line = bad.start_point[0] + 1 if bad is not None else 1
-        result.diagnostics.append(Diagnostic(
-            "hcl-syntax", "HCL syntax error; blocks containing it were skipped", path, line))
-    if body is None:
-        return result
-    conv = _Converter(source)
+    budget = parse_budget(len(source))
+    conv = _Converter(source, runs)
+    reported = False
+    for tree, finished in trees(source, _parser, budget, chunk or CHUNK_BYTES):
+        if not finished:
+            return HclFile(path, diagnostics=[Diagnostic(
+                "hcl-timeout", f"parsing took longer than {budget:.0f} s "
+                "(garbled or pathological input?); file skipped", path, 1)])
+        root = tree.root_node
+        if root.has_error and not reported:
+            reported = True
+            bad = _first_error(root)
+            line = bad.start_point[0] + 1 if bad is not None else 1
+            result.diagnostics.append(Diagnostic(
+                "hcl-syntax", "HCL syntax error; blocks containing it were skipped", path, line))
+        body = next((c for c in root.named_children if c.type == "body"), None)
+        if body is not None:
+            _convert_body(conv, body, result)
+        del tree, root, body  # one range's tree alive at a time (scanner/formats/terraform/chunks.py)
+    return result
+
+
+def _convert_body(conv: "_Converter", body: Any, result: HclFile) -> None:
+    """The top-level attributes and blocks of ``body`` into ``result``; those with errors skipped."""
     for child in body.named_children:
         if child.has_error or child.type not in ("block", "attribute"):
             continue
@@ -196,39 +225,17 @@ def parse_hcl(source: bytes, path: str) -> HclFile:
         except (_TooDeep, RecursionError):
             result.diagnostics.append(Diagnostic(
                 "hcl-too-deep", f"expression nesting deeper than {MAX_DEPTH}; block skipped",
-                path, child.start_point[0] + 1))
-    return result
+                result.path, child.start_point[0] + 1))
 
 
 # Valid HCL parses at several MB/s; the budget leaves a wide margin for a slow or busy machine.
 PARSE_BUDGET_BASE = 2.0      # seconds for any file
 PARSE_BUDGET_PER_MB = 1.0    # and this much more per MB (a 5 MB file: 7 s)
-_READ_CHUNK = 65536
 
 
 def parse_budget(size: int) -> float:
     """Seconds tree-sitter may spend on ``size`` bytes."""
     return PARSE_BUDGET_BASE + PARSE_BUDGET_PER_MB * size / 1_000_000
-
-
-def _parse_within(source: bytes, seconds: float) -> tuple[Any, bool]:
-    """The tree, and False when reading stopped because ``seconds`` had passed.
-
-    tree-sitter reads its input through the callback as it parses, so ending
-    the input there is how a parse is cut short (py-tree-sitter 0.26 has no
-    timeout of its own).
-    """
-    deadline = time.perf_counter() + seconds
-    cut = False
-
-    def read(offset: int, _point: Any) -> bytes:
-        nonlocal cut
-        if offset < len(source) and time.perf_counter() > deadline:
-            cut = True
-            return b""
-        return source[offset:offset + _READ_CHUNK]
-
-    return _parser().parse(read), not cut
 
 
 def _first_error(node: Any) -> Any:
@@ -249,24 +256,32 @@ class _Converter:
     """Walks tree-sitter nodes into the AST above; node text is sliced from ``source``.
 
     Not ``node.text``: for a tree parsed through a read callback (the time
-    budget in :func:`_parse_within`) py-tree-sitter 0.26 does not hold the
+    budget in :func:`parse_hcl`) py-tree-sitter 0.26 does not hold the
     source, and ``node.text`` read out of bounds (a crash on deep nesting).
     """
 
-    def __init__(self, source: bytes) -> None:
+    def __init__(self, source: bytes, runs: Optional[list[str]] = None) -> None:
         self.source = source
         self._indent = 0  # the indentation a ``<<-`` heredoc being read strips from each line
+        self.runs = runs or []  # long literal text set aside before parsing (.literals)
 
     def _text(self, node: Any) -> str:
-        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        text = self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        if self.runs and MARK in text:
+            return restore(text, self.runs)
+        return text
 
     def _literal_text(self, string_lit: Any) -> str:
         """A quoted string's literal text without its quotes (tree-sitter-hcl leaves out the blanks at either end)."""
+        raw = self.source[string_lit.start_byte + 1:string_lit.end_byte - 1]
+        if raw.isalnum() or (raw and _PLAIN.issuperset(raw)):  # one template_literal: no child walk
+            text = raw.decode("ascii")
+            return sys.intern(text) if len(text) < 64 else text
         return "".join(self._text(c) for c in string_lit.named_children if c.type == "template_literal")
 
     def block(self, node: Any, depth: int) -> Block:
         kids = node.named_children
-        btype = self._text(kids[0])
+        btype = sys.intern(self._text(kids[0]))
         labels: list[str] = []
         attributes: dict[str, Attribute] = {}
         blocks: list[Block] = []
@@ -286,7 +301,7 @@ class _Converter:
 
     def attribute(self, node: Any, depth: int) -> Attribute:
         name_node, expr_node = node.named_children[0], node.named_children[-1]
-        return Attribute(self._text(name_node), self.expr(expr_node, depth + 1),
+        return Attribute(sys.intern(self._text(name_node)), self.expr(expr_node, depth + 1),
                          node.start_point[0] + 1, node.end_point[0] + 1)
 
     def expr(self, node: Any, depth: int) -> Expr:
@@ -442,6 +457,8 @@ class _Converter:
             raw = raw.rstrip()
         if not raw:
             return
+        if self.runs and MARK in raw:  # long runs set aside before parsing (.literals): one line each
+            raw = restore(raw, self.runs)
         parts.append(raw.replace("$${", "${").replace("%%{", "%{") if heredoc else _string_value(raw))
 
     def _directive(self, node: Any, heredoc: bool, depth: int) -> Expr:
