@@ -139,7 +139,7 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
         found = discover(paths, base=base, exclude=request.exclude)
         timings["discover"] = time.perf_counter() - t1
         key = _result_key(found, policies, request) if cache is not None and from_files else None
-        if key is not None:
+        if key is not None and cache is not None:
             from .rescan import lookup, stamps
 
             before = stamps(found)  # a file edited while the scan runs must not file its result
@@ -148,7 +148,7 @@ def scan(paths: Sequence[str], *, policies: Optional[Sequence[Policy]] = None,
                 timings["result_cache"] = time.perf_counter() - t1 - timings["discover"]
                 return replace(stored, stats={**stored.stats, "seconds": _rounded(timings)})
         report = _run(paths, found, policies, fingerprints, request, progress, timings)
-        if key is not None and stamps(found) == before:
+        if key is not None and cache is not None and stamps(found) == before:
             from .rescan import store
 
             store(cache, key, report)

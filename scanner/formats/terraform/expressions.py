@@ -31,7 +31,7 @@ NON_RESOURCE_ROOTS = frozenset({
 Resolver = Callable[[str, tuple, "Scope"], Any]
 
 
-class Configured(dict):  # type: ignore[type-arg]
+class Configured(dict):
     """A resource or data block's configured arguments: what a reference to it sees.
 
     Arguments the provider computes (``id``, ``arn``, an optional block left
