@@ -22,7 +22,7 @@ import tempfile
 from typing import Any, Optional
 
 from ..cache import cache_dir, disabled_by_environment
-from ..schemas import SCHEMA_DIR
+from ..schemas import SCHEMA_DIR, policy_layers
 
 FORMAT = 1
 FILE_NAME = "policies.pickle"
@@ -37,7 +37,8 @@ def _environment_stamp() -> tuple[Any, ...]:
         if name.endswith(".json"):
             st = os.stat(os.path.join(SCHEMA_DIR, name))
             schemas.append((name, st.st_size, st.st_mtime_ns))
-    return (FORMAT, __version__, sys.version_info[:2], tuple(schemas))
+    # the layers come from the formats registry, not the schema file (scanner/schemas load_schema)
+    return (FORMAT, __version__, sys.version_info[:2], tuple(schemas), tuple(policy_layers()))
 
 
 def file_stamp(path: str) -> Optional[tuple[int, int, bytes]]:
