@@ -40,7 +40,8 @@ SHAPES: dict[str, tuple[type, Optional[type]]] = {
     "patchesStrategicMerge": (list, str), "patches": (list, dict), "patchesJson6902": (list, dict),
     "images": (list, dict), "configMapGenerator": (list, dict), "secretGenerator": (list, dict),
     "namespace": (str, None)}
-DESCRIBED: dict[tuple[type, Optional[type]], str] = {(list, str): "a list of strings", (list, dict): "a list of mappings", (str, None): "a string"}
+DESCRIBED: dict[tuple[type, Optional[type]], str] = {
+    (list, str): "a list of strings", (list, dict): "a list of mappings", (str, None): "a string"}
 _REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=",
                         re.I)
 
