@@ -31,6 +31,8 @@ import stat
 import sys
 from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
 
+from .formats import FORMATS
+
 T = TypeVar("T")
 Observation = tuple[str, str, int]  # (what: "read" | "list" | "kind", path, byte limit for a read)
 Handoff = tuple[dict[str, bytes], tuple[int, int, int], dict[Observation, str]]
@@ -49,9 +51,9 @@ UNRECORDED_READ = "unrecorded-read"  # a parser read the disk behind its context
 UNSTABLE = frozenset({"hcl-timeout", UNRECORDED_READ})
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
-_ALLOWED_MODULES = frozenset({
-    "scanner.model", "scanner.parse", "scanner.yamlnodes", "scanner.formats.terraform.syntax",
-})
+# what every parser's results are made of, and what each format declares its memoised results hold
+_ALLOWED_MODULES = frozenset({"scanner.model", "scanner.parse", "scanner.yamlnodes"}) | frozenset(
+    m for f in FORMATS.values() for m in f.memo_modules)
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "complex"})
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Libraries whose version can change what a parse or scan produces (see code_stamp).

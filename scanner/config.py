@@ -9,6 +9,7 @@ directories, var files, the baseline) are relative to the file.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
@@ -94,11 +95,11 @@ def find_config(start: str) -> Optional[str]:
 
 
 def _read_toml(path: str) -> dict[str, Any]:
-    try:
-        import tomllib as toml  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
+    if sys.version_info >= (3, 11):
+        import tomllib as toml
+    else:  # pragma: no cover - Python 3.10
         try:
-            import tomli as toml  # type: ignore[no-redef]
+            import tomli as toml
         except ImportError:
             raise ConfigError(path, "reading pyproject.toml needs Python 3.11+ or the 'tomli' "
                               "package; or use .riskgraph.yaml") from None
@@ -138,6 +139,7 @@ def load_config(path: str) -> Config:
     """Read and validate one configuration file; raises :class:`ConfigError` naming the bad key."""
     from .schemas import load_schema, validate
 
+    lines: Mapping[str, int]
     if path.endswith(".toml"):
         data, lines = _read_toml(path), {}
         prefix = "tool.riskgraph."

@@ -159,7 +159,7 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
             "file-too-large", f"file is {size} bytes, over the {max_bytes}-byte limit; skipped",
             rel, level="warning"))
         return
-    if needs_content:
+    if fmt is None:  # a sniffed ending (anything else returned above): the content decides
         try:
             with open(real, "rb") as handle:
                 head = handle.read(SNIFF_BYTES)
@@ -182,7 +182,7 @@ _UNRECOGNISED = {
 }
 
 
-def _is_dir(entry: os.DirEntry) -> bool:  # type: ignore[type-arg]
+def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
     except OSError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, ClassVar, Mapping, Optional
 
 
 class Unknown:
@@ -58,13 +58,42 @@ class Severity(str, Enum):
 _SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
-class Layer(str, Enum):
-    """Which layer of the system a resource belongs to."""
+class Layer(str):
+    """Which layer of the system a resource belongs to: the vocabulary its format reads into.
 
-    TERRAFORM = "terraform"
-    KUBERNETES = "kubernetes"
-    ARCHITECTURE = "architecture"
-    SPECIAL = "special"
+    Open, so a format's descriptor can bring a new one (``Layer("compose")``)
+    without a change here; one object per name, so layers also compare with
+    ``is``, after unpickling too. The built-in ones are the class attributes.
+    """
+
+    __slots__ = ()
+    TERRAFORM: ClassVar[Layer]
+    KUBERNETES: ClassVar[Layer]
+    ARCHITECTURE: ClassVar[Layer]
+    SPECIAL: ClassVar[Layer]  # the `internet` and `anyone` nodes
+    _interned: ClassVar[dict[str, Layer]] = {}
+
+    def __new__(cls, name: str) -> Layer:
+        layer = cls._interned.get(name)
+        if layer is None:
+            layer = cls._interned[name] = super().__new__(cls, name)
+        return layer
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return Layer, (self.value,)
+
+    def __repr__(self) -> str:
+        return f"Layer({self.value!r})"
+
+
+Layer.TERRAFORM = Layer("terraform")
+Layer.KUBERNETES = Layer("kubernetes")
+Layer.ARCHITECTURE = Layer("architecture")
+Layer.SPECIAL = Layer("special")
 
 
 # The closed vocabulary of graph edge kinds (documented in docs/graph.md).

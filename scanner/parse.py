@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 import sysconfig
+from functools import partial
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
 
@@ -190,7 +191,7 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
             return meanwhile() if meanwhile is not None else None
 
     with guarded() as stray:
-        results = parallel.run([lambda share=share: _parse_share(share, options) for share in shares],
+        results = parallel.run([partial(_parse_share, share, options) for share in shares],
                                len(shares), unwatched if meanwhile is not None else None)
         parsed_by_module: dict[str, Parsed] = {}
         active = cache.current()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -128,6 +129,19 @@ def test_forged_entry_cannot_run_code(tmp_path):
         value = cache.cached("hcl", TF, lambda: parse_hcl(TF, "main.tf"), "main.tf")
     assert store.ignored == 1 and value.blocks[0].labels == ["aws_s3_bucket", "b"]
     assert not os.path.exists("/tmp/riskgraph-cache-pwned")
+
+
+def test_entries_rebuild_only_classes_of_the_model_and_of_modules_a_format_declares():
+    """The allow-list is the shared parse classes plus each format's ``memo_modules``: nothing else is built."""
+    from scanner.formats import FORMATS
+    from scanner.formats.terraform.values import TfSet
+
+    assert "scanner.formats.terraform.syntax" in FORMATS["terraform"].memo_modules
+    hcl = cache._Unpickler(io.BytesIO(pickle.dumps(parse_hcl(TF, "main.tf")))).load()
+    assert hcl.blocks[0].labels == ["aws_s3_bucket", "b"]
+    undeclared = pickle.dumps(TfSet(["a"]))  # a class of a format module no descriptor names
+    with pytest.raises(pickle.UnpicklingError, match=r"scanner\.formats\.terraform\.values\.TfSet"):
+        cache._Unpickler(io.BytesIO(undeclared)).load()
 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all" * 100, b"SQLite format 3\0" + b"\xff" * 4000],

@@ -160,7 +160,7 @@ def test_policy_engine_on_arbitrary_attributes(policies, resource_types, data):
     resources = []
     for i in range(data.draw(st.integers(1, 3))):
         rtype = data.draw(st.sampled_from(resource_types))
-        layer = data.draw(st.sampled_from(list(Layer)))
+        layer = data.draw(st.sampled_from([Layer.TERRAFORM, Layer.KUBERNETES, Layer.ARCHITECTURE, Layer.SPECIAL]))
         attributes = data.draw(st.dictionaries(KEYS, VALUES, max_size=6))
         resources.append(Resource(address=f"{rtype}.r{i}", kind=layer, type=rtype,
                                   attributes=attributes, location=Location("f.tf", 1, 9),

@@ -32,6 +32,9 @@ class Format:
     cost: float = 1.0  # parse time per byte relative to Terraform's (splits work between processes)
     linker: Optional[str] = None  # "module:function" run by the link stage after the cloud linkers
     type_groups: Mapping[str, frozenset[str]] = field(default_factory=dict)  # policy `types:` names
+    # modules (beyond the model, parse and yamlnodes) whose classes the parser's memoised results
+    # hold: the parse cache rebuilds classes of these modules only
+    memo_modules: tuple[str, ...] = ()
 
     def claims_name(self, name: str) -> bool:
         """Whether the file name alone makes a file of this format."""

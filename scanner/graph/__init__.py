@@ -206,7 +206,7 @@ class LinkContext:
             self.graph.edges[source, target, kind]["reach"] = reach
 
 
-class _Resources(list):  # type: ignore[type-arg]
+class _Resources(list):
     """``LinkContext.resources``: a list whose iteration goes through :meth:`LinkContext.track`."""
 
     def __init__(self, ctx: LinkContext, items: Iterable[Resource]) -> None:
@@ -286,7 +286,7 @@ def run_linker(link: Any, ctx: LinkContext, diagnostics: list[Diagnostic]) -> No
                            "from the whole graph")
             diagnostics.append(crash_diagnostic("linker-crash", f"linker {name!r}", exc, on,
                                                 consequence=consequence))
-            if not retry:
+            if on is None or not retry:
                 break
             ctx.skipping.add(on.address)
     ctx.added, ctx.derived, ctx.current, ctx.skipping = None, None, None, set()

@@ -72,8 +72,11 @@ def _scope(value: str) -> str:
         return "private"
     if net.num_addresses == 1:
         return "address"
-    if any(net.subnet_of(network(r)) for r in PROVIDER_RANGES if network(r).version == net.version):  # type: ignore[arg-type]
-        return "provider"
+    for r in PROVIDER_RANGES:
+        provider = network(r)
+        # subnet_of wants the same class; the version test above it is what ensures it
+        if provider is not None and provider.version == net.version and net.subnet_of(provider):  # type: ignore[arg-type]
+            return "provider"
     return "internet"
 
 

@@ -9,7 +9,7 @@ depend on it (the intersection with an empty set is empty).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, overload
 
 from .cidr import covers_everything, scope
 
@@ -74,6 +74,10 @@ def of(protos: Iterable[str], ranges: Iterable[tuple[int, int]]) -> Ports:
     return {p: (spans if p in ("tcp", "udp") else FULL) for p in protos if spans}
 
 
+@overload
+def union(a: Ports, b: Ports) -> Ports: ...
+@overload
+def union(a: Optional[Ports], b: Optional[Ports]) -> Optional[Ports]: ...
 def union(a: Optional[Ports], b: Optional[Ports]) -> Optional[Ports]:
     if a is None or b is None:
         return None

@@ -43,8 +43,8 @@ def checkov_checks() -> dict[str, dict[str, Any]]:
             add(check, [rtype])
     graph = get_graph_checks_registry("terraform")
     graph.load_checks()
-    for check in graph.checks:
-        add(check, getattr(check, "resource_types", None))
+    for graph_check in graph.checks:
+        add(graph_check, getattr(graph_check, "resource_types", None))
     return out
 
 

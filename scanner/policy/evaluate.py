@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any, Iterable, Optional
 
 from .. import parallel
@@ -56,7 +57,7 @@ def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
     by_type, everywhere = index_policies(policies)
     nodes = list(graph.nodes)
     slices = jobs if jobs > 1 and len(nodes) >= PARALLEL_MIN_NODES else 1
-    parts = parallel.run([lambda i=i: _evaluate_nodes(graph, nodes[i::slices], by_type, everywhere)
+    parts = parallel.run([partial(_evaluate_nodes, graph, nodes[i::slices], by_type, everywhere)
                           for i in range(slices)], slices)
     findings: list[Finding] = []
     crashes: list[Crash] = []

@@ -38,7 +38,7 @@ def connected_check(spec: dict[str, Any], target: Optional[Check]) -> Check:
 
     def run(ctx: Any, r: Resource, v: Any, p: str) -> Outcome:
         graph = ctx.graph
-        seen = {r.address: None}
+        seen: dict[str, Optional[tuple[str, str]]] = {r.address: None}
         frontier = [r.address]
         unknown = False
         for _ in range(hops):

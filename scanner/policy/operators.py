@@ -125,12 +125,12 @@ def parse_port_range(value: Any) -> Optional[tuple[int, int]]:
             return None
         return (int(text), int(text)) if text.isdigit() else None
     if isinstance(value, dict):
-        low = value.get("from_port", value.get("port"))
-        high = value.get("to_port", value.get("endPort", low))
-        if isinstance(low, int) and isinstance(high, int):
-            if low == 0 and high in (0, 65535) and str(value.get("protocol")) in ("-1", "all"):
+        first = value.get("from_port", value.get("port"))
+        last = value.get("to_port", value.get("endPort", first))
+        if isinstance(first, int) and isinstance(last, int):
+            if first == 0 and last in (0, 65535) and str(value.get("protocol")) in ("-1", "all"):
                 return (0, 65535)
-            return (low, high) if high >= low else (low, low)
+            return (first, last) if last >= first else (first, first)
         if isinstance(value.get("port_range"), str):
             return parse_port_range(value["port_range"])
     return None

@@ -53,7 +53,7 @@ class SelfTestReport:
 def find_policy_files(directory: str, fixtures: str) -> list[str]:
     """YAML files under ``directory``, the fixtures folder excluded."""
     skip = os.path.abspath(fixtures)
-    found = []
+    found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(directory):
         dirnames[:] = sorted(d for d in dirnames if os.path.abspath(os.path.join(dirpath, d)) != skip)
         found.extend(os.path.join(dirpath, n) for n in sorted(filenames) if n.endswith((".yaml", ".yml")))
@@ -89,7 +89,7 @@ def _expected(folder: str) -> Optional[list[Hit]] | str:
     if isinstance(doc, YamlProblem):
         return f"{path}:{doc.line}: {doc.message}"
     try:
-        data = doc.value if doc is not None else None
+        data: Any = doc.value if doc is not None else None  # not a mapping: the TypeError below
         hits = [(str(e["resource"]), str(e["file"]), int(e["line"])) for e in data["fail"]]
     except (KeyError, TypeError, ValueError) as exc:
         return f"{path}: expected `fail: [{{resource, file, line}}]` ({exc.__class__.__name__}: {exc})"

@@ -31,7 +31,17 @@ class SchemaError:
 def load_schema(name: str) -> dict[str, Any]:
     """A schema shipped in this package, by file name (``policy.schema.json``)."""
     with open(os.path.join(SCHEMA_DIR, name), encoding="utf-8") as handle:
-        return json.load(handle)
+        schema = json.load(handle)
+    if name == "policy.schema.json":  # the layers a policy may name are the formats' (one list: the registry)
+        schema["properties"]["layer"]["enum"] = policy_layers()
+    return schema
+
+
+def policy_layers() -> list[str]:
+    """The layers of the registered formats, sorted: what a policy's ``layer:`` may be."""
+    from ..formats import FORMATS
+
+    return sorted({f.layer.value for f in FORMATS.values()})
 
 
 @lru_cache(maxsize=None)

@@ -10,6 +10,7 @@ whole file, so policies can compare one element with the ones it names.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, Mapping
 
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
@@ -35,7 +36,7 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     out = Parsed()
     first: dict[str, Resource] = {}
     for f in files:
-        out_f = ctx.memo_file("architecture", f.path, lambda f=f: load_file(ctx, f), f.relpath)
+        out_f = ctx.memo_file("architecture", f.path, partial(load_file, ctx, f), f.relpath)
         out.diagnostics.extend(out_f.diagnostics)
         merge(out, out_f.resources, first)
     return out

@@ -52,13 +52,13 @@ def link(ctx: UnitContext) -> None:
     accounts = list(ctx.of_type("ServiceAccount"))
     _token_secrets(ctx)
     _Rbac(ctx, workloads, tokens, accounts).link()
-    node = ctx.find(NODE)
-    if node is None:
+    found_node = ctx.find(NODE)
+    if found_node is None:
         return
     for w in workloads:
         account = ctx.fact(w.address, "$service_account")
         if w.type == "DaemonSet" and tokens.get(w.address) and isinstance(account, str) and _every_node(w):
-            ctx.add_edge(node, account, "steals_token", technique="VOLUME_ACCESS, TOKEN_STEAL", via=w.address)
+            ctx.add_edge(found_node, account, "steals_token", technique="VOLUME_ACCESS, TOKEN_STEAL", via=w.address)
 
 
 def _token_secrets(ctx: UnitContext) -> None:
@@ -185,9 +185,10 @@ class _Rbac:
             bind = escalate = groups = None  # already cluster-admin: nothing to escalate to
         else:
             groups = _grants(perms, "", "groups", ("impersonate",), None, "system:masters")
-        if bind or escalate:
+        grant = bind or escalate
+        if grant:
             admin = _pseudo(self.ctx, CLUSTER_ADMIN, "ClusterRole", sa, "$permissions")
-            self.ctx.add_edge(sa.address, admin, "binds_role", **_data("ROLE_BIND", bind or escalate))
+            self.ctx.add_edge(sa.address, admin, "binds_role", **_data("ROLE_BIND", grant))
         if groups:
             admin = _pseudo(self.ctx, CLUSTER_ADMIN, "ClusterRole", sa, "$permissions")
             self.ctx.add_edge(sa.address, admin, "impersonates", **_data("IDENTITY_IMPERSONATE", groups))
@@ -199,7 +200,7 @@ class _Rbac:
             secrets = _pseudo(self.ctx, KUBE_SYSTEM_SECRETS, "Secret", sa, "$permissions")
             if read:
                 self.ctx.add_edge(sa.address, secrets, "reads_secrets", **_data("TOKEN_LIST", read, "kube-system"))
-            else:
+            elif local_bind:
                 self.ctx.add_edge(sa.address, secrets, "binds_role", **_data("ROLE_BIND", local_bind, "kube-system"))
 
     def _token_secret(self, sa: Resource, other: Resource, perms: list[dict[str, Any]]) -> None:

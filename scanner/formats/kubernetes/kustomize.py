@@ -40,7 +40,8 @@ SHAPES: dict[str, tuple[type, Optional[type]]] = {
     "patchesStrategicMerge": (list, str), "patches": (list, dict), "patchesJson6902": (list, dict),
     "images": (list, dict), "configMapGenerator": (list, dict), "secretGenerator": (list, dict),
     "namespace": (str, None)}
-DESCRIBED = {(list, str): "a list of strings", (list, dict): "a list of mappings", (str, None): "a string"}
+DESCRIBED: dict[tuple[type, Optional[type]], str] = {
+    (list, str): "a list of strings", (list, dict): "a list of mappings", (str, None): "a string"}
 _REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=",
                         re.I)
 
@@ -129,7 +130,7 @@ class Kustomizer:
         """The objects of a kustomization no other includes; a lone Component yields its own resources."""
         k = self.find(directory)
         self._alone = k is not None and k.value.get("kind") == "Component"
-        if self._alone:
+        if k is not None and self._alone:
             self._note("kustomize-component", "Component that no scanned kustomization includes: its own "
                        "resources are scanned as a unit, its patches apply only to them", k.relpath, 1)
         try:
@@ -251,7 +252,10 @@ class Kustomizer:
 
 
 def _shaped(value: Any, kind: type, entries: Optional[type]) -> bool:
-    return isinstance(value, kind) and (entries is None or all(isinstance(v, entries) for v in value))
+    """``value`` is a ``kind``; when ``entries`` is given, a list of ``entries``."""
+    if not isinstance(value, kind):
+        return False
+    return entries is None or (isinstance(value, list) and all(isinstance(v, entries) for v in value))
 
 
 def _documents(ctx: ParseContext, path: str) -> Any:
@@ -294,7 +298,8 @@ def _selected(obj: dict[str, Any], target: Optional[dict[str, Any]]) -> bool:
     """A ``target`` selector (group, version, kind, name and namespace as regular expressions, labelSelector)."""
     if not target:
         return True
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     api = str(obj.get("apiVersion") or "")
     fields = {"group": api_group(api), "version": api.rsplit("/", 1)[-1], "kind": obj.get("kind"),
               "name": meta.get("name"), "namespace": meta.get("namespace")}

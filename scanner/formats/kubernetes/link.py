@@ -241,7 +241,7 @@ def _mounts(ctx: UnitContext, w: Resource) -> None:
             add("Secret", v["secret"].get("secretName"), f"$pod.volumes.{i}.secret")
         if isinstance(v.get("configMap"), dict):
             add("ConfigMap", v["configMap"].get("name"), f"$pod.volumes.{i}.configMap")
-        projected = v.get("projected") if isinstance(v.get("projected"), dict) else {}
+        projected = mapping(v.get("projected"))
         for j, src in enumerate(items(projected.get("sources"))):
             if isinstance(src, dict):
                 for key, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):

@@ -55,7 +55,8 @@ def normalise_pod(obj: dict[str, Any], lines: dict[str, int], spec_path: tuple[s
         return
     origin = ".".join(spec_path)
     obj["$pod"] = spec
-    pod_sc = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    pod_sc = spec.get("securityContext")
+    pod_sc = pod_sc if isinstance(pod_sc, dict) else {}
     meta_origin = ".".join(pod_metadata_path(spec_path))
     meta = dig(obj, pod_metadata_path(spec_path))
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
@@ -114,7 +115,8 @@ def _effective(container: dict[str, Any], pod_sc: dict[str, Any],
                annotations: tuple[dict[str, Any], str], lines: dict[str, int],
                base: str) -> dict[str, Any]:
     """The security context the container runs with, each value's line aliased to where it was set."""
-    own = container.get("securityContext") if isinstance(container.get("securityContext"), dict) else {}
+    own = container.get("securityContext")
+    own = own if isinstance(own, dict) else {}
     out: dict[str, Any] = {}
     where = f"{base}.$effective"
     start = lines.get(base, 0)
@@ -143,7 +145,8 @@ def _effective(container: dict[str, Any], pod_sc: dict[str, Any],
             take(key, default, None)
     if out.get("privileged") is True:
         out["allowPrivilegeEscalation"] = True  # the API server requires it; the kernel grants it
-    caps = own.get("capabilities") if isinstance(own.get("capabilities"), dict) else {}
+    caps = own.get("capabilities")
+    caps = caps if isinstance(caps, dict) else {}
     take("capabilities", {"add": _strings(caps.get("add")), "drop": _strings(caps.get("drop"))},
          f"{base}.securityContext.capabilities" if caps else None)
     user = out.get("runAsUser")

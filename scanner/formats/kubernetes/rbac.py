@@ -76,7 +76,7 @@ def role_address(ref: Any, namespace: Optional[str]) -> Optional[str]:
 
 def _binding(ctx: UnitContext, binding: Resource, grants: list[_Grant]) -> None:
     ns = namespace_of(binding)
-    ref = binding.attributes.get("roleRef")
+    ref = mapping(binding.attributes.get("roleRef"))
     plain = role_address(ref, ns)
     if plain is None:
         return

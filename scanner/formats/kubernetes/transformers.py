@@ -37,7 +37,9 @@ def images(k: Any, objects: list[Any]) -> None:
         line = Line(k.lines.get(f"images.{i}", k.line("images")), k.relpath)
         for o in objects:
             spec_path = POD_SPEC_PATHS.get(str(o.obj.get("kind")))
-            spec = dig(o.obj, spec_path) if spec_path else None
+            if not spec_path:
+                continue
+            spec = dig(o.obj, spec_path)
             if not isinstance(spec, dict):
                 continue
             for group in CONTAINER_FIELDS:

@@ -148,7 +148,8 @@ def _parent_chart(chart: str, names: "_Names") -> str:
 
 def _identity(obj: dict[str, Any]) -> tuple[str, ...]:
     """What makes two manifests the same object: group, kind, namespace and name."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     return (api_group(obj.get("apiVersion")), str(obj.get("kind")), str(meta.get("namespace") or ""),
             str(meta.get("name") or meta.get("generateName") or ""))
 

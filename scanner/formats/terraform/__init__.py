@@ -15,7 +15,8 @@ SOURCE_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 VARS_SUFFIXES = (".tfvars", ".tfvars.json")
 
 FORMATS = (
-    Format("terraform", Layer.TERRAFORM, "scanner.formats.terraform.parser", suffixes=SOURCE_SUFFIXES),
+    Format("terraform", Layer.TERRAFORM, "scanner.formats.terraform.parser", suffixes=SOURCE_SUFFIXES,
+           memo_modules=("scanner.formats.terraform.syntax",)),  # parsed files are cached as their AST
     # variable files are handed to the Terraform parser with the sources they set
     Format("tfvars", Layer.TERRAFORM, "scanner.formats.terraform.parser", suffixes=VARS_SUFFIXES),
 )

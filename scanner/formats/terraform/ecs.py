@@ -40,7 +40,7 @@ def add_containers(type_: str, attrs: dict[str, Any], lines: dict[str, int]) -> 
     definitions = _decoded(attrs.get("container_definitions"))
     line = lines.get("container_definitions", 0)
     if isinstance(definitions, list):
-        containers = []
+        containers: list[dict[str, Any]] = []
         for item in definitions:
             if isinstance(item, dict):
                 containers.append(_container(item, f"$containers.{len(containers)}", lines, line))
@@ -125,7 +125,7 @@ def _pod(attrs: dict[str, Any], lines: dict[str, int]) -> dict[str, Any]:
             continue
         pod[ours] = mode if is_unknown(mode) else mode == "host"
         lines[f"$pod.{ours}"] = lines.get(theirs, 0)
-    volumes = []
+    volumes: list[dict[str, Any]] = []
     for i, block in enumerate(attrs.get("volume") or []):
         if not isinstance(block, dict) or block.get("host_path") is None:
             continue

@@ -138,11 +138,11 @@ def _expression_lines(expr: Any, path: str, lines: dict[str, int]) -> None:
     if isinstance(expr, ObjectE):
         for k, v in expr.items:
             if isinstance(k, Lit):
-                lines.setdefault(f"{path}.{k.value}", v.line)  # type: ignore[attr-defined]
+                lines.setdefault(f"{path}.{k.value}", v.line)
                 _expression_lines(v, f"{path}.{k.value}", lines)
     elif isinstance(expr, TupleE):
         for i, item in enumerate(expr.items):
-            lines.setdefault(f"{path}.{i}", item.line)  # type: ignore[attr-defined]
+            lines.setdefault(f"{path}.{i}", item.line)
             _expression_lines(item, f"{path}.{i}", lines)
 
 

@@ -321,6 +321,10 @@ class ModuleEvaluator:
             self._output_ref_cache[key] = list(dict.fromkeys(found)) if children else None
         return self._output_ref_cache[key]
 
+    def output_value(self, name: str) -> Any:
+        """The value of this module's output ``name`` (what ``module.<name>.<output>`` reads)."""
+        return evaluate(self.src.outputs[name][0], self.scope)
+
     def _module(self, block: Block, path: str) -> Any:
         name = block.labels[0]
         source_attr = block.attributes.get("source")
@@ -391,7 +395,7 @@ class ModuleEvaluator:
             children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(
-                lambda out, s=sub: evaluate(s.src.outputs[out][0], s.scope), set(child.outputs))
+                sub.output_value, set(child.outputs))
         if "count" in block.attributes and "" not in outputs:
             return [outputs[k] for k in outputs]
         if "for_each" in block.attributes and "" not in outputs:

@@ -32,9 +32,9 @@ def declared(terraform_blocks: list[Block], providers: list[tuple[Block, str]]) 
                     if isinstance(value.get("version"), str):
                         found.setdefault(name, []).append(value["version"])
     for block, _ in providers:
-        attr = block.attributes.get("version")  # legacy provider-block constraint
-        if attr is not None and block.labels:
-            value = plain(evaluate(attr.expr, Scope({})))
+        legacy = block.attributes.get("version")  # legacy provider-block constraint
+        if legacy is not None and block.labels:
+            value = plain(evaluate(legacy.expr, Scope({})))
             if isinstance(value, str):
                 found.setdefault(block.labels[0], []).append(value)
     return {name: ", ".join(parts) for name, parts in found.items()}

@@ -14,6 +14,7 @@ class Expr:
     """Base of every expression node; ``line`` is 1-based."""
 
     __slots__ = ("line",)
+    line: int
 
 
 class Lit(Expr):

@@ -73,7 +73,7 @@ def has_unknown(v: Any) -> bool:
     return False
 
 
-class TfSet(list):  # type: ignore[type-arg]
+class TfSet(list):
     """A Terraform set (``toset()``, ``setunion()``, a ``set(...)`` variable): a list whose keys are its values.
 
     Iterated by ``for`` or a ``dynamic`` block, an element's key is the

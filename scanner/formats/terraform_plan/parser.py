@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from ...parse import ParseContext, Parsed
@@ -224,7 +224,7 @@ def _kubernetes(resource: Resource, tf: Optional[Resource], diagnostics: list[Di
     return converted
 
 
-def _unset_computed(attrs: dict[str, Any], written: dict[str, Any]) -> None:
+def _unset_computed(attrs: dict[str, Any], written: Mapping[str, Any]) -> None:
     """Drop the unknown top-level attributes the resource's `.tf` block does not set (in place).
 
     A provider marks an attribute it fills in itself (``aws_s3_bucket.versioning``

@@ -25,7 +25,7 @@ Linker = Callable[[LinkContext], None]
 
 def _load(entry: str) -> Linker:
     module, _, name = entry.partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)
 
 
 LINKERS: tuple[Linker, ...] = (

@@ -152,10 +152,10 @@ def _load_balancers(ctx: LinkContext) -> None:
             ctx.add_edge(listener.address, tg, "routes_to", path=path)
     for rule in ctx.of_type("aws_lb_listener_rule", "aws_alb_listener_rule"):
         listeners = targets(ctx, rule, ("listener_arn",), ("aws_lb_listener", "aws_alb_listener"))
-        for path, listener in listeners:
-            ctx.add_edge(rule.address, listener, "attached_to", path=path, reach=False)
+        for path, listener_address in listeners:
+            ctx.add_edge(rule.address, listener_address, "attached_to", path=path, reach=False)
             for tpath, tg in targets(ctx, rule, ("target_group_arn", "arn"), _TG):
-                ctx.add_edge(listener, tg, "routes_to", path=tpath, via=rule.address)
+                ctx.add_edge(listener_address, tg, "routes_to", path=tpath, via=rule.address)
     for att in ctx.of_type("aws_lb_target_group_attachment", "aws_alb_target_group_attachment",
                            "aws_autoscaling_attachment"):
         groups = targets(ctx, att, ("target_group_arn", "lb_target_group_arn"), _TG)
@@ -258,9 +258,9 @@ def _s3(ctx: LinkContext, names: _Names) -> None:
                     public.setdefault(bucket, sat.address)
                 if stype == "aws_s3_bucket_public_access_block" and sat.attributes.get("ignore_public_acls") is True:
                     acls_ignored.add(bucket)
-    for bucket in ctx.of_type("aws_s3_bucket"):
-        if _public_acl(bucket):
-            public.setdefault(bucket.address, "")
+    for r in ctx.of_type("aws_s3_bucket"):
+        if _public_acl(r):
+            public.setdefault(r.address, "")
     for bucket, via in public.items():
         if bucket not in acls_ignored:
             ctx.add_edge(INTERNET, bucket, "exposes", path="acl", via=via)
@@ -279,10 +279,10 @@ def _routing(ctx: LinkContext) -> None:
             ctx.add_edge(assoc.address, subnet, "attached_to", path=path, reach=False)
             for _, table in tables:
                 ctx.add_edge(subnet, table, "routes_to", via=assoc.address)
-    for table in ctx.of_type("aws_route_table", "aws_default_route_table"):
-        for path, gw in targets(ctx, table, ("gateway_id",), _GATEWAYS):
+    for r in ctx.of_type("aws_route_table", "aws_default_route_table"):
+        for path, gw in targets(ctx, r, ("gateway_id",), _GATEWAYS):
             if path.startswith("route."):
-                ctx.add_edge(table.address, gw, "routes_to", path=path)
+                ctx.add_edge(r.address, gw, "routes_to", path=path)
     for route in ctx.of_type("aws_route"):
         gateways = targets(ctx, route, ("gateway_id", "nat_gateway_id"), _GATEWAYS)
         for path, table in targets(ctx, route, ("route_table_id",), ("aws_route_table", "aws_default_route_table")):

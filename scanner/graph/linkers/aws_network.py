@@ -123,8 +123,8 @@ class Subnets:
             for vpc in referenced(ctx, table, "default_route_table_id", ("aws_vpc",))[0]:
                 self.main_of.setdefault(vpc, []).append(table.address)
         for route in ctx.of_type("aws_route"):
-            for table in referenced(ctx, route, "route_table_id", ROUTE_TABLES)[0]:
-                self.routes.setdefault(table, []).append(route)
+            for table_address in referenced(ctx, route, "route_table_id", ROUTE_TABLES)[0]:
+                self.routes.setdefault(table_address, []).append(route)
         for acl in ctx.of_type(*NACLS):
             for subnet in referenced(ctx, acl, "subnet_ids", ("aws_subnet",))[0]:
                 self.acl_of.setdefault(subnet, []).append(acl.address)
@@ -137,8 +137,8 @@ class Subnets:
             for subnet in referenced(ctx, assoc, "subnet_id", ("aws_subnet",))[0]:
                 self.acl_of.setdefault(subnet, []).extend(acls)
         for rule in ctx.of_type("aws_network_acl_rule"):
-            for acl in referenced(ctx, rule, "network_acl_id", NACLS)[0]:
-                self.acl_rules.setdefault(acl, []).append(rule)
+            for acl_address in referenced(ctx, rule, "network_acl_id", NACLS)[0]:
+                self.acl_rules.setdefault(acl_address, []).append(rule)
 
     def of(self, r: Resource) -> tuple[list[str], bool]:
         """The subnets ``r`` is placed in (``DEFAULT`` for the default VPC), and whether some are unknown."""

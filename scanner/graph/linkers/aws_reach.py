@@ -287,12 +287,12 @@ def _group_admits(ctx: LinkContext) -> dict[str, Admits]:
             ports, cidrs = rule_admits({"cidr_blocks": [a.get("cidr_ipv4")], "ipv6_cidr_blocks": [a.get("cidr_ipv6")],
                                         "from_port": a.get("from_port"), "to_port": a.get("to_port"),
                                         "protocol": a.get("ip_protocol"), "prefix_list_ids": [a.get("prefix_list_id")]})
-        for sg in referenced(ctx, rule, "security_group_id", SG_TYPES)[0]:
-            add(sg, ports, "", rule.address, cidrs)
-    for sg, (ports, _) in admits.items():
-        if attackable(ports) and sg in first:
-            path, via, cidrs = first[sg]
-            ctx.add_edge(sg, INTERNET, "allows_ingress_from", path=path, via=via, cidrs=cidrs,
+        for group in referenced(ctx, rule, "security_group_id", SG_TYPES)[0]:
+            add(group, ports, "", rule.address, cidrs)
+    for group, (ports, _) in admits.items():
+        if attackable(ports) and group in first:
+            path, via, cidrs = first[group]
+            ctx.add_edge(group, INTERNET, "allows_ingress_from", path=path, via=via, cidrs=cidrs,
                          ports=describe(ports))
     return admits
 

@@ -67,9 +67,9 @@ def _storage(ctx: LinkContext) -> None:
                 ctx.add_edge(INTERNET, account.address, "exposes", path=attr)
     for sat in ctx.of_type("azurerm_storage_account_network_rules", "azurerm_storage_container",
                            "azurerm_private_endpoint", "azurerm_storage_share"):
-        for path, account in targets(ctx, sat, ("storage_account_id", "storage_account_name",
-                                                "private_connection_resource_id"), STORAGE):
-            ctx.add_edge(sat.address, account, "attached_to", path=path, reach=False)
+        for path, account_address in targets(ctx, sat, ("storage_account_id", "storage_account_name",
+                                                        "private_connection_resource_id"), STORAGE):
+            ctx.add_edge(sat.address, account_address, "attached_to", path=path, reach=False)
             if sat.attributes.get("container_access_type") in ("blob", "container"):
                 ctx.add_edge(INTERNET, sat.address, "exposes", path="container_access_type")
 
@@ -107,8 +107,8 @@ def _vault(ctx: LinkContext) -> None:
             ctx.add_edge(INTERNET, vault.address, "exposes", path="network_acls")
     for sat in ctx.of_type("azurerm_key_vault_secret", "azurerm_key_vault_key",
                            "azurerm_key_vault_access_policy", "azurerm_key_vault_certificate"):
-        for path, vault in targets(ctx, sat, ("key_vault_id",), VAULT):
-            ctx.add_edge(sat.address, vault, "attached_to", path=path, reach=False)
+        for path, vault_address in targets(ctx, sat, ("key_vault_id",), VAULT):
+            ctx.add_edge(sat.address, vault_address, "attached_to", path=path, reach=False)
 
 
 def _vault_public(vault: Resource) -> bool:

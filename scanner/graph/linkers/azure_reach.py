@@ -48,10 +48,11 @@ def nsg_rules(ctx: LinkContext) -> dict[str, Optional[list[Rule]]]:
             found.extend(_rule(rule))
         rules[nsg.address] = found
     for rule in ctx.of_type("azurerm_network_security_rule"):
-        for nsg in referenced(ctx, rule, "network_security_group_name", NSG)[0] + \
+        for nsg_address in referenced(ctx, rule, "network_security_group_name", NSG)[0] + \
                 referenced(ctx, rule, "network_security_group_id", NSG)[0]:
-            if rules.get(nsg) is not None:
-                rules[nsg].extend(_rule(rule.attributes))  # type: ignore[union-attr]
+            known = rules.get(nsg_address)
+            if known is not None:
+                known.extend(_rule(rule.attributes))
     return rules
 
 

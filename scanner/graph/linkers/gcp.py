@@ -8,7 +8,7 @@ path exactly as with AWS security groups (docs/graph.md).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from ...model import ANYONE, INTERNET, Resource, is_unknown
 from ..cidr import admits_internet
@@ -98,8 +98,8 @@ def _firewalls(ctx: LinkContext) -> None:
         for member in dict.fromkeys(members):
             ctx.add_edge(member, fw.address, "attached_to", path="target_tags" if tags else "network", reach=False)
             applies.setdefault(member, []).append(fw.address)
-    for inst, ip in address.items():
-        _verdict(ctx, inst, ip, applies.get(inst, []), own)
+    for inst_address, ip in address.items():
+        _verdict(ctx, inst_address, ip, applies.get(inst_address, []), own)
 
 
 def _verdict(ctx: LinkContext, inst: str, ip: Optional[bool], firewalls: list[str],
@@ -130,7 +130,7 @@ def _external_ip(ctx: LinkContext, inst: Resource) -> Optional[bool]:
     return any3(verdicts)
 
 
-def firewall_rules(a: dict[str, Any]) -> Optional[list[Rule]]:
+def firewall_rules(a: Mapping[str, Any]) -> Optional[list[Rule]]:
     """A firewall as ordered rules: ingress only, not disabled, (priority, deny before allow); None when unknown."""
     direction, disabled = a.get("direction", "INGRESS"), a.get("disabled", False)
     if not isinstance(direction, str) or not isinstance(disabled, bool):
