@@ -8,7 +8,8 @@ import re
 import pytest
 import yaml
 
-from scanner.policy.coverage import REASONS_FILE, build, render_coverage
+from conftest import need_tool
+from scanner.policy.coverage import REASONS_FILE, build, checkov_python, render_coverage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE = os.path.join(ROOT, "docs", "coverage.md")
@@ -16,7 +17,7 @@ PAGE = os.path.join(ROOT, "docs", "coverage.md")
 
 @pytest.mark.checkov
 def test_coverage_page_is_up_to_date():
-    pytest.importorskip("checkov")
+    need_tool(checkov_python() is not None, "checkov")
     with open(PAGE, encoding="utf-8") as handle:
         assert handle.read() == build(), "docs/coverage.md is stale; run `python -m scanner.policy.coverage`"
 
