@@ -45,6 +45,11 @@ AWS_STORES: dict[str, tuple[str, str, tuple[str, ...], dict[str, tuple[str, ...]
 }
 IAM_AUTH = ("rds-db", "dbuser:{name}", ("rds-db:connect",))
 S3_BUCKET_ADMIN = ("s3:PutBucketPolicy",)
+# every action set _opens may test for each kind of store (its accesses, bucket admin, IAM database auth)
+_STORE_ACTIONS: dict[str, tuple[tuple[str, ...], ...]] = {
+    t: (*spec[3].values(), *((S3_BUCKET_ADMIN,) if t == "aws_s3_bucket" else ()),
+        *((IAM_AUTH[2],) if t in ("aws_db_instance", "aws_rds_cluster") else ()))
+    for t, spec in AWS_STORES.items()}
 # AWS managed policies that open data stores: their statements, as AWS publishes them (the data part)
 MANAGED = {
     "AdministratorAccess": [{"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}],
@@ -84,12 +89,29 @@ def _aws(ctx: LinkContext) -> None:
     if not stores:
         return
     actions: dict[tuple[int, tuple[str, ...]], Tri] = {}   # (statement, actions) -> hit: stores share it
+    by_type = [(t, group) for t in AWS_STORES if (group := ctx.by_type.get(t))]
     for role in ctx.of_type("aws_iam_role"):
         for owner, statements in _documents(ctx, role):
-            for store in stores:
-                access, verdict = _opens(statements, store, actions)
-                if verdict is not False:
-                    _add(ctx, role.address, store.address, access, owner, verdict)
+            for store_type, group in by_type:
+                # no statement names an action of this kind of store: none of its stores is opened
+                if not _may_act(statements, _STORE_ACTIONS[store_type], actions):
+                    continue
+                for store in group:
+                    access, verdict = _opens(statements, store, actions)
+                    if verdict is not False:
+                        _add(ctx, role.address, store.address, access, owner, verdict)
+
+
+def _may_act(statements: "Statements", wanted: tuple[tuple[str, ...], ...],
+             memo: dict[tuple[int, tuple[str, ...]], Tri]) -> bool:
+    """Whether some statement's actions may match one of ``wanted`` (known or unknown): else nothing is allowed."""
+    for s, _ in statements:
+        for acts in wanted:
+            key = (id(s), acts)
+            act = memo[key] if key in memo else memo.setdefault(key, _action_hit(s, acts))
+            if act is not False:
+                return True
+    return False
 
 
 def _add(ctx: LinkContext, source: str, target: str, access: list[str], via: str, verdict: Tri) -> None:
