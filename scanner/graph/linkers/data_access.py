@@ -96,10 +96,47 @@ def _aws(ctx: LinkContext) -> None:
                 # no statement names an action of this kind of store: none of its stores is opened
                 if not _may_act(statements, _STORE_ACTIONS[store_type], actions):
                     continue
-                for store in group:
+                named = _named_stores(statements, store_type, group, actions)
+                for store in group if named is None else [st for st in group if st.address in named]:
                     access, verdict = _opens(statements, store, actions)
                     if verdict is not False:
                         _add(ctx, role.address, store.address, access, owner, verdict)
+
+
+def _named_stores(statements: "Statements", store_type: str, group: list[Resource],
+                  memo: dict[tuple[int, tuple[str, ...]], Tri]) -> Optional[set[str]]:
+    """The only stores of ``group`` the Allow statements can open, when each names its stores by
+    reference in an ARN whose resource part is known only at apply (``"${aws_s3_bucket.x.arn}/*"``);
+    None when some statement may open any of them (then each store is decided on its own).
+
+    A store outside the set gets no Allow (_resource_hit: such a pattern names another store of
+    its kind), so it is not opened: skipping it changes no edge.
+    """
+    addresses = {st.address for st in group}
+    named: set[str] = set()
+    service = AWS_STORES[store_type][1]
+    for s, refs in statements:
+        if s.get("Effect") == "Deny" or not any(
+                (memo[(id(s), acts)] if (id(s), acts) in memo else memo.setdefault((id(s), acts), _action_hit(s, acts)))
+                is not False for acts in _STORE_ACTIONS[store_type]):
+            continue
+        patterns = s.get("Resource")
+        if "NotResource" in s or not isinstance(patterns, list):
+            return None
+        mine = refs & addresses
+        for p in patterns:
+            if isinstance(p, str) or not mine:
+                return None  # a written ARN (or `*`) is matched store by store; no store named
+            parts = getattr(p, "parts", None)
+            if isinstance(parts, list):
+                fields = "".join(x if isinstance(x, str) else HOLE for x in parts).split(":", 5)
+                if len(fields) >= 6 and HOLE not in fields[0] + fields[2]:
+                    if not glob_match(fields[2], service, ignore_case=True):
+                        continue  # another service: no store of this kind
+                    if HOLE not in fields[5]:
+                        return None  # a known resource part: matched store by store
+        named |= mine  # an unknown resource part: it opens the stores it references, no other
+    return named
 
 
 def _may_act(statements: "Statements", wanted: tuple[tuple[str, ...], ...],
