@@ -136,11 +136,7 @@ def _leads(ctx: Any, start: str, target: Check, kinds: Optional[frozenset[str]],
         for other, kind, data in _moves(ctx, node):
             if (kinds is not None and kind not in kinds) or (api and not token and kind in API_EDGES):
                 continue
-            reach = data.get("reach", True)
-            if reach is False:
-                continue
-            if reach is None and uncertain is not None:
-                uncertain.append(True)
+            if not _passable(data, uncertain):
                 continue
             nstate = (other, data.get("token", True) is not False if kind == "runs_as" else True)
             if nstate in parents or other in (INTERNET, ANYONE):
@@ -319,13 +315,20 @@ def _traffic_neighbours(graph: Any, node: str, uncertain: Optional[list[bool]]) 
             for kind, data in kinds.items():
                 if TRAFFIC_EDGES.get(kind) != way or kind in TECHNIQUE_EDGES:
                     continue
-                reach = data.get("reach", True)
-                if reach is False:
-                    continue
-                if reach is None and uncertain is not None:
-                    uncertain.append(True)
-                    continue
-                yield other, kind
+                if _passable(data, uncertain):
+                    yield other, kind
+
+
+def _passable(data: dict[str, Any], uncertain: Optional[list[bool]]) -> bool:
+    """Whether a search may take an edge: never when its ``reach`` is false; when it is unknown, only
+    in the search that counts unknown edges as taken (``uncertain`` is None), the other one noting it skipped one."""
+    reach = data.get("reach", True)
+    if reach is False:
+        return False
+    if reach is None and uncertain is not None:
+        uncertain.append(True)
+        return False
+    return True
 
 
 def _unwind(parents: dict[Any, Any], state: Any) -> tuple[str, ...]:
