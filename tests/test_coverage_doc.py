@@ -33,6 +33,8 @@ def test_rows_come_from_policies_reasons_and_gaps():
         "CKV_AWS_999": {"name": "Something new", "categories": ["LOGGING"], "types": {"aws_thing"}},
         "CKV_AWS_998": {"name": "Out of theme", "categories": ["BACKUP_AND_RECOVERY"], "types": {"aws_thing"}},
         "CKV_AZURE_1": {"name": "Ensure VM password auth off", "categories": ["IAM"], "types": {"azurerm_linux_virtual_machine"}},
+        "CKV_AZURE_89": {"name": "Ensure that Azure Cache for Redis disables public network access",
+                         "categories": ["NETWORKING"], "types": {"azurerm_redis_cache"}},
     }
     policies = [{"id": "RG-AWS-002", "checkov": ["CKV_AWS_17"]}, {"id": "RG-AZ-013", "checkov": ["CKV_AZURE_1"]}]
     page = render_coverage(checks, policies, reasons, "x")
@@ -44,4 +46,5 @@ def test_rows_come_from_policies_reasons_and_gaps():
     assert rows["CKV_AWS_999"] == ("gap", "no equivalent yet")
     assert "CKV_AWS_998" not in rows
     assert rows["CKV_AZURE_1"][0] == "covered"
-    assert "Covered by a policy: 2; not covered, with a reason: 2; gaps: 1." in page
+    assert rows["CKV_AZURE_89"][0] == "reason" and rows["CKV_AZURE_89"][1].startswith("Not yet covered: the public")
+    assert "Covered by a policy: 2; not covered, with a reason: 3; gaps: 1. Of the reasons, 1 start" in page

@@ -121,8 +121,10 @@ def render_coverage(checks: dict[str, dict[str, Any]], policies: list[dict[str, 
             rows.append(f"| {cid} | {name} | {status} | {note} |")
         sections += [f"## {provider} ({len(rows)} checks)", "", "| checkov | check | status | riskgraph |",
                      "|---|---|---|---|", *rows, ""]
+    todo = sum(1 for line in sections if line.endswith("|") and "| reason | Not yet covered" in line)
     lines += [f"Covered by a policy: {totals['covered']}; not covered, with a reason: {totals['reason']}; "
-              f"gaps: {totals['gap']}.", "", *sections]
+              f"gaps: {totals['gap']}. Of the reasons, {todo} start \"Not yet covered\": a check riskgraph has no "
+              "policy for yet, with what the policy would take.", "", *sections]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
