@@ -257,3 +257,17 @@ def test_kms_key_rotation_turned_off_through_the_module():
     assert ("aws_s3_bucket_server_side_encryption_configuration.b", "module.kms.aws_kms_key.this[0]",
             "references") in edges
     assert ('module.kms.aws_kms_alias.this["app"]', "module.kms.aws_kms_key.this[0]", "references") in edges
+
+
+def test_an_rds_proxy_through_the_registry_module_logs_in_with_its_secrets():
+    # the module's auth blocks are a dynamic block over `secrets`: the proxy refers to both secrets,
+    # so the one without rotation is a database credential that is never rotated (RG-AWS-072)
+    proxy = "module.proxy.aws_db_proxy.this[0]"
+    edges = _edges("rds_proxy")
+    assert (proxy, "aws_secretsmanager_secret.admin", "references") in edges
+    assert (proxy, "aws_secretsmanager_secret.app", "references") in edges
+    findings, report = _findings("rds_proxy", ["RG-AWS-072"])
+    assert findings == [("RG-AWS-072", "aws_secretsmanager_secret.admin", "main.tf", 1)]
+    assert [(d.code, d.line) for d in report.diagnostics if d.code == "module-described"] == [
+        ("module-described", 17)]
+

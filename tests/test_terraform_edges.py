@@ -104,3 +104,15 @@ def test_reference_edges_name_the_instance_when_the_key_is_literal(tmp_path):
         ("aws_instance.all", 'aws_security_group.g["a"]'),
         ("aws_instance.all", 'aws_security_group.g["b"]'),
     }
+
+
+def test_a_dynamic_block_refers_to_what_its_collection_is_made_of():
+    """``security_groups = [ingress.value]`` over ``for_each = {https = aws_security_group.peer.id}``."""
+    from scanner.api import load
+
+    directory = os.path.join(FIXTURES, "cases", "terraform", "dynamic_refs")
+    graph = load([directory], base=directory).graph
+    web = graph.nodes["aws_security_group.web"]["resource"]
+    assert ("ingress", "aws_security_group.peer") in web.references  # the block, as written
+    assert graph.has_edge("aws_security_group.web", "aws_security_group.peer", "references")
+

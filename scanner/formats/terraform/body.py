@@ -55,7 +55,11 @@ class BodyReader:
             it = block.attributes["iterator"].expr
             if isinstance(it, Traversal):
                 iterator = it.root
-        coll = evaluate(block.attributes["for_each"].expr, scope)
+        for_each = block.attributes["for_each"].expr
+        # what the collection is made of is what the content refers to through the iterator
+        # (``secret_arn = auth.value.arn`` over ``for_each = var.secrets``), as in Terraform's graph
+        self.references.extend((f"{prefix}{label}", a) for a in self.tracer.addresses(for_each))
+        coll = evaluate(for_each, scope)
         if is_unknown(coll) or not isinstance(coll, (list, dict)):
             key = f"{prefix}{label}.{len(items)}"
             self.lines[key] = block.start_line
