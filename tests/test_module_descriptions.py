@@ -11,7 +11,7 @@ from scanner.api import load, scan
 from scanner.formats.terraform.described import compile_description
 from scanner.parse import ParseContext, ParseOptions
 from scanner.formats.terraform.registry import BUILTIN_DIR, find, normalise
-from scanner.formats.terraform.versions import overlap, parse_constraint
+from scanner.versions import allowed, overlaps
 
 REGISTRY = os.path.join(FIXTURES, "cases", "terraform", "registry")
 
@@ -142,9 +142,16 @@ def test_sources_normalise_to_their_registry_key(source, expected):
     ("4.0.0", ">= 3.0.0, < 4.0.0", False),
     (">= 2, < 5", ">= 4.0.0", True),
     ("= 5.1.2", ">= 5.1.2", True),
+    ("<= 5.1", "> 5.1", False),
+    ("v5.1.0", "~> 5.1", True),
 ])
 def test_version_constraints_overlap(a, b, expected):
-    assert overlap(parse_constraint(a), parse_constraint(b)) is expected
+    assert overlaps(allowed(a), allowed(b)) is expected
+
+
+@pytest.mark.parametrize("text", ["", ">= 4.0,", "main", "~> 5.x"])
+def test_an_unreadable_or_empty_constraint_is_none(text):
+    assert allowed(text) is None
 
 
 def test_a_version_no_description_covers_is_not_described():

@@ -9,7 +9,7 @@ import pytest
 from scanner.api import scan
 from scanner.model import Unknown
 from scanner.policy.defaults import load_defaults, value_for
-from scanner.policy.versions import NEWEST, allowed
+from scanner.versions import NEWEST, allowed
 
 REDSHIFT = """
 resource "aws_redshift_cluster" "w" {

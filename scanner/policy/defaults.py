@@ -11,7 +11,7 @@ import yaml
 
 from ..model import Layer, Resource, Unknown
 from .paths import split_path
-from .versions import ANY, Interval, allowed, overlaps
+from ..versions import ANY, Interval, allowed, overlaps
 
 DEFAULTS_FILE = os.path.join(os.path.dirname(__file__), "defaults.yaml")
 

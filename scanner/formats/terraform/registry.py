@@ -17,8 +17,8 @@ from typing import Optional
 
 from ...model import Diagnostic
 from ...parse import ParseContext
+from ...versions import ANY, Interval, allowed, newest, overlaps, parse_version
 from .described import Description, Source, compile_description
-from .versions import ANY, Interval, newest, overlap, parse_constraint, parse_version
 
 BUILTIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                            "modules")
@@ -76,10 +76,10 @@ def find(ctx: ParseContext, source: object, version: object, user_dirs: tuple[st
     wanted: Optional[Interval] = ANY
     note = "no version given: the newest description"
     if isinstance(version, str):
-        wanted, note = parse_constraint(version), f"version {version!r}"
+        wanted, note = allowed(version), f"version {version!r}"
     elif ref is not None:
         pinned = parse_version(ref)
-        wanted = parse_constraint(ref) if pinned else None
+        wanted = allowed(ref) if pinned else None
         note = f"ref {ref!r}"
     if wanted is None:
         return None
@@ -88,8 +88,8 @@ def find(ctx: ParseContext, source: object, version: object, user_dirs: tuple[st
         for desc in _catalogue(ctx, directory, problems):
             if key not in desc.sources:
                 continue
-            span = parse_constraint(desc.versions) or ANY
-            if overlap(span, wanted) and (best is None or newest(span, best[1])):
+            span = allowed(desc.versions) or ANY
+            if overlaps(span, wanted) and (best is None or newest(span, best[1])):
                 best = (desc, span)
         if best is not None:
             return Match(best[0], best[0].sources[key], note)

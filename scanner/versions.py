@@ -1,4 +1,5 @@
-"""Provider version constraints (`>= 4.0, ~> 4.2`) as half-open intervals, to tell which versions a root allows."""
+"""Terraform version constraints (`>= 4.0, ~> 4.2`) as half-open intervals: which provider versions a root
+allows (policy defaults), which module versions a call asks for (registry module descriptions)."""
 
 from __future__ import annotations
 
@@ -57,11 +58,10 @@ def _one(term: str) -> Optional[Interval]:
 
 
 def allowed(constraint: str) -> Optional[Interval]:
-    """The interval a comma-separated constraint allows (every term must hold); None when a term is unreadable."""
+    """The interval a comma-separated constraint allows (every term must hold); None when a term is
+    unreadable or empty (``""``, ``">= 4.0,"``: Terraform rejects those too)."""
     low, high = ANY
     for term in constraint.split(","):
-        if not term.strip():
-            continue
         one = _one(term)
         if one is None:
             return None
@@ -73,3 +73,8 @@ def overlaps(a: Interval, b: Interval) -> bool:
     """Whether two intervals share a version."""
     return max(a[0], b[0]) < min(a[1], b[1])
 
+
+
+def newest(a: Interval, b: Interval) -> bool:
+    """Whether ``a`` reaches later versions than ``b`` (an open top is the newest)."""
+    return a[1] > b[1]
