@@ -144,12 +144,11 @@ class Convert:
         return value
 
 
-def _blocks(value: Any) -> bool:
-    """True for what the body reader makes of nested blocks: a non-empty list of objects (or unknown items among them)."""
-    return (isinstance(value, list) and bool(value) and any(isinstance(v, dict) for v in value)
-            and all(isinstance(v, dict) or is_unknown(v) for v in value))
-
-
 def _items(value: Any) -> bool:
     """A non-empty list of objects or unknown items: a list block, possibly a `dynamic` one over an unknown collection."""
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) or is_unknown(v) for v in value)
+
+
+def _blocks(value: Any) -> bool:
+    """True for what the body reader makes of nested blocks: list-block items with at least one object among them."""
+    return _items(value) and any(isinstance(v, dict) for v in value)
