@@ -10,7 +10,9 @@ from conftest import FIXTURES
 from scanner.api import load, scan
 from scanner.model import is_unknown
 from scanner.formats.terraform.expressions import PartialTemplate, Scope, evaluate
+from scanner.formats.terraform.files import FileAccess
 from scanner.formats.terraform.syntax import parse_hcl
+from scanner.parse import ParseContext, ParseOptions
 
 ROOT = os.path.join(FIXTURES, "cases", "terraform", "files", "root")
 
@@ -79,3 +81,12 @@ def test_a_directive_over_an_unknown_value_is_unknown_but_keeps_the_text_around_
     value = _render('v = "head %{ if c }a%{ endif } tail"\n')
     assert isinstance(value, PartialTemplate)
     assert value.parts[0] == "head " and value.parts[-1] == " tail"
+
+
+def test_a_root_at_the_filesystem_root_still_contains_its_files(tmp_path):
+    """The scanned root '/' holds every file: a prefix test with root + os.sep ('//') refused them all."""
+    (tmp_path / "policy.json").write_text('{"a": 1}')
+    problems: list = []
+    access = FileAccess(ParseContext(ParseOptions()), os.sep, str(tmp_path), problems, ".")
+    assert access.read("policy.json") == '{"a": 1}' and problems == []
+    assert access.exists("policy.json") is True

@@ -15,6 +15,7 @@ import os
 from functools import lru_cache
 from typing import Any, Optional
 
+from ...discover import is_within
 from ...model import Diagnostic, Unknown, is_unknown
 from ...parse import ParseContext
 from .values import Invalid
@@ -41,7 +42,7 @@ class FileAccess:
         if not isinstance(path, str):
             return Invalid("file() path is not a string")
         target = os.path.realpath(os.path.join(self.cwd, path))
-        if target != self.root and not target.startswith(self.root + os.sep):
+        if not is_within(target, self.root):
             return self._refuse(path, "lies outside the scanned root")
         kind = self.ctx.kind(target)
         if not kind:
@@ -64,7 +65,7 @@ class FileAccess:
         if is_unknown(path) or not isinstance(path, str):
             return Unknown("fileexists() path not known")
         target = os.path.realpath(os.path.join(self.cwd, path))
-        if target != self.root and not target.startswith(self.root + os.sep):
+        if not is_within(target, self.root):
             return self._refuse(path, "lies outside the scanned root")
         return self.ctx.kind(target) == "file"
 
