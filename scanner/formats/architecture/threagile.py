@@ -28,7 +28,7 @@ from ...parse import ParseContext, Parsed
 from .parser import (
     SECTIONS,
     element_address,
-    flow_id,
+    elements,
     merge,
     model_resources,
     read_document,
@@ -167,12 +167,8 @@ def _own_file_lines(located: Mapping[str, Origin], root: str) -> tuple[dict[str,
 
 def _element_paths(model: Mapping[str, Any]) -> dict[str, str]:
     """Element address -> ``section.index`` in the native model."""
-    paths = {}
-    for section, element_type in SECTIONS.items():
-        for i, element in enumerate(model.get(section) or []):
-            ident = flow_id(element) if section == "flows" else str(element["id"])
-            paths[element_address(element_type, ident)] = f"{section}.{i}"
-    return paths
+    return {element_address(SECTIONS[section], ident): f"{section}.{i}"
+            for section, i, ident, _ in elements(model)}
 
 
 def _section(doc: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
