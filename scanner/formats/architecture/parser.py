@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from ...schemas import SchemaError, validate
@@ -85,6 +85,16 @@ def read_document(ctx: ParseContext, f: SourceFile, out: Parsed) -> Any:
         out.diagnostics.append(Diagnostic("yaml-syntax", doc.message, f.relpath, doc.line))
         return None
     return doc
+
+
+def reference_check(errors: list[SchemaError], lines: Mapping[str, int]
+                    ) -> Callable[[str, set[str], str, str], None]:
+    """``check(value, known, what, path)``: an error at ``path`` (with its line) when ``value`` is not a known id."""
+    def check(value: str, known: set[str], what: str, path: str) -> None:
+        if value not in known:
+            errors.append(SchemaError(path, f"{value!r} is not a declared {what} id",
+                                      lines.get(path)))
+    return check
 
 
 def refuse(out: Parsed, relpath: str, errors: list[SchemaError],

@@ -32,6 +32,7 @@ from .parser import (
     merge,
     model_resources,
     read_document,
+    reference_check,
     reference_errors,
     refuse,
 )
@@ -183,11 +184,7 @@ def threagile_reference_errors(doc: Any, lines: Mapping[str, int]) -> list[Schem
     data = {d["id"] for _, d in _section(doc, "data_assets")}
     bounds = {b["id"] for _, b in _section(doc, "trust_boundaries")}
     errors: list[SchemaError] = []
-
-    def check(value: str, known: set[str], what: str, path: str) -> None:
-        if value not in known:
-            errors.append(SchemaError(path, f"{value!r} is not a declared {what} id",
-                                      lines.get(path)))
+    check = reference_check(errors, lines)
 
     for name, a in _section(doc, "technical_assets"):
         base = f"technical_assets.{name}"
