@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from .formats import classify, read_suffixes, sniffed_suffixes
+from .formats import classify, read_suffixes, sniffed_kinds, sniffed_suffixes
 from .model import Diagnostic, SourceFile
 
 # Directories never walked: version control and tool caches (nothing of the user's), and
@@ -168,18 +168,19 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
             return
         fmt = classify(name, head)
         if fmt is None:
-            kind = "empty" if not head.strip() else "json" if name.lower().endswith(".json") else "yaml"
-            result.skip(rel, "skipped-unrecognised", _UNRECOGNISED[kind])
+            result.skip(rel, "skipped-unrecognised", _unrecognised(name, head))
             return
     seen.add(real)
     result.files.append(SourceFile(path=real, relpath=rel, format=fmt, root=root))
 
 
-_UNRECOGNISED = {
-    "empty": "empty file; not scanned",
-    "json": "not a Terraform plan or Kubernetes manifest (by its first 64 KiB); not scanned",
-    "yaml": "not a Kubernetes manifest, architecture or Threagile file (by its first 64 KiB); not scanned",
-}
+def _unrecognised(name: str, head: bytes) -> str:
+    """Why a file whose content decides its format was not scanned: every format that could have claimed it."""
+    if not head.strip():
+        return "empty file; not scanned"
+    kinds = sniffed_kinds(name)
+    listed = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kinds[0]
+    return f"not {listed} (by its first {SNIFF_BYTES // 1024} KiB); not scanned"
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

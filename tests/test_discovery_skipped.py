@@ -9,6 +9,7 @@ import pytest
 from conftest import FIXTURES, ROOT
 from scanner.api import scan
 from scanner.discover import discover
+from scanner.formats import FORMATS
 from scanner.report import render
 
 CASE = os.path.join(FIXTURES, "cases", "discovery")
@@ -37,11 +38,22 @@ def test_every_file_riskgraph_might_read_that_is_skipped_has_an_info_diagnostic(
         ("skipped-dependencies", "info", f"{HERE}/node_modules",
          "directory of installed or vendored dependencies; not scanned (name its path to scan it)"),
         ("skipped-unrecognised", "info", f"{HERE}/package.json",
-         "not a Terraform plan or Kubernetes manifest (by its first 64 KiB); not scanned"),
+         "not a Terraform plan, an Open Threat Model or a Kubernetes manifest (by its first 64 KiB); "
+         "not scanned"),
         ("skipped-excluded", "info", f"{HERE}/settings.yaml",
          "excluded by an --exclude or configuration pattern"),
     ]
     assert found.skipped == 4  # README.md too, without a diagnostic: not a kind of file riskgraph reads
+
+
+def test_an_unrecognised_yaml_file_is_told_every_format_it_could_have_been(tmp_path):
+    (tmp_path / "settings.yml").write_text("colour: blue\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    assert [(d.code, d.path, d.message) for d in found.diagnostics] == [(
+        "skipped-unrecognised", "settings.yml",
+        "not an Open Threat Model, a Threagile model, a Kubernetes manifest or an architecture file "
+        "(by its first 64 KiB); not scanned")]
+    assert all(f.kind for f in FORMATS.values() if f.sniff is not None)   # a new sniffed format says what it is
 
 
 def test_a_file_named_on_the_command_line_is_never_skipped_silently():

@@ -43,8 +43,12 @@ def test_review_set_and_layers():
     assert in_sample(REPO, _finding("a.tf", 1, severity="critical"))
     medium = [_finding(f"f{i}.tf", 1, severity="medium") for i in range(400)]
     picked = [f["location"]["path"] for f in medium if in_sample(REPO, f)]
-    assert 20 < len(picked) < 60                                 # ~10 %, seeded: the same every run
-    assert picked == [f["location"]["path"] for f in medium if in_sample(REPO, f)]
+    assert 20 < len(picked) < 60                                 # ~10 %
+    # seeded: the same findings every run and on every machine (the review labels rely on it)
+    assert picked[:10] == ["f0.tf", "f7.tf", "f33.tf", "f35.tf", "f36.tf", "f48.tf", "f63.tf",
+                           "f67.tf", "f71.tf", "f72.tf"]
+    assert not in_sample(REPO, medium[1]) and not in_sample(REPO, _finding("f7.tf", 1, "RG-AWS-002",
+                                                                           severity="medium"))
     assert [layer_of({"resource": r}) for r in ("k8s:apps/Deployment/a/b", "arch:component/x",
                                                 "examples/a:module.m.aws_s3_bucket.b")] == \
         ["kubernetes", "architecture", "terraform"]

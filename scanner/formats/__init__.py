@@ -28,6 +28,7 @@ class Format:
     sniffs: tuple[str, ...] = ()  # lower-case name endings whose content ``sniff`` decides
     # (lower-case name, first bytes) -> claimed
     sniff: Optional[Callable[[str, bytes], bool]] = None
+    kind: str = ""  # what a file it sniffs is, for messages: "a Kubernetes manifest"
     per_file: bool = False  # each file parsed on its own (a plan is a whole root module)
     cost: float = 1.0  # parse time per byte relative to Terraform's (splits work between processes)
     linker: Optional[str] = None  # "module:function" run by the link stage after the cloud linkers
@@ -71,6 +72,12 @@ def classify(name: str, head: Optional[bytes]) -> Optional[str]:
         if f.sniff is not None and lower.endswith(f.sniffs) and f.sniff(lower, head):
             return f.name
     return None
+
+
+def sniffed_kinds(name: str) -> list[str]:
+    """What a file of this name could have been by its content, in registry order (``kind`` of each format)."""
+    lower = name.lower()
+    return [f.kind for f in FORMATS.values() if f.sniff is not None and lower.endswith(f.sniffs)]
 
 
 def read_suffixes() -> tuple[str, ...]:

@@ -46,8 +46,11 @@ def sniff_otm(lower: str, head: bytes) -> bool:
 
 
 FORMAT = Format("architecture", Layer.ARCHITECTURE, "scanner.formats.architecture.parser",
-                sniffs=YAML_SUFFIXES, sniff=sniff_native, cost=0.5, linker="scanner.formats.architecture.link:link")
+                sniffs=YAML_SUFFIXES, sniff=sniff_native, kind="an architecture file", cost=0.5,
+                linker="scanner.formats.architecture.link:link")
 OTM = Format("otm", Layer.ARCHITECTURE, "scanner.formats.architecture.otm",
-             sniffs=(*YAML_SUFFIXES, ".json"), sniff=sniff_otm, cost=0.5)
+             sniffs=(*YAML_SUFFIXES, ".json"), sniff=sniff_otm, kind="an Open Threat Model",
+             cost=0.5)
 THREAGILE = Format("threagile", Layer.ARCHITECTURE, "scanner.formats.architecture.threagile",
-                   sniffs=YAML_SUFFIXES, sniff=sniff_threagile, cost=0.5)
+                   sniffs=YAML_SUFFIXES, sniff=sniff_threagile,
+                   kind="a Threagile model", cost=0.5)

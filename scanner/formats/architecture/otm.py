@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 from ...model import Diagnostic, SourceFile, Unknown
 from ...schemas import SchemaError, validate
 from ...parse import ParseContext, Parsed
-from .parser import merge, model_resources, read_document, reference_errors, refuse
+from .parser import merge, model_resources, read_document, reference_check, reference_errors, refuse
 
 SCHEMA = "otm.schema.json"
 NATIVE_TYPES = ("client", "mobile_app", "web_frontend", "api", "service", "worker", "database",
@@ -87,11 +87,7 @@ def otm_reference_errors(doc: Mapping[str, Any], lines: Mapping[str, int]) -> li
     comps = {c["id"] for c in doc.get("components") or []}
     assets = {a["id"] for a in doc.get("assets") or []}
     errors: list[SchemaError] = []
-
-    def check(value: str, known: set[str], what: str, path: str) -> None:
-        if value not in known:
-            errors.append(SchemaError(path, f"{value!r} is not a declared {what} id",
-                                      lines.get(path)))
+    check = reference_check(errors, lines)
 
     for i, z in enumerate(doc.get("trustZones") or []):
         if "trustZone" in (z.get("parent") or {}):

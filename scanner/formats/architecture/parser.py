@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from ...schemas import SchemaError, validate
@@ -30,6 +30,13 @@ def element_address(section_type: str, ident: str) -> str:
 
 def flow_id(flow: Mapping[str, Any]) -> str:
     return str(flow.get("id") or f"{flow.get('from')}->{flow.get('to')}")
+
+
+def elements(model: Mapping[str, Any]) -> Iterator[tuple[str, int, str, Any]]:
+    """``(section, index, id, element)`` for every element, in ``SECTIONS`` order (a flow's id may be derived)."""
+    for section in SECTIONS:
+        for i, element in enumerate(model.get(section) or []):
+            yield section, i, flow_id(element) if section == "flows" else str(element.get("id")), element
 
 
 def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
@@ -80,6 +87,16 @@ def read_document(ctx: ParseContext, f: SourceFile, out: Parsed) -> Any:
     return doc
 
 
+def reference_check(errors: list[SchemaError], lines: Mapping[str, int]
+                    ) -> Callable[[str, set[str], str, str], None]:
+    """``check(value, known, what, path)``: an error at ``path`` (with its line) when ``value`` is not a known id."""
+    def check(value: str, known: set[str], what: str, path: str) -> None:
+        if value not in known:
+            errors.append(SchemaError(path, f"{value!r} is not a declared {what} id",
+                                      lines.get(path)))
+    return check
+
+
 def refuse(out: Parsed, relpath: str, errors: list[SchemaError],
            lines: Mapping[str, int] | None = None) -> None:
     """One diagnostic per error; an unknown key points at the key's own line."""
@@ -117,20 +134,19 @@ def model_resources(model: Mapping[str, Any], lines: Mapping[str, int], relpath:
     derived = derive(model)
     by_element = _lines_by_element(lines)
     resources: list[Resource] = []
-    for section, element_type in SECTIONS.items():
-        for i, element in enumerate(model.get(section) or []):
-            ident = flow_id(element) if section == "flows" else str(element["id"])
-            prefix = f"{section}.{i}"
-            own = by_element.get(prefix, {})
-            extra, extra_lines = derived.get((section, i), ({}, {}))
-            own.update({k: own.get(v, lines.get(prefix, default_line))
-                        for k, v in extra_lines.items()})
-            start = lines.get(prefix, default_line)
-            end = max([start, *(v for k, v in own.items() if not k.startswith("$"))])
-            resources.append(Resource(
-                address=element_address(element_type, ident), kind=Layer.ARCHITECTURE,
-                type=element_type, attributes={**element, **extra},
-                location=Location(relpath, start, end), source=source, lines=own))
+    for section, i, ident, element in elements(model):
+        prefix = f"{section}.{i}"
+        own = by_element.get(prefix, {})
+        extra, extra_lines = derived.get((section, i), ({}, {}))
+        own.update({k: own.get(v, lines.get(prefix, default_line))
+                    for k, v in extra_lines.items()})
+        start = lines.get(prefix, default_line)
+        end = max([start, *(v for k, v in own.items() if not k.startswith("$"))])
+        element_type = SECTIONS[section]
+        resources.append(Resource(
+            address=element_address(element_type, ident), kind=Layer.ARCHITECTURE,
+            type=element_type, attributes={**element, **extra},
+            location=Location(relpath, start, end), source=source, lines=own))
     return resources
 
 
@@ -246,15 +262,12 @@ def reference_errors(model: Any, lines: Mapping[str, int]) -> list[SchemaError]:
     def line(path: str) -> Any:
         return lines.get(path.replace("[", ".").replace("]", ""))
 
-    ids: dict[str, set[str]] = {}
-    for section in SECTIONS:
-        ids[section] = set()
-        for i, e in enumerate(model.get(section) or []):
-            ident = flow_id(e) if section == "flows" else str(e.get("id"))
-            if ident in ids[section]:
-                errors.append(SchemaError(f"{section}[{i}].id", f"duplicate id {ident!r}",
-                                          line(f"{section}[{i}]")))
-            ids[section].add(ident)
+    ids: dict[str, set[str]] = {section: set() for section in SECTIONS}
+    for section, i, ident, _ in elements(model):
+        if ident in ids[section]:
+            errors.append(SchemaError(f"{section}[{i}].id", f"duplicate id {ident!r}",
+                                      line(f"{section}[{i}]")))
+        ids[section].add(ident)
 
     def check(value: Any, section: str, path: str) -> None:
         if value is not None and value != "*" and str(value) not in ids[section]:

@@ -28,10 +28,11 @@ from ...parse import ParseContext, Parsed
 from .parser import (
     SECTIONS,
     element_address,
-    flow_id,
+    elements,
     merge,
     model_resources,
     read_document,
+    reference_check,
     reference_errors,
     refuse,
 )
@@ -167,12 +168,8 @@ def _own_file_lines(located: Mapping[str, Origin], root: str) -> tuple[dict[str,
 
 def _element_paths(model: Mapping[str, Any]) -> dict[str, str]:
     """Element address -> ``section.index`` in the native model."""
-    paths = {}
-    for section, element_type in SECTIONS.items():
-        for i, element in enumerate(model.get(section) or []):
-            ident = flow_id(element) if section == "flows" else str(element["id"])
-            paths[element_address(element_type, ident)] = f"{section}.{i}"
-    return paths
+    return {element_address(SECTIONS[section], ident): f"{section}.{i}"
+            for section, i, ident, _ in elements(model)}
 
 
 def _section(doc: Mapping[str, Any], key: str) -> list[tuple[str, Mapping[str, Any]]]:
@@ -187,11 +184,7 @@ def threagile_reference_errors(doc: Any, lines: Mapping[str, int]) -> list[Schem
     data = {d["id"] for _, d in _section(doc, "data_assets")}
     bounds = {b["id"] for _, b in _section(doc, "trust_boundaries")}
     errors: list[SchemaError] = []
-
-    def check(value: str, known: set[str], what: str, path: str) -> None:
-        if value not in known:
-            errors.append(SchemaError(path, f"{value!r} is not a declared {what} id",
-                                      lines.get(path)))
+    check = reference_check(errors, lines)
 
     for name, a in _section(doc, "technical_assets"):
         base = f"technical_assets.{name}"

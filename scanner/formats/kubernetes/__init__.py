@@ -53,6 +53,7 @@ def sniff(lower: str, head: bytes) -> bool:
 
 # kustomize reads kustomization files by name, with or without apiVersion/kind (.kustomize builds them)
 FORMAT = Format("kubernetes", Layer.KUBERNETES, "scanner.formats.kubernetes.parser",
-                names=KUSTOMIZATION_NAMES, sniffs=(".yaml", ".yml", ".json"), sniff=sniff, cost=0.3,
+                names=KUSTOMIZATION_NAMES, sniffs=(".yaml", ".yml", ".json"), sniff=sniff, kind="a Kubernetes manifest",
+                cost=0.3,
                 linker="scanner.formats.kubernetes.link:link",
                 type_groups={"k8s_workload": WORKLOAD_KINDS})

@@ -20,4 +20,5 @@ def sniff(lower: str, head: bytes) -> bool:
 
 
 FORMAT = Format("terraform_plan", Layer.TERRAFORM, "scanner.formats.terraform_plan.parser",
-                sniffs=(".json",), sniff=sniff, per_file=True)
+                sniffs=(".json",), sniff=sniff, kind="a Terraform plan",
+                per_file=True)
