@@ -49,8 +49,9 @@ class Config:
     module_descriptions: tuple[str, ...] = ()
 
 
-def _git_root(start: str) -> Optional[str]:
-    here = start
+def git_root(start: str) -> Optional[str]:
+    """The nearest directory at or above ``start`` holding ``.git`` (found by looking, never by running git)."""
+    here = os.path.abspath(start)
     while True:
         if os.path.exists(os.path.join(here, ".git")):
             return here
@@ -73,7 +74,7 @@ def find_config(start: str) -> Optional[str]:
     here = os.path.abspath(start)
     if not os.path.isdir(here):
         here = os.path.dirname(here)
-    stop = _git_root(here)
+    stop = git_root(here)
     candidates: list[str] = []
     if stop is None:
         candidates = [here, os.getcwd()]

@@ -5,19 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, Sequence
 
-from .config import Config, find_config, load_config
+from .config import Config, find_config, git_root, load_config
 from .request import RequestError, ScanRequest, check_paths
-
-
-def git_root(start: str) -> Optional[str]:
-    """The nearest directory at or above ``start`` holding ``.git`` (found by looking, never by running git)."""
-    here = os.path.abspath(start)
-    while not os.path.exists(os.path.join(here, ".git")):
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
-    return here
 
 
 def report_root(paths: Sequence[str], explicit: Optional[str] = None) -> str:

@@ -210,3 +210,18 @@ def test_parameters_for_a_policy_that_does_not_exist_are_refused():
     with pytest.raises(PolicyError) as err:
         load_policies(parameters={"RG-AWS-01": {"admin_ports": [22]}})
     assert err.value.where == "parameters.RG-AWS-01" and "no policy 'RG-AWS-01'; did you mean" in err.value.message
+
+
+def test_not_through_leaves_no_elements_of_the_nodes_it_judged_on_a_finding():
+    """The search judges other nodes while a resource is evaluated: what offends there
+    (the second `deny` of the blocking load balancer) is no element of the finding."""
+    app = res("app", {}, lines={"rules": 4, "rules.1": 5})
+    lb = res("lb", {"rules": ["deny", "deny"]}, "lb")
+    lb2 = res("lb2", {"rules": []}, "lb")
+    g = _graph(app, lb, lb2, edges=[(INTERNET, "lb", "exposes"), (INTERNET, "lb2", "exposes"),
+                                    ("lb", "app", "routes_to"), ("lb2", "app", "routes_to")])
+    p = policy({"reachable_from": {"node": "internet", "not_through": {"path": "rules.*", "equals": "deny"}}})
+    findings, _ = evaluate(g, [p])
+    found = next(f for f in findings if f.resource == "app")
+    assert [s.address for s in found.path] == ["internet", "lb2", "app"]
+    assert found.elements == ()

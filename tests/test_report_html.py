@@ -104,3 +104,15 @@ def test_a_page_error_would_be_seen(tmp_path):
     bad.write_text("<html><body><script>throw new Error('boom')</script></body></html>")
     done = _browse(str(bad), tmp_path, "--dump-dom")
     assert [line for line in done.stderr.splitlines() if "Uncaught Error: boom" in line]
+
+
+def test_a_path_edge_names_its_technique_as_the_other_reports_do():
+    """An escape edge stands for a technique (PathStep.detail): text and SARIF write
+    `escapes_to [CE_PRIV_MOUNT]`, and so does the page's path diagram."""
+    from scanner.model import Finding, Location, PathStep, Report, Severity
+    from scanner.report.html import data
+
+    steps = (PathStep("pod", Location("k.yaml", 1, 1)), PathStep("node", None, "escapes_to", "CE_PRIV_MOUNT"))
+    finding = Finding("RG-K8S-001", Severity.HIGH, "pod", Location("k.yaml", 1, 9), "m", path=steps)
+    paths = data(Report(findings=(finding,), diagnostics=(), policies=()))["paths"]
+    assert paths == [[["pod", "", "k.yaml:1"], ["node", "escapes_to [CE_PRIV_MOUNT]", ""]]]

@@ -78,8 +78,9 @@ LOCATIONS = st.builds(Location, TEXT, LINES, LINES)
 FINDINGS = st.builds(
     Finding, policy_id=st.sampled_from(["P-1", "P-2", "P-\u00e9"]), severity=st.sampled_from(list(Severity)),
     resource=TEXT, location=LOCATIONS, message=TEXT, evidence=st.lists(TEXT, max_size=3).map(tuple),
-    path=st.lists(st.builds(PathStep, TEXT, st.none() | LOCATIONS, TEXT), max_size=2).map(tuple),
-    suppression=st.none() | st.builds(Suppression, TEXT, TEXT, TEXT, st.none() | TEXT))
+    path=st.lists(st.builds(PathStep, TEXT, st.none() | LOCATIONS, TEXT, TEXT), max_size=2).map(tuple),
+    suppression=st.none() | st.builds(Suppression, TEXT, TEXT, TEXT, st.none() | TEXT),
+    block=st.none() | LOCATIONS, elements=st.lists(LOCATIONS, max_size=2).map(tuple))
 METAS = (PolicyMeta("P-1", "One \"quoted\"", Severity.LOW, frameworks={"cis": ("1.1", "2"), "a": ()},
                     cwe=("CWE-1",)),
          PolicyMeta("P-2", "Two", Severity.HIGH))  # P-é has no metadata: an empty policy part
@@ -98,6 +99,12 @@ def test_json_report_bytes_match_the_generic_writer(findings: list[Finding]) -> 
     finally:
         json_report._BATCH, json_report._TEMPLATE_KEYS = batch, keys
     assert "".join(pieces) == expected and len(pieces) == 1 + len(findings) // 2
+
+
+def test_json_report_writes_findings_with_the_one_f_string_writer():
+    """The fast writer knows every key finding_dict writes: a key added there without here
+    silently sends every report down the slow key-by-key path."""
+    assert json_report._keys() == json_report._TEMPLATE_KEYS
 
 
 def test_json_report_follows_finding_dict_when_it_gains_a_key(monkeypatch):

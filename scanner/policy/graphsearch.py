@@ -235,9 +235,9 @@ def _pairs(path: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _node_truth(ctx: Any, check: Check, node: str) -> Optional[bool]:
-    """True, False or None (unknown: e.g. a control a dialect cannot state)."""
+    """True, False or None (unknown: e.g. a control a dialect cannot state); judged as `through` is (ctx.judge)."""
     res = _resource(ctx.graph, node)
-    return check(ctx, res, res.attributes, "")[0] if res is not None else False
+    return ctx.judge(check, res) if res is not None else False
 
 
 def _matches_node(ctx: Any, check: Optional[Check], node: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Mapping
 
-from ..model import Report
+from ..model import PathStep, Report
 
 REPORTERS: Mapping[str, str] = {
     "text": "scanner.report.text",
@@ -38,3 +38,9 @@ def write(report: Report, fmt: str, handle: Any, **options: Any) -> None:
     pieces = getattr(module, "chunks", None)
     for piece in (pieces(report, **options) if pieces else (module.render(report, **options),)):
         handle.write(piece)
+
+
+def edge_label(step: PathStep) -> str:
+    """The edge that led to ``step``, with what it stands for when its kind alone does not say:
+    ``escapes_to [CE_PRIV_MOUNT]`` ('' for a path's first step)."""
+    return f"{step.edge} [{step.detail}]" if step.detail else step.edge

@@ -19,7 +19,7 @@ from .. import __version__
 from ..completeness import gaps
 from ..model import Report, Severity
 from ..secrets import mask_in_text
-from . import html_assets
+from . import edge_label, html_assets
 
 _ORDER = [s.value for s in sorted(Severity, key=lambda s: -s.rank)]
 
@@ -37,7 +37,7 @@ def data(report: Report) -> dict[str, Any]:
                                                    f.location.path, f.location.start_line)):
         path_id = -1
         if len(f.path) > 1:
-            key = tuple((s.address, s.edge, str(s.location) if s.location else "") for s in f.path)
+            key = tuple((s.address, edge_label(s), str(s.location) if s.location else "") for s in f.path)
             path_id = paths.setdefault(key, len(paths))
         rows.append([f.severity.value, f.policy_id, _m(f.resource), f.location.path,
                      f.location.start_line, _m(f.message), path_id,

@@ -147,8 +147,8 @@ def _location_text(loc: Any) -> str:
     return pretty.dumps_at({"path": loc.path, "start_line": loc.start_line, "end_line": loc.end_line}, _IN)
 
 
-_TEMPLATE_KEYS = ("policy_id", "title", "severity", "resource", "location", "message", "evidence",
-                  "path", "frameworks", "cwe", "fingerprint", "suppression")
+_TEMPLATE_KEYS = ("policy_id", "title", "severity", "resource", "location", "block", "elements", "message",
+                  "evidence", "path", "frameworks", "cwe", "fingerprint", "suppression")
 _NO_PART: dict[str, Any] = {"title": "", "frameworks": {}, "cwe": []}
 
 
@@ -176,10 +176,12 @@ def _finding_text(f: Finding, shared: tuple[str, str, str, str], seen: dict[int,
                 else "[\n" + _IN + "  " + (",\n" + _IN + "  ").join(s(e) for e in f.evidence) + "\n" + _IN + "]"
                 if all(type(e) is str for e in f.evidence) else at(list(f.evidence), _IN))
     rest = finding_dict(f, None, _NO_PART) if (
-        f.path or f.suppression) else None
+        f.path or f.suppression or f.elements) else None
     return (f'{{\n{_IN}"policy_id": {s(f.policy_id)},\n{_IN}"title": {shared[0]},\n'
             f'{_IN}"severity": {_SEVERITY_TEXT[f.severity]},\n{_IN}"resource": {s(f.resource)},\n'
             f'{_IN}"location": {_location(loc, seen)},\n'
+            f'{_IN}"block": {_location(f.block, seen) if f.block else "null"},\n'
+            f'{_IN}"elements": {at(rest["elements"], _IN) if rest else "[]"},\n'
             f'{_IN}"message": {s(f.message)},\n{_IN}"evidence": {evidence},\n'
             f'{_IN}"path": {at(rest["path"], _IN) if rest else "[]"},\n{shared[1]}'
             f'{_IN}"fingerprint": {s(f.fingerprint)},\n'

@@ -16,7 +16,7 @@ from .. import __version__
 from ..completeness import gaps
 from ..model import Finding, Location, PolicyMeta, Report, Severity
 from ..secrets import mask_in_text
-from . import pretty
+from . import edge_label, pretty
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 URI_BASE = "SRCROOT"
@@ -96,7 +96,7 @@ def _result(f: Finding, rule_index: int, baseline: bool) -> dict[str, Any]:
     if f.path:
         steps = []
         for step in f.path[:MAX_FLOW_STEPS]:
-            edge = f"{step.edge} [{step.detail}]" if step.detail else step.edge
+            edge = edge_label(step)
             loc: dict[str, Any] = {"message": {"text": step.address if not edge
                                                else f"--{edge}--> {step.address}"}}
             if step.location is not None:

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 from ..completeness import gaps
 from ..model import PathStep, PolicyMeta, Report, Severity
+from . import edge_label
 
 # Diagnostics of files and directories not scanned (scanner/discover.py): one summary line here.
 SKIPPED = "skipped-"
@@ -41,7 +42,7 @@ def hops(path: tuple[PathStep, ...]) -> str:
     """``internet -exposes-> a -escapes_to [CE_PRIV_MOUNT]-> b``: every hop with its edge and what it stands for."""
     out = [path[0].address]
     for step in path[1:]:
-        label = f"{step.edge} [{step.detail}]" if step.detail else step.edge
+        label = edge_label(step)
         out.append(f"-{label}-> {step.address}" if label else f"-> {step.address}")
     return " ".join(out)
 
