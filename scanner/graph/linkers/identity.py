@@ -97,16 +97,12 @@ def role_name(arn: Any) -> Optional[str]:
     return arn.rsplit("/", 1)[-1] or None
 
 
-def _current(ctx: LinkContext, address: str) -> Resource:
-    return ctx.nodes[address]["resource"]
-
-
 def _irsa(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) -> None:
     names = _roles_by_name(ctx)
     for ns, name, sa, value, path in _annotated(ctx, accounts, ROLE_ARN):
         roles = _referenced(ctx, sa, "aws_iam_role") or names.get(role_name(value) or "", [])
         for role in roles:
-            doc = _current(ctx, role).attributes.get("$assume_role_policy")
+            doc = ctx.fact(role, "$assume_role_policy")
             verdict = wi.role_admits(doc, wi.subject(ns, name)) if doc is not None else None
             if verdict is not False:
                 _assumes(ctx, sa.address, role, verdict, mechanism="irsa", path=path)
@@ -235,21 +231,20 @@ def _azure(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) ->
 def _trust_summaries(ctx: LinkContext) -> None:
     """``$service_account_trust`` on roles trusted by a Kubernetes cluster's OIDC issuer."""
     for role in ctx.of_type("aws_iam_role"):
-        current = _current(ctx, role.address)
-        doc = current.attributes.get("$assume_role_policy")
+        doc = role.attributes.get("$assume_role_policy")
         statements = doc.get("Statement") if isinstance(doc, dict) else None
         if not isinstance(statements, list):
             continue
         entries: list[dict[str, Any]] = []
         lines: dict[str, Any] = {}
-        line = current.lines.get("$assume_role_policy")
+        line = role.lines.get("$assume_role_policy")
         for i, s in enumerate(statements):
             if not isinstance(s, dict) or s.get("Effect") != "Allow" or wi.web_identity_statement(s) is not True:
                 continue
             subjects = wi.subjects(s)
             if not _kubernetes_issuer(ctx, role, s, subjects):
                 continue
-            lines[f"$service_account_trust.{len(entries)}"] = current.lines.get(
+            lines[f"$service_account_trust.{len(entries)}"] = role.lines.get(
                 f"$assume_role_policy.Statement.{i}", line)
             entries.append({"statement": i, "any_service_account": wi.admits(s, wi.PROBE),
                             "subjects": [v for v in subjects if isinstance(v, str)]})
