@@ -27,6 +27,7 @@ from ...model import Resource, is_unknown
 from .. import LinkContext, base_address
 from . import web_identity as wi
 from .aws import targets
+from .node_identity import is_data_source
 
 ROLE_ARN = "eks.amazonaws.com/role-arn"
 GKE_ACCOUNT = "iam.gke.io/gcp-service-account"
@@ -116,15 +117,15 @@ def _assumes(ctx: LinkContext, source: str, target: str, verdict: Tri, **data: A
 
 def _pod_identity(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) -> None:
     names = _roles_by_name(ctx)
+    # which cluster the manifests go to is not written: with several EKS clusters the account may be another's
+    several = len({base_address(c.address) for c in ctx.by_type.get("aws_eks_cluster", ())
+                   if not is_data_source(c.address)}) > 1
     for assoc in ctx.of_type("aws_eks_pod_identity_association"):
         ns, name = assoc.attributes.get("namespace"), assoc.attributes.get("service_account")
         if not isinstance(ns, str) or not isinstance(name, str):
             continue
         roles = [n for _, n in targets(ctx, assoc, ("role_arn",), ("aws_iam_role",))] or names.get(
             role_name(assoc.attributes.get("role_arn")) or "", [])
-        # which cluster the manifests go to is not written: with several EKS clusters the account may be another's
-        several = len({base_address(c.address) for c in ctx.by_type.get("aws_eks_cluster", ())
-                       if not c.address.rsplit(":", 1)[-1].startswith("data.")}) > 1
         for sa in accounts.get((ns, name), ()):
             for role in roles:
                 _assumes(ctx, sa.address, role, None if several else True, mechanism="eks-pod-identity",

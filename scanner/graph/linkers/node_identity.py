@@ -50,7 +50,7 @@ def link(ctx: LinkContext) -> None:
     self_managed = _self_managed(ctx)   # launch template -> the autoscaling group that starts nodes with it
     if not workloads or not (groups or self_managed):
         return
-    managed = [c for t in CLUSTERS for c in ctx.by_type.get(t, ()) if not _data_source(c.address)]
+    managed = [c for t in CLUSTERS for c in ctx.by_type.get(t, ()) if not is_data_source(c.address)]
     clusters = {base_address(c.address) for c in managed}
     names = {c.attributes.get("name") for c in managed}
     clusters |= {f"cluster {g.attributes['cluster_name']}" for g in groups   # clusters defined elsewhere
@@ -86,7 +86,7 @@ def link(ctx: LinkContext) -> None:
             ctx.add_edge(w.address, group, "runs_on", **data)
 
 
-def _data_source(address: str) -> bool:
+def is_data_source(address: str) -> bool:
     """A ``data.`` address (after any root and module prefix): a cluster read, perhaps one the scan manages."""
     tail = address.rsplit(":", 1)[-1]
     return tail.startswith("data.") or ".data." in tail
