@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, Optional
 from ...model import Resource, is_unknown
 from .. import LinkContext, base_address
 from . import web_identity as wi
-from .aws import targets
+from .aws import items, targets
 from .node_identity import is_data_source
 
 ROLE_ARN = "eks.amazonaws.com/role-arn"
@@ -183,14 +183,11 @@ def _bindings(ctx: LinkContext, iam: Resource) -> Iterator[tuple[Any, list[Any]]
         yield a.get("role"), members if isinstance(members, list) else [members]
     else:
         for _, doc in targets(ctx, iam, ("policy_data",), ("google_iam_policy",)):
-            for b in _list(ctx.nodes[doc]["resource"].attributes.get("binding")):
+            for b in items(ctx.nodes[doc]["resource"].attributes.get("binding")):
                 if isinstance(b, dict):
                     members = b.get("members")
                     yield b.get("role"), members if isinstance(members, list) else [members]
 
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _member_is(member: Any, ns: str, name: str) -> Tri:

@@ -37,7 +37,7 @@ from typing import Any, Optional
 
 from ...model import Diagnostic, Layer, Resource, is_unknown
 from .. import LinkContext, base_address
-from .aws import targets
+from .aws import items, targets
 
 Tri = Optional[bool]
 CLUSTERS = ("aws_eks_cluster", "google_container_cluster", "azurerm_kubernetes_cluster")
@@ -145,7 +145,7 @@ def _self_managed(ctx: LinkContext) -> dict[str, str]:
     """Self-managed nodes: launch templates of autoscaling groups tagged ``kubernetes.io/cluster/<name>``."""
     out: dict[str, str] = {}
     for asg in ctx.by_type.get("aws_autoscaling_group", ()):
-        if not any(_cluster_tag(t) for key in ("tag", "tags") for t in _list(asg.attributes.get(key))):
+        if not any(_cluster_tag(t) for key in ("tag", "tags") for t in items(asg.attributes.get(key))):
             continue
         for _, template in targets(ctx, asg, ("launch_template", "launch_template_specification"),
                                    ("aws_launch_template",)):
@@ -163,9 +163,6 @@ def _cluster_tag(tag: Any) -> bool:
 
 CLUSTER_TAG = "kubernetes.io/cluster/"
 
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _gke_metadata(ctx: LinkContext, pool: Resource) -> tuple[Tri, Tri]:
