@@ -189,3 +189,27 @@ def test_a_terraform_managed_account_names_its_role_by_reference():
     assert edges(graph, "assumes") == {("kubernetes_service_account.api", "aws_iam_role.api"): {
         "kind": "assumes", "mechanism": "irsa", "path": "metadata.annotations.eks.amazonaws.com/role-arn"}}
     # cart's annotation names the web role, whose trust admits shop/web only: no edge
+
+
+def test_pod_identity_ignores_a_cluster_a_module_only_reads():
+    """One managed EKS cluster and a ``data.aws_eks_cluster`` read inside a module are one cluster, not
+    several: the Pod Identity association's account assumes its role for certain (as node_identity counts)."""
+    from scanner.graph import build_graph
+    from scanner.model import Layer, Location, Resource
+
+    def tf(address, rtype, attributes, references=()):
+        return Resource(address, Layer.TERRAFORM, rtype, attributes, Location("main.tf", 1, 1),
+                        references=references)
+
+    account = Resource(SA + "worker", Layer.KUBERNETES, "ServiceAccount",
+                       {"apiVersion": "v1", "kind": "ServiceAccount",
+                        "metadata": {"name": "worker", "namespace": "shop"}}, Location("sa.yaml", 1, 1))
+    graph = build_graph([
+        tf("aws_eks_cluster.main", "aws_eks_cluster", {"name": "main"}),
+        tf("module.addons.data.aws_eks_cluster.this", "aws_eks_cluster", {"name": "main"}),
+        tf("aws_iam_role.worker", "aws_iam_role", {"name": "worker"}),
+        tf("aws_eks_pod_identity_association.worker", "aws_eks_pod_identity_association",
+           {"namespace": "shop", "service_account": "worker", "role_arn": "arn:aws:iam::1:role/worker"}),
+        account])
+    assert edges(graph, "assumes") == {(SA + "worker", "aws_iam_role.worker"): {
+        "kind": "assumes", "mechanism": "eks-pod-identity", "via": "aws_eks_pod_identity_association.worker"}}

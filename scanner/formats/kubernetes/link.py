@@ -95,11 +95,9 @@ def _link_unit(ctx: UnitContext) -> None:
 
 
 def _service(ctx: LinkContext, svc: Resource, pods: PodIndex) -> None:
-    spec = svc.attributes.get("spec")
-    spec = spec if isinstance(spec, dict) else {}
+    spec = mapping(svc.attributes.get("spec"))
     stype = spec.get("type", "ClusterIP")
-    annotations = mapping(svc.attributes.get("metadata")).get("annotations")
-    annotations = annotations if isinstance(annotations, dict) else {}
+    annotations = mapping(mapping(svc.attributes.get("metadata")).get("annotations"))
     internal = any(str(annotations.get(a, "")).lower() in INTERNAL_VALUES for a in INTERNAL_LB_ANNOTATIONS)
     ranges = [str(r) for r in items(spec.get("loadBalancerSourceRanges"))]
     public = not ranges or any(admits_internet(r) for r in ranges)
@@ -132,9 +130,7 @@ def _ingress_backends(spec: Any) -> Iterator[tuple[str, str]]:
     for key in ("defaultBackend", "backend"):
         yield from backend(spec.get(key), f"spec.{key}")
     for i, rule in enumerate(items(spec.get("rules"))):
-        http = rule.get("http") if isinstance(rule, dict) else None
-        paths = http.get("paths") if isinstance(http, dict) else None
-        for j, p in enumerate(paths if isinstance(paths, list) else []):
+        for j, p in enumerate(items(mapping(mapping(rule).get("http")).get("paths"))):
             if isinstance(p, dict):
                 yield from backend(p.get("backend"), f"spec.rules.{i}.http.paths.{j}.backend")
 
@@ -172,8 +168,7 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
                 if gw:
                     ctx.add_edge(gw, route.address, "routes_to", path=f"spec.parentRefs.{i}")
         for i, rule in enumerate(items(spec.get("rules"))):
-            refs = rule.get("backendRefs") if isinstance(rule, dict) else None
-            for j, ref in enumerate(refs if isinstance(refs, list) else []):
+            for j, ref in enumerate(items(mapping(rule).get("backendRefs"))):
                 if not isinstance(ref, dict) or ref.get("kind", "Service") != "Service" \
                         or ref.get("group", "") not in ("", "core"):
                     continue
@@ -226,8 +221,7 @@ def _service_account(ctx: UnitContext, w: Resource) -> None:
 
 def _mounts(ctx: UnitContext, w: Resource) -> None:
     ns = namespace_of(w)
-    pod = w.attributes.get("$pod")
-    pod = pod if isinstance(pod, dict) else {}
+    pod = mapping(w.attributes.get("$pod"))
     found: dict[tuple[str, str], str] = {}
 
     def add(kind: str, name: Any, path: str) -> None:

@@ -177,7 +177,7 @@ def _read_file(ctx: ParseContext, f: SourceFile, out: Parsed, raws: list[_Raw]) 
             return
         helm = _source_for(sources, previous, doc.start_line)
         previous = doc.start_line
-        _objects(doc, f, helm, out, raws)
+        _objects(doc, f, helm, raws)
 
 
 def _skipped_template(f: SourceFile, line: int) -> Diagnostic:
@@ -224,8 +224,7 @@ def _source_for(sources: list[tuple[int, str]], after: int, before: int) -> Opti
     return found
 
 
-def _objects(doc: Document, f: SourceFile, helm: Optional[tuple[str, int]], out: Parsed,
-             raws: list[_Raw]) -> None:
+def _objects(doc: Document, f: SourceFile, helm: Optional[tuple[str, int]], raws: list[_Raw]) -> None:
     obj = doc.value
     if not isinstance(obj, dict):
         return

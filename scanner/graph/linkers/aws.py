@@ -111,7 +111,8 @@ def _security_groups(ctx: LinkContext) -> None:
             ctx.add_edge(r.address, sg, "attached_to", path=path)
 
 
-def _list(value: Any) -> list[Any]:
+def items(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty one (a block written once, unknown, or malformed)."""
     return value if isinstance(value, list) else []
 
 
@@ -132,10 +133,10 @@ def _exposure(ctx: LinkContext) -> None:
         for path, node in targets(ctx, eip, ("instance", "instance_id"), ("aws_instance",)):
             ctx.add_edge(INTERNET, node, "exposes", path=path, via=eip.address)
     for r in ctx.of_type("aws_eks_cluster"):
-        for i, cfg in enumerate(_list(r.attributes.get("vpc_config"))):
+        for i, cfg in enumerate(items(r.attributes.get("vpc_config"))):
             if isinstance(cfg, dict) and cfg.get("endpoint_public_access", True) is True and (
                     "public_access_cidrs" not in cfg
-                    or any(admits_internet(c) for c in _list(cfg.get("public_access_cidrs")))):
+                    or any(admits_internet(c) for c in items(cfg.get("public_access_cidrs")))):
                 ctx.add_edge(INTERNET, r.address, "exposes", path=f"vpc_config.{i}.endpoint_public_access")
     for url in ctx.of_type("aws_lambda_function_url"):
         if url.attributes.get("authorization_type") == "NONE":

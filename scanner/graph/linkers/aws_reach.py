@@ -52,7 +52,7 @@ FILTERED = ("aws_instance", "aws_launch_template", *DATABASES, "aws_rds_cluster"
 def link(ctx: LinkContext) -> None:
     admits = _group_admits(ctx)
     subnets = Subnets(ctx)
-    defaults = _default_groups(ctx, subnets)
+    defaults = _default_groups(ctx)
     for att in ctx.of_type("aws_network_interface_attachment"):
         for eni in referenced(ctx, att, "network_interface_id", ("aws_network_interface",))[0]:
             for inst in referenced(ctx, att, "instance_id", ("aws_instance",))[0]:
@@ -217,7 +217,7 @@ def _groups(ctx: LinkContext, r: Resource) -> tuple[list[str], bool]:
     return list(dict.fromkeys(found)), unknown
 
 
-def _default_groups(ctx: LinkContext, subnets: Subnets) -> dict[str, str]:
+def _default_groups(ctx: LinkContext) -> dict[str, str]:
     """VPC (or ``DEFAULT``) -> its ``aws_default_security_group`` in the scan."""
     out: dict[str, str] = {}
     for sg in ctx.of_type("aws_default_security_group"):

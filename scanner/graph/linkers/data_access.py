@@ -170,10 +170,9 @@ Statements = list[tuple[dict[str, Any], frozenset[str]]]   # statement, nodes it
 
 def _documents(ctx: LinkContext, role: Resource) -> Iterator[tuple[str, Statements]]:
     """(owner address, statements with what each references) per policy that applies to the role."""
-    current = ctx.nodes[role.address]["resource"]
-    own = current.attributes.get("$policy")
+    own = role.attributes.get("$policy")
     if isinstance(own, dict):
-        yield role.address, _with_refs(ctx, current, own)
+        yield role.address, _with_refs(ctx, role, own)
     for source, _, kind in ctx.graph.in_edges(role.address, keys=True):
         res = ctx.nodes[source].get("resource")
         if res is None:
@@ -182,7 +181,7 @@ def _documents(ctx: LinkContext, role: Resource) -> Iterator[tuple[str, Statemen
             yield source, _with_refs(ctx, res, res.attributes["$policy"])
         elif kind == "attached_to" and res.type.endswith("policy_attachment"):
             yield from _managed(source, [res.attributes.get("policy_arn")])
-    yield from _managed(role.address, current.attributes.get("managed_policy_arns"))
+    yield from _managed(role.address, role.attributes.get("managed_policy_arns"))
 
 
 def _managed(owner: str, arns: Any) -> Iterator[tuple[str, Statements]]:

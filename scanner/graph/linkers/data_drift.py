@@ -16,22 +16,19 @@ scan holds an architecture.
 
 from __future__ import annotations
 
-
 from ...model import Resource
 from .. import LinkContext
 
-IDENTITY_TYPES = frozenset({"aws_iam_role", "google_service_account", "azurerm_user_assigned_identity"})
 # edge kinds walked backwards from an identity to what acts as it
 TOWARDS_WORKLOAD = frozenset({"assumes", "runs_as", "runs_on"})
 MAX_HOPS = 4
 
 
 def link(ctx: LinkContext) -> None:
-    graph = ctx.graph
     if not ctx.by_type.get("component"):
         return
     undeclared: dict[str, list[str]] = {}
-    for store in ctx.track(list(_stores(ctx))):
+    for store in ctx.track(_stores(ctx)):
         components = _components(ctx, store.address)
         allowed = components | {f for c in components for f in _flow_partners(ctx, c)}
         found = []
@@ -41,9 +38,8 @@ def link(ctx: LinkContext) -> None:
                 undeclared.setdefault(accessor, []).append(store.address)
         if found:
             _derive(ctx, store.address, "$undeclared_accessors", found)
-    for accessor, stores in undeclared.items():
-        if accessor in graph:
-            _derive(ctx, accessor, "$undeclared_data_access", stores)
+    for accessor, stores in undeclared.items():   # each came from an edge of the graph
+        _derive(ctx, accessor, "$undeclared_data_access", stores)
 
 
 def _stores(ctx: LinkContext) -> list[Resource]:

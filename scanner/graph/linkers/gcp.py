@@ -27,7 +27,7 @@ from ..traffic import (
     protocols,
 )
 from .. import LinkContext
-from .aws import targets
+from .aws import items, targets
 
 INSTANCES = ("google_compute_instance", "google_compute_instance_template")
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
@@ -46,14 +46,11 @@ def link(ctx: LinkContext) -> None:
     _sql(ctx)
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
 
 def _network_keys(ctx: LinkContext, r: Resource, path_names: tuple[str, ...]) -> set[str]:
     """What identifies the network a resource is on: referenced nodes and literal names."""
     keys = {node for _, node in targets(ctx, r, path_names, ("google_compute_network",))}
-    for nic in _list(r.attributes.get("network_interface")) or [r.attributes]:
+    for nic in items(r.attributes.get("network_interface")) or [r.attributes]:
         if isinstance(nic, dict) and isinstance(nic.get("network"), str):
             keys.add(nic["network"].rsplit("/", 1)[-1])
     return keys
@@ -67,10 +64,10 @@ def _firewalls(ctx: LinkContext) -> None:
     address: dict[str, Optional[bool]] = {}
     for inst in ctx.of_type(*INSTANCES):
         a = inst.attributes
-        for tag in _list(a.get("tags")):
+        for tag in items(a.get("tags")):
             if isinstance(tag, str):
                 by_tag.setdefault(tag, []).append(inst.address)
-        for sa in _list(a.get("service_account")):
+        for sa in items(a.get("service_account")):
             if isinstance(sa, dict) and isinstance(sa.get("email"), str):
                 by_account.setdefault(sa["email"], []).append(inst.address)
         for key in _network_keys(ctx, inst, ("network",)):
@@ -84,9 +81,9 @@ def _firewalls(ctx: LinkContext) -> None:
         own[fw.address] = (rules, None if rules is None else evaluate(rules))
         if attackable(own[fw.address][1]):
             ctx.add_edge(fw.address, INTERNET, "allows_ingress_from", path="source_ranges",
-                         cidrs=[c for c in _list(a.get("source_ranges")) if admits_internet(c)] or ["0.0.0.0/0"],
+                         cidrs=[c for c in items(a.get("source_ranges")) if admits_internet(c)] or ["0.0.0.0/0"],
                          ports=describe(own[fw.address][1]))
-        tags, accounts = _list(a.get("target_tags")), _list(a.get("target_service_accounts"))
+        tags, accounts = items(a.get("target_tags")), items(a.get("target_service_accounts"))
         members: list[str] = []
         for tag in tags:
             members.extend(by_tag.get(tag, ()) if isinstance(tag, str) else ())
@@ -122,10 +119,10 @@ def _external_ip(ctx: LinkContext, inst: Resource) -> Optional[bool]:
     """A network interface with an ``access_config`` has an external address (None when the block is unknown)."""
     nics = inst.attributes.get("network_interface")
     verdicts: list[Optional[bool]] = [None] if is_unknown(nics) else []
-    for i, nic in enumerate(_list(nics)):
+    for i, nic in enumerate(items(nics)):
         config = nic.get("access_config") if isinstance(nic, dict) else None
-        verdicts.append(None if is_unknown(config) or not isinstance(nic, dict) else bool(_list(config)))
-        if _list(config):
+        verdicts.append(None if is_unknown(config) or not isinstance(nic, dict) else bool(items(config)))
+        if items(config):
             ctx.add_edge(INTERNET, inst.address, "exposes", path=f"network_interface.{i}.access_config")
     return any3(verdicts)
 
@@ -150,7 +147,7 @@ def firewall_rules(a: Mapping[str, Any]) -> Optional[list[Rule]]:
         blocks = a.get(key)
         if is_unknown(blocks):
             return None
-        for block in _list(blocks):
+        for block in items(blocks):
             protos = protocols(block.get("protocol")) if isinstance(block, dict) else None
             spec = port_spec(block.get("ports")) if isinstance(block, dict) and block.get("ports") else FULL
             ports = None if protos is None or spec is None else of(protos, spec)
@@ -166,7 +163,7 @@ def _buckets(ctx: LinkContext) -> None:
         buckets = [n for _, n in targets(ctx, binding, ("bucket",), ("google_storage_bucket",))]
         if not buckets and a.get("bucket") in names:
             buckets = [names[a["bucket"]]]
-        members = [a.get("member"), a.get("entity"), *_list(a.get("members"))]
+        members = [a.get("member"), a.get("entity"), *items(a.get("members"))]
         public = any(isinstance(m, str) and m in PUBLIC_MEMBERS
                      for m in members)
         for bucket in buckets:
@@ -194,11 +191,11 @@ def _iam(ctx: LinkContext) -> None:
 
 def _sql(ctx: LinkContext) -> None:
     for db in ctx.of_type("google_sql_database_instance"):
-        for i, settings in enumerate(_list(db.attributes.get("settings"))):
-            for j, ipc in enumerate(_list(settings.get("ip_configuration") if isinstance(settings, dict) else None)):
+        for i, settings in enumerate(items(db.attributes.get("settings"))):
+            for j, ipc in enumerate(items(settings.get("ip_configuration") if isinstance(settings, dict) else None)):
                 if not isinstance(ipc, dict) or ipc.get("ipv4_enabled") is False:
                     continue
-                for k, net in enumerate(_list(ipc.get("authorized_networks"))):
+                for k, net in enumerate(items(ipc.get("authorized_networks"))):
                     if isinstance(net, dict) and admits_internet(net.get("value")):
                         ctx.add_edge(db.address, INTERNET, "allows_ingress_from",
                                      path=f"settings.{i}.ip_configuration.{j}.authorized_networks.{k}",

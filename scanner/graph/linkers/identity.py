@@ -26,7 +26,8 @@ from typing import Any, Iterable, Iterator, Optional
 from ...model import Resource, is_unknown
 from .. import LinkContext, base_address
 from . import web_identity as wi
-from .aws import targets
+from .aws import items, targets
+from .node_identity import is_data_source
 
 ROLE_ARN = "eks.amazonaws.com/role-arn"
 GKE_ACCOUNT = "iam.gke.io/gcp-service-account"
@@ -97,16 +98,12 @@ def role_name(arn: Any) -> Optional[str]:
     return arn.rsplit("/", 1)[-1] or None
 
 
-def _current(ctx: LinkContext, address: str) -> Resource:
-    return ctx.nodes[address]["resource"]
-
-
 def _irsa(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) -> None:
     names = _roles_by_name(ctx)
     for ns, name, sa, value, path in _annotated(ctx, accounts, ROLE_ARN):
         roles = _referenced(ctx, sa, "aws_iam_role") or names.get(role_name(value) or "", [])
         for role in roles:
-            doc = _current(ctx, role).attributes.get("$assume_role_policy")
+            doc = ctx.fact(role, "$assume_role_policy")
             verdict = wi.role_admits(doc, wi.subject(ns, name)) if doc is not None else None
             if verdict is not False:
                 _assumes(ctx, sa.address, role, verdict, mechanism="irsa", path=path)
@@ -120,15 +117,15 @@ def _assumes(ctx: LinkContext, source: str, target: str, verdict: Tri, **data: A
 
 def _pod_identity(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) -> None:
     names = _roles_by_name(ctx)
+    # which cluster the manifests go to is not written: with several EKS clusters the account may be another's
+    several = len({base_address(c.address) for c in ctx.by_type.get("aws_eks_cluster", ())
+                   if not is_data_source(c.address)}) > 1
     for assoc in ctx.of_type("aws_eks_pod_identity_association"):
         ns, name = assoc.attributes.get("namespace"), assoc.attributes.get("service_account")
         if not isinstance(ns, str) or not isinstance(name, str):
             continue
         roles = [n for _, n in targets(ctx, assoc, ("role_arn",), ("aws_iam_role",))] or names.get(
             role_name(assoc.attributes.get("role_arn")) or "", [])
-        # which cluster the manifests go to is not written: with several EKS clusters the account may be another's
-        several = len({base_address(c.address) for c in ctx.by_type.get("aws_eks_cluster", ())
-                       if not c.address.rsplit(":", 1)[-1].startswith("data.")}) > 1
         for sa in accounts.get((ns, name), ()):
             for role in roles:
                 _assumes(ctx, sa.address, role, None if several else True, mechanism="eks-pod-identity",
@@ -186,14 +183,11 @@ def _bindings(ctx: LinkContext, iam: Resource) -> Iterator[tuple[Any, list[Any]]
         yield a.get("role"), members if isinstance(members, list) else [members]
     else:
         for _, doc in targets(ctx, iam, ("policy_data",), ("google_iam_policy",)):
-            for b in _list(ctx.nodes[doc]["resource"].attributes.get("binding")):
+            for b in items(ctx.nodes[doc]["resource"].attributes.get("binding")):
                 if isinstance(b, dict):
                     members = b.get("members")
                     yield b.get("role"), members if isinstance(members, list) else [members]
 
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _member_is(member: Any, ns: str, name: str) -> Tri:
@@ -235,21 +229,20 @@ def _azure(ctx: LinkContext, accounts: dict[tuple[str, str], list[Resource]]) ->
 def _trust_summaries(ctx: LinkContext) -> None:
     """``$service_account_trust`` on roles trusted by a Kubernetes cluster's OIDC issuer."""
     for role in ctx.of_type("aws_iam_role"):
-        current = _current(ctx, role.address)
-        doc = current.attributes.get("$assume_role_policy")
+        doc = role.attributes.get("$assume_role_policy")
         statements = doc.get("Statement") if isinstance(doc, dict) else None
         if not isinstance(statements, list):
             continue
         entries: list[dict[str, Any]] = []
         lines: dict[str, Any] = {}
-        line = current.lines.get("$assume_role_policy")
+        line = role.lines.get("$assume_role_policy")
         for i, s in enumerate(statements):
             if not isinstance(s, dict) or s.get("Effect") != "Allow" or wi.web_identity_statement(s) is not True:
                 continue
             subjects = wi.subjects(s)
             if not _kubernetes_issuer(ctx, role, s, subjects):
                 continue
-            lines[f"$service_account_trust.{len(entries)}"] = current.lines.get(
+            lines[f"$service_account_trust.{len(entries)}"] = role.lines.get(
                 f"$assume_role_policy.Statement.{i}", line)
             entries.append({"statement": i, "any_service_account": wi.admits(s, wi.PROBE),
                             "subjects": [v for v in subjects if isinstance(v, str)]})

@@ -37,7 +37,7 @@ from typing import Any, Optional
 
 from ...model import Diagnostic, Layer, Resource, is_unknown
 from .. import LinkContext, base_address
-from .aws import targets
+from .aws import items, targets
 
 Tri = Optional[bool]
 CLUSTERS = ("aws_eks_cluster", "google_container_cluster", "azurerm_kubernetes_cluster")
@@ -50,7 +50,7 @@ def link(ctx: LinkContext) -> None:
     self_managed = _self_managed(ctx)   # launch template -> the autoscaling group that starts nodes with it
     if not workloads or not (groups or self_managed):
         return
-    managed = [c for t in CLUSTERS for c in ctx.by_type.get(t, ()) if not _data_source(c.address)]
+    managed = [c for t in CLUSTERS for c in ctx.by_type.get(t, ()) if not is_data_source(c.address)]
     clusters = {base_address(c.address) for c in managed}
     names = {c.attributes.get("name") for c in managed}
     clusters |= {f"cluster {g.attributes['cluster_name']}" for g in groups   # clusters defined elsewhere
@@ -86,7 +86,7 @@ def link(ctx: LinkContext) -> None:
             ctx.add_edge(w.address, group, "runs_on", **data)
 
 
-def _data_source(address: str) -> bool:
+def is_data_source(address: str) -> bool:
     """A ``data.`` address (after any root and module prefix): a cluster read, perhaps one the scan manages."""
     tail = address.rsplit(":", 1)[-1]
     return tail.startswith("data.") or ".data." in tail
@@ -145,7 +145,7 @@ def _self_managed(ctx: LinkContext) -> dict[str, str]:
     """Self-managed nodes: launch templates of autoscaling groups tagged ``kubernetes.io/cluster/<name>``."""
     out: dict[str, str] = {}
     for asg in ctx.by_type.get("aws_autoscaling_group", ()):
-        if not any(_cluster_tag(t) for key in ("tag", "tags") for t in _list(asg.attributes.get(key))):
+        if not any(_cluster_tag(t) for key in ("tag", "tags") for t in items(asg.attributes.get(key))):
             continue
         for _, template in targets(ctx, asg, ("launch_template", "launch_template_specification"),
                                    ("aws_launch_template",)):
@@ -163,9 +163,6 @@ def _cluster_tag(tag: Any) -> bool:
 
 CLUSTER_TAG = "kubernetes.io/cluster/"
 
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _gke_metadata(ctx: LinkContext, pool: Resource) -> tuple[Tri, Tri]:
