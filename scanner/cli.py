@@ -279,14 +279,14 @@ def _jobs(args: argparse.Namespace) -> int:
 
 def _emit(report: Any, fmt: str, output: Optional[str], root: str, category: Optional[str]) -> None:
     from .output import write_output
-    from .report import render
+    from .report import pieces
 
     to_terminal = (output is None or output == "-") and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
     options: dict[str, Any] = {"colour": colour, "root": root}
     if category:
         options["category"] = category
-    write_output(render(report, fmt, **options), output)
+    write_output(pieces(report, fmt, **options), output)
 
 
 def _write_baseline(report: Any, output: str) -> None:

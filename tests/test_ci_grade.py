@@ -131,6 +131,29 @@ def test_output_is_replaced_atomically(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.sarif"]  # no temporary left
 
 
+def test_a_report_is_written_piece_by_piece_and_a_failure_mid_way_keeps_the_old_file(tmp_path):
+    from scanner.output import write_output
+
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    written = []
+
+    def pieces():
+        for piece in ("{", '"a": 1', "}\n"):
+            written.append(piece)
+            yield piece
+    write_output(pieces(), str(target))
+    assert target.read_text() == '{"a": 1}\n' and written == ["{", '"a": 1', "}\n"]
+
+    def failing():
+        yield "{"
+        raise RuntimeError("reporter bug")
+    with pytest.raises(RuntimeError, match="reporter bug"):
+        write_output(failing(), str(target))
+    assert target.read_text() == '{"a": 1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary left
+
+
 # -- GitHub code scanning -------------------------------------------------------------------
 
 def test_category_sets_automation_details(capsys, tmp_path):

@@ -165,6 +165,30 @@ def test_a_policy_failing_everywhere_gives_three_diagnostics_and_a_count(builtin
     assert report.findings == ()
 
 
+def test_provider_defaults_that_raise_are_one_diagnostic_and_never_remembered_as_none(
+        builtin_policies, monkeypatch):
+    import scanner.policy.compiler as compiler_module
+
+    real = compiler_module.effective
+
+    def broken(ctx, resource):
+        if resource.address == "aws_db_instance.db":
+            raise KeyError("engine")
+        return real(ctx, resource)
+    monkeypatch.setattr(compiler_module, "effective", broken)
+    report = scan([CRASH], policies=[builtin_policies["RG-AWS-024"]])
+    assert [(d.code, d.path, d.line, d.message.split(";")[0]) for d in report.diagnostics] == [
+        ("policy-crash", MAIN, 29, "provider defaults failed on aws_db_instance.db: KeyError: '******'")]  # quoted values masked
+    # its policies still ran, on what is written (no storage_encrypted)
+    assert [(f.policy_id, f.resource, f.location.start_line) for f in report.findings] == [
+        ("RG-AWS-024", "aws_db_instance.db", 29)]
+    ctx = compiler_module.EvalContext(build_graph(_resources()))
+    db = next(r for r in _resources() if r.address == "aws_db_instance.db")
+    for _ in range(2):  # asked again, it raises again: a failure is not cached as "nothing filled"
+        with pytest.raises(KeyError):
+            ctx.effective(db)
+
+
 def test_a_forked_child_reports_a_crash_as_one_process_would(builtin_policies, monkeypatch):
     if not parallel.available():
         pytest.skip("fork is used on Linux only")

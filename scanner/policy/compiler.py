@@ -47,6 +47,23 @@ class EvalContext:
         # the check running now, beyond its evidence; only kept when the whole check holds
         self.extra: list[str] = []
         self._effective: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self._kinds: dict[str, dict[str, frozenset[str]]] = {}
+
+    def edge_kinds(self, direction: str) -> dict[str, frozenset[str]]:
+        """Each node's edge kinds out of it (``out``), into it (``in``) or both; nodes without edges are absent.
+
+        Built once per scan, so a `connected` test on a resource with no edge of its kinds costs one lookup.
+        """
+        found = self._kinds.get(direction)
+        if found is None:
+            sets: dict[str, set[str]] = {}
+            for source, target, kind in self.graph.edges(keys=True):
+                if direction in ("out", "both"):
+                    sets.setdefault(source, set()).add(kind)
+                if direction in ("in", "both"):
+                    sets.setdefault(target, set()).add(kind)
+            found = self._kinds[direction] = {node: frozenset(kinds) for node, kinds in sets.items()}
+        return found
 
     def effective(self, resource: Resource) -> tuple[Any, dict[str, Any]]:
         """The resource's attributes with provider defaults filled in, and the paths filled (cached per scan)."""
@@ -56,8 +73,13 @@ class EvalContext:
                 return resource.attributes, {}
             self._effective[resource.address] = (None, {})
             mark = len(self.extra)
-            found = self._effective[resource.address] = effective(self, resource)
-            del self.extra[mark:]
+            try:
+                found = self._effective[resource.address] = effective(self, resource)
+            except Exception:
+                del self._effective[resource.address]  # a failure is not remembered as "nothing filled"
+                raise
+            finally:
+                del self.extra[mark:]
         return found
 
     def judge(self, check: Check, resource: Resource) -> Tri:

@@ -35,6 +35,9 @@ PARALLEL_MIN_NODES = 1000
 # the same.
 NOT_MANAGED = frozenset({"terraform.data", "terraform.config"})
 
+# What fills provider defaults in before a resource's policies run, as crashes name it.
+DEFAULTS_STEP = "provider defaults"
+
 # A policy that raises on many resources: this many get a diagnostic each, the rest one summary.
 CRASHES_SHOWN = 3
 
@@ -91,10 +94,18 @@ def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
         todo = runs.get(run)
         if todo is None:
             todo = runs[run] = _applicable(resource, by_type, everywhere)
+        if not todo:
+            continue
+        try:  # provider defaults filled once per resource, for all of its policies
+            attributes, filled = ctx.effective(resource)
+        except Exception as exc:  # noqa: BLE001 - the policies still run, on what is written
+            attributes, filled = resource.attributes, {}
+            crashes.append((DEFAULTS_STEP, resource.address, crash_diagnostic(
+                "policy-crash", DEFAULTS_STEP, exc, resource, secret=True,
+                consequence="its policies saw only the attributes written, no provider default")))
         for policy in todo:
             evaluations += 1
             try:
-                attributes, filled = ctx.effective(resource)
                 ctx.extra.clear()
                 truth, evidence, gpath = policy.check(ctx, resource, attributes, "")
                 if truth is None:
@@ -151,7 +162,8 @@ def crash_report(crashes: list[Crash]) -> list[Diagnostic]:
         if rest:
             first = rest[0][2]
             more = f"{len(rest)} more resource" + ("s" if len(rest) > 1 else "")
-            out.append(Diagnostic("policy-crash", f"policy {policy_id} also failed on {more} (the first "
+            step = policy_id if policy_id == DEFAULTS_STEP else f"policy {policy_id}"
+            out.append(Diagnostic("policy-crash", f"{step} also failed on {more} (the first "
                                   f"here: {rest[0][1]}); it was not evaluated on them", first.path, first.line))
     return out
 
@@ -177,21 +189,34 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
     filled = filled or {}
     sink = gpath[-1].address if gpath and gpath[-1].address != resource.address else ""
     message = render_message(policy, resource, evidence, unknown, filled, sink)
+    block = resource.location
+    if not evidence:  # the whole block, as most findings of an absent attribute: its Location shared
+        return Finding(policy_id=policy.id, severity=policy.meta.severity, resource=resource.address,
+                       location=block, message=message, evidence=(), path=gpath,
+                       related=_related(resource, gpath), block=block,
+                       elements=_elements(resource, extra, block, filled) if extra else ())
     # a default is located at the block that lacks it (the resource itself for a top-level attribute)
-    line = resource.line_of(evidence[0]) if evidence else resource.location.start_line
-    evidence = tuple(e for e in evidence if e not in filled)
-    whole = not evidence and line == resource.location.start_line
-    end = resource.location.end_line if whole else line
+    line = resource.line_of(evidence[0])
+    if filled:
+        evidence = tuple(e for e in evidence if e not in filled)
+    whole = not evidence and line == block.start_line
+    end = block.end_line if whole else line
     location = Location(resource.path_of(line), int(line), int(end))
-    related = tuple(s.location for s in gpath if s.location is not None
-                    and s.address != resource.address)
     # a derived item that says where it sits is evidence of that place: baselines and
     # fingerprints name the argument (`password`), not the item's index in a derived list
     evidence = tuple(dict.fromkeys(_shown_path(resource, e) for e in evidence))
     return Finding(
         policy_id=policy.id, severity=policy.meta.severity, resource=resource.address,
-        location=location, message=message, evidence=evidence, path=gpath, related=related,
-        block=resource.location, elements=_elements(resource, extra, location, filled))
+        location=location, message=message, evidence=evidence, path=gpath,
+        related=_related(resource, gpath), block=block,
+        elements=_elements(resource, extra, location, filled) if extra else ())
+
+
+def _related(resource: Resource, gpath: tuple[PathStep, ...]) -> tuple[Location, ...]:
+    """The locations of an attack path's other resources."""
+    if not gpath:
+        return ()
+    return tuple(s.location for s in gpath if s.location is not None and s.address != resource.address)
 
 
 def _elements(resource: Resource, extra: tuple[str, ...], primary: Location,

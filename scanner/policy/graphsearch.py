@@ -37,6 +37,8 @@ def connected_check(spec: dict[str, Any], target: Optional[Check]) -> Check:
     special = spec.get("node")
 
     def run(ctx: Any, r: Resource, v: Any, p: str) -> Outcome:
+        if kinds.isdisjoint(ctx.edge_kinds(direction).get(r.address, ())):
+            return _NO  # no edge of these kinds at the resource: no neighbour to test
         graph = ctx.graph
         seen: dict[str, Optional[tuple[str, str]]] = {r.address: None}
         frontier = [r.address]

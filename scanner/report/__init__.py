@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..model import PathStep, Report
 
@@ -25,18 +25,22 @@ def render(report: Report, fmt: str, **options: Any) -> str:
     return importlib.import_module(REPORTERS[fmt]).render(report, **options)
 
 
-def write(report: Report, fmt: str, handle: Any, **options: Any) -> None:
-    """Write ``report`` in format ``fmt`` to the text file ``handle``: the text of :func:`render`.
+def pieces(report: Report, fmt: str, **options: Any) -> Iterator[str]:
+    """The text of :func:`render` in pieces: a reporter's ``chunks(report, **options)`` where it has one.
 
-    A reporter that also has ``chunks(report, **options)`` (an iterator of
-    the same text in pieces) is written piece by piece, so a report of
-    hundreds of thousands of findings is never one string in memory.
+    Written piece by piece (scanner/output.py), a report of hundreds of
+    thousands of findings is never one string in memory.
     """
     if fmt not in REPORTERS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(REPORTERS)}")
     module = importlib.import_module(REPORTERS[fmt])
-    pieces = getattr(module, "chunks", None)
-    for piece in (pieces(report, **options) if pieces else (module.render(report, **options),)):
+    chunks = getattr(module, "chunks", None)
+    return iter(chunks(report, **options) if chunks else (module.render(report, **options),))
+
+
+def write(report: Report, fmt: str, handle: Any, **options: Any) -> None:
+    """Write ``report`` in format ``fmt`` to the text file ``handle``, piece by piece (:func:`pieces`)."""
+    for piece in pieces(report, fmt, **options):
         handle.write(piece)
 
 
