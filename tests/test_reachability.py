@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import types
 
 import pytest
 
@@ -13,6 +12,7 @@ from scanner.graph import build_graph
 from scanner.graph.cidr import scope
 from scanner.graph.traffic import evaluate, of
 from scanner.parse import ParseOptions, parse_all
+from scanner.policy.compiler import EvalContext
 from scanner.policy.graphsearch import searches
 
 REACH = os.path.join(FIXTURES, "cases", "terraform", "reach")
@@ -24,7 +24,7 @@ def _reach(name):
     assert parsed.diagnostics == []
     graph = build_graph(parsed.resources)
     assert graph.graph["diagnostics"] == []
-    sure, unknown = searches(types.SimpleNamespace(graph=graph), "internet", None, None, 8)
+    sure, unknown = searches(EvalContext(graph), "internet", None, None, 8)
     return sure, set(unknown)
 
 
@@ -146,7 +146,7 @@ def test_linkers_never_iterate_unknown_values(shape):
     graph = build_graph(resources)
     # build_graph turns a linker's exception into a diagnostic: without this, a crash would pass
     assert graph.graph["diagnostics"] == []
-    sure, _ = searches(types.SimpleNamespace(graph=graph), "internet", None, None, 8)
+    sure, _ = searches(EvalContext(graph), "internet", None, None, 8)
     if shape in ("unknown", "list_of_unknown", "dict_of_unknown"):
         # nothing is claimed from unknown values; an EKS endpoint is public by default (no endpoint_public_access
         # and no public_access_cidrs in these blocks)

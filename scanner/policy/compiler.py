@@ -14,7 +14,7 @@ from ..formats import TYPE_GROUPS
 from ..graph.cidr import network
 from ..model import PathStep, Resource, Unknown, is_unknown
 from .defaults import effective
-from .graphsearch import connected_check, leads_to_check, reachable_check
+from .graphsearch import connected_check, leads_to_check, reachable_check, traffic_adjacency
 from .operators import CIDR_OPERATORS, OPERATORS, REGEX_OPERATORS, compile_regex
 from .paths import DescendantsMemo, elements, named_finder, resolve, split_path
 
@@ -48,6 +48,13 @@ class EvalContext:
         self.extra: list[str] = []
         self._effective: dict[str, tuple[Any, dict[str, Any]]] = {}
         self._kinds: dict[str, dict[str, frozenset[str]]] = {}
+        self._traffic: Optional[dict[str, tuple[tuple[str, str, Optional[bool]], ...]]] = None
+
+    def traffic(self) -> dict[str, tuple[tuple[str, str, Optional[bool]], ...]]:
+        """Each node's traffic neighbours (graphsearch.traffic_adjacency), built once per scan."""
+        if self._traffic is None:
+            self._traffic = traffic_adjacency(self.graph)
+        return self._traffic
 
     def edge_kinds(self, direction: str) -> dict[str, frozenset[str]]:
         """Each node's edge kinds out of it (``out``), into it (``in``) or both; nodes without edges are absent.

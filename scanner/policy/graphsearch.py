@@ -274,6 +274,7 @@ def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Chec
     graph = ctx.graph
     if source not in graph:
         return {}
+    traffic = ctx.traffic()
     start = (source, through is None)
     parents: dict[tuple[str, bool], Optional[tuple[tuple[str, bool], str]]] = {start: None}
     queue = deque([(start, 0)])
@@ -294,7 +295,12 @@ def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Chec
             if blocks is None and uncertain is not None:    # may block: only the second search passes
                 uncertain.append(True)
                 continue
-        for other, kind in _traffic_neighbours(graph, node, uncertain):
+        for other, kind, reach in traffic.get(node, ()):
+            if reach is False:  # as _passable
+                continue
+            if reach is None and uncertain is not None:
+                uncertain.append(True)
+                continue
             ok = satisfied or _memo(passed, other, lambda n: _matches_node(ctx, through, n))
             nstate = (other, ok)
             if nstate in parents or other in (INTERNET, ANYONE):
@@ -310,15 +316,23 @@ def _memo(cache: dict[str, Any], node: str, test: Callable[[str], Any]) -> Any:
     return cache[node]
 
 
-def _traffic_neighbours(graph: Any, node: str, uncertain: Optional[list[bool]]) -> Iterable[tuple[str, str]]:
-    # adjacency (same order as out_edges / in_edges): the edge views cost more than the search itself
-    for way, adjacency in (("forward", graph.succ[node]), ("backward", graph.pred[node])):
-        for other, kinds in adjacency.items():
-            for kind, data in kinds.items():
-                if TRAFFIC_EDGES.get(kind) != way or kind in TECHNIQUE_EDGES:
-                    continue
-                if _passable(data, uncertain):
-                    yield other, kind
+def traffic_adjacency(graph: Any) -> dict[str, tuple[tuple[str, str, Optional[bool]], ...]]:
+    """Each node's neighbours along edges that carry traffic from it, as ``(other, kind, reach)``.
+
+    Forward edges then backward ones, each in adjacency order (as out_edges / in_edges list them),
+    so searches meet neighbours in the same order whichever way they read them; attack techniques
+    are left out. ``reach`` is the edge's: True (absent), False or None (see :func:`_passable`).
+    Built once per scan and shared by every search: the edge views cost more than the searches.
+    """
+    out: dict[str, tuple[tuple[str, str, Optional[bool]], ...]] = {}
+    for way, adjacency in (("forward", graph.succ), ("backward", graph.pred)):
+        for node, neighbours in adjacency.items():
+            found = [(other, kind, data.get("reach", True))
+                     for other, kinds in neighbours.items() for kind, data in kinds.items()
+                     if TRAFFIC_EDGES.get(kind) == way and kind not in TECHNIQUE_EDGES]
+            if found:
+                out[node] = (*out.get(node, ()), *found)
+    return out
 
 
 def _passable(data: dict[str, Any], uncertain: Optional[list[bool]]) -> bool:

@@ -34,6 +34,7 @@ SUBNET_KEYS = frozenset({"subnet_id", "subnet_ids", "subnets", "vpc_zone_identif
 # attribute -> subnet group type whose ``subnet_ids`` place the resource
 GROUP_KEYS = {"db_subnet_group_name": "aws_db_subnet_group", "cluster_subnet_group_name": "aws_redshift_subnet_group",
               "replication_subnet_group_id": "aws_dms_replication_subnet_group"}
+PLACEMENT_KEYS = SUBNET_KEYS | frozenset(GROUP_KEYS)
 ROUTE_TABLES = ("aws_route_table", "aws_default_route_table")
 NACLS = ("aws_network_acl", "aws_default_network_acl")
 DEFAULT = "(default VPC)"
@@ -146,13 +147,17 @@ class Subnets:
         found: list[str] = []
         unknown = False
         seen = False
-        for path, _ in walk(r.attributes, SUBNET_KEYS):
+        placed = list(walk(r.attributes, PLACEMENT_KEYS))  # one walk: subnets first, then subnet groups
+        for path, _ in placed:
+            if path.rsplit(".", 1)[-1] not in SUBNET_KEYS:
+                continue
             seen = True
             nodes, unk = referenced(ctx, r, path, ("aws_subnet",))
             found.extend(nodes)
             unknown = unknown or unk
-        groups = frozenset(GROUP_KEYS)
-        for path, value in walk(r.attributes, groups):
+        for path, value in placed:
+            if path.rsplit(".", 1)[-1] not in GROUP_KEYS:
+                continue
             seen = True
             gtype = GROUP_KEYS[path.rsplit(".", 1)[-1]]
             nodes, unk = referenced(ctx, r, path, (gtype,))

@@ -97,10 +97,18 @@ def _aws(ctx: LinkContext) -> None:
                 if not _may_act(statements, _STORE_ACTIONS[store_type], actions):
                     continue
                 named = _named_stores(statements, store_type, group, actions)
+                alike = _every_store_alike(statements, store_type, actions)
+                decided: dict[bool, tuple[list[str], Tri]] = {}
                 for store in group if named is None else [st for st in group if st.address in named]:
-                    access, verdict = _opens(statements, store, actions)
+                    if alike:  # `Resource: "*"` throughout: one answer for every store of the kind
+                        iam_auth = store.attributes.get("iam_database_authentication_enabled") is True
+                        if iam_auth not in decided:
+                            decided[iam_auth] = _opens(statements, store, actions)
+                        access, verdict = decided[iam_auth]
+                    else:
+                        access, verdict = _opens(statements, store, actions)
                     if verdict is not False:
-                        _add(ctx, role.address, store.address, access, owner, verdict)
+                        _add(ctx, role.address, store.address, list(access), owner, verdict)
 
 
 def _named_stores(statements: "Statements", store_type: str, group: list[Resource],
@@ -137,6 +145,22 @@ def _named_stores(statements: "Statements", store_type: str, group: list[Resourc
                         return None  # a known resource part: matched store by store
         named |= mine  # an unknown resource part: it opens the stores it references, no other
     return named
+
+
+def _every_store_alike(statements: "Statements", store_type: str,
+                       memo: dict[tuple[int, tuple[str, ...]], Tri]) -> bool:
+    """Whether every statement that may act on this kind of store names its resources as ``"*"`` only:
+    then what they open does not depend on which store it is (its name, its references), only on
+    whether IAM database authentication is on (_opens)."""
+    for s, _ in statements:
+        if all((memo[(id(s), acts)] if (id(s), acts) in memo else
+                memo.setdefault((id(s), acts), _action_hit(s, acts))) is False
+               for acts in _STORE_ACTIONS[store_type]):
+            continue
+        patterns = s.get("Resource")
+        if "NotResource" in s or not isinstance(patterns, list) or any(p != "*" for p in patterns):
+            return False
+    return True
 
 
 def _may_act(statements: "Statements", wanted: tuple[tuple[str, ...], ...],

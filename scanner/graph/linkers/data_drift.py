@@ -43,12 +43,14 @@ def link(ctx: LinkContext) -> None:
 
 
 def _stores(ctx: LinkContext) -> list[Resource]:
+    """The resources some identity ``accesses`` that implement a component, in node order."""
+    accessed = {target for _, target, kind in ctx.graph.edges(keys=True) if kind == "accesses"}
     out = []
     for node in list(ctx.graph.nodes):
-        r = ctx.nodes[node].get("resource")
-        if r is not None and any(k == "accesses" for _, _, k in ctx.graph.in_edges(node, keys=True)) \
-                and _components(ctx, node):
-            out.append(r)
+        if node in accessed:
+            r = ctx.nodes[node].get("resource")
+            if r is not None and _components(ctx, node):
+                out.append(r)
     return out
 
 
