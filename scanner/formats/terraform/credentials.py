@@ -18,6 +18,8 @@ from .functions import EncodedUnknown
 
 def add_credentials(type_: str, attrs: dict[str, Any], lines: dict[str, int]) -> None:
     """Set ``$credentials`` (literals given to credential names) and ``$tokens`` (known formats elsewhere)."""
+    if not attrs:
+        return
     found = credentials.find(attrs, schema_names=credentials.SCHEMA.get(type_, frozenset()),
                              unwrap=_known_part)
     named = [c for c in found if c.kind in ("credential name", "credential argument")]
