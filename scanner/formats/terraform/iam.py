@@ -30,6 +30,11 @@ SENTINEL = "\u0000rg-unknown\u0000"
 POLICY_DOCUMENT = "aws_iam_policy_document"
 
 
+def decode_json(value: Any) -> Any:
+    """The JSON structure behind a string, an encoded-unknown or a partial template (None when there is none)."""
+    return _decode(value)
+
+
 def _decode(value: Any) -> Any:
     """The JSON structure behind a string, an encoded-unknown or a partial template."""
     if isinstance(value, EncodedUnknown):
