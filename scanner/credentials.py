@@ -83,7 +83,8 @@ def literal_credential(name: Any, value: Any) -> bool:
     if not name_holds_credential(name) or not isinstance(value, str) or UNKNOWN_MARK in value:
         return False
     text = value.strip()
-    if len(text) < 3 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:")):
+    # paths, ARNs and KMS alias names (`volume_encryption_key = "alias/aws/workspaces"`) name a key, they are none
+    if len(text) < 3 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:", "alias/")):
         return False
     if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"

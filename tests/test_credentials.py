@@ -33,6 +33,7 @@ def test_credential_names(name, should_flag):
     ("access_key", "mock_access_key", False), ("GF_SECURITY_ADMIN_PASSWORD", "admin", True),
     ("password", "Hello from Terraform 2", False), ("password", "Tr0ub4dor &3 x", True), ("password", "my secret", True),
     ("vaultpassword", "if_you_see_this_please_use_K8S_and_Vault", False), ("password", "blue_horse_42_x", True),
+    ("volume_encryption_key", "alias/aws/workspaces", False), ("encryption_key", "al1as/x9Qv2Lr8Tn4", True),
 ])
 def test_literal_credentials(name, value, should_flag):
     assert literal_credential(name, value) is should_flag
