@@ -278,3 +278,40 @@ def test_an_rds_proxy_through_the_registry_module_logs_in_with_its_secrets():
     assert [(d.code, d.line) for d in report.diagnostics if d.code == "module-described"] == [
         ("module-described", 17)]
 
+
+
+def test_eks_v21_and_v18_calls_are_read_with_their_own_inputs_and_defaults():
+    # v21 names its inputs without the cluster_ prefix and keeps the endpoint private and secrets encrypted
+    # by default; v18 opens the public endpoint to 0.0.0.0/0 and encrypts nothing unless told
+    findings, report = _findings("eks", ["RG-AWS-057", "RG-AWS-058", "RG-AWS-059"])
+    assert findings == [
+        ("RG-AWS-057", "module.legacy.aws_eks_cluster.this[0]", "main.tf", 27),  # v18 defaults
+        ("RG-AWS-057", "module.open.aws_eks_cluster.this[0]", "main.tf", 2),     # public, default CIDRs
+        ("RG-AWS-058", "module.legacy.aws_eks_cluster.this[0]", "main.tf", 27),
+        ("RG-AWS-058", "module.open.aws_eks_cluster.this[0]", "main.tf", 2),     # encryption_config = null
+        ("RG-AWS-059", "module.open.aws_eks_cluster.this[0]", "main.tf", 10),    # enabled_log_types
+    ]
+    assert sorted((d.line, d.message.split("riskgraph:modules/")[1].split(" ")[0]) for d in report.diagnostics
+                  if d.code == "module-described") == [
+        (2, "aws-eks-21.yaml"), (16, "aws-eks-21.yaml"), (27, "aws-eks-18.yaml"), (38, "aws-eks-18.yaml")]
+
+
+def test_eks_module_outputs_join_the_callers_rules_and_key():
+    edges = _edges("eks")
+    assert ("aws_security_group_rule.node_https", "module.private.aws_security_group.node[0]", "attached_to") in edges
+    assert ("aws_security_group_rule.node_https", "module.private.aws_security_group.cluster[0]",
+            "references") in edges
+    assert ("module.legacy_hardened.aws_eks_cluster.this[0]", "aws_kms_key.eks", "references") in edges
+    assert ("internet", "module.legacy.aws_eks_cluster.this[0]", "exposes") in edges
+    assert ("internet", "module.private.aws_eks_cluster.this[0]", "exposes") not in edges
+    assert ("internet", "module.legacy_hardened.aws_eks_cluster.this[0]", "exposes") not in edges
+
+
+def test_eks_versions_between_descriptions_stay_not_local():
+    problems = []
+    context = ParseContext(ParseOptions())
+    assert find(context, "terraform-aws-modules/eks/aws", "~> 17.0", (), problems) is None
+    assert find(context, "terraform-aws-modules/eks/aws", "~> 22.0", (), problems) is None
+    assert find(context, "terraform-aws-modules/eks/aws", "~> 21.3", (), problems).description.path.endswith(
+        "aws-eks-21.yaml")
+    assert problems == []
