@@ -315,3 +315,49 @@ def test_eks_versions_between_descriptions_stay_not_local():
     assert find(context, "terraform-aws-modules/eks/aws", "~> 21.3", (), problems).description.path.endswith(
         "aws-eks-21.yaml")
     assert problems == []
+
+
+def test_google_network_firewall_rules_and_subnets_are_found_at_their_elements():
+    findings, report = _findings("gcp_network", ["RG-GCP-001", "RG-GCP-014", "RG-GCP-031"])
+    rules = "module.net.module.firewall_rules.google_compute_firewall.rules_ingress_egress"
+    assert findings == [
+        ("RG-GCP-001", f'{rules}["allow-ssh-anywhere"]', "main.tf", 35),  # the ingress_rules element
+        # flow logs left to the module's default (off): at the call; the proxy-only subnet cannot have them
+        ("RG-GCP-014", 'module.net.module.subnets.google_compute_subnetwork.subnetwork["europe-west1/quiet"]',
+         "main.tf", 1),
+        ("RG-GCP-031", 'module.legacy_rules.module.firewall_rules.google_compute_firewall.rules'
+         '["allow-postgres-anywhere"]', "main.tf", 64),  # the deprecated firewall_rules list
+    ]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [1, 51]
+    directory = os.path.join(REGISTRY, "gcp_network")
+    subnets = {r.address: r for r in load([directory], base=directory).resources
+               if r.type == "google_compute_subnetwork"}
+    logged = subnets['module.net.module.subnets.google_compute_subnetwork.subnetwork["europe-west1/logged"]']
+    assert logged.attributes["private_ip_google_access"] is True
+    assert logged.attributes["log_config"][0]["metadata"] == "INCLUDE_ALL_METADATA"  # the module's default
+    assert logged.lines["log_config.0"] == 8  # the subnets element
+
+
+def test_google_network_outputs_name_the_one_subnet_an_instance_uses():
+    edges = _edges("gcp_network")
+    subnet = 'module.net.module.subnets.google_compute_subnetwork.subnetwork["europe-west1/%s"]'
+    assert ("google_compute_instance.bastion", subnet % "quiet", "references") in edges
+    assert ("google_compute_instance.bastion", subnet % "logged", "references") not in edges
+    # the firewall rule whose target tag the instance carries
+    assert ("google_compute_instance.bastion",
+            'module.net.module.firewall_rules.google_compute_firewall.rules_ingress_egress["allow-ssh-anywhere"]',
+            "attached_to") in edges
+    assert (subnet % "quiet", "module.net.module.vpc.google_compute_network.network", "references") in edges
+
+
+def test_an_empty_dynamic_block_is_no_block(tmp_path):
+    # a dynamic block over an empty collection writes no block: `log_config` is absent, as in Terraform
+    (tmp_path / "main.tf").write_text(
+        'variable "on" { default = false }\n'
+        'resource "google_compute_subnetwork" "s" {\n  name = "a"\n  ip_cidr_range = "10.0.0.0/24"\n'
+        '  network = "n"\n  dynamic "log_config" {\n    for_each = var.on ? [1] : []\n'
+        '    content { metadata = "INCLUDE_ALL_METADATA" }\n  }\n}\n')
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-GCP-014"])
+    assert [(f.resource, f.location.start_line) for f in report.findings] == [("google_compute_subnetwork.s", 2)]
+    (tmp_path / "main.tf").write_text((tmp_path / "main.tf").read_text().replace("false", "true"))
+    assert scan([str(tmp_path)], base=str(tmp_path), only=["RG-GCP-014"]).findings == ()
