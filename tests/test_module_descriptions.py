@@ -361,3 +361,21 @@ def test_an_empty_dynamic_block_is_no_block(tmp_path):
     assert [(f.resource, f.location.start_line) for f in report.findings] == [("google_compute_subnetwork.s", 2)]
     (tmp_path / "main.tf").write_text((tmp_path / "main.tf").read_text().replace("false", "true"))
     assert scan([str(tmp_path)], base=str(tmp_path), only=["RG-GCP-014"]).findings == ()
+
+
+def test_iam_v6_service_account_roles_through_the_renamed_submodule():
+    # v6 renamed iam-role-for-service-accounts-eks to iam-role-for-service-accounts, role_policy_arns to policies
+    findings, report = _findings("iam_v6", ["RG-AWS-040"])
+    assert findings == [
+        ("RG-AWS-040", 'module.admin_irsa.aws_iam_role_policy_attachment.additional["admin"]', "main.tf", 12)]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [1, 16]
+    directory = os.path.join(REGISTRY, "iam_v6")
+    roles = {r.address: r.attributes for r in load([directory], base=directory).resources if r.type == "aws_iam_role"}
+    trust = roles["module.ebs_irsa.aws_iam_role.this[0]"]["$assume_role_policy"]["Statement"][0]
+    assert trust["Condition"]["StringEquals"]["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == [
+        "system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    # the service account annotated with the module's `arn` output assumes the role
+    assert ("kubernetes_service_account.ebs", "module.ebs_irsa.aws_iam_role.this[0]", "assumes") in _edges("iam_v6")
+    problems = []
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts",
+                "~> 7.0", (), problems) is None
