@@ -322,9 +322,10 @@ def test_google_network_firewall_rules_and_subnets_are_found_at_their_elements()
     rules = "module.net.module.firewall_rules.google_compute_firewall.rules_ingress_egress"
     assert findings == [
         ("RG-GCP-001", f'{rules}["allow-ssh-anywhere"]', "main.tf", 35),  # the ingress_rules element
-        # flow logs left to the module's default (off): at the call; the proxy-only subnet cannot have them
+        # flow logs left to the module's default (off): at the subnet's element; the proxy-only subnet
+        # cannot have them
         ("RG-GCP-014", 'module.net.module.subnets.google_compute_subnetwork.subnetwork["europe-west1/quiet"]',
-         "main.tf", 1),
+         "main.tf", 15),
         ("RG-GCP-031", 'module.legacy_rules.module.firewall_rules.google_compute_firewall.rules'
          '["allow-postgres-anywhere"]', "main.tf", 64),  # the deprecated firewall_rules list
     ]
@@ -379,3 +380,24 @@ def test_iam_v6_service_account_roles_through_the_renamed_submodule():
     problems = []
     assert find(ParseContext(ParseOptions()), "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts",
                 "~> 7.0", (), problems) is None
+
+
+def test_ec2_v6_instance_volumes_and_security_group_through_the_module():
+    # v6 requires IMDSv2 by default (v5 did not); the caller turned it off at `metadata_options`
+    findings, report = _findings("ec2_v6", ["RG-AWS-001", "RG-AWS-016", "RG-AWS-018", "RG-AWS-022"])
+    assert findings == [
+        ("RG-AWS-001", 'module.bastion.aws_vpc_security_group_ingress_rule.this["ssh"]', "main.tf", 31),
+        # the ebs_volumes entry that leaves `encrypted` out: found at its key, not at the call
+        ("RG-AWS-016", 'module.bastion.aws_ebs_volume.this["/dev/sdf"]', "main.tf", 17),
+        ("RG-AWS-018", "module.bastion.aws_instance.this[0]", "main.tf", 9),
+        ("RG-AWS-022", "module.bastion.aws_instance.this[0]", "main.tf", 8),
+    ]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [2, 39]
+    edges = _edges("ec2_v6")
+    rule = "aws_vpc_security_group_ingress_rule.from_bastion"
+    assert (rule, "module.worker.aws_security_group.this[0]", "attached_to") in edges
+    assert (rule, "module.bastion.aws_security_group.this[0]", "references") in edges
+    assert ("module.worker.aws_instance.this[0]", "module.worker.aws_security_group.this[0]", "attached_to") in edges
+    problems = []
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/ec2-instance/aws", "~> 6.1", (),
+                problems).description.path.endswith("aws-ec2-instance-6.yaml")

@@ -178,7 +178,7 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
     sink = gpath[-1].address if gpath and gpath[-1].address != resource.address else ""
     message = render_message(policy, resource, evidence, unknown, filled, sink)
     # a default is located at the block that lacks it (the resource itself for a top-level attribute)
-    line = resource.line_of(evidence[0]) if evidence else resource.location.start_line
+    line = resource.line_of(evidence[0]) if evidence else resource.own_line
     evidence = tuple(e for e in evidence if e not in filled)
     whole = not evidence and line == resource.location.start_line
     end = resource.location.end_line if whole else line

@@ -348,7 +348,10 @@ def place_at_call(description: Description, call: Block, path: str, resources: l
                 return given[name].line
             return call.start_line
 
-        placed.append(replace(r, location=where, lines={k: line(v) for k, v in r.lines.items()}))
+        lines = {k: line(v) for k, v in r.lines.items()}
+        if at is not None:  # what the resource lacks is missing from the element that made it
+            lines["$self"] = int(at)
+        placed.append(replace(r, location=where, lines=lines))
     for i in range(first_diagnostic, len(diagnostics)):
         if diagnostics[i].path == own:
             diagnostics[i] = replace(diagnostics[i], path=path, line=call.start_line)
