@@ -401,3 +401,15 @@ def test_ec2_v6_instance_volumes_and_security_group_through_the_module():
     problems = []
     assert find(ParseContext(ParseOptions()), "terraform-aws-modules/ec2-instance/aws", "~> 6.1", (),
                 problems).description.path.endswith("aws-ec2-instance-6.yaml")
+
+
+def test_s3_bucket_v3_before_3_9_leaves_the_public_access_block_off():
+    # v3.0-v3.8 create the public access block with all four settings false; v3.9 and later with all true
+    findings, report = _findings("s3_v3", ["RG-AWS-006", "RG-AWS-008"])
+    assert findings == [("RG-AWS-006", "module.legacy.aws_s3_bucket_public_access_block.this[0]", "main.tf", 2)]
+    assert sorted((d.line, d.message.split("riskgraph:modules/")[1].split(" ")[0]) for d in report.diagnostics
+                  if d.code == "module-described") == [
+        (2, "aws-s3-bucket-3.0.yaml"), (11, "aws-s3-bucket-3.0.yaml"), (24, "aws-s3-bucket.yaml")]
+    assert ("aws_s3_bucket_notification.legacy", "module.legacy.aws_s3_bucket.this[0]", "references") in _edges("s3_v3")
+    problems = []
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/s3-bucket/aws", "~> 2.0", (), problems) is None
