@@ -413,3 +413,16 @@ def test_s3_bucket_v3_before_3_9_leaves_the_public_access_block_off():
     assert ("aws_s3_bucket_notification.legacy", "module.legacy.aws_s3_bucket.this[0]", "references") in _edges("s3_v3")
     problems = []
     assert find(ParseContext(ParseOptions()), "terraform-aws-modules/s3-bucket/aws", "~> 2.0", (), problems) is None
+
+
+def test_rds_proxy_v3_and_v4_log_in_with_the_secrets_of_auth():
+    # v3 and later name each login in `auth` (v2 took `secrets`): the proxy refers to each secret_arn
+    edges = _edges("rds_proxy_v4")
+    assert ("module.proxy.aws_db_proxy.this[0]", "aws_secretsmanager_secret.admin", "references") in edges
+    assert ("module.proxy_v3.aws_db_proxy.this[0]", "aws_secretsmanager_secret.app", "references") in edges
+    assert ("module.proxy.aws_db_proxy.this[0]", "aws_secretsmanager_secret.app", "references") not in edges
+    assert ("aws_route53_record.proxy", "module.proxy.aws_db_proxy.this[0]", "references") in edges
+    findings, report = _findings("rds_proxy_v4", ["RG-AWS-072"])
+    assert findings == [("RG-AWS-072", "aws_secretsmanager_secret.admin", "main.tf", 1)]
+    assert sorted((d.line, d.message.split("riskgraph:modules/")[1].split(" ")[0]) for d in report.diagnostics
+                  if d.code == "module-described") == [(18, "aws-rds-proxy-4.yaml"), (34, "aws-rds-proxy-3.yaml")]
