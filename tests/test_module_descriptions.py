@@ -384,15 +384,18 @@ def test_iam_v6_service_account_roles_through_the_renamed_submodule():
 
 def test_ec2_v6_instance_volumes_and_security_group_through_the_module():
     # v6 requires IMDSv2 by default (v5 did not); the caller turned it off at `metadata_options`
-    findings, report = _findings("ec2_v6", ["RG-AWS-001", "RG-AWS-016", "RG-AWS-018", "RG-AWS-022"])
+    findings, report = _findings("ec2_v6", ["RG-AWS-001", "RG-AWS-016", "RG-AWS-018", "RG-AWS-022", "RG-AWS-040"])
     assert findings == [
         ("RG-AWS-001", 'module.bastion.aws_vpc_security_group_ingress_rule.this["ssh"]', "main.tf", 31),
         # the ebs_volumes entry that leaves `encrypted` out: found at its key, not at the call
         ("RG-AWS-016", 'module.bastion.aws_ebs_volume.this["/dev/sdf"]', "main.tf", 17),
         ("RG-AWS-018", "module.bastion.aws_instance.this[0]", "main.tf", 9),
+        # ignore_ami_changes: the instance is aws_instance.ignore_ami, read from the same arguments
+        ("RG-AWS-018", "module.gateway.aws_instance.ignore_ami[0]", "main.tf", 69),
         ("RG-AWS-022", "module.bastion.aws_instance.this[0]", "main.tf", 8),
+        ("RG-AWS-040", 'module.gateway.aws_iam_role_policy_attachment.this["AdministratorAccess"]', "main.tf", 67),
     ]
-    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [2, 39]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [2, 39, 57]
     edges = _edges("ec2_v6")
     rule = "aws_vpc_security_group_ingress_rule.from_bastion"
     assert (rule, "module.worker.aws_security_group.this[0]", "attached_to") in edges
