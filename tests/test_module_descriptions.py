@@ -429,3 +429,18 @@ def test_rds_proxy_v3_and_v4_log_in_with_the_secrets_of_auth():
     assert findings == [("RG-AWS-072", "aws_secretsmanager_secret.admin", "main.tf", 1)]
     assert sorted((d.line, d.message.split("riskgraph:modules/")[1].split(" ")[0]) for d in report.diagnostics
                   if d.code == "module-described") == [(18, "aws-rds-proxy-4.yaml"), (34, "aws-rds-proxy-3.yaml")]
+
+
+def test_google_network_submodules_called_on_their_own():
+    # //modules/subnets and //modules/firewall-rules put their resources directly under the call
+    findings, report = _findings("gcp_network_submodules", ["RG-GCP-001", "RG-GCP-014", "RG-GCP-031"])
+    assert findings == [
+        ("RG-GCP-001", 'module.firewall.google_compute_firewall.rules_ingress_egress["allow-rdp"]', "main.tf", 34),
+        ("RG-GCP-014", 'module.subnets.google_compute_subnetwork.subnetwork["europe-west1/batch"]', "main.tf", 19),
+    ]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [6, 27]
+    edges = _edges("gcp_network_submodules")
+    assert ('module.firewall.google_compute_firewall.rules_ingress_egress["allow-https"]', "google_compute_network.main",
+            "references") in edges
+    assert ('module.subnets.google_compute_subnetwork.subnetwork["europe-west1/app"]', "google_compute_network.main",
+            "references") in edges
