@@ -217,9 +217,15 @@ class Resource:
     """Read from a plan's values, where the provider has already filled in its defaults."""
 
     def line_of(self, path: str) -> int:
-        """The line of ``path``, or of its nearest ancestor, or the resource's first line."""
+        """The line of ``path``, or of its nearest ancestor, or the resource's own line."""
         line = line_at(self.lines, path)
-        return line if line is not None else self.location.start_line
+        return line if line is not None else self.own_line
+
+    @property
+    def own_line(self) -> int:
+        """The line that made the resource: its first line, or (``$self``) the element of a module
+        call's list or map argument that made this instance of a described module's resource."""
+        return self.lines.get("$self", self.location.start_line)
 
     def path_of(self, line: int) -> str:
         """The file ``line`` (from :meth:`line_of`) belongs to: a :class:`Line`'s own, else the resource's."""

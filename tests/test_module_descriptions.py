@@ -278,3 +278,169 @@ def test_an_rds_proxy_through_the_registry_module_logs_in_with_its_secrets():
     assert [(d.code, d.line) for d in report.diagnostics if d.code == "module-described"] == [
         ("module-described", 17)]
 
+
+
+def test_eks_v21_and_v18_calls_are_read_with_their_own_inputs_and_defaults():
+    # v21 names its inputs without the cluster_ prefix and keeps the endpoint private and secrets encrypted
+    # by default; v18 opens the public endpoint to 0.0.0.0/0 and encrypts nothing unless told
+    findings, report = _findings("eks", ["RG-AWS-057", "RG-AWS-058", "RG-AWS-059"])
+    assert findings == [
+        ("RG-AWS-057", "module.legacy.aws_eks_cluster.this[0]", "main.tf", 27),  # v18 defaults
+        ("RG-AWS-057", "module.open.aws_eks_cluster.this[0]", "main.tf", 2),     # public, default CIDRs
+        ("RG-AWS-058", "module.legacy.aws_eks_cluster.this[0]", "main.tf", 27),
+        ("RG-AWS-058", "module.open.aws_eks_cluster.this[0]", "main.tf", 2),     # encryption_config = null
+        ("RG-AWS-059", "module.open.aws_eks_cluster.this[0]", "main.tf", 10),    # enabled_log_types
+    ]
+    assert sorted((d.line, d.message.split("riskgraph:modules/")[1].split(" ")[0]) for d in report.diagnostics
+                  if d.code == "module-described") == [
+        (2, "aws-eks-21.yaml"), (16, "aws-eks-21.yaml"), (27, "aws-eks-18.yaml"), (38, "aws-eks-18.yaml")]
+
+
+def test_eks_module_outputs_join_the_callers_rules_and_key():
+    edges = _edges("eks")
+    assert ("aws_security_group_rule.node_https", "module.private.aws_security_group.node[0]", "attached_to") in edges
+    assert ("aws_security_group_rule.node_https", "module.private.aws_security_group.cluster[0]",
+            "references") in edges
+    assert ("module.legacy_hardened.aws_eks_cluster.this[0]", "aws_kms_key.eks", "references") in edges
+    assert ("internet", "module.legacy.aws_eks_cluster.this[0]", "exposes") in edges
+    assert ("internet", "module.private.aws_eks_cluster.this[0]", "exposes") not in edges
+    assert ("internet", "module.legacy_hardened.aws_eks_cluster.this[0]", "exposes") not in edges
+
+
+def test_eks_versions_between_descriptions_stay_not_local():
+    problems = []
+    context = ParseContext(ParseOptions())
+    assert find(context, "terraform-aws-modules/eks/aws", "~> 17.0", (), problems) is None
+    assert find(context, "terraform-aws-modules/eks/aws", "~> 22.0", (), problems) is None
+    assert find(context, "terraform-aws-modules/eks/aws", "~> 21.3", (), problems).description.path.endswith(
+        "aws-eks-21.yaml")
+    assert problems == []
+
+
+def test_google_network_firewall_rules_and_subnets_are_found_at_their_elements():
+    findings, report = _findings("gcp_network", ["RG-GCP-001", "RG-GCP-014", "RG-GCP-031"])
+    rules = "module.net.module.firewall_rules.google_compute_firewall.rules_ingress_egress"
+    assert findings == [
+        ("RG-GCP-001", f'{rules}["allow-ssh-anywhere"]', "main.tf", 35),  # the ingress_rules element
+        # flow logs left to the module's default (off): at the subnet's element; the proxy-only subnet
+        # cannot have them
+        ("RG-GCP-014", 'module.net.module.subnets.google_compute_subnetwork.subnetwork["europe-west1/quiet"]',
+         "main.tf", 15),
+        ("RG-GCP-031", 'module.legacy_rules.module.firewall_rules.google_compute_firewall.rules'
+         '["allow-postgres-anywhere"]', "main.tf", 64),  # the deprecated firewall_rules list
+    ]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [1, 51]
+    directory = os.path.join(REGISTRY, "gcp_network")
+    subnets = {r.address: r for r in load([directory], base=directory).resources
+               if r.type == "google_compute_subnetwork"}
+    logged = subnets['module.net.module.subnets.google_compute_subnetwork.subnetwork["europe-west1/logged"]']
+    assert logged.attributes["private_ip_google_access"] is True
+    assert logged.attributes["log_config"][0]["metadata"] == "INCLUDE_ALL_METADATA"  # the module's default
+    assert logged.lines["log_config.0"] == 8  # the subnets element
+
+
+def test_google_network_outputs_name_the_one_subnet_an_instance_uses():
+    edges = _edges("gcp_network")
+    subnet = 'module.net.module.subnets.google_compute_subnetwork.subnetwork["europe-west1/%s"]'
+    assert ("google_compute_instance.bastion", subnet % "quiet", "references") in edges
+    assert ("google_compute_instance.bastion", subnet % "logged", "references") not in edges
+    # the firewall rule whose target tag the instance carries
+    assert ("google_compute_instance.bastion",
+            'module.net.module.firewall_rules.google_compute_firewall.rules_ingress_egress["allow-ssh-anywhere"]',
+            "attached_to") in edges
+    assert (subnet % "quiet", "module.net.module.vpc.google_compute_network.network", "references") in edges
+
+
+def test_an_empty_dynamic_block_is_no_block(tmp_path):
+    # a dynamic block over an empty collection writes no block: `log_config` is absent, as in Terraform
+    (tmp_path / "main.tf").write_text(
+        'variable "on" { default = false }\n'
+        'resource "google_compute_subnetwork" "s" {\n  name = "a"\n  ip_cidr_range = "10.0.0.0/24"\n'
+        '  network = "n"\n  dynamic "log_config" {\n    for_each = var.on ? [1] : []\n'
+        '    content { metadata = "INCLUDE_ALL_METADATA" }\n  }\n}\n')
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-GCP-014"])
+    assert [(f.resource, f.location.start_line) for f in report.findings] == [("google_compute_subnetwork.s", 2)]
+    (tmp_path / "main.tf").write_text((tmp_path / "main.tf").read_text().replace("false", "true"))
+    assert scan([str(tmp_path)], base=str(tmp_path), only=["RG-GCP-014"]).findings == ()
+
+
+def test_iam_v6_service_account_roles_through_the_renamed_submodule():
+    # v6 renamed iam-role-for-service-accounts-eks to iam-role-for-service-accounts, role_policy_arns to policies
+    findings, report = _findings("iam_v6", ["RG-AWS-040"])
+    assert findings == [
+        ("RG-AWS-040", 'module.admin_irsa.aws_iam_role_policy_attachment.additional["admin"]', "main.tf", 12)]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [1, 16]
+    directory = os.path.join(REGISTRY, "iam_v6")
+    roles = {r.address: r.attributes for r in load([directory], base=directory).resources if r.type == "aws_iam_role"}
+    trust = roles["module.ebs_irsa.aws_iam_role.this[0]"]["$assume_role_policy"]["Statement"][0]
+    assert trust["Condition"]["StringEquals"]["oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub"] == [
+        "system:serviceaccount:kube-system:ebs-csi-controller-sa"]
+    # the service account annotated with the module's `arn` output assumes the role
+    assert ("kubernetes_service_account.ebs", "module.ebs_irsa.aws_iam_role.this[0]", "assumes") in _edges("iam_v6")
+    problems = []
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts",
+                "~> 7.0", (), problems) is None
+
+
+def test_ec2_v6_instance_volumes_and_security_group_through_the_module():
+    # v6 requires IMDSv2 by default (v5 did not); the caller turned it off at `metadata_options`
+    findings, report = _findings("ec2_v6", ["RG-AWS-001", "RG-AWS-016", "RG-AWS-018", "RG-AWS-022", "RG-AWS-040"])
+    assert findings == [
+        ("RG-AWS-001", 'module.bastion.aws_vpc_security_group_ingress_rule.this["ssh"]', "main.tf", 31),
+        # the ebs_volumes entry that leaves `encrypted` out: found at its key, not at the call
+        ("RG-AWS-016", 'module.bastion.aws_ebs_volume.this["/dev/sdf"]', "main.tf", 17),
+        ("RG-AWS-018", "module.bastion.aws_instance.this[0]", "main.tf", 9),
+        # ignore_ami_changes: the instance is aws_instance.ignore_ami, read from the same arguments
+        ("RG-AWS-018", "module.gateway.aws_instance.ignore_ami[0]", "main.tf", 69),
+        ("RG-AWS-022", "module.bastion.aws_instance.this[0]", "main.tf", 8),
+        ("RG-AWS-040", 'module.gateway.aws_iam_role_policy_attachment.this["AdministratorAccess"]', "main.tf", 67),
+    ]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [2, 39, 57]
+    edges = _edges("ec2_v6")
+    rule = "aws_vpc_security_group_ingress_rule.from_bastion"
+    assert (rule, "module.worker.aws_security_group.this[0]", "attached_to") in edges
+    assert (rule, "module.bastion.aws_security_group.this[0]", "references") in edges
+    assert ("module.worker.aws_instance.this[0]", "module.worker.aws_security_group.this[0]", "attached_to") in edges
+    problems = []
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/ec2-instance/aws", "~> 6.1", (),
+                problems).description.path.endswith("aws-ec2-instance-6.yaml")
+
+
+def test_s3_bucket_v3_before_3_9_leaves_the_public_access_block_off():
+    # v3.0-v3.8 create the public access block with all four settings false; v3.9 and later with all true
+    findings, report = _findings("s3_v3", ["RG-AWS-006", "RG-AWS-008"])
+    assert findings == [("RG-AWS-006", "module.legacy.aws_s3_bucket_public_access_block.this[0]", "main.tf", 2)]
+    assert sorted((d.line, d.message.split("riskgraph:modules/")[1].split(" ")[0]) for d in report.diagnostics
+                  if d.code == "module-described") == [
+        (2, "aws-s3-bucket-3.0.yaml"), (11, "aws-s3-bucket-3.0.yaml"), (24, "aws-s3-bucket.yaml")]
+    assert ("aws_s3_bucket_notification.legacy", "module.legacy.aws_s3_bucket.this[0]", "references") in _edges("s3_v3")
+    problems = []
+    assert find(ParseContext(ParseOptions()), "terraform-aws-modules/s3-bucket/aws", "~> 2.0", (), problems) is None
+
+
+def test_rds_proxy_v3_and_v4_log_in_with_the_secrets_of_auth():
+    # v3 and later name each login in `auth` (v2 took `secrets`): the proxy refers to each secret_arn
+    edges = _edges("rds_proxy_v4")
+    assert ("module.proxy.aws_db_proxy.this[0]", "aws_secretsmanager_secret.admin", "references") in edges
+    assert ("module.proxy_v3.aws_db_proxy.this[0]", "aws_secretsmanager_secret.app", "references") in edges
+    assert ("module.proxy.aws_db_proxy.this[0]", "aws_secretsmanager_secret.app", "references") not in edges
+    assert ("aws_route53_record.proxy", "module.proxy.aws_db_proxy.this[0]", "references") in edges
+    findings, report = _findings("rds_proxy_v4", ["RG-AWS-072"])
+    assert findings == [("RG-AWS-072", "aws_secretsmanager_secret.admin", "main.tf", 1)]
+    assert sorted((d.line, d.message.split("riskgraph:modules/")[1].split(" ")[0]) for d in report.diagnostics
+                  if d.code == "module-described") == [(18, "aws-rds-proxy-4.yaml"), (34, "aws-rds-proxy-3.yaml")]
+
+
+def test_google_network_submodules_called_on_their_own():
+    # //modules/subnets and //modules/firewall-rules put their resources directly under the call
+    findings, report = _findings("gcp_network_submodules", ["RG-GCP-001", "RG-GCP-014", "RG-GCP-031"])
+    assert findings == [
+        ("RG-GCP-001", 'module.firewall.google_compute_firewall.rules_ingress_egress["allow-rdp"]', "main.tf", 34),
+        ("RG-GCP-014", 'module.subnets.google_compute_subnetwork.subnetwork["europe-west1/batch"]', "main.tf", 19),
+    ]
+    assert [d.line for d in report.diagnostics if d.code == "module-described"] == [6, 27]
+    edges = _edges("gcp_network_submodules")
+    assert ('module.firewall.google_compute_firewall.rules_ingress_egress["allow-https"]', "google_compute_network.main",
+            "references") in edges
+    assert ('module.subnets.google_compute_subnetwork.subnetwork["europe-west1/app"]', "google_compute_network.main",
+            "references") in edges

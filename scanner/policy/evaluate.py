@@ -190,13 +190,14 @@ def make_finding(policy: Policy, resource: Resource, evidence: tuple[str, ...],
     sink = gpath[-1].address if gpath and gpath[-1].address != resource.address else ""
     message = render_message(policy, resource, evidence, unknown, filled, sink)
     block = resource.location
-    if not evidence:  # the whole block, as most findings of an absent attribute: its Location shared
+    if not evidence and "$self" not in resource.lines:
+        # the whole block, as most findings of an absent attribute: its Location shared
         return Finding(policy_id=policy.id, severity=policy.meta.severity, resource=resource.address,
                        location=block, message=message, evidence=(), path=gpath,
                        related=_related(resource, gpath), block=block,
                        elements=_elements(resource, extra, block, filled) if extra else ())
     # a default is located at the block that lacks it (the resource itself for a top-level attribute)
-    line = resource.line_of(evidence[0])
+    line = resource.line_of(evidence[0]) if evidence else resource.own_line
     if filled:
         evidence = tuple(e for e in evidence if e not in filled)
     whole = not evidence and line == block.start_line

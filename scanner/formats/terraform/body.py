@@ -50,6 +50,12 @@ class BodyReader:
         items = attrs.setdefault(label, [])
         if content is None or not isinstance(items, list) or "for_each" not in block.attributes:
             return
+        self._dynamic_items(block, content, label, items, scope, prefix)
+        if not items:  # over an empty collection: no block at all, as Terraform has it
+            del attrs[label]
+
+    def _dynamic_items(self, block: Block, content: Block, label: str, items: list[Any], scope: Scope,
+                       prefix: str) -> None:
         iterator = label
         if "iterator" in block.attributes:
             it = block.attributes["iterator"].expr

@@ -44,8 +44,9 @@ class Description:
     versions: str
     module: ModuleSource
     reads: dict[int, tuple[str, ...]] = field(default_factory=dict)  # generated line -> variables, in order
-    # generated resource line -> the input whose elements its count makes (``count = length(var.rules)``)
-    elements: dict[int, str] = field(default_factory=dict)
+    # generated resource line -> the inputs whose elements its count or for_each makes
+    # (``count = length(var.rules)``; ``merge({for r in var.ingress : ...}, {for r in var.egress : ...})``)
+    elements: dict[int, tuple[str, ...]] = field(default_factory=dict)
     # generated lines whose value reads the instance's own element (``each.value``, ``count.index``)
     per_element: frozenset[int] = frozenset()
     renames: dict[str, str] = field(default_factory=dict)  # "type.name" -> "module.sub.type.name"
@@ -214,28 +215,33 @@ def _reads(blocks: list[Block], module: ModuleSource) -> dict[int, tuple[str, ..
     return table
 
 
-def _elements(blocks: list[Block]) -> dict[int, str]:
-    """Resource line -> the input ``X`` whose elements make its instances.
+def _elements(blocks: list[Block]) -> dict[int, tuple[str, ...]]:
+    """Resource line -> the inputs ``X`` whose elements make its instances.
 
     ``count = length(var.X)`` (instance i is element i of X) or a ``for_each``
-    over ``var.X`` or a ``for`` expression over it (instance "k" is key k).
+    over ``var.X`` or a ``for`` expression over it (instance "k" is key k); a
+    ``for_each`` merging several such maps names each of their inputs.
     """
-    found: dict[int, str] = {}
+    found: dict[int, tuple[str, ...]] = {}
     for block in blocks:
         for meta in ("count", "for_each"):
             attr = block.attributes.get(meta)
-            name = _element_input(attr.expr, meta) if attr is not None else None
-            if name:
-                found[block.start_line] = name
+            names = _element_inputs(attr.expr, meta) if attr is not None else ()
+            if names:
+                found[block.start_line] = names
     return found
 
 
-def _element_input(expr: Any, meta: str) -> Optional[str]:
+def _element_inputs(expr: Any, meta: str) -> tuple[str, ...]:
+    names: list[str] = []
     stack = [expr]
     while stack:
-        node = stack.pop()
+        node = stack.pop(0)
         if meta == "count" and isinstance(node, Call) and node.name == "length" and len(node.args) == 1:
             node = node.args[0]
+        elif meta == "for_each" and isinstance(node, Call) and node.name in ("merge", "concat"):
+            stack.extend(node.args)
+            continue
         elif meta == "for_each" and isinstance(node, ForE):
             node = node.collection
         elif isinstance(node, Cond):
@@ -246,8 +252,8 @@ def _element_input(expr: Any, meta: str) -> Optional[str]:
         if isinstance(node, Cond):
             stack.extend((node.then, node.other))
         elif isinstance(node, Traversal) and node.root == "var" and len(node.steps) == 1:
-            return str(node.steps[0][1])
-    return None
+            names.append(str(node.steps[0][1]))
+    return tuple(dict.fromkeys(names))
 
 
 def _per_element(blocks: list[Block]) -> frozenset[int]:
@@ -322,23 +328,30 @@ def place_at_call(description: Description, call: Block, path: str, resources: l
         if r.location.path != own:
             placed.append(r)
             continue
-        element = description.elements.get(r.location.start_line)
         key = _instance_key(r.address)
+        # the caller's element this instance was made of, and the input it is an element of
+        element, at = None, None
+        for name in description.elements.get(r.location.start_line, ()):
+            found = _element_line(given[name].expr, key) if name in given and key is not None else None
+            if found:
+                element, at = name, found
+                break
 
-        def line(generated: int, element: Any = element, key: Any = key) -> int:
-            if element in given and key is not None and generated in description.per_element:
-                found = _element_line(given[element].expr, key)
-                if found:
-                    return found
+        def line(generated: int, element: Any = element, at: Any = at) -> int:
+            if at is not None and generated in description.per_element:
+                return int(at)
             for name in description.reads.get(generated, ()):
                 if name not in given:
                     continue
-                if name == element and key is not None:
-                    return _element_line(given[name].expr, key) or given[name].line
+                if name == element and at is not None:
+                    return int(at)
                 return given[name].line
             return call.start_line
 
-        placed.append(replace(r, location=where, lines={k: line(v) for k, v in r.lines.items()}))
+        lines = {k: line(v) for k, v in r.lines.items()}
+        if at is not None:  # what the resource lacks is missing from the element that made it
+            lines["$self"] = int(at)
+        placed.append(replace(r, location=where, lines=lines))
     for i in range(first_diagnostic, len(diagnostics)):
         if diagnostics[i].path == own:
             diagnostics[i] = replace(diagnostics[i], path=path, line=call.start_line)
@@ -363,11 +376,33 @@ def _element_line(expr: Any, key: Any) -> Optional[int]:
             if isinstance(item, ObjectE) and any(_key_name(k) == "name" and isinstance(v, Lit) and v.value == key
                                                  for k, v in item.items):
                 return item.line
+        return _composite_key_line(expr, key)
     if isinstance(expr, ObjectE) and isinstance(key, str):
         for k, _v in expr.items:
             if _key_name(k) == key:
                 return k.line
     return None
+
+
+def _composite_key_line(expr: TupleE, key: str) -> Optional[int]:
+    """The element of a list of objects keyed by written values joined with "/" (``"us-west1/subnet-01"``).
+
+    The key's last part is the element's ``*_name`` value; when several
+    elements carry that name, the one holding every other part of the key too.
+    """
+    *others, last = key.split("/")
+    named = []
+    for item in expr.items:
+        if not isinstance(item, ObjectE):
+            continue
+        values = {str(v.value) for _k, v in item.items if isinstance(v, Lit)}
+        if any(isinstance(v, Lit) and str(v.value) == last and (_key_name(k) or "").endswith("name")
+               for k, v in item.items):
+            named.append((all(part in values for part in others), item.line))
+    complete = [line for full, line in named if full]
+    if len(complete) == 1:
+        return complete[0]
+    return named[0][1] if len(named) == 1 else None
 
 
 def _key_name(k: Any) -> Optional[str]:

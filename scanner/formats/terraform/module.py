@@ -18,10 +18,10 @@ from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, ev
 from .values import tostr
 from .iam import add_policy_documents
 from .k8s_resources import as_kubernetes
-from .refs import RefTracer
+from .refs import RefTracer, direct_address
 from .requirements import declared, merge
 from .sources import module_directory
-from .syntax import Block, Expr, HclFile
+from .syntax import Block, Expr, HclFile, Traversal
 from .types import Type, convert, parse_type
 
 _MISSING = object()
@@ -310,16 +310,26 @@ class ModuleEvaluator:
         self._module_outputs[name] = value
         return value
 
-    def _output_refs(self, name: str, output: str) -> Optional[list[str]]:
-        """The addresses output ``output`` of child module ``name`` is made of (None if not known)."""
-        key = f"{name}.{output}"
+    def _output_refs(self, name: str, output: str, index: Any = None) -> Optional[list[str]]:
+        """The addresses output ``output`` of child module ``name`` is made of (None if not known).
+
+        An output that is a resource itself (``value = aws_x.this``) indexed by
+        a literal key (``module.net.subnets["europe-west1/app"]``) is that instance.
+        """
+        key = f"{name}.{output}.{index!r}"
         if key not in self._output_ref_cache:
             self._module_value(name)
             children = self._children.get(name)
             found: list[str] = []
             for sub in children or ():
                 if output in sub.src.outputs:
-                    found.extend(sub.refs.addresses(sub.src.outputs[output][0]))
+                    expr = sub.src.outputs[output][0]
+                    whole = (isinstance(expr, Traversal) and len(expr.steps) == 1
+                             and direct_address(expr, "") is not None)
+                    addresses = sub.refs.addresses(expr)
+                    if whole and len(addresses) == 1 and isinstance(index, (str, int)) and not isinstance(index, bool):
+                        addresses = [addresses[0] + (f'["{index}"]' if isinstance(index, str) else f"[{index}]")]
+                    found.extend(addresses)
             self._output_ref_cache[key] = list(dict.fromkeys(found)) if children else None
         return self._output_ref_cache[key]
 

@@ -13,7 +13,8 @@ from typing import Any, Callable, Optional
 from .expressions import NON_RESOURCE_ROOTS
 from .syntax import Expr, Lit, Opaque, Traversal
 
-OutputRefs = Callable[[str, str], Optional[list[str]]]
+# (module name, output, the literal key the output is indexed by or None) -> addresses, None if unknown
+OutputRefs = Callable[[str, str, Any], Optional[list[str]]]
 
 
 class RefTracer:
@@ -26,7 +27,7 @@ class RefTracer:
         self.rename = rename  # a described module's addresses with their submodule path (described.py)
         self.locals = locals_
         self.input_refs = input_refs
-        self.output_refs = output_refs  # (module name, output) -> addresses, None if unknown
+        self.output_refs = output_refs
         self._local_cache: dict[str, list[str]] = {}
         self._active: set[str] = set()
 
@@ -58,7 +59,9 @@ class RefTracer:
             return self.input_refs.get(names[0], [])
         if node.root == "module" and names:
             output = next((arg for kind, arg in node.steps[1:] if kind == "attr"), None)
-            found = self.output_refs(names[0], output) if output else None
+            step = node.steps[2:3]
+            key = step[0][1].value if step and step[0][0] == "index" and isinstance(step[0][1], Lit) else None
+            found = self.output_refs(names[0], output, key) if output else None
             return found if found else [f"{self.prefix}module.{names[0]}"]
         address = direct_address(node, self.prefix)
         if address and self.rename is not None:
