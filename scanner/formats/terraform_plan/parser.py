@@ -33,6 +33,7 @@ from ..terraform.iam import add_policy_documents
 from ..terraform.jsonlines import JsonError, Positions, loads
 from ..terraform.k8s_resources import as_kubernetes, assign_units
 from ..terraform.plans import is_plan_of, unwrap
+from ..terraform.ssm import add_session
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})
@@ -150,6 +151,7 @@ class _PlanReader:
         add_policy_documents(rtype, attrs, lines)
         add_credentials(rtype, attrs, lines)
         add_containers(rtype, attrs, lines)
+        add_session(rtype, attrs, lines)
         self.out.resources.append(_kubernetes(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
