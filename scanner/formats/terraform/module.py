@@ -9,14 +9,11 @@ from ...model import Diagnostic, Layer, Location, Resource, Unknown
 from ...parse import ParseContext
 from .body import META_ARGUMENTS, BodyReader
 from .configuration import configuration_resources
-from .credentials import add_credentials
-from .ecs import add_containers
-from .emr import add_security_configuration
+from .decoders import decode
 from .expand import expand
 from .files import FileAccess
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
 from .values import tostr
-from .iam import add_policy_documents
 from .k8s_resources import as_kubernetes
 from .refs import RefTracer, direct_address
 from .requirements import declared, merge
@@ -284,10 +281,7 @@ class ModuleEvaluator:
             for suffix, key, scope in self._instances(block, path):
                 reader = BodyReader(self.refs)
                 attrs = reader.body(block, scope, "")
-                add_policy_documents(block.labels[0], attrs, reader.lines)
-                add_credentials(block.labels[0], attrs, reader.lines)
-                add_containers(block.labels[0], attrs, reader.lines)
-                add_security_configuration(block.labels[0], attrs, reader.lines)
+                decode(block.labels[0], attrs, reader.lines)
                 found.append(Instance(suffix, key, attrs, reader.lines, reader.references))
         finally:
             self._active.discard(name)

@@ -26,11 +26,8 @@ from typing import Any, Mapping, Optional
 
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from ...parse import ParseContext, Parsed
+from ..terraform.decoders import decode
 from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_source
-from ..terraform.credentials import add_credentials
-from ..terraform.ecs import add_containers
-from ..terraform.emr import add_security_configuration
-from ..terraform.iam import add_policy_documents
 from ..terraform.jsonlines import JsonError, Positions, loads
 from ..terraform.k8s_resources import as_kubernetes, assign_units
 from ..terraform.plans import is_plan_of, unwrap
@@ -148,10 +145,7 @@ class _PlanReader:
             lines = {}
             if isinstance(values, dict):
                 _value_lines(values, "", self.pos, lines)
-        add_policy_documents(rtype, attrs, lines)
-        add_credentials(rtype, attrs, lines)
-        add_containers(rtype, attrs, lines)
-        add_security_configuration(rtype, attrs, lines)
+        decode(rtype, attrs, lines)
         self.out.resources.append(_kubernetes(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
