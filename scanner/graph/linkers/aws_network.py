@@ -57,7 +57,7 @@ def walk(value: Any, keys: frozenset[str], path: str = "") -> Iterator[tuple[str
 
 def referenced(ctx: LinkContext, r: Resource, path: str, types: tuple[str, ...]) -> tuple[list[str], bool]:
     """Nodes of ``types`` the value at ``path`` names, and whether part of the value names something else (unknown)."""
-    value = _at(r.attributes, path)
+    value = value_at(r.attributes, path)
     refs: dict[str, list[str]] = {}
     for rpath, target in r.references:
         if rpath == path or rpath.startswith(path + "."):
@@ -78,7 +78,8 @@ def referenced(ctx: LinkContext, r: Resource, path: str, types: tuple[str, ...])
     return nodes, len(nodes) != 1 or is_unknown(value) and not (path in refs and len(refs) == 1)
 
 
-def _at(attrs: Any, path: str) -> Any:
+def value_at(attrs: Any, path: str) -> Any:
+    """The value at a dotted path (list indexes as numbers), None when absent."""
     cur = attrs
     for part in path.split("."):
         if isinstance(cur, dict):

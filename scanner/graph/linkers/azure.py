@@ -12,11 +12,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ...model import INTERNET, Resource
+from ...model import INTERNET, Resource, is_unknown
 from ..cidr import scope
 from .. import LinkContext
 from . import azure_reach
 from .aws import targets
+from .aws_network import value_at
 
 NSG = ("azurerm_network_security_group",)
 SQL_SERVERS = ("azurerm_mssql_server", "azurerm_sql_server", "azurerm_postgresql_server",
@@ -28,6 +29,10 @@ FIREWALL_RULES = ("azurerm_mssql_firewall_rule", "azurerm_sql_firewall_rule",
                   "azurerm_mysql_flexible_server_firewall_rule", "azurerm_mariadb_firewall_rule")
 STORAGE = ("azurerm_storage_account",)
 VAULT = ("azurerm_key_vault",)
+# what the `id` of a scope another block names is, by that block's type: (type, data source only?) -> level
+SCOPE_LEVELS = {("azurerm_subscription", True): "subscription",
+                ("azurerm_management_group", True): "management group",
+                ("azurerm_management_group", False): "management group"}
 
 
 def link(ctx: LinkContext) -> None:
@@ -124,7 +129,26 @@ def _vault_public(vault: Resource) -> bool:
 
 
 def _roles(ctx: LinkContext) -> None:
-    """``azurerm_role_assignment`` ``grants`` its principal; it is ``attached_to`` its scope."""
+    """``azurerm_role_assignment`` ``grants`` its principal; it is ``attached_to`` its scope.
+
+    A role definition whose ``scope`` or ``assignable_scopes`` entry is a subscription or a
+    management group named by reference (``data.azurerm_subscription.current.id``, whose value is
+    known only at plan) gets ``$scope_levels``: the id of those blocks is always such a scope.
+    """
+    for definition in ctx.of_type("azurerm_role_definition"):
+        levels: dict[str, str] = {}
+        for path, scoped in targets(ctx, definition, ("scope", "assignable_scopes")):
+            res = ctx.nodes[scoped]["resource"]
+            level = SCOPE_LEVELS.get((res.type, res.source == "terraform.data"))
+            value = value_at(definition.attributes, path)
+            # the reference alone (not "${data...id}/resourceGroups/x", a partly known text)
+            if level and is_unknown(value) and getattr(value, "parts", None) is None:
+                levels.setdefault(path, level)
+        if levels:
+            paths = sorted(levels)
+            ctx.derive(definition.address, {"$scope_levels": [levels[p] for p in paths]},
+                       {f"$scope_levels.{i}": ctx.line_of(definition, p) for i, p in enumerate(paths)}
+                       | {"$scope_levels": ctx.line_of(definition, paths[0])})
     for assignment in ctx.of_type("azurerm_role_assignment"):
         a = assignment.attributes
         role = a.get("role_definition_name")
@@ -135,3 +159,4 @@ def _roles(ctx: LinkContext) -> None:
         for path, definition in targets(ctx, assignment, ("role_definition_id",),
                                         ("azurerm_role_definition",)):
             ctx.add_edge(definition, assignment.address, "grants", path=path)
+
