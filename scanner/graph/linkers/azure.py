@@ -156,7 +156,7 @@ def _roles(ctx: LinkContext) -> None:
             ctx.add_edge(assignment.address, principal, "grants", path=path, role=role)
         for path, scoped in targets(ctx, assignment, ("scope",)):
             ctx.add_edge(assignment.address, scoped, "attached_to", path=path, role=role, reach=False)
-        for path, definition in targets(ctx, assignment, ("role_definition_id",),
+        for path, defined_by in targets(ctx, assignment, ("role_definition_id",),
                                         ("azurerm_role_definition",)):
-            ctx.add_edge(definition, assignment.address, "grants", path=path)
+            ctx.add_edge(defined_by, assignment.address, "grants", path=path)
 
