@@ -44,3 +44,16 @@ def test_container_model_of_a_task_definition():
     assert web["$pod"] == {"hostNetwork": False}
     computed = resources["aws_ecs_task_definition.computed"].attributes  # jsonencode of an unknown image
     assert is_unknown(computed["$containers"][0]["image"])
+
+
+def test_container_model_of_a_batch_job_definition():
+    resources = {r.address: r for r in load([CASE], base=CASE).resources}
+    etl = resources["aws_batch_job_definition.etl"]
+    [container] = etl.attributes["$containers"]
+    assert container["securityContext"] == {"privileged": True}
+    assert container["$effective"] == {"privileged": True, "readOnlyRootFilesystem": True,
+                                       "capabilities": {"add": [], "drop": []}, "nonRoot": True}
+    assert "$pod" not in etl.attributes
+    assert etl.lines["$containers.0.securityContext.privileged"] == etl.lines["container_properties"] == 63
+    report = scan([CASE], base=CASE, only=["RG-AWS-131"])
+    assert [(f.resource, f.location.start_line) for f in report.findings] == [("aws_batch_job_definition.etl", 63)]
