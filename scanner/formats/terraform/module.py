@@ -11,6 +11,7 @@ from .body import META_ARGUMENTS, BodyReader
 from .configuration import configuration_resources
 from .credentials import add_credentials
 from .ecs import add_containers
+from .members import add_member_suffixes
 from .expand import expand
 from .files import FileAccess
 from .expressions import NON_RESOURCE_ROOTS, LazyMapping, Scope, apply_steps, evaluate
@@ -286,6 +287,7 @@ class ModuleEvaluator:
                 add_policy_documents(block.labels[0], attrs, reader.lines)
                 add_credentials(block.labels[0], attrs, reader.lines)
                 add_containers(block.labels[0], attrs, reader.lines)
+                add_member_suffixes(block.labels[0], attrs, reader.lines)
                 found.append(Instance(suffix, key, attrs, reader.lines, reader.references))
         finally:
             self._active.discard(name)

@@ -29,6 +29,7 @@ from ...parse import ParseContext, Parsed
 from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_source
 from ..terraform.credentials import add_credentials
 from ..terraform.ecs import add_containers
+from ..terraform.members import add_member_suffixes
 from ..terraform.iam import add_policy_documents
 from ..terraform.jsonlines import JsonError, Positions, loads
 from ..terraform.k8s_resources import as_kubernetes, assign_units
@@ -150,6 +151,7 @@ class _PlanReader:
         add_policy_documents(rtype, attrs, lines)
         add_credentials(rtype, attrs, lines)
         add_containers(rtype, attrs, lines)
+        add_member_suffixes(rtype, attrs, lines)
         self.out.resources.append(_kubernetes(Resource(
             address=address, kind=Layer.TERRAFORM, type=rtype, attributes=attrs, location=location,
             source="terraform.data" if item.get("mode") == "data" else "terraform",
