@@ -75,3 +75,14 @@ def test_whether_a_task_definition_runs_as_its_execution_role():
         "aws_ecs_task_definition.no_task_role": "absent",
         "aws_ecs_task_definition.unknown": "absent",  # a variable without a value: not compared
     }
+
+
+def test_container_definition_keys_are_read_regardless_of_case():
+    case = os.path.join(FIXTURES, "cases", "terraform", "ecs_keys")
+    td = {r.address: r for r in load([case], base=case).resources}["aws_ecs_task_definition.capitalised"]
+    [container] = td.attributes["$containers"]
+    assert (container["name"], container["image"]) == ("app", "app:1.0")
+    assert container["$effective"] == {"privileged": True, "readOnlyRootFilesystem": True,
+                                       "capabilities": {"add": [], "drop": ["ALL"]}, "nonRoot": False}
+    report = scan([case], base=case, only=["RG-K8S-002", "RG-K8S-032"])
+    assert [(f.policy_id, f.location.start_line) for f in report.findings] == [("RG-K8S-002", 4)]

@@ -15,7 +15,8 @@ policies that hold for ECS apply unchanged:
 - ``$image`` as for a Kubernetes image.
 
 ``aws_batch_job_definition.container_properties`` (one container, in the
-same JSON shape) becomes a one-item ``$containers`` the same way.
+same JSON shape) becomes a one-item ``$containers`` the same way. Keys are
+read regardless of case, as the provider decodes them.
 
 ``$pod`` holds ``hostPID`` (``pid_mode = "host"``), ``hostNetwork``
 (``network_mode = "host"``) and ``volumes`` with ``hostPath.path`` from
@@ -84,8 +85,24 @@ def _decoded(value: Any) -> Any:
     return value if isinstance(value, (list, dict)) else None
 
 
+# The keys read here; the provider decodes the JSON with Go's encoding/json, which matches keys
+# regardless of case ("ReadonlyRootFilesystem" sets readonlyRootFilesystem), so they are read so too.
+_KEYS = {k.lower(): k for k in ("name", "image", "environment", "value", "entryPoint", "command", "privileged",
+                                "readonlyRootFilesystem", "linuxParameters", "capabilities", "add", "drop", "user")}
+
+
+def _folded(value: Any) -> Any:
+    """``value`` with every key this module reads spelled as the API spells it, at any depth."""
+    if isinstance(value, dict):
+        return {(_KEYS.get(k.lower(), k) if isinstance(k, str) else k): _folded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_folded(v) for v in value]
+    return value
+
+
 def _container(item: dict[str, Any], base: str, lines: dict[str, int], line: int) -> dict[str, Any]:
     """One container definition as a Kubernetes-shaped container; every path at ``line``."""
+    item = _folded(item)
     out: dict[str, Any] = {"name": item.get("name"), "$group": "containers"}
     if "image" in item:
         out["image"] = item["image"]
