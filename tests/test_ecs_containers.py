@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from conftest import FIXTURES
-from scanner.api import load, scan
+from scanner.api import load, load_graph, scan
 from scanner.model import is_unknown
 
 CASE = os.path.join(FIXTURES, "cases", "terraform", "ecs")
@@ -44,3 +44,45 @@ def test_container_model_of_a_task_definition():
     assert web["$pod"] == {"hostNetwork": False}
     computed = resources["aws_ecs_task_definition.computed"].attributes  # jsonencode of an unknown image
     assert is_unknown(computed["$containers"][0]["image"])
+
+
+def test_container_model_of_a_batch_job_definition():
+    resources = {r.address: r for r in load([CASE], base=CASE).resources}
+    etl = resources["aws_batch_job_definition.etl"]
+    [container] = etl.attributes["$containers"]
+    assert container["securityContext"] == {"privileged": True}
+    assert container["$effective"] == {"privileged": True, "readOnlyRootFilesystem": True,
+                                       "capabilities": {"add": [], "drop": []}, "nonRoot": True}
+    assert "$pod" not in etl.attributes
+    assert etl.lines["$containers.0.securityContext.privileged"] == etl.lines["container_properties"] == 63
+    report = scan([CASE], base=CASE, only=["RG-AWS-131"])
+    assert [(f.resource, f.location.start_line) for f in report.findings] == [("aws_batch_job_definition.etl", 63)]
+
+
+def test_whether_a_task_definition_runs_as_its_execution_role():
+    case = os.path.join(FIXTURES, "RG-AWS-132")
+    facts = {}
+    for kind in ("fail", "pass"):
+        graph = load_graph([os.path.join(case, kind)])
+        for address, data in graph.nodes(data=True):
+            r = data.get("resource")
+            if r is not None and r.type == "aws_ecs_task_definition":
+                facts[address] = r.attributes.get("$execution_role_is_task_role", "absent")
+    assert facts == {
+        "aws_ecs_task_definition.api": True,          # both reference aws_iam_role.ecs
+        "aws_ecs_task_definition.literal": True,      # the same literal ARN
+        "aws_ecs_task_definition.separate": False,    # two different roles
+        "aws_ecs_task_definition.no_task_role": "absent",
+        "aws_ecs_task_definition.unknown": "absent",  # a variable without a value: not compared
+    }
+
+
+def test_container_definition_keys_are_read_regardless_of_case():
+    case = os.path.join(FIXTURES, "cases", "terraform", "ecs_keys")
+    td = {r.address: r for r in load([case], base=case).resources}["aws_ecs_task_definition.capitalised"]
+    [container] = td.attributes["$containers"]
+    assert (container["name"], container["image"]) == ("app", "app:1.0")
+    assert container["$effective"] == {"privileged": True, "readOnlyRootFilesystem": True,
+                                       "capabilities": {"add": [], "drop": ["ALL"]}, "nonRoot": False}
+    report = scan([case], base=case, only=["RG-K8S-002", "RG-K8S-032"])
+    assert [(f.policy_id, f.location.start_line) for f in report.findings] == [("RG-K8S-002", 4)]

@@ -14,6 +14,10 @@ policies that hold for ECS apply unchanged:
   ``entryPoint`` and ``args`` from ``command``, as Docker maps them;
 - ``$image`` as for a Kubernetes image.
 
+``aws_batch_job_definition.container_properties`` (one container, in the
+same JSON shape) becomes a one-item ``$containers`` the same way. Keys are
+read regardless of case, as the provider decodes them.
+
 ``$pod`` holds ``hostPID`` (``pid_mode = "host"``), ``hostNetwork``
 (``network_mode = "host"``) and ``volumes`` with ``hostPath.path`` from
 ``volume { host_path }``. A value not known before apply stays unknown. Every
@@ -31,10 +35,13 @@ from .expressions import PartialTemplate
 from .functions import EncodedUnknown
 
 TASK_TYPES = frozenset({"aws_ecs_task_definition"})
+BATCH_TYPES = frozenset({"aws_batch_job_definition"})
 
 
 def add_containers(type_: str, attrs: dict[str, Any], lines: dict[str, int]) -> None:
-    """Set ``$containers`` and ``$pod`` on an ECS task definition."""
+    """Set ``$containers`` and ``$pod`` on an ECS task definition (``$containers`` on a Batch job definition)."""
+    if type_ in BATCH_TYPES:
+        _add_batch_container(attrs, lines)
     if type_ not in TASK_TYPES:
         return
     definitions = _decoded(attrs.get("container_definitions"))
@@ -52,8 +59,20 @@ def add_containers(type_: str, attrs: dict[str, Any], lines: dict[str, int]) -> 
     attrs["$pod"] = _pod(attrs, lines)
 
 
+def _add_batch_container(attrs: dict[str, Any], lines: dict[str, int]) -> None:
+    """A Batch job's ``container_properties`` as a one-container ``$containers`` (none when it sets none)."""
+    props = _decoded(attrs.get("container_properties"))
+    line = lines.get("container_properties", 0)
+    if isinstance(props, dict):
+        attrs["$containers"] = [_container(props, "$containers.0", lines, line)]
+        lines["$containers"] = line
+    elif is_unknown(props):
+        attrs["$containers"] = Unknown("container properties not known before apply")
+        lines["$containers"] = line
+
+
 def _decoded(value: Any) -> Any:
-    """The container list a ``container_definitions`` string encodes (Unknown when it cannot be known)."""
+    """The JSON value (a container list, or one container) a string encodes (Unknown when it cannot be known)."""
     if isinstance(value, EncodedUnknown):
         return value.decoded
     if isinstance(value, PartialTemplate) or is_unknown(value):
@@ -63,11 +82,27 @@ def _decoded(value: Any) -> Any:
             return json.loads(value)
         except (ValueError, RecursionError):
             return Unknown("container definitions are not JSON")
-    return value if isinstance(value, list) else None
+    return value if isinstance(value, (list, dict)) else None
+
+
+# The keys read here; the provider decodes the JSON with Go's encoding/json, which matches keys
+# regardless of case ("ReadonlyRootFilesystem" sets readonlyRootFilesystem), so they are read so too.
+_KEYS = {k.lower(): k for k in ("name", "image", "environment", "value", "entryPoint", "command", "privileged",
+                                "readonlyRootFilesystem", "linuxParameters", "capabilities", "add", "drop", "user")}
+
+
+def _folded(value: Any) -> Any:
+    """``value`` with every key this module reads spelled as the API spells it, at any depth."""
+    if isinstance(value, dict):
+        return {(_KEYS.get(k.lower(), k) if isinstance(k, str) else k): _folded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_folded(v) for v in value]
+    return value
 
 
 def _container(item: dict[str, Any], base: str, lines: dict[str, int], line: int) -> dict[str, Any]:
     """One container definition as a Kubernetes-shaped container; every path at ``line``."""
+    item = _folded(item)
     out: dict[str, Any] = {"name": item.get("name"), "$group": "containers"}
     if "image" in item:
         out["image"] = item["image"]

@@ -81,6 +81,7 @@ def link(ctx: LinkContext) -> None:
     _iam(ctx, names)
     _s3(ctx, names)
     _routing(ctx)
+    _task_roles(ctx)
     aws_reach.link(ctx)
 
 
@@ -97,6 +98,29 @@ def targets(ctx: LinkContext, r: Resource, attrs: Iterable[str], types: Iterable
             if res is not None and (not kinds or res.type in kinds):
                 found.append((path, node))
     return found
+
+
+def _task_roles(ctx: LinkContext) -> None:
+    """``$execution_role_is_task_role`` on ECS task definitions whose two role ARNs can be compared.
+
+    True when both are the same literal ARN or reference the same single ``aws_iam_role``; false
+    when they name different ones; not derived when either is known only at apply time.
+    """
+    for td in ctx.of_type("aws_ecs_task_definition"):
+        execution, task = td.attributes.get("execution_role_arn"), td.attributes.get("task_role_arn")
+        if execution is None or task is None:
+            continue
+        same: Optional[bool] = None
+        if isinstance(execution, str) and isinstance(task, str):
+            same = execution == task
+        else:
+            ex = {n for _, n in targets(ctx, td, ("execution_role_arn",), ("aws_iam_role",))}
+            tr = {n for _, n in targets(ctx, td, ("task_role_arn",), ("aws_iam_role",))}
+            if len(ex) == 1 and len(tr) == 1:
+                same = ex == tr
+        if same is not None:
+            line = td.lines.get("task_role_arn", td.location.start_line)
+            ctx.derive(td.address, {"$execution_role_is_task_role": same}, {"$execution_role_is_task_role": line})
 
 
 def _security_groups(ctx: LinkContext) -> None:
