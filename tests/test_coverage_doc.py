@@ -25,6 +25,8 @@ def test_coverage_page_is_up_to_date():
 def test_rows_come_from_policies_reasons_and_gaps():
     with open(REASONS_FILE, encoding="utf-8") as handle:
         reasons = yaml.safe_load(handle)
+    # a "Not yet covered" reason of its own: the real file's gaps close one by one
+    reasons["checks"]["CKV_AZURE_997"] = "Not yet covered: the public endpoint of a service riskgraph has no policy on."
     checks = {
         "CKV_AWS_17": {"name": "Ensure RDS is not public", "categories": ["NETWORKING"], "types": {"aws_db_instance"}},
         "CKV_AWS_9": {"name": "Password expiry", "categories": ["IAM"], "types": {"aws_iam_account_password_policy"}},
@@ -33,8 +35,8 @@ def test_rows_come_from_policies_reasons_and_gaps():
         "CKV_AWS_999": {"name": "Something new", "categories": ["LOGGING"], "types": {"aws_thing"}},
         "CKV_AWS_998": {"name": "Out of theme", "categories": ["BACKUP_AND_RECOVERY"], "types": {"aws_thing"}},
         "CKV_AZURE_1": {"name": "Ensure VM password auth off", "categories": ["IAM"], "types": {"azurerm_linux_virtual_machine"}},
-        "CKV_AZURE_89": {"name": "Ensure that Azure Cache for Redis disables public network access",
-                         "categories": ["NETWORKING"], "types": {"azurerm_redis_cache"}},
+        "CKV_AZURE_997": {"name": "Ensure a made-up service disables public network access",
+                          "categories": ["NETWORKING"], "types": {"azurerm_made_up"}},
     }
     policies = [{"id": "RG-AWS-002", "checkov": ["CKV_AWS_17"]}, {"id": "RG-AZ-013", "checkov": ["CKV_AZURE_1"]}]
     page = render_coverage(checks, policies, reasons, "x")
@@ -46,5 +48,5 @@ def test_rows_come_from_policies_reasons_and_gaps():
     assert rows["CKV_AWS_999"] == ("gap", "no equivalent yet")
     assert "CKV_AWS_998" not in rows
     assert rows["CKV_AZURE_1"][0] == "covered"
-    assert rows["CKV_AZURE_89"][0] == "reason" and rows["CKV_AZURE_89"][1].startswith("Not yet covered: the public")
+    assert rows["CKV_AZURE_997"][0] == "reason" and rows["CKV_AZURE_997"][1].startswith("Not yet covered: the public")
     assert "Covered by a policy: 2; not covered, with a reason: 3; gaps: 1. Of the reasons, 1 start" in page

@@ -71,3 +71,21 @@ def test_policy_document_data_source_renders_principals_and_conditions(tmp_path)
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ["123456789012"]}}
     assert role.attributes["$policy"]["Statement"] == [ADMIN]
     assert role.line_of("$policy.Statement.0") == 19
+
+
+def test_glacier_access_policy_is_a_document_and_key_vault_blocks_are_not(tmp_path):
+    text = (
+        'resource "aws_glacier_vault" "v" {\n'
+        '  name          = "archive"\n'
+        '  access_policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = "*",\n'
+        '                                              Action = "glacier:InitiateJob", Resource = "*" }] })\n'
+        '}\n'
+        'resource "azurerm_key_vault" "k" {\n'
+        '  name = "kv"\n'
+        '  access_policy {\n    tenant_id = "t"\n    object_id = "o"\n  }\n'
+        '}\n')
+    found = _resources(tmp_path, text)
+    vault = found["aws_glacier_vault.v"]
+    assert vault.attributes["$policy"]["Statement"][0]["Action"] == ["glacier:InitiateJob"]
+    assert vault.line_of("$policy") == 3
+    assert "$policy" not in found["azurerm_key_vault.k"].attributes

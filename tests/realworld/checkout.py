@@ -36,9 +36,11 @@ def _git(git_dir: Path, *args: str, **kw) -> subprocess.CompletedProcess:
 
 
 def _find_git_dir(repo: Repo, mirrors: list[Path], cache: Path) -> Path:
-    """A git directory holding the pinned commit: a mirror's (`<owner>+<name>/repo` or `<owner>+<name>`), else a clone."""
+    """A git directory holding the pinned commit: a mirror's (`<owner>+<name>/repo`, its `.git` when the
+    snapshot came with a work tree, or `<owner>+<name>`), else a clone."""
     for mirror in mirrors:
-        for candidate in (mirror / repo.slug / "repo", mirror / repo.slug, mirror / f"{repo.slug}.git"):
+        for candidate in (mirror / repo.slug / "repo", mirror / repo.slug / "repo" / ".git", mirror / repo.slug,
+                          mirror / f"{repo.slug}.git"):
             if (candidate / "HEAD").is_file():
                 try:
                     _git(candidate, "cat-file", "-e", f"{repo.commit}^{{commit}}")

@@ -65,7 +65,8 @@ def normal_resource(address: str) -> str:
         return f"k8s/{parts[1]}/{parts[-1]}"
     if address.startswith("arch:"):
         return address
-    if "." in address and address.split(".", 1)[0][:1].isupper():       # checkov: Kind.namespace.name
+    # checkov: Kind.namespace.name (a riskgraph root prefix such as `EC2:` is no Kind)
+    if ":" not in address and "." in address and address.split(".", 1)[0][:1].isupper():
         kind, _, rest = address.partition(".")
         name = rest.partition(".")[2] or rest
         if kind == "Pod":                        # a pod template: Pod.namespace.workload.label-value...

@@ -24,7 +24,8 @@ from .expressions import PartialObject, PartialTemplate
 from .functions import FUNCTIONS, EncodedUnknown
 
 POLICY_ATTRIBUTES = {"policy": "$policy", "assume_role_policy": "$assume_role_policy",
-                     "access_policies": "$policy"}  # OpenSearch and Elasticsearch domains
+                     "access_policies": "$policy",  # OpenSearch and Elasticsearch domains
+                     "access_policy": "$policy"}    # Glacier vaults (a key vault's access_policy blocks are no document)
 LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 SENTINEL = "\u0000rg-unknown\u0000"
 POLICY_DOCUMENT = "aws_iam_policy_document"
