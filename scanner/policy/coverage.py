@@ -122,9 +122,10 @@ def render_coverage(checks: dict[str, dict[str, Any]], policies: list[dict[str, 
         sections += [f"## {provider} ({len(rows)} checks)", "", "| checkov | check | status | riskgraph |",
                      "|---|---|---|---|", *rows, ""]
     todo = sum(1 for line in sections if line.endswith("|") and "| reason | Not yet covered" in line)
+    pending = (f" Of the reasons, {todo} start \"Not yet covered\": a check riskgraph has no policy for yet, "
+               "with what the policy would take." if todo else "")
     lines += [f"Covered by a policy: {totals['covered']}; not covered, with a reason: {totals['reason']}; "
-              f"gaps: {totals['gap']}. Of the reasons, {todo} start \"Not yet covered\": a check riskgraph has no "
-              "policy for yet, with what the policy would take.", "", *sections]
+              f"gaps: {totals['gap']}.{pending}", "", *sections]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
