@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import partial
 from typing import Any, Iterable, Optional
 
@@ -60,13 +60,14 @@ def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
     by_type, everywhere = index_policies(policies)
     nodes = list(graph.nodes)
     slices = jobs if jobs > 1 and len(nodes) >= PARALLEL_MIN_NODES else 1
-    parts = parallel.run([partial(_evaluate_nodes, graph, nodes[i::slices], by_type, everywhere)
+    parts = parallel.run([partial(_evaluate_slice, graph, nodes[i::slices], by_type, everywhere)
                           for i in range(slices)], slices)
     findings: list[Finding] = []
     crashes: list[Crash] = []
     stats = {"evaluations": 0, "undetermined": 0}
     for part_findings, part_stats, part_crashes in parts:
-        findings.extend(part_findings)
+        findings.extend(part_findings if not part_findings or isinstance(part_findings[0], Finding)
+                        else (Finding(*packed) for packed in part_findings))
         crashes.extend(part_crashes)
         for key, count in part_stats.items():
             stats[key] += count
@@ -76,6 +77,24 @@ def evaluate(graph: Any, policies: Iterable[Policy], jobs: int = 1,
         out = diagnostics if diagnostics is not None else graph.graph.setdefault("diagnostics", [])
         out.extend(crash_report(crashes))
     return findings, stats
+
+
+# Finding's fields in constructor order: a forked child sends its findings back as plain tuples of them
+_FIELDS = tuple(f.name for f in fields(Finding))
+
+
+def _evaluate_slice(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy]],
+                    everywhere: list[Policy]) -> tuple[list[Any], dict[str, int], list[Crash]]:
+    """:func:`_evaluate_nodes`; in a forked child, each finding as a tuple of its fields.
+
+    The child's result is pickled to the parent: tuples pickle in C, frozen slotted dataclasses one
+    state dict each (180,000 findings: 0.73 s to dump and 0.66 s to load as objects, 0.43 s and
+    0.37 s as tuples, rebuilt with ``Finding(*fields)``).
+    """
+    found, stats, crashes = _evaluate_nodes(graph, nodes, by_type, everywhere)
+    if parallel.in_child():
+        return [tuple(getattr(f, name) for name in _FIELDS) for f in found], stats, crashes
+    return found, stats, crashes
 
 
 def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy]],
