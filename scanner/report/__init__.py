@@ -38,12 +38,6 @@ def pieces(report: Report, fmt: str, **options: Any) -> Iterator[str]:
     return iter(chunks(report, **options) if chunks else (module.render(report, **options),))
 
 
-def write(report: Report, fmt: str, handle: Any, **options: Any) -> None:
-    """Write ``report`` in format ``fmt`` to the text file ``handle``, piece by piece (:func:`pieces`)."""
-    for piece in pieces(report, fmt, **options):
-        handle.write(piece)
-
-
 def edge_label(step: PathStep) -> str:
     """The edge that led to ``step``, with what it stands for when its kind alone does not say:
     ``escapes_to [CE_PRIV_MOUNT]`` ('' for a path's first step)."""
