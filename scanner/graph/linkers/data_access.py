@@ -124,9 +124,7 @@ def _named_stores(statements: "Statements", store_type: str, group: list[Resourc
     named: set[str] = set()
     service = AWS_STORES[store_type][1]
     for s, refs in statements:
-        if s.get("Effect") == "Deny" or not any(
-                (memo[(id(s), acts)] if (id(s), acts) in memo else memo.setdefault((id(s), acts), _action_hit(s, acts)))
-                is not False for acts in _STORE_ACTIONS[store_type]):
+        if s.get("Effect") == "Deny" or not _acts_on(s, _STORE_ACTIONS[store_type], memo):
             continue
         patterns = s.get("Resource")
         if "NotResource" in s or not isinstance(patterns, list):
@@ -153,9 +151,7 @@ def _every_store_alike(statements: "Statements", store_type: str,
     then what they open does not depend on which store it is (its name, its references), only on
     whether IAM database authentication is on (_opens)."""
     for s, _ in statements:
-        if all((memo[(id(s), acts)] if (id(s), acts) in memo else
-                memo.setdefault((id(s), acts), _action_hit(s, acts))) is False
-               for acts in _STORE_ACTIONS[store_type]):
+        if not _acts_on(s, _STORE_ACTIONS[store_type], memo):
             continue
         patterns = s.get("Resource")
         if "NotResource" in s or not isinstance(patterns, list) or any(p != "*" for p in patterns):
@@ -166,13 +162,20 @@ def _every_store_alike(statements: "Statements", store_type: str,
 def _may_act(statements: "Statements", wanted: tuple[tuple[str, ...], ...],
              memo: dict[tuple[int, tuple[str, ...]], Tri]) -> bool:
     """Whether some statement's actions may match one of ``wanted`` (known or unknown): else nothing is allowed."""
-    for s, _ in statements:
-        for acts in wanted:
-            key = (id(s), acts)
-            act = memo[key] if key in memo else memo.setdefault(key, _action_hit(s, acts))
-            if act is not False:
-                return True
-    return False
+    return any(_acts_on(s, wanted, memo) for s, _ in statements)
+
+
+def _acts_on(s: dict[str, Any], wanted: tuple[tuple[str, ...], ...],
+             memo: dict[tuple[int, tuple[str, ...]], Tri]) -> bool:
+    """Whether the statement's actions may match one of ``wanted`` (known or unknown)."""
+    return any(_action_verdict(s, acts, memo) is not False for acts in wanted)
+
+
+def _action_verdict(s: dict[str, Any], actions: tuple[str, ...],
+                    memo: dict[tuple[int, tuple[str, ...]], Tri]) -> Tri:
+    """:func:`_action_hit`, worked out once per statement and action set (every store and role shares it)."""
+    key = (id(s), actions)
+    return memo[key] if key in memo else memo.setdefault(key, _action_hit(s, actions))
 
 
 def _add(ctx: LinkContext, source: str, target: str, access: list[str], via: str, verdict: Tri) -> None:
@@ -271,8 +274,7 @@ def _allowed(statements: Statements, store: Resource, actions: tuple[str, ...], 
     allowed: Tri = False
     denied: Tri = False
     for s, refs in statements:
-        key = (id(s), actions)
-        act = memo[key] if key in memo else memo.setdefault(key, _action_hit(s, actions))
+        act = _action_verdict(s, actions, memo)
         if act is False:
             continue
         res = _resource_hit(s, refs, store, service, templates, name)
