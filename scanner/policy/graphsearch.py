@@ -138,7 +138,7 @@ def _leads(ctx: Any, start: str, target: Check, kinds: Optional[frozenset[str]],
         for other, kind, data in _moves(ctx, node):
             if (kinds is not None and kind not in kinds) or (api and not token and kind in API_EDGES):
                 continue
-            if not _passable(data, uncertain):
+            if not _passable(data.get("reach", True), uncertain):
                 continue
             nstate = (other, data.get("token", True) is not False if kind == "runs_as" else True)
             if nstate in parents or other in (INTERNET, ANYONE):
@@ -296,10 +296,7 @@ def search(ctx: Any, source: str, through: Optional[Check], avoid: Optional[Chec
                 uncertain.append(True)
                 continue
         for other, kind, reach in traffic.get(node, ()):
-            if reach is False:  # as _passable
-                continue
-            if reach is None and uncertain is not None:
-                uncertain.append(True)
+            if not _passable(reach, uncertain):
                 continue
             ok = satisfied or _memo(passed, other, lambda n: _matches_node(ctx, through, n))
             nstate = (other, ok)
@@ -335,10 +332,9 @@ def traffic_adjacency(graph: Any) -> dict[str, tuple[tuple[str, str, Optional[bo
     return out
 
 
-def _passable(data: dict[str, Any], uncertain: Optional[list[bool]]) -> bool:
-    """Whether a search may take an edge: never when its ``reach`` is false; when it is unknown, only
+def _passable(reach: Optional[bool], uncertain: Optional[list[bool]]) -> bool:
+    """Whether a search may take an edge of this ``reach``: never when it is false; when it is unknown, only
     in the search that counts unknown edges as taken (``uncertain`` is None), the other one noting it skipped one."""
-    reach = data.get("reach", True)
     if reach is False:
         return False
     if reach is None and uncertain is not None:
