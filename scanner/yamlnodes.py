@@ -106,6 +106,16 @@ def first_document(text: str) -> Document | YamlProblem | None:
     return next(iter_documents(text), None)
 
 
+def load_file(path: str) -> Any:
+    """The value of the first document of a YAML data file of ours (None when it has none);
+    a document that cannot be read raises ValueError naming ``path:line``."""
+    with open(path, encoding="utf-8") as handle:
+        doc = first_document(handle.read())
+    if isinstance(doc, YamlProblem):
+        raise ValueError(f"{path}:{doc.line}: {doc.message}")
+    return doc.value if doc is not None else None
+
+
 class _Limit(Exception):
     pass
 

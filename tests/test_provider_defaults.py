@@ -181,3 +181,25 @@ def test_the_defaults_table_is_part_of_the_code_stamp(tmp_path, monkeypatch):
         handle.write("# changed\n")
     monkeypatch.setattr(cache, "_CODE_STAMP", None)
     assert cache.code_stamp() != before
+
+
+def test_data_files_read_as_written_and_a_broken_one_names_its_line(tmp_path):
+    """defaults.yaml and coverage.yaml go through yamlnodes.load_file: the values yaml itself reads,
+    None for an empty file, and a document that cannot be read names its file and line."""
+    import re
+
+    import yaml
+
+    from scanner.policy.coverage import REASONS_FILE
+    from scanner.policy.defaults import DEFAULTS_FILE
+    from scanner.yamlnodes import load_file
+    for path in (DEFAULTS_FILE, REASONS_FILE):
+        with open(path, encoding="utf-8") as handle:
+            assert load_file(path) == yaml.safe_load(handle)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("", encoding="utf-8")
+    assert load_file(str(empty)) is None
+    broken = tmp_path / "defaults.yaml"
+    broken.write_text("- type: aws_s3_bucket\n  values: [\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="^" + re.escape(f"{broken}:3: YAML syntax error")):
+        load_file(str(broken))

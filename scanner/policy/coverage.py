@@ -18,7 +18,7 @@ import sys
 from typing import Any, Optional
 
 
-from ..yamlnodes import YamlProblem, first_document
+from ..yamlnodes import load_file
 from .docs import read_policy_data
 from .loader import builtin_policy_dir
 
@@ -129,19 +129,10 @@ def render_coverage(checks: dict[str, dict[str, Any]], policies: list[dict[str, 
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _document(text: str) -> Any:
-    """The one YAML document of a data file (coverage.yaml), read as every YAML file of ours is."""
-    doc = first_document(text)
-    if isinstance(doc, YamlProblem):
-        raise ValueError(f"{REASONS_FILE}:{doc.line}: {doc.message}")
-    return doc.value if doc is not None else None
-
-
 def build(policy_dir: str = "") -> str:
     """The page for the installed checkov and the given (default: built-in) policies."""
     version, checks = checkov_checks()
-    with open(REASONS_FILE, encoding="utf-8") as handle:
-        reasons = _document(handle.read())
+    reasons = load_file(REASONS_FILE)
     return render_coverage(checks, read_policy_data(policy_dir or builtin_policy_dir()), reasons, version)
 
 

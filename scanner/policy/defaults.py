@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from ..model import Layer, Resource, Unknown
-from ..yamlnodes import YamlProblem, first_document
+from ..yamlnodes import load_file
 from .paths import split_path
 from ..versions import ANY, Interval, allowed, overlaps
 
@@ -30,11 +30,7 @@ class Default:
 def load_defaults() -> dict[str, tuple[Default, ...]]:
     """Defaults by resource type, from defaults.yaml (read and compiled once); a broken entry raises."""
     from .compiler import Compiler  # the compiler imports nothing of this module
-    with open(DEFAULTS_FILE, encoding="utf-8") as handle:
-        doc = first_document(handle.read())
-    if isinstance(doc, YamlProblem):
-        raise ValueError(f"{DEFAULTS_FILE}:{doc.line}: {doc.message}")
-    entries = (doc.value if doc is not None else None) or []
+    entries = load_file(DEFAULTS_FILE) or []
     by_type: dict[str, list[Default]] = {}
     for number, entry in enumerate(entries):
         values = []
