@@ -39,14 +39,14 @@ def decode_json(value: Any) -> Any:
         text = "".join(SENTINEL if is_unknown(p) else p for p in value.parts)
         try:
             return _restore(json.loads(text, strict=False))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or too deep to read
             return None
     if is_unknown(value) or value is None:
         return None
     if isinstance(value, str):
         try:
             return json.loads(value, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return value
 
