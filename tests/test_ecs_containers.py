@@ -6,7 +6,8 @@ import os
 
 from conftest import FIXTURES
 from scanner.api import load, load_graph, scan
-from scanner.model import is_unknown
+from scanner.formats.terraform.ecs import add_containers
+from scanner.model import Unknown, is_unknown
 
 CASE = os.path.join(FIXTURES, "cases", "terraform", "ecs")
 POLICIES = ["RG-K8S-002", "RG-K8S-019", "RG-K8S-021", "RG-K8S-023", "RG-K8S-025", "RG-K8S-027",
@@ -57,6 +58,19 @@ def test_container_model_of_a_batch_job_definition():
     assert etl.lines["$containers.0.securityContext.privileged"] == etl.lines["container_properties"] == 63
     report = scan([CASE], base=CASE, only=["RG-AWS-131"])
     assert [(f.resource, f.location.start_line) for f in report.findings] == [("aws_batch_job_definition.etl", 63)]
+
+
+def test_batch_container_properties_known_only_at_apply_or_not_one_container():
+    unknown: dict = {"container_properties": Unknown("computed")}
+    add_containers("aws_batch_job_definition", unknown, {"container_properties": 4})
+    assert is_unknown(unknown["$containers"]) and "container properties" in str(unknown["$containers"])
+    assert "$pod" not in unknown
+    listed: dict = {"container_properties": '[{"image": "app:1", "privileged": true}]'}  # a task's shape
+    add_containers("aws_batch_job_definition", listed, {})
+    assert "$containers" not in listed
+    single: dict = {"container_definitions": '{"image": "app:1"}'}  # a Batch job's shape on a task
+    add_containers("aws_ecs_task_definition", single, {})
+    assert "$containers" not in single and "$pod" in single
 
 
 def test_whether_a_task_definition_runs_as_its_execution_role():

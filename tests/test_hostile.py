@@ -12,8 +12,8 @@ import tracemalloc
 
 import pytest
 
-from scanner.api import scan
-from scanner.model import Unknown
+from scanner.api import load, scan
+from scanner.model import Unknown, is_unknown
 from scanner.policy.loader import PolicyError, load_policies
 
 MAX_SECONDS = 10.0
@@ -151,6 +151,35 @@ def test_plan_json_nested_10000_levels(tmp_path, policies):
     assert _diagnostics(report, "plan.json") == {("json-syntax", 1)}
     (msg,) = [d.message for d in report.diagnostics if d.path == "plan.json"]
     assert "too deeply" in msg
+
+
+def test_json_string_nested_100000_levels_in_a_resource(tmp_path):
+    """A JSON document too deep to decode (a policy, an EMR configuration, a secret value) is one that
+    cannot be read, as one that is not JSON: the file and its other resources are still scanned."""
+    deep = "[" * 100_000
+    text = textwrap.dedent(f"""\
+        resource "aws_iam_policy" "deep" {{
+          policy = "{deep}"
+        }}
+        resource "aws_emr_security_configuration" "deep" {{
+          configuration = "{deep}"
+        }}
+        resource "aws_secretsmanager_secret_version" "deep" {{
+          secret_string = "{deep}"
+        }}
+        resource "aws_s3_bucket" "beside" {{
+          bucket = "beside"
+        }}
+        """)
+    (tmp_path / "main.tf").write_text(text)
+    loaded = load([str(tmp_path)], base=str(tmp_path))
+    assert [str(d) for d in loaded.diagnostics] == []
+    found = {r.address: r for r in loaded.resources}
+    assert sorted(found) == ["aws_emr_security_configuration.deep", "aws_iam_policy.deep",
+                             "aws_s3_bucket.beside", "aws_secretsmanager_secret_version.deep"]
+    assert "$policy" not in found["aws_iam_policy.deep"].attributes
+    assert is_unknown(found["aws_emr_security_configuration.deep"].attributes["$configuration"])
+    assert "$secret_keys" not in found["aws_secretsmanager_secret_version.deep"].attributes
 
 
 def test_file_of_50_megabytes(tmp_path, policies):

@@ -35,17 +35,20 @@ from .expressions import PartialTemplate
 from .functions import EncodedUnknown
 
 TASK_TYPES = frozenset({"aws_ecs_task_definition"})
-BATCH_TYPES = frozenset({"aws_batch_job_definition"})
+# the attribute whose JSON holds the containers: a task's list of them, a Batch job's one container
+CONTAINER_ATTRIBUTES = {"aws_ecs_task_definition": "container_definitions",
+                        "aws_batch_job_definition": "container_properties"}
 
 
 def add_containers(type_: str, attrs: dict[str, Any], lines: dict[str, int]) -> None:
     """Set ``$containers`` and ``$pod`` on an ECS task definition (``$containers`` on a Batch job definition)."""
-    if type_ in BATCH_TYPES:
-        _add_batch_container(attrs, lines)
-    if type_ not in TASK_TYPES:
+    name = CONTAINER_ATTRIBUTES.get(type_)
+    if name is None:
         return
-    definitions = _decoded(attrs.get("container_definitions"))
-    line = lines.get("container_definitions", 0)
+    definitions = _decoded(attrs.get(name))
+    line = lines.get(name, 0)
+    if type_ not in TASK_TYPES:  # a Batch job's one container, never a list of them
+        definitions = [definitions] if isinstance(definitions, dict) else None if isinstance(definitions, list) else definitions
     if isinstance(definitions, list):
         containers: list[dict[str, Any]] = []
         for item in definitions:
@@ -54,21 +57,10 @@ def add_containers(type_: str, attrs: dict[str, Any], lines: dict[str, int]) -> 
         attrs["$containers"] = containers
         lines["$containers"] = line
     elif is_unknown(definitions):
-        attrs["$containers"] = Unknown("container definitions not known before apply")
+        attrs["$containers"] = Unknown(f"{name.replace('_', ' ')} not known before apply")
         lines["$containers"] = line
-    attrs["$pod"] = _pod(attrs, lines)
-
-
-def _add_batch_container(attrs: dict[str, Any], lines: dict[str, int]) -> None:
-    """A Batch job's ``container_properties`` as a one-container ``$containers`` (none when it sets none)."""
-    props = _decoded(attrs.get("container_properties"))
-    line = lines.get("container_properties", 0)
-    if isinstance(props, dict):
-        attrs["$containers"] = [_container(props, "$containers.0", lines, line)]
-        lines["$containers"] = line
-    elif is_unknown(props):
-        attrs["$containers"] = Unknown("container properties not known before apply")
-        lines["$containers"] = line
+    if type_ in TASK_TYPES:
+        attrs["$pod"] = _pod(attrs, lines)
 
 
 def _decoded(value: Any) -> Any:

@@ -33,25 +33,20 @@ POLICY_DOCUMENT = "aws_iam_policy_document"
 
 def decode_json(value: Any) -> Any:
     """The JSON structure behind a string, an encoded-unknown or a partial template (None when there is none)."""
-    return _decode(value)
-
-
-def _decode(value: Any) -> Any:
-    """The JSON structure behind a string, an encoded-unknown or a partial template."""
     if isinstance(value, EncodedUnknown):
         return value.decoded
     if isinstance(value, PartialTemplate):
         text = "".join(SENTINEL if is_unknown(p) else p for p in value.parts)
         try:
             return _restore(json.loads(text, strict=False))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or too deep to read
             return None
     if is_unknown(value) or value is None:
         return None
     if isinstance(value, str):
         try:
             return json.loads(value, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return value
 
@@ -77,7 +72,7 @@ def _restore(value: Any) -> Any:
 
 def normalise(value: Any) -> Optional[dict[str, Any]]:
     """The statement model of a policy document given as JSON text or a decoded structure."""
-    value = _decode(value)
+    value = decode_json(value)
     if not isinstance(value, dict):
         return None
     statements = value.get("Statement", value.get("statement"))
