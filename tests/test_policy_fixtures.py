@@ -37,6 +37,7 @@ def test_fail_fixture(policy_id, builtin_policies):
     assert want, f"{policy_id}: expected.yaml lists no failing resource"
     report, got = _findings(builtin_policies[policy_id], os.path.join(folder, "fail"))
     assert got == want, f"diagnostics: {[str(d) for d in report.diagnostics]}"
+    assert [str(d) for d in report.diagnostics] == [], "a fixture the scanner cannot read tests nothing"
 
 
 @pytest.mark.parametrize("policy_id", POLICY_IDS)
@@ -45,3 +46,4 @@ def test_pass_fixture(policy_id, builtin_policies):
     report, got = _findings(builtin_policies[policy_id], folder)
     assert report.stats["resources"] > 0, "the pass fixture must contain resources"
     assert got == []
+    assert [str(d) for d in report.diagnostics] == [], "a fixture the scanner cannot read tests nothing"
