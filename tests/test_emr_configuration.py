@@ -6,29 +6,30 @@ import os
 
 from conftest import FIXTURES
 from scanner.api import load
-from scanner.model import is_unknown
+from scanner.model import Resource, is_unknown
 
 FAIL = os.path.join(FIXTURES, "RG-AWS-205", "fail")
 PASS = os.path.join(FIXTURES, "RG-AWS-205", "pass")
 
 
+def _resources(case: str) -> dict[str, Resource]:
+    return {r.address: r for r in load([case], base=case).resources}
+
+
 def _attributes(case: str) -> dict[str, dict]:
-    return {r.address: r.attributes for r in load([case], base=case).resources}
-
-
-def _lines(case: str) -> dict[str, dict]:
-    return {r.address: r.lines for r in load([case], base=case).resources}
+    return {address: r.attributes for address, r in _resources(case).items()}
 
 
 def test_jsonencode_and_heredoc_documents_are_decoded():
-    attrs = _attributes(FAIL)
+    resources = _resources(FAIL)
+    attrs = {address: r.attributes for address, r in resources.items()}
     disabled = attrs["aws_emr_security_configuration.disabled"]["$configuration"]
     assert disabled == {"EncryptionConfiguration": {"EnableInTransitEncryption": False,
                                                     "EnableAtRestEncryption": False}}
     s3_only = attrs["aws_emr_security_configuration.s3_only"]["$configuration"]  # a heredoc
     assert s3_only["EncryptionConfiguration"]["AtRestEncryptionConfiguration"] == {
         "S3EncryptionConfiguration": {"EncryptionMode": "SSE-S3"}}
-    lines = _lines(FAIL)["aws_emr_security_configuration.s3_only"]
+    lines = resources["aws_emr_security_configuration.s3_only"].lines
     assert lines["$configuration"] == 14
     assert lines["$configuration.EncryptionConfiguration.EnableAtRestEncryption"] == 14
 
