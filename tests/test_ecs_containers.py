@@ -17,6 +17,7 @@ POLICIES = ["RG-K8S-002", "RG-K8S-019", "RG-K8S-021", "RG-K8S-023", "RG-K8S-025"
 def test_the_container_policies_apply_to_task_definitions():
     report = scan([CASE], base=CASE, only=POLICIES)
     assert sorted((f.policy_id, f.resource, f.location.start_line) for f in report.findings) == [
+        ("RG-K8S-002", "aws_batch_job_definition.etl", 63),   # a privileged Batch container, the same policy
         ("RG-K8S-002", "aws_ecs_task_definition.agent", 6),   # privileged
         ("RG-K8S-019", "aws_ecs_task_definition.agent", 3),   # pid_mode = "host"
         ("RG-K8S-021", "aws_ecs_task_definition.agent", 4),   # network_mode = "host"
@@ -56,8 +57,9 @@ def test_container_model_of_a_batch_job_definition():
                                        "capabilities": {"add": [], "drop": []}, "nonRoot": True}
     assert "$pod" not in etl.attributes
     assert etl.lines["$containers.0.securityContext.privileged"] == etl.lines["container_properties"] == 63
-    report = scan([CASE], base=CASE, only=["RG-AWS-131"])
-    assert [(f.resource, f.location.start_line) for f in report.findings] == [("aws_batch_job_definition.etl", 63)]
+    report = scan([CASE], base=CASE, only=["RG-K8S-002"])
+    assert [(f.resource, f.location.start_line) for f in report.findings
+            if f.resource.startswith("aws_batch")] == [("aws_batch_job_definition.etl", 63)]
 
 
 def test_batch_container_properties_known_only_at_apply_or_not_one_container():
