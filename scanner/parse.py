@@ -55,8 +55,16 @@ class ParseContext:
     scan then says so and is not stored (:func:`guarded`).
     """
 
-    def __init__(self, options: "ParseOptions") -> None:
+    def __init__(self, options: "ParseOptions", processes: int = 1) -> None:
         self.options = options
+        self.processes = processes  # how many processes this parser may keep busy (scanner/parallel.py)
+
+    def at_once(self, tasks: Sequence[Callable[[], T]]) -> Optional[list[T]]:
+        """Every task's result, worked out in parallel processes (each result must pickle); None
+        when this parse has no second process to give (the caller then works the usual way)."""
+        if self.processes < 2 or len(tasks) < 2 or parallel.in_child() or not parallel.available():
+            return None
+        return parallel.run(tasks, min(self.processes, len(tasks)))
 
     def read(self, path: str, limit: int = -1) -> bytes:
         """The bytes of ``path`` (at most ``limit``); raises OSError like open()."""
@@ -191,7 +199,9 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
             return meanwhile() if meanwhile is not None else None
 
     with guarded() as stray:
-        results = parallel.run([partial(_parse_share, share, options) for share in shares],
+        # a parser alone in this scan may split its own work between the processes (ParseContext.at_once)
+        alone = jobs if len(shares) == 1 else 1
+        results = parallel.run([partial(_parse_share, share, options, alone) for share in shares],
                                len(shares), unwatched if meanwhile is not None else None)
         parsed_by_module: dict[str, Parsed] = {}
         active = cache.current()
@@ -256,8 +266,8 @@ def _size(f: SourceFile) -> int:
         return 0
 
 
-def _parse_share(share: list[tuple[str, list[SourceFile]]],
-                 options: ParseOptions) -> tuple[dict[str, Parsed], Any, list[str]]:
+def _parse_share(share: list[tuple[str, list[SourceFile]]], options: ParseOptions,
+                 processes: int = 1) -> tuple[dict[str, Parsed], Any, list[str]]:
     """Each group of ``share`` parsed; in a child, also the parse-cache entries it made and what it read unrecorded."""
     child = parallel.in_child()
     active = cache.current() if child else None
@@ -265,7 +275,7 @@ def _parse_share(share: list[tuple[str, list[SourceFile]]],
         active.become_child()
     if child:
         _GUARD.stray = []
-    ctx = ParseContext(options)
+    ctx = ParseContext(options, processes)
     parsed = {name: _parse_group(name, group, ctx) for name, group in share}
     return parsed, active.handoff() if active is not None else None, list(_GUARD.stray) if child else []
 

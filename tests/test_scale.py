@@ -99,3 +99,63 @@ def test_a_4_mb_literal_never_reaches_tree_sitter():
     parsed = syntax.parse_hcl(source, "main.tf")
     assert parsed.blocks[0].attributes["content"].expr.value == runs[0]
     assert parsed.blocks[0].attributes["content"].line == 4
+
+
+def _serial(calls: list):
+    """An ``at_once`` that runs the tasks one after the other and keeps their results."""
+    def at_once(tasks):
+        results = [task() for task in tasks]
+        calls.append(results)
+        return results
+    return at_once
+
+
+def test_files_parsed_as_two_halves_parse_as_a_whole(monkeypatch):
+    monkeypatch.setattr(syntax, "HALVES_BYTES", 0)
+    split = 0
+    for path in TF_FILES:
+        with open(path, "rb") as handle:
+            source = handle.read()
+        calls: list = []
+        halves = _tree(syntax.parse_hcl(source, "x.tf", chunk=40, at_once=_serial(calls)))
+        assert halves == _whole(source, monkeypatch), path
+        split += any(None not in results for results in calls)
+    assert split > 200  # most files had a cut to split at, and both halves parsed cleanly
+
+
+def test_halves_that_do_not_parse_cleanly_give_way_to_the_whole_file(monkeypatch):
+    monkeypatch.setattr(syntax, "HALVES_BYTES", 0)
+    # the middle cut lies inside a heredoc: the first half is refused
+    tricky = b'x = <<EOT\n' + b'resource "a" "b" {}\n' * 50 + b'EOT\ny = 1\n'
+    calls: list = []
+    parsed = syntax.parse_hcl(tricky, "x.tf", chunk=30, at_once=_serial(calls))
+    assert [r[0] for r in calls] == [None] and list(parsed.attributes) == ["x", "y"]
+    assert _tree(parsed) == _whole(tricky, monkeypatch)
+    # a syntax error in the second half: reported once, at its line, as a whole parse does
+    broken = b'resource "a" "b" {}\n' * 40 + b'resource "a" "c" {\n  x = = 1\n}\n' + b'resource "a" "d" {}\n' * 10
+    calls = []
+    parsed = syntax.parse_hcl(broken, "x.tf", at_once=_serial(calls))
+    assert calls and calls[0][0] is not None and calls[0][1] is None
+    assert [(d.code, d.line) for d in parsed.diagnostics] == [("hcl-syntax", 42)]
+    assert _tree(parsed) == _whole(broken, monkeypatch)
+
+
+def test_a_large_file_is_parsed_in_two_processes_with_the_same_result(monkeypatch):
+    import sys
+
+    from scanner import parallel
+    from scanner.parse import ParseContext, ParseOptions
+
+    sys.path.insert(0, os.path.join(HERE, "bench"))
+    from scale import many_text
+
+    source = many_text(3000).encode()
+    monkeypatch.setattr(syntax, "HALVES_BYTES", len(source) // 2)
+    forked: list = []
+    real_run = parallel.run
+    monkeypatch.setattr(parallel, "run", lambda tasks, jobs, *a: forked.append(jobs) or real_run(tasks, jobs, *a))
+    ctx = ParseContext(ParseOptions(), processes=2)
+    together = syntax.parse_hcl(source, "x.tf", chunk=8192, at_once=ctx.at_once)
+    assert forked == ([2] if parallel.available() else [])
+    assert _tree(together) == _whole(source, monkeypatch)
+    assert ParseContext(ParseOptions()).at_once([lambda: 1, lambda: 2]) is None  # one process: no split

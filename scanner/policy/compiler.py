@@ -97,6 +97,26 @@ class EvalContext:
         return truth
 
 
+def static_types(node: dict[str, Any]) -> Optional[frozenset[str]]:
+    """The resource types for which ``node`` can hold, as its type tests say; None when they do not limit it.
+
+    A bare type test limits to its types; ``all`` to what every limiting member allows; ``any`` to
+    what some member allows, when each member limits. Nothing else (``not``, attribute and graph
+    tests) limits: their resource is the one being judged, so only the type tests of that
+    resource's own condition count, not those inside a graph test's ``where``.
+    """
+    if "type" in node and "path" not in node:
+        return expand_types(node["type"])
+    if "all" in node:
+        limits = [t for t in map(static_types, node["all"]) if t is not None]
+        return frozenset.intersection(*limits) if limits else None
+    if "any" in node:
+        members = [static_types(c) for c in node["any"]]
+        if members and all(t is not None for t in members):
+            return frozenset().union(*members)  # type: ignore[arg-type]
+    return None
+
+
 def expand_types(types: Iterable[str]) -> frozenset[str]:
     out: set[str] = set()
     for t in types:
@@ -139,10 +159,11 @@ class Compiler:
 
     def compile(self, node: dict[str, Any], where: str = "condition") -> Check:
         if "all" in node:
-            return self._all([self.compile(c, f"{where}.all[{i}]") for i, c in enumerate(node["all"])])
+            return self._all([self.compile(c, f"{where}.all[{i}]") for i, c in enumerate(node["all"])],
+                             static_types(node))
         if "any" in node:
             return self._any([self.compile(c, f"{where}.any[{i}]") for i, c in enumerate(node["any"])],
-                             [_searches(c) for c in node["any"]])
+                             [_searches(c) for c in node["any"]], [static_types(c) for c in node["any"]])
         if "not" in node:
             return self._not(self.compile(node["not"], f"{where}.not"))
         if "type" in node and "path" not in node:
@@ -160,8 +181,11 @@ class Compiler:
     # -- boolean structure -------------------------------------------------
 
     @staticmethod
-    def _all(checks: list[Check]) -> Check:
+    def _all(checks: list[Check], types: Optional[frozenset[str]]) -> Check:
+        """Every check holds; a resource outside ``types`` (the type tests among them) fails at once."""
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            if types is not None and r.type not in types:
+                return _NO  # a type test below is false, whatever the other checks say
             unknown = False
             evidence: list[str] = []
             gpath: tuple[PathStep, ...] = ()
@@ -181,9 +205,25 @@ class Compiler:
         return run
 
     @staticmethod
-    def _any(checks: list[Check], searching: list[bool]) -> Check:
-        """The first true branch; when it has no graph path, a later true ``leads_to`` branch lends its path."""
+    def _any(every: list[Check], every_searching: list[bool],
+             types: list[Optional[frozenset[str]]]) -> Check:
+        """The first true branch; when it has no graph path, a later true ``leads_to`` branch lends its path.
+
+        Branches whose type tests exclude the resource's type are false for it: they are left out
+        (the branches for each type are worked out once), which changes no outcome.
+        """
+        for_type: dict[str, tuple[list[Check], list[bool]]] = {}
+        limited = any(t is not None for t in types)
+
         def run(ctx: EvalContext, r: Resource, v: Any, p: str) -> Outcome:
+            if limited:
+                branches = for_type.get(r.type)
+                if branches is None:
+                    kept = [i for i, t in enumerate(types) if t is None or r.type in t]
+                    branches = for_type[r.type] = ([every[i] for i in kept], [every_searching[i] for i in kept])
+                checks, searching = branches
+            else:
+                checks, searching = every, every_searching
             unknown = False
             mark = len(ctx.extra)
             for i, check in enumerate(checks):

@@ -41,23 +41,25 @@ def next_cut(source: bytes, at: int) -> int:
 
 
 def trees(source: bytes, make_parser: Callable[..., Any], budget: float,
-          chunk: int = CHUNK_BYTES) -> Iterator[tuple[Any, bool]]:
-    """``(tree, finished)`` for consecutive ranges of ``source``.
+          chunk: int = CHUNK_BYTES, start: int = 0, stop: int = -1) -> Iterator[tuple[Any, bool]]:
+    """``(tree, finished)`` for consecutive ranges of ``source`` (from ``start``, a cut, up to ``stop``).
 
     ``finished`` is False once tree-sitter has spent ``budget`` seconds of CPU
     time (a loaded machine does not cut a parse short; the conversion between
     ranges is not charged). ``make_parser()`` is the shared parser for a whole file, ``make_parser(fresh=True)`` one for ranges.
+    A range that does not parse cleanly grows up to ``stop`` (the end by default), no further.
     """
     import tree_sitter
 
-    size = len(source)
-    start, row = 0, 0
+    size = len(source) if stop < 0 else stop
+    row = source.count(b"\n", 0, start)
+    first = start
     parser = None
-    while start < size or (start == 0 and size == 0):
-        end = size if size - start <= chunk else next_cut(source, start + chunk)
+    while start < size or (start == first and size == first):
+        end = size if size - start <= chunk else min(size, next_cut(source, start + chunk))
         while True:
             began = time.process_time()
-            if start == 0 and end == size:
+            if start == 0 and end == len(source):
                 tree, finished = _parse(make_parser(), source, began + budget)
             else:
                 parser = parser or make_parser(fresh=True)
@@ -68,13 +70,13 @@ def trees(source: bytes, make_parser: Callable[..., Any], budget: float,
             budget -= time.process_time() - began  # converting the trees is not charged
             if not finished or end >= size or not tree.root_node.has_error:
                 break
-            end = next_cut(source, start + 2 * (end - start))
+            end = min(size, next_cut(source, start + 2 * (end - start)))
         yield tree, finished
         if not finished:
             return
         row += source.count(b"\n", start, end)
         start = end
-        if size == 0:
+        if size == first:
             return
 
 

@@ -72,7 +72,7 @@ class _Loader:
             parsed = self.ctx.memo("tfvars-json" if tfvars else "tf-json", source,
                                    lambda: _parse_json(source, relpath, tfvars), relpath)
         else:
-            parsed = self.ctx.memo("hcl", source, lambda: parse_hcl(source, relpath), relpath,
+            parsed = self.ctx.memo("hcl", source, lambda: parse_hcl(source, relpath, at_once=self.ctx.at_once), relpath,
                                    keep=lambda f: self.ctx.stable(f.diagnostics))
         self.diagnostics.extend(parsed.diagnostics)
         self.files[path] = parsed
