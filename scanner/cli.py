@@ -242,7 +242,7 @@ def _scan(args: argparse.Namespace) -> int:
         _write_baseline(report, request.output or ".riskgraph-baseline.json")
         return _incomplete_code(report, request.allow_incomplete) or EXIT_OK
     output = request.output if request.output is not None else DEFAULT_OUTPUT.get(request.format)
-    _emit(report, request.format, output, request.base or os.getcwd(), request.category)
+    _emit(report, request.format, output, request.base or os.getcwd(), request.category, request.jobs)
     incomplete = _incomplete_code(report, request.allow_incomplete)
     if incomplete:
         return incomplete
@@ -277,13 +277,14 @@ def _jobs(args: argparse.Namespace) -> int:
     return args.jobs
 
 
-def _emit(report: Any, fmt: str, output: Optional[str], root: str, category: Optional[str]) -> None:
+def _emit(report: Any, fmt: str, output: Optional[str], root: str, category: Optional[str],
+          jobs: int = 1) -> None:
     from .output import write_output
     from .report import pieces
 
     to_terminal = (output is None or output == "-") and sys.stdout.isatty()
     colour = to_terminal and "NO_COLOR" not in os.environ
-    options: dict[str, Any] = {"colour": colour, "root": root}
+    options: dict[str, Any] = {"colour": colour, "root": root, "jobs": jobs}
     if category:
         options["category"] = category
     write_output(pieces(report, fmt, **options), output)

@@ -79,6 +79,22 @@ def run(tasks: Sequence[Callable[[], T]], jobs: int,
     return results
 
 
+def later(task: Callable[[], T], jobs: int) -> Callable[[], T]:
+    """Start ``task`` now in a forked child when ``jobs > 1``; call the function returned for its result.
+
+    For work whose result the caller needs only after doing work of its own
+    (streamed output, say). The result comes from the child when it finished
+    cleanly, else the task runs here then; ``jobs <= 1``, a child process or
+    a platform without ``fork``: the task runs here when its result is asked for.
+    """
+    child = _start(task) if jobs > 1 and not _IN_CHILD and available() else None
+
+    def result() -> T:
+        ok, value = _collect(child)
+        return cast(T, value) if ok else task()
+    return result
+
+
 def _start(task: Callable[[], object]) -> Optional[tuple[int, int]]:
     """Fork a child that runs ``task`` and writes its pickled result to a pipe; None when fork fails."""
     try:

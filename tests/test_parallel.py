@@ -103,3 +103,31 @@ def test_default_jobs_follow_the_environment(monkeypatch):
     assert parallel.default_jobs() == 3
     monkeypatch.setenv("RISKGRAPH_JOBS", "none")
     assert parallel.default_jobs() == len(os.sched_getaffinity(0))
+
+
+def test_later_gives_the_child_result_or_runs_the_task_here():
+    assert parallel.later(os.getpid, 2)() != os.getpid()  # worked out in a child
+    assert parallel.later(os.getpid, 1)() == os.getpid()  # one process: here, when asked
+    assert parallel.later(_dies_in_child, 2)() == "ran in the parent"
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_json_written_by_two_processes_has_the_same_bytes(monkeypatch, child_fails):
+    from scanner.report import json as json_report
+    from scanner.report import pieces
+
+    monkeypatch.setenv("RISKGRAPH_NO_CACHE", "1")
+    report = api.scan([SOLAR])
+    assert len(report.findings) > 10
+    one = "".join(pieces(report, "json"))
+    monkeypatch.setattr(json_report, "PARALLEL_FINDINGS", 2)
+    spooled = json_report._spooled
+    if child_fails:
+        def broken(*args):
+            if parallel.in_child():
+                os._exit(5)
+            return spooled(*args)
+        monkeypatch.setattr(json_report, "_spooled", broken)
+    texts = list(pieces(report, "json", jobs=2))
+    assert "".join(texts) == one
+    assert len(texts) > 3  # head, the first half, the second half (read back or written here), tail
