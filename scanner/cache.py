@@ -411,6 +411,38 @@ def path_kind(path: str) -> str:
     return kind
 
 
+def noted(what: str, path: str, limit: int = -1) -> str:
+    """The fingerprint of an observation in this scan: as noted when a parser made it, else made now and noted.
+
+    A result reused because its observations are unchanged depends on them as
+    if it had made them: noting them keeps a stored whole-scan result honest.
+    """
+    cache = _ACTIVE.get()
+    if cache is not None:
+        found = cache.seen.get((what, path, limit))
+        if found is not None:
+            return found
+    now = observe(what, path, limit)
+    if cache is not None:
+        cache.seen[(what, path, limit)] = now
+    return now
+
+
+def recall(parser: str, data: bytes, detail: str = "") -> tuple[bool, Any]:
+    """``(True, value)`` stored by :func:`remember` under the same name, bytes and detail; ``(False, None)`` else."""
+    cache = _ACTIVE.get()
+    if cache is None:
+        return False, None
+    return cache.get(cache.key(parser, data, detail))
+
+
+def remember(parser: str, data: bytes, value: Any, detail: str = "") -> None:
+    """Store ``value`` for :func:`recall` (nothing without an active cache)."""
+    cache = _ACTIVE.get()
+    if cache is not None:
+        cache.put(cache.key(parser, data, detail), value)
+
+
 def observe(what: str, path: str, limit: int = -1) -> str:
     """What noting ``what`` of ``path`` gives now (the one fingerprint of a read, a listing or a kind), without noting it."""
     if what == "read":

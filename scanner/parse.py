@@ -58,6 +58,43 @@ class ParseContext:
     def __init__(self, options: "ParseOptions", processes: int = 1) -> None:
         self.options = options
         self.processes = processes  # how many processes this parser may keep busy (scanner/parallel.py)
+        self._trace: Optional[list[cache.Observation]] = None
+
+    @contextlib.contextmanager
+    def traced(self) -> Iterator[list[cache.Observation]]:
+        """The block's reads, listings and kinds through this context, in order (for :meth:`unchanged`)."""
+        outer, self._trace = self._trace, []
+        try:
+            yield self._trace
+        finally:
+            inner, self._trace = self._trace, outer
+            if outer is not None:
+                outer.extend(inner)
+
+    def fingerprints(self, observations: Iterable[cache.Observation]) -> list[tuple[cache.Observation, str]]:
+        """Each observation with what it gives in this scan (as a parser saw it, else now)."""
+        with _GUARD.allowed():
+            return [(o, cache.noted(*o)) for o in dict.fromkeys(observations)]
+
+    def unchanged(self, fingerprints: Iterable[tuple[cache.Observation, str]]) -> bool:
+        """True when every observation still gives its fingerprint; each counts as made by this scan."""
+        with _GUARD.allowed():
+            return all(cache.noted(*o) == was for o, was in fingerprints)
+
+    def recall(self, name: str, data: bytes) -> tuple[bool, Any]:
+        """``(True, value)`` stored by :meth:`remember` under this name and bytes, else ``(False, None)``.
+
+        For results that depend on more than bytes: the caller stores the
+        fingerprints of what it read beside the value and checks them with
+        :meth:`unchanged` before using it.
+        """
+        with _GUARD.allowed():
+            return cache.recall(name, data)
+
+    def remember(self, name: str, data: bytes, value: Any) -> None:
+        """Store ``value`` for :meth:`recall` (when a cache is active)."""
+        with _GUARD.allowed():
+            cache.remember(name, data, value)
 
     def at_once(self, tasks: Sequence[Callable[[], T]]) -> Optional[list[T]]:
         """Every task's result, worked out in parallel processes (each result must pickle); None
@@ -68,6 +105,8 @@ class ParseContext:
 
     def read(self, path: str, limit: int = -1) -> bytes:
         """The bytes of ``path`` (at most ``limit``); raises OSError like open()."""
+        if self._trace is not None:
+            self._trace.append(("read", path, limit))
         with _GUARD.allowed():
             return cache.read_input(path, limit)
 
@@ -77,11 +116,15 @@ class ParseContext:
 
     def listdir(self, directory: str) -> list[str]:
         """Sorted names of the regular files in ``directory`` (no links, pipes or devices; [] when unreadable)."""
+        if self._trace is not None:
+            self._trace.append(("list", directory, -1))
         with _GUARD.allowed():
             return cache.regular_files(directory)
 
     def kind(self, path: str) -> str:
         """``"file"``, ``"dir"`` or ``""`` (neither, or not there), following links."""
+        if self._trace is not None:
+            self._trace.append(("kind", path, -1))
         with _GUARD.allowed():
             return cache.path_kind(path)
 

@@ -134,13 +134,16 @@ def test_forged_entry_cannot_run_code(tmp_path):
 def test_entries_rebuild_only_classes_of_the_model_and_of_modules_a_format_declares():
     """The allow-list is the shared parse classes plus each format's ``memo_modules``: nothing else is built."""
     from scanner.formats import FORMATS
+    from scanner.formats.terraform.module import Instance
     from scanner.formats.terraform.values import TfSet
 
     assert "scanner.formats.terraform.syntax" in FORMATS["terraform"].memo_modules
     hcl = cache._Unpickler(io.BytesIO(pickle.dumps(parse_hcl(TF, "main.tf")))).load()
     assert hcl.blocks[0].labels == ["aws_s3_bucket", "b"]
-    undeclared = pickle.dumps(TfSet(["a"]))  # a class of a format module no descriptor names
-    with pytest.raises(pickle.UnpicklingError, match=r"scanner\.formats\.terraform\.values\.TfSet"):
+    # evaluated values (a stored root module's resources hold them): declared by the Terraform format
+    assert cache._Unpickler(io.BytesIO(pickle.dumps(TfSet(["a"])))).load() == ["a"]
+    undeclared = pickle.dumps(Instance("", None, {}, {}, []))  # a class of a format module no descriptor names
+    with pytest.raises(pickle.UnpicklingError, match=r"scanner\.formats\.terraform\.module\.Instance"):
         cache._Unpickler(io.BytesIO(undeclared)).load()
 
 

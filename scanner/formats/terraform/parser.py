@@ -50,6 +50,8 @@ class _Loader:
         self.known: dict[str, list[tuple[str, str]]] = {}  # real dir -> discovered (path, relpath)
         self.diagnostics = diagnostics
         self._real: dict[str, str] = {}
+        self.files_of: dict[str, list[tuple[str, str]]] = {}  # real dir -> the files its module is made of
+        self.asked: Optional[list[str]] = None  # while set: every module directory asked for (real)
 
     def real(self, path: str) -> str:
         """``os.path.realpath(path)``, remembered: it costs an ``lstat`` per path component."""
@@ -86,12 +88,15 @@ class _Loader:
         only: no symbolic links, pipes or devices.
         """
         real = self.real(directory)
+        if self.asked is not None:
+            self.asked.append(real)
         if real in self.modules:
             return self.modules[real]
         files = self.known.get(real)
         if files is None:
             files = [(os.path.join(real, n), _join(self.relative(real), n))
                      for n in _plain_tf_files(self.ctx, real)]
+        self.files_of[real] = files
         parsed = [self.hcl(path, relpath) for path, relpath in files]
         src = (group_blocks(directory, real, [p for p in parsed if p is not None], self.diagnostics)
                if files else None)
@@ -190,17 +195,88 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
         for directory in pending:
             if loader.real(directory) in instantiated:
                 continue
-            planned = _planned(directory, loader, out)  # the plan parser reads this root
-            roots_out = Parsed(diagnostics=[] if planned else out.diagnostics)
-            evaluate_root(directory, loader, tfvars.get(directory, []), roots_out, instantiated)
-            if not planned:
-                assign_units(roots_out.resources, _label(directory, loader), out.diagnostics)
-                results.append((directory, roots_out.resources))
+            if _planned(directory, loader, out):  # the plan parser reads this root
+                evaluate_root(directory, loader, tfvars.get(directory, []), Parsed(), instantiated)
+                continue
+            results.append((directory, _root(directory, loader, tfvars.get(directory, []), out,
+                                             instantiated)))
         rest = [d for d in rest if loader.real(d) not in instantiated]
         pending = root_modules(loader, rest) or rest[:1]
         rest = [d for d in rest if d not in pending]
     out.resources.extend(_distinct(results, loader))
     return out
+
+
+def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Parsed,
+          instantiated: set[str]) -> list[Resource]:
+    """One root module's resources (evaluated, grouped into Kubernetes units), reused when nothing it read changed.
+
+    A root's result is stored (in the parse cache) only when its evaluation
+    stood alone: it gave no diagnostic and loaded no module for the first time
+    (roots share loaded modules, and the diagnostics of a first load). Beside
+    it go the fingerprints of everything it read: each file of every module it
+    used, its var files, and every read, listing and kind through the context
+    (lock file, ``file()``, module manifests and descriptions). A later scan
+    uses it when those fingerprints hold and every module it used is already
+    loaded, and adds the module directories it instantiated, as evaluating it
+    would (tests/test_warm_equals_cold.py holds such scans to a cold one).
+    """
+    ctx = loader.ctx
+    key = _root_key(directory, loader, var_files)
+    found, entry = ctx.recall(ROOT_MEMO, key)
+    if found and _reusable(entry, loader):
+        _, _, resources, added = entry
+        instantiated.update(added)
+        return list(resources)
+    first_diagnostic, loaded = len(out.diagnostics), len(loader.modules)
+    asked: list[str] = []
+    mine: set[str] = set()  # every module directory this root instantiates (evaluation only adds to it)
+    loader.asked = asked
+    try:
+        with ctx.traced() as reads:
+            roots_out = Parsed(diagnostics=out.diagnostics)
+            evaluate_root(directory, loader, var_files, roots_out, mine)
+            assign_units(roots_out.resources, _label(directory, loader), out.diagnostics)
+    finally:
+        loader.asked = None
+        instantiated |= mine
+    if len(out.diagnostics) == first_diagnostic and len(loader.modules) == loaded:
+        modules = {real: _module_print(real, loader) for real in dict.fromkeys(asked)}
+        files = [("read", f.path, -1) for f in var_files] + [
+            ("read", os.path.abspath(p), -1) for p in ctx.options.var_files]
+        ctx.remember(ROOT_MEMO, key, (ctx.fingerprints([*files, *reads]), modules,
+                                      roots_out.resources, sorted(mine)))
+    return roots_out.resources
+
+
+ROOT_MEMO = "tf-root"
+
+
+def _root_key(directory: str, loader: _Loader, var_files: list[SourceFile]) -> bytes:
+    """What a root's evaluation depends on besides what it reads: where it is, how it is shown, the options."""
+    options = loader.ctx.options
+    real = loader.real(directory)
+    return repr((real, _label(directory, loader), loader.base, loader.anchor_of.get(real),
+                 [(f.path, f.relpath) for f in var_files], sorted(options.env.items()),
+                 list(options.var_files), sorted(options.variables.items()),
+                 list(options.module_descriptions))).encode("utf-8", "surrogateescape")
+
+
+def _module_print(real: str, loader: _Loader) -> tuple[Any, ...]:
+    """A loaded module directory as its evaluation saw it: the files it is made of, as shown, and their bytes."""
+    files = loader.files_of.get(real, [])
+    return (tuple(files), tuple(loader.ctx.fingerprints([("read", path, -1) for path, _ in files])))
+
+
+def _reusable(entry: Any, loader: _Loader) -> bool:
+    """A stored root result whose modules are loaded in this scan as they were, and whose reads are unchanged."""
+    try:
+        reads, modules, _, _ = entry
+        return (all(real in loader.modules and _module_print(real, loader) == was
+                    for real, was in modules.items())
+                and loader.ctx.unchanged(reads))
+    except (TypeError, ValueError):  # an entry of another shape: evaluate again
+        return False
 
 
 def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> list[Resource]:
