@@ -95,3 +95,30 @@ def test_a_root_whose_evaluation_gave_a_diagnostic_is_not_stored(corpus, monkeyp
     _evaluated(monkeypatch, corpus)
     evaluated, _ = _evaluated(monkeypatch, corpus)
     assert evaluated == ["terraform/svc00000"]  # module-missing: its diagnostics depend on the scan's order
+
+
+
+def test_a_root_that_adds_to_another_roots_diagnostic_is_not_stored(corpus, monkeypatch):
+    """``instances-unknown`` gathers one module file's blocks across roots: a root naming one more changed it."""
+    _append(os.path.join(corpus, "modules/network/variables.tf"),
+            'variable "a" {\n  default = 1\n}\nvariable "b" {\n  default = 1\n}\n')
+    _append(os.path.join(corpus, "modules/network/main.tf"),
+            'resource "aws_s3_bucket" "by_a" {\n  count  = var.a\n  bucket = "a"\n}\n'
+            'resource "aws_s3_bucket" "by_b" {\n  count  = var.b\n  bucket = "b"\n}\n')
+    for service, name in (("svc00000", "a"), ("svc00001", "b")):  # each root leaves another count unknown
+        main = os.path.join(corpus, "terraform", service, "main.tf")
+        with open(main, encoding="utf-8") as handle:
+            text = handle.read()
+        with open(main, "w", encoding="utf-8") as handle:
+            handle.write(text.replace("  subnet_count = 2\n", f"  subnet_count = 2\n  {name} = length(var.unset)\n", 1)
+                         + 'variable "unset" {\n  type = list(string)\n}\n')
+    _evaluated(monkeypatch, corpus)
+    evaluated, _ = _evaluated(monkeypatch, corpus)
+    # svc00000 gave the diagnostic and svc00001 added its block to it: neither is stored; svc00002 is
+    assert evaluated == ["terraform/svc00000", "terraform/svc00001"]
+    warm = api.load([corpus], base=corpus)
+    monkeypatch.setenv("RISKGRAPH_NO_CACHE", "1")
+    cold = api.load([corpus], base=corpus)
+    unknown = [d for d in cold.diagnostics if d.code == "instances-unknown"]
+    assert [d for d in warm.diagnostics if d.code == "instances-unknown"] == unknown
+    assert len(unknown) == 1 and "by_a" in unknown[0].message and "by_b" in unknown[0].message

@@ -212,8 +212,9 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
     """One root module's resources (evaluated, grouped into Kubernetes units), reused when nothing it read changed.
 
     A root's result is stored (in the parse cache) only when its evaluation
-    stood alone: it gave no diagnostic and loaded no module for the first time
-    (roots share loaded modules, and the diagnostics of a first load). Beside
+    stood alone: it gave or changed no diagnostic and loaded no module for the
+    first time (roots share loaded modules, the diagnostics of a first load,
+    and diagnostics that gather one file's blocks across roots). Beside
     it go the fingerprints of everything it read: each file of every module it
     used, its var files, and every read, listing and kind through the context
     (lock file, ``file()``, module manifests and descriptions). A later scan
@@ -228,7 +229,9 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
         _, _, resources, added = entry
         instantiated.update(added)
         return list(resources)
-    first_diagnostic, loaded = len(out.diagnostics), len(loader.modules)
+    # diagnostics before: a root may also rewrite one of them (instances-unknown gathers one file's
+    # blocks across roots), which stores nothing either
+    before, loaded = list(out.diagnostics), len(loader.modules)
     asked: list[str] = []
     mine: set[str] = set()  # every module directory this root instantiates (evaluation only adds to it)
     loader.asked = asked
@@ -240,7 +243,8 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
     finally:
         loader.asked = None
         instantiated |= mine
-    if len(out.diagnostics) == first_diagnostic and len(loader.modules) == loaded:
+    if (len(out.diagnostics) == len(before) and len(loader.modules) == loaded
+            and all(now is was for now, was in zip(out.diagnostics, before))):
         modules = {real: _module_print(real, loader) for real in dict.fromkeys(asked)}
         files = [("read", f.path, -1) for f in var_files] + [
             ("read", os.path.abspath(p), -1) for p in ctx.options.var_files]
