@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -23,6 +24,21 @@ class Repo:
     @property
     def slug(self) -> str:
         return self.name.replace("/", "+")
+
+
+def add_arguments(ap: argparse.ArgumentParser, project: Path) -> None:
+    """The options every harness tool takes: where the repositories come from and are written, which code runs, which repositories."""
+    ap.add_argument("--mirror", action="append", type=Path, default=[],
+                    help="directory of git mirrors named <owner>+<name> (repeatable); else cloned from GitHub")
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("RISKGRAPH_REALWORLD_DIR",
+                                                                       Path.home() / ".cache" / "riskgraph-realworld")))
+    ap.add_argument("--source", type=Path, default=project, help="riskgraph source tree to run (default: this one)")
+    ap.add_argument("--only", nargs="*", default=None, help="repository names (or substrings) to run")
+
+
+def selected(only: list[str] | None) -> list[Repo]:
+    """The pinned repositories, or those whose name contains one of ``only``."""
+    return [r for r in load_repos() if not only or any(o in r.name for o in only)]
 
 
 def load_repos(path: Path = HERE / "repos.yaml") -> list[Repo]:

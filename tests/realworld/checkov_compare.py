@@ -37,7 +37,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checkout import load_repos, materialise  # noqa: E402
+from checkout import add_arguments, materialise, selected  # noqa: E402
 from run import PROJECT, scan  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -251,11 +251,7 @@ class Reported:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", action="append", type=Path, default=[])
-    ap.add_argument("--work", type=Path, default=Path(os.environ.get("RISKGRAPH_REALWORLD_DIR",
-                                                                       Path.home() / ".cache" / "riskgraph-realworld")))
-    ap.add_argument("--source", type=Path, default=PROJECT)
-    ap.add_argument("--only", nargs="*", default=None)
+    add_arguments(ap, PROJECT)
     ap.add_argument("--verbose", action="store_true", help="list explained misses too")
     args = ap.parse_args(argv)
 
@@ -268,9 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     extra: Counter = Counter()
     out_dir = args.work / "results" / ("checkov-" + hashlib.sha256(str(args.source.resolve()).encode()).hexdigest()[:8])
     out_dir.mkdir(parents=True, exist_ok=True)
-    for repo in load_repos():
-        if args.only and not any(o in repo.name for o in args.only):
-            continue
+    for repo in selected(args.only):
         root, _ = materialise(repo, args.work, args.mirror)
         ours = scan(repo, root, args.source, out_dir)
         theirs = [f for f in run_checkov(repo, root, args.work) if f["check"] in mapping]

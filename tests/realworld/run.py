@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checkout import Repo, load_repos, materialise  # noqa: E402
+from checkout import Repo, add_arguments, materialise, selected  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent.parent
@@ -292,12 +292,7 @@ def print_table(rows, per_layer, markdown: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", action="append", type=Path, default=[],
-                    help="directory of git mirrors named <owner>+<name> (repeatable); else cloned from GitHub")
-    ap.add_argument("--work", type=Path, default=Path(os.environ.get("RISKGRAPH_REALWORLD_DIR",
-                                                                       Path.home() / ".cache" / "riskgraph-realworld")))
-    ap.add_argument("--source", type=Path, default=PROJECT, help="riskgraph source tree to run (default: this one)")
-    ap.add_argument("--only", nargs="*", default=None, help="repository names (or substrings) to run")
+    add_arguments(ap, PROJECT)
     ap.add_argument("--review", type=Path, help="write the unlabelled review set here as label entries")
     ap.add_argument("--markdown", action="store_true", help="tables in Markdown (for docs/accuracy.md)")
     ap.add_argument("--jobs", type=int, default=2, help="repositories scanned at once")
@@ -308,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                          "(a plan's `file:` prefix, a Kubernetes unit's `@unit` suffix)")
     args = ap.parse_args(argv)
 
-    repos = [r for r in load_repos() if not args.only or any(o in r.name for o in args.only)]
+    repos = selected(args.only)
     out_dir = args.work / "results" / hashlib.sha256(str(args.source.resolve()).encode()).hexdigest()[:8]
     out_dir.mkdir(parents=True, exist_ok=True)
     roots = {}

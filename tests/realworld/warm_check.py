@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
-from checkout import load_repos, materialise  # noqa: E402
+from checkout import add_arguments, materialise, selected  # noqa: E402
 
 # Run in the child: three loads of the same paths, then what differs.
 CHILD = r"""
@@ -66,13 +66,9 @@ def check(paths: tuple[str, ...], root: Path, source: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", action="append", type=Path, default=[])
-    ap.add_argument("--work", type=Path, default=Path(os.environ.get("RISKGRAPH_REALWORLD_DIR",
-                                                                       Path.home() / ".cache" / "riskgraph-realworld")))
-    ap.add_argument("--source", type=Path, default=PROJECT)
-    ap.add_argument("--only", nargs="*", default=None)
+    add_arguments(ap, PROJECT)
     args = ap.parse_args(argv)
-    repos = [r for r in load_repos() if not args.only or any(o in r.name for o in args.only)]
+    repos = selected(args.only)
     failed = resources = hits = 0
     for repo in repos:
         root, _ = materialise(repo, args.work, args.mirror)
