@@ -88,7 +88,19 @@ def literal_credential(name: Any, value: Any) -> bool:
         return False
     if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
-    return not _sentence(text)
+    return not _sentence(text) and not imitates_uuid(text)
+
+
+def imitates_uuid(text: str) -> bool:
+    """Shaped like a UUID (8-4-4 then more groups) but holding letters no UUID can (past ``f``): typed by hand
+    where a generated key belongs, as in ``8312341g-5678-abcd-4a2b2c-33bcsd655`` (a sample's "replace with
+    your access key"). A generated UUID-shaped key is hexadecimal throughout."""
+    groups = text.lower().split("-")
+    if len(groups) < 4 or [len(g) for g in groups[:3]] != [8, 4, 4]:
+        return False
+    if not all(g and g.isascii() and g.isalnum() for g in groups):
+        return False
+    return any(c > "f" for g in groups for c in g if c.isalpha())
 
 
 def _sentence(text: str) -> bool:

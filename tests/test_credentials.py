@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.credentials import assignments, find, literal_credential, name_holds_credential
+from scanner.credentials import assignments, find, imitates_uuid, literal_credential, name_holds_credential
 from scanner.secrets import credential_kind, is_placeholder, mask_in_text
 
 
@@ -112,3 +112,17 @@ def test_masking_hides_formats_in_any_text():
 def test_high_entropy_is_a_generated_token(value, should_flag):
     from scanner.secrets import is_high_entropy
     assert is_high_entropy(value) is should_flag
+
+
+@pytest.mark.parametrize("value, fake", [
+    ("8312341g-5678-abcd-4a2b2c-33bcsd655", True),    # a sample's "replace with your access key"
+    ("abcdefgh-ijkl-mnop-qrst-uvwxyzabcdef", True),
+    ("3f2504e0-4f89-41d3-9a0c-0305e82c3301", False),   # a generated UUID: hexadecimal throughout
+    ("3F2504E0-4F89-41D3-9A0C-0305E82C3301", False),
+    ("a1b2c3d4-e5f6", False),                          # too few groups to be UUID-shaped
+    ("k8s-prod-gke-cluster-key", False),               # words joined by dashes: not the 8-4-4 shape
+])
+def test_a_uuid_typed_by_hand_is_no_credential(value, fake):
+    assert imitates_uuid(value) is fake
+    assert literal_credential("ACCESS_KEY", value) is not fake
+
