@@ -44,10 +44,14 @@ class ParseOptions:
 
 
 class ParseContext:
-    """A parser's one way to the disk and to memoisation: ``read``, ``listdir``, ``kind``, ``memo``, ``memo_file``.
+    """A parser's one way to the disk, to memoisation and to more processes.
 
-    Behind it sit the parse cache (results of unchanged files come back
-    without parsing) and the record of everything a parser saw of the disk,
+    The disk: ``read``, ``text``, ``listdir``, ``kind``. Memoisation by bytes:
+    ``memo``, ``memo_file``; of a result that depends on what it read:
+    ``traced``, ``fingerprints``, ``recall`` / ``remember``, ``unchanged``.
+    More processes: ``at_once``. Behind it sit the parse cache (results of
+    unchanged files come back without parsing), the process split, and the
+    record of everything a parser saw of the disk,
     which a stored whole-scan result is checked against (scanner/rescan.py).
     Parsers never reach either directly, and never open, list or stat a path
     themselves: while the parse stage runs, an audit hook notes any file a
@@ -90,6 +94,11 @@ class ParseContext:
         """
         with _GUARD.allowed():
             return cache.recall(name, data)
+
+    @property
+    def remembers(self) -> bool:
+        """True when :meth:`remember` stores (a cache is active): work done only to store can be skipped otherwise."""
+        return cache.current() is not None
 
     def remember(self, name: str, data: bytes, value: Any) -> None:
         """Store ``value`` for :meth:`recall` (when a cache is active)."""

@@ -243,7 +243,7 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
     finally:
         loader.asked = None
         instantiated |= mine
-    if (len(out.diagnostics) == len(before) and len(loader.modules) == loaded
+    if (ctx.remembers and len(out.diagnostics) == len(before) and len(loader.modules) == loaded
             and all(now is was for now, was in zip(out.diagnostics, before))):
         modules = {real: _module_print(real, loader) for real in dict.fromkeys(asked)}
         files = [("read", f.path, -1) for f in var_files] + [
