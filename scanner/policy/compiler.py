@@ -112,8 +112,9 @@ def static_types(node: dict[str, Any]) -> Optional[frozenset[str]]:
         return frozenset.intersection(*limits) if limits else None
     if "any" in node:
         members = [static_types(c) for c in node["any"]]
-        if members and all(t is not None for t in members):
-            return frozenset().union(*members)  # type: ignore[arg-type]
+        limits = [t for t in members if t is not None]
+        if members and len(limits) == len(members):
+            return frozenset().union(*limits)
     return None
 
 
