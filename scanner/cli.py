@@ -378,7 +378,8 @@ def entry() -> None:
     sys.stderr.flush()
     # Everything is written, flushed and closed (reports, the cache database): leave without
     # freeing the scan's objects one by one, which took ~1 s for 100,000 resources and ~40 ms for
-    # 5,000 (docs/performance.md). Nothing registers exit handlers (tests/test_cli.py runs it).
+    # 5,000 (docs/performance.md). Nothing registers exit handlers; tests/test_cli.py checks that the
+    # command's report, on standard output and in a file, and its exit code come out whole.
     os._exit(code)
 
 

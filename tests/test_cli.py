@@ -240,3 +240,21 @@ def test_sarif_uri_base_is_where_paths_are_relative_to(capsys, tmp_path, monkeyp
     uri = run_["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "infra/main.tf"
     assert run_["originalUriBaseIds"]["SRCROOT"]["uri"] == f"file://{tmp_path}/shop/"
+
+
+@pytest.mark.parametrize("target", ["-", "report.json"])
+def test_the_console_command_leaves_its_report_whole_and_its_exit_code(capsys, tmp_path, target):
+    """The console command leaves with os._exit once the report is written: nothing of it may be lost."""
+    code, expected, _ = run(capsys, "scan", SHOP, "--format", "json", "--no-cache")
+    assert code == 1
+    out = target if target == "-" else str(tmp_path / target)
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", SHOP, "--format", "json", "--no-cache",
+                           "-o", out], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": ROOT}, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    written = proc.stdout if target == "-" else (tmp_path / target).read_text(encoding="utf-8")
+    assert written == expected
+    # the whole report, down to its last findings and the closing brace
+    assert ("RG-AWS-002", "aws_db_instance.orders", f"{TF}:29") in {
+        (f["policy_id"], f["resource"], f"{f['location']['path']}:{f['location']['start_line']}")
+        for f in json.loads(written)["findings"]}
