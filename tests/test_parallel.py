@@ -128,6 +128,16 @@ def test_json_written_by_two_processes_has_the_same_bytes(monkeypatch, child_fai
                 os._exit(5)
             return spooled(*args)
         monkeypatch.setattr(json_report, "_spooled", broken)
+    written_here: list[tuple[int, int]] = []  # the ranges of findings this process wrote itself
+    text_of = json_report._findings_text
+
+    def noting(findings, start, stop, metas):
+        if not parallel.in_child():
+            written_here.append((start, stop))
+        return text_of(findings, start, stop, metas)
+    monkeypatch.setattr(json_report, "_findings_text", noting)
     texts = list(pieces(report, "json", jobs=2))
     assert "".join(texts) == one
     assert len(texts) > 3  # head, the first half, the second half (read back or written here), tail
+    half, count = len(report.findings) // 2, len(report.findings)
+    assert written_here == ([(0, half), (half, count)] if child_fails else [(0, half)])

@@ -155,7 +155,19 @@ def test_a_large_file_is_parsed_in_two_processes_with_the_same_result(monkeypatc
     real_run = parallel.run
     monkeypatch.setattr(parallel, "run", lambda tasks, jobs, *a: forked.append(jobs) or real_run(tasks, jobs, *a))
     ctx = ParseContext(ParseOptions(), processes=2)
-    together = syntax.parse_hcl(source, "x.tf", chunk=8192, at_once=ctx.at_once)
+    halves: list = []
+
+    def at_once(tasks):
+        results = ctx.at_once(tasks)
+        halves.append(results)
+        return results
+    together = syntax.parse_hcl(source, "x.tf", chunk=8192, at_once=at_once)
     assert forked == ([2] if parallel.available() else [])
+    if parallel.available():  # both halves came back parsed, and the second from the child
+        assert len(halves) == 1 and all(isinstance(h, syntax.HclFile) for h in halves[0])
+        first, second = halves[0]
+        assert together is first and second.blocks  # the first half, with the child's blocks after its own
+        assert together.blocks[-len(second.blocks):] == second.blocks
+        assert second.blocks[-1].labels == ["aws_security_group", "g2999"]  # many_text's last resource
     assert _tree(together) == _whole(source, monkeypatch)
     assert ParseContext(ParseOptions()).at_once([lambda: 1, lambda: 2]) is None  # one process: no split
