@@ -317,6 +317,9 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
         lines["$helm_source"] = raw.helm[1]
     obj["$unit"] = unit
     lines["$unit"] = raw.start
+    if namespace is None:  # the API server ignores a cluster-scoped object's metadata.namespace
+        obj["$cluster_scoped"] = True
+        lines["$cluster_scoped"] = raw.start
     resources.append(Resource(
         address=addr, kind=Layer.KUBERNETES, type=rtype, attributes=obj,
         location=Location(f.relpath, raw.start, raw.end), source="kubernetes", lines=lines))
