@@ -41,6 +41,12 @@ _ENTRY_VALUES = ("value", "Value")
 # ``NAME=value``, ``name: value``, ``"name": "value"``, ``--name=value`` / ``--name value`` in text.
 _ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-][^\s\"',;]*"
                       r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
+# an expression in program text: a name, possibly dotted (`os.environ`, `getenv`), called or indexed
+_CODE_REFERENCE = Pattern(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*[(\[]")
+# nsswitch.conf: the account databases and the sources they are read from (`passwd: files systemd`)
+_NSSWITCH_DATABASES = frozenset({"passwd", "shadow", "gshadow"})
+_NSSWITCH_SOURCES = frozenset({"files", "compat", "db", "nis", "nisplus", "dns", "ldap", "sss", "systemd",
+                               "winbind", "hesiod", "mymachines", "altfiles", "cache", "extrausers"})
 _DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host name stored as a "secret"
 UNKNOWN_MARK = "\ue000"  # stands for a value known only at apply time inside recovered text
 MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000
@@ -128,6 +134,10 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
         value = chunk[cut + 1:].strip().strip("\"'")
         if text[start - 1:start] == "$" or _prose(value):
             continue  # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"
+        if _CODE_REFERENCE.search(value):
+            continue  # token=os.environ["HF_TOKEN"], password=vault.read(path): code computing it
+        if name.lower() in _NSSWITCH_DATABASES and value in _NSSWITCH_SOURCES:
+            continue  # nsswitch.conf's `passwd: compat` says where user accounts are looked up
         if literal_credential(name.lstrip("-"), value):
             yield name, value
 

@@ -111,7 +111,25 @@ def is_placeholder(value: Any) -> bool:
         return True
     if text.startswith("$") and text[1:].replace("_", "").isalnum():  # $DB_PASSWORD
         return True
+    if _names_what_goes_here(text):  # nvapi-NVKEY, sk-APIKEY: a vendor's prefix, then what to put after it
+        return True
     return (text[0] in "<[" and text[-1] in ">]") or (text[0] == "{" and text[-1] == "}")
+
+
+_STAND_IN_WORDS = ("KEY", "TOKEN", "SECRET", "PASS", "PWD")
+
+
+def _names_what_goes_here(text: str) -> bool:
+    """A short lower-case prefix, ``-`` or ``_``, then capitals naming a credential (``nvapi-NVKEY``).
+
+    A generated key after such a prefix mixes cases and digits over twenty or more characters.
+    """
+    prefix, sep, rest = text.replace("_", "-").partition("-")
+    if not sep or not (1 < len(prefix) <= 10 and prefix.isascii() and prefix.isalnum() and prefix.islower()):
+        return False
+    rest = rest.replace("-", "")
+    return (1 < len(rest) <= 20 and rest.isascii() and rest.isalpha() and rest.isupper()
+            and any(word in rest for word in _STAND_IN_WORDS))
 
 
 def is_high_entropy(value: Any) -> bool:

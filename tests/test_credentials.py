@@ -65,6 +65,12 @@ def test_known_formats(payload, should_flag):
     ("$password = ConvertTo-SecureString 'x' -AsPlainText", []),
     ("infrastructure/account terraform secret: chainguard_registry_credentials", []),
     ("api_token: {{ .Values.token }}\npassword: ${DB_PASSWORD}", []),
+    # program text computing the value (found in a ConfigMap holding Python, kubernetes-engine-samples)
+    ('    login(token=os.environ["HUGGING_FACE_HUB_TOKEN"])\npassword = getenv("DB_PW")\n', []),
+    ('connect(password="Orders-2024-prod")\n', [("password", "Orders-2024-prod")]),
+    # /etc/nsswitch.conf in a ConfigMap: where accounts are looked up, not a password
+    ("passwd:     compat\nshadow: files\ngroup: compat\nhosts: files dns\n", []),
+    ("passwd: compat-2024-Pw\n", [("passwd", "compat-2024-Pw")]),
 ])
 def test_assignments_in_text(text, found):
     assert list(assignments(text)) == found
@@ -92,6 +98,9 @@ def test_tree_walk_finds_entries_json_and_skips_names():
     ("changeme", True), ("<your-password>", True), ("${var.x}", True), ("xxxxxxxx", True),
     ("YOUR_API_KEY_HERE", True), ("Winter2024!", False), ("hunter2-prod", False),
     ("bar", True), ("foobarbaz", True), ("nothing", True), ("barista-2024", False),
+    # a vendor's prefix, then what goes after it (kubernetes-engine-samples: NGC_API_KEY: "nvapi-NVKEY")
+    ("nvapi-NVKEY", True), ("sk_API_KEY", True), ("nvapi-Xk29dPq7Lm4Rt8Vw2Zy6Bn1Cs5Df0Gh3", False),
+    ("prod-HUNTER", False), ("Prod-KEY", False),
 ])
 def test_one_placeholder_list(value, should_flag):
     assert is_placeholder(value) is should_flag
