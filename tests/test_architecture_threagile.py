@@ -238,3 +238,58 @@ def test_includes_nested_too_deep_or_naming_a_folder_are_diagnostics(tmp_path):
                         "(part of the model in main.yaml)"),
         ("main.yaml", 3, "at includes.0: 'parts' is not a regular file; not read"),
     ]
+
+
+_PIPELINE = """threagile_version: 1.0.0
+title: Build
+data_assets:
+  Push Token:
+    id: push-token
+    usage: devops
+    quantity: few
+    confidentiality: strictly-confidential
+    integrity: critical
+    availability: operational
+technical_assets:
+  Pipeline:
+    id: pipeline
+    type: process
+    technology: build-pipeline
+    internet: true
+    encryption: none
+    data_assets_stored: [push-token]
+{inbound}"""
+_CALLER = """  Webhook Sender:
+    id: sender
+    type: external-entity
+    technology: browser
+    internet: true
+    encryption: none
+    communication_links:
+      Trigger:
+        target: pipeline
+        protocol: https
+        authentication: none
+        authorization: none
+        vpn: false
+        ip_filtered: false
+        readonly: false
+        usage: devops
+"""
+
+
+def test_a_public_asset_no_link_comes_into_has_unknown_authentication(tmp_path):
+    """Threagile states authentication on links: a public asset no link reaches is not "unauthenticated".
+
+    Found on a public model (argo-cd's build pipeline, `internet: true`, only outgoing links): RG-ARCH-002
+    called its tokens reachable without authentication. A link in without authentication still is.
+    """
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "model.yaml").write_text(_PIPELINE.format(inbound=""))
+    (tmp_path / "called").mkdir()
+    (tmp_path / "called" / "model.yaml").write_text(_PIPELINE.format(inbound=_CALLER))
+    alone = scan([str(tmp_path / "alone")], base=str(tmp_path / "alone"), only=["RG-ARCH-002"])
+    assert alone.findings == () and alone.stats["undetermined"] == 1
+    called = scan([str(tmp_path / "called")], base=str(tmp_path / "called"), only=["RG-ARCH-002"])
+    assert [(f.resource, f.location.path, f.location.start_line) for f in called.findings] == [
+        ("arch:component/pipeline", "model.yaml", 18)]   # where it stores the token

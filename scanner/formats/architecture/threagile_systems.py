@@ -25,6 +25,7 @@ def mark_unknowns(native: dict[str, Any], doc: Mapping[str, Any]) -> None:
     a WAF: Threagile raises no risk on them.
     """
     no_web = public_without_web_links(native)
+    called = {fl.get("to") for fl in native.get("flows") or []}
     not_ours = {a["id"] for a in _assets(doc)
                 if a.get("out_of_scope") is True or a.get("type") == "external-entity"}
     for component in native.get("components") or []:
@@ -34,6 +35,11 @@ def mark_unknowns(native: dict[str, Any], doc: Mapping[str, Any]) -> None:
         if component["id"] in not_ours:
             for key in ("encryption_at_rest", "waf"):
                 controls[key] = Unknown("an external entity or an asset out of the model's scope")
+        if component.get("exposure") == "public" and component["id"] not in called:
+            # Threagile states authentication on communication links only: with no link coming in, who
+            # calls an asset reachable from the internet, and how they authenticate, is not modelled
+            controls.setdefault("authentication", Unknown(
+                "Threagile states authentication on the links into an asset; none comes into this one"))
         if component["id"] in no_web and controls.get("waf") is not True:
             controls["waf"] = Unknown("no web traffic from the internet is modelled into it; "
                                       "Threagile states a WAF only as an asset in front of such links")
