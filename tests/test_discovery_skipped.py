@@ -70,3 +70,20 @@ def test_text_output_summarises_skipped_files_in_one_line():
     text = render(scan([CASE], only=["RG-K8S-002"]), "text")
     assert "SKIPPED (4, each listed in --format json or sarif): 1 dependencies, 3 unrecognised\n" in text
     assert "DIAGNOSTICS" not in text and "package.json" not in text
+
+
+def test_a_components_mapping_is_not_an_architecture_file(tmp_path):
+    """OpenAPI documents and tools' settings have a top-level ``components`` mapping; ours is a list.
+
+    Found on a public repository: ``.github/component_owners.yml`` (components -> reviewers) was refused
+    as a broken architecture file, an error that made the whole scan incomplete.
+    """
+    (tmp_path / "component_owners.yml").write_text("components:\n  src/ad:\n    - jack\n")
+    (tmp_path / "openapi.yaml").write_text("openapi: 3.0.0\ncomponents:\n  schemas:\n    Pet: {type: object}\n")
+    (tmp_path / "system.yaml").write_text("components:\n- id: web\n  zone: dmz\n")
+    (tmp_path / "windows.yaml").write_text("zones:\r\n  -\r\n    id: dmz\r\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    assert {f.relpath: f.format for f in found.files} == {"system.yaml": "architecture",
+                                                           "windows.yaml": "architecture"}
+    assert sorted((d.code, d.path) for d in found.diagnostics) == [
+        ("skipped-unrecognised", "component_owners.yml"), ("skipped-unrecognised", "openapi.yaml")]

@@ -13,7 +13,11 @@ from .. import Format
 from ...model import Layer
 
 YAML_SUFFIXES = (".yaml", ".yml")
-_ARCH_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
+_ARCH_KEY_RE = re.compile(rb"^(components|zones|flows)\s*:", re.M)
+# ... holding a list, as the schema has them: OpenAPI's `components:` and other tools' files with such a key
+# hold a mapping. Each repeated part ends at a newline: no backtracking blow-up.
+_ARCH_RE = re.compile(rb"^(?:components|zones|flows)[ \t]*:(?:[ \t]*\[|[ \t\r]*(?:#[^\n]*)?\n"
+                      rb"(?:[ \t\r]*(?:#[^\n]*)?\n)*[ \t]*-(?:[ \t\r]|$))", re.M)
 _THREAGILE_RE = re.compile(rb"^(technical_assets|data_assets|trust_boundaries|threagile_version)\s*:", re.M)
 # a Threagile main file may hold nothing but its includes (YAML files), with no threagile_version
 _THREAGILE_INCLUDES_RE = re.compile(     # each repeated part ends at a newline: no backtracking blow-up
@@ -26,7 +30,7 @@ _K8S_RE = re.compile(rb"^(apiVersion|kind)\s*:", re.M)
 
 
 def sniff_native(lower: str, head: bytes) -> bool:
-    """A YAML file with a top-level ``components``, ``zones`` or ``flows`` key."""
+    """A YAML file with a top-level ``components``, ``zones`` or ``flows`` list."""
     return _ARCH_RE.search(head) is not None
 
 
@@ -35,7 +39,7 @@ def sniff_threagile(lower: str, head: bytes) -> bool:
     if _THREAGILE_RE.search(head) is not None:
         return True
     return (_THREAGILE_INCLUDES_RE.search(head) is not None
-            and _K8S_RE.search(head) is None and _ARCH_RE.search(head) is None)
+            and _K8S_RE.search(head) is None and _ARCH_KEY_RE.search(head) is None)
 
 
 def sniff_otm(lower: str, head: bytes) -> bool:
