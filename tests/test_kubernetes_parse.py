@@ -10,6 +10,7 @@ from conftest import FIXTURES
 from scanner.discover import discover
 from scanner.parse import ParseOptions, parse_all
 from scanner.formats.kubernetes.pod import parse_image
+from scanner.model import Unknown
 
 CASES = os.path.join(FIXTURES, "cases", "kubernetes")
 
@@ -132,6 +133,26 @@ def test_derived_values_and_their_lines(workloads, address, path, value, line):
 def test_image_parts(image, parts):
     got = parse_image(image)
     assert (got["registry"], got["repository"], got["tag"], got["digest"], got["latest"]) == parts
+
+
+@pytest.mark.parametrize("image, tag, digest, latest", [
+    # a placeholder for the registry or project: the name, tag and digest after it are written out
+    # (kubernetes-engine-samples: gcr.io/<<PROJECT>>/jax/hello:latest, <DOCKER_REPO>/chatbot:1.0)
+    ("gcr.io/<<PROJECT>>/jax/hello:latest", "latest", None, True),
+    ("<DOCKER_REPO>/chatbot:1.0", "1.0", None, False),
+    ("$LOCATION-docker.pkg.dev/$PROJECT/repo/app", None, None, True),
+    ("${REGISTRY}/app:2.1@sha256:ab12", "2.1", "sha256:ab12", False),
+])
+def test_a_placeholder_before_the_name_leaves_tag_and_digest_known(image, tag, digest, latest):
+    got = parse_image(image)
+    assert isinstance(got["registry"], Unknown) and isinstance(got["repository"], Unknown)
+    assert (got["tag"], got["digest"], got["latest"]) == (tag, digest, latest)
+
+
+@pytest.mark.parametrize("image", ["$IMAGE_URL", "${IMAGE_URI}", "<YOUR-CONTAINER>", "repo/app:${TAG}",
+                                   "{{ .Values.image.repository }}:{{ .Values.image.tag }}", "reg/<IMAGE>:<TAG>"])
+def test_a_placeholder_for_the_name_or_tag_leaves_every_part_unknown(image):
+    assert all(isinstance(v, Unknown) for v in parse_image(image).values())
 
 
 def test_list_items_keep_their_own_location(workloads):

@@ -191,10 +191,21 @@ def parse_image(image: str) -> dict[str, Any]:
     ``tag`` and ``digest`` are None when absent; ``latest`` is True when the
     image floats: no digest, and the tag is ``latest`` or missing. A string
     that is no image reference (``<YOUR-CONTAINER>``, ``${IMAGE}``, ``{{ .image }}``)
-    is a placeholder filled in at deploy time: every part is unknown.
+    is a placeholder filled in at deploy time: every part is unknown. A
+    placeholder only before the last ``/`` (``gcr.io/<PROJECT>/app:latest``,
+    ``$REGISTRY/app:1.0``) stands for the registry or project: the name, tag
+    and digest after it are written out, so only ``registry`` and
+    ``repository`` are unknown.
     """
     if not image or not set(image) <= _REFERENCE_CHARS:
-        return unknown_image(f"not an image reference: {image[:60]!r}")
+        _, slash, name = image.rpartition("/")
+        if not (slash and name and set(name) <= _REFERENCE_CHARS):
+            return unknown_image(f"not an image reference: {image[:60]!r}")
+        where = Unknown(f"a placeholder in the image's registry or path: {image[:60]!r}")
+        name, _, digest = name.partition("@")
+        written = name.partition(":")[2]
+        return {"registry": where, "repository": where, "tag": written or None, "digest": digest or None,
+                "latest": not digest and written in ("", "latest")}
     rest, _, digest = image.partition("@")
     first, slash, remainder = rest.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
