@@ -19,6 +19,10 @@ _CREDENTIAL_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "to
 _KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "account", "shared", "auth",
                              "signing", "encryption", "master", "client", "license", "subscription",
                              "app", "admin", "session", "webhook", "storage", "primary", "secondary"})
+# Tokens that are no credential: an idempotency token names a create call (EFS `creation_token`, EC2's
+# `client_token`), a pagination token a page of results.
+_NOT_CREDENTIALS = frozenset({"creationtoken", "clienttoken", "idempotencytoken", "nexttoken", "pagetoken",
+                              "continuationtoken", "paginationtoken"})
 _NEUTRAL_SUFFIXES = frozenset({"value", "string", "data", "base64", "b64", "plain", "plaintext",
                                "text", "raw", "pem", "literal"})
 # Only the last word counts, so ``password_length``, ``token_ttl``, ``secret_name`` are not credentials.
@@ -41,8 +45,9 @@ _ENTRY_VALUES = ("value", "Value")
 # ``NAME=value``, ``name: value``, ``"name": "value"``, ``--name=value`` / ``--name value`` in text.
 _ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-][^\s\"',;]*"
                       r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
-# an expression in program text: a name, possibly dotted (`os.environ`, `getenv`), called or indexed
-_CODE_REFERENCE = Pattern(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*[(\[]")
+# an expression in program text: a name, possibly dotted (`os.environ`, `getenv`, Lua's `header:find`),
+# called or indexed; or a member of an object (`config.basic_auth_password`, `process.env.TOKEN`)
+_CODE_REFERENCE = Pattern(r"^[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*[(\[]|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 # nsswitch.conf: the account databases and the sources they are read from (`passwd: files systemd`)
 _NSSWITCH_DATABASES = frozenset({"passwd", "shadow", "gshadow"})
 _NSSWITCH_SOURCES = frozenset({"files", "compat", "db", "nis", "nisplus", "dns", "ldap", "sss", "systemd",
@@ -73,7 +78,7 @@ def _names_credential(name: str) -> bool:
     words = _words(name)
     while len(words) > 1 and words[-1] in _NEUTRAL_SUFFIXES:
         words.pop()
-    if not words:
+    if not words or "".join(words) in _NOT_CREDENTIALS:
         return False
     last = words[-1]
     if last in _CREDENTIAL_WORDS or (last.endswith(("password", "passwd")) and len(last) <= 16):

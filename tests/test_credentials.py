@@ -16,6 +16,7 @@ from scanner.secrets import credential_kind, is_placeholder, mask_in_text
     ("secret_name", False), ("password_length", False), ("token_ttl", False), ("secret_arn", False),
     ("s3_key", False), ("hash_key", False), ("roles_key", False), ("PWD", False), ("kms_key_id", False),
     ("password_reset", False), ("name", False), ("description", False),
+    ("creation_token", False), ("ClientToken", False), ("next_token", False), ("access_token", True),
 ])
 def test_credential_names(name, should_flag):
     assert bool(name_holds_credential(name)) is should_flag
@@ -68,6 +69,11 @@ def test_known_formats(payload, should_flag):
     # program text computing the value (found in a ConfigMap holding Python, kubernetes-engine-samples)
     ('    login(token=os.environ["HUGGING_FACE_HUB_TOKEN"])\npassword = getenv("DB_PW")\n', []),
     ('connect(password="Orders-2024-prod")\n', [("password", "Orders-2024-prod")]),
+    # JavaScript and Lua in a template file (futurice/terraform-examples)
+    ("const validCredentials = config.basic_auth_username + ':' + config.basic_auth_password;\n", []),
+    ('_, _, access_token = auth_header:find("Bearer%s+(.+)")\n', []),
+    ("api_token = process.env.API_TOKEN\n", []),
+    ("password = Summer-2024.x\n", [("password", "Summer-2024.x")]),
     # /etc/nsswitch.conf in a ConfigMap: where accounts are looked up, not a password
     ("passwd:     compat\nshadow: files\ngroup: compat\nhosts: files dns\n", []),
     ("passwd: compat-2024-Pw\n", [("passwd", "compat-2024-Pw")]),
