@@ -102,3 +102,41 @@ def test_container_definition_keys_are_read_regardless_of_case():
                                        "capabilities": {"add": [], "drop": ["ALL"]}, "nonRoot": False}
     report = scan([case], base=case, only=["RG-K8S-002", "RG-K8S-032"])
     assert [(f.policy_id, f.location.start_line) for f in report.findings] == [("RG-K8S-002", 4)]
+
+
+def test_a_heredoc_interpolating_apply_time_values_inside_strings_is_still_read(tmp_path):
+    """The JSON around ``"${aws_ssm_parameter.db.arn}"`` is known: the containers are read, that string unknown.
+
+    Found on futurice/terraform-examples: such a heredoc left every container unknown, so a writable
+    root file system went unreported. An interpolation outside a string leaves no JSON: unknown.
+    """
+    (tmp_path / "main.tf").write_text('''resource "aws_ssm_parameter" "db" {
+  name  = "/app/db"
+  type  = "SecureString"
+  value = "x"
+}
+
+resource "aws_ecs_task_definition" "app" {
+  family                = "app"
+  container_definitions = <<EOT
+[{"name": "app", "image": "wordpress:6.4",
+  "secrets": [{"name": "DB_PASSWORD", "valueFrom": "${aws_ssm_parameter.db.arn}"}]}]
+EOT
+}
+
+variable "cpu" {}
+
+resource "aws_ecs_task_definition" "unparsable" {
+  family                = "unparsable"
+  container_definitions = <<EOT
+[{"name": "app", "image": "wordpress:6.4", "cpu": ${var.cpu}}]
+EOT
+}
+''')
+    resources = {r.address: r for r in load([str(tmp_path)], base=str(tmp_path)).resources}
+    [app] = resources["aws_ecs_task_definition.app"].attributes["$containers"]
+    assert (app["name"], app["image"], app["$effective"]["readOnlyRootFilesystem"]) == ("app", "wordpress:6.4", False)
+    assert is_unknown(resources["aws_ecs_task_definition.unparsable"].attributes["$containers"])
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-K8S-032"])
+    assert [(f.resource, f.location.start_line) for f in report.findings] == [("aws_ecs_task_definition.app", 9)]
+    assert report.stats["undetermined"] == 1

@@ -33,6 +33,7 @@ from ...model import Unknown, is_unknown
 from ..kubernetes.pod import parse_image
 from .expressions import PartialTemplate
 from .functions import EncodedUnknown
+from .iam import decode_json
 
 TASK_TYPES = frozenset({"aws_ecs_task_definition"})
 # the attribute whose JSON holds the containers: a task's list of them, a Batch job's one container
@@ -67,7 +68,13 @@ def _decoded(value: Any) -> Any:
     """The JSON value (a container list, or one container) a string encodes (Unknown when it cannot be known)."""
     if isinstance(value, EncodedUnknown):
         return value.decoded
-    if isinstance(value, PartialTemplate) or is_unknown(value):
+    if isinstance(value, PartialTemplate):
+        # JSON whose strings interpolate apply-time values (a secret's ARN): the rest is known, and
+        # those strings stay unknown; an interpolation outside a string leaves it no JSON to read
+        decoded = decode_json(value)
+        return decoded if isinstance(decoded, (list, dict)) else Unknown(
+            "container definitions not known before apply")
+    if is_unknown(value):
         return Unknown("container definitions not known before apply")
     if isinstance(value, str):
         try:
