@@ -295,3 +295,49 @@ def test_images_skaffold_builds_are_tagged_at_deploy_time():
     assert sorted((f.policy_id, f.location.path, f.location.start_line) for f in report.findings) == [
         ("RG-K8S-036", "app/web.yaml", 12), ("RG-K8S-037", "app/web.yaml", 12)]     # envoy, not shop-web
     assert [(d.code, d.path, d.level) for d in report.diagnostics] == [("skaffold-config", "skaffold.yaml", "info")]
+
+
+def test_a_targeted_patch_keeps_the_names_of_the_objects_it_selects(tmp_path):
+    """Kustomize ignores a targeted patch's own name and namespace: `name: all` patches carts and ui, renaming neither.
+
+    Found held out (eks-workshop-v2's `metadata.name: all`, bank-of-anthos's `ignored-by-kustomize`): the
+    patched objects were reported under the placeholder's name.
+    """
+    (tmp_path / "app.yaml").write_text("".join(
+        f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {n}, namespace: shop}}\nspec:\n"
+        f"  template:\n    spec:\n      containers:\n        - {{name: {n}, image: 'shop/{n}:1.0'}}\n"
+        for n in ("carts", "ui")))
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [app.yaml]\npatches:\n  - target: {kind: Deployment}\n    patch: |\n"
+        "      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: all, namespace: elsewhere}\n"
+        "      spec:\n        template:\n          spec:\n            hostNetwork: true\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    assert {r.address: r.attributes["spec"]["template"]["spec"].get("hostNetwork") for r in parsed.resources} == {
+        "k8s:apps/Deployment/shop/carts": True, "k8s:apps/Deployment/shop/ui": True}
+
+
+def test_a_json_patch_adds_missing_maps_and_replaces_missing_keys_as_kustomize_does(tmp_path):
+    """`add` makes the maps on its path, `replace` of a missing key adds it; `remove` of one is reported.
+
+    Found held out (bank-of-anthos: an annotation added to a ServiceAccount without annotations, a
+    StatefulSet's serviceAccount replaced where none was written): `kustomize build` applies both.
+    """
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: bank}\n---\n"
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - {name: db, image: 'postgres:16.2'}\n")
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [app.yaml]\npatches:\n"
+        "  - target: {kind: ServiceAccount}\n    patch: |\n"
+        "      - {op: add, path: /metadata/annotations/iam.gke.io~1gcp-service-account, value: bank@p.iam}\n"
+        "  - target: {kind: StatefulSet}\n    patch: |\n"
+        "      - {op: replace, path: /spec/template/spec/serviceAccount, value: bank}\n"
+        "      - {op: remove, path: /spec/template/spec/hostNetwork}\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    got = {r.type: r.attributes for r in parsed.resources}
+    assert got["ServiceAccount"]["metadata"]["annotations"] == {"iam.gke.io/gcp-service-account": "bank@p.iam"}
+    assert got["StatefulSet"]["spec"]["template"]["spec"]["serviceAccount"] == "bank"
+    assert [(d.code, d.message) for d in parsed.diagnostics if d.level == "warning"] == [
+        ("kustomize-patch", "operation 1: /spec/template/spec/hostNetwork is not in the object; not applied")]

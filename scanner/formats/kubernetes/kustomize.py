@@ -242,6 +242,11 @@ class Kustomizer:
             chosen = [o for o in objects if _selected(o.obj, target) and (target or _same_object(o.obj, patch))]
             if patch.get("$patch") == "delete":     # the whole object leaves this build
                 objects[:] = [o for o in objects if all(o is not c for c in chosen)]
+            if target and isinstance(patch.get("metadata"), dict):
+                # the target names the objects: Kustomize ignores a targeted patch's own name and
+                # namespace (often a placeholder such as `name: all` or `ignored-by-kustomize`)
+                meta = {k: v for k, v in patch["metadata"].items() if k not in ("name", "namespace")}
+                patch = {**patch, "metadata": meta}
             for o in chosen if patch.get("$patch") != "delete" else ():
                 strategic_merge(o.obj, o.lines, patch, lines, file)
         else:

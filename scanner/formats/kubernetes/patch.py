@@ -145,7 +145,10 @@ def json6902(target: dict[str, Any], lines: dict[str, int], ops: list[Any],
             continue
         parent = target
         for key in keys[:-1]:
-            parent = _step(parent, key)
+            step = _step(parent, key)
+            if step is None and kind == "add" and isinstance(parent, dict):
+                step = parent[key] = {}   # as Kustomize does (EnsurePathExistsOnAdd): missing maps are made
+            parent = step
             if parent is None:
                 break
         last = keys[-1]
@@ -184,8 +187,8 @@ def _index_path(target: Any, keys: list[str]) -> list[str]:
 
 def _apply(parent: Any, last: str, kind: Any, value: Any, lines: dict[str, int], path: str) -> bool:
     if isinstance(parent, dict):
-        if kind == "replace" and last not in parent or kind == "remove" and last not in parent:
-            return False
+        if kind == "remove" and last not in parent:
+            return False  # a replace of a missing key adds it, as `kustomize build` does
         _drop(lines, path)
         if kind == "remove":
             del parent[last]
