@@ -233,3 +233,37 @@ def test_an_object_its_api_group_does_not_serve_is_refused_not_scanned(tmp_path)
     assert sorted(r.address for r in parsed.resources) == [
         "k8s:extensions/Deployment/default/old", "k8s:serving.knative.dev/Service/default/hello"]
     assert [(d.code, d.path, d.line) for d in parsed.diagnostics] == [("k8s-unserved", "objects.yaml", 1)]
+
+
+def test_a_workload_whose_container_has_no_image_is_refused_with_a_warning(tmp_path):
+    """The API server requires every container's image: such an object is a stub merged into one of the cluster.
+
+    Found held out (argo-cd's application controller StatefulSet, scaled to 0 and without an image, built
+    into an overlay that runs the controller as a Deployment instead): two findings on pods that never run.
+    """
+    (tmp_path / "stub.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: controller}\nspec:\n  replicas: 0\n"
+        "  template:\n    spec:\n      containers:\n        - name: controller\n          args: [run]\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: controller}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - {name: controller, image: 'quay.io/org/controller:v1'}\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    out = parse_all(found.files, ParseOptions())
+    assert [r.address for r in out.resources] == ["k8s:apps/Deployment/default/controller"]
+    assert [(d.code, d.path, d.line, d.level) for d in out.diagnostics] == [
+        ("k8s-incomplete", "stub.yaml", 1, "warning")]
+
+
+def test_a_knative_example_block_is_no_configuration(tmp_path):
+    """`_example` holds a commented copy of the settings that no controller reads (Knative, Tekton).
+
+    Found held out (tekton's config-tracing: `credentialsSecret: "jaeger-creds"` inside `_example`, reported
+    by RG-SEC-004 as a literal credential). The other keys are still judged.
+    """
+    (tmp_path / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config-tracing, namespace: tekton}\ndata:\n"
+        "  _example: |\n    # credentialsSecret: \"jaeger-creds\"\n    credentialsSecret: \"jaeger-creds\"\n"
+        "  DB_PASSWORD: Orders-2024-prod\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    [cm] = parse_all(found.files, ParseOptions()).resources
+    assert [(e["key"], cm.line_of(f"$entries.{i}.value")) for i, e in enumerate(cm.attributes["$entries"])] == [
+        ("DB_PASSWORD", 8)]

@@ -308,6 +308,13 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     rtype = KNATIVE_TYPES.get((group, kind), kind)
     if rtype in WORKLOAD_KINDS:
         normalise_pod(obj, lines, POD_SPEC_PATHS[rtype])
+        imageless = [c.get("name") for c in obj.get("$containers") or () if "image" not in c]
+        if imageless:  # a stub meant to be merged into an object of the cluster (kubectl apply)
+            out.diagnostics.append(Diagnostic(
+                "k8s-incomplete", f"{kind} {name}: container {imageless[0]!r} has no image, which the API "
+                "server requires; not scanned", f.relpath, raw.start, level="warning"))
+            del seen[addr]
+            return
     elif kind == "ConfigMap":
         derive_configmap(obj, lines)
     elif kind == "Secret":

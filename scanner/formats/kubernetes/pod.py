@@ -229,6 +229,8 @@ def derive_configmap(obj: dict[str, Any], lines: dict[str, int]) -> None:
         return
     entries: list[dict[str, Any]] = []
     for key, value in data.items():
+        if key == "_example":  # Knative's convention: a commented copy of the settings, read by no controller
+            continue
         n = len(entries)
         entries.append({"key": key, "value": value, "secret_like": looks_like_secret(value)})
         line = lines.get(f"data.{key}")
