@@ -297,6 +297,21 @@ def test_images_skaffold_builds_are_tagged_at_deploy_time():
     assert [(d.code, d.path, d.level) for d in report.diagnostics] == [("skaffold-config", "skaffold.yaml", "info")]
 
 
+def test_images_a_skaffold_profile_builds_are_tagged_at_deploy_time_too(tmp_path):
+    """A profile's own `build.artifacts` count (bank-of-anthos's loadgenerator, built only under profiles)."""
+    (tmp_path / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta11\nkind: Config\nprofiles:\n  - name: development\n    build:\n"
+        "      artifacts:\n        - {image: loadgenerator, context: .}\n")
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "loadgenerator.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: loadgenerator}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - {name: main, image: loadgenerator}\n"
+        "        - {name: proxy, image: envoyproxy/envoy}\n")
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-K8S-036"])
+    assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
+        ("k8s:apps/Deployment/default/loadgenerator", "k8s/loadgenerator.yaml", 9)]   # the proxy only
+
+
 def test_a_targeted_patch_keeps_the_names_of_the_objects_it_selects(tmp_path):
     """Kustomize ignores a targeted patch's own name and namespace: `name: all` patches carts and ui, renaming neither.
 

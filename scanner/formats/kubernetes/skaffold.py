@@ -25,9 +25,13 @@ def built_images(configs: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, fro
     """Directory (relative path, '' for the root) -> artifact image names, from (file relpath, config) pairs."""
     found: dict[str, set[str]] = {}
     for relpath, obj in configs:
-        build = obj.get("build")
-        artifacts = build.get("artifacts") if isinstance(build, dict) else None
-        names = {a["image"] for a in artifacts or () if isinstance(a, dict) and isinstance(a.get("image"), str)}
+        # the config's own build, and each profile's (a profile may build what the top level does not)
+        profiles = obj.get("profiles")
+        builds = [obj.get("build"), *(p.get("build") for p in profiles if isinstance(p, dict))] \
+            if isinstance(profiles, list) else [obj.get("build")]
+        names = {a["image"] for build in builds if isinstance(build, dict)
+                 for a in (build.get("artifacts") if isinstance(build.get("artifacts"), list) else ())
+                 if isinstance(a, dict) and isinstance(a.get("image"), str)}
         if names:
             found.setdefault(posixpath.dirname(relpath), set()).update(names)
     return {d: frozenset(n) for d, n in found.items()}
