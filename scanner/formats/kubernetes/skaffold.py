@@ -29,9 +29,9 @@ def built_images(configs: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, fro
         profiles = obj.get("profiles")
         builds = [obj.get("build"), *(p.get("build") for p in profiles if isinstance(p, dict))] \
             if isinstance(profiles, list) else [obj.get("build")]
-        names = {a["image"] for build in builds if isinstance(build, dict)
-                 for a in (build.get("artifacts") if isinstance(build.get("artifacts"), list) else ())
-                 if isinstance(a, dict) and isinstance(a.get("image"), str)}
+        artifacts = [a for build in builds if isinstance(build, dict) and isinstance(build.get("artifacts"), list)
+                     for a in build["artifacts"]]
+        names = {a["image"] for a in artifacts if isinstance(a, dict) and isinstance(a.get("image"), str)}
         if names:
             found.setdefault(posixpath.dirname(relpath), set()).update(names)
     return {d: frozenset(n) for d, n in found.items()}
