@@ -43,3 +43,11 @@ def need_tool(found: bool, what: str) -> None:
     if REQUIRE_TOOLS:
         pytest.fail(f"{what} is not installed, and RISKGRAPH_REQUIRE_TOOLS=1 requires it")
     pytest.skip(f"{what} is not installed (.ci/run installs it)")
+
+
+def parse_tree(path):
+    """Discover and parse everything under ``path`` (a test's tmp_path) as a scan of it would: the ``Parsed``."""
+    from scanner.discover import discover
+    from scanner.parse import ParseOptions, parse_all
+
+    return parse_all(discover([str(path)], base=str(path)).files, ParseOptions())

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, parse_tree
 from scanner.discover import discover
 from scanner.parse import ParseOptions, parse_all
 from scanner.formats.kubernetes.pod import parse_image
@@ -228,8 +228,7 @@ def test_an_object_its_api_group_does_not_serve_is_refused_not_scanned(tmp_path)
         "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: hello}\n---\n"
         "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: old}\n"
         "spec: {template: {spec: {containers: [{name: a, image: nginx}]}}}\n")
-    found = discover([str(tmp_path)], base=str(tmp_path))
-    parsed = parse_all(found.files, ParseOptions())
+    parsed = parse_tree(tmp_path)
     assert sorted(r.address for r in parsed.resources) == [
         "k8s:extensions/Deployment/default/old", "k8s:serving.knative.dev/Service/default/hello"]
     assert [(d.code, d.path, d.line) for d in parsed.diagnostics] == [("k8s-unserved", "objects.yaml", 1)]
@@ -246,8 +245,7 @@ def test_a_workload_whose_container_has_no_image_is_refused_with_a_warning(tmp_p
         "  template:\n    spec:\n      containers:\n        - name: controller\n          args: [run]\n"
         "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: controller}\nspec:\n  template:\n"
         "    spec:\n      containers:\n        - {name: controller, image: 'quay.io/org/controller:v1'}\n")
-    found = discover([str(tmp_path)], base=str(tmp_path))
-    out = parse_all(found.files, ParseOptions())
+    out = parse_tree(tmp_path)
     assert [r.address for r in out.resources] == ["k8s:apps/Deployment/default/controller"]
     assert [(d.code, d.path, d.line, d.level) for d in out.diagnostics] == [
         ("k8s-incomplete", "stub.yaml", 1, "warning")]
@@ -263,7 +261,6 @@ def test_a_knative_example_block_is_no_configuration(tmp_path):
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: config-tracing, namespace: tekton}\ndata:\n"
         "  _example: |\n    # credentialsSecret: \"jaeger-creds\"\n    credentialsSecret: \"jaeger-creds\"\n"
         "  DB_PASSWORD: Orders-2024-prod\n")
-    found = discover([str(tmp_path)], base=str(tmp_path))
-    [cm] = parse_all(found.files, ParseOptions()).resources
+    [cm] = parse_tree(tmp_path).resources
     assert [(e["key"], cm.line_of(f"$entries.{i}.value")) for i, e in enumerate(cm.attributes["$entries"])] == [
         ("DB_PASSWORD", 8)]

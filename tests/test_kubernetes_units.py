@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import FIXTURES
+from conftest import FIXTURES, parse_tree
 from scanner.config import load_config
 from scanner.discover import discover
 from scanner.graph import LinkContext, build_graph, resource_of
@@ -263,8 +263,7 @@ def test_a_delete_patch_removes_the_object_from_its_overlay(tmp_path):
         "      metadata: {name: cache}\n      $patch: delete\n")
     (tmp_path / "local").mkdir()
     (tmp_path / "local" / "kustomization.yaml").write_text("resources: [../base]\n")
-    found = discover([str(tmp_path)], base=str(tmp_path))
-    parsed = parse_all(found.files, ParseOptions())
+    parsed = parse_tree(tmp_path)
     assert [(d.code, d.path) for d in parsed.diagnostics if d.level != "info"] == []
     assert units_of(build_graph(parsed.resources)) == {
         "k8s:apps/Deployment/default/cache": "local", "k8s:core/Service/default/cache": "local"}
@@ -326,8 +325,7 @@ def test_a_targeted_patch_keeps_the_names_of_the_objects_it_selects(tmp_path):
         "resources: [app.yaml]\npatches:\n  - target: {kind: Deployment}\n    patch: |\n"
         "      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: all, namespace: elsewhere}\n"
         "      spec:\n        template:\n          spec:\n            hostNetwork: true\n")
-    found = discover([str(tmp_path)], base=str(tmp_path))
-    parsed = parse_all(found.files, ParseOptions())
+    parsed = parse_tree(tmp_path)
     assert {r.address: r.attributes["spec"]["template"]["spec"].get("hostNetwork") for r in parsed.resources} == {
         "k8s:apps/Deployment/shop/carts": True, "k8s:apps/Deployment/shop/ui": True}
 
@@ -349,8 +347,7 @@ def test_a_json_patch_adds_missing_maps_and_replaces_missing_keys_as_kustomize_d
         "  - target: {kind: StatefulSet}\n    patch: |\n"
         "      - {op: replace, path: /spec/template/spec/serviceAccount, value: bank}\n"
         "      - {op: remove, path: /spec/template/spec/hostNetwork}\n")
-    found = discover([str(tmp_path)], base=str(tmp_path))
-    parsed = parse_all(found.files, ParseOptions())
+    parsed = parse_tree(tmp_path)
     got = {r.type: r.attributes for r in parsed.resources}
     assert got["ServiceAccount"]["metadata"]["annotations"] == {"iam.gke.io/gcp-service-account": "bank@p.iam"}
     assert got["StatefulSet"]["spec"]["template"]["spec"]["serviceAccount"] == "bank"
