@@ -202,10 +202,7 @@ def parse_image(image: str) -> dict[str, Any]:
         if not (slash and name and set(name) <= _REFERENCE_CHARS):
             return unknown_image(f"not an image reference: {image[:60]!r}")
         where = Unknown(f"a placeholder in the image's registry or path: {image[:60]!r}")
-        name, _, digest = name.partition("@")
-        written = name.partition(":")[2]
-        return {"registry": where, "repository": where, "tag": written or None, "digest": digest or None,
-                "latest": not digest and written in ("", "latest")}
+        return {**parse_image(name), "registry": where, "repository": where}
     rest, _, digest = image.partition("@")
     first, slash, remainder = rest.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
