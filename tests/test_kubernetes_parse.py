@@ -245,8 +245,13 @@ def test_a_workload_whose_container_has_no_image_is_refused_with_a_warning(tmp_p
         "  template:\n    spec:\n      containers:\n        - name: controller\n          args: [run]\n"
         "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: controller}\nspec:\n  template:\n"
         "    spec:\n      containers:\n        - {name: controller, image: 'quay.io/org/controller:v1'}\n")
+    (tmp_path / "z-full.yaml").write_text(   # the whole object, later: the refused stub does not hide it
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: controller}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - {name: controller, image: 'quay.io/org/controller:v1'}\n")
     out = parse_tree(tmp_path)
-    assert [r.address for r in out.resources] == ["k8s:apps/Deployment/default/controller"]
+    assert [(r.address, r.location.path) for r in out.resources] == [
+        ("k8s:apps/Deployment/default/controller", "stub.yaml"),
+        ("k8s:apps/StatefulSet/default/controller", "z-full.yaml")]
     assert [(d.code, d.path, d.line, d.level) for d in out.diagnostics] == [
         ("k8s-incomplete", "stub.yaml", 1, "warning")]
 

@@ -303,7 +303,6 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     if addr in seen:
         duplicates.setdefault(f.relpath, []).append((raw.start, addr, seen[addr]))
         return
-    seen[addr] = f"{f.relpath}:{raw.start}"
     lines = raw.lines
     rtype = KNATIVE_TYPES.get((group, kind), kind)
     if rtype in WORKLOAD_KINDS:
@@ -313,7 +312,6 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
             out.diagnostics.append(Diagnostic(
                 "k8s-incomplete", f"{kind} {name}: container {imageless[0]!r} has no image, which the API "
                 "server requires; not scanned", f.relpath, raw.start, level="warning"))
-            del seen[addr]
             return
     elif kind == "ConfigMap":
         derive_configmap(obj, lines)
@@ -322,6 +320,7 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     if raw.helm is not None:
         obj["$helm_source"] = raw.helm[0]
         lines["$helm_source"] = raw.helm[1]
+    seen[addr] = f"{f.relpath}:{raw.start}"   # a refused object does not hide a later copy
     obj["$unit"] = unit
     lines["$unit"] = raw.start
     if namespace is None:  # the API server ignores a cluster-scoped object's metadata.namespace
