@@ -26,9 +26,8 @@ def built_images(configs: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, fro
     found: dict[str, set[str]] = {}
     for relpath, obj in configs:
         # the config's own build, and each profile's (a profile may build what the top level does not)
-        profiles = obj.get("profiles")
-        builds = [obj.get("build"), *(p.get("build") for p in profiles if isinstance(p, dict))] \
-            if isinstance(profiles, list) else [obj.get("build")]
+        profiles: list[Any] = obj["profiles"] if isinstance(obj.get("profiles"), list) else []
+        builds = [obj.get("build"), *(p.get("build") for p in profiles if isinstance(p, dict))]
         artifacts = [a for build in builds if isinstance(build, dict) and isinstance(build.get("artifacts"), list)
                      for a in build["artifacts"]]
         names = {a["image"] for a in artifacts if isinstance(a, dict) and isinstance(a.get("image"), str)}
