@@ -16,7 +16,7 @@ from ...model import INTERNET, Resource, is_unknown
 from ..cidr import scope
 from .. import LinkContext
 from . import azure_reach
-from .aws import targets
+from .aws import items, targets
 from .aws_network import value_at
 
 NSG = ("azurerm_network_security_group",)
@@ -61,7 +61,54 @@ def _network(ctx: LinkContext) -> None:
     for r in ctx.of_type("azurerm_network_interface", "azurerm_lb", "azurerm_application_gateway"):
         for path, _ in targets(ctx, r, ("public_ip_address_id",), ("azurerm_public_ip",)):
             ctx.add_edge(INTERNET, r.address, "exposes", path=path)
+    _delegated_only(ctx)
     azure_reach.link(ctx)
+
+
+def _delegated_only(ctx: LinkContext) -> None:
+    """``$delegated_to`` on a network security group (and its separate rules) that filters only delegated subnets.
+
+    The list holds, for each subnet the group is associated with, the services the subnet is
+    delegated to (``delegation.service_delegation.name``). Derived only when the configuration
+    says everything that uses the group: something besides its rules and subnet associations
+    refers to it (a NIC association, a subnet's own ``network_security_group_id``, a module's
+    output), or a subnet with no delegation, or one whose delegation is unknown, and nothing
+    is derived. Policies decide which services hold nothing that listens for administration.
+    """
+    for nsg in ctx.of_type(*NSG):
+        rules: list[str] = []
+        services: list[list[str]] = []
+        for user in ctx.graph.predecessors(nsg.address):
+            r = ctx.nodes[user].get("resource")
+            if r is None or not ctx.graph.has_edge(user, nsg.address, "references"):
+                continue
+            if r.type == "azurerm_network_security_rule":
+                rules.append(user)
+                continue
+            subnets = [ctx.nodes[s]["resource"] for _, s in targets(ctx, r, ("subnet_id",), ("azurerm_subnet",))]
+            delegated = [_delegations(s) for s in subnets] if r.type == SUBNET_ASSOCIATION else []
+            if len(subnets) != 1 or not delegated or not delegated[0]:
+                break
+            services.extend(delegated)
+        else:
+            if services:
+                for address in (nsg.address, *rules):
+                    ctx.derive(address, {"$delegated_to": services})
+
+
+SUBNET_ASSOCIATION = "azurerm_subnet_network_security_group_association"
+
+
+def _delegations(subnet: Resource) -> list[str]:
+    """The services ``subnet`` is delegated to; [] when none, or when any is unknown."""
+    names: list[str] = []
+    for block in items(subnet.attributes.get("delegation")):
+        for service in items(block.get("service_delegation") if isinstance(block, dict) else None):
+            name = service.get("name") if isinstance(service, dict) else None
+            if not isinstance(name, str) or is_unknown(name):
+                return []
+            names.append(name)
+    return names
 
 
 def _storage(ctx: LinkContext) -> None:
