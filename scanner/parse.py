@@ -20,6 +20,7 @@ from . import cache, parallel
 from .crash import exception_text
 from .formats import FORMATS
 from .model import Diagnostic, Resource, SourceFile
+from .textcodec import decode
 
 T = TypeVar("T")
 _KEY_SEP = "\0"  # a group key is the parser module, or the module and the one file's relpath
@@ -120,8 +121,8 @@ class ParseContext:
             return cache.read_input(path, limit)
 
     def text(self, path: str, limit: int = -1) -> str:
-        """``read`` decoded as UTF-8 (raises UnicodeDecodeError like bytes.decode)."""
-        return self.read(path, limit).decode("utf-8")
+        """``read`` decoded as UTF-8, or as the UTF-16 or UTF-32 its byte-order mark names (raises UnicodeDecodeError like bytes.decode)."""
+        return decode(self.read(path, limit))
 
     def listdir(self, directory: str) -> list[str]:
         """Sorted names of the regular files in ``directory`` (no links, pipes or devices; [] when unreadable)."""

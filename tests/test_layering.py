@@ -12,7 +12,8 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 LAYERS: tuple[tuple[str, ...], ...] = (
     # base: the model and what every stage shares; the format registry and descriptors
     ("scanner.model", "scanner.linear", "scanner.secrets", "scanner.credentials", "scanner.crash",
-     "scanner.redact", "scanner.completeness", "scanner.yamlnodes", "scanner.schemas", "scanner.versions",
+     "scanner.redact", "scanner.completeness", "scanner.yamlnodes", "scanner.textcodec", "scanner.schemas",
+     "scanner.versions",
      "scanner.formats"),
     ("scanner.cache", "scanner.parallel", "scanner.discover"),  # infrastructure, discovery
     ("scanner.parse",),  # the parse stage

@@ -34,11 +34,12 @@ def test_json_reader_agrees_with_json_module(value, indent):
 def test_json_reader_lines_and_errors():
     value, pos = loads('{\n  "a": [\n    1,\n    {"b": true}\n  ]\n}')
     assert (pos.key_line(value, "a"), pos.item_line(value["a"], 1), pos.line(value["a"][1])) == (2, 4, 4)
-    for bad, line in (('{\n  "a": 1,\n}', 3), ("[1, 2", 1), ('{"a" 1}', 1), ("[1] 2", 1)):
+    for bad, line, column in (('{\n  "a": 1,\n}', 3, 1), ("[1, 2", 1, 6), ('{"a" 1}', 1, 6), ("[1] 2", 1, 5)):
         try:
             loads(bad)
         except JsonError as exc:
-            assert exc.line == line, bad
+            assert (exc.line, exc.column) == (line, column), bad
+            assert str(exc).endswith(f"(line {line}, column {column})")
         else:
             raise AssertionError(f"accepted {bad!r}")
 

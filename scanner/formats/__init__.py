@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
 from ..model import Layer
+from ..textcodec import utf8_head
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def classify(name: str, head: Optional[bytes]) -> Optional[str]:
             return f.name
     if head is None:
         return None
+    head = utf8_head(head)  # a UTF-16 file (PowerShell's `>`) sniffed as its text
     lower = name.lower()
     for f in FORMATS.values():
         if f.sniff is not None and lower.endswith(f.sniffs) and f.sniff(lower, head):

@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Optional
 from ...parse import ParseContext
 from ...discover import is_within
 from ...model import SourceFile
+from ...textcodec import decode, encoding
 from ...schemas import SchemaError, load_schema, validate
 from ...yamlnodes import Document, YamlProblem, first_document
 
@@ -179,9 +180,9 @@ def _read(ctx: ParseContext, path: str) -> Document | YamlProblem | str | None:
     if len(data) > MAX_INCLUDE_BYTES:
         return f"is larger than {MAX_INCLUDE_BYTES // (1024 * 1024)} MiB; not read"
     try:
-        text = data.decode("utf-8")
+        text = decode(data)
     except UnicodeDecodeError:
-        return "is not valid UTF-8; not read"
+        return f"is not valid {encoding(data).upper()}; not read"
     return first_document(text)
 
 

@@ -21,6 +21,7 @@ from typing import Any, Optional
 from ...linear import Pattern
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile
 from ...parse import ParseContext, Parsed
+from ...textcodec import decode, encoding, error_line
 from .units import plan, scan_root
 from .kustomize import api_group
 from .skaffold import built_images, is_config, mark_built
@@ -156,11 +157,10 @@ def _read_file(ctx: ParseContext, f: SourceFile, out: Parsed, raws: list[_Raw]) 
         out.diagnostics.append(Diagnostic("unreadable", f"cannot read file: {exc.strerror}", f.relpath))
         return
     try:
-        text = data.decode("utf-8")
+        text = decode(data)
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        out.diagnostics.append(Diagnostic("invalid-utf8", "file is not valid UTF-8; skipped",
-                                          f.relpath, line))
+        out.diagnostics.append(Diagnostic("invalid-utf8", f"file is not valid {encoding(data).upper()}; skipped",
+                                          f.relpath, error_line(data, exc)))
         return
     template_line = _helm_template_line(ctx, f, text)
     if template_line:

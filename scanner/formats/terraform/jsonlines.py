@@ -26,9 +26,11 @@ MAX_DEPTH = 256  # deeper than any real configuration or plan; readers of the re
 class JsonError(ValueError):
     """Malformed JSON, with the line where reading stopped."""
 
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(f"{message} (line {line})")
+    def __init__(self, message: str, line: int, column: int = 0) -> None:
+        # a plan is often one line of megabytes: the column says where on it
+        super().__init__(f"{message} (line {line}, column {column})" if column else f"{message} (line {line})")
         self.line = line
+        self.column = column
 
 
 @dataclass
@@ -61,6 +63,11 @@ def loads(text: str) -> tuple[Any, Positions]:
     def line_at(i: int) -> int:
         return bisect.bisect_right(newlines, i - 1) + 1 if newlines else 1
 
+    def where(i: int) -> tuple[int, int]:
+        """The line and column (from 1) of offset ``i``."""
+        line = line_at(i)
+        return line, i - (newlines[line - 2] + 1 if line > 1 else 0) + 1
+
     i = _WS.match(text, 0).end()  # type: ignore[union-attr]
     if text.startswith("\ufeff", i):
         i += 1
@@ -70,7 +77,7 @@ def loads(text: str) -> tuple[Any, Positions]:
     while True:
         i = _WS.match(text, i).end()  # type: ignore[union-attr]
         if i >= len(text):
-            raise JsonError("unexpected end of JSON", line_at(i))
+            raise JsonError("unexpected end of JSON", *where(i))
         ch = text[i]
         start = i
         if ch == "{" or ch == "[":
@@ -82,13 +89,13 @@ def loads(text: str) -> tuple[Any, Positions]:
                 pos.items[id(value)] = []
             i += 1
             if len(stack) >= MAX_DEPTH:
-                raise JsonError("JSON nested too deeply", line_at(i))
+                raise JsonError("JSON nested too deeply", *where(i))
             nested = True
         elif ch == '"':
             try:
                 value, i = _scanstring(text, i + 1, False)
             except ValueError as exc:
-                raise JsonError(f"bad string: {exc.args[0].split(':')[0]}", line_at(i)) from None
+                raise JsonError(f"bad string: {exc.args[0].split(':')[0]}", *where(i)) from None
             nested = False
         else:
             m = _NUMBER.match(text, i)
@@ -99,7 +106,7 @@ def loads(text: str) -> tuple[Any, Positions]:
             else:
                 word = next((w for w in _LITERALS if text.startswith(w, i)), None)
                 if word is None:
-                    raise JsonError(f"unexpected character {ch!r}", line_at(i))
+                    raise JsonError(f"unexpected character {ch!r}", *where(i))
                 value = _LITERALS[word]
                 i += len(word)
             nested = False
@@ -121,7 +128,7 @@ def loads(text: str) -> tuple[Any, Positions]:
                 i += 1
                 stack.pop()
             elif isinstance(value, dict):
-                i = _key(text, i, stack, pos, line_at)
+                i = _key(text, i, stack, pos, where)
                 continue
             else:
                 continue
@@ -136,33 +143,34 @@ def loads(text: str) -> tuple[Any, Positions]:
             if text.startswith(",", i):
                 i += 1
                 if isinstance(parent, dict):
-                    i = _key(text, i, stack, pos, line_at)
+                    i = _key(text, i, stack, pos, where)
                 break
             if text.startswith(closer, i):
                 i += 1
                 stack.pop()
                 continue
-            raise JsonError(f"expected ',' or {closer!r}", line_at(i))
+            raise JsonError(f"expected ',' or {closer!r}", *where(i))
         if done:
             break
-    if _WS.match(text, i).end() != len(text):  # type: ignore[union-attr]
-        raise JsonError("extra data after JSON value", line_at(i))
+    extra = _WS.match(text, i).end()  # type: ignore[union-attr]
+    if extra != len(text):
+        raise JsonError("extra data after JSON value", *where(extra))
     return root, pos
 
 
-def _key(text: str, i: int, stack: list[tuple[Any, Any]], pos: Positions, line_at: Any) -> int:
+def _key(text: str, i: int, stack: list[tuple[Any, Any]], pos: Positions, where: Any) -> int:
     """Read ``"key":`` inside an object; record its line; return the index after the colon."""
     i = _WS.match(text, i).end()  # type: ignore[union-attr]
     if not text.startswith('"', i):
-        raise JsonError("expected an object key", line_at(i))
+        raise JsonError("expected an object key", *where(i))
     try:
         key, i = _scanstring(text, i + 1, False)
     except ValueError:
-        raise JsonError("bad object key", line_at(i)) from None
+        raise JsonError("bad object key", *where(i)) from None
     obj = stack[-1][0]
-    pos.keys[id(obj)][key] = line_at(i)
+    pos.keys[id(obj)][key] = where(i)[0]
     stack[-1] = (obj, key)
     i = _WS.match(text, i).end()  # type: ignore[union-attr]
     if not text.startswith(":", i):
-        raise JsonError("expected ':'", line_at(i))
+        raise JsonError("expected ':'", *where(i))
     return i + 1

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from ...model import Diagnostic, Resource, SourceFile
 from ...parse import ParseContext, ParseOptions, Parsed
+from ...textcodec import encoding, error_line
 from .expressions import Scope, evaluate
 from .files import FileAccess
 from .jsonsyntax import parse_json_config
@@ -21,19 +22,25 @@ from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 BINARY_SNIFF = 8192
 
 
-def read_source(ctx: ParseContext, path: str, relpath: str) -> tuple[Optional[bytes], Optional[Diagnostic]]:
-    """The bytes of a file, or a diagnostic saying why it cannot be used."""
+def read_source(ctx: ParseContext, path: str, relpath: str,
+                marked: bool = False) -> tuple[Optional[bytes], Optional[Diagnostic]]:
+    """The bytes of a file, or a diagnostic saying why it cannot be used.
+
+    Terraform reads its language as UTF-8 only; with ``marked`` (JSON), a
+    byte-order mark may say the text is UTF-16 or UTF-32 (scanner/textcodec.py).
+    """
     try:
         data = ctx.read(path)
     except OSError as exc:
         return None, Diagnostic("unreadable", f"cannot read file: {exc.strerror}", relpath)
-    if b"\0" in data[:BINARY_SNIFF]:
+    name = encoding(data) if marked else "utf-8"
+    if name == "utf-8" and b"\0" in data[:BINARY_SNIFF]:
         return None, Diagnostic("binary-file", "file looks binary (NUL bytes); skipped", relpath)
     try:
-        data.decode("utf-8")
+        data.decode(name)
     except UnicodeDecodeError as exc:
-        return None, Diagnostic("invalid-utf8", "file is not valid UTF-8; skipped", relpath,
-                                data.count(b"\n", 0, exc.start) + 1)
+        return None, Diagnostic("invalid-utf8", f"file is not valid {name.upper()}; skipped", relpath,
+                                error_line(data, exc) if marked else data.count(b"\n", 0, exc.start) + 1)
     return data, None
 
 

@@ -7,6 +7,7 @@ import os
 import re
 from typing import Any, Callable, Optional
 
+from ...textcodec import decode
 from .module import ModuleSource
 
 _INDEX = re.compile(r"\[[^\]]*\]")
@@ -65,7 +66,7 @@ def unwrap(text: str) -> str:
 def read_plan(plan_path: str, read: Callable[[str], bytes]) -> Any:
     """The JSON document of the plan file at ``plan_path`` (unwrapped), or None when it cannot be read."""
     try:
-        return json.loads(unwrap(read(plan_path).decode("utf-8", "replace")))
+        return json.loads(unwrap(decode(read(plan_path), "replace")))
     except (OSError, ValueError, RecursionError):
         return None
 

@@ -26,6 +26,7 @@ from typing import Any, Mapping, Optional
 
 from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
 from ...parse import ParseContext, Parsed
+from ...textcodec import decode as decode_text
 from ..terraform.decoders import decode
 from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_source
 from ..terraform.jsonlines import JsonError, Positions, loads
@@ -45,12 +46,12 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     """
     out = Parsed()
     for f in files:
-        data, problem = read_source(ctx, f.path, f.relpath)
+        data, problem = read_source(ctx, f.path, f.relpath, marked=True)
         if problem is not None:
             out.diagnostics.append(problem)
             continue
         try:
-            doc, pos = loads(unwrap((data or b"").decode("utf-8", "replace")))
+            doc, pos = loads(unwrap(decode_text(data or b"", "replace")))
         except JsonError as exc:
             out.diagnostics.append(Diagnostic("json-syntax", f"plan JSON: {exc}", f.relpath, exc.line))
             continue
