@@ -109,6 +109,7 @@ def test_invalid_models_are_refused_with_path_and_line():
                               "'ghost' is not a declared technical asset id"),
         ("dangling.yaml", 20, "at trust_boundaries.Cloud.trust_boundaries_nested.0: "
                               "'moon' is not a declared trust boundary id"),
+        ("listed.yaml", 4, "at data_assets: a list of 2 items is not of type 'object', 'null'"),
         ("threat-model.yaml", 6, "at data_assets.Secrets.confidentiality: 'top-secret' is not one "
                                  "of 'public', 'internal', 'restricted', 'confidential', "
                                  "'strictly-confidential'"),

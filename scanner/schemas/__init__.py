@@ -96,7 +96,26 @@ def _message(error: Any) -> str:
         return f"unknown key {', '.join(map(repr, extra))} (allowed: {allowed})"
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
+    quoted = repr(error.instance)
+    if len(quoted) > MAX_QUOTED and error.message.startswith(quoted):
+        # a whole section quoted back says less than what it is
+        return _summary(error.instance) + error.message[len(quoted):]
     return error.message
+
+
+# A value longer than this (as Python writes it) is described in a message, not quoted.
+MAX_QUOTED = 80
+
+
+def _summary(value: Any) -> str:
+    """A short description of a long value: ``a list of 3 items``, ``a mapping of 2 keys``, ``a string of 90 characters``."""
+    if isinstance(value, list):
+        return f"a list of {len(value)} item" + ("s" if len(value) != 1 else "")
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} key" + ("s" if len(value) != 1 else "")
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    return f"a {type(value).__name__}"
 
 
 def render_path(parts: list[Any]) -> str:
