@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from .formats import classify, read_suffixes, sniffed_kinds, sniffed_suffixes
+from .formats import FORMATS, classify, read_suffixes, sniffed_kinds, sniffed_suffixes
 from .model import Diagnostic, SourceFile
 
 # Directories never walked: version control and tool caches (nothing of the user's), and
@@ -70,6 +70,9 @@ def discover(paths: Iterable[str], *, base: Optional[str] = None,
         if os.path.isfile(root):
             _consider(root, anchor, root, result, excludes, max_bytes, seen, explicit=True)
             continue
+        if root + os.sep in seen:  # a path given twice, or inside another given path
+            continue
+        seen.add(root + os.sep)
         _walk(root, root, anchor, result, excludes, max_bytes, seen, {root}, root)
     result.files.sort(key=lambda f: f.relpath)
     return result
@@ -112,8 +115,11 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
                     "broken-link", "symbolic link target does not exist", rel, level="warning"))
                 continue
         # An entry that is not a link is its directory's real path plus its name: no realpath()
-        # (an lstat per path component) for the usual tree without links.
-        real = target if is_link else os.path.join(real_dir, entry.name)
+        # (an lstat per path component) for the usual tree without links. A linked file of a format
+        # whose files belong to their directory (a shared variables.tf linked into each root) is
+        # that directory's own copy: its path is the link's, read through it.
+        real = target if is_link and not (not is_dir and _per_directory(entry.name)) \
+            else os.path.join(real_dir, entry.name)
         if is_dir:
             if entry.name in SKIP_DIRS:
                 continue
@@ -126,6 +132,12 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
                 result.diagnostics.append(Diagnostic(
                     "link-loop", "symbolic link loop; not followed", rel, level="warning"))
                 continue
+            if real + os.sep in seen:  # a directory reached twice (a link to it): read once
+                result.diagnostics.append(Diagnostic(
+                    "scanned-once", "the same directory as one found before (a link to it, or "
+                    "the link it is reached through); its files are scanned once, there", rel, level="info"))
+                continue
+            seen.add(real + os.sep)
             _walk(full, root, anchor, result, excludes, max_bytes, seen, visiting | {real}, real)
         else:
             _consider(full, anchor, root, result, excludes, max_bytes, seen, explicit=False, real=real)
@@ -135,6 +147,10 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
               max_bytes: int, seen: set[str], *, explicit: bool, real: Optional[str] = None) -> None:
     real = real or os.path.realpath(full)
     if real in seen:
+        if not explicit:  # a link to a file found before: its content is scanned once, there
+            result.diagnostics.append(Diagnostic(
+                "scanned-once", "the same file as one found before (a link to it, or the link it "
+                "is reached through); its content is scanned once, there", _rel(full, anchor), level="info"))
         return
     rel = _rel(full, anchor)
     name = os.path.basename(full)
@@ -172,6 +188,12 @@ def _consider(full: str, anchor: str, root: str, result: Discovery, excludes: tu
             return
     seen.add(real)
     result.files.append(SourceFile(path=real, relpath=rel, format=fmt, root=root))
+
+
+def _per_directory(name: str) -> bool:
+    """Whether a file of this name belongs to the directory it is listed in (``Format.per_directory``)."""
+    fmt = FORMATS.get(classify(name, None) or "")
+    return fmt is not None and fmt.per_directory
 
 
 def _unrecognised(name: str, head: bytes) -> str:

@@ -31,6 +31,9 @@ class Format:
     sniff: Optional[Callable[[str, bytes], bool]] = None
     kind: str = ""  # what a file it sniffs is, for messages: "a Kubernetes manifest"
     per_file: bool = False  # each file parsed on its own (a plan is a whole root module)
+    # a file is part of the directory it is listed in: a link to a file of another directory is read
+    # there too, as a copy of its own (Terraform reads every .tf file a module directory lists)
+    per_directory: bool = False
     cost: float = 1.0  # parse time per byte relative to Terraform's (splits work between processes)
     linker: Optional[str] = None  # "module:function" run by the link stage after the cloud linkers
     type_groups: Mapping[str, frozenset[str]] = field(default_factory=dict)  # policy `types:` names

@@ -16,9 +16,11 @@ VARS_SUFFIXES = (".tfvars", ".tfvars.json")
 
 FORMATS = (
     Format("terraform", Layer.TERRAFORM, "scanner.formats.terraform.parser", suffixes=SOURCE_SUFFIXES,
+           per_directory=True,
            # parsed files are cached as their AST; a root module's resources hold evaluated values
            memo_modules=("scanner.formats.terraform.syntax", "scanner.formats.terraform.expressions",
                          "scanner.formats.terraform.values", "scanner.formats.terraform.functions")),
     # variable files are handed to the Terraform parser with the sources they set
-    Format("tfvars", Layer.TERRAFORM, "scanner.formats.terraform.parser", suffixes=VARS_SUFFIXES),
+    Format("tfvars", Layer.TERRAFORM, "scanner.formats.terraform.parser", suffixes=VARS_SUFFIXES,
+           per_directory=True),
 )
