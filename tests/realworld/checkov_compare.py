@@ -66,7 +66,8 @@ def normal_resource(address: str) -> str:
     if address.startswith("arch:"):
         return address
     # checkov: Kind.namespace.name (a riskgraph root prefix such as `EC2:` is no Kind)
-    if ":" not in address and "." in address and address.split(".", 1)[0][:1].isupper():
+    kind_part = address.split(".", 1)[0]   # a name may hold a colon (ClusterRole metallb-system:speaker)
+    if ":" not in kind_part and "." in address and kind_part[:1].isupper():
         kind, _, rest = address.partition(".")
         name = rest.partition(".")[2] or rest
         if kind == "Pod":                        # a pod template: Pod.namespace.workload.label-value...
