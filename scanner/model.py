@@ -34,6 +34,9 @@ class Unknown:
 
 
 UNKNOWN = Unknown()
+# The reason of the one element a `dynamic` block over an unknown collection becomes: how many blocks
+# there are is unknown too, none included (an `exists` test on them is unknown, not true).
+UNKNOWN_BLOCKS = "dynamic block over unknown collection"
 
 
 def is_unknown(value: object) -> bool:

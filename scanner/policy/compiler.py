@@ -12,7 +12,7 @@ from typing import Any, Callable, Hashable, Iterable, Optional
 
 from ..formats import TYPE_GROUPS
 from ..graph.cidr import network
-from ..model import PathStep, Resource, Unknown, is_unknown
+from ..model import UNKNOWN_BLOCKS, PathStep, Resource, Unknown, is_unknown
 from .defaults import effective
 from .graphsearch import connected_check, leads_to_check, reachable_check, traffic_adjacency
 from .operators import CIDR_OPERATORS, OPERATORS, REGEX_OPERATORS, compile_regex
@@ -320,8 +320,9 @@ class Compiler:
             present: list[str] = []
             unknown_parent = False
             for path, x in resolve(v, segments, p):
-                if is_unknown(x) and len(split_path(path)) < len(split_path(p)) + len(segments):
-                    unknown_parent = True  # the child may or may not be set
+                if is_unknown(x) and (len(split_path(path)) < len(split_path(p)) + len(segments)
+                                      or getattr(x, "reason", "") == UNKNOWN_BLOCKS):
+                    unknown_parent = True  # the child (or the block itself: a dynamic one) may or may not be set
                 elif x is not None:
                     present.append(path)
             if present:

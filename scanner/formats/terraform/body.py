@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...model import Unknown, is_unknown
+from ...model import UNKNOWN_BLOCKS, Unknown, is_unknown
 from .expressions import Configured, Scope, evaluate, plain
 from .refs import RefTracer
 from .values import pairs_of, tostr
@@ -69,7 +69,7 @@ class BodyReader:
         if is_unknown(coll) or not isinstance(coll, (list, dict)):
             key = f"{prefix}{label}.{len(items)}"
             self.lines[key] = block.start_line
-            items.append(Unknown("dynamic block over unknown collection"))
+            items.append(Unknown(UNKNOWN_BLOCKS))
             return
         pairs = pairs_of(coll)
         for k, v in pairs:
