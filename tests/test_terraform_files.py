@@ -71,6 +71,19 @@ def test_a_plan_of_other_code_does_not_hide_the_tf_files_beside_it():
     assert report.diagnostics[0].message.startswith("not the plan of the .tf files beside it")
 
 
+def test_a_plan_of_an_older_version_of_the_tf_files_does_not_give_them_its_values():
+    # the plan declares the same cluster, but was made before main.tf gave it private nodes: the
+    # code's cluster is judged as written, and the plan's own (public nodes) in the plan
+    here = "fixtures/cases/terraform/plan/stale"
+    report = scan([os.path.join(PLAN, "stale")], only=["RG-GCP-010"])
+    assert _found(report) == [
+        ("RG-GCP-010", f"{here}/plan.json:google_container_cluster.primary", f"{here}/plan.json", 7)]
+    assert [(d.code, d.path, d.message) for d in report.diagnostics] == [
+        ("plan-root", f"{here}/plan.json", "not the plan of the .tf files beside it (it was made from an "
+         "older version of them: its google_container_cluster.primary lacks a block they write): both "
+         "are scanned")]
+
+
 def test_the_plan_of_the_tf_files_beside_it_reads_them():
     here = "fixtures/cases/terraform/plan/with_tf"
     report = scan([os.path.join(PLAN, "with_tf")], only=["RG-AWS-001"])

@@ -14,7 +14,7 @@ from .files import FileAccess
 from .jsonsyntax import parse_json_config
 from .k8s_resources import assign_units
 from .module import ModuleEvaluator, ModuleSource, group_blocks
-from .plans import is_plan_of, plans_in, read_plan
+from .plans import mismatch, plans_in, read_plan
 from .requirements import locked
 from .sources import is_local
 from .syntax import Block, Call, HclFile, Traversal, parse_hcl
@@ -163,15 +163,15 @@ def _planned(directory: str, loader: "_Loader", out: Parsed) -> bool:
     src = loader.module(directory)
     if not here or src is None:
         return False
-    owner = next((p for p in here if is_plan_of(read_plan(p, loader.ctx.read), src)), None)
+    why = {p: mismatch(read_plan(p, loader.ctx.read), src) for p in here}
+    owner = next((p for p in here if not why[p]), None)
     rel_dir = loader.anchor_of.get(real, loader.relative(real))
     for plan in here:
         if plan == owner:
             message = ("the plan of the .tf files beside it: their resources are read from this plan "
                        "(values), with lines from the .tf files")
         else:
-            message = ("not the plan of the .tf files beside it (it declares other resources, or "
-                       "was made from another version of them): both are scanned")
+            message = f"not the plan of the .tf files beside it ({why[plan]}): both are scanned"
         out.diagnostics.append(Diagnostic("plan-root", message, _join(rel_dir, os.path.basename(plan)),
                                           level="info"))
     return owner is not None

@@ -72,19 +72,64 @@ def read_plan(plan_path: str, read: Callable[[str], bytes]) -> Any:
 
 
 def is_plan_of(doc: Any, src: ModuleSource) -> bool:
-    """True when the plan document ``doc`` was made from the root module ``src``.
+    """True when the plan document ``doc`` was made from the root module ``src`` (:func:`mismatch` says why not)."""
+    return not mismatch(doc, src)
+
+
+def mismatch(doc: Any, src: ModuleSource) -> str:
+    """Why the plan document ``doc`` was not made from the root module ``src``; "" when it was.
 
     With the plan's ``configuration``: it declares exactly the resources,
-    data sources and module calls the `.tf` files declare. Without it: every
-    resource and module instance the plan holds is declared by the `.tf`
-    files. A plan of other code, or of an older version of this code, is not
-    this root's plan: both are scanned.
+    data sources and module calls the `.tf` files declare, and no resource's
+    planned value lacks a block they write (:func:`stale_resources`). Without
+    it: every resource and module instance the plan holds is declared by the
+    `.tf` files. A plan of other code, or of an older version of this code,
+    is not this root's plan: both are scanned.
     """
     names, exact = plan_names(doc)
     if names is None:
-        return False
+        return "it is no plan"
     declared = declared_names(src)
-    return names == declared if exact else bool(names) and names <= declared
+    if not exact:
+        return "" if names and names <= declared else "it declares other resources"
+    if names != declared:
+        return "it declares other resources"
+    stale = stale_resources(doc, src)
+    if stale:
+        more = f" and {len(stale) - 1} more" if len(stale) > 1 else ""
+        return (f"it was made from an older version of them: its {stale[0]}{more} lacks a block "
+                "they write")
+    return ""
+
+
+# Nested blocks of a resource block that are not part of its value (meta-arguments)
+META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection", "dynamic"})
+
+
+def stale_resources(doc: dict[str, Any], src: ModuleSource) -> list[str]:
+    """Managed resources of the root module the plan was made without a nested block the `.tf` files now write.
+
+    The plan was made from an older version of the code: it declares the same
+    blocks, but its planned value of one holds none of a block the code writes
+    as a plain (not `dynamic`) block, such as a `private_cluster_config` added
+    since. (The plan's ``configuration`` cannot tell: it leaves out some
+    blocks the code writes, such as a security group's inline rules.)
+    A value the plan does not know, or leaves out, proves nothing.
+    """
+    written: dict[str, set[str]] = {}
+    for block, _ in src.resources:
+        written[f"{block.labels[0]}.{block.labels[1]}"] = {b.type for b in block.blocks} - META_BLOCKS
+    values = doc.get("planned_values")
+    root = values.get("root_module") if isinstance(values, dict) else None
+    stale: list[str] = []
+    for r in (root.get("resources") or []) if isinstance(root, dict) else []:
+        if not isinstance(r, dict) or r.get("mode", "managed") != "managed" or not isinstance(r.get("address"), str):
+            continue
+        planned = r.get("values")
+        blocks = written.get(_INDEX.sub("", r["address"]), set())
+        if isinstance(planned, dict) and any(planned.get(b) == [] for b in blocks):
+            stale.append(r["address"])
+    return stale
 
 
 def plans_in(directory: str, plans: tuple[str, ...]) -> list[str]:
