@@ -84,6 +84,16 @@ def test_a_plan_of_an_older_version_of_the_tf_files_does_not_give_them_its_value
          "are scanned")]
 
 
+def test_a_credential_the_provider_computes_is_found_where_the_plan_holds_it():
+    # kube_config is computed by the provider, marked sensitive, and written in clear text into the
+    # plan JSON: the finding points at the plan's line, since main.tf holds no credential
+    here = "fixtures/cases/terraform/plan/held_secret"
+    report = scan([os.path.join(PLAN, "held_secret")], only=["RG-SEC-002"])
+    assert _found(report) == [("RG-SEC-002", "azurerm_kubernetes_cluster.aks", f"{here}/plan.json", 22)]
+    assert report.findings[0].block.path == f"{here}/main.tf"   # the resource is still the .tf block
+    assert "LS0tLS1" not in report.findings[0].message
+
+
 def test_the_plan_of_the_tf_files_beside_it_reads_them():
     here = "fixtures/cases/terraform/plan/with_tf"
     report = scan([os.path.join(PLAN, "with_tf")], only=["RG-AWS-001"])

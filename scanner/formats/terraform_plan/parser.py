@@ -24,7 +24,7 @@ import os
 import re
 from typing import Any, Mapping, Optional
 
-from ...model import Diagnostic, Layer, Location, Resource, SourceFile, Unknown
+from ...model import Diagnostic, Layer, Line, Location, Resource, SourceFile, Unknown
 from ...parse import ParseContext, Parsed
 from ...textcodec import decode as decode_text
 from ..terraform.decoders import decode
@@ -140,6 +140,8 @@ class _PlanReader:
         if tf is not None:
             _unset_computed(attrs, tf.attributes)
             location, lines = tf.location, dict(tf.lines)
+            if sensitive and isinstance(values, dict):
+                self._plan_held(values, sensitive, lines)
         else:
             line = self.pos.line(item)
             location = Location(self.f.relpath, line, line)
@@ -152,6 +154,22 @@ class _PlanReader:
             source="terraform.data" if item.get("mode") == "data" else "terraform",
             lines=lines, references=tuple(self.refs.get(_INDEX.sub("", address), ())), planned=True), tf,
             self.out.diagnostics))
+
+    def _plan_held(self, values: dict[str, Any], sensitive: list[str], lines: dict[str, int]) -> None:
+        """Lines in the plan file for sensitive values the `.tf` block does not write (``lines``: its own).
+
+        A provider computes them (an AKS cluster's ``kube_config`` holds a client key and a password),
+        and the plan JSON holds them in clear text: a finding on one points at the plan, which holds
+        the credential, not at the block, which does not.
+        """
+        held = {path.split(".", 1)[0] for path in sensitive} - {path.split(".", 1)[0] for path in lines}
+        if not held:
+            return
+        found: dict[str, int] = {}
+        for key in sorted(held & set(values)):
+            found[key] = self.pos.key_line(values, key)
+            _value_lines(values[key], key, self.pos, found)
+        lines.update((path, Line(line, self.f.relpath)) for path, line in found.items() if line)
 
     def _config(self, mod: dict[str, Any], prefix: str) -> None:
         for res in mod.get("resources") or []:
