@@ -137,7 +137,7 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             cut = min(i for i in (chunk.find("="), chunk.find(":")) if i > 0)
         name = chunk[:cut].strip().strip("\"'").strip()
         value = chunk[cut + 1:].strip().strip("\"'")
-        if text[start - 1:start] == "$" or _prose(value):
+        if text[start - 1:start] == "$" or _prose(value) or _carries_on(value, text, end):
             continue  # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"
         if _CODE_REFERENCE.search(value):
             continue  # token=os.environ["HF_TOKEN"], password=vault.read(path): code computing it
@@ -145,6 +145,20 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             continue  # nsswitch.conf's `passwd: compat` says where user accounts are looked up
         if literal_credential(name.lstrip("-"), value):
             yield name, value
+
+
+# Words that carry a sentence on, never a password: after "Invalid X-Session-Token: must be at least 64
+# characters" (an API gateway's error message) the "value" is the sentence going on.
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do",
+    "does", "did", "must", "should", "shall", "will", "would", "can", "could", "may", "might", "not",
+    "no", "to", "of", "in", "on", "at", "for", "with", "by", "from", "if", "when", "and", "or", "but",
+    "it", "its", "this", "that", "these", "those", "you", "your", "we", "our", "they", "their"})
+
+
+def _carries_on(value: str, text: str, end: int) -> bool:
+    """The value is a function word and words follow it on its line: the text is a sentence, not an assignment."""
+    return value.lower() in _FUNCTION_WORDS and text[end:end + 1] == " " and text[end + 1:end + 2].isalpha()
 
 
 def _prose(value: str) -> bool:

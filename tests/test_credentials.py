@@ -77,6 +77,9 @@ def test_known_formats(payload, should_flag):
     # /etc/nsswitch.conf in a ConfigMap: where accounts are looked up, not a password
     ("passwd:     compat\nshadow: files\ngroup: compat\nhosts: files dns\n", []),
     ("passwd: compat-2024-Pw\n", [("passwd", "compat-2024-Pw")]),
+    # an error message in an API gateway's policy (pagopa/io-infra): a sentence, not an assignment
+    ('new JProperty("detail", "Invalid X-Session-Token: must be at least 64 characters"),\n', []),
+    ("X-Session-Token: must\n", [("X-Session-Token", "must")]),   # a weak value, on its own: reported
 ])
 def test_assignments_in_text(text, found):
     assert list(assignments(text)) == found
