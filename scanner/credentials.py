@@ -39,6 +39,18 @@ SCHEMA: dict[str, frozenset[str]] = {
     "kubernetes_secret_v1": frozenset({"data", "string_data"}),
     "vault_generic_secret": frozenset({"data_json"}),
 }
+# Arguments (at any depth) that name a secret of a secret store, never hold one: Secret Manager's
+# `secret = "iap_oauth_client_id"` is the secret's id (the value is `secret_data`, or read at run time).
+SECRET_NAMES: dict[str, frozenset[str]] = {
+    "google_secret_manager_secret_version": frozenset({"secret"}),
+    "google_secret_manager_regional_secret_version": frozenset({"secret"}),
+    "google_secret_manager_secret_version_access": frozenset({"secret"}),
+    "google_secret_manager_regional_secret_version_access": frozenset({"secret"}),
+    "google_cloudfunctions_function": frozenset({"secret"}),     # secret_environment_variables.secret
+    "google_cloudfunctions2_function": frozenset({"secret"}),
+    "google_cloud_run_v2_service": frozenset({"secret"}),        # env.value_source.secret_key_ref.secret
+    "google_cloud_run_v2_job": frozenset({"secret"}),
+}
 # Entry shapes {name: X, value: Y}: container environments (ECS, Kubernetes), app settings.
 _ENTRY_NAMES = ("name", "key", "Name", "Key")
 _ENTRY_VALUES = ("value", "Value")
@@ -137,8 +149,10 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             cut = min(i for i in (chunk.find("="), chunk.find(":")) if i > 0)
         name = chunk[:cut].strip().strip("\"'").strip()
         value = chunk[cut + 1:].strip().strip("\"'")
-        if text[start - 1:start] == "$" or _prose(value) or _carries_on(value, text, end):
-            continue  # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"
+        if text[start - 1:start] in ("$", ":") or _prose(value) or _carries_on(value, text, end):
+            # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"; a segment
+            # of an ARN (arn:aws:secretsmanager:eu-west-1:123456789012:secret:govuk/*) or a URN
+            continue
         if _CODE_REFERENCE.search(value):
             continue  # token=os.environ["HF_TOKEN"], password=vault.read(path): code computing it
         if name.lower() in _NSSWITCH_DATABASES and value in _NSSWITCH_SOURCES:

@@ -80,6 +80,8 @@ def test_known_formats(payload, should_flag):
     # an error message in an API gateway's policy (pagopa/io-infra): a sentence, not an assignment
     ('new JProperty("detail", "Invalid X-Session-Token: must be at least 64 characters"),\n', []),
     ("X-Session-Token: must\n", [("X-Session-Token", "must")]),   # a weak value, on its own: reported
+    # a segment of an ARN (alphagov/govuk-infrastructure's External Secrets policy)
+    ("arn:aws:secretsmanager:eu-west-2:\ue000:secret:govuk/*", []),
 ])
 def test_assignments_in_text(text, found):
     assert list(assignments(text)) == found

@@ -22,8 +22,10 @@ def add_credentials(type_: str, attrs: dict[str, Any], lines: dict[str, int]) ->
         return
     found = credentials.find(attrs, schema_names=credentials.SCHEMA.get(type_, frozenset()),
                              unwrap=_known_part)
-    named = [c for c in found if c.kind in ("credential name", "credential argument")]
-    tokens = [c for c in found if c not in named]
+    ids = credentials.SECRET_NAMES.get(type_, frozenset())  # a secret's id, not its value
+    named = [c for c in found if c.kind in ("credential name", "credential argument")
+             and not (c.kind == "credential name" and c.name in ids)]
+    tokens = [c for c in found if c.kind not in ("credential name", "credential argument")]
     for key, group in (("$credentials", named), ("$tokens", tokens)):
         if not group:
             continue
