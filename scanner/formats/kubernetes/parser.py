@@ -81,8 +81,32 @@ def address(api_version: str, kind: str, namespace: Optional[str], name: str) ->
     return f"k8s:{group}/{kind}/{namespace}/{name}"
 
 
+PARSE_MEMO = "k8s-parse"
+
+
 def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
-    """Every object of every deployment unit (:mod:`scanner.formats.kubernetes.units`), addressed."""
+    """Every object of every deployment unit (:mod:`scanner.formats.kubernetes.units`), addressed.
+
+    Reused whole when nothing it read changed: the result is stored (in the
+    parse cache) with the fingerprints of every read, listing and kind it made
+    through the context (the manifests, what kustomizations list and generate
+    from, skaffold and chart files), under a key of the files discovery gave it
+    and the configured units. Units depend on each other (a CRD's scope, units
+    that share an address), so one changed file parses them all again.
+    """
+    key = repr(([(f.path, f.relpath, f.root) for f in files],
+                ctx.options.kubernetes_units)).encode("utf-8", "surrogateescape")
+    found, entry = ctx.recall(PARSE_MEMO, key)
+    if found and isinstance(entry, tuple) and len(entry) == 3 and ctx.unchanged(entry[0]):
+        return Parsed(list(entry[1]), list(entry[2]))
+    with ctx.traced() as reads:
+        out = _parse(files, ctx)
+    if ctx.remembers and ctx.stable(out.diagnostics):
+        ctx.remember(PARSE_MEMO, key, (ctx.fingerprints(reads), out.resources, out.diagnostics))
+    return out
+
+
+def _parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     out = Parsed()
     by_file: dict[str, list[_Raw]] = {}
     for f in files:
