@@ -118,8 +118,8 @@ def _walk(directory: str, root: str, anchor: str, result: Discovery, excludes: t
         # (an lstat per path component) for the usual tree without links. A linked file of a format
         # whose files belong to their directory (a shared variables.tf linked into each root) is
         # that directory's own copy: its path is the link's, read through it.
-        real = target if is_link and not (not is_dir and _per_directory(entry.name)) \
-            else os.path.join(real_dir, entry.name)
+        own_copy = is_link and not is_dir and _per_directory(entry.name)
+        real = target if is_link and not own_copy else os.path.join(real_dir, entry.name)
         if is_dir:
             if entry.name in SKIP_DIRS:
                 continue

@@ -85,11 +85,13 @@ def _delegated_only(ctx: LinkContext) -> None:
             if r.type == "azurerm_network_security_rule":
                 rules.append(user)
                 continue
-            subnets = [ctx.nodes[s]["resource"] for _, s in targets(ctx, r, ("subnet_id",), ("azurerm_subnet",))]
-            delegated = [_delegations(s) for s in subnets] if r.type == SUBNET_ASSOCIATION else []
-            if len(subnets) != 1 or not delegated or not delegated[0]:
+            if r.type != SUBNET_ASSOCIATION:
                 break
-            services.extend(delegated)
+            subnets = [ctx.nodes[s]["resource"] for _, s in targets(ctx, r, ("subnet_id",), ("azurerm_subnet",))]
+            names = _delegations(subnets[0]) if len(subnets) == 1 else []
+            if not names:
+                break
+            services.append(names)
         else:
             if services:
                 for address in (nsg.address, *rules):
