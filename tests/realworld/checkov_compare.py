@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import hashlib
 import json
 import os
@@ -140,12 +141,17 @@ def _manifest_objects(root: Path, miss: dict) -> list[dict]:
     """The objects of checkov's manifest whose kind and name are those of the failure."""
     kind, _, rest = miss["resource"].partition(".")
     name = rest.partition(".")[2]
-    try:
-        docs = list(yaml.safe_load_all((root / miss["file"]).read_text()))
-    except (OSError, yaml.YAMLError):
-        return []
-    return [d for d in docs if isinstance(d, dict) and d.get("kind") == kind
+    return [d for d in _documents(root / miss["file"]) if isinstance(d, dict) and d.get("kind") == kind
             and isinstance(d.get("metadata"), dict) and d["metadata"].get("name") == name]
+
+
+@functools.lru_cache(maxsize=None)
+def _documents(path: Path) -> tuple:
+    """A manifest's documents, read once (an install file holds thousands of lines and many failures)."""
+    try:
+        return tuple(yaml.load_all(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (OSError, yaml.YAMLError):
+        return ()
 
 
 def _unwritten(root: Path, miss: dict, path: str) -> bool:
