@@ -94,6 +94,17 @@ def test_a_credential_the_provider_computes_is_found_where_the_plan_holds_it():
     assert "LS0tLS1" not in report.findings[0].message
 
 
+def test_what_the_plan_holds_empty_and_the_tf_block_leaves_out_is_unset():
+    # the plan writes an unset network_policy as "" (and an absent block as []): the .tf block, which
+    # does not write it, has no policy, as a scan of main.tf alone says (achainarong/azure_terraform)
+    here = "fixtures/cases/terraform/plan/empty_values"
+    report = scan([os.path.join(PLAN, "empty_values")], only=["RG-AZ-020"])
+    assert _found(report) == [("RG-AZ-020", "azurerm_kubernetes_cluster.aks", f"{here}/main.tf", 1)]
+    aks = load([os.path.join(PLAN, "empty_values")]).graph.nodes["azurerm_kubernetes_cluster.aks"]["resource"]
+    assert aks.attributes["network_profile"] == [{"network_plugin": "kubenet"}]
+    assert "api_server_access_profile" not in aks.attributes
+
+
 def test_the_plan_of_the_tf_files_beside_it_reads_them():
     here = "fixtures/cases/terraform/plan/with_tf"
     report = scan([os.path.join(PLAN, "with_tf")], only=["RG-AWS-001"])

@@ -240,16 +240,30 @@ def _kubernetes(resource: Resource, tf: Optional[Resource], diagnostics: list[Di
 
 
 def _unset_computed(attrs: dict[str, Any], written: Mapping[str, Any]) -> None:
-    """Drop the unknown top-level attributes the resource's `.tf` block does not set (in place).
+    """Drop what the resource's `.tf` block does not set and the plan holds as unknown or empty (in place).
 
     A provider marks an attribute it fills in itself (``aws_s3_bucket.versioning``
     in provider v3, ``aws_instance.metadata_options``) known after apply even
-    when the configuration leaves it out; it is the same unset attribute a scan
-    of the `.tf` files alone sees, whose default each policy states, not a value
-    the configuration chose and the plan cannot tell yet.
+    when the configuration leaves it out; and the plan writes a block the
+    configuration leaves out as ``[]``, a string it leaves out as ``""`` (an AKS
+    cluster's ``network_profile.network_policy``). Each is the same unset
+    attribute a scan of the `.tf` files alone sees, whose default each policy
+    states, not a value the configuration chose. Inside a block the `.tf` block
+    writes, the same holds for the arguments it does not write.
     """
-    for key in [k for k, v in attrs.items() if isinstance(v, Unknown) and k not in written]:
-        del attrs[key]
+    for key in list(attrs):
+        value = attrs[key]
+        if key not in written:
+            if isinstance(value, Unknown) or value == [] or value == "":
+                del attrs[key]
+            continue
+        mine = written[key]
+        if isinstance(value, list) and isinstance(mine, list):
+            for item, was in zip(value, mine):
+                if isinstance(item, dict) and isinstance(was, dict):
+                    _unset_computed(item, was)
+        elif isinstance(value, dict) and isinstance(mine, dict):
+            _unset_computed(value, mine)
 
 
 def _value_lines(value: Any, path: str, pos: Positions, lines: dict[str, int]) -> None:
