@@ -128,7 +128,7 @@ def loads(text: str) -> tuple[Any, Positions]:
                 i += 1
                 stack.pop()
             elif isinstance(value, dict):
-                i = _key(text, i, stack, pos, where)
+                i = _key(text, i, stack, pos, line_at, where)
                 continue
             else:
                 continue
@@ -143,7 +143,7 @@ def loads(text: str) -> tuple[Any, Positions]:
             if text.startswith(",", i):
                 i += 1
                 if isinstance(parent, dict):
-                    i = _key(text, i, stack, pos, where)
+                    i = _key(text, i, stack, pos, line_at, where)
                 break
             if text.startswith(closer, i):
                 i += 1
@@ -158,8 +158,11 @@ def loads(text: str) -> tuple[Any, Positions]:
     return root, pos
 
 
-def _key(text: str, i: int, stack: list[tuple[Any, Any]], pos: Positions, where: Any) -> int:
-    """Read ``"key":`` inside an object; record its line; return the index after the colon."""
+def _key(text: str, i: int, stack: list[tuple[Any, Any]], pos: Positions, line_at: Any, where: Any) -> int:
+    """Read ``"key":`` inside an object; record its line; return the index after the colon.
+
+    ``line_at`` gives the key's line (the hot path); ``where`` places an error (line and column).
+    """
     i = _WS.match(text, i).end()  # type: ignore[union-attr]
     if not text.startswith('"', i):
         raise JsonError("expected an object key", *where(i))
@@ -168,7 +171,7 @@ def _key(text: str, i: int, stack: list[tuple[Any, Any]], pos: Positions, where:
     except ValueError:
         raise JsonError("bad object key", *where(i)) from None
     obj = stack[-1][0]
-    pos.keys[id(obj)][key] = where(i)[0]
+    pos.keys[id(obj)][key] = line_at(i)
     stack[-1] = (obj, key)
     i = _WS.match(text, i).end()  # type: ignore[union-attr]
     if not text.startswith(":", i):
