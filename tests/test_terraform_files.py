@@ -105,6 +105,16 @@ def test_what_the_plan_holds_empty_and_the_tf_block_leaves_out_is_unset():
     assert "api_server_access_profile" not in aks.attributes
 
 
+def test_blocks_written_more_than_once_keep_what_the_plan_holds():
+    # a provider keeps ingress rules as a set, in its own order: the plan's first rule is the code's
+    # second, so no argument of either is unset by pairing them; the SSH rule's cidr stays unknown
+    graph = load([os.path.join(PLAN, "set_blocks")]).graph
+    ingress = graph.nodes["aws_security_group.web"]["resource"].attributes["ingress"]
+    assert [rule["from_port"] for rule in ingress] == [443, 22]
+    assert isinstance(ingress[1]["cidr_blocks"], Unknown)
+    assert ingress[0]["cidr_blocks"] == []
+
+
 def test_the_plan_of_the_tf_files_beside_it_reads_them():
     here = "fixtures/cases/terraform/plan/with_tf"
     report = scan([os.path.join(PLAN, "with_tf")], only=["RG-AWS-001"])

@@ -249,7 +249,9 @@ def _unset_computed(attrs: dict[str, Any], written: Mapping[str, Any]) -> None:
     cluster's ``network_profile.network_policy``). Each is the same unset
     attribute a scan of the `.tf` files alone sees, whose default each policy
     states, not a value the configuration chose. Inside a block the `.tf` block
-    writes, the same holds for the arguments it does not write.
+    writes once, the same holds for the arguments it does not write; blocks
+    written more than once are left as they are (a provider may keep them as a
+    set, in another order than the code's: which is which is not known).
     """
     for key in list(attrs):
         value = attrs[key]
@@ -259,9 +261,8 @@ def _unset_computed(attrs: dict[str, Any], written: Mapping[str, Any]) -> None:
             continue
         mine = written[key]
         if isinstance(value, list) and isinstance(mine, list):
-            for item, was in zip(value, mine):
-                if isinstance(item, dict) and isinstance(was, dict):
-                    _unset_computed(item, was)
+            if len(value) == len(mine) == 1 and isinstance(value[0], dict) and isinstance(mine[0], dict):
+                _unset_computed(value[0], mine[0])
         elif isinstance(value, dict) and isinstance(mine, dict):
             _unset_computed(value, mine)
 
