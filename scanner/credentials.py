@@ -22,7 +22,8 @@ _KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "account", "s
 # Tokens that are no credential: an idempotency token names a create call (EFS `creation_token`, EC2's
 # `client_token`), a pagination token a page of results.
 _NOT_CREDENTIALS = frozenset({"creationtoken", "clienttoken", "idempotencytoken", "nexttoken", "pagetoken",
-                              "continuationtoken", "paginationtoken"})
+                              "continuationtoken", "paginationtoken",
+                              "nopasswd"})  # sudoers: a tag saying no password is asked
 _NEUTRAL_SUFFIXES = frozenset({"value", "string", "data", "base64", "b64", "plain", "plaintext",
                                "text", "raw", "pem", "literal"})
 # Only the last word counts, so ``password_length``, ``token_ttl``, ``secret_name`` are not credentials.
@@ -65,6 +66,10 @@ _NSSWITCH_DATABASES = frozenset({"passwd", "shadow", "gshadow"})
 _NSSWITCH_SOURCES = frozenset({"files", "compat", "db", "nis", "nisplus", "dns", "ldap", "sss", "systemd",
                                "winbind", "hesiod", "mymachines", "altfiles", "cache", "extrausers"})
 _DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host name stored as a "secret"
+# What a credential's place holds that is no secret: a script's variable (`$token`), an e-mail address,
+# the path that names a secret in a store (`ingestion/govuk-notify/api-key`: lower-case words)
+_NOT_A_SECRET = Pattern(r"^\$[A-Za-z_]\w*[})\]]*$|^[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$"
+                        r"|^[a-z][a-z-]*(?:/[a-z][a-z-]*)+$")
 UNKNOWN_MARK = "\ue000"  # stands for a value known only at apply time inside recovered text
 MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000
 
@@ -111,6 +116,8 @@ def literal_credential(name: Any, value: Any) -> bool:
         return False
     if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
+    if _NOT_A_SECRET.search(text):
+        return False  # $token (a script's variable), default@email.com, ingestion/govuk-notify/api-key
     return not _sentence(text) and not imitates_uuid(text)
 
 
@@ -149,6 +156,8 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             cut = min(i for i in (chunk.find("="), chunk.find(":")) if i > 0)
         name = chunk[:cut].strip().strip("\"'").strip()
         value = chunk[cut + 1:].strip().strip("\"'")
+        if chunk[cut] == ":" and _yaml_tag(value, text, end):
+            continue  # api_key: !env_var SONARR_API_KEY, password: !secret db_password: a tagged reference
         if text[start - 1:start] in ("$", ":") or _prose(value) or _carries_on(value, text, end):
             # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"; a segment
             # of an ARN (arn:aws:secretsmanager:eu-west-1:123456789012:secret:govuk/*) or a URN
@@ -168,6 +177,13 @@ _FUNCTION_WORDS = frozenset({
     "does", "did", "must", "should", "shall", "will", "would", "can", "could", "may", "might", "not",
     "no", "to", "of", "in", "on", "at", "for", "with", "by", "from", "if", "when", "and", "or", "but",
     "it", "its", "this", "that", "these", "those", "you", "your", "we", "our", "they", "their"})
+
+
+def _yaml_tag(value: str, text: str, end: int) -> bool:
+    """A YAML tag (``!env_var``, ``!secret``) with the name it is given after it: a value in YAML
+    never starts with ``!`` (that is a tag), and tools read the tagged name from elsewhere."""
+    return value[:1] == "!" and value[1:].replace("_", "").isalnum() and text[end:end + 1] == " " \
+        and text[end + 1:end + 2].isalpha()
 
 
 def _carries_on(value: str, text: str, end: int) -> bool:

@@ -56,7 +56,10 @@ _REFERENCE_MARKERS = ("${", "$(", "{{", "%{", "<%", "#{", "ENC[", "vault:", "ref
 _PLACEHOLDER_WORDS = ("placeholder", "changeme", "change_me", "change-me", "replaceme", "replace_me",
                       "replace-me", "redacted", "dummy", "example", "notreal", "not-real", "your-",
                       "your_", "-here", "_here", "xxxxx", "*****", "fake", "mock", "insert_", "insert-",
-                      "enter_", "enter-", "set_me", "set-me", "setme")
+                      "enter_", "enter-", "set_me", "set-me", "setme",
+                      # a seed Terraform writes once and something else replaces (ignore_changes = [value])
+                      "overridden", "initial_value", "initial-value", "managed-outside",
+                      "outside-terraform", "outside_terraform")
 MIN_ENTROPY = 3.5
 MIN_ENTROPY_LENGTH = 16
 

@@ -35,6 +35,10 @@ def test_credential_names(name, should_flag):
     ("password", "Hello from Terraform 2", False), ("password", "Tr0ub4dor &3 x", True), ("password", "my secret", True),
     ("vaultpassword", "if_you_see_this_please_use_K8S_and_Vault", False), ("password", "blue_horse_42_x", True),
     ("volume_encryption_key", "alias/aws/workspaces", False), ("encryption_key", "al1as/x9Qv2Lr8Tn4", True),
+    # a secret's name in a store, an e-mail address, a script's variable (modernisation-platform-environments)
+    ("GOVUK_NOTIFY_API_KEY_SECRET", "ingestion/govuk-notify/api-key", False),
+    ("secret_string", "default@email.com", False), ("token", "$token", False),
+    ("password", "summer/autumn-9", True), ("password", "user@pass", True),
 ])
 def test_literal_credentials(name, value, should_flag):
     assert literal_credential(name, value) is should_flag
@@ -80,6 +84,13 @@ def test_known_formats(payload, should_flag):
     # an error message in an API gateway's policy (pagopa/io-infra): a sentence, not an assignment
     ('new JProperty("detail", "Invalid X-Session-Token: must be at least 64 characters"),\n', []),
     ("X-Session-Token: must\n", [("X-Session-Token", "must")]),   # a weak value, on its own: reported
+    # a YAML tag naming where the value comes from (recyclarr's !env_var, Home Assistant's !secret)
+    ("sonarr:\n  main:\n    api_key: !env_var SONARR_API_KEY\n", []),
+    ("password: !secret db_password\n", []),
+    ("password: !Tr0ub4dor&3x\n", [("password", "!Tr0ub4dor&3x")]),   # not a tag and a name: reported
+    # sudoers' NOPASSWD tag; a PowerShell variable (modernisation-platform-environments user data)
+    ("echo 'ssm-user ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers\n", []),
+    ('Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token" = $token}\n', []),
     # a segment of an ARN (alphagov/govuk-infrastructure's External Secrets policy)
     ("arn:aws:secretsmanager:eu-west-2:\ue000:secret:govuk/*", []),
 ])
@@ -112,6 +123,8 @@ def test_tree_walk_finds_entries_json_and_skips_names():
     # a vendor's prefix, then what goes after it (kubernetes-engine-samples: NGC_API_KEY: "nvapi-NVKEY")
     ("nvapi-NVKEY", True), ("sk_API_KEY", True), ("nvapi-Xk29dPq7Lm4Rt8Vw2Zy6Bn1Cs5Df0Gh3", False),
     ("prod-HUNTER", False), ("Prod-KEY", False),
+    # a seed something else replaces (modernisation-platform-environments, lifecycle ignore_changes)
+    ("INITIAL_VALUE_OVERRIDDEN", True), ("initial-value", True), ("managed-outside-terraform", True),
 ])
 def test_one_placeholder_list(value, should_flag):
     assert is_placeholder(value) is should_flag
