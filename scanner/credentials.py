@@ -19,6 +19,9 @@ _CREDENTIAL_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "to
 _KEY_QUALIFIERS = frozenset({"api", "access", "secret", "private", "account", "shared", "auth",
                              "signing", "encryption", "master", "client", "license", "subscription",
                              "app", "admin", "session", "webhook", "storage", "primary", "secondary"})
+# ``<word>_key`` that a provider generates (a storage account's or Cosmos DB's base64 keys): a literal
+# of words is no such key (``account_key = "ppud-development"`` names an account in a lookup table).
+_GENERATED_KEYS = frozenset({"account", "storage", "primary", "secondary", "subscription"})
 # Tokens that are no credential: an idempotency token names a create call (EFS `creation_token`, EC2's
 # `client_token`), a pagination token a page of results.
 _NOT_CREDENTIALS = frozenset({"creationtoken", "clienttoken", "idempotencytoken", "nexttoken", "pagetoken",
@@ -118,6 +121,9 @@ def literal_credential(name: Any, value: Any) -> bool:
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
     if _NOT_A_SECRET.search(text):
         return False  # $token (a script's variable), default@email.com, ingestion/govuk-notify/api-key
+    words = _words(name)
+    if len(words) > 1 and words[-1] == "key" and words[-2] in _GENERATED_KEYS and not is_high_entropy(text):
+        return False  # account_key = "ppud-development" names an account; an account key is generated
     return not _sentence(text) and not imitates_uuid(text)
 
 

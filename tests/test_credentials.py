@@ -39,6 +39,8 @@ def test_credential_names(name, should_flag):
     ("GOVUK_NOTIFY_API_KEY_SECRET", "ingestion/govuk-notify/api-key", False),
     ("secret_string", "default@email.com", False), ("token", "$token", False),
     ("password", "summer/autumn-9", True), ("password", "user@pass", True),
+    ("account_key", "ppud-development", False),
+    ("account_key", "q8Zr2Lx9Vn4Tb7Wc1Ym6Ks3Hd5Gf0Jp8Aa2Ee4Ii6Oo=", True),
 ])
 def test_literal_credentials(name, value, should_flag):
     assert literal_credential(name, value) is should_flag
