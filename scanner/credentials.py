@@ -117,11 +117,11 @@ def literal_credential(name: Any, value: Any) -> bool:
     # paths, ARNs and KMS alias names (`volume_encryption_key = "alias/aws/workspaces"`) name a key, they are none
     if len(text) < 3 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:", "alias/")):
         return False
-    if "".join(_words(name)) in "".join(_words(text)) or _DNS_NAME.search(text):
+    words = _words(name)
+    if "".join(words) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
     if _NOT_A_SECRET.search(text):
         return False  # $token (a script's variable), default@email.com, ingestion/govuk-notify/api-key
-    words = _words(name)
     if len(words) > 1 and words[-1] == "key" and words[-2] in _GENERATED_KEYS and not is_high_entropy(text):
         return False  # account_key = "ppud-development" names an account; an account key is generated
     return not _sentence(text) and not imitates_uuid(text)
@@ -188,13 +188,17 @@ _FUNCTION_WORDS = frozenset({
 def _yaml_tag(value: str, text: str, end: int) -> bool:
     """A YAML tag (``!env_var``, ``!secret``) with the name it is given after it: a value in YAML
     never starts with ``!`` (that is a tag), and tools read the tagged name from elsewhere."""
-    return value[:1] == "!" and value[1:].replace("_", "").isalnum() and text[end:end + 1] == " " \
-        and text[end + 1:end + 2].isalpha()
+    return value[:1] == "!" and value[1:].replace("_", "").isalnum() and _word_follows(text, end)
 
 
 def _carries_on(value: str, text: str, end: int) -> bool:
     """The value is a function word and words follow it on its line: the text is a sentence, not an assignment."""
-    return value.lower() in _FUNCTION_WORDS and text[end:end + 1] == " " and text[end + 1:end + 2].isalpha()
+    return value.lower() in _FUNCTION_WORDS and _word_follows(text, end)
+
+
+def _word_follows(text: str, end: int) -> bool:
+    """A space and a word come after the value that ends at ``end``."""
+    return text[end:end + 1] == " " and text[end + 1:end + 2].isalpha()
 
 
 def _prose(value: str) -> bool:
