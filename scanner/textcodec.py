@@ -40,8 +40,7 @@ def utf8_head(head: bytes) -> bytes:
 
 
 def error_line(data: bytes, exc: UnicodeDecodeError) -> int:
-    """The line of ``data`` where decoding failed (counted in the file's own encoding)."""
-    name = encoding(data)
-    if name == "utf-8":
+    """The line of ``data`` where decoding failed, counted in the encoding that failed."""
+    if exc.encoding.replace("_", "-").lower().startswith("utf-8"):
         return data[:exc.start].count(b"\n") + 1
-    return data[:exc.start].decode(name, "ignore").count("\n") + 1
+    return data[:exc.start].decode(exc.encoding, "ignore").count("\n") + 1

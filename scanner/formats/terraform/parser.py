@@ -40,7 +40,7 @@ def read_source(ctx: ParseContext, path: str, relpath: str,
         data.decode(name)
     except UnicodeDecodeError as exc:
         return None, Diagnostic("invalid-utf8", f"file is not valid {name.upper()}; skipped", relpath,
-                                error_line(data, exc) if marked else data.count(b"\n", 0, exc.start) + 1)
+                                error_line(data, exc))
     return data, None
 
 
