@@ -71,11 +71,6 @@ def read_plan(plan_path: str, read: Callable[[str], bytes]) -> Any:
         return None
 
 
-def is_plan_of(doc: Any, src: ModuleSource) -> bool:
-    """True when the plan document ``doc`` was made from the root module ``src`` (:func:`mismatch` says why not)."""
-    return not mismatch(doc, src)
-
-
 def mismatch(doc: Any, src: ModuleSource) -> str:
     """Why the plan document ``doc`` was not made from the root module ``src``; "" when it was.
 

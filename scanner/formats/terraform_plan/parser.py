@@ -31,7 +31,7 @@ from ..terraform.decoders import decode
 from ..terraform.parser import TF_SUFFIXES, evaluate_root, load_files, read_source
 from ..terraform.jsonlines import JsonError, Positions, loads
 from ..terraform.k8s_resources import as_kubernetes, assign_units
-from ..terraform.plans import is_plan_of, unwrap
+from ..terraform.plans import mismatch, unwrap
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 _SKIP_ROOTS = frozenset({"var", "local", "each", "count", "path", "terraform", "self"})
@@ -86,7 +86,7 @@ def _tf_resources(ctx: ParseContext, plan: SourceFile, doc: dict[str, Any]) -> d
     scratch = Parsed()
     loader, _, tfvars = load_files(ctx, files, scratch)
     src = loader.module(directory)
-    if src is None or not is_plan_of(doc, src):  # a plan of other code: its lines are its own
+    if src is None or mismatch(doc, src):  # a plan of other code: its lines are its own
         return {}
     evaluate_root(directory, loader, tfvars.get(directory, []), scratch)
     found: dict[str, Resource] = {}
