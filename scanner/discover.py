@@ -59,7 +59,7 @@ def discover(paths: Iterable[str], *, base: Optional[str] = None,
     result = Discovery()
     base_real = os.path.realpath(base or os.getcwd())
     excludes = tuple(exclude)
-    seen: set[str] = set()
+    seen: set[str] = set()  # real paths of the files taken, and of the directories walked (ending in a separator)
     for given in paths:
         root = os.path.realpath(given)
         if not os.path.exists(root):

@@ -278,8 +278,12 @@ def render_message(policy: Policy, resource: Resource, evidence: tuple[str, ...]
         # a default is riskgraph's own value (defaults.yaml), never what a user wrote: shown as it is
         # (ELBSecurityPolicy-2016-08 looks generated enough to be masked otherwise)
         value = filled[evidence[0]]
-        spelt = str(value).lower() if isinstance(value, bool) else \
-            _show(value, True) if policy.secret else str(value)
+        if isinstance(value, bool):
+            spelt = str(value).lower()
+        elif isinstance(value, str) and not policy.secret:
+            spelt = value
+        else:
+            spelt = _show(value, policy.secret)
         text += f" ({evidence[0]} is not set: the provider's default is {spelt})"
     if unknown:
         text += " (value not known before apply; this policy counts that as a failure)"

@@ -16,6 +16,10 @@ from .expressions import PartialTemplate
 from .functions import EncodedUnknown
 
 
+# Credentials found by where they sit (``$credentials``); every other kind is a token format (``$tokens``)
+_NAMED = ("credential name", "credential argument")
+
+
 def add_credentials(type_: str, attrs: dict[str, Any], lines: dict[str, int]) -> None:
     """Set ``$credentials`` (literals given to credential names) and ``$tokens`` (known formats elsewhere)."""
     if not attrs:
@@ -23,9 +27,8 @@ def add_credentials(type_: str, attrs: dict[str, Any], lines: dict[str, int]) ->
     found = credentials.find(attrs, schema_names=credentials.SCHEMA.get(type_, frozenset()),
                              unwrap=_known_part)
     ids = credentials.SECRET_NAMES.get(type_, frozenset())  # a secret's id, not its value
-    named = [c for c in found if c.kind in ("credential name", "credential argument")
-             and not (c.kind == "credential name" and c.name in ids)]
-    tokens = [c for c in found if c.kind not in ("credential name", "credential argument")]
+    named = [c for c in found if c.kind in _NAMED and not (c.kind == "credential name" and c.name in ids)]
+    tokens = [c for c in found if c.kind not in _NAMED]
     for key, group in (("$credentials", named), ("$tokens", tokens)):
         if not group:
             continue
