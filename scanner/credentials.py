@@ -168,6 +168,8 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             # $password = ConvertTo-SecureString ...; "terraform secret: db_credentials"; a segment
             # of an ARN (arn:aws:secretsmanager:eu-west-1:123456789012:secret:govuk/*) or a URN
             continue
+        if text[start - 2:start] == "${" and value.startswith("?"):
+            continue  # ${API_KEY:?API key required}: the shell's message when the variable is unset
         if _CODE_REFERENCE.search(value):
             continue  # token=os.environ["HF_TOKEN"], password=vault.read(path): code computing it
         if name.lower() in _NSSWITCH_DATABASES and value in _NSSWITCH_SOURCES:

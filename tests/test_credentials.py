@@ -93,6 +93,9 @@ def test_known_formats(payload, should_flag):
     # sudoers' NOPASSWD tag; a PowerShell variable (modernisation-platform-environments user data)
     ("echo 'ssm-user ALL=(ALL) NOPASSWD:ALL' >> /etc/sudoers\n", []),
     ('Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token" = $token}\n', []),
+    # the shell's message for an unset variable (onedr0p/home-ops' sonarr script)
+    (': "${SONARR__AUTH__APIKEY:?API key required}"\n', []),
+    ('echo "SONARR__AUTH__APIKEY:?API key required"\n', [("SONARR__AUTH__APIKEY", "?API")]),
     # a segment of an ARN (alphagov/govuk-infrastructure's External Secrets policy)
     ("arn:aws:secretsmanager:eu-west-2:\ue000:secret:govuk/*", []),
 ])
