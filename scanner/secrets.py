@@ -142,12 +142,18 @@ def is_high_entropy(value: Any) -> bool:
     text = value.strip()
     if len(text) < MIN_ENTROPY_LENGTH or not all(c.isascii() and (c.isalnum() or c in "+/=_-") for c in text):
         return False  # names with ':' or '.' (my-project:us-central1:db, host names) are not generated
+    if _hex_token(text.replace("_", "-").rsplit("-", 1)[-1]):
+        return shannon_entropy(text) >= MIN_ENTROPY  # k8s-goat-cd2da272...: a name, then a generated digest
     if text.count("-") + text.count("_") >= 3:
         return False  # an identifier in parts: ELBSecurityPolicy-TLS13-1-2-2021-06
     lower, upper, digit = (any(c.islower() for c in text), any(c.isupper() for c in text),
                            any(c.isdigit() for c in text))
-    hex_token = len(text) >= 32 and all(c in "0123456789abcdef" for c in text.lower())
-    return (lower + upper + digit >= 3 or hex_token) and shannon_entropy(text) >= MIN_ENTROPY
+    return (lower + upper + digit >= 3 or _hex_token(text)) and shannon_entropy(text) >= MIN_ENTROPY
+
+
+def _hex_token(text: str) -> bool:
+    """32 or more hex digits: a digest or a generated key, never a word."""
+    return len(text) >= 32 and all(c in "0123456789abcdef" for c in text.lower())
 
 
 def shannon_entropy(text: str) -> float:

@@ -146,6 +146,8 @@ def test_masking_hides_formats_in_any_text():
     ("Zq8mK2vL9pW4xR7tN1bY", True),
     ("my-project:us-central1:orders", False), ("db.shop.svc.cluster.local", False),
     ("ELBSecurityPolicy-TLS13-1-2-2021-06", False), ("aaaaaaaaaaaaaaaaaaaa", False), ("orders", False),
+    # a name, then a generated digest (kubernetes-goat's vault key); a name, then a short hex part
+    ("k8s-goat-cd2da27224591da2b48ef83826a8a6c3", True), ("orders-db-cd2da272", False),
 ])
 def test_high_entropy_is_a_generated_token(value, should_flag):
     from scanner.secrets import is_high_entropy
