@@ -73,6 +73,8 @@ _DNS_NAME = Pattern(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\.?$")  # a host na
 # the path that names a secret in a store (`ingestion/govuk-notify/api-key`: lower-case words)
 _NOT_A_SECRET = Pattern(r"^\$[A-Za-z_]\w*[})\]]*$|^[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}$"
                         r"|^[a-z][a-z-]*(?:/[a-z][a-z-]*)+$")
+# ``key=value;key=value``: an ADO.NET or ODBC connection string (two pairs at least, nothing else)
+_CONNECTION_STRING = Pattern(r"^\s*[A-Za-z][\w ]*=[^;=]*(?:;\s*[A-Za-z][\w ]*=[^;=]*)+;?\s*$")
 UNKNOWN_MARK = "\ue000"  # stands for a value known only at apply time inside recovered text
 MAX_DEPTH = 200  # values nested deeper are not searched (docs/secrets.md); YAML stops at 512, JSON ~1000
 
@@ -122,6 +124,11 @@ def literal_credential(name: Any, value: Any) -> bool:
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
     if _NOT_A_SECRET.search(text):
         return False  # $token (a script's variable), default@email.com, ingestion/govuk-notify/api-key
+    if _CONNECTION_STRING.search(text):
+        # user id=;data source=...;password= is a template filled out of band: a connection string
+        # holds a credential when one of its credential keys is given a literal
+        pairs = (part.partition("=") for part in text.split(";"))
+        return any(literal_credential(key.strip(), literal.strip()) for key, _, literal in pairs)
     if len(words) > 1 and words[-1] == "key" and words[-2] in _GENERATED_KEYS and not is_high_entropy(text):
         return False  # account_key = "ppud-development" names an account; an account key is generated
     return not _sentence(text) and not imitates_uuid(text)

@@ -41,6 +41,11 @@ def test_credential_names(name, should_flag):
     ("password", "summer/autumn-9", True), ("password", "user@pass", True),
     ("account_key", "ppud-development", False),
     ("account_key", "q8Zr2Lx9Vn4Tb7Wc1Ym6Ks3Hd5Gf0Jp8Aa2Ee4Ii6Oo=", True),
+    # a connection string holds one when a credential key in it is given a literal (delius-jitbit's template)
+    ("secret_string", "user id=;data source=aws_db_instance.jitbit.address;initial catalog=;password=", False),
+    ("secret_string", "user id=app;data source=db.internal;initial catalog=orders;password=Orders-2024-prod", True),
+    ("secret_string", "host=db.internal;port=5432", False),
+    ("secret_string", "Server=db;User Id=sa;Password=changeme;", False),   # a placeholder password
 ])
 def test_literal_credentials(name, value, should_flag):
     assert literal_credential(name, value) is should_flag
