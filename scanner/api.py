@@ -55,7 +55,7 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     found = discovery if discovery is not None else discover(paths, base=base, exclude=exclude)
     t1 = time.perf_counter()
     say(f"parsing {len(found.files)} files")
-    env = _tf_var_environment()
+    env = terraform_environment()
     with scan_cache():  # unchanged files are not parsed again: scanner/cache.py
         units = tuple((name, tuple(os.path.abspath(d) for d in dirs)) for name, dirs in kubernetes_units)
         parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
@@ -81,9 +81,9 @@ def load_graph(paths: Sequence[str], **options: Any) -> "nx.MultiDiGraph":
     return load(paths, **options).graph
 
 
-def _tf_var_environment() -> dict[str, str]:
-    """The ``TF_VAR_*`` variables Terraform would read from the environment."""
-    return {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")}
+def terraform_environment() -> dict[str, str]:
+    """What Terraform would read from the environment: the ``TF_VAR_*`` variables and ``TF_WORKSPACE``."""
+    return {k: v for k, v in os.environ.items() if k.startswith("TF_VAR_") or k == "TF_WORKSPACE"}
 
 
 def in_frameworks(meta: Optional[PolicyMeta], frameworks: Sequence[str]) -> bool:

@@ -9,7 +9,7 @@ everything that decides it:
 - every policy file's bytes, the parameters, ``only`` / ``skip``;
 - every discovered file's path, format and bytes, and discovery's own
   diagnostics;
-- the options (variables, var files, ``TF_VAR_*``, excludes, frameworks,
+- the options (variables, var files, ``TF_VAR_*`` and ``TF_WORKSPACE``, excludes, frameworks,
   suppressions, the baseline's bytes), the working directory and today's
   date (suppressions expire);
 
@@ -32,6 +32,7 @@ import time
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
+from .api import terraform_environment
 from .cache import RESULT_PREFIX, ParseCache, code_stamp, observe, stable
 from .discover import Discovery
 from .model import Policy, Report
@@ -77,7 +78,7 @@ def request_key(found: Discovery, policies: Sequence[Policy], request: "ScanRequ
     options.update(
         today=(request.today or datetime.date.today()).isoformat(),  # suppressions expire
         baseline=[request.baseline, file_digest(request.baseline) if request.baseline else None],
-        env={k: v for k, v in os.environ.items() if k.startswith("TF_VAR_")})
+        env=terraform_environment())
     return scan_key(found, policies, options)
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES
-from scanner.api import scan
+from scanner.api import scan, terraform_environment
 from scanner.model import is_unknown
 from scanner.parse import ParseOptions, parse_all
 from scanner.discover import discover
@@ -104,6 +104,35 @@ def test_count_zero_removes_the_resource_and_references_see_literals(tmp_path):
     assert acl.attributes == {"bucket": "co-data", "acl": "private"}
     assert acl.references == (("bucket", 'aws_s3_bucket.b["data"]'), ("acl", "aws_instance.web"))
     assert acl.line_of("acl") == 17
+
+
+_BY_WORKSPACE = (
+    'locals {\n  is_production = terraform.workspace == "app-production"\n}\n'
+    'resource "aws_cloudwatch_log_group" "app" {\n  count             = local.is_production ? 1 : 0\n'
+    '  retention_in_days = 400\n}\n'
+    'resource "aws_cloudwatch_log_group" "dev" {\n  count             = local.is_production ? 0 : 1\n'
+    '  retention_in_days = 7\n}\n'
+    'resource "aws_s3_bucket" "b" {\n  bucket = "logs-${terraform.workspace}"\n}\n')
+
+
+def test_the_workspace_is_chosen_at_deploy_time_unless_selected(tmp_path, monkeypatch):
+    """terraform.workspace: TF_WORKSPACE, else .terraform/environment, else unknown (not Terraform's
+    fallback "default": code that reads it is deployed in the workspaces it names)."""
+    (tmp_path / "main.tf").write_text(_BY_WORKSPACE)
+    monkeypatch.delenv("TF_WORKSPACE", raising=False)
+    unknown = _resources(str(tmp_path))
+    assert sorted(unknown) == ["aws_cloudwatch_log_group.app", "aws_cloudwatch_log_group.dev", "aws_s3_bucket.b"]
+    assert is_unknown(unknown["aws_s3_bucket.b"].attributes["bucket"])
+    (tmp_path / ".terraform").mkdir()
+    (tmp_path / ".terraform" / "environment").write_text("app-production")
+    selected = _resources(str(tmp_path))
+    assert sorted(selected) == ["aws_cloudwatch_log_group.app[0]", "aws_s3_bucket.b"]
+    assert selected["aws_s3_bucket.b"].attributes["bucket"] == "logs-app-production"
+    monkeypatch.setenv("TF_WORKSPACE", "app-development")  # Terraform's own override of the selection
+    assert terraform_environment()["TF_WORKSPACE"] == "app-development"   # what a scan passes on
+    given = _resources(str(tmp_path), env=terraform_environment())
+    assert sorted(given) == ["aws_cloudwatch_log_group.dev[0]", "aws_s3_bucket.b"]
+    assert given["aws_s3_bucket.b"].attributes["bucket"] == "logs-app-development"
 
 
 def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):

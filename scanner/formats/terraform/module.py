@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ...model import Diagnostic, Layer, Location, Resource, Unknown
+from ...model import UNKNOWN, Diagnostic, Layer, Location, Resource, Unknown
 from ...parse import ParseContext
 from .body import META_ARGUMENTS, BodyReader
 from .configuration import configuration_resources
@@ -149,8 +149,9 @@ class ModuleEvaluator:
                  input_refs: Optional[dict[str, list[str]]] = None,
                  budget: Optional[list[int]] = None,
                  providers: Optional[dict[str, str]] = None, descriptions: tuple[str, ...] = (),
-                 files: Optional[FileAccess] = None) -> None:
+                 files: Optional[FileAccess] = None, workspace: Any = UNKNOWN) -> None:
         self.src = src
+        self.workspace = workspace  # terraform.workspace (requirements.workspace): the root's, in every module
         # provider version constraints in force here: the callers' and this module's own
         self.providers = merge(providers or {}, declared(src.terraform, src.providers))
         self.refs = RefTracer(prefix, src.locals, input_refs or {}, self._output_refs, src.rename)
@@ -181,7 +182,7 @@ class ModuleEvaluator:
             "var": self._variables(inputs),
             "local": self.locals,
             "path": {"module": src.directory, "root": root_dir, "cwd": root_dir},
-            "terraform": {"workspace": "default"},
+            "terraform": {"workspace": workspace},
         }, resolve=self._resolve, budget=budget, files=files)
 
     def _variables(self, inputs: dict[str, Any]) -> LazyMapping:
@@ -397,7 +398,7 @@ class ModuleEvaluator:
                                   root_dir=self.root_dir, key=key, instantiated=self.instantiated,
                                   input_refs=input_refs, budget=self.scope.budget,
                                   providers=self.providers, descriptions=self.descriptions,
-                                  files=self.scope.files)
+                                  files=self.scope.files, workspace=self.workspace)
             children.append(sub)
             sub.run()
             outputs[tostr(inst_key) if suffix else ""] = LazyMapping(

@@ -15,7 +15,7 @@ from .jsonsyntax import parse_json_config
 from .k8s_resources import assign_units
 from .module import ModuleEvaluator, ModuleSource, group_blocks
 from .plans import mismatch, plans_in, read_plan
-from .requirements import locked
+from .requirements import locked, workspace
 from .sources import is_local
 from .syntax import Block, Call, HclFile, Traversal, parse_hcl
 
@@ -378,7 +378,8 @@ def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
                     stack=(src.real,), out=out.resources,
                     diagnostics=out.diagnostics, root_dir=directory,
                     instantiated=instantiated, providers=locked(loader.ctx.read, directory),
-                    descriptions=loader.ctx.options.module_descriptions).run()
+                    descriptions=loader.ctx.options.module_descriptions,
+                    workspace=workspace(loader.ctx.read, directory, loader.ctx.options.env)).run()
 
 
 def _root_variables(directory: str, var_files: list[SourceFile], options: ParseOptions,

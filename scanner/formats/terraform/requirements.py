@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
+from ...model import UNKNOWN
 from .expressions import Scope, evaluate, plain
 from .syntax import Block
 
@@ -38,6 +39,23 @@ def declared(terraform_blocks: list[Block], providers: list[tuple[Block, str]]) 
             if isinstance(value, str):
                 found.setdefault(block.labels[0], []).append(value)
     return {name: ", ".join(parts) for name, parts in found.items()}
+
+
+def workspace(read: Callable[[str, int], bytes], directory: str, env: Mapping[str, str]) -> Any:
+    """``terraform.workspace`` as Terraform chooses it for a root: ``TF_WORKSPACE``, else what
+    ``terraform workspace select`` wrote in ``.terraform/environment``; else unknown.
+
+    Terraform falls back to ``default``, but code that reads the workspace is deployed in the ones
+    it names (an estate keyed by ``development``, ``production``): with none selected where it is
+    scanned, which one is chosen at deploy time, and a guess would drop every resource it gates.
+    """
+    if env.get("TF_WORKSPACE"):
+        return env["TF_WORKSPACE"]
+    try:
+        name = read(os.path.join(directory, ".terraform", "environment"), 1024).decode("utf-8", "replace").strip()
+    except OSError:
+        return UNKNOWN
+    return name or UNKNOWN
 
 
 def locked(read: Callable[[str, int], bytes], directory: str) -> dict[str, str]:
