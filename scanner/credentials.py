@@ -26,7 +26,8 @@ _GENERATED_KEYS = frozenset({"account", "storage", "primary", "secondary", "subs
 # `client_token`), a pagination token a page of results.
 _NOT_CREDENTIALS = frozenset({"creationtoken", "clienttoken", "idempotencytoken", "nexttoken", "pagetoken",
                               "continuationtoken", "paginationtoken",
-                              "nopasswd"})  # sudoers: a tag saying no password is asked
+                              "nopasswd",  # sudoers: a tag saying no password is asked
+                              "beakersessionkey"})  # Beaker's session cookie name (its secret: beaker.session.secret)
 _NEUTRAL_SUFFIXES = frozenset({"value", "string", "data", "base64", "b64", "plain", "plaintext",
                                "text", "raw", "pem", "literal"})
 # Only the last word counts, so ``password_length``, ``token_ttl``, ``secret_name`` are not credentials.
@@ -63,7 +64,9 @@ _ASSIGNMENT = Pattern(r"(?m)(?:^|[\s\[,])--?[A-Za-z][\w-]*(?:=|[ \t]+)[^\s\"',;-
                       r"|[A-Za-z_][\w.-]*[\"']?[ \t]*[:=][ \t]*[\"']?[^\s\"',;]+")
 # an expression in program text: a name, possibly dotted (`os.environ`, `getenv`, Lua's `header:find`),
 # called or indexed; or a member of an object (`config.basic_auth_password`, `process.env.TOKEN`)
-_CODE_REFERENCE = Pattern(r"^[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*[(\[]|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+# A parenthesised expression or aside (PowerShell's `-AccountPassword (ConvertTo-SecureString $p ...)`,
+# `Password: (from Secrets Manager: ...)`) computes or describes the value.
+_CODE_REFERENCE = Pattern(r"^[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*[(\[]|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$|^\(")
 # nsswitch.conf: the account databases and the sources they are read from (`passwd: files systemd`)
 _NSSWITCH_DATABASES = frozenset({"passwd", "shadow", "gshadow"})
 _NSSWITCH_SOURCES = frozenset({"files", "compat", "db", "nis", "nisplus", "dns", "ldap", "sss", "systemd",
@@ -179,6 +182,8 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             continue  # ${API_KEY:?API key required}: the shell's message when the variable is unset
         if _CODE_REFERENCE.search(value):
             continue  # token=os.environ["HF_TOKEN"], password=vault.read(path): code computing it
+        if _key_of_a_secret(name, text):
+            continue  # masterkeySecretKey: master-key beside masterkeySecretName: a key's name in a Secret
         if name.lower() in _NSSWITCH_DATABASES and value in _NSSWITCH_SOURCES:
             continue  # nsswitch.conf's `passwd: compat` says where user accounts are looked up
         if literal_credential(name.lstrip("-"), value):
@@ -194,6 +199,27 @@ _FUNCTION_WORDS = frozenset({
     "it", "its", "this", "that", "these", "those", "you", "your", "we", "our", "they", "their"})
 
 
+def _key_of_a_secret(name: str, text: str) -> bool:
+    """``<x>SecretKey`` beside ``<x>SecretName`` (or ``existingSecretKey`` beside ``existingSecret``): Helm
+    charts' way to name the Secret holding a value and the key it has there, not the value."""
+    if not name.endswith("SecretKey"):
+        return False
+    stem = name[:-len("Key")]
+    return any(_assigned(sibling, text) for sibling in (stem + "Name", stem))
+
+
+def _assigned(name: str, text: str) -> bool:
+    """``name`` is given a value somewhere in ``text`` (``name: x``, ``name = x``, ``"name": x``)."""
+    start = text.find(name)
+    while start >= 0:
+        before = text[start - 1:start]
+        rest = text[start + len(name):start + len(name) + 8].lstrip("\"' \t")
+        if (not before or not (before.isalnum() or before == "_")) and rest[:1] in (":", "="):
+            return True
+        start = text.find(name, start + 1)
+    return False
+
+
 def _yaml_tag(value: str, text: str, end: int) -> bool:
     """A YAML tag (``!env_var``, ``!secret``) with the name it is given after it: a value in YAML
     never starts with ``!`` (that is a tag), and tools read the tagged name from elsewhere."""
@@ -201,8 +227,13 @@ def _yaml_tag(value: str, text: str, end: int) -> bool:
 
 
 def _carries_on(value: str, text: str, end: int) -> bool:
-    """The value is a function word and words follow it on its line: the text is a sentence, not an assignment."""
-    return value.lower() in _FUNCTION_WORDS and _word_follows(text, end)
+    """The value is a function word and words follow it on its line, or a function word and a word
+    follow it (``Password: Store in Secrets Manager``): the text is a sentence, not an assignment."""
+    if value.lower() in _FUNCTION_WORDS and _word_follows(text, end):
+        return True
+    after = text[end:end + 40].split("\n", 1)[0].split(" ")
+    return (len(after) >= 3 and after[0] == "" and after[1].lower() in _FUNCTION_WORDS
+            and after[2][:1].isalpha())
 
 
 def _word_follows(text: str, end: int) -> bool:

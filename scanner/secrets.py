@@ -53,8 +53,12 @@ PLACEHOLDERS = frozenset({
 })
 _REFERENCE_MARKERS = ("${", "$(", "{{", "%{", "<%", "#{", "ENC[", "vault:", "ref+", "sm://",
                       "secretsmanager:", "ssm:", "arn:aws:secretsmanager:", "arn:aws:ssm:")
+# Prefixes that say where a value is read from: LiteLLM's `master_key: os.environ/PROXY_MASTER_KEY`
+# and `AZURE_AD_TOKEN: oidc/azure/<audience>` (a token fetched through OIDC)
+_READ_FROM = ("os.environ/", "oidc/")
 _PLACEHOLDER_WORDS = ("placeholder", "changeme", "change_me", "change-me", "replaceme", "replace_me",
-                      "replace-me", "redacted", "dummy", "example", "notreal", "not-real", "your-",
+                      "replace-me", "redacted", "dummy", "example", "notreal", "not-real", "not-a-real",
+                      "not_a_real", "your-",
                       "your_", "-here", "_here", "xxxxx", "*****", "fake", "mock", "insert_", "insert-",
                       "enter_", "enter-", "set_me", "set-me", "setme",
                       # a seed Terraform writes once and something else replaces (ignore_changes = [value])
@@ -104,7 +108,7 @@ def is_placeholder(value: Any) -> bool:
         return False
     text = value.strip().strip("\"'").strip()
     low = text.lower()
-    if not text or low in PLACEHOLDERS or any(m in text for m in _REFERENCE_MARKERS):
+    if not text or low in PLACEHOLDERS or any(m in text for m in _REFERENCE_MARKERS) or text.startswith(_READ_FROM):
         return True
     if any(word in low for word in _PLACEHOLDER_WORDS):  # PLACEHOLDER_SET_VIA_UI, your-api-key-here
         return True

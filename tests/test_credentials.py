@@ -39,7 +39,9 @@ def test_credential_names(name, should_flag):
     ("GOVUK_NOTIFY_API_KEY_SECRET", "ingestion/govuk-notify/api-key", False),
     ("secret_string", "default@email.com", False), ("token", "$token", False),
     ("password", "summer/autumn-9", True), ("password", "user@pass", True),
-    ("account_key", "ppud-development", False),
+    ("account_key", "ppud-development", False), ("secret_string", "not-a-real-secret", False),
+    # LiteLLM reads them from the environment, or fetches them through OIDC
+    ("master_key", "os.environ/PROXY_MASTER_KEY", False), ("AZURE_AD_TOKEN", "oidc/azure/api://ai", False),
     ("account_key", "q8Zr2Lx9Vn4Tb7Wc1Ym6Ks3Hd5Gf0Jp8Aa2Ee4Ii6Oo=", True),
     # a connection string holds one when a credential key in it is given a literal (delius-jitbit's template)
     ("secret_string", "user id=;data source=aws_db_instance.jitbit.address;initial catalog=;password=", False),
@@ -101,6 +103,16 @@ def test_known_formats(payload, should_flag):
     # the shell's message for an unset variable (onedr0p/home-ops' sonarr script)
     (': "${SONARR__AUTH__APIKEY:?API key required}"\n', []),
     ('echo "SONARR__AUTH__APIKEY:?API key required"\n', [("SONARR__AUTH__APIKEY", "?API")]),
+    # held-out round 10, modernisation-platform-environments: a Helm chart's key in a Secret beside the
+    # Secret's name; prose a script prints; PowerShell computing the value; Beaker's cookie name
+    ("masterkeySecretName: litellm-master-key\nmasterkeySecretKey: master-key\n", []),
+    ("minioSecretKey: master-key-2024\n", [("minioSecretKey", "master-key-2024")]),
+    ('echo "Password: Store in Secrets Manager"\n', []),
+    ('echo "Password: (from Secrets Manager: ad-admin)"\n', []),
+    ("New-ADUser -AccountPassword (ConvertTo-SecureString $Password -AsPlainText -Force)\n", []),
+    ("beaker.session.key = linotp\nbeaker.session.secret = q8Zr2Lx9Vn4Tb7Wc\n",
+     [("beaker.session.secret", "q8Zr2Lx9Vn4Tb7Wc")]),
+    ("password: Store-2024 # in the vault\n", [("password", "Store-2024")]),
     # a segment of an ARN (alphagov/govuk-infrastructure's External Secrets policy)
     ("arn:aws:secretsmanager:eu-west-2:\ue000:secret:govuk/*", []),
 ])
