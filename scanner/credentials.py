@@ -125,7 +125,7 @@ def literal_credential(name: Any, value: Any) -> bool:
     words = _words(name)
     if "".join(words) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
-    if _NOT_A_SECRET.search(text):
+    if _NOT_A_SECRET.search(text) or _names_a_secret(text):
         return False  # $token (a script's variable), default@email.com, ingestion/govuk-notify/api-key
     if _CONNECTION_STRING.search(text):
         # user id=;data source=...;password= is a template filled out of band: a connection string
@@ -135,6 +135,18 @@ def literal_credential(name: Any, value: Any) -> bool:
     if len(words) > 1 and words[-1] == "key" and words[-2] in _GENERATED_KEYS and not is_high_entropy(text):
         return False  # account_key = "ppud-development" names an account; an account key is generated
     return not _sentence(text) and not imitates_uuid(text)
+
+
+_WHAT_IS_NAMED = frozenset({"key", "secret", "token", "password", "apikey", "credentials", "creds"})
+
+
+def _names_a_secret(text: str) -> bool:
+    """Three or more lower-case words joined by ``-``, one of them ``key``, ``secret``...
+    (``secops-feeds-api-key``, ``cwa-file-transfer-table-lambda-secret-dev``): the name of a secret or
+    key in a store, not its value."""
+    parts = text.split("-")
+    return (len(parts) >= 3 and all(p.isascii() and p.isalnum() and p.islower() or p.isdigit() for p in parts)
+            and any(p in _WHAT_IS_NAMED for p in parts))
 
 
 def imitates_uuid(text: str) -> bool:

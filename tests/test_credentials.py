@@ -42,6 +42,10 @@ def test_credential_names(name, should_flag):
     ("account_key", "ppud-development", False), ("secret_string", "not-a-real-secret", False),
     # LiteLLM reads them from the environment, or fetches them through OIDC
     ("master_key", "os.environ/PROXY_MASTER_KEY", False), ("AZURE_AD_TOKEN", "oidc/azure/api://ai", False),
+    # a secret's or key's name (Fabric FAST's secops stage, modernisation-platform-environments)
+    ("secops_api_key_secret_key", "secops-feeds-api-key", False),
+    ("TABLE_NAME_SECRET", "cwa-file-transfer-table-lambda-secret-dev", False),
+    ("password", "orders-prod-2024", True), ("api_key", "Orders-Api-Key-2024", True),
     ("account_key", "q8Zr2Lx9Vn4Tb7Wc1Ym6Ks3Hd5Gf0Jp8Aa2Ee4Ii6Oo=", True),
     # a connection string holds one when a credential key in it is given a literal (delius-jitbit's template)
     ("secret_string", "user id=;data source=aws_db_instance.jitbit.address;initial catalog=;password=", False),
