@@ -353,3 +353,25 @@ def test_a_json_patch_adds_missing_maps_and_replaces_missing_keys_as_kustomize_d
     assert got["StatefulSet"]["spec"]["template"]["spec"]["serviceAccount"] == "bank"
     assert [(d.code, d.message) for d in parsed.diagnostics if d.level == "warning"] == [
         ("kustomize-patch", "operation 1: /spec/template/spec/hostNetwork is not in the object; not applied")]
+
+
+def test_a_file_commented_out_of_its_kustomization_is_not_deployed(tmp_path):
+    """`# - role.yaml` in the kustomization beside it: taken out on purpose (kubeflow's profiles RBAC, a
+    scaffold patch); an info diagnostic names it. A file the kustomization never mentions still joins
+    its unit: a workshop applies such files by hand."""
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {}}}\nspec:\n  template:\n"
+                  "    spec:\n      containers:\n        - {{name: app, image: app:1.0}}\n")
+    (tmp_path / "app.yaml").write_text(deployment.format("app"))
+    (tmp_path / "role.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: manager-role}\n"
+        "rules:\n  - {apiGroups: ['*'], resources: ['*'], verbs: ['*']}\n")
+    (tmp_path / "manager_image_patch.yaml").write_text(deployment.format("app"))
+    (tmp_path / "by-hand.yaml").write_text(deployment.format("by-hand"))
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources:\n  - app.yaml\n#  - role.yaml\npatches:\n#- path: manager_image_patch.yaml\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    assert sorted(r.address for r in parsed.resources) == [
+        "k8s:apps/Deployment/default/app", "k8s:apps/Deployment/default/by-hand"]
+    assert sorted((d.code, d.path) for d in parsed.diagnostics if d.code == "kustomize-unlisted") == [
+        ("kustomize-unlisted", "manager_image_patch.yaml"), ("kustomize-unlisted", "role.yaml")]

@@ -94,9 +94,17 @@ def plan(ctx: ParseContext, files: Sequence[SourceFile], raws: dict[str, list[An
     diagnostics.extend(kustomizer.diagnostics)
     names = _Names(ctx)
     where: dict[str, str] = {}  # unclaimed file -> its chart directory, or its own directory
+    excluded: set[str] = set()
     for f in files:
         if f.path not in kustomizer.claimed:
             directory = os.path.dirname(f.path)
+            kustomization = kustomizer.find(directory)
+            if kustomization is not None and _commented_out(ctx, kustomization.path, f.path):
+                excluded.add(f.path)
+                diagnostics.append(Diagnostic(
+                    "kustomize-unlisted", "commented out of the kustomization in its directory "
+                    f"({kustomization.relpath}): not deployed, not scanned", relpath(f.path), None))
+                continue
             chart = next((d for d in _ancestors(directory, bases[f.path]) if names.has(d, "Chart.yaml")), None)
             where[f.path] = _parent_chart(chart, names) if chart else directory
     alternatives = _alternative_files(where, raws)
@@ -107,6 +115,8 @@ def plan(ctx: ParseContext, files: Sequence[SourceFile], raws: dict[str, list[An
     top = _tops(declared, set(bases.values()))
     plain: dict[str, list[Any]] = {}
     for f in files:
+        if f.path in excluded:
+            continue
         if f.path in alternatives:
             plain.setdefault(f.path, []).extend(raws.get(f.path, []))
         elif f.path in where:
@@ -114,6 +124,29 @@ def plan(ctx: ParseContext, files: Sequence[SourceFile], raws: dict[str, list[An
     for directory, objects in sorted(plain.items()):
         units.append((directory, relpath(directory), objects))
     return _merge(units, ctx.options.kubernetes_units, relpath)
+
+
+def _commented_out(ctx: ParseContext, kustomization: str, path: str) -> bool:
+    """The kustomization names ``path`` in a comment as a list entry (``# - role.yaml``,
+    ``#- ./patch.yaml``, ``#- path: patch.yaml``): taken out on purpose, where a file it never mentions
+    may be applied by hand."""
+    try:
+        text = ctx.text(kustomization, 1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return False
+    name = os.path.basename(path)
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            continue
+        entry = stripped.lstrip("#").strip()
+        if entry.startswith("-"):
+            entry = entry[1:].strip()
+            if entry.startswith("path:"):  # a patches entry: `- path: manager_image_patch.yaml`
+                entry = entry[len("path:"):].strip()
+            if entry.strip("\"'") in (name, "./" + name):
+                return True
+    return False
 
 
 def _alternative_files(where: dict[str, str], raws: dict[str, list[Any]]) -> set[str]:
