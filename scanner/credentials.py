@@ -141,12 +141,11 @@ _WHAT_IS_NAMED = frozenset({"key", "secret", "token", "password", "apikey", "cre
 
 
 def _names_a_secret(text: str) -> bool:
-    """Three or more lower-case words joined by ``-``, one of them ``key``, ``secret``...
-    (``secops-feeds-api-key``, ``cwa-file-transfer-table-lambda-secret-dev``): the name of a secret or
-    key in a store, not its value."""
+    """Three or more lower-case words joined by ``-``, the last ``key``, ``secret``... (``secops-feeds-api-key``):
+    the name of a secret or key in a store, which ends with what it names; ``my-secret-pw`` is a password."""
     parts = text.split("-")
     return (len(parts) >= 3 and all(p.isascii() and p.isalnum() and p.islower() or p.isdigit() for p in parts)
-            and any(p in _WHAT_IS_NAMED for p in parts))
+            and parts[-1] in _WHAT_IS_NAMED)
 
 
 def imitates_uuid(text: str) -> bool:

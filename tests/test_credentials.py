@@ -44,8 +44,10 @@ def test_credential_names(name, should_flag):
     ("master_key", "os.environ/PROXY_MASTER_KEY", False), ("AZURE_AD_TOKEN", "oidc/azure/api://ai", False),
     # a secret's or key's name (Fabric FAST's secops stage, modernisation-platform-environments)
     ("secops_api_key_secret_key", "secops-feeds-api-key", False),
-    ("TABLE_NAME_SECRET", "cwa-file-transfer-table-lambda-secret-dev", False),
-    ("password", "orders-prod-2024", True), ("api_key", "Orders-Api-Key-2024", True),
+    ("TABLE_NAME_SECRET", "cwa-file-transfer-lambda-secret", False),
+    ("password", "orders-prod-2024", True), ("api_key", "Orders-Prod-Key-2024", True),
+    ("MYSQL_ROOT_PASSWORD", "my-secret-pw", True),   # eks-workshop's catalog database: a password
+    ("ACCESS_KEY", "k8s-prod-gke-cluster-key", False),
     ("account_key", "q8Zr2Lx9Vn4Tb7Wc1Ym6Ks3Hd5Gf0Jp8Aa2Ee4Ii6Oo=", True),
     # a connection string holds one when a credential key in it is given a literal (delius-jitbit's template)
     ("secret_string", "user id=;data source=aws_db_instance.jitbit.address;initial catalog=;password=", False),
@@ -181,7 +183,7 @@ def test_high_entropy_is_a_generated_token(value, should_flag):
     ("3f2504e0-4f89-41d3-9a0c-0305e82c3301", False),   # a generated UUID: hexadecimal throughout
     ("3F2504E0-4F89-41D3-9A0C-0305E82C3301", False),
     ("a1b2c3d4-e5f6", False),                          # too few groups to be UUID-shaped
-    ("k8s-prod-gke-cluster-key", False),               # words joined by dashes: not the 8-4-4 shape
+    ("k8s-prod-gke-cluster-2024", False),              # words joined by dashes: not the 8-4-4 shape
 ])
 def test_a_uuid_typed_by_hand_is_no_credential(value, fake):
     assert imitates_uuid(value) is fake
