@@ -375,3 +375,30 @@ def test_a_file_commented_out_of_its_kustomization_is_not_deployed(tmp_path):
         "k8s:apps/Deployment/default/app", "k8s:apps/Deployment/default/by-hand"]
     assert sorted((d.code, d.path) for d in parsed.diagnostics if d.code == "kustomize-unlisted") == [
         ("kustomize-unlisted", "manager_image_patch.yaml"), ("kustomize-unlisted", "role.yaml")]
+
+
+def test_a_namespace_units_network_policy_makes_isolation_unknown_in_other_units(tmp_path):
+    """Kubeflow: common/kubeflow-namespace creates namespace kubeflow with a policy selecting every pod;
+    each app's unit deploys into it. Whether both go to one cluster the files do not say, so RG-K8S-039
+    is undetermined there, while a policy of a unit that does not create the namespace (the sock shop's
+    optional add-on) leaves a workload of another unit reported."""
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {0}, namespace: {1}}}\nspec:\n"
+                  "  template:\n    metadata: {{labels: {{app: {0}}}}}\n    spec:\n"
+                  "      containers:\n        - {{name: app, image: app:1.0}}\n")
+    policy = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: same-ns, namespace: {0}}}\n"
+              "spec:\n  podSelector: {{}}\n  policyTypes: [Ingress]\n")
+    for unit, files in {
+        "namespace": {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: kubeflow}\n",
+                      "policy.yaml": policy.format("kubeflow")},
+        "app": {"app.yaml": deployment.format("app", "kubeflow")},
+        "shop": {"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+                 "shop.yaml": deployment.format("front", "shop")},
+        "shop-policies": {"policy.yaml": policy.format("shop")},
+    }.items():
+        (tmp_path / unit).mkdir()
+        for name, text in files.items():
+            (tmp_path / unit / name).write_text(text)
+    report = scan([str(tmp_path)], only=["RG-K8S-039"], base=str(tmp_path))
+    assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
+        ("k8s:apps/Deployment/shop/front", "shop/shop.yaml", 1)]
+    assert report.stats["undetermined"] == 1   # app's: kubeflow's own policy, from another unit

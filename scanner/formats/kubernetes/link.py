@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ...model import INTERNET, Resource
+from ...model import INTERNET, UNKNOWN, Resource
 from .parser import WORKLOAD_KINDS
 from .kustomize import api_group
 from ...graph import LinkContext
@@ -55,13 +55,15 @@ INTERNAL_INGRESS_ANNOTATIONS = {"alb.ingress.kubernetes.io/scheme": "internal",
 
 
 def link(ctx: LinkContext) -> None:
-    """Join the objects of each deployment unit (``$unit``, scanner/formats/kubernetes/units.py), never across units."""
+    """Join the objects of each deployment unit (``$unit``, scanner/formats/kubernetes/units.py), never across
+    units; only what another unit's NetworkPolicy may isolate becomes unknown (``_isolation_elsewhere``)."""
     units: dict[str, list[Resource]] = {}
     for r in ctx.resources:
         if r.source in KUBERNETES_SOURCES:
             units.setdefault(str(r.attributes.get("$unit", "")), []).append(r)
     for unit, group in sorted(units.items()):
         _link_unit(UnitContext(ctx, group, unit))
+    _isolation_elsewhere(ctx, units)
 
 
 def _link_unit(ctx: UnitContext) -> None:
@@ -198,6 +200,49 @@ def _network_isolation(ctx: LinkContext, w: Resource, policies: list[dict[str, A
     kinds = {t for p in policies for t in p["policyTypes"]}
     ctx.derive(w.address, {"$network_policies": policies,
                            "$network_isolation": {"ingress": "Ingress" in kinds, "egress": "Egress" in kinds}})
+
+
+def _isolation_elsewhere(ctx: LinkContext, units: dict[str, list[Resource]]) -> None:
+    """A workload no policy of its unit isolates, in a namespace its unit does not create, where the
+    unit that creates the namespace has a NetworkPolicy that would (Kubeflow's namespace unit, applied
+    before every app's unit): isolated if both go to one cluster, which the files do not say, so that
+    direction of ``$network_isolation`` is unknown. Policies of a unit that does not create the
+    namespace (the sock shop's optional policy add-on) are an add-on, not the namespace's own."""
+    creates: dict[str, set[str]] = {}                       # namespace -> units declaring the Namespace
+    policies: dict[str, list[tuple[str, Resource]]] = {}   # namespace -> (unit, policy)
+    for unit, group in units.items():
+        for r in group:
+            if r.type == "Namespace":
+                creates.setdefault(str(name_of(r)), set()).add(unit)
+            elif r.type == "NetworkPolicy" and namespace_of(r):
+                policies.setdefault(str(namespace_of(r)), []).append((unit, r))
+    if not policies:
+        return
+    for unit, group in units.items():
+        for w in group:
+            ns = namespace_of(w)
+            isolation = ctx.fact(w.address, "$network_isolation")
+            if w.type not in WORKLOAD_KINDS or not ns or not isinstance(isolation, dict):
+                continue
+            owners = creates.get(str(ns), set())
+            if unit in owners:
+                continue
+            others = [p for u, p in policies.get(str(ns), []) if u != unit and u in owners]
+            if not others or all(isolation.values()):
+                continue
+            found = dict(isolation)
+            index = PodIndex([w])
+            for policy in others:
+                spec = mapping(policy.attributes.get("spec"))
+                types = spec.get("policyTypes")
+                if not isinstance(types, list):
+                    types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
+                if index.matching_selector(spec.get("podSelector", {})):
+                    for kind in ("Ingress", "Egress"):
+                        if kind in types and found.get(kind.lower()) is False:
+                            found[kind.lower()] = UNKNOWN
+            if found != isolation:
+                ctx.derive(w.address, {"$network_isolation": found})
 
 
 def _service_account(ctx: UnitContext, w: Resource) -> None:
