@@ -269,3 +269,22 @@ def test_a_knative_example_block_is_no_configuration(tmp_path):
     [cm] = parse_tree(tmp_path).resources
     assert [(e["key"], cm.line_of(f"$entries.{i}.value")) for i, e in enumerate(cm.attributes["$entries"])] == [
         ("DB_PASSWORD", 8)]
+
+
+def test_a_template_held_as_text_in_rendered_yaml_is_a_value(tmp_path):
+    """Istio's rendered install.yaml keeps the sidecar injector's Go template in a ConfigMap's block
+    scalar (`{{- define "resources"`): the file is read, not skipped as an unrendered chart; an action
+    in the structure still marks one."""
+    (tmp_path / "install.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: injector, namespace: istio-system}\ndata:\n"
+        "  config: |-\n    {{- define \"resources\" }}\n      limits: {{ .Values.cpu }}\n    {{- end }}\n"
+        "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: cni, namespace: kube-system}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - name: install\n          image: cni:1.0\n")
+    (tmp_path / "template.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n  note: |\n    text\n"
+        "  image: {{ .Values.image }}\n")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed_ = parse_all(found.files, ParseOptions())
+    assert sorted(r.address for r in parsed_.resources) == [
+        "k8s:apps/DaemonSet/kube-system/cni", "k8s:core/ConfigMap/istio-system/injector"]
+    assert [(d.code, d.path, d.line) for d in parsed_.diagnostics] == [("helm-template", "template.yaml", 7)]

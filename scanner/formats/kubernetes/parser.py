@@ -213,10 +213,43 @@ def _helm_template_line(ctx: ParseContext, f: SourceFile, text: str) -> int:
     """The line of the first Helm action, if the file is an unrendered chart template, else 0."""
     if "{{" not in text:
         return 0
-    start = next(_HELM_RE.spans(text), (-1, -1))[0]
+    blocks = _block_scalars(text)
+    start = next((s for s, _ in _HELM_RE.spans(text) if not any(a <= s < b for a, b in blocks)), -1)
     if start < 0 and _in_chart_templates(ctx, f):
         start = text.find("{{")
     return text.count("\n", 0, start) + 1 if start >= 0 else 0
+
+
+_BLOCK_HEADERS = frozenset({"|", "|-", "|+", ">", ">-", ">+"})
+
+
+def _block_scalars(text: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the block scalars' contents (``data: |`` and the lines indented under it).
+
+    Rendered YAML carries templates as text there (Istio's sidecar injector ConfigMap holds
+    ``{{- define "resources"``): an action inside is a value, not a sign the file is unrendered.
+    """
+    out: list[tuple[int, int]] = []
+    offset = 0
+    header_indent = -1
+    start = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip()
+        indent = len(line) - len(line.lstrip(" "))
+        if header_indent >= 0:
+            if not body.strip() or indent > header_indent:
+                offset += len(line)
+                continue
+            out.append((start, offset))
+            header_indent = -1
+        tail = body.rsplit(" ", 1)[-1] if " " in body else ""
+        if tail in _BLOCK_HEADERS and body[:-len(tail)].rstrip().endswith((":", "-")):
+            header_indent = indent
+            start = offset + len(line)
+        offset += len(line)
+    if header_indent >= 0:
+        out.append((start, offset))
+    return out
 
 
 def _in_chart_templates(ctx: ParseContext, f: SourceFile) -> bool:
