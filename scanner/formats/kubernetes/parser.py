@@ -13,6 +13,7 @@ skipped with an info diagnostic. See docs/kubernetes.md.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from dataclasses import dataclass, replace
@@ -214,7 +215,13 @@ def _helm_template_line(ctx: ParseContext, f: SourceFile, text: str) -> int:
     if "{{" not in text:
         return 0
     blocks = _block_scalars(text)
-    start = next((s for s, _ in _HELM_RE.spans(text) if not any(a <= s < b for a, b in blocks)), -1)
+    starts = [a for a, _ in blocks]
+
+    def in_block(offset: int) -> bool:  # blocks are in order and disjoint
+        i = bisect.bisect_right(starts, offset) - 1
+        return i >= 0 and offset < blocks[i][1]
+
+    start = next((s for s, _ in _HELM_RE.spans(text) if not in_block(s)), -1)
     if start < 0 and _in_chart_templates(ctx, f):
         start = text.find("{{")
     return text.count("\n", 0, start) + 1 if start >= 0 else 0
