@@ -37,10 +37,11 @@ ANONYMOUS = frozenset({("Group", "system:unauthenticated"), ("User", "system:ano
 
 
 class _Grant:
-    __slots__ = ("account", "role", "binding", "namespace")
+    __slots__ = ("account", "role", "binding", "namespace", "everyone")
 
-    def __init__(self, account: str, role: str, binding: str, namespace: str) -> None:
+    def __init__(self, account: str, role: str, binding: str, namespace: str, everyone: bool = False) -> None:
         self.account, self.role, self.binding, self.namespace = account, role, binding, namespace
+        self.everyone = everyone  # granted to a group of every identity (system:authenticated), not to it
 
 
 def link(ctx: UnitContext) -> None:
@@ -102,7 +103,8 @@ def _binding(ctx: UnitContext, binding: Resource, grants: list[_Grant]) -> None:
             ctx.add_edge(binding.address, account, "binds", path=f"subjects.{i}")
             if node:
                 ctx.add_edge(account, role, "bound_to", via=binding.address, namespace=scope)
-            grants.append(_Grant(account, role, binding.address, scope))
+            grants.append(_Grant(account, role, binding.address, scope,
+                                 everyone=kind == "Group" and name in ALL_ACCOUNTS))
 
 
 def _subject_accounts(ctx: UnitContext, binding: Resource, subject: dict[str, Any],
@@ -212,6 +214,8 @@ def _permissions(ctx: UnitContext, account: Resource, grants: list[_Grant], rule
                 if rule.get(optional) is not None:
                     entry[optional] = _strings(rule[optional])
             entry.update(namespace=g.namespace, role=g.role, binding=g.binding)
+            if g.everyone:
+                entry["everyone"] = True
             key = repr(sorted(entry.items()))
             if key not in seen:
                 seen.add(key)
