@@ -7,13 +7,15 @@ Run from the repository root, on demand (pytest never collects it):
 
 Every command runs in a fresh process, under ``unshare -n`` (no network
 interface at all) when the machine allows it, and under ``/usr/bin/time``
-for the peak resident memory and CPU time. riskgraph is run six ways:
+for the peak resident memory and CPU time. riskgraph is run seven ways:
 "first run" with an empty cache directory (a fresh CI container); "cold"
 with the policy cache warm from a scan of other files but nothing of this
 corpus parsed before (the usual case), once with the default processes (one
 per core) and once with ``--jobs 1``; "re-scan" again with nothing changed
-(the stored result); "one edit" after changing one Terraform file (the
-parse cache for every other file, then link and evaluate); "no cache" with
+(the stored result); "one edit" after a comment in the one module every
+service calls (every root evaluated again, then link and evaluate); "one
+value edit" after changing a value in one service's root (that root
+evaluated again, then link and evaluate); "no cache" with
 ``RISKGRAPH_NO_CACHE=1``.
 """
 
@@ -109,13 +111,35 @@ def riskgraph(corpus: str, cache: Optional[str], work: str, tag: str, jobs: Opti
 
 
 def edit_one_file(corpus: str, round_: int) -> None:
-    """Change one Terraform file the way an editor would (a comment), so its hash changes."""
+    """Change one Terraform file the way an editor would (a comment), so its hash changes.
+
+    The first ``main.tf`` in path order is the network module every service calls, so every root
+    is evaluated again: the dearest one-file edit."""
     for dirpath, _dirs, files in sorted(os.walk(corpus)):
         for name in sorted(files):
             if name == "main.tf":
                 with open(os.path.join(dirpath, name), "a", encoding="utf-8") as handle:
                     handle.write(f"# edited in round {round_}\n")
                 return
+
+
+def edit_one_value(corpus: str, round_: int) -> None:
+    """Change one value in one service's root module (``allocated_storage``), a developer's usual edit:
+    only that root is evaluated again, and linking and evaluation run in full."""
+    roots = sorted(d for d, _dirs, files in os.walk(os.path.join(corpus, "terraform")) if "main.tf" in files)
+    if not roots:  # the tiny corpus has no service roots: its one file is the edit
+        edit_one_file(corpus, round_ + 100)
+        return
+    path = os.path.join(roots[-1], "main.tf")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    head, sep, rest = text.partition("allocated_storage")
+    if not sep:
+        raise SystemExit(f"no allocated_storage in {path}")
+    value_end = rest.index("\n")
+    name_eq = rest[:value_end].rsplit("=", 1)[0]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}{sep}{name_eq}= {21 + round_}{rest[value_end:]}")
 
 
 def checkov(corpus: str, work: str, tag: str) -> Run:
@@ -154,7 +178,7 @@ def bench_size(name: str, root: str, repeat: int, with_checkov: bool) -> dict:
         write_corpus(corpus, max(1, round(target / RESOURCES_PER_SERVICE)))
     riskgraph(corpus, None, work, "compile")  # writes bytecode; not measured
     other = write_small(os.path.join(work, "other"))
-    first, cold, serial, warm, edited, nocache = [], [], [], [], [], []
+    first, cold, serial, warm, edited, valued, nocache = [], [], [], [], [], [], []
     for i in range(repeat):
         empty = os.path.join(work, f"empty-{i}")
         first.append(riskgraph(corpus, empty, work, f"first{i}"))
@@ -164,6 +188,8 @@ def bench_size(name: str, root: str, repeat: int, with_checkov: bool) -> dict:
         warm.append(riskgraph(corpus, cache, work, f"warm{i}"))
         edit_one_file(corpus, i)
         edited.append(riskgraph(corpus, cache, work, f"edited{i}"))
+        edit_one_value(corpus, i)
+        valued.append(riskgraph(corpus, cache, work, f"valued{i}"))
         cache1 = os.path.join(work, f"cache1-{i}")
         riskgraph(other, cache1, work, f"prime1-{i}")
         serial.append(riskgraph(corpus, cache1, work, f"serial{i}", jobs=1))
@@ -180,6 +206,7 @@ def bench_size(name: str, root: str, repeat: int, with_checkov: bool) -> dict:
            "serial_cpu_s": statistics.median(r.cpu_seconds for r in serial),
            "edited_s": statistics.median(r.seconds for r in edited),
            "edited_cpu_s": statistics.median(r.cpu_seconds for r in edited),
+           "valued_s": statistics.median(r.seconds for r in valued),
            "nocache_s": statistics.median(r.seconds for r in nocache),
            "warm_s": statistics.median(r.seconds for r in warm),
            "warm_cpu_s": statistics.median(r.cpu_seconds for r in warm),
@@ -195,8 +222,8 @@ def bench_size(name: str, root: str, repeat: int, with_checkov: bool) -> dict:
 def table(rows: list[dict]) -> str:
     """Wall seconds, with CPU seconds (user + system) in brackets."""
     head = ("| corpus | files | resources | first run | cold | peak | cold, 1 process | no cache | "
-            "re-scan | one edit | checkov | peak | time ratio | memory ratio |")
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "re-scan | one edit (shared module) | one value edit | checkov | peak | time ratio | memory ratio |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         ck = "checkov_s" in r
         lines.append(
@@ -206,6 +233,7 @@ def table(rows: list[dict]) -> str:
             f"{r['nocache_s']:.2f} s | "
             f"{r['warm_s']:.2f} s = {r['warm_s'] / r['cold_s']:.0%} | "
             f"{r['edited_s']:.2f} s = {r['edited_s'] / r['cold_s']:.0%} | "
+            f"{r['valued_s']:.2f} s = {r['valued_s'] / r['cold_s']:.0%} | "
             + (f"{r['checkov_s']:.1f} s ({r['checkov_cpu_s']:.1f}) | {r['checkov_mb']:.0f} MB | "
                f"{r['checkov_s'] / r['cold_s']:.1f}x (1 process: {r['checkov_s'] / r['serial_s']:.1f}x) | "
                f"{r['checkov_mb'] / r['cold_mb']:.1f}x |" if ck else "– | – | – | – |"))
