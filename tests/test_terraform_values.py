@@ -135,6 +135,20 @@ def test_the_workspace_is_chosen_at_deploy_time_unless_selected(tmp_path, monkey
     assert given["aws_s3_bucket.b"].attributes["bucket"] == "logs-app-development"
 
 
+def test_a_count_given_as_a_string_is_converted_as_terraform_does(tmp_path):
+    """govuk-aws' modules default count variables to "0" and "1" (untyped): Terraform converts them."""
+    (tmp_path / "main.tf").write_text(
+        'variable "create_replica" {\n  default = "0"\n}\n'
+        'variable "create_primary" {\n  default = "1"\n}\n'
+        'resource "aws_db_instance" "replica" {\n  count = var.create_replica\n}\n'
+        'resource "aws_db_instance" "primary" {\n  count = var.create_primary\n}\n'
+        'resource "aws_db_instance" "odd" {\n  count = "two"\n}\n')
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    parsed = parse_all(found.files, ParseOptions())
+    assert sorted(r.address for r in parsed.resources) == ["aws_db_instance.odd", "aws_db_instance.primary[0]"]
+    assert [(d.code, d.line) for d in parsed.diagnostics] == [("instances-unknown", 14)]   # "two": no number
+
+
 def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
     (tmp_path / "main.tf").write_text(
         'variable "create" {}\n'

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from ...model import Diagnostic, Unknown, is_unknown
 from .expressions import Scope, evaluate
-from .values import tostr
+from .values import to_number, tostr
 from .syntax import Block
 
 MAX_INSTANCES = 10_000     # per count / for_each
@@ -28,6 +28,11 @@ def expand(block: Block, scope: Scope, path: str, diagnostics: list[Diagnostic],
     items: Optional[list[tuple[Any, Any]]] = None
     meta = "count" if "count" in block.attributes else "for_each"
     value = evaluate(block.attributes[meta].expr, scope)
+    if meta == "count" and isinstance(value, str):
+        try:  # count = var.create with a default of "0": Terraform converts the string to a number
+            value = to_number(value.strip())
+        except (TypeError, ValueError):
+            pass
     if meta == "count" and isinstance(value, (int, float)) and not isinstance(value, bool):
         items = [(i, i) for i in range(max(0, int(value)))] if value <= MAX_INSTANCES else None
     elif meta == "for_each" and isinstance(value, dict):
