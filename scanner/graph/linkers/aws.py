@@ -80,6 +80,7 @@ def link(ctx: LinkContext) -> None:
     _load_balancers(ctx)
     _iam(ctx, names)
     _s3(ctx, names)
+    _access_log_targets(ctx, names)
     _routing(ctx)
     _task_roles(ctx)
     aws_reach.link(ctx)
@@ -289,6 +290,22 @@ def _s3(ctx: LinkContext, names: _Names) -> None:
     for bucket, via in public.items():
         if bucket not in acls_ignored:
             ctx.add_edge(INTERNET, bucket, "exposes", path="acl", via=via)
+
+
+def _access_log_targets(ctx: LinkContext, names: _Names) -> None:
+    """``$access_log_target`` on buckets that receive S3 server access logs: another bucket's
+    ``logging.target_bucket`` or an ``aws_s3_bucket_logging``'s names them. S3 delivers those logs
+    only to buckets encrypted with S3-managed keys. A ``log-delivery-write`` ACL alone is not enough:
+    it lets the log delivery group write, and a WAF log bucket carries it too (xhibit-portal)."""
+    found: dict[str, str] = {}   # bucket -> the attribute path that makes it one, on whichever resource
+    for r in ctx.of_type("aws_s3_bucket", "aws_s3_bucket_logging"):
+        for path, bucket in targets(ctx, r, ("target_bucket",), ("aws_s3_bucket",)):
+            found.setdefault(bucket, path)
+        if r.type == "aws_s3_bucket_logging" and not targets(ctx, r, ("target_bucket",), ("aws_s3_bucket",)):
+            for bucket in names.find("aws_s3_bucket", r.attributes.get("target_bucket")):
+                found.setdefault(bucket, "target_bucket")
+    for bucket in found:
+        ctx.derive(bucket, {"$access_log_target": True})
 
 
 def _public_acl(r: Resource) -> bool:
