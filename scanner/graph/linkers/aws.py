@@ -297,14 +297,13 @@ def _access_log_targets(ctx: LinkContext, names: _Names) -> None:
     ``logging.target_bucket`` or an ``aws_s3_bucket_logging``'s names them. S3 delivers those logs
     only to buckets encrypted with S3-managed keys. A ``log-delivery-write`` ACL alone is not enough:
     it lets the log delivery group write, and a WAF log bucket carries it too (xhibit-portal)."""
-    found: dict[str, str] = {}   # bucket -> the attribute path that makes it one, on whichever resource
+    found: set[str] = set()
     for r in ctx.of_type("aws_s3_bucket", "aws_s3_bucket_logging"):
-        for path, bucket in targets(ctx, r, ("target_bucket",), ("aws_s3_bucket",)):
-            found.setdefault(bucket, path)
-        if r.type == "aws_s3_bucket_logging" and not targets(ctx, r, ("target_bucket",), ("aws_s3_bucket",)):
-            for bucket in names.find("aws_s3_bucket", r.attributes.get("target_bucket")):
-                found.setdefault(bucket, "target_bucket")
-    for bucket in found:
+        named = [bucket for _path, bucket in targets(ctx, r, ("target_bucket",), ("aws_s3_bucket",))]
+        if not named and r.type == "aws_s3_bucket_logging":   # the target bucket's name, written out
+            named = names.find("aws_s3_bucket", r.attributes.get("target_bucket"))
+        found.update(named)
+    for bucket in sorted(found):
         ctx.derive(bucket, {"$access_log_target": True})
 
 
