@@ -63,6 +63,9 @@ def test_gcp_firewalls_by_priority_deny_first_disabled_and_provider_ranges():
     ("0.0.0.0/0", "internet"), ("::/0", "internet"), ("*", "internet"), ("Internet", "internet"),
     ("any", "internet"), ("52.0.0.0/8", "internet"),
     ("93.184.216.34/32", "address"), ("2001:db8::1/128", "private"), ("2600:1f18::1/128", "address"),
+    # a /24 or narrower is one site's few addresses (ooni's ClickHouse allow-list); wider stays the internet
+    ("93.65.174.0/24", "network"), ("2600:1f18:aa00::/48", "network"),
+    ("52.94.0.0/22", "internet"), ("159.142.0.0/16", "internet"), ("2600:1f18::/32", "internet"),
     ("35.191.0.0/16", "provider"), ("130.211.0.0/22", "provider"), ("35.235.240.0/20", "provider"),
     ("10.0.0.0/8", "private"), ("VirtualNetwork", "private"), ("AzureLoadBalancer", "private"),
 ])

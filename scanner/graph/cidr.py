@@ -13,6 +13,11 @@ PROVIDER_RANGES = {
     "209.85.152.0/22": "Google Cloud legacy health checks",
     "209.85.204.0/22": "Google Cloud legacy health checks",
 }
+# The widest public range that is one site's few addresses rather than part of the internet: a /24 is
+# the smallest block routed on the internet (one organisation's), IPv6 a /48. Wider ranges stay the
+# internet: a provider's or CDN's (Cloudflare publishes nothing narrower than /22) or a way to write
+# everyone (0.0.0.0/1).
+_SITE_PREFIX = {4: 24, 6: 48}
 # Azure service tags and wildcards that stand for every source address.
 EVERYONE = frozenset({"*", "internet", "any", "0.0.0.0/0", "::/0"})
 
@@ -47,13 +52,14 @@ def _is_public(value: str) -> bool:
 
 def admits_internet(value: object) -> bool:
     """True for a source range that stands for the internet: a wildcard, ``0.0.0.0/0``, ``::/0`` or a
-    public range of more than one address that is not a named provider range (see :func:`scope`)."""
+    public range wider than a /24 (IPv6 /48) that is not a named provider range (see :func:`scope`)."""
     return isinstance(value, str) and _scope(value) == "internet"
 
 
 def scope(value: object) -> str:
-    """What a source range admits: ``internet``, ``address`` (one public address), ``provider`` (a named
-    provider range such as Google's health checkers), ``private`` (or anything else that is not public),
+    """What a source range admits: ``internet``, ``address`` (one public address), ``network`` (a public
+    /24 or narrower: one site's few addresses), ``provider`` (a named provider range such as Google's
+    health checkers), ``private`` (or anything else that is not public),
     or ``unknown`` for a value that is not a string (known only at apply time)."""
     if not isinstance(value, str):
         return "unknown"
@@ -72,6 +78,8 @@ def _scope(value: str) -> str:
         return "private"
     if net.num_addresses == 1:
         return "address"
+    if net.prefixlen >= _SITE_PREFIX[net.version]:
+        return "network"
     for r in PROVIDER_RANGES:
         provider = network(r)
         # subnet_of wants the same class; the version test above it is what ensures it

@@ -134,7 +134,7 @@ def _public_range(start: Any, end: Any) -> bool:
         first, last = ipaddress.ip_address(str(start)), ipaddress.ip_address(str(end))
         if int(first) == 0 and int(last) == 0 or first == last:   # Azure services only; one address
             return False
-        return any(scope(str(n)) in ("internet", "address") for n in ipaddress.summarize_address_range(first, last))
+        return any(scope(str(n)) in ("internet", "network", "address") for n in ipaddress.summarize_address_range(first, last))
     except (ValueError, TypeError):
         return False
 
