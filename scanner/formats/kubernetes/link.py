@@ -186,13 +186,19 @@ def _network_policy(ctx: LinkContext, policy: Resource, pods: PodIndex,
     if not isinstance(spec, dict):
         return
     selector = spec.get("podSelector", {})
+    types = _policy_types(spec)
+    for w in pods.matching_selector(selector):
+        ctx.add_edge(policy.address, w.address, "selects", path="spec.podSelector")
+        entry = {"address": policy.address, "policyTypes": list(types)}
+        selecting.setdefault(w.address, []).append(entry)
+
+
+def _policy_types(spec: dict[str, Any]) -> list[str]:
+    """The directions a NetworkPolicy restricts: ``policyTypes``, else ``Ingress`` (and ``Egress`` with ``egress``)."""
     types = spec.get("policyTypes")
     if not isinstance(types, list):
         types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
-    for w in pods.matching_selector(selector):
-        ctx.add_edge(policy.address, w.address, "selects", path="spec.podSelector")
-        entry = {"address": policy.address, "policyTypes": [str(t) for t in types]}
-        selecting.setdefault(w.address, []).append(entry)
+    return [str(t) for t in types]
 
 
 def _network_isolation(ctx: LinkContext, w: Resource, policies: list[dict[str, Any]]) -> None:
@@ -234,13 +240,11 @@ def _isolation_elsewhere(ctx: LinkContext, units: dict[str, list[Resource]]) -> 
             index = PodIndex([w])
             for policy in others:
                 spec = mapping(policy.attributes.get("spec"))
-                types = spec.get("policyTypes")
-                if not isinstance(types, list):
-                    types = ["Ingress"] + (["Egress"] if "egress" in spec else [])
                 if index.matching_selector(spec.get("podSelector", {})):
-                    for kind in ("Ingress", "Egress"):
-                        if kind in types and found.get(kind.lower()) is False:
-                            found[kind.lower()] = UNKNOWN
+                    for kind in _policy_types(spec):
+                        direction = {"Ingress": "ingress", "Egress": "egress"}.get(kind)
+                        if direction and found.get(direction) is False:
+                            found[direction] = UNKNOWN
             if found != isolation:
                 ctx.derive(w.address, {"$network_isolation": found})
 

@@ -95,11 +95,14 @@ def plan(ctx: ParseContext, files: Sequence[SourceFile], raws: dict[str, list[An
     names = _Names(ctx)
     where: dict[str, str] = {}  # unclaimed file -> its chart directory, or its own directory
     excluded: set[str] = set()
+    commented: dict[str, frozenset[str]] = {}   # kustomization path -> the file names it comments out
     for f in files:
         if f.path not in kustomizer.claimed:
             directory = os.path.dirname(f.path)
             kustomization = kustomizer.find(directory)
-            if kustomization is not None and _commented_out(ctx, kustomization.path, f.path):
+            if kustomization is not None and kustomization.path not in commented:
+                commented[kustomization.path] = _commented_out(ctx, kustomization.path)
+            if kustomization is not None and os.path.basename(f.path) in commented[kustomization.path]:
                 excluded.add(f.path)
                 diagnostics.append(Diagnostic(
                     "kustomize-unlisted", "commented out of the kustomization in its directory "
@@ -126,27 +129,26 @@ def plan(ctx: ParseContext, files: Sequence[SourceFile], raws: dict[str, list[An
     return _merge(units, ctx.options.kubernetes_units, relpath)
 
 
-def _commented_out(ctx: ParseContext, kustomization: str, path: str) -> bool:
-    """The kustomization names ``path`` in a comment as a list entry (``# - role.yaml``,
-    ``#- ./patch.yaml``, ``#- path: patch.yaml``): taken out on purpose, where a file it never mentions
-    may be applied by hand."""
+def _commented_out(ctx: ParseContext, kustomization: str) -> frozenset[str]:
+    """The file names the kustomization lists in a comment (``# - role.yaml``, ``#- ./patch.yaml``,
+    ``#- path: patch.yaml``): taken out on purpose, where a file it never mentions may be applied by hand."""
     try:
         text = ctx.text(kustomization, 1 << 20)
     except (OSError, UnicodeDecodeError):
-        return False
-    name = os.path.basename(path)
+        return frozenset()
+    names: set[str] = set()
     for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped.startswith("#"):
+        entry = line.strip()
+        if not entry.startswith("#"):
             continue
-        entry = stripped.lstrip("#").strip()
+        entry = entry.lstrip("#").strip()
         if entry.startswith("-"):
             entry = entry[1:].strip()
             if entry.startswith("path:"):  # a patches entry: `- path: manager_image_patch.yaml`
                 entry = entry[len("path:"):].strip()
-            if entry.strip("\"'") in (name, "./" + name):
-                return True
-    return False
+            entry = entry.strip("\"'")
+            names.add(entry[2:] if entry.startswith("./") else entry)
+    return frozenset(names)
 
 
 def _alternative_files(where: dict[str, str], raws: dict[str, list[Any]]) -> set[str]:
