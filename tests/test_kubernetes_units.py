@@ -9,7 +9,9 @@ from conftest import FIXTURES, parse_tree
 from scanner.config import load_config
 from scanner.discover import discover
 from scanner.graph import LinkContext, build_graph, resource_of
+from scanner import api
 from scanner.api import scan
+from scanner.model import is_unknown
 from scanner.parse import ParseOptions, parse_all
 
 UNITS = os.path.join(FIXTURES, "cases", "kubernetes", "units")
@@ -402,3 +404,10 @@ def test_a_namespace_units_network_policy_makes_isolation_unknown_in_other_units
     assert [(f.resource, f.location.path, f.location.start_line) for f in report.findings] == [
         ("k8s:apps/Deployment/shop/front", "shop/shop.yaml", 1)]
     assert report.stats["undetermined"] == 1   # app's: kubeflow's own policy, from another unit
+    isolation = {address: data["resource"].attributes["$network_isolation"]
+                 for address, data in api.load_graph([str(tmp_path)], base=str(tmp_path)).nodes(data=True)
+                 if data.get("resource") is not None and data["resource"].type == "Deployment"}
+    assert set(isolation) == {"k8s:apps/Deployment/kubeflow/app", "k8s:apps/Deployment/shop/front"}
+    assert is_unknown(isolation["k8s:apps/Deployment/kubeflow/app"]["ingress"])
+    assert isolation["k8s:apps/Deployment/kubeflow/app"]["egress"] is False   # the policy restricts ingress only
+    assert isolation["k8s:apps/Deployment/shop/front"] == {"ingress": False, "egress": False}
