@@ -147,12 +147,13 @@ def is_high_entropy(value: Any) -> bool:
     if len(text) < MIN_ENTROPY_LENGTH or not all(c.isascii() and (c.isalnum() or c in "+/=_-") for c in text):
         return False  # names with ':' or '.' (my-project:us-central1:db, host names) are not generated
     if _hex_token(text.replace("_", "-").rsplit("-", 1)[-1]):
-        return shannon_entropy(text) >= MIN_ENTROPY  # k8s-goat-cd2da272...: a name, then a generated digest
+        # a digest (3f2c1d9e...), or a name and then one (k8s-goat-cd2da272...): generated
+        return shannon_entropy(text) >= MIN_ENTROPY
     if text.count("-") + text.count("_") >= 3:
         return False  # an identifier in parts: ELBSecurityPolicy-TLS13-1-2-2021-06
     lower, upper, digit = (any(c.islower() for c in text), any(c.isupper() for c in text),
                            any(c.isdigit() for c in text))
-    return (lower + upper + digit >= 3 or _hex_token(text)) and shannon_entropy(text) >= MIN_ENTROPY
+    return lower + upper + digit >= 3 and shannon_entropy(text) >= MIN_ENTROPY
 
 
 def _hex_token(text: str) -> bool:
