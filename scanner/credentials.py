@@ -195,6 +195,8 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             continue  # token=os.environ["HF_TOKEN"], password=vault.read(path): code computing it
         if _key_of_a_secret(name, text):
             continue  # masterkeySecretKey: master-key beside masterkeySecretName: a key's name in a Secret
+        if name.lower() == "secret" and _yaml_sibling(text, start, "key"):
+            continue  # password: {secret: gitlab-pg, key: password}: the Secret holding it, by name
         if name.lower() in _NSSWITCH_DATABASES and value in _NSSWITCH_SOURCES:
             continue  # nsswitch.conf's `passwd: compat` says where user accounts are looked up
         if literal_credential(name.lstrip("-"), value):
@@ -217,6 +219,43 @@ def _key_of_a_secret(name: str, text: str) -> bool:
         return False
     stem = name[:-len("Key")]
     return any(_assigned(sibling, text) for sibling in (stem + "Name", stem))
+
+
+def _yaml_sibling(text: str, at: int, name: str) -> bool:
+    """The YAML block mapping with an entry on the line holding ``at`` also has an entry ``name``.
+
+    A mapping's entries share one column; it ends at a line indented less, or at the next item of
+    the list it is an item of (``- ``).
+    """
+    lines = text.split("\n")
+    here = text.count("\n", 0, at)
+    column, item = _entry_column(lines[here])
+    for step in (1, -1):
+        if step == -1 and item:
+            break  # the entry opens its list item: nothing before it is in its mapping
+        i = here + step
+        while 0 <= i < len(lines):
+            body = lines[i].strip()
+            if body and not body.startswith("#"):
+                depth, starts_item = _entry_column(lines[i])
+                if depth < column or (depth == column and starts_item and step == 1):
+                    break
+                if depth == column and body.lstrip("- ").split(":", 1)[0].strip("\"' ") == name and ":" in body:
+                    return True
+                if depth == column and starts_item:
+                    break
+            i += step
+    return False
+
+
+def _entry_column(line: str) -> tuple[int, bool]:
+    """The column where a YAML line's entry starts (past any ``- ``), and whether it opens a list item."""
+    body = line.lstrip(" ")
+    item = False
+    while body.startswith("- "):
+        item = True
+        body = body[2:].lstrip(" ")
+    return len(line) - len(body), item
 
 
 def _assigned(name: str, text: str) -> bool:
@@ -282,12 +321,14 @@ def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozens
         entry = entry_of(value)
         if entry is not None and literal_credential(*entry):
             out.append(Credential(_join(at, _value_key(value)), entry[0], entry[1], "credential name"))
+        # password: {secret: gitlab-pg, key: password}: the Secret holding the value and its key there
+        reference = isinstance(value.get("secret"), str) and isinstance(value.get("key"), str)
         for k, v in value.items():
             if isinstance(k, str) and not k.startswith("$"):
                 child = _join(at, k)
                 if not at and k in schema:
                     _schema_value(v, child, k, out)
-                _walk(v, child, k, out, frozenset(), unwrap, depth + 1)
+                _walk(v, child, "" if reference and k == "secret" else k, out, frozenset(), unwrap, depth + 1)
         return
     if isinstance(value, list):
         for i, v in enumerate(value):

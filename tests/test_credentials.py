@@ -119,6 +119,14 @@ def test_known_formats(payload, should_flag):
     ("beaker.session.key = linotp\nbeaker.session.secret = q8Zr2Lx9Vn4Tb7Wc\n",
      [("beaker.session.secret", "q8Zr2Lx9Vn4Tb7Wc")]),
     ("password: Store-2024 # in the vault\n", [("password", "Store-2024")]),
+    # held-out round 14, terraform-google-gke-gitlab: `secret` beside `key` names a Secret and its key there
+    ("psql:\n  password:\n    secret: gitlab-pg\n    key: password\n", []),
+    ("connection:\n  key: connection\n  secret: rails-storage-2024\n", []),
+    ("- secret: gitlab-pg\n  # the key\n  key: password\n", []),
+    # a `key` in another mapping or another list item says nothing of this one
+    ("- key: a\n  name: b\n- secret: Gitlab-pg-2024\n", [("secret", "Gitlab-pg-2024")]),
+    ("a:\n  key: x\nb:\n  secret: Gitlab-pg-2024\n", [("secret", "Gitlab-pg-2024")]),
+    ("a:\n  secret: Gitlab-pg-2024\n  b:\n    key: x\n", [("secret", "Gitlab-pg-2024")]),
     # a segment of an ARN (alphagov/govuk-infrastructure's External Secrets policy)
     ("arn:aws:secretsmanager:eu-west-2:\ue000:secret:govuk/*", []),
 ])
@@ -189,3 +197,15 @@ def test_a_uuid_typed_by_hand_is_no_credential(value, fake):
     assert imitates_uuid(value) is fake
     assert literal_credential("ACCESS_KEY", value) is not fake
 
+
+
+def test_a_secret_named_beside_its_key_is_a_reference_in_a_tree():
+    # GitLab's chart: password: {secret: <Secret's name>, key: <its key there>}
+    assert find({"values": {"password": {"secret": "gitlab-pg", "key": "password"}}}) == []
+    # without the key beside it, `secret` holds the value itself
+    assert [(c.at, c.value) for c in find({"values": {"password": {"secret": "gitlab-pg"}}})] == [
+        ("values.password.secret", "gitlab-pg")]
+    # a token's own format is still told
+    token = "ghp_" + "Ab1" * 12
+    assert [(c.at, c.kind) for c in find({"auth": {"secret": token, "key": "token"}})] == [
+        ("auth.secret", "GitHub token")]
