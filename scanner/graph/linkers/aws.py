@@ -81,6 +81,7 @@ def link(ctx: LinkContext) -> None:
     _iam(ctx, names)
     _s3(ctx, names)
     _access_log_targets(ctx, names)
+    _redirecting_buckets(ctx, names)
     _routing(ctx)
     _task_roles(ctx)
     aws_reach.link(ctx)
@@ -305,6 +306,27 @@ def _access_log_targets(ctx: LinkContext, names: _Names) -> None:
         found.update(named)
     for bucket in sorted(found):
         ctx.derive(bucket, {"$access_log_target": True})
+
+
+def _redirecting_buckets(ctx: LinkContext, names: _Names) -> None:
+    """``$redirects_all_requests`` on buckets whose website redirects every request to another host
+    (an ``aws_s3_bucket_website_configuration``'s ``redirect_all_requests_to``, or the bucket's own
+    legacy ``website`` block): such a bucket serves no object, so what protects objects does not apply.
+    A redirect written in a block whose presence is unknown derives nothing."""
+    found: set[str] = set()
+    for r in ctx.of_type("aws_s3_bucket_website_configuration"):
+        redirect = r.attributes.get("redirect_all_requests_to")
+        blocks = items(redirect) or ([redirect] if isinstance(redirect, dict) else [])
+        if is_unknown(redirect) or not blocks or any(is_unknown(b) for b in blocks):
+            continue  # no redirect, or a dynamic block whose instances are known only at apply time
+        named = [bucket for _path, bucket in targets(ctx, r, ("bucket",), ("aws_s3_bucket",))]
+        found.update(named or names.find("aws_s3_bucket", r.attributes.get("bucket")))
+    for r in ctx.of_type("aws_s3_bucket"):
+        for website in items(r.attributes.get("website")) or [r.attributes.get("website")]:
+            if isinstance(website, dict) and isinstance(website.get("redirect_all_requests_to"), str):
+                found.add(r.address)
+    for bucket in sorted(found):
+        ctx.derive(bucket, {"$redirects_all_requests": True})
 
 
 def _public_acl(r: Resource) -> bool:
