@@ -375,8 +375,8 @@ def test_a_file_commented_out_of_its_kustomization_is_not_deployed(tmp_path):
     parsed = parse_all(found.files, ParseOptions())
     assert sorted(r.address for r in parsed.resources) == [
         "k8s:apps/Deployment/default/app", "k8s:apps/Deployment/default/by-hand"]
-    assert sorted((d.code, d.path) for d in parsed.diagnostics if d.code == "kustomize-unlisted") == [
-        ("kustomize-unlisted", "manager_image_patch.yaml"), ("kustomize-unlisted", "role.yaml")]
+    assert sorted((d.code, d.path, d.level) for d in parsed.diagnostics if d.code == "kustomize-unlisted") == [
+        ("kustomize-unlisted", "manager_image_patch.yaml", "info"), ("kustomize-unlisted", "role.yaml", "info")]
 
 
 def test_a_namespace_units_network_policy_makes_isolation_unknown_in_other_units(tmp_path):

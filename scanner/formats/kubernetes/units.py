@@ -106,7 +106,7 @@ def plan(ctx: ParseContext, files: Sequence[SourceFile], raws: dict[str, list[An
                 excluded.add(f.path)
                 diagnostics.append(Diagnostic(
                     "kustomize-unlisted", "commented out of the kustomization in its directory "
-                    f"({kustomization.relpath}): not deployed, not scanned", relpath(f.path), None))
+                    f"({kustomization.relpath}): not deployed, not scanned", relpath(f.path), None, level="info"))
                 continue
             chart = next((d for d in _ancestors(directory, bases[f.path]) if names.has(d, "Chart.yaml")), None)
             where[f.path] = _parent_chart(chart, names) if chart else directory
