@@ -149,6 +149,24 @@ def test_a_count_given_as_a_string_is_converted_as_terraform_does(tmp_path):
     assert [(d.code, d.line) for d in parsed.diagnostics] == [("instances-unknown", 14)]   # "two": no number
 
 
+def test_blanks_at_either_end_of_a_string_are_kept(tmp_path):
+    """analytical-platform's `lower(replace(var.name, " ", "-"))`: the " " read as "" put a "-" between
+    every character, and made a PagerDuty address look like a credential (round 15)."""
+    (tmp_path / "main.tf").write_text(
+        'variable "name" {\n  default = "Analytical Platform"\n}\n'
+        'resource "aws_ssm_parameter" "p" {\n'
+        '  name        = lower(replace(var.name, " ", "-"))\n'
+        '  value       = join(" ", ["a", "b"])\n'
+        '  description = "  padded \\"quoted\\" "\n'
+        '  type        = " "\n'
+        '  key_id      = "caf\u00e9 "\n'
+        '}\n', encoding="utf-8")
+    found = discover([str(tmp_path)], base=str(tmp_path))
+    attributes = parse_all(found.files, ParseOptions()).resources[0].attributes
+    assert attributes == {"name": "analytical-platform", "value": "a b", "description": '  padded "quoted" ',
+                          "type": " ", "key_id": "caf\u00e9 "}
+
+
 def test_unknown_count_keeps_one_instance_and_says_so(tmp_path):
     (tmp_path / "main.tf").write_text(
         'variable "create" {}\n'

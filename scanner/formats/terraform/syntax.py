@@ -317,12 +317,18 @@ class _Converter:
         return text
 
     def _literal_text(self, string_lit: Any) -> str:
-        """A quoted string's literal text without its quotes (tree-sitter-hcl leaves out the blanks at either end)."""
+        """A quoted string's literal text without its quotes, blanks at either end included.
+
+        Sliced from the source between the quotes: tree-sitter-hcl's ``template_literal`` children
+        leave out the blanks at either end, so ``" "`` would read as ``""`` (``replace(name, " ",
+        "-")`` then put a ``-`` between every character). A string literal holds no interpolation.
+        """
         raw = self.source[string_lit.start_byte + 1:string_lit.end_byte - 1]
-        if raw.isalnum() or (raw and _PLAIN.issuperset(raw)):  # one template_literal: no child walk
+        if raw.isalnum() or (raw and _PLAIN.issuperset(raw)):  # plain ASCII: no decoding, no set-aside runs
             text = raw.decode("ascii")
             return sys.intern(text) if len(text) < 64 else text
-        return "".join(self._text(c) for c in string_lit.named_children if c.type == "template_literal")
+        text = raw.decode("utf-8", "replace")
+        return restore(text, self.runs) if self.runs and MARK in text else text
 
     def block(self, node: Any, depth: int) -> Block:
         kids = node.named_children
