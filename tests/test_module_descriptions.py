@@ -444,3 +444,25 @@ def test_google_network_submodules_called_on_their_own():
             "references") in edges
     assert ('module.subnets.google_compute_subnetwork.subnetwork["europe-west1/app"]', "google_compute_network.main",
             "references") in edges
+
+
+def test_lambda_triggers_are_granted_on_the_version_and_the_unqualified_function_each_behind_its_switch(tmp_path):
+    # analytical-platform turns the current-version grants off: the module creates only the unqualified
+    # one, which is where a trigger without a source reaches the function (round 15)
+    (tmp_path / "main.tf").write_text(
+        'module "fn" {\n  source  = "terraform-aws-modules/lambda/aws"\n  version = "8.8.0"\n'
+        '  function_name = "processor"\n'
+        '  create_current_version_allowed_triggers = false\n'
+        '  allowed_triggers = {\n    logs = {\n      principal = "logs.amazonaws.com"\n    }\n  }\n}\n'
+        'module "both" {\n  source  = "terraform-aws-modules/lambda/aws"\n  version = "8.8.0"\n'
+        '  function_name = "other"\n'
+        '  allowed_triggers = {\n    events = {\n      service    = "events"\n'
+        '      source_arn = "arn:aws:events:eu-west-2:111122223333:rule/nightly"\n    }\n  }\n}\n')
+    report = scan([str(tmp_path)], base=str(tmp_path))
+    permissions = sorted(r.address for r in load([str(tmp_path)], base=str(tmp_path)).resources
+                         if r.type == "aws_lambda_permission")
+    assert permissions == ['module.both.aws_lambda_permission.current_version_triggers["events"]',
+                           'module.both.aws_lambda_permission.unqualified_alias_triggers["events"]',
+                           'module.fn.aws_lambda_permission.unqualified_alias_triggers["logs"]']
+    assert sorted((f.policy_id, f.resource) for f in report.findings if f.policy_id == "RG-AWS-056") == [
+        ("RG-AWS-056", 'module.fn.aws_lambda_permission.unqualified_alias_triggers["logs"]')]
