@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .linear import Pattern
 from .secrets import credential_match, is_high_entropy, is_placeholder
@@ -328,10 +328,15 @@ def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozens
                 child = _join(at, k)
                 if not at and k in schema:
                     _schema_value(v, child, k, out)
-                _walk(v, child, "" if reference and k == "secret" else k, out, frozenset(), unwrap, depth + 1)
+                named = not (reference and k == "secret") and not identifier_half((k, v), value)
+                _walk(v, child, k if named else "", out, frozenset(), unwrap, depth + 1)
         return
     if isinstance(value, list):
+        names = [n for n in (next((v[k] for k in _ENTRY_NAMES if isinstance(v.get(k), str)), None)
+                             for v in value if isinstance(v, dict)) if n is not None]
         for i, v in enumerate(value):
+            if isinstance(v, dict) and names and identifier_half(entry_of(v), names):
+                continue  # MINIO_ACCESS_KEY beside MINIO_SECRET_KEY: the user the secret key authenticates
             _walk(v, _join(at, str(i)), name, out, frozenset(), unwrap, depth + 1)
         return
     if isinstance(value, str):
@@ -371,6 +376,23 @@ def _schema_value(value: Any, at: str, name: str, out: list[Credential]) -> None
             if (isinstance(v, str) and UNKNOWN_MARK not in v
                     and (literal_credential(k, v) or (is_high_entropy(v) and not is_placeholder(v)))):
                 out.append(Credential(_join(at, str(k)), str(k), v, "credential argument"))
+
+
+def identifier_half(entry: Optional[tuple[str, Any]], siblings: Iterable[Any]) -> bool:
+    """``entry`` is an access key (``MINIO_ACCESS_KEY``, ``access_key``, ``aws_access_key_id``) beside the
+    secret key of the same prefix: the pair's identifier, a user name or key id, whose secret is the other.
+
+    Only a literal of words and digits: an access key in a token format is still reported by its format.
+    """
+    if entry is None or not isinstance(entry[0], str) or not isinstance(entry[1], str):
+        return False
+    words = _words(entry[0])
+    cut = len(words) - (3 if words[-3:] == ["access", "key", "id"] else 2)
+    if cut < 0 or words[cut:cut + 2] != ["access", "key"] or credential_match(entry[1])[0]:
+        return False
+    prefix = words[:cut]
+    pairs = (prefix + ["secret", "key"], prefix + ["secret", "access", "key"])
+    return any(isinstance(n, str) and _words(n) in pairs for n in siblings)
 
 
 def entry_of(value: dict[str, Any]) -> Optional[tuple[str, Any]]:

@@ -120,10 +120,18 @@ def is_placeholder(value: Any) -> bool:
         return True
     if _names_what_goes_here(text):  # nvapi-NVKEY, sk-APIKEY: a vendor's prefix, then what to put after it
         return True
+    if low.replace("_", "-").partition("-")[::2] in _MY_KIND:  # my-uuid, my_token: "my" and the kind of value
+        return True
     return (text[0] in "<[" and text[-1] in ">]") or (text[0] == "{" and text[-1] == "}")
 
 
 _STAND_IN_WORDS = ("KEY", "TOKEN", "SECRET", "PASS", "PWD")
+
+# ("my", kind): a value that says what goes in its place (``my-uuid`` for a webhook's UUID, Argo Workflows'
+# example); ``my-secret-pw`` says more than the kind, and is a password (eks-workshop deploys it)
+_MY_KIND = frozenset(("my", kind) for kind in (
+    "uuid", "guid", "id", "token", "key", "secret", "password", "passwd", "apikey", "api-key", "api-token",
+    "access-key", "secret-key", "webhook-secret", "client-secret"))
 
 
 def _names_what_goes_here(text: str) -> bool:

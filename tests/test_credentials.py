@@ -161,6 +161,8 @@ def test_tree_walk_finds_entries_json_and_skips_names():
     ("prod-HUNTER", False), ("Prod-KEY", False),
     # a seed something else replaces (modernisation-platform-environments, lifecycle ignore_changes)
     ("INITIAL_VALUE_OVERRIDDEN", True), ("initial-value", True), ("managed-outside-terraform", True),
+    # "my" and the kind of value (Argo Workflows' example webhook Secret); more than the kind is a value
+    ("my-uuid", True), ("my_token", True), ("my-api-key", True), ("my-secret-pw", False), ("my-uuid-2024", False),
 ])
 def test_one_placeholder_list(value, should_flag):
     assert is_placeholder(value) is should_flag
@@ -209,3 +211,19 @@ def test_a_secret_named_beside_its_key_is_a_reference_in_a_tree():
     token = "ghp_" + "Ab1" * 12
     assert [(c.at, c.kind) for c in find({"auth": {"secret": token, "key": "token"}})] == [
         ("auth.secret", "GitHub token")]
+
+
+def test_an_access_key_beside_its_secret_key_is_the_identifier():
+    # MinIO's MINIO_ACCESS_KEY is the root user; MINIO_SECRET_KEY authenticates it (Argo Workflows' quick-start)
+    env = [{"name": "MINIO_ACCESS_KEY", "value": "admin"}, {"name": "MINIO_SECRET_KEY", "value": "Hunter-2024x"}]
+    assert [(c.at, c.name) for c in find({"env": env})] == [("env.1.value", "MINIO_SECRET_KEY")]
+    assert [c.at for c in find({"s3": {"access_key": "backup-user", "secret_key": "Zx9-secret-2024"}})] == [
+        "s3.secret_key"]
+    # alone, an access key may be the secret itself (an Azure storage account's access key)
+    assert [c.at for c in find({"env": env[:1]})] == ["env.0.value"]
+    # a secret key of another prefix pairs nothing
+    other = [env[0], {"name": "BACKUP_SECRET_KEY", "value": "Hunter-2024x"}]
+    assert [c.at for c in find({"env": other})] == ["env.0.value", "env.1.value"]
+    # in a token's format it is still reported
+    akia = [{"name": "AWS_ACCESS_KEY", "value": "AKIA" + "Q3EGRUKXLBZ7WN2D"}, env[1]]
+    assert [c.at for c in find({"env": akia})] == ["env.0.value", "env.1.value"]

@@ -168,6 +168,8 @@ def _is_secret(value: Any, want: Any) -> Tri:
 def _is_credential(value: Any, want: Any) -> Tri:
     """A {name|key, value} entry, or text, that gives a credential name a literal; or a known format."""
     if isinstance(value, dict):
+        if value.get("$identifier") is True:  # a user or key id beside its secret key (scanner/formats/kubernetes/pod.py)
+            return not want
         entry = entry_of(value)
         literal = entry[1] if entry else value.get("value")
         if is_unknown(literal):

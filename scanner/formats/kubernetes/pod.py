@@ -5,8 +5,9 @@ Every workload gets ``$pod`` (its pod spec wherever the kind nests it) and
 ``$containers`` item is a shallow copy of the manifest's container with three
 derived keys: ``$group`` (which list it came from), ``$effective`` (the
 security context the kubelet applies: container fields over pod fields over
-Kubernetes defaults) and ``$image`` (registry, repository, tag, digest).
-Every derived path has a line: the manifest line of the value it came from,
+Kubernetes defaults) and ``$image`` (registry, repository, tag, digest); an
+env entry naming a user or key id beside its secret key is a copy marked
+``$identifier``. Every derived path has a line: the manifest line of the value it came from,
 or the container's first line for a default. ConfigMaps and Secrets get ``$entries``.
 """
 
@@ -16,7 +17,7 @@ import base64
 import binascii
 from typing import Any, Optional
 
-from ...credentials import find
+from ...credentials import entry_of, find, identifier_half
 from ...model import Unknown
 from ...secrets import looks_like_secret
 from . import POD_SPEC_PATHS, WORKLOAD_KINDS  # noqa: F401 - the vocabulary, re-read here by the pod model
@@ -81,6 +82,7 @@ def normalise_pod(obj: dict[str, Any], lines: dict[str, int], spec_path: tuple[s
         item["$group"] = group
         lines[f"{base}.$group"] = lines.get(base, 0)
         item["$effective"] = _effective(item, pod_sc, (annotations, meta_origin), lines, base)
+        _mark_identifiers(item)
         image = item.get("image")
         if isinstance(image, str):
             item["$image"] = parse_image(image)
@@ -89,6 +91,20 @@ def normalise_pod(obj: dict[str, Any], lines: dict[str, int], spec_path: tuple[s
                 for key in ("$image", *(f"$image.{k}" for k in item["$image"])):
                     lines[f"{base}.{key}"] = line
     obj["$containers"] = containers
+
+
+def _mark_identifiers(container: dict[str, Any]) -> None:
+    """Copy each env entry that names a user or key id beside its secret key (``MINIO_ACCESS_KEY`` with
+    ``MINIO_SECRET_KEY``) with ``$identifier: true``, so the credential policies pass it over; the
+    manifest's own list is not changed (the container is a shallow copy)."""
+    env = container.get("env")
+    if not isinstance(env, list):
+        return
+    names = [e.get("name") for e in env if isinstance(e, dict)]
+    if not any(isinstance(e, dict) and identifier_half(entry_of(e), names) for e in env):
+        return
+    container["env"] = [{**e, "$identifier": True} if isinstance(e, dict) and identifier_half(entry_of(e), names)
+                        else e for e in env]
 
 
 def _alias_pod_lines(lines: dict[str, int], origin: str, index: dict[str, str]) -> None:
