@@ -448,12 +448,13 @@ def test_google_network_submodules_called_on_their_own():
 
 def test_lambda_triggers_are_granted_on_the_version_and_the_unqualified_function_each_behind_its_switch(tmp_path):
     # analytical-platform turns the current-version grants off: the module creates only the unqualified
-    # one, which is where a trigger without a source reaches the function (round 15)
+    # one, which is where a trigger without a source reaches the function (round 15; its trigger was
+    # CloudWatch Logs, which invokes only within its own account: SNS here)
     (tmp_path / "main.tf").write_text(
         'module "fn" {\n  source  = "terraform-aws-modules/lambda/aws"\n  version = "8.8.0"\n'
         '  function_name = "processor"\n'
         '  create_current_version_allowed_triggers = false\n'
-        '  allowed_triggers = {\n    logs = {\n      principal = "logs.amazonaws.com"\n    }\n  }\n}\n'
+        '  allowed_triggers = {\n    alerts = {\n      principal = "sns.amazonaws.com"\n    }\n  }\n}\n'
         'module "both" {\n  source  = "terraform-aws-modules/lambda/aws"\n  version = "8.8.0"\n'
         '  function_name = "other"\n'
         '  allowed_triggers = {\n    events = {\n      service    = "events"\n'
@@ -463,6 +464,6 @@ def test_lambda_triggers_are_granted_on_the_version_and_the_unqualified_function
                          if r.type == "aws_lambda_permission")
     assert permissions == ['module.both.aws_lambda_permission.current_version_triggers["events"]',
                            'module.both.aws_lambda_permission.unqualified_alias_triggers["events"]',
-                           'module.fn.aws_lambda_permission.unqualified_alias_triggers["logs"]']
+                           'module.fn.aws_lambda_permission.unqualified_alias_triggers["alerts"]']
     assert sorted((f.policy_id, f.resource) for f in report.findings if f.policy_id == "RG-AWS-056") == [
-        ("RG-AWS-056", 'module.fn.aws_lambda_permission.unqualified_alias_triggers["logs"]')]
+        ("RG-AWS-056", 'module.fn.aws_lambda_permission.unqualified_alias_triggers["alerts"]')]
