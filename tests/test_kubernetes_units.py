@@ -411,3 +411,31 @@ def test_a_namespace_units_network_policy_makes_isolation_unknown_in_other_units
     assert is_unknown(isolation["k8s:apps/Deployment/kubeflow/app"]["ingress"])
     assert isolation["k8s:apps/Deployment/kubeflow/app"]["egress"] is False   # the policy restricts ingress only
     assert isolation["k8s:apps/Deployment/shop/front"] == {"ingress": False, "egress": False}
+
+
+def test_an_overlays_patch_names_the_namespace_its_base_replaced(tmp_path):
+    """Kustomize matches a patch against an object's earlier ids: Kueue's overlays patch the manager
+    `namespace: system` after their base set `namespace: kueue-system` (round 15); both kinds of patch apply."""
+    base, overlay = tmp_path / "default", tmp_path / "dev"
+    base.mkdir()
+    overlay.mkdir()
+    (base / "manager.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: manager, namespace: system}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - {name: manager, image: 'kueue:0.9', args: [--a]}\n")
+    (base / "kustomization.yaml").write_text("namespace: kueue-system\nresources: [manager.yaml]\n")
+    (overlay / "kustomization.yaml").write_text(
+        "resources: [../default]\npatches:\n"
+        "  - patch: |\n      apiVersion: apps/v1\n      kind: Deployment\n"
+        "      metadata: {name: manager, namespace: system}\n"
+        "      spec:\n        template:\n          spec:\n            hostNetwork: true\n"
+        "  - target: {kind: Deployment, name: manager, namespace: system}\n    patch: |\n"
+        "      - {op: add, path: /spec/template/spec/containers/0/args/-, value: --zap-devel}\n"
+        "  - target: {kind: Deployment, name: manager, namespace: elsewhere}\n    patch: |\n"
+        "      - {op: add, path: /spec/template/spec/hostPID, value: true}\n")
+    parsed = parse_tree(overlay)
+    (manager,) = parsed.resources
+    spec = manager.attributes["spec"]["template"]["spec"]
+    assert manager.address == "k8s:apps/Deployment/kueue-system/manager"
+    assert (spec.get("hostNetwork"), spec["containers"][0]["args"], spec.get("hostPID")) == (
+        True, ["--a", "--zap-devel"], None)
+    assert [(d.code, d.line) for d in parsed.diagnostics if d.level == "warning"] == [("kustomize-patch", 14)]

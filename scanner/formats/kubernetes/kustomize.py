@@ -234,17 +234,19 @@ class Kustomizer:
                 self._note("kustomize-patch", "JSON patch without a target; not applied", k.relpath, line,
                            "warning")
                 return
-            chosen = [o for o in objects if _selected(o.obj, target)]
+            chosen = [o for o in objects if _selected(o.obj, target, o.was)]
             for o in chosen:
                 for problem in json6902(o.obj, o.lines, patch, lines, file):
                     self._note("kustomize-patch", f"{problem}; not applied", file, lines.get("0"), "warning")
         elif isinstance(patch, dict):
-            chosen = [o for o in objects if _selected(o.obj, target) and (target or _same_object(o.obj, patch))]
+            chosen = [o for o in objects
+                      if _selected(o.obj, target, o.was) and (target or _same_object(o.obj, patch, o.was))]
             if patch.get("$patch") == "delete":     # the whole object leaves this build
                 objects[:] = [o for o in objects if all(o is not c for c in chosen)]
-            if target and isinstance(patch.get("metadata"), dict):
-                # the target names the objects: Kustomize ignores a targeted patch's own name and
-                # namespace (often a placeholder such as `name: all` or `ignored-by-kustomize`)
+            if isinstance(patch.get("metadata"), dict):
+                # a patch's name and namespace say which objects it patches, never what they become:
+                # a targeted patch's are often a placeholder (`name: all`, `ignored-by-kustomize`),
+                # an untargeted one's may be the namespace a base's `namespace:` since replaced
                 meta = {k: v for k, v in patch["metadata"].items() if k not in ("name", "namespace")}
                 patch = {**patch, "metadata": meta}
             for o in chosen if patch.get("$patch") != "delete" else ():
@@ -287,22 +289,30 @@ def api_group(api_version: Any) -> str:
     return text.split("/")[0] if "/" in text else ""
 
 
-def _same_object(obj: dict[str, Any], patch: dict[str, Any]) -> bool:
-    """A strategic-merge patch names its target: kind, name, and namespace and group when given."""
+def _same_object(obj: dict[str, Any], patch: dict[str, Any], was: tuple[str, ...] = ()) -> bool:
+    """A strategic-merge patch names its target: kind, name, and namespace (now or before a
+    ``namespace:`` replaced it, ``was``) and group when given."""
     meta, pmeta = obj.get("metadata") or {}, patch.get("metadata") or {}
     if not isinstance(meta, dict) or not isinstance(pmeta, dict):
         return False
     if patch.get("kind") != obj.get("kind") or pmeta.get("name") != meta.get("name"):
         return False
-    if pmeta.get("namespace") and pmeta.get("namespace") != meta.get("namespace"):
+    if pmeta.get("namespace") and pmeta.get("namespace") not in (meta.get("namespace"), *was):
         return False
     return not patch.get("apiVersion") or api_group(patch["apiVersion"]) == api_group(obj.get("apiVersion"))
 
 
-def _selected(obj: dict[str, Any], target: Optional[dict[str, Any]]) -> bool:
-    """A ``target`` selector (group, version, kind, name and namespace as regular expressions, labelSelector)."""
+def _selected(obj: dict[str, Any], target: Optional[dict[str, Any]], was: tuple[str, ...] = ()) -> bool:
+    """A ``target`` selector (group, version, kind, name and namespace as regular expressions, labelSelector);
+    the namespace matches now or before a ``namespace:`` replaced it (``was``)."""
     if not target:
         return True
+    if was and isinstance(target.get("namespace"), str) and target["namespace"]:
+        meta = obj.get("metadata")
+        now = meta.get("namespace") if isinstance(meta, dict) else None
+        if now is not None and not _full_match(target["namespace"], str(now)) and any(
+                _full_match(target["namespace"], ns) for ns in was):
+            return _selected(obj, {k: v for k, v in target.items() if k != "namespace"})
     meta = obj.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     api = str(obj.get("apiVersion") or "")

@@ -72,6 +72,9 @@ class _Raw:
     start: int
     end: int
     helm: Optional[tuple[str, int]]
+    # the namespaces a kustomization's ``namespace:`` replaced, earliest first: kustomize matches a
+    # patch against an object's earlier ids too (an overlay's patch names the base's namespace)
+    was: tuple[str, ...] = ()
 
 
 def address(api_version: str, kind: str, namespace: Optional[str], name: str) -> str:

@@ -20,6 +20,9 @@ def namespace(k: Any, objects: list[Any]) -> None:
         meta = o.obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
             continue
+        before = meta.get("namespace")
+        if isinstance(before, str) and before and before != ns:
+            o.was = (*o.was, before)
         meta["namespace"] = ns
         o.lines["metadata.namespace"] = line
         subjects = o.obj.get("subjects")
