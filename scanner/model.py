@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
-from typing import Any, Callable, ClassVar, Mapping, Optional
+from typing import Any, Callable, ClassVar, Mapping, Optional, TypeVar
 
 
 class Unknown:
@@ -136,7 +136,26 @@ EDGE_KINDS: frozenset[str] = frozenset({
 INTERNET = "internet"
 ANYONE = "anyone"
 
+_T = TypeVar("_T")
 
+
+def pickled_as_values(cls: type[_T]) -> type[_T]:
+    """Pickle a frozen slotted dataclass as its class and field values, rebuilt by ``cls(*values)``.
+
+    dataclasses' own ``__setstate__`` for slotted classes calls ``fields()`` for every object it
+    loads: a stored report's 6,000 findings load in 0.013 s instead of 0.027 s, the 5k corpus's
+    resources in 0.024 s instead of 0.034 s (best of 7; docs/performance.md).
+    """
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:
+        return (cls, tuple(getattr(self, name) for name in names))
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    return cls
+
+
+@pickled_as_values
 @dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A region of a scanned file; 1-based lines, path relative to the scan root."""
@@ -170,6 +189,7 @@ class Line(int):
         return (Line, (int(self), self.path))
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """A file chosen by discovery, with the format that will parse it."""
@@ -194,6 +214,7 @@ def line_at(lines: Mapping[str, int], path: str) -> Optional[int]:
     return None
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Resource:
     """One node of the system: a Terraform resource, a Kubernetes object, an architecture element.
@@ -235,6 +256,7 @@ class Resource:
         return getattr(line, "path", None) or self.location.path
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A problem with an input (not a finding): unparseable, skipped, unresolved."""
@@ -250,6 +272,7 @@ class Diagnostic:
         return f"{where}: {self.level}: {self.message} [{self.code}]"
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class PathStep:
     """One hop of a graph path proving a finding."""
@@ -295,6 +318,7 @@ class Policy:
         return self.meta.id
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Suppression:
     """Why a finding is not counted: inline comment, annotation, baseline, config."""
@@ -305,6 +329,7 @@ class Suppression:
     expires: Optional[str] = None
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A policy violated by a resource, with the evidence that proves it."""
