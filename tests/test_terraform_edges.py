@@ -106,6 +106,34 @@ def test_reference_edges_name_the_instance_when_the_key_is_literal(tmp_path):
     }
 
 
+def test_reference_edges_name_the_instance_its_own_key_picks(tmp_path):
+    """`aws_x.y[each.key]` in instance "a" is `aws_x.y["a"]`: each rotation names its own secret.
+
+    Found held out (round 16's side note; the modernisation platform's Aurora users: every secret
+    looked rotated because each rotation referred to all of them). An index known only at apply
+    still names every instance."""
+    (tmp_path / "main.tf").write_text(
+        'variable "rotated" {\n  default = ["app"]\n}\n'
+        'variable "users" {\n  default = ["app", "report"]\n}\n'
+        'resource "aws_secretsmanager_secret" "s" {\n  for_each = toset(var.users)\n}\n'
+        'resource "aws_secretsmanager_secret_rotation" "r" {\n  for_each = toset(var.rotated)\n'
+        '  secret_id = aws_secretsmanager_secret.s[each.value].id\n}\n'
+        'resource "aws_secretsmanager_secret_version" "v" {\n  count = 2\n'
+        '  secret_id = aws_secretsmanager_secret.s[var.users[count.index]].id\n}\n'
+        'resource "aws_secretsmanager_secret_version" "w" {\n'
+        '  secret_id = aws_secretsmanager_secret.s[aws_ssm_parameter.p.value].id\n}\n')
+    parsed = parse_all(discover([str(tmp_path)], base=str(tmp_path)).files, ParseOptions())
+    graph = build_graph(parsed.resources)
+    refs = {(u, v) for u, v, k in graph.edges(keys=True) if k == "references"}
+    assert refs == {
+        ('aws_secretsmanager_secret_rotation.r["app"]', 'aws_secretsmanager_secret.s["app"]'),
+        ("aws_secretsmanager_secret_version.v[0]", 'aws_secretsmanager_secret.s["app"]'),
+        ("aws_secretsmanager_secret_version.v[1]", 'aws_secretsmanager_secret.s["report"]'),
+        ("aws_secretsmanager_secret_version.w", 'aws_secretsmanager_secret.s["app"]'),
+        ("aws_secretsmanager_secret_version.w", 'aws_secretsmanager_secret.s["report"]'),
+    }
+
+
 def test_a_dynamic_block_refers_to_what_its_collection_is_made_of():
     """``security_groups = [ingress.value]`` over ``for_each = {https = aws_security_group.peer.id}``."""
     from scanner.api import load

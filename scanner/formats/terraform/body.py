@@ -94,7 +94,7 @@ class BodyReader:
                 for k, v in expr.items:
                     key = k.value if isinstance(k, Lit) else tostr(evaluate(k, scope))
                     self.lines[f"{path}.{key}"] = v.line
-                    self.references.extend((f"{path}.{key}", a) for a in self.tracer.addresses(v))
+                    self.references.extend((f"{path}.{key}", a) for a in self.tracer.addresses(v, scope))
             return value
-        self.references.extend((path, a) for a in self.tracer.addresses(expr))
+        self.references.extend((path, a) for a in self.tracer.addresses(expr, scope))
         return plain(evaluate(expr, scope))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from .expressions import NON_RESOURCE_ROOTS
+from .expressions import NON_RESOURCE_ROOTS, evaluate
 from .syntax import Expr, Lit, Opaque, Traversal
 
 # (module name, output, the literal key the output is indexed by or None) -> addresses, None if unknown
@@ -31,8 +31,12 @@ class RefTracer:
         self._local_cache: dict[str, list[str]] = {}
         self._active: set[str] = set()
 
-    def addresses(self, expr: Any) -> list[str]:
-        """Every resource, data source or module address ``expr`` depends on, in order, deduplicated."""
+    def addresses(self, expr: Any, scope: Any = None) -> list[str]:
+        """Every resource, data source or module address ``expr`` depends on, in order, deduplicated.
+
+        With the ``scope`` of the instance being evaluated, an index known there names one instance
+        (``aws_x.y[each.key]`` in the ``"a"`` instance is ``aws_x.y["a"]``), as Terraform has it.
+        """
         if type(expr) in _LEAVES:  # most attributes are literals: nothing to walk
             return []
         found: list[str] = []
@@ -41,7 +45,7 @@ class RefTracer:
             node = stack.pop()
             t = type(node)
             if t is Traversal:
-                found.extend(self._traversal(node))
+                found.extend(self._traversal(node, scope))
                 stack.extend(arg for kind, arg in node.steps if kind == "index")
             elif t in _LEAVES:
                 continue
@@ -51,7 +55,7 @@ class RefTracer:
                 stack.extend(node)
         return list(dict.fromkeys(found))
 
-    def _traversal(self, node: Traversal) -> list[str]:
+    def _traversal(self, node: Traversal, scope: Any = None) -> list[str]:
         names = [arg for kind, arg in node.steps[:2] if kind == "attr"]
         if node.root == "local" and names:
             return self._local(names[0])
@@ -63,7 +67,7 @@ class RefTracer:
             key = step[0][1].value if step and step[0][0] == "index" and isinstance(step[0][1], Lit) else None
             found = self.output_refs(names[0], output, key) if output else None
             return found if found else [f"{self.prefix}module.{names[0]}"]
-        address = direct_address(node, self.prefix)
+        address = direct_address(node, self.prefix, scope)
         if address and self.rename is not None:
             address = self.rename(address, self.prefix)
         return [address] if address else []
@@ -95,24 +99,36 @@ def _slots(cls: type) -> tuple[str, ...]:
     return slots
 
 
-def direct_address(node: Traversal, prefix: str) -> Optional[str]:
-    """The address a traversal names directly (``aws_x.y``, ``data.t.n``), or None."""
+def direct_address(node: Traversal, prefix: str, scope: Any = None) -> Optional[str]:
+    """The address a traversal names directly (``aws_x.y``, ``data.t.n``), or None; its instance when the
+    index is a literal, or known in ``scope``."""
     names = [arg for kind, arg in node.steps if kind == "attr"]
     if node.root == "data" and len(names) >= 2:
-        return f"{prefix}data.{names[0]}.{names[1]}{_literal_index(node.steps[2:3])}"
+        return f"{prefix}data.{names[0]}.{names[1]}{_literal_index(node.steps[2:3], scope)}"
     if node.root in NON_RESOURCE_ROOTS or "_" not in node.root or not node.steps:
         return None
     first = node.steps[0]
     if first[0] != "attr":
         return None
-    return f"{prefix}{node.root}.{first[1]}{_literal_index(node.steps[1:2])}"
+    return f"{prefix}{node.root}.{first[1]}{_literal_index(node.steps[1:2], scope)}"
 
 
-def _literal_index(steps: tuple) -> str:
-    """``[0]`` / ``["k"]`` when a reference names one instance by a literal key, else ''."""
-    if steps and steps[0][0] == "index" and isinstance(steps[0][1], Lit):
-        key = steps[0][1].value
-        if isinstance(key, bool) or key is None:
+def _literal_index(steps: tuple, scope: Any = None) -> str:
+    """``[0]`` / ``["k"]`` when a reference names one instance by a literal key, or by a key known in
+    ``scope`` (``each.key``, ``count.index``); else '' (every instance)."""
+    if not steps or steps[0][0] != "index":
+        return ""
+    arg = steps[0][1]
+    if isinstance(arg, Lit):
+        key = arg.value
+    elif scope is not None:
+        try:
+            key = evaluate(arg, scope)
+        except Exception:  # noqa: BLE001 - an index that cannot be worked out names every instance
             return ""
-        return f"[{key}]" if isinstance(key, int) else f'["{key}"]'
-    return ""
+    else:
+        return ""
+    if isinstance(key, bool) or key is None or not isinstance(key, (int, str)):
+        return ""  # unknown, or not a key: every instance
+    return f"[{key}]" if isinstance(key, int) else f'["{key}"]'
+
