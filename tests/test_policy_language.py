@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from scanner.model import ANYONE, INTERNET, UNKNOWN, Layer, Location, Resource
+from scanner.model import ANYONE, INTERNET, UNKNOWN, UNKNOWN_BLOCKS, Layer, Location, Resource, Unknown
 from scanner.policy.compiler import EvalContext
 from scanner.policy.evaluate import evaluate
 from scanner.policy.loader import PolicyError, policy_from_document
@@ -69,6 +69,17 @@ def test_exists_under_an_unknown_parent_is_unknown():
     assert truth(p, res("t.a", {"logging": UNKNOWN}))[0] is None
     assert truth(p, res("t.b", {"logging": [{"target": "x"}]}))[0] is False
     assert truth(p, res("t.c", {}))[0] is True
+
+
+def test_a_block_made_only_by_dynamic_blocks_over_apply_time_collections_may_not_exist():
+    # round 16's recall review: a bucket's retention_policy written as a dynamic block over a collection
+    # known at apply read as present, so RG-GCP-073 said "no finding" where it cannot know
+    unknown_block = Unknown(UNKNOWN_BLOCKS)
+    p = policy({"not": {"path": "retention_policy", "exists": True}})
+    assert truth(p, res("t.a", {"retention_policy": [unknown_block]}))[0] is None
+    assert truth(p, res("t.b", {"retention_policy": [unknown_block, {"days": 7}]}))[0] is False
+    assert truth(p, res("t.c", {"retention_policy": [{"days": 7}]}))[0] is False
+    assert truth(p, res("t.d", {}))[0] is True
 
 
 def test_parameters_have_defaults_and_configuration_overrides():

@@ -323,6 +323,8 @@ class Compiler:
                 if is_unknown(x) and (len(split_path(path)) < len(split_path(p)) + len(segments)
                                       or getattr(x, "reason", "") == UNKNOWN_BLOCKS):
                     unknown_parent = True  # the child (or the block itself: a dynamic one) may or may not be set
+                elif isinstance(x, list) and x and all(getattr(e, "reason", "") == UNKNOWN_BLOCKS for e in x):
+                    unknown_parent = True  # only dynamic blocks over collections known at apply: maybe none
                 elif x is not None:
                     present.append(path)
             if present:
