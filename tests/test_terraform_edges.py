@@ -121,7 +121,10 @@ def test_reference_edges_name_the_instance_its_own_key_picks(tmp_path):
         'resource "aws_secretsmanager_secret_version" "v" {\n  count = 2\n'
         '  secret_id = aws_secretsmanager_secret.s[var.users[count.index]].id\n}\n'
         'resource "aws_secretsmanager_secret_version" "w" {\n'
-        '  secret_id = aws_secretsmanager_secret.s[aws_ssm_parameter.p.value].id\n}\n')
+        '  secret_id = aws_secretsmanager_secret.s[aws_ssm_parameter.p.value].id\n}\n'
+        # a for expression's own variable, named like the instance's: its index is not the instance's key
+        'resource "aws_secretsmanager_secret_policy" "p" {\n  for_each = toset(var.rotated)\n'
+        '  policy = jsonencode([for each in var.users : aws_secretsmanager_secret.s[each].arn])\n}\n')
     parsed = parse_all(discover([str(tmp_path)], base=str(tmp_path)).files, ParseOptions())
     graph = build_graph(parsed.resources)
     refs = {(u, v) for u, v, k in graph.edges(keys=True) if k == "references"}
@@ -131,6 +134,8 @@ def test_reference_edges_name_the_instance_its_own_key_picks(tmp_path):
         ("aws_secretsmanager_secret_version.v[1]", 'aws_secretsmanager_secret.s["report"]'),
         ("aws_secretsmanager_secret_version.w", 'aws_secretsmanager_secret.s["app"]'),
         ("aws_secretsmanager_secret_version.w", 'aws_secretsmanager_secret.s["report"]'),
+        ('aws_secretsmanager_secret_policy.p["app"]', 'aws_secretsmanager_secret.s["app"]'),
+        ('aws_secretsmanager_secret_policy.p["app"]', 'aws_secretsmanager_secret.s["report"]'),
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from .expressions import NON_RESOURCE_ROOTS, evaluate
-from .syntax import Expr, Lit, Opaque, Traversal
+from .syntax import Expr, ForE, Lit, Opaque, Traversal
 
 # (module name, output, the literal key the output is indexed by or None) -> addresses, None if unknown
 OutputRefs = Callable[[str, str, Any], Optional[list[str]]]
@@ -40,19 +40,22 @@ class RefTracer:
         if type(expr) in _LEAVES:  # most attributes are literals: nothing to walk
             return []
         found: list[str] = []
-        stack: list[Any] = [expr]
+        stack: list[tuple[Any, Any]] = [(expr, scope)]
         while stack:
-            node = stack.pop()
+            node, where = stack.pop()
             t = type(node)
             if t is Traversal:
-                found.extend(self._traversal(node, scope))
-                stack.extend(arg for kind, arg in node.steps if kind == "index")
+                found.extend(self._traversal(node, where))
+                stack.extend((arg, where) for kind, arg in node.steps if kind == "index")
             elif t in _LEAVES:
                 continue
             elif isinstance(node, Expr):
-                stack.extend(getattr(node, slot) for slot in _slots(t))
+                # inside a `for` expression an index may name its own variables, which the instance's
+                # scope does not hold (or holds under the same name): every instance, as without a scope
+                inner = None if t is ForE else where
+                stack.extend((getattr(node, slot), inner) for slot in _slots(t))
             elif t is list or t is tuple:
-                stack.extend(node)
+                stack.extend((item, where) for item in node)
         return list(dict.fromkeys(found))
 
     def _traversal(self, node: Traversal, scope: Any = None) -> list[str]:
