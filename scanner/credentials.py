@@ -182,7 +182,7 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
         else:
             cut = min(i for i in (chunk.find("="), chunk.find(":")) if i > 0)
         name = chunk[:cut].strip().strip("\"'").strip()
-        value = chunk[cut + 1:].strip().strip("\"'")
+        value = _quoted(text, end - len(chunk) + cut + 1) or chunk[cut + 1:].strip().strip("\"'")
         if chunk[cut] == ":" and _yaml_tag(value, text, end):
             continue  # api_key: !env_var SONARR_API_KEY, password: !secret db_password: a tagged reference
         if text[start - 1:start] in ("$", ":") or _prose(value) or _carries_on(value, text, end):
@@ -201,6 +201,23 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             continue  # nsswitch.conf's `passwd: compat` says where user accounts are looked up
         if literal_credential(name.lstrip("-"), value):
             yield name, value
+
+
+def _quoted(text: str, at: int) -> str:
+    """The whole quoted string that starts (after blanks) at ``at``, on its line; '' when there is none.
+
+    The assignment pattern stops a value at a blank: ``secret: "<YOUR APPROLE SECRET ID HERE>"`` is
+    judged whole, a stand-in, not as ``<YOUR``.
+    """
+    line_end = text.find("\n", at)
+    line_end = len(text) if line_end < 0 else line_end
+    i = at
+    while i < line_end and text[i] in " \t":
+        i += 1
+    if i >= line_end or text[i] not in "\"'":
+        return ""
+    close = text.find(text[i], i + 1, line_end)
+    return text[i + 1:close] if close > i + 1 else ""
 
 
 # Words that carry a sentence on, never a password: after "Invalid X-Session-Token: must be at least 64

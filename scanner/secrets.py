@@ -64,6 +64,12 @@ _PLACEHOLDER_WORDS = ("placeholder", "changeme", "change_me", "change-me", "repl
                       # a seed Terraform writes once and something else replaces (ignore_changes = [value])
                       "overridden", "initial_value", "initial-value", "managed-outside",
                       "outside-terraform", "outside_terraform")
+# Phrases a stand-in spells out, read with digits and symbols back as the letters they imitate: only whole
+# phrases, so that a weak password in that style (``p4ssw0rd``) stays one.
+_DELEET = str.maketrans({"4": "a", "@": "a", "3": "e", "0": "o", "1": "i", "5": "s", "$": "s", "7": "t",
+                         "-": "", "_": "", " ": ""})
+_ASKS_TO_BE_CHANGED = ("changethis", "pleasechange", "changeme", "replacethis", "replaceme", "notasecret",
+                       "notaverysecret", "notarealsecret")
 MIN_ENTROPY = 3.5
 MIN_ENTROPY_LENGTH = 16
 
@@ -112,6 +118,8 @@ def is_placeholder(value: Any) -> bool:
         return True
     if any(word in low for word in _PLACEHOLDER_WORDS):  # PLACEHOLDER_SET_VIA_UI, your-api-key-here
         return True
+    if any(phrase in low.translate(_DELEET) for phrase in _ASKS_TO_BE_CHANGED):
+        return True  # Ple4seCh4ngeThisN0tAVerySecretV4lue (Rook's registry example): it says what it is
     if len(set(low)) == 1 and not low[0].isalnum():       # ****, ....
         return True
     if low.startswith("x") and len(set(low)) == 1:       # xxxxxxxxxx

@@ -127,6 +127,9 @@ def test_known_formats(payload, should_flag):
     ("- key: a\n  name: b\n- secret: Gitlab-pg-2024\n", [("secret", "Gitlab-pg-2024")]),
     ("a:\n  key: x\nb:\n  secret: Gitlab-pg-2024\n", [("secret", "Gitlab-pg-2024")]),
     ("a:\n  secret: Gitlab-pg-2024\n  b:\n    key: x\n", [("secret", "Gitlab-pg-2024")]),
+    # round 17, MinIO's KES example: a quoted stand-in is judged whole, not up to its first blank
+    ('approle:\n  id: "<YOUR APPROLE ID HERE>"\n  secret: "<YOUR APPROLE SECRET ID HERE>"\n', []),
+    ('password = "Tr0ub4dor &3x"\n', [("password", "Tr0ub4dor &3x")]),
     # a segment of an ARN (alphagov/govuk-infrastructure's External Secrets policy)
     ("arn:aws:secretsmanager:eu-west-2:\ue000:secret:govuk/*", []),
 ])
@@ -163,6 +166,8 @@ def test_tree_walk_finds_entries_json_and_skips_names():
     ("INITIAL_VALUE_OVERRIDDEN", True), ("initial-value", True), ("managed-outside-terraform", True),
     # "my" and the kind of value (Argo Workflows' example webhook Secret); more than the kind is a value
     ("my-uuid", True), ("my_token", True), ("my-api-key", True), ("my-secret-pw", False), ("my-uuid-2024", False),
+    # a stand-in spelled with digits for letters (Rook's registry example); a password in that style stays one
+    ("Ple4seCh4ngeThisN0tAVerySecretV4lue", True), ("Ch4ngeM3", True), ("p4ssw0rd", False), ("Sh4rk-B1te-77", False),
 ])
 def test_one_placeholder_list(value, should_flag):
     assert is_placeholder(value) is should_flag

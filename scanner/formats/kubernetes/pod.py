@@ -259,9 +259,11 @@ def derive_secret(obj: dict[str, Any], lines: dict[str, int]) -> None:
     ``data`` values are decoded from base64 before they are judged. A key is a
     credential when its name holds one and its value is a literal, or when its
     value has a credential format, is high-entropy, or is a file that assigns
-    one: ``username: orders`` and ``tls.crt`` are not credentials.
+    one: ``username: orders`` and ``tls.crt`` are not credentials, nor is an
+    access key beside the secret key of its prefix (the user it names).
     """
     entries: list[dict[str, Any]] = []
+    names = [k for f in ("stringData", "data") if isinstance(obj.get(f), dict) for k in obj[f]]
     for field in ("stringData", "data"):
         data = obj.get(field)
         if not isinstance(data, dict):
@@ -269,8 +271,10 @@ def derive_secret(obj: dict[str, Any], lines: dict[str, int]) -> None:
         for key, value in data.items():
             plain = _base64_text(value) if field == "data" else value
             n = len(entries)
-            entries.append({"at": f"{field}.{key}", "key": key, "value": value,
-                            "credential": bool(find({"data": {key: plain}}, schema_names=frozenset({"data"})))})
+            # CONSOLE_ACCESS_KEY beside CONSOLE_SECRET_KEY: the user the secret key authenticates
+            credential = (not identifier_half((key, plain), names)
+                          and bool(find({"data": {key: plain}}, schema_names=frozenset({"data"}))))
+            entries.append({"at": f"{field}.{key}", "key": key, "value": value, "credential": credential})
             line = lines.get(f"{field}.{key}")
             if line:
                 for sub in ("", ".at", ".key", ".value", ".credential"):
