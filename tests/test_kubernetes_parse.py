@@ -7,6 +7,7 @@ import os
 import pytest
 
 from conftest import FIXTURES, parse_tree
+from scanner.api import scan
 from scanner.discover import discover
 from scanner.parse import ParseOptions, parse_all
 from scanner.formats.kubernetes.pod import parse_image
@@ -232,6 +233,37 @@ def test_an_object_its_api_group_does_not_serve_is_refused_not_scanned(tmp_path)
     assert sorted(r.address for r in parsed.resources) == [
         "k8s:extensions/Deployment/default/old", "k8s:serving.knative.dev/Service/default/hello"]
     assert [(d.code, d.path, d.line) for d in parsed.diagnostics] == [("k8s-unserved", "objects.yaml", 1)]
+
+
+def test_a_cluster_role_binding_naming_an_account_without_its_namespace_is_refused(tmp_path):
+    """The API server requires a ClusterRoleBinding's ServiceAccount subjects to name their namespace (a
+    RoleBinding's default to its own): rook's sqlitevfs example was read as granting `view` (round 17)."""
+    (tmp_path / "rbac.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: setup}\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+        "subjects: [{kind: ServiceAccount, name: setup}]\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: placed}\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+        "subjects: [{kind: ServiceAccount, name: setup, namespace: tools}, {kind: Group, name: ops}]\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: local, namespace: tools}\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+        "subjects: [{kind: ServiceAccount, name: setup}]\n")
+    parsed = parse_tree(tmp_path)
+    assert sorted(r.address for r in parsed.resources) == [
+        "k8s:rbac.authorization.k8s.io/ClusterRoleBinding/placed",
+        "k8s:rbac.authorization.k8s.io/RoleBinding/tools/local"]
+    assert [(d.code, d.path, d.line, d.level) for d in parsed.diagnostics] == [
+        ("k8s-invalid", "rbac.yaml", 1, "warning")]
+    # the refused binding grants nothing: a workload running as the account mounts a token no role uses
+    (tmp_path / "rbac.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: setup}\n"
+        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+        "subjects: [{kind: ServiceAccount, name: setup}]\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: setup, namespace: default}\n"
+        "spec: {template: {spec: {serviceAccountName: setup, containers: [{name: a, image: 'setup:1.0'}]}}}\n")
+    report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-K8S-042"])
+    assert [(f.resource, f.location.start_line) for f in report.findings] == [
+        ("k8s:apps/Deployment/default/setup", 10)]
 
 
 def test_a_workload_whose_container_has_no_image_is_refused_with_a_warning(tmp_path):

@@ -334,6 +334,23 @@ def _crd_cluster_kinds(raws: list[_Raw]) -> frozenset[str]:
     return frozenset(kinds)
 
 
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+def _unplaced_account(obj: dict[str, Any]) -> Optional[tuple[int, str]]:
+    """(index, name) of a ServiceAccount subject written without a namespace, or None.
+
+    The API server validates a ClusterRoleBinding's ServiceAccount subjects to have one (a
+    RoleBinding's default to its own), and refuses the object otherwise (rook's sqlitevfs example).
+    """
+    subjects = obj.get("subjects")
+    for i, subject in enumerate(subjects if isinstance(subjects, list) else []):
+        if (isinstance(subject, dict) and subject.get("kind") == "ServiceAccount"
+                and isinstance(subject.get("name"), str) and subject.get("namespace") in (None, "")):
+            return i, subject["name"]
+    return None
+
+
 def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[str, str],
             duplicates: dict[str, list[tuple[int, str, str]]], resources: list[Resource],
             unit: str) -> None:
@@ -364,6 +381,13 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
         out.diagnostics.append(Diagnostic(
             "k8s-unnamed", f"{kind} without metadata.name; skipped", f.relpath, raw.start,
             level="warning"))
+        return
+    unplaced = _unplaced_account(obj) if kind == "ClusterRoleBinding" and group == RBAC_GROUP else None
+    if unplaced is not None:
+        out.diagnostics.append(Diagnostic(
+            "k8s-invalid", f"ClusterRoleBinding {name}: subject {unplaced[0]} (ServiceAccount {unplaced[1]}) "
+            "has no namespace, which the API server requires of a ClusterRoleBinding's account: it refuses "
+            "the binding, which grants nothing; not scanned", f.relpath, raw.start, level="warning"))
         return
     namespace = None if kind in cluster_kinds else str(metadata.get("namespace") or "default")
     addr = address(api_version, kind, namespace, str(name))
