@@ -439,3 +439,20 @@ def test_an_overlays_patch_names_the_namespace_its_base_replaced(tmp_path):
     assert (spec.get("hostNetwork"), spec["containers"][0]["args"], spec.get("hostPID")) == (
         True, ["--a", "--zap-devel"], None)
     assert [(d.code, d.line) for d in parsed.diagnostics if d.level == "warning"] == [("kustomize-patch", 14)]
+
+
+def test_a_kustomizations_namespace_names_the_namespace_object_it_deploys(tmp_path):
+    """kustomize's namespace transformer renames a Namespace object the kustomization deploys (its default
+    field specs include `metadata/name` of kind Namespace): kubebuilder's `system` is built as the project's
+    namespace (round 19: OpenTelemetry's operator)."""
+    (tmp_path / "manager.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: system, labels: {control-plane: manager}}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: manager, namespace: system}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - {name: manager, image: 'op:1.0'}\n")
+    (tmp_path / "kustomization.yaml").write_text("namespace: op-system\nresources: [manager.yaml]\n")
+    parsed = parse_tree(tmp_path)
+    assert sorted(r.address for r in parsed.resources) == [
+        "k8s:apps/Deployment/op-system/manager", "k8s:core/Namespace/op-system"]
+    namespace = next(r for r in parsed.resources if r.type == "Namespace")
+    assert "namespace" not in namespace.attributes["metadata"]
+    assert (namespace.lines["metadata.name"], namespace.lines["metadata.name"].path) == (1, "kustomization.yaml")

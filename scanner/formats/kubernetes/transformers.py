@@ -9,7 +9,8 @@ from .pod import CONTAINER_FIELDS, POD_SPEC_PATHS, dig
 
 
 def namespace(k: Any, objects: list[Any]) -> None:
-    """``namespace:`` sets every object's namespace, and that of ServiceAccount subjects it deploys."""
+    """``namespace:`` sets every object's namespace, and that of ServiceAccount subjects it deploys; a
+    Namespace object it deploys takes its name."""
     ns = k.value.get("namespace")
     if not isinstance(ns, str) or not ns:
         return
@@ -19,6 +20,11 @@ def namespace(k: Any, objects: list[Any]) -> None:
     for o in objects:
         meta = o.obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
+            continue
+        if o.obj.get("kind") == "Namespace" and o.obj.get("apiVersion") == "v1":
+            # kustomize names the kustomization's own Namespace object after it (kubebuilder's `system`)
+            meta["name"] = ns
+            o.lines["metadata.name"] = line
             continue
         before = meta.get("namespace")
         if isinstance(before, str) and before and before != ns:
