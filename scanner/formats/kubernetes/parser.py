@@ -417,6 +417,9 @@ def _object(raw: _Raw, cluster_kinds: frozenset[str], out: Parsed, seen: dict[st
     if namespace is None:  # the API server ignores a cluster-scoped object's metadata.namespace
         obj["$cluster_scoped"] = True
         lines["$cluster_scoped"] = raw.start
+    if kind == "Namespace" and name == "kube-system":  # the cluster's own: its node agents run there
+        obj["$system_namespace"] = True
+        lines["$system_namespace"] = raw.start
     resources.append(Resource(
         address=addr, kind=Layer.KUBERNETES, type=rtype, attributes=obj,
         location=Location(f.relpath, raw.start, raw.end), source="kubernetes", lines=lines))
