@@ -235,13 +235,17 @@ def test_an_object_its_api_group_does_not_serve_is_refused_not_scanned(tmp_path)
     assert [(d.code, d.path, d.line) for d in parsed.diagnostics] == [("k8s-unserved", "objects.yaml", 1)]
 
 
+UNPLACED_BINDING = (  # a ClusterRoleBinding whose ServiceAccount subject names no namespace
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: setup}\n"
+    "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
+    "subjects: [{kind: ServiceAccount, name: setup}]\n---\n")
+
+
 def test_a_cluster_role_binding_naming_an_account_without_its_namespace_is_refused(tmp_path):
     """The API server requires a ClusterRoleBinding's ServiceAccount subjects to name their namespace (a
     RoleBinding's default to its own): rook's sqlitevfs example was read as granting `view` (round 17)."""
     (tmp_path / "rbac.yaml").write_text(
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: setup}\n"
-        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
-        "subjects: [{kind: ServiceAccount, name: setup}]\n---\n"
+        UNPLACED_BINDING +
         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: placed}\n"
         "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
         "subjects: [{kind: ServiceAccount, name: setup, namespace: tools}, {kind: Group, name: ops}]\n---\n"
@@ -256,9 +260,7 @@ def test_a_cluster_role_binding_naming_an_account_without_its_namespace_is_refus
         ("k8s-invalid", "rbac.yaml", 1, "warning")]
     # the refused binding grants nothing: a workload running as the account mounts a token no role uses
     (tmp_path / "rbac.yaml").write_text(
-        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: setup}\n"
-        "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n"
-        "subjects: [{kind: ServiceAccount, name: setup}]\n---\n"
+        UNPLACED_BINDING +
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: setup, namespace: default}\n"
         "spec: {template: {spec: {serviceAccountName: setup, containers: [{name: a, image: 'setup:1.0'}]}}}\n")
     report = scan([str(tmp_path)], base=str(tmp_path), only=["RG-K8S-042"])
