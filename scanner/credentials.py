@@ -122,6 +122,8 @@ def literal_credential(name: Any, value: Any) -> bool:
     # paths, ARNs and KMS alias names (`volume_encryption_key = "alias/aws/workspaces"`) name a key, they are none
     if len(text) < 3 or is_placeholder(text) or text.startswith(("/", "./", "~/", "file://", "arn:", "alias/")):
         return False
+    if text.lower() in _TIME_UNITS:
+        return False  # Cognito's token_validity_units { access_token = "minutes" }: how a lifetime is counted
     words = _words(name)
     if "".join(words) in "".join(_words(text)) or _DNS_NAME.search(text):
         return False  # client_secret = "client_secret", GOOGLE_API_KEY = "GOOGLE_API_KEY_VAL"
@@ -136,6 +138,10 @@ def literal_credential(name: Any, value: Any) -> bool:
         return False  # account_key = "ppud-development" names an account; an account key is generated
     return not _sentence(text) and not imitates_uuid(text)
 
+
+# Units a token's lifetime is given in (a Cognito client's token_validity_units): the value of a
+# `*_token` setting, never a token.
+_TIME_UNITS = frozenset({"seconds", "minutes", "hours", "days"})
 
 _WHAT_IS_NAMED = frozenset({"key", "secret", "token", "password", "apikey", "credentials", "creds"})
 

@@ -232,3 +232,10 @@ def test_an_access_key_beside_its_secret_key_is_the_identifier():
     # in a token's format it is still reported
     akia = [{"name": "AWS_ACCESS_KEY", "value": "AKIA" + "Q3EGRUKXLBZ7WN2D"}, env[1]]
     assert [c.at for c in find({"env": akia})] == ["env.0.value", "env.1.value"]
+
+
+def test_the_units_of_token_lifetimes_are_no_tokens():
+    # round 21, opg-use-an-lpa: a Cognito client's token_validity_units
+    units = {"access_token": "minutes", "id_token": "seconds", "refresh_token": "days"}
+    assert find({"token_validity_units": [units]}) == []
+    assert [c.at for c in find({"access_token": "Minutes-2024x"})] == ["access_token"]
