@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from .linear import Pattern
 from .secrets import credential_match, is_high_entropy, is_placeholder
@@ -345,22 +345,23 @@ def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozens
         if entry is not None and literal_credential(*entry):
             out.append(Credential(_join(at, _value_key(value)), entry[0], entry[1], "credential name"))
         # password: {secret: gitlab-pg, key: password}: the Secret holding the value and its key there
-        reference = isinstance(value.get("secret"), str) and isinstance(value.get("key"), str)
+        unnamed = {"secret"} if isinstance(value.get("secret"), str) and isinstance(value.get("key"), str) else set()
+        keys = list(value)
+        unnamed.update(keys[i] for i in identifier_halves(list(value.items())))  # access_key beside secret_key
         for k, v in value.items():
             if isinstance(k, str) and not k.startswith("$"):
                 child = _join(at, k)
                 if not at and k in schema:
                     _schema_value(v, child, k, out)
-                named = not (reference and k == "secret") and not identifier_half((k, v), value)
-                _walk(v, child, k if named else "", out, frozenset(), unwrap, depth + 1)
+                _walk(v, child, "" if k in unnamed else k, out, frozenset(), unwrap, depth + 1)
         return
     if isinstance(value, list):
-        names = [n for n in (next((v[k] for k in _ENTRY_NAMES if isinstance(v.get(k), str)), None)
-                             for v in value if isinstance(v, dict)) if n is not None]
+        # MINIO_ACCESS_KEY beside MINIO_SECRET_KEY: the user the secret key authenticates
+        skipped = identifier_halves([entry_of(v) or (_entry_name(v), None) if isinstance(v, dict) else (None, None)
+                                     for v in value])
         for i, v in enumerate(value):
-            if isinstance(v, dict) and names and identifier_half(entry_of(v), names):
-                continue  # MINIO_ACCESS_KEY beside MINIO_SECRET_KEY: the user the secret key authenticates
-            _walk(v, _join(at, str(i)), name, out, frozenset(), unwrap, depth + 1)
+            if i not in skipped:
+                _walk(v, _join(at, str(i)), name, out, frozenset(), unwrap, depth + 1)
         return
     if isinstance(value, str):
         _string(value, at, name, out, unwrap, depth)
@@ -401,30 +402,43 @@ def _schema_value(value: Any, at: str, name: str, out: list[Credential]) -> None
                 out.append(Credential(_join(at, str(k)), str(k), v, "credential argument"))
 
 
-def identifier_half(entry: Optional[tuple[str, Any]], siblings: Iterable[Any]) -> bool:
-    """``entry`` is an access key (``MINIO_ACCESS_KEY``, ``access_key``, ``aws_access_key_id``) beside the
-    secret key of the same prefix: the pair's identifier, a user name or key id, whose secret is the other.
+def identifier_halves(pairs: Sequence[tuple[Any, Any]]) -> set[int]:
+    """The indices of the (name, value) pairs that are an access key (``MINIO_ACCESS_KEY``, ``access_key``,
+    ``aws_access_key_id``) beside the secret key of the same prefix among ``pairs``: the pair's identifier,
+    a user name or key id, whose secret is the other.
 
-    Only a literal of words and digits: an access key in a token format is still reported by its format.
+    Only a literal that has no token's format: an access key in one is still reported by its format.
+    The names of one mapping, env list or Secret; most hold no access key, which one pass tells.
     """
-    if entry is None or not isinstance(entry[0], str) or not isinstance(entry[1], str):
-        return False
-    words = _words(entry[0])
-    cut = len(words) - (3 if words[-3:] == ["access", "key", "id"] else 2)
-    if cut < 0 or words[cut:cut + 2] != ["access", "key"] or credential_match(entry[1])[0]:
-        return False
-    prefix = words[:cut]
-    pairs = (prefix + ["secret", "key"], prefix + ["secret", "access", "key"])
-    return any(isinstance(n, str) and _words(n) in pairs for n in siblings)
+    if not any(isinstance(n, str) and "access" in n.lower() for n, _ in pairs):
+        return set()
+    names = [_words(n) for n, _ in pairs if isinstance(n, str)]
+    found: set[int] = set()
+    for i, (name, value) in enumerate(pairs):
+        if not isinstance(name, str) or not isinstance(value, str):
+            continue
+        words = _words(name)
+        cut = len(words) - (3 if words[-3:] == ["access", "key", "id"] else 2)
+        if cut < 0 or words[cut:cut + 2] != ["access", "key"] or credential_match(value)[0]:
+            continue
+        prefix = words[:cut]
+        if prefix + ["secret", "key"] in names or prefix + ["secret", "access", "key"] in names:
+            found.add(i)
+    return found
 
 
 def entry_of(value: dict[str, Any]) -> Optional[tuple[str, Any]]:
     """(name, value) of a {name: X, value: Y} entry (env var, setting, ConfigMap item), or None."""
-    name = next((value[k] for k in _ENTRY_NAMES if isinstance(value.get(k), str)), None)
+    name = _entry_name(value)
     if name is None:
         return None
     key = _value_key(value)
     return (name, value[key]) if key else None
+
+
+def _entry_name(value: dict[str, Any]) -> Optional[str]:
+    """The name of a {name: X, ...} entry, whatever gives its value (a literal, ``valueFrom``), or None."""
+    return next((value[k] for k in _ENTRY_NAMES if isinstance(value.get(k), str)), None)
 
 
 def _value_key(value: dict[str, Any]) -> str:

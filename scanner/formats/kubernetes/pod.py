@@ -17,7 +17,7 @@ import base64
 import binascii
 from typing import Any, Optional
 
-from ...credentials import entry_of, find, identifier_half
+from ...credentials import entry_of, find, identifier_halves
 from ...model import Unknown
 from ...secrets import looks_like_secret
 from . import POD_SPEC_PATHS, WORKLOAD_KINDS  # noqa: F401 - the vocabulary, re-read here by the pod model
@@ -100,11 +100,10 @@ def _mark_identifiers(container: dict[str, Any]) -> None:
     env = container.get("env")
     if not isinstance(env, list):
         return
-    names = [e.get("name") for e in env if isinstance(e, dict)]
-    if not any(isinstance(e, dict) and identifier_half(entry_of(e), names) for e in env):
-        return
-    container["env"] = [{**e, "$identifier": True} if isinstance(e, dict) and identifier_half(entry_of(e), names)
-                        else e for e in env]
+    marked = identifier_halves([(e.get("name"), (entry_of(e) or (None, None))[1]) if isinstance(e, dict)
+                                else (None, None) for e in env])
+    if marked:
+        container["env"] = [{**e, "$identifier": True} if i in marked else e for i, e in enumerate(env)]
 
 
 def _alias_pod_lines(lines: dict[str, int], origin: str, index: dict[str, str]) -> None:
@@ -262,23 +261,19 @@ def derive_secret(obj: dict[str, Any], lines: dict[str, int]) -> None:
     one: ``username: orders`` and ``tls.crt`` are not credentials, nor is an
     access key beside the secret key of its prefix (the user it names).
     """
+    items = [(field, key, value, _base64_text(value) if field == "data" else value)
+             for field in ("stringData", "data") if isinstance(obj.get(field), dict)
+             for key, value in obj[field].items()]
+    # CONSOLE_ACCESS_KEY beside CONSOLE_SECRET_KEY: the user the secret key authenticates
+    users = identifier_halves([(key, plain) for _, key, _, plain in items])
     entries: list[dict[str, Any]] = []
-    names = [k for f in ("stringData", "data") if isinstance(obj.get(f), dict) for k in obj[f]]
-    for field in ("stringData", "data"):
-        data = obj.get(field)
-        if not isinstance(data, dict):
-            continue
-        for key, value in data.items():
-            plain = _base64_text(value) if field == "data" else value
-            n = len(entries)
-            # CONSOLE_ACCESS_KEY beside CONSOLE_SECRET_KEY: the user the secret key authenticates
-            credential = (not identifier_half((key, plain), names)
-                          and bool(find({"data": {key: plain}}, schema_names=frozenset({"data"}))))
-            entries.append({"at": f"{field}.{key}", "key": key, "value": value, "credential": credential})
-            line = lines.get(f"{field}.{key}")
-            if line:
-                for sub in ("", ".at", ".key", ".value", ".credential"):
-                    lines[f"$entries.{n}{sub}"] = line
+    for n, (field, key, value, plain) in enumerate(items):
+        credential = n not in users and bool(find({"data": {key: plain}}, schema_names=frozenset({"data"})))
+        entries.append({"at": f"{field}.{key}", "key": key, "value": value, "credential": credential})
+        line = lines.get(f"{field}.{key}")
+        if line:
+            for sub in ("", ".at", ".key", ".value", ".credential"):
+                lines[f"$entries.{n}{sub}"] = line
     if entries:
         obj["$entries"] = entries
 
