@@ -124,11 +124,8 @@ def _literal_index(steps: tuple, scope: Any = None) -> str:
     arg = steps[0][1]
     if isinstance(arg, Lit):
         key = arg.value
-    elif scope is not None:
-        try:
-            key = evaluate(arg, scope)
-        except Exception:  # noqa: BLE001 - an index that cannot be worked out names every instance
-            return ""
+    elif scope is not None:  # the same index the value's own evaluation works out (body.py)
+        key = evaluate(arg, scope)
     else:
         return ""
     if isinstance(key, bool) or key is None or not isinstance(key, (int, str)):
