@@ -307,22 +307,16 @@ def _selected(obj: dict[str, Any], target: Optional[dict[str, Any]], was: tuple[
     the namespace matches now or before a ``namespace:`` replaced it (``was``)."""
     if not target:
         return True
-    if was and isinstance(target.get("namespace"), str) and target["namespace"]:
-        meta = obj.get("metadata")
-        now = meta.get("namespace") if isinstance(meta, dict) else None
-        if now is not None and not _full_match(target["namespace"], str(now)) and any(
-                _full_match(target["namespace"], ns) for ns in was):
-            return _selected(obj, {k: v for k, v in target.items() if k != "namespace"})
     meta = obj.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     api = str(obj.get("apiVersion") or "")
-    fields = {"group": api_group(api), "version": api.rsplit("/", 1)[-1], "kind": obj.get("kind"),
-              "name": meta.get("name"), "namespace": meta.get("namespace")}
-    for key, actual in fields.items():
+    fields = {"group": (api_group(api),), "version": (api.rsplit("/", 1)[-1],), "kind": (obj.get("kind"),),
+              "name": (meta.get("name"),), "namespace": (meta.get("namespace"), *was)}
+    for key, values in fields.items():
         wanted = target.get(key)
         if wanted is None or wanted == "":
             continue
-        if actual is None or not _full_match(str(wanted), str(actual)):
+        if not any(v is not None and _full_match(str(wanted), str(v)) for v in values):
             return False
     for key, field in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
         if isinstance(target.get(key), str) and not _labels_match(target[key], meta.get(field)):
