@@ -81,7 +81,7 @@ def link(ctx: LinkContext) -> None:
     _iam(ctx, names)
     _s3(ctx, names)
     _access_log_targets(ctx, names)
-    _redirecting_buckets(ctx, names)
+    _redirecting_buckets(ctx)
     _routing(ctx)
     _task_roles(ctx)
     aws_reach.link(ctx)
@@ -308,19 +308,20 @@ def _access_log_targets(ctx: LinkContext, names: _Names) -> None:
         ctx.derive(bucket, {"$access_log_target": True})
 
 
-def _redirecting_buckets(ctx: LinkContext, names: _Names) -> None:
+def _redirecting_buckets(ctx: LinkContext) -> None:
     """``$redirects_all_requests`` on buckets whose website redirects every request to another host
     (an ``aws_s3_bucket_website_configuration``'s ``redirect_all_requests_to``, or the bucket's own
     legacy ``website`` block): such a bucket serves no object, so what protects objects does not apply.
-    A redirect written in a block whose presence is unknown derives nothing."""
+    A redirect written in a block whose presence is unknown derives nothing. The configuration's
+    bucket is the one ``_s3`` attached it to."""
     found: set[str] = set()
     for r in ctx.of_type("aws_s3_bucket_website_configuration"):
         redirect = r.attributes.get("redirect_all_requests_to")
         blocks = items(redirect) or ([redirect] if isinstance(redirect, dict) else [])
         if is_unknown(redirect) or not blocks or any(is_unknown(b) for b in blocks):
             continue  # no redirect, or a dynamic block whose instances are known only at apply time
-        named = [bucket for _path, bucket in targets(ctx, r, ("bucket",), ("aws_s3_bucket",))]
-        found.update(named or names.find("aws_s3_bucket", r.attributes.get("bucket")))
+        found.update(bucket for _, bucket, kind in ctx.graph.out_edges(r.address, keys=True)
+                     if kind == "attached_to")
     for r in ctx.of_type("aws_s3_bucket"):
         for website in items(r.attributes.get("website")) or [r.attributes.get("website")]:
             if isinstance(website, dict) and isinstance(website.get("redirect_all_requests_to"), str):
