@@ -16,6 +16,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     import networkx as nx
 
+    from .incremental import Evaluated, State
+    from .parse import ParseOptions
+
 Progress = Callable[[str], None]
 
 
@@ -27,6 +30,7 @@ class Loaded:
     resources: list[Resource]
     graph: "nx.MultiDiGraph"
     diagnostics: list[Diagnostic]
+    groups: tuple[Any, ...] = ()  # the parse's groups (scanner.parse.Group): what a re-scan parses again
 
 
 def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
@@ -48,7 +52,7 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     """
     from .cache import scan_cache
     from .graph import build_graph, prepare
-    from .parse import ParseOptions, parse_all
+    from .parse import parse_all
 
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -57,12 +61,8 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
     say(f"parsing {len(found.files)} files")
     env = terraform_environment()
     with scan_cache():  # unchanged files are not parsed again: scanner/cache.py
-        units = tuple((name, tuple(os.path.abspath(d) for d in dirs)) for name, dirs in kubernetes_units)
-        parsed = parse_all(found.files, ParseOptions(var_files=tuple(var_files),
-                                                     variables=dict(variables or {}), env=env,
-                                                     kubernetes_units=units,
-                                                     module_descriptions=tuple(
-                                                         os.path.abspath(d) for d in module_descriptions)),
+        parsed = parse_all(found.files, parse_options(var_files, variables, env, kubernetes_units,
+                                                      module_descriptions),
                            jobs=jobs, meanwhile=prepare)
     t2 = time.perf_counter()
     say(f"linking {len(parsed.resources)} resources")
@@ -73,7 +73,20 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
         if discovery is None:
             timings["discover"] = t1 - t0
     return Loaded(found, parsed.resources, graph,
-                  [*found.diagnostics, *parsed.diagnostics, *graph.graph.get("diagnostics", ())])
+                  [*found.diagnostics, *parsed.diagnostics, *graph.graph.get("diagnostics", ())],
+                  parsed.state or ())
+
+
+def parse_options(var_files: Sequence[str], variables: Optional[Mapping[str, str]], env: Mapping[str, str],
+                  kubernetes_units: Sequence[tuple[str, Sequence[str]]],
+                  module_descriptions: Sequence[str]) -> "ParseOptions":
+    """What the parsers are told: the scan's variables, environment, Kubernetes units and module descriptions."""
+    from .parse import ParseOptions
+
+    units = tuple((name, tuple(os.path.abspath(d) for d in dirs)) for name, dirs in kubernetes_units)
+    return ParseOptions(var_files=tuple(var_files), variables=dict(variables or {}), env=dict(env),
+                        kubernetes_units=units,
+                        module_descriptions=tuple(os.path.abspath(d) for d in module_descriptions))
 
 
 def load_graph(paths: Sequence[str], **options: Any) -> "nx.MultiDiGraph":
@@ -161,7 +174,8 @@ def run(request: ScanRequest, progress: Optional[Progress] = None) -> Report:
         found = discover(request.paths, base=request.base, exclude=request.exclude)
         timings["discover"] = time.perf_counter() - t1
         report = remembered(cache, found, policies, request, timings,
-                            lambda: _run(found, policies, fingerprints, request, progress, timings))
+                            lambda digests, state: _run(found, policies, fingerprints, request, progress,
+                                                        timings, digests, state))
         note = cache.repaired if cache is not None else None
     if note:
         report = replace(report, diagnostics=(*report.diagnostics, Diagnostic(
@@ -190,12 +204,24 @@ def _policies(request: ScanRequest) -> list[Policy]:
 
 
 def _run(found: Discovery, policies: Sequence[Policy], fingerprints: Optional[frozenset[str]],
-         request: ScanRequest, progress: Optional[Progress], timings: dict[str, float]) -> Report:
-    """Parse, link, evaluate, then apply checkov, frameworks, suppressions and the baseline."""
+         request: ScanRequest, progress: Optional[Progress], timings: dict[str, float],
+         digests: Optional[Mapping[str, Optional[str]]] = None,
+         previous: Optional["State"] = None) -> tuple[Report, Optional["State"]]:
+    """Parse, link, evaluate (or, after an edit, only what it touched: scanner/incremental.py), then apply
+    checkov, frameworks, suppressions and the baseline; the report, and the state a next scan may start from."""
+    from .incremental import Evaluated, delta, full_state
     from .policy import evaluate
-    from .redact import mask_diagnostic
-    from .suppress import apply_baseline, apply_inline
 
+    t0 = time.perf_counter()
+    done = None
+    if previous is not None and digests is not None:
+        done = delta(previous, found, digests, parse_options(
+            request.var_files, request.variables, terraform_environment(), request.kubernetes_units,
+            request.module_descriptions), policies)
+    if done is not None:
+        timings["incremental"] = time.perf_counter() - t0
+        metas: list[PolicyMeta] = [p.meta for p in policies]
+        return _report(found, done[0], metas, fingerprints, request, timings, len(policies)), done[1]
     loaded = load(request.paths, var_files=request.var_files, variables=request.variables,
                   exclude=request.exclude, base=request.base, progress=progress, timings=timings,
                   jobs=request.jobs, discovery=found, kubernetes_units=request.kubernetes_units,
@@ -205,26 +231,47 @@ def _run(found: Discovery, policies: Sequence[Policy], fingerprints: Optional[fr
         progress(f"evaluating {len(policies)} policies")
     diagnostics = list(loaded.diagnostics)
     findings, counts = evaluate(loaded.graph, policies, jobs=request.jobs, diagnostics=diagnostics)
-    metas: list[PolicyMeta] = [p.meta for p in policies]
+    metas = [p.meta for p in policies]
     timings["evaluate"] = time.perf_counter() - t1
+    graph = loaded.graph
+    evaluated = Evaluated(loaded.resources, findings, counts, diagnostics[len(found.diagnostics):],
+                          graph.number_of_nodes(), graph.number_of_edges())
+    state: Optional["State"] = None
+    if digests is not None and not request.with_checkov:
+        from .cache import current
+        cache = current()
+        state = full_state(digests, cache.seen if cache is not None else {}, loaded.groups, loaded.resources,
+                           graph, findings, counts, evaluated.diagnostics)
     if request.with_checkov:
         findings = _with_checkov(loaded, findings, metas, diagnostics, request, progress, timings)
+        evaluated = replace(evaluated, findings=findings, diagnostics=diagnostics[len(found.diagnostics):])
+    return _report(found, evaluated, metas, fingerprints, request, timings, len(policies)), state
+
+
+def _report(found: Discovery, evaluated: "Evaluated", metas: list[PolicyMeta],
+            fingerprints: Optional[frozenset[str]], request: ScanRequest, timings: dict[str, float],
+            policy_count: int) -> Report:
+    """The report of a scan: frameworks, inline suppressions and the baseline applied to what was evaluated."""
+    from .redact import mask_diagnostic
+    from .suppress import apply_baseline, apply_inline
+
+    findings = list(evaluated.findings)
+    diagnostics = [*found.diagnostics, *evaluated.diagnostics]
     by_id = {m.id: m for m in metas}
     if request.frameworks:
         findings = [f for f in findings if in_frameworks(by_id.get(f.policy_id), request.frameworks)]
     if request.suppressions:
-        sources = {f.relpath: f.path for f in loaded.discovery.files}
-        resources = {r.address: r for r in loaded.resources}
+        sources = {f.relpath: f.path for f in found.files}
+        resources = {r.address: r for r in evaluated.resources}
         findings, problems = apply_inline(findings, resources, sources, metas, today=request.today)
         diagnostics.extend(problems)
     shown_baseline = _shown_path(request.baseline, request.base) if request.baseline else ""
     if fingerprints is not None and request.baseline:
         findings = apply_baseline(findings, fingerprints, shown_baseline)
-    graph = loaded.graph
     stats = {
-        "files": len(loaded.discovery.files), "skipped_files": loaded.discovery.skipped,
-        "resources": len(loaded.resources), "nodes": graph.number_of_nodes(),
-        "edges": graph.number_of_edges(), "policies": len(policies), **counts,
+        "files": len(found.files), "skipped_files": found.skipped,
+        "resources": len(evaluated.resources), "nodes": evaluated.nodes,
+        "edges": evaluated.edges, "policies": policy_count, **evaluated.counts,
         "seconds": _rounded(timings),
     }
     if request.baseline:

@@ -45,6 +45,9 @@ FLUSH_EVERY = 512
 KEEP_ENTRIES = 50_000
 KEEP_RESULTS = 8
 RESULT_PREFIX = "scan-result:"  # keys of stored whole-scan results (scanner/rescan.py)
+# what a scan keeps for a re-scan after an edit (scanner/incremental.py): two entries per request
+KEEP_STATES = 8
+STATE_PREFIX = "scan-state:"
 # Diagnostic codes that depend on the machine, not only the input (a parse cut by its time
 # budget): a parse result or a report holding one is not stored, so the next scan tries again.
 UNRECORDED_READ = "unrecorded-read"  # a parser read the disk behind its context (scanner/parse.py)
@@ -52,7 +55,7 @@ UNSTABLE = frozenset({"hcl-timeout", UNRECORDED_READ})
 _DIGEST = 32
 # Modules whose classes an entry may contain; anything else makes the entry unreadable.
 # what every parser's results are made of, and what each format declares its memoised results hold
-_ALLOWED_MODULES = frozenset({"scanner.model", "scanner.parse", "scanner.yamlnodes"}) | frozenset(
+_ALLOWED_MODULES = frozenset({"scanner.model", "scanner.parse", "scanner.yamlnodes", "scanner.incremental"}) | frozenset(
     m for f in FORMATS.values() for m in f.memo_modules)
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "complex"})
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -318,11 +321,12 @@ class ParseCache:
 
 
 def _prune(db: Any) -> None:
-    """Keep the newest KEEP_RESULTS stored results and KEEP_ENTRIES entries in all (newest = last written)."""
-    low, high = RESULT_PREFIX, RESULT_PREFIX[:-1] + chr(ord(RESULT_PREFIX[-1]) + 1)
-    db.execute("DELETE FROM entries WHERE key >= ? AND key < ? AND rowid NOT IN "
-               "(SELECT rowid FROM entries WHERE key >= ? AND key < ? ORDER BY rowid DESC LIMIT ?)",
-               (low, high, low, high, KEEP_RESULTS))
+    """Keep the newest KEEP_RESULTS stored results, KEEP_STATES state entries and KEEP_ENTRIES entries in all (newest = last written)."""
+    for prefix, keep in ((RESULT_PREFIX, KEEP_RESULTS), (STATE_PREFIX, KEEP_STATES)):
+        low, high = prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        db.execute("DELETE FROM entries WHERE key >= ? AND key < ? AND rowid NOT IN "
+                   "(SELECT rowid FROM entries WHERE key >= ? AND key < ? ORDER BY rowid DESC LIMIT ?)",
+                   (low, high, low, high, keep))
     count = db.execute("SELECT count(*) FROM entries").fetchone()[0]
     if count > KEEP_ENTRIES:
         db.execute("DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY rowid LIMIT ?)",

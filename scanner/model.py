@@ -312,6 +312,7 @@ class Policy:
     message: str = ""
     secret: bool = False   # values this policy quotes are credentials: always masked
     layer: str = ""        # restrict to one layer (terraform | kubernetes | architecture)
+    condition: Any = field(default=None, compare=False, repr=False)  # the tree it was compiled from
 
     @property
     def id(self) -> str:

@@ -218,12 +218,42 @@ def guarded() -> Iterator[list[str]]:
         _GUARD.active, _GUARD.stray = outer
 
 
+@dataclass(frozen=True)
+class Part:
+    """A piece of a parser's result that its format's ``reparse`` can parse again alone (a Terraform root).
+
+    ``addresses`` are its resources' in the order the parse gave them;
+    ``reads`` every file whose bytes it depended on; ``alone`` is False when
+    its parse gave or changed a diagnostic, or shares addresses with
+    another part (then it is never parsed alone). ``detail`` is the
+    format's own (the directories a root instantiated).
+    """
+
+    key: str
+    addresses: tuple[str, ...]
+    reads: frozenset[str]
+    alone: bool
+    detail: Any = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """One parser's share of a whole parse (see :func:`parse_all`): its files' paths, and its parts and state."""
+
+    key: str
+    paths: tuple[str, ...]
+    parts: Optional[tuple[Part, ...]]
+    state: Any
+
+
 @dataclass
 class Parsed:
-    """What a parser returns."""
+    """What a parser returns; ``parts`` and ``state`` when its format can parse one part again (``reparse``)."""
 
     resources: list[Resource] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    parts: Optional[list[Part]] = None
+    state: Any = None
 
 
 def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
@@ -268,10 +298,16 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
     for key, _ in groups:
         for r in parsed_by_module[key].resources:
             taken[r.address] = taken.get(r.address, 0) + 1
-    for key, _ in groups:  # the order of a serial run, whoever parsed what
+    records: list[Group] = []
+    for key, group in groups:  # the order of a serial run, whoever parsed what
         parsed = parsed_by_module[key]
-        out.resources.extend(_distinct(key, parsed.resources, taken))
+        mine = _distinct(key, parsed.resources, taken)
+        out.resources.extend(mine)
         out.diagnostics.extend(parsed.diagnostics)
+        records.append(Group(key, tuple(f.path for f in group),
+                             tuple(parsed.parts) if parsed.parts is not None and mine is parsed.resources
+                             else None, parsed.state))
+    out.state = tuple(records)
     if stray:
         paths = sorted(set(stray))
         out.diagnostics.append(Diagnostic(
@@ -279,6 +315,29 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
             f"({', '.join(paths[:3])}); this scan's result is not stored for re-use (a riskgraph bug: "
             "please report it)", paths[0], level="info"))
     return out
+
+
+def reparse(group: Group, files: Sequence[SourceFile], options: ParseOptions, changed: frozenset[str],
+            parts: Sequence[Part]) -> Optional[list[list[Resource]]]:
+    """``parts`` of ``group`` parsed again after the files ``changed`` were edited (each part's resources), or None.
+
+    None when the format cannot vouch that the rest of its result stands
+    (its ``reparse`` says so), or anything goes wrong: the caller then
+    parses everything, and a crash becomes the diagnostic it always was.
+    """
+    options = replace(options, plans=tuple(f.path for f in files if f.format == "terraform_plan"))
+    mine = [f for f in files if f.path in set(group.paths)]
+    try:
+        module = importlib.import_module(_module(group.key))
+        again = getattr(module, "reparse", None)
+        if again is None:
+            return None
+        with guarded() as stray:
+            found: Optional[list[list[Resource]]] = again(mine, ParseContext(options), changed, list(parts),
+                                                          group.state)
+    except Exception:  # noqa: BLE001 - the full parse that follows says what went wrong
+        return None
+    return None if stray else found
 
 
 def _distinct(key: str, resources: list[Resource], taken: dict[str, int]) -> list[Resource]:

@@ -33,9 +33,12 @@ from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 from .api import terraform_environment
-from .cache import RESULT_PREFIX, ParseCache, code_stamp, observe, stable
+from .cache import RESULT_PREFIX, STATE_PREFIX, ParseCache, code_stamp, observe, stable
 from .discover import Discovery
+from .incremental import Body, State
 from .model import Policy, Report
+
+BODY = "/body"  # the key of a state's body: its own key and this
 
 if TYPE_CHECKING:  # pragma: no cover
     from .request import ScanRequest
@@ -43,15 +46,22 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def remembered(cache: Optional[ParseCache], found: Discovery, policies: Sequence[Policy],
                request: "ScanRequest", timings: dict[str, float],
-               compute: Callable[[], Report]) -> Report:
-    """The stored report of this scan when its inputs are unchanged, else ``compute()`` (stored for next time).
+               compute: Callable[[Optional[Mapping[str, Optional[str]]], Optional["State"]],
+                                 tuple[Report, Optional["State"]]]) -> Report:
+    """The stored report of this scan when its inputs are unchanged, else ``compute(digests, state)`` (stored for next time).
 
-    ``timings`` gains ``result_cache`` when the report was read back, so a
-    report says where it came from (``stats["seconds"]``).
+    ``digests`` are the discovered files' fingerprints; ``state`` what the
+    last full scan of this request with other file contents kept
+    (scanner/incremental.py), or None. ``timings`` gains ``result_cache``
+    when the report was read back, so a report says where it came from
+    (``stats["seconds"]``).
     """
-    key = request_key(found, policies, request) if cache is not None else None
-    if cache is None or key is None:
-        return compute()
+    if cache is None:
+        return compute(None, None)[0]
+    digests = {f.path: file_digest(f.path) for f in found.files}
+    key = request_key(found, policies, request, digests)
+    if key is None:
+        return compute(None, None)[0]
     t0 = time.perf_counter()
     before = stamps(found)  # a file edited while the scan runs must not file its result
     stored = lookup(cache, key)
@@ -59,14 +69,41 @@ def remembered(cache: Optional[ParseCache], found: Discovery, policies: Sequence
         timings["result_cache"] = time.perf_counter() - t0
         return replace(stored, stats={**stored.stats,
                                       "seconds": {k: round(v, 4) for k, v in timings.items()}})
-    report = compute()
-    if stamps(found) == before:
-        store(cache, key, report)
+    state_key = request_key(found, policies, request, None)
+    assert state_key is not None  # the same request, keyed without the files' bytes
+    previous = recall_state(cache, state_key)
+    report, state = compute(digests, previous)
+    if stamps(found) == before and stable(report.diagnostics):
+        if state is None or previous is None or state.body is not previous.body:
+            # a full scan: its report too (after an edit, the next scan with nothing changed
+            # finds the state, which costs it less than storing the report costs this one)
+            cache.put(key, (dict(cache.seen), report))
+        if state is not None:
+            keep_state(cache, state_key, state, write_body=previous is None or state.body is not previous.body)
     return report
 
 
-def request_key(found: Discovery, policies: Sequence[Policy], request: "ScanRequest") -> Optional[str]:
-    """The stored-result key of this request; None when it must not be stored."""
+def recall_state(cache: ParseCache, key: str) -> Optional[State]:
+    """The state kept under ``key`` (its body is a second entry, written by the full scan), or None."""
+    found, head = cache.get(key)
+    if not found or not isinstance(head, tuple) or len(head) != 6:
+        return None
+    found, body = cache.get(key + BODY)
+    if not found or not isinstance(body, Body) or body.stamp != head[0]:
+        return None
+    return State(body, *head[1:])
+
+
+def keep_state(cache: ParseCache, key: str, state: State, write_body: bool) -> None:
+    """Store ``state``: the small part always, the body only when it is new."""
+    if write_body:
+        cache.put(key + BODY, state.body)
+    cache.put(key, (state.body.stamp, state.digests, state.seen, state.counts, state.edited, state.judged))
+
+
+def request_key(found: Discovery, policies: Sequence[Policy], request: "ScanRequest",
+                digests: Optional[Mapping[str, Optional[str]]]) -> Optional[str]:
+    """The stored-result key of this request (None when it must not be stored); without ``digests``, the key of its state."""
     if request.policies is not None or request.with_checkov:
         return None  # policies passed as objects, checkov's own checks: outside what the key covers
     # every scan option of the request (a new one is keyed without a change here) but the
@@ -79,11 +116,16 @@ def request_key(found: Discovery, policies: Sequence[Policy], request: "ScanRequ
         today=(request.today or datetime.date.today()).isoformat(),  # suppressions expire
         baseline=[request.baseline, file_digest(request.baseline) if request.baseline else None],
         env=terraform_environment())
-    return scan_key(found, policies, options)
+    return scan_key(found, policies, options, digests)
 
 
-def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any]) -> Optional[str]:
-    """The key of a scan's result, or None when some input cannot be pinned down (then nothing is stored)."""
+def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any],
+             digests: Optional[Mapping[str, Optional[str]]]) -> Optional[str]:
+    """The key of a scan's result, or None when some input cannot be pinned down (then nothing is stored).
+
+    Without ``digests`` (the files' fingerprints), the key of the scan's
+    :class:`~scanner.incremental.State`: the same request, whatever the files hold.
+    """
     h = hashlib.sha256(code_stamp())
     h.update(json.dumps(options, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
     h.update(os.getcwd().encode("utf-8", "surrogateescape"))
@@ -93,13 +135,13 @@ def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[
             return None
         h.update(f"\0policy\0{policy.id}\0{policy.meta.source_path}\0{digest}".encode("utf-8", "surrogatepass"))
     for f in discovery.files:
-        digest = file_digest(f.path)
+        digest = digests.get(f.path) if digests is not None else "-"
         if digest is None:  # unreadable now: the parsers' diagnostic must come from a real scan
             return None
         h.update(f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0{digest}".encode("utf-8", "surrogatepass"))
     h.update(repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
                                        for d in discovery.diagnostics])).encode("utf-8", "surrogatepass"))
-    return RESULT_PREFIX + h.hexdigest()
+    return (RESULT_PREFIX if digests is not None else STATE_PREFIX) + h.hexdigest()
 
 
 def stamps(discovery: Discovery) -> list[tuple[int, int]]:
@@ -124,13 +166,6 @@ def lookup(cache: ParseCache, key: str) -> Optional[Report]:
     if not isinstance(report, Report) or not _unchanged(seen):
         return None
     return report
-
-
-def store(cache: ParseCache, key: str, report: Report) -> None:
-    """Keep ``report`` with what the parsers read to make it (written when the cache flushes)."""
-    if not stable(report.diagnostics):
-        return
-    cache.put(key, (dict(cache.seen), report))
 
 
 def _unchanged(seen: Any) -> bool:

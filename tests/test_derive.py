@@ -73,7 +73,7 @@ def test_derive_takes_only_dollar_names_and_what_a_crashed_pass_derived_is_undon
     assert [d.code for d in diagnostics] == ["linker-crash"]
     assert ctx.fact(a.address, "$seen") is True  # the second pass, without b, derived it again
     assert ctx.fact(b.address, "$seen") is None and ctx.line_of(a, "$seen") == 5
-    ctx.settle()
+    ctx.settle({a.address: a, b.address: b})
     assert graph.nodes[a.address]["resource"].attributes == {"name": "x", "$seen": True}
     assert graph.nodes[a.address]["resource"].line_of("$seen") == 5
     assert graph.nodes[b.address]["resource"] is b and a.attributes == {"name": "x"}

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scanner.formats.*",),  # format internals: parsers, their models, their linkers
     ("scanner.policy",),  # evaluation
     ("scanner.report",),  # pure functions of a Report
-    ("scanner.suppress", "scanner.rescan", "scanner.config", "scanner.bridge", "scanner.request",
+    ("scanner.suppress", "scanner.incremental", "scanner.rescan", "scanner.config", "scanner.bridge", "scanner.request",
      "scanner.options", "scanner.output", "scanner.api", "scanner.cli", "scanner"),
 )
 # A format's internals are its own: nothing outside its package imports them (the registry and the

@@ -171,14 +171,14 @@ class LinkContext:
         line = line_at(facts[1], path) if facts is not None else None
         return line if line is not None else r.line_of(path)
 
-    def settle(self) -> None:
-        """Give each node with derived facts a resource carrying them (after every linker has run)."""
-        for address, (attrs, at) in self.facts.items():
+    def settle(self, parsed: Mapping[str, Resource]) -> None:
+        """Give each node its parsed resource (``parsed``, by address), carrying its derived facts (after every linker has run)."""
+        for address, r in parsed.items():
+            if address not in self.facts:
+                self.nodes[address]["resource"] = r
+        for address, facts in self.facts.items():
             node = self.nodes[address]
-            current: Resource = node["resource"]
-            # without new lines the mapping is shared rather than copied: nothing changes lines after linking
-            node["resource"] = replace(current, attributes={**current.attributes, **attrs},
-                                       lines={**current.lines, **at} if at else current.lines)
+            node["resource"] = with_facts(parsed.get(address) or node["resource"], facts)
         self.facts = {}
 
     def undo_derived(self) -> None:
@@ -206,6 +206,89 @@ class LinkContext:
             self.graph.edges[source, target, kind]["reach"] = reach
 
 
+ALL_KEYS = "*"  # in a record of reads: every key of the type (its keys were iterated or counted)
+
+
+class Reading(dict):
+    """A resource's attributes while linking: the same dict, noting which top-level keys linkers read.
+
+    ``get``, ``[]`` and ``in`` note their key; iterating, counting or
+    comparing the whole notes :data:`ALL_KEYS`. :func:`build_graph` keeps
+    the record per resource type (``graph.graph["reads"]``): linking is a
+    function of what it read, so an edit of a key no linker read leaves
+    every edge and derived fact as it was (scanner/incremental.py). One read
+    is not noted: which keys hold a block or list (``aws_network.walk``
+    descends into those); an edit that changes that is never taken as a
+    value edit.
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self, data: Mapping[str, Any], seen: set[str]) -> None:
+        dict.__init__(self, data)
+        self._seen = seen
+
+    def note(self, key: str) -> None:
+        self._seen.add(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._seen.add(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._seen.add(key)
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._seen.add(key)  # type: ignore[arg-type]
+        return dict.__contains__(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        self._seen.add(ALL_KEYS)
+        return dict.__iter__(self)
+
+    def keys(self) -> Any:
+        self._seen.add(ALL_KEYS)
+        return dict.keys(self)
+
+    def items(self) -> Any:
+        self._seen.add(ALL_KEYS)
+        return dict.items(self)
+
+    def values(self) -> Any:
+        self._seen.add(ALL_KEYS)
+        return dict.values(self)
+
+    def __len__(self) -> int:
+        self._seen.add(ALL_KEYS)
+        return dict.__len__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._seen.add(ALL_KEYS)
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self._seen.add(ALL_KEYS)
+        return dict.__ne__(self, other)
+
+    def __repr__(self) -> str:
+        self._seen.add(ALL_KEYS)
+        return dict.__repr__(self)
+
+    def copy(self) -> dict[str, Any]:
+        self._seen.add(ALL_KEYS)
+        return dict(dict.items(self))
+
+    __hash__ = None
+
+
+def with_facts(r: Resource, facts: tuple[Mapping[str, Any], Mapping[str, int]]) -> Resource:
+    """``r`` carrying derived facts (attributes, their lines), as the graph's node holds it after linking."""
+    attrs, at = facts
+    # without new lines the mapping is shared rather than copied: nothing changes lines after linking
+    return replace(r, attributes={**r.attributes, **attrs}, lines={**r.lines, **at} if at else r.lines)
+
+
 class _Resources(list):
     """``LinkContext.resources``: a list whose iteration goes through :meth:`LinkContext.track`."""
 
@@ -229,7 +312,9 @@ def prepare() -> None:
 def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] = None) -> nx.MultiDiGraph:
     """One graph of every resource, linked by every linker (default: all of ``LINKERS``).
 
-    ``graph.graph["diagnostics"]`` lists the linkers that raised (see :func:`run_linker`).
+    ``graph.graph["diagnostics"]`` lists the linkers that raised (see :func:`run_linker`);
+    ``graph.graph["reads"]`` which attribute keys linkers read, per resource type (:class:`Reading`);
+    ``graph.graph["facts"]`` what they derived, per address (attributes and lines, see :meth:`LinkContext.derive`).
     """
     import networkx as nx
 
@@ -240,16 +325,23 @@ def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] 
     graph.add_node(ANYONE, resource=None, special=True)
     diagnostics: list[Diagnostic] = graph.graph.setdefault("diagnostics", [])
     items: list[Resource] = []
+    parsed: dict[str, Resource] = {}
+    reads: dict[str, set[str]] = {}
     for r in resources:
         if r.address in graph:
-            diagnostics.append(_taken(r, graph.nodes[r.address].get("resource")))
+            diagnostics.append(_taken(r, parsed.get(r.address)))
             continue
-        graph.add_node(r.address, resource=r)
-        items.append(r)
+        # the resource with its attributes in a Reading: the same values, its reads noted per type
+        reading = replace(r, attributes=Reading(r.attributes, reads.setdefault(r.type, set())))
+        graph.add_node(r.address, resource=reading)
+        items.append(reading)
+        parsed[r.address] = r
     ctx = LinkContext(graph, items)
     for link in (linkers if linkers is not None else LINKERS):
         run_linker(link, ctx, diagnostics)
-    ctx.settle()
+    graph.graph["facts"] = {address: (dict(attrs), dict(at)) for address, (attrs, at) in ctx.facts.items()}
+    ctx.settle(parsed)
+    graph.graph["reads"] = {t: frozenset(keys) for t, keys in reads.items()}
     return graph
 
 

@@ -8,6 +8,7 @@ element inside ``some`` / ``every``) and ``prefix`` its absolute path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable, Optional
 
 from ..formats import TYPE_GROUPS
@@ -374,6 +375,70 @@ class Compiler:
         # the key lets a dozen `reachable_from: {node: internet}` share one search per scan
         key = ("reachable_from", repr(spec), repr(self.params) if _reads_params(spec) else None)
         return reachable_check(spec, through, avoid, key)
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a condition reads of the resource it judges and of others, found from its text alone.
+
+    ``keys``: the resource's top-level attribute keys (None: every key, as a
+    path starting ``*`` or ``**`` reads); ``searches``: whether it walks the
+    graph (``connected``, ``reachable_from``, ``leads_to``); ``elsewhere``:
+    the keys it reads of the resources a search reaches (None: every key).
+    scanner/incremental.py re-runs a policy only where an edit touches these.
+    """
+
+    keys: Optional[frozenset[str]] = frozenset()
+    searches: bool = False
+    elsewhere: Optional[frozenset[str]] = frozenset()
+
+    def __or__(self, other: "Reads") -> "Reads":
+        return Reads(_union(self.keys, other.keys), self.searches or other.searches,
+                     _union(self.elsewhere, other.elsewhere))
+
+    def searched(self) -> "Reads":
+        """This condition applied to the resources a search reaches: all it reads is read elsewhere."""
+        return Reads(frozenset(), True, _union(self.keys, self.elsewhere))
+
+
+def _union(a: Optional[frozenset[str]], b: Optional[frozenset[str]]) -> Optional[frozenset[str]]:
+    return None if a is None or b is None else a | b
+
+
+def condition_reads(node: Any) -> Reads:
+    """:class:`Reads` of a validated condition tree, dispatched as :meth:`Compiler.compile` dispatches it."""
+    if not isinstance(node, dict):
+        return Reads(None, True, None)  # not a condition this compiler knows: everything
+    if "all" in node or "any" in node:
+        out = Reads()
+        for child in node.get("all") or node.get("any") or ():
+            out = out | condition_reads(child)
+        return out
+    if "not" in node:
+        return condition_reads(node["not"])
+    if "type" in node and "path" not in node:
+        return Reads()
+    if "connected" in node:
+        spec = node["connected"]
+        inner = condition_reads(spec["where"]).searched() if "where" in spec else Reads()
+        return Reads(frozenset(), True, frozenset()) | inner
+    if "reachable_from" in node:
+        spec = node["reachable_from"]
+        out = Reads(frozenset(), True, frozenset())
+        for part in ("through", "not_through"):
+            if part in spec:
+                out = out | condition_reads(spec[part]).searched()
+        return out
+    if "leads_to" in node:
+        return Reads(frozenset(), True, frozenset()) | condition_reads(node["leads_to"]["where"]).searched()
+    segments = split_path(node.get("path", ""))
+    keys = None if not segments or segments[0] in ("*", "**") else frozenset(segments[:1])
+    out = Reads(keys)
+    for op in ("some", "every"):
+        if op in node:  # the inner condition reads inside the elements: under the same key
+            inner = condition_reads(node[op])
+            out = out | Reads(frozenset(), inner.searches, inner.elsewhere)
+    return out
 
 
 def _joined(first: tuple[PathStep, ...], then: tuple[PathStep, ...]) -> tuple[PathStep, ...]:

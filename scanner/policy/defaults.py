@@ -24,12 +24,13 @@ class Default:
     values: tuple[tuple[Interval, Any], ...]
     source: str
     when: Optional[Callable[..., Any]] = None  # compiled condition, or None: always
+    reads: Any = None  # what deciding it reads (compiler.Reads): its path's key and its condition's reads
 
 
 @lru_cache(maxsize=1)
 def load_defaults() -> dict[str, tuple[Default, ...]]:
     """Defaults by resource type, from defaults.yaml (read and compiled once); a broken entry raises."""
-    from .compiler import Compiler  # the compiler imports nothing of this module
+    from .compiler import Compiler, Reads, condition_reads  # the compiler imports nothing of this module
     entries = load_file(DEFAULTS_FILE) or []
     by_type: dict[str, list[Default]] = {}
     for number, entry in enumerate(entries):
@@ -41,7 +42,9 @@ def load_defaults() -> dict[str, tuple[Default, ...]]:
             values.append((interval, item["value"]))
         types = entry["type"] if isinstance(entry["type"], list) else [entry["type"]]
         when = Compiler({}).compile(entry["when"], f"defaults[{number}].when") if "when" in entry else None
-        default = Default(tuple(types), split_path(entry["path"]), tuple(values), entry["source"], when)
+        path = split_path(entry["path"])
+        reads = Reads(frozenset(path[:1])) | (condition_reads(entry["when"]) if "when" in entry else Reads())
+        default = Default(tuple(types), path, tuple(values), entry["source"], when, reads)
         for t in types:
             by_type.setdefault(t, []).append(default)
     return {t: tuple(d) for t, d in by_type.items()}

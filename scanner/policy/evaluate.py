@@ -99,16 +99,34 @@ def _evaluate_slice(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy
 
 def _evaluate_nodes(graph: Any, nodes: list[Any], by_type: dict[str, list[Policy]],
                     everywhere: list[Policy]) -> tuple[list[Finding], dict[str, int], list[Crash]]:
-    ctx = EvalContext(graph)
+    node_data = graph.nodes  # one view for every lookup (``resource_of`` builds one per call)
+    resources = (node_data[node].get("resource") for node in nodes)
+    return _judge(EvalContext(graph), [r for r in resources if r is not None], by_type, everywhere)
+
+
+def evaluate_alone(resources: Iterable[Resource],
+                   policies: Iterable[Policy]) -> tuple[list[Finding], dict[str, int], list[Crash]]:
+    """``policies`` on ``resources`` without a graph: for policies that read nothing but the resource they judge.
+
+    Such a policy (no ``connected``, ``reachable_from`` or ``leads_to``, not
+    a drift policy, on a type whose provider defaults search nothing) judges
+    a resource as :func:`evaluate` does in the whole graph; any graph access
+    raises, and the crash it becomes tells the caller it was not such a policy.
+    Findings, counts and crashes as :func:`_evaluate_nodes` gives them.
+    """
+    by_type, everywhere = index_policies(policies)
+    return _judge(EvalContext(None), list(resources), by_type, everywhere)
+
+
+def _judge(ctx: EvalContext, resources: list[Resource], by_type: dict[str, list[Policy]],
+           everywhere: list[Policy]) -> tuple[list[Finding], dict[str, int], list[Crash]]:
+    """Every applicable policy on each of ``resources``, in ``ctx``."""
+    graph = ctx.graph
     findings: list[Finding] = []
     crashes: list[Crash] = []
     evaluations = undetermined = 0
-    node_data = graph.nodes  # one view for every lookup (``resource_of`` builds one per call)
     runs: dict[tuple[str, Any, bool], list[Policy]] = {}  # the policies for each (type, layer, data?)
-    for node in nodes:
-        resource = node_data[node].get("resource")
-        if resource is None:
-            continue
+    for resource in resources:
         run = (resource.type, resource.kind, resource.source in NOT_MANAGED)
         todo = runs.get(run)
         if todo is None:

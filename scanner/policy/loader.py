@@ -135,7 +135,8 @@ def policy_from_checkov(data: Mapping[str, Any], lines: Mapping[str, int], path:
     except (DialectError, CompileError) as exc:
         dotted = exc.where.replace("[", ".").replace("]", "")
         raise PolicyError(path, exc.where, str(exc), _line(lines, dotted)) from None
-    return Policy(meta=meta, check=check, on_unknown="pass")
+    return Policy(meta=meta, check=check, on_unknown="pass",
+                  condition={"all": [condition, *(leaf for _, leaf in leaves)]})
 
 
 def policy_from_document(data: Any, lines: Mapping[str, int], path: str,
@@ -174,7 +175,7 @@ def policy_from_document(data: Any, lines: Mapping[str, int], path: str,
         category=data.get("category") or os.path.basename(os.path.dirname(path)))
     return Policy(meta=meta, check=check, on_unknown=data.get("on_unknown", "pass"),
                   message=data.get("message") or "", secret=bool(data.get("secret")),
-                  layer=data.get("layer") or "")
+                  layer=data.get("layer") or "", condition=data["condition"])
 
 
 def _line(lines: Mapping[str, int], dotted: str) -> Optional[int]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from ...model import Diagnostic, Resource, SourceFile
-from ...parse import ParseContext, ParseOptions, Parsed
+from ...parse import ParseContext, ParseOptions, Parsed, Part
 from ...textcodec import encoding, error_line
 from .expressions import Scope, evaluate
 from .files import FileAccess
@@ -191,31 +191,86 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     Addresses are Terraform's, per root module; when two roots produce the
     same address, every address of those roots is prefixed with the root's
     directory (``examples/complete:aws_vpc.this``) so they stay distinct nodes.
+
+    Each evaluated root is a :class:`~scanner.parse.Part` of the result,
+    which :func:`reparse` can evaluate again alone after an edit.
     """
     out = Parsed()
     loader, tf_dirs, tfvars = load_files(ctx, files, out)
     instantiated: set[str] = set()
     results: list[tuple[str, list[Resource]]] = []
+    records: list[tuple[frozenset[str], bool, tuple[str, ...]]] = []  # per result: reads, alone, instantiated
     pending = root_modules(loader, tf_dirs)
     rest = [d for d in sorted(tf_dirs) if d not in pending]
+    planned = False
     while pending:
         for directory in pending:
             if loader.real(directory) in instantiated:
                 continue
             if _planned(directory, loader, out):  # the plan parser reads this root
                 evaluate_root(directory, loader, tfvars.get(directory, []), Parsed(), instantiated)
+                planned = True
                 continue
-            results.append((directory, _root(directory, loader, tfvars.get(directory, []), out,
-                                             instantiated)))
+            mine: set[str] = set()
+            reads: set[str] = set()
+            before = list(out.diagnostics)
+            results.append((directory, _root(directory, loader, tfvars.get(directory, []), out, mine,
+                                             reads)))
+            instantiated |= mine
+            alone = len(out.diagnostics) == len(before) and all(
+                now is was for now, was in zip(out.diagnostics, before))
+            records.append((frozenset(reads), alone, tuple(sorted(mine))))
         rest = [d for d in rest if loader.real(d) not in instantiated]
         pending = root_modules(loader, rest) or rest[:1]
         rest = [d for d in rest if d not in pending]
-    out.resources.extend(_distinct(results, loader))
+    merged, clashing = _distinct(results, loader)
+    out.resources.extend(merged)
+    if not planned:  # a plan's root is read by the plan parser too: no part stands alone
+        out.parts = []
+        start = 0
+        for i, ((directory, resources), (read, stood_alone, made)) in enumerate(zip(results, records)):
+            addresses = tuple(r.address for r in merged[start:start + len(resources)])
+            start += len(resources)
+            label = _label(directory, loader) if i in clashing else ""
+            out.parts.append(Part(directory, addresses, read, stood_alone, (made, label)))
+        out.state = {loader.real(d): _calls(loader, d) for d in tf_dirs}
     return out
 
 
+def reparse(files: list[SourceFile], ctx: ParseContext, changed: frozenset[str],
+            parts: list[Part], state: Any) -> Optional[list[list[Resource]]]:
+    """``parts`` (roots of an earlier :func:`parse` of these files) evaluated again after ``changed`` were edited.
+
+    None when an edit may change more than those roots: a changed directory
+    calls other local modules than it did (which directories are roots), a
+    root now gives a diagnostic, or it instantiates other directories (which
+    directories are scanned alone). Otherwise each part's resources, as
+    :func:`parse` would give them.
+    """
+    out = Parsed()
+    loader, _tf_dirs, tfvars = load_files(ctx, files, out)
+    if not isinstance(state, dict):
+        return None
+    before = len(out.diagnostics)  # loading a module again repeats its files' diagnostics: then no delta
+    for directory in sorted({os.path.dirname(path) for path in changed}):
+        real = loader.real(directory)
+        if real not in state or _calls(loader, directory) != state[real]:
+            return None
+    found: list[list[Resource]] = []
+    for part in parts:
+        mine: set[str] = set()
+        instantiated, label = part.detail
+        resources = _root(part.key, loader, tfvars.get(part.key, []), out, mine, set())
+        if len(out.diagnostics) != before or tuple(sorted(mine)) != instantiated:
+            return None
+        # a root whose addresses clashed with another's keeps its prefix: the caller checks the
+        # addresses are the ones the part had, so the clash is the same
+        found.append(_prefixed(resources, label) if label else resources)
+    return found
+
+
 def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Parsed,
-          instantiated: set[str]) -> list[Resource]:
+          instantiated: set[str], paths: set[str]) -> list[Resource]:
     """One root module's resources (evaluated, grouped into Kubernetes units), reused when nothing it read changed.
 
     A root's result is stored (in the parse cache) only when its evaluation
@@ -228,13 +283,16 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
     uses it when those fingerprints hold and every module it used is already
     loaded, and adds the module directories it instantiated, as evaluating it
     would (tests/test_warm_equals_cold.py holds such scans to a cold one).
+    ``paths`` gains every file the evaluation read (reused or not).
     """
     ctx = loader.ctx
     key = _root_key(directory, loader, var_files)
     found, entry = ctx.recall(ROOT_MEMO, key)
     if found and _reusable(entry, loader):
-        _, _, resources, added = entry
+        reads_was, modules_was, resources, added = entry
         instantiated.update(added)
+        paths.update(o[1] for o, _ in reads_was if o[0] == "read")
+        paths.update(path for files, _ in modules_was.values() for path, _ in files)
         return list(resources)
     # diagnostics before: a root may also rewrite one of them (instances-unknown gathers one file's
     # blocks across roots), which stores nothing either
@@ -250,6 +308,10 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
     finally:
         loader.asked = None
         instantiated |= mine
+    paths.update(f.path for f in var_files)
+    paths.update(os.path.abspath(p) for p in ctx.options.var_files)
+    paths.update(o[1] for o in reads if o[0] == "read")
+    paths.update(path for real in asked for path, _ in loader.files_of.get(real, []))
     if (ctx.remembers and len(out.diagnostics) == len(before) and len(loader.modules) == loaded
             and all(now is was for now, was in zip(out.diagnostics, before))):
         modules = {real: _module_print(real, loader) for real in dict.fromkeys(asked)}
@@ -290,8 +352,8 @@ def _reusable(entry: Any, loader: _Loader) -> bool:
         return False
 
 
-def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> list[Resource]:
-    """Every root's resources, prefixing the addresses of roots whose addresses collide."""
+def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> tuple[list[Resource], set[int]]:
+    """Every root's resources, prefixing the addresses of roots whose addresses collide (their indexes, second)."""
     owners: dict[str, int] = {}
     for i, (_, resources) in enumerate(results):
         for r in resources:
@@ -304,11 +366,15 @@ def _distinct(results: list[tuple[str, list[Resource]]], loader: "_Loader") -> l
         if i not in clashing:
             merged.extend(resources)
             continue
-        label = _label(directory, loader)
-        merged.extend(replace(r, address=f"{label}:{r.address}",
-                              references=tuple((p, f"{label}:{t}") for p, t in r.references))
-                      for r in resources)
-    return merged
+        merged.extend(_prefixed(resources, _label(directory, loader)))
+    return merged, clashing
+
+
+def _prefixed(resources: list[Resource], label: str) -> list[Resource]:
+    """A root's resources with their addresses, and the addresses they refer to, under ``label:``."""
+    return [replace(r, address=f"{label}:{r.address}",
+                    references=tuple((p, f"{label}:{t}") for p, t in r.references))
+            for r in resources]
 
 
 def _label(directory: str, loader: "_Loader") -> str:
@@ -353,14 +419,21 @@ def root_modules(loader: _Loader, tf_dirs: list[str]) -> list[str]:
     """Directories with Terraform code that no other scanned directory calls as a local module."""
     called: set[str] = set()
     for directory in tf_dirs:
-        src = loader.module(directory)
-        for block, _ in (src.modules if src else []):
-            source = block.attributes.get("source")
-            value = evaluate(source.expr, Scope({})) if source else None
-            if is_local(value):
-                called.add(loader.real(os.path.join(directory, str(value))))
+        called.update(_calls(loader, directory))
     return [d for d in sorted(tf_dirs) if loader.real(d) not in called
             and loader.module(d) is not None]
+
+
+def _calls(loader: _Loader, directory: str) -> tuple[str, ...]:
+    """The directories (real) that ``directory``'s module blocks call as local modules, in order."""
+    src = loader.module(directory)
+    called: list[str] = []
+    for block, _ in (src.modules if src else []):
+        source = block.attributes.get("source")
+        value = evaluate(source.expr, Scope({})) if source else None
+        if is_local(value):
+            called.append(loader.real(os.path.join(directory, str(value))))
+    return tuple(called)
 
 
 def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],

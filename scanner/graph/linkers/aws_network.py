@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterator, Optional
 
 from ...model import Resource, is_unknown
-from .. import LinkContext
+from .. import LinkContext, Reading
 from ..cidr import covers_everything
 from ..traffic import (
     FULL,
@@ -44,11 +44,18 @@ EPHEMERAL = ((1024, 65535),)
 def walk(value: Any, keys: frozenset[str], path: str = "") -> Iterator[tuple[str, Any]]:
     """(path, value) of every dict entry named in ``keys``, at any depth; Unknown values are yielded, never iterated."""
     if isinstance(value, dict):
-        for k, v in value.items():
+        # a resource's attributes while linking note what is read: here the keys yielded or walked
+        # into, not the others, whose values are only seen not to be blocks (graph.Reading)
+        note = value.note if isinstance(value, Reading) else None
+        for k, v in dict.items(value):
             p = f"{path}.{k}" if path else str(k)
             if k in keys:
+                if note is not None:
+                    note(k)
                 yield p, v
             elif isinstance(v, (dict, list)):
+                if note is not None:
+                    note(k)
                 yield from walk(v, keys, p)
     elif isinstance(value, list):
         for i, v in enumerate(value):

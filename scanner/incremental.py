@@ -1,0 +1,275 @@
+"""A re-scan after an edit: the roots the edit touched parsed again, linking and evaluation kept where the edit cannot reach them.
+
+The stored report (scanner/rescan.py) serves a scan whose inputs are all
+unchanged. Beside it, a full scan keeps a :class:`State` of the same
+request under a key without the files' bytes: what each stage gave (the
+parsed resources and the parts a format can parse again, the derived facts
+and which attribute keys linkers read per resource type, the findings
+before suppression, every diagnostic). The next scan of that request with
+edited files tries :func:`delta` first:
+
+1. every edited file belongs to format parts (Terraform roots) that can be
+   parsed again alone, and everything else the parsers read is unchanged
+   (:func:`scanner.parse.reparse` says when a part cannot stand alone);
+2. the parts' resources are the same resources at the same lines, with the
+   same references, only attribute values differ (keys and which of them
+   hold blocks unchanged);
+3. no linker read a changed key of that type in the full scan
+   (:class:`scanner.graph.Reading`), so linking would run as it ran: every
+   edge, derived fact and link diagnostic stands;
+4. no graph search of any policy reads a changed key, and the policies that
+   read one on the edited resource read nothing but that resource
+   (:class:`scanner.policy.compiler.Reads`): they are run again on it alone,
+   on its old values too, and those must give the findings stored (a check
+   that the shortcut sees what the full scan saw).
+
+Anything else returns None and the scan runs in full. The result is the
+full scan's, byte for byte (tests/test_warm_equals_cold.py edits values at
+random and compares; tests/realworld/warm_check.py on real repositories).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
+
+from .cache import Observation, observe
+from .graph import ALL_KEYS, with_facts
+from .model import Diagnostic, Finding, Policy, Resource
+from .parse import Group, ParseOptions, reparse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .discover import Discovery
+    from .policy.compiler import Reads
+
+
+@dataclass(frozen=True)
+class Body:
+    """What a full scan gave, kept once: a re-scan after an edit keeps its changes beside it (:class:`State`)."""
+
+    stamp: str                            # ties the body to the states written beside it
+    groups: tuple[Group, ...]             # the parse's groups, with their parts
+    resources: tuple[Resource, ...]       # the parse's, in order
+    facts: Mapping[str, tuple[dict[str, Any], dict[str, int]]]  # derived by linking, per address
+    reads: Mapping[str, frozenset[str]]   # attribute keys linkers read, per resource type
+    findings: tuple[Finding, ...]         # evaluation's, before checkov, frameworks and suppressions
+    diagnostics: tuple[Diagnostic, ...]   # parse, link and evaluation's (discovery's are each scan's own)
+    nodes: int
+    edges: int
+
+
+@dataclass(frozen=True)
+class State:
+    """What a scan keeps for the next scan of the same request: the full scan's :class:`Body`, and what edits changed since.
+
+    Stored in two entries (scanner/rescan.py): the body when a full scan
+    wrote it, the rest (small) after every scan.
+    """
+
+    body: Body
+    digests: Mapping[str, str]            # discovered file -> fingerprint of its bytes
+    seen: Mapping[Observation, str]       # everything the parsers read -> its fingerprint
+    counts: Mapping[str, int]             # evaluations, undetermined
+    edited: Mapping[str, Resource] = field(default_factory=dict)  # address -> the resource now, where edited
+    judged: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)  # address -> its findings now
+
+    def resources(self) -> list[Resource]:
+        edited = self.edited
+        return [edited.get(r.address, r) for r in self.body.resources] if edited else list(self.body.resources)
+
+    def findings(self) -> list[Finding]:
+        judged = self.judged
+        if not judged:
+            return list(self.body.findings)
+        kept = [f for f in self.body.findings if f.resource not in judged]
+        kept.extend(f for found in judged.values() for f in found)
+        kept.sort(key=finding_order)
+        return kept
+
+
+def finding_order(f: Finding) -> tuple[Any, ...]:
+    """The order :func:`scanner.policy.evaluate` gives findings in."""
+    return (f.location.path, f.location.start_line, f.policy_id, f.resource)
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """What parse, link and evaluate gave a scan, whichever way it was found."""
+
+    resources: Sequence[Resource]
+    findings: list[Finding]
+    counts: dict[str, int]
+    diagnostics: list[Diagnostic]  # after discovery's
+    nodes: int
+    edges: int
+
+
+def delta(state: State, found: "Discovery", digests: Mapping[str, Optional[str]],
+          options: ParseOptions, policies: Sequence[Policy]) -> Optional[tuple[Evaluated, State]]:
+    """This scan's result from ``state`` and the parts the edit touched, and the state to keep; None: scan in full."""
+    if set(digests) != set(state.digests) or any(d is None for d in digests.values()):
+        return None
+    changed = frozenset(path for path, digest in digests.items() if digest != state.digests[path])
+    for (what, path, limit), was in state.seen.items():
+        if path in changed:
+            continue
+        now = digests[path] if what == "read" and limit == -1 and path in digests else observe(what, path, limit)
+        if now != was:
+            return None
+    body = state.body
+    edits = _edits(state, found, changed, options)
+    if edits is None:
+        return None
+    keys_changed: set[str] = set()
+    edited = dict(state.edited)
+    for old, new, keys in edits:
+        read = body.reads.get(old.type, frozenset())
+        if ALL_KEYS in read or not read.isdisjoint(keys):
+            return None  # a linker read it: its edges or facts may differ
+        edited[new.address] = new
+        keys_changed |= keys
+    outcome = _judged(state, edits, keys_changed, policies)
+    if outcome is None:
+        return None
+    judged, undetermined = outcome
+    counts = dict(state.counts)
+    counts["undetermined"] = counts.get("undetermined", 0) + undetermined
+    seen = {o: observe(*o) if o[1] in changed else was for o, was in state.seen.items()}
+    after = State(body, {p: d for p, d in digests.items() if d is not None}, seen, counts, edited,
+                  {**state.judged, **judged})
+    return Evaluated(after.resources(), after.findings(), counts, list(body.diagnostics), body.nodes,
+                     body.edges), after
+
+
+def full_state(digests: Mapping[str, Optional[str]], seen: Mapping[Observation, str], groups: Sequence[Group],
+               resources: Sequence[Resource], graph: Any, findings: Sequence[Finding], counts: Mapping[str, int],
+               diagnostics: Sequence[Diagnostic]) -> State:
+    """The state a full scan keeps (``graph``: the linked graph, with its facts and reads)."""
+    body = Body(uuid.uuid4().hex, tuple(groups), tuple(resources), graph.graph.get("facts", {}),
+                graph.graph.get("reads", {}), tuple(findings), tuple(diagnostics),
+                graph.number_of_nodes(), graph.number_of_edges())
+    return State(body, dict(digests), dict(seen), dict(counts))  # type: ignore[arg-type]
+
+
+Edit = tuple[Resource, Resource, frozenset[str]]  # (as before, as now, the top-level keys whose values changed)
+
+
+def _edits(state: State, found: "Discovery", changed: frozenset[str],
+           options: ParseOptions) -> Optional[list[Edit]]:
+    """The resources whose values the edit changed, from the parts that read the edited files parsed again."""
+    if not changed:
+        return []
+    by_address = {r.address: r for r in state.resources()}
+    edits: list[Edit] = []
+    covered: set[str] = set()
+    for group in state.body.groups:
+        mine = changed.intersection(group.paths)
+        touched = [p for p in group.parts or () if not p.reads.isdisjoint(changed)]
+        if not mine and not touched:
+            continue
+        if group.parts is None or not all(p.alone for p in touched):
+            return None
+        covered |= {path for p in touched for path in p.reads}
+        again = reparse(group, found.files, options, mine, touched)
+        if again is None:
+            return None
+        for part, resources in zip(touched, again):
+            if tuple(r.address for r in resources) != part.addresses:
+                return None
+            for new in resources:
+                old = by_address.get(new.address)
+                if old is None:
+                    return None
+                keys = _changed_keys(old, new)
+                if keys is None:
+                    return None
+                if keys:
+                    edits.append((old, new, keys))
+    if not changed <= covered:
+        return None  # an edited file no part read: its format parses it some other way
+    return edits
+
+
+def _changed_keys(old: Resource, new: Resource) -> Optional[frozenset[str]]:
+    """The top-level attribute keys whose values differ; None when more than values changed."""
+    if (old.address, old.kind, old.type, old.location, old.source, old.planned) != (
+            new.address, new.kind, new.type, new.location, new.source, new.planned):
+        return None
+    if old.lines != new.lines or old.references != new.references or old.providers != new.providers:
+        return None
+    a, b = old.attributes, new.attributes
+    if a.keys() != b.keys():
+        return None
+    keys = []
+    for key, value in a.items():
+        other = b[key]
+        if value is other or value == other:
+            continue
+        if isinstance(value, (dict, list)) or isinstance(other, (dict, list)):
+            return None  # blocks and lists: linking walks into them (graph.Reading)
+        keys.append(key)
+    return frozenset(keys)
+
+
+def _judged(state: State, edits: list[Edit], keys: set[str],
+            policies: Sequence[Policy]) -> Optional[tuple[dict[str, tuple[Finding, ...]], int]]:
+    """The findings of the edited resources judged again (address -> all its findings), and the change in
+    undetermined pairs; None: evaluate in full."""
+    if not edits:
+        return {}, 0
+    from .policy.defaults import load_defaults
+    from .policy.evaluate import _applicable, evaluate_alone, index_policies
+
+    reads = {p.id: policy_reads(p) for p in policies}
+    for p in policies:
+        r = reads[p.id]
+        if r.searches and _touches(r.elsewhere, keys):
+            return None  # a graph search reads the value on another resource
+    by_type, everywhere = index_policies(policies)
+    judged: dict[str, tuple[Finding, ...]] = {}
+    undetermined = 0
+    edited = {new.address for _, new, _ in edits}
+    mine: dict[str, list[Finding]] = {address: [] for address in edited}
+    for f in state.findings():
+        if f.resource in mine:
+            mine[f.resource].append(f)
+    for old, new, changed in edits:
+        defaults = load_defaults().get(new.type, ())
+        touches_defaults = any(_touches(d.reads.keys, changed) for d in defaults)
+        affected = [p for p in _applicable(new, by_type, everywhere)
+                    if touches_defaults or _touches(reads[p.id].keys, changed)]
+        if not affected:
+            continue
+        if any(reads[p.id].searches or p.meta.category == "drift" for p in affected) or any(
+                d.reads.searches for d in defaults):
+            return None  # judging it needs the graph
+        facts = state.body.facts.get(new.address)
+        before = with_facts(old, facts) if facts else old
+        after = with_facts(new, facts) if facts else new
+        was, was_counts, was_crashes = evaluate_alone([before], affected)
+        now, now_counts, now_crashes = evaluate_alone([after], affected)
+        ids = {p.id for p in affected}
+        stored = [f for f in mine[new.address] if f.policy_id in ids]
+        if was_crashes or now_crashes or _order(stored) != _order(was):
+            return None  # judged alone, it is not what the whole graph made of it
+        judged[new.address] = tuple(sorted([*(f for f in mine[new.address] if f.policy_id not in ids), *now],
+                                           key=finding_order))
+        undetermined += now_counts["undetermined"] - was_counts["undetermined"]
+    return judged, undetermined
+
+
+def _touches(keys: Optional[frozenset[str]], changed: Iterable[str]) -> bool:
+    """Whether reading ``keys`` (None: every key) reads one of ``changed``."""
+    return keys is None or not keys.isdisjoint(changed)
+
+
+def _order(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.policy_id, f.location.path, f.location.start_line, f.message))
+
+
+def policy_reads(policy: Policy) -> "Reads":
+    """What ``policy``'s condition reads (scanner.policy.compiler.condition_reads); everything when it has none."""
+    from .policy.compiler import Reads, condition_reads
+
+    return condition_reads(policy.condition) if policy.condition is not None else Reads(None, True, None)
