@@ -59,9 +59,10 @@ def remembered(cache: Optional[ParseCache], found: Discovery, policies: Sequence
     if cache is None:
         return compute(None, None)[0]
     digests = {f.path: file_digest(f.path) for f in found.files}
-    key = request_key(found, policies, request, digests)
-    if key is None:
+    keys = request_keys(found, policies, request, digests)
+    if keys is None:
         return compute(None, None)[0]
+    key, state_key = keys
     t0 = time.perf_counter()
     before = stamps(found)  # a file edited while the scan runs must not file its result
     stored = lookup(cache, key)
@@ -69,41 +70,64 @@ def remembered(cache: Optional[ParseCache], found: Discovery, policies: Sequence
         timings["result_cache"] = time.perf_counter() - t0
         return replace(stored, stats={**stored.stats,
                                       "seconds": {k: round(v, 4) for k, v in timings.items()}})
-    state_key = request_key(found, policies, request, None)
-    assert state_key is not None  # the same request, keyed without the files' bytes
     previous = recall_state(cache, state_key)
     report, state = compute(digests, previous)
     if stamps(found) == before and stable(report.diagnostics):
-        if state is None or previous is None or state.body is not previous.body:
+        full = state is None or previous is None or state.body.stamp != previous.body.stamp
+        if full:
             # a full scan: its report too (after an edit, the next scan with nothing changed
             # finds the state, which costs it less than storing the report costs this one)
             cache.put(key, (dict(cache.seen), report))
         if state is not None:
-            keep_state(cache, state_key, state, write_body=previous is None or state.body is not previous.body)
+            keep_state(cache, state_key, state, key if full and _invertible(request) else None,
+                       write_body=full)
     return report
 
 
+def _invertible(request: "ScanRequest") -> bool:
+    """Whether this request's report holds every finding evaluation gave, only marked when suppressed.
+
+    Then a state's body need not keep the findings a second time: they are
+    read back from the report (no framework filter, no baseline).
+    """
+    return not request.frameworks and not request.baseline
+
+
 def recall_state(cache: ParseCache, key: str) -> Optional[State]:
-    """The state kept under ``key`` (its body is a second entry, written by the full scan), or None."""
+    """The state kept under ``key`` (its body is a second entry, written by the full scan), or None.
+
+    A body whose findings are those of the full scan's report reads them
+    from it, without their suppressions; when that report is gone, so is the state.
+    """
     found, head = cache.get(key)
     if not found or not isinstance(head, tuple) or len(head) != 6:
         return None
-    found, body = cache.get(key + BODY)
-    if not found or not isinstance(body, Body) or body.stamp != head[0]:
+    found, entry = cache.get(key + BODY)
+    if not found or not isinstance(entry, tuple) or len(entry) != 2 or not isinstance(entry[0], Body):
         return None
+    body, report_key = entry
+    if body.stamp != head[0]:
+        return None
+    if report_key is not None:  # the findings are the report's, without their suppressions
+        found, stored = cache.get(report_key)
+        if not found or not isinstance(stored, tuple) or len(stored) != 2 or not isinstance(stored[1], Report):
+            return None
+        body = replace(body, findings=tuple(replace(f, suppression=None) if f.suppression is not None else f
+                                            for f in stored[1].findings))
     return State(body, *head[1:])
 
 
-def keep_state(cache: ParseCache, key: str, state: State, write_body: bool) -> None:
-    """Store ``state``: the small part always, the body only when it is new."""
+def keep_state(cache: ParseCache, key: str, state: State, report_key: Optional[str], write_body: bool) -> None:
+    """Store ``state``: the small part always, the body only when it is new (its findings as the
+    key of the report that holds them, when there is one)."""
     if write_body:
-        cache.put(key + BODY, state.body)
+        cache.put(key + BODY, (replace(state.body, findings=()), report_key) if report_key else (state.body, None))
     cache.put(key, (state.body.stamp, state.digests, state.seen, state.counts, state.edited, state.judged))
 
 
-def request_key(found: Discovery, policies: Sequence[Policy], request: "ScanRequest",
-                digests: Optional[Mapping[str, Optional[str]]]) -> Optional[str]:
-    """The stored-result key of this request (None when it must not be stored); without ``digests``, the key of its state."""
+def request_keys(found: Discovery, policies: Sequence[Policy], request: "ScanRequest",
+                 digests: Mapping[str, Optional[str]]) -> Optional[tuple[str, str]]:
+    """The stored-result key of this request and the key of its state; None when it must not be stored."""
     if request.policies is not None or request.with_checkov:
         return None  # policies passed as objects, checkov's own checks: outside what the key covers
     # every scan option of the request (a new one is keyed without a change here) but the
@@ -116,16 +140,13 @@ def request_key(found: Discovery, policies: Sequence[Policy], request: "ScanRequ
         today=(request.today or datetime.date.today()).isoformat(),  # suppressions expire
         baseline=[request.baseline, file_digest(request.baseline) if request.baseline else None],
         env=terraform_environment())
-    return scan_key(found, policies, options, digests)
+    return scan_keys(found, policies, options, digests)
 
 
-def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any],
-             digests: Optional[Mapping[str, Optional[str]]]) -> Optional[str]:
-    """The key of a scan's result, or None when some input cannot be pinned down (then nothing is stored).
-
-    Without ``digests`` (the files' fingerprints), the key of the scan's
-    :class:`~scanner.incremental.State`: the same request, whatever the files hold.
-    """
+def scan_keys(discovery: Discovery, policies: Sequence[Policy], options: Mapping[str, Any],
+              digests: Mapping[str, Optional[str]]) -> Optional[tuple[str, str]]:
+    """The key of a scan's result and the key of its :class:`~scanner.incremental.State` (the same
+    request, whatever the files hold); None when some input cannot be pinned down (then nothing is stored)."""
     h = hashlib.sha256(code_stamp())
     h.update(json.dumps(options, sort_keys=True, default=str).encode("utf-8", "surrogatepass"))
     h.update(os.getcwd().encode("utf-8", "surrogateescape"))
@@ -134,14 +155,19 @@ def scan_key(discovery: Discovery, policies: Sequence[Policy], options: Mapping[
         if digest is None:
             return None
         h.update(f"\0policy\0{policy.id}\0{policy.meta.source_path}\0{digest}".encode("utf-8", "surrogatepass"))
+    state = h.copy()
     for f in discovery.files:
-        digest = digests.get(f.path) if digests is not None else "-"
+        digest = digests.get(f.path)
         if digest is None:  # unreadable now: the parsers' diagnostic must come from a real scan
             return None
-        h.update(f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0{digest}".encode("utf-8", "surrogatepass"))
-    h.update(repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
-                                       for d in discovery.diagnostics])).encode("utf-8", "surrogatepass"))
-    return (RESULT_PREFIX if digests is not None else STATE_PREFIX) + h.hexdigest()
+        where = f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0"
+        h.update(f"{where}{digest}".encode("utf-8", "surrogatepass"))
+        state.update(where.encode("utf-8", "surrogatepass"))
+    found = repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
+                                      for d in discovery.diagnostics])).encode("utf-8", "surrogatepass")
+    h.update(found)
+    state.update(found)
+    return RESULT_PREFIX + h.hexdigest(), STATE_PREFIX + state.hexdigest()
 
 
 def stamps(discovery: Discovery) -> list[tuple[int, int]]:

@@ -216,7 +216,9 @@ class Reading(dict):
     comparing the whole notes :data:`ALL_KEYS`. :func:`build_graph` keeps
     the record per resource type (``graph.graph["reads"]``): linking is a
     function of what it read, so an edit of a key no linker read leaves
-    every edge and derived fact as it was (scanner/incremental.py). One read
+    every edge and derived fact as it was (scanner/incremental.py). The parsed
+    resource holds its Reading only while linking (build_graph lends it and
+    gives the dict back, even when linking raises). One read
     is not noted: which keys hold a block or list (``aws_network.walk``
     descends into those); an edit that changes that is never taken as a
     value edit.
@@ -327,19 +329,26 @@ def build_graph(resources: Iterable[Resource], linkers: Optional[Iterable[Any]] 
     items: list[Resource] = []
     parsed: dict[str, Resource] = {}
     reads: dict[str, set[str]] = {}
-    for r in resources:
-        if r.address in graph:
-            diagnostics.append(_taken(r, parsed.get(r.address)))
-            continue
-        # the resource with its attributes in a Reading: the same values, its reads noted per type
-        reading = replace(r, attributes=Reading(r.attributes, reads.setdefault(r.type, set())))
-        graph.add_node(r.address, resource=reading)
-        items.append(reading)
-        parsed[r.address] = r
-    ctx = LinkContext(graph, items)
-    for link in (linkers if linkers is not None else LINKERS):
-        run_linker(link, ctx, diagnostics)
-    graph.graph["facts"] = {address: (dict(attrs), dict(at)) for address, (attrs, at) in ctx.facts.items()}
+    lent: list[tuple[Resource, Mapping[str, Any]]] = []
+    try:
+        for r in resources:
+            if r.address in graph:
+                diagnostics.append(_taken(r, parsed.get(r.address)))
+                continue
+            graph.add_node(r.address, resource=r)
+            items.append(r)
+            parsed[r.address] = r
+            # while linking, the resource's attributes are a Reading of them: the same values, what
+            # linkers read noted per type; given back below (no copy of every resource is made)
+            lent.append((r, r.attributes))
+            object.__setattr__(r, "attributes", Reading(r.attributes, reads.setdefault(r.type, set())))
+        ctx = LinkContext(graph, items)
+        for link in (linkers if linkers is not None else LINKERS):
+            run_linker(link, ctx, diagnostics)
+    finally:
+        for r, attributes in lent:
+            object.__setattr__(r, "attributes", attributes)
+    graph.graph["facts"] = ctx.facts  # settle starts a new record: these dicts are not changed again
     ctx.settle(parsed)
     graph.graph["reads"] = {t: frozenset(keys) for t, keys in reads.items()}
     return graph
