@@ -143,6 +143,11 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a parse cache entry")
 
 
+def unpickle(payload: bytes) -> Any:
+    """What ``payload`` pickled, rebuilt only from riskgraph's own parse classes (raises on anything else)."""
+    return _Unpickler(io.BytesIO(payload)).load()
+
+
 class ParseCache:
     """Entries in one SQLite file, ``<directory>/parse.sqlite3``; counts hits, misses and ignored entries.
 
@@ -255,7 +260,7 @@ class ParseCache:
             self.ignored += 1
             return False, None
         try:
-            value = _Unpickler(io.BytesIO(payload)).load()
+            value = unpickle(payload)
         except Exception:  # noqa: BLE001 - any failure to rebuild means: parse the file again
             self.ignored += 1
             return False, None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import pickle
 import sys
 import sysconfig
 from functools import partial
@@ -244,6 +245,8 @@ class Group:
     paths: tuple[str, ...]
     parts: Optional[tuple[Part, ...]]
     state: Any
+    count: int = 0                  # its resources in the whole parse's list (they come one group after another)
+    packed: Optional[bytes] = None  # those resources pickled (where a cache is on), for a scan's state
 
 
 @dataclass
@@ -254,6 +257,7 @@ class Parsed:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     parts: Optional[list[Part]] = None
     state: Any = None
+    packed: Optional[bytes] = None  # set by parse_all: ``resources`` pickled
 
 
 def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
@@ -289,6 +293,9 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
         parsed_by_module: dict[str, Parsed] = {}
         active = cache.current()
         for share_results, handoff, child_stray in results:
+            for parsed in share_results.values():
+                if parsed.packed is not None and not parsed.resources:
+                    parsed.resources = pickle.loads(parsed.packed)  # as parallel.run reads what a child sends
             parsed_by_module.update(share_results)
             stray.extend(child_stray)
             if handoff is not None and active is not None:
@@ -304,9 +311,10 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
         mine = _distinct(key, parsed.resources, taken)
         out.resources.extend(mine)
         out.diagnostics.extend(parsed.diagnostics)
+        kept = mine is parsed.resources  # not renamed by _distinct
         records.append(Group(key, tuple(f.path for f in group),
-                             tuple(parsed.parts) if parsed.parts is not None and mine is parsed.resources
-                             else None, parsed.state))
+                             tuple(parsed.parts) if parsed.parts is not None and kept else None, parsed.state,
+                             len(mine), parsed.packed if kept else None))
     out.state = tuple(records)
     if stray:
         paths = sorted(set(stray))
@@ -389,6 +397,13 @@ def _parse_share(share: list[tuple[str, list[SourceFile]]], options: ParseOption
         _GUARD.stray = []
     ctx = ParseContext(options, processes)
     parsed = {name: _parse_group(name, group, ctx) for name, group in share}
+    if cache.current() is not None:
+        # what a scan's state keeps of each group (scanner/incremental.py), pickled where it was parsed:
+        # a child sends it this way only, so the pickling that carries it to the parent is that one too
+        for result in parsed.values():
+            result.packed = pickle.dumps(result.resources, protocol=pickle.HIGHEST_PROTOCOL)
+            if child:
+                result.resources = []
     return parsed, active.handoff() if active is not None else None, list(_GUARD.stray) if child else []
 
 

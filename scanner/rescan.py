@@ -28,15 +28,16 @@ import datetime
 import hashlib
 import json
 import os
+import pickle
 import time
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 from .api import terraform_environment
-from .cache import RESULT_PREFIX, STATE_PREFIX, ParseCache, code_stamp, observe, stable
+from .cache import RESULT_PREFIX, STATE_PREFIX, ParseCache, code_stamp, observe, stable, unpickle
 from .discover import Discovery
 from .incremental import Body, State
-from .model import Policy, Report
+from .model import Policy, Report, Resource
 
 BODY = "/body"  # the key of a state's body: its own key and this
 
@@ -103,11 +104,18 @@ def recall_state(cache: ParseCache, key: str) -> Optional[State]:
     if not found or not isinstance(head, tuple) or len(head) != 6:
         return None
     found, entry = cache.get(key + BODY)
-    if not found or not isinstance(entry, tuple) or len(entry) != 2 or not isinstance(entry[0], Body):
+    if not found or not isinstance(entry, tuple) or len(entry) != 3 or not isinstance(entry[0], Body):
         return None
-    body, report_key = entry
+    body, report_key, packs = entry
     if body.stamp != head[0]:
         return None
+    resources: list[Resource] = []
+    try:
+        for pack in packs:
+            resources.extend(unpickle(pack))
+    except Exception:  # noqa: BLE001 - a damaged entry: scan in full
+        return None
+    body = replace(body, resources=tuple(resources))
     if report_key is not None:  # the findings are the report's, without their suppressions
         found, stored = cache.get(report_key)
         if not found or not isinstance(stored, tuple) or len(stored) != 2 or not isinstance(stored[1], Report):
@@ -121,7 +129,19 @@ def keep_state(cache: ParseCache, key: str, state: State, report_key: Optional[s
     """Store ``state``: the small part always, the body only when it is new (its findings as the
     key of the report that holds them, when there is one)."""
     if write_body:
-        cache.put(key + BODY, (replace(state.body, findings=()), report_key) if report_key else (state.body, None))
+        body = state.body
+        # the resources as each parse group's pickle, made where the group was parsed (scanner/parse.py)
+        packs, start = [], 0
+        for group in body.groups:
+            mine = body.resources[start:start + group.count]
+            packs.append(group.packed if group.packed is not None else
+                         pickle.dumps(list(mine), protocol=pickle.HIGHEST_PROTOCOL))
+            start += group.count
+        if start != len(body.resources):
+            packs = [pickle.dumps(list(body.resources), protocol=pickle.HIGHEST_PROTOCOL)]
+        stored = replace(body, groups=tuple(replace(g, packed=None) for g in body.groups), resources=(),
+                         findings=() if report_key else body.findings)
+        cache.put(key + BODY, (stored, report_key, tuple(packs)))
     cache.put(key, (state.body.stamp, state.digests, state.seen, state.counts, state.edited, state.judged))
 
 
