@@ -213,15 +213,16 @@ def _run(found: Discovery, policies: Sequence[Policy], fingerprints: Optional[fr
     from .policy import evaluate
 
     t0 = time.perf_counter()
-    done = None
     if previous is not None and digests is not None:
         done = delta(previous, found, digests, parse_options(
             request.var_files, request.variables, terraform_environment(), request.kubernetes_units,
             request.module_descriptions), policies)
-    if done is not None:
-        timings["incremental"] = time.perf_counter() - t0
-        metas: list[PolicyMeta] = [p.meta for p in policies]
-        return _report(found, done[0], metas, fingerprints, request, timings, len(policies)), done[1]
+        if not isinstance(done, str):
+            timings["incremental"] = time.perf_counter() - t0
+            metas: list[PolicyMeta] = [p.meta for p in policies]
+            return _report(found, done[0], metas, fingerprints, request, timings, len(policies)), done[1]
+        if progress:
+            progress(f"scanning in full: {done}")
     loaded = load(request.paths, var_files=request.var_files, variables=request.variables,
                   exclude=request.exclude, base=request.base, progress=progress, timings=timings,
                   jobs=request.jobs, discovery=found, kubernetes_units=request.kubernetes_units,

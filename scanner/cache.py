@@ -171,10 +171,37 @@ class ParseCache:
         self.repaired: Optional[str] = None  # why the database file was moved aside and rebuilt
 
     def key(self, parser: str, data: bytes, detail: str = "") -> str:
+        return self.key_of(parser, _digest(data), detail)
+
+    @staticmethod
+    def key_of(parser: str, digest: str, detail: str = "") -> str:
+        """The key of an entry for bytes whose fingerprint (:func:`observe`'s) is ``digest``."""
         h = hashlib.sha256(code_stamp())
         h.update(parser.encode() + b"\0" + detail.encode("utf-8", "surrogatepass") + b"\0")
-        h.update(data)
+        h.update(digest.encode())
         return h.hexdigest()
+
+    def payload_digest(self, key: str) -> Optional[bytes]:
+        """The digest of the pickled value stored under ``key``, without reading the value (None: no entry).
+
+        Two entries with the same payload digest hold equal values: an edit that leaves a
+        file's parse the same (a comment) is known as such without rebuilding either.
+        """
+        blob = self._pending.get(key)
+        if blob is None:
+            db = self._connect(create=False)
+            if db is None:
+                return None
+            try:
+                row = db.execute("SELECT substr(value, 1, ?) FROM entries WHERE key = ?",
+                                 (len(FORMAT) + _DIGEST, key)).fetchone()
+            except Exception as exc:  # noqa: BLE001 - sqlite3.Error and friends: a broken database
+                self._db = self._damaged(db, exc)
+                return None
+            blob = bytes(row[0]) if row is not None and isinstance(row[0], (bytes, memoryview)) else None
+        if blob is None or blob[:len(FORMAT)] != FORMAT or len(blob) < len(FORMAT) + _DIGEST:
+            return None
+        return blob[len(FORMAT):len(FORMAT) + _DIGEST]
 
     def _connect(self, create: bool) -> Any:
         if self._db is None:
@@ -443,6 +470,12 @@ def recall(parser: str, data: bytes, detail: str = "") -> tuple[bool, Any]:
     if cache is None:
         return False, None
     return cache.get(cache.key(parser, data, detail))
+
+
+def stored_print(parser: str, digest: str, detail: str = "") -> Optional[bytes]:
+    """The payload digest of what :func:`cached` stored for bytes whose fingerprint is ``digest`` (None: nothing)."""
+    cache = _ACTIVE.get()
+    return cache.payload_digest(cache.key_of(parser, digest, detail)) if cache is not None else None
 
 
 def remember(parser: str, data: bytes, value: Any, detail: str = "") -> None:

@@ -23,7 +23,7 @@ edited files tries :func:`delta` first:
    on its old values too, and those must give the findings stored (a check
    that the shortcut sees what the full scan saw).
 
-Anything else returns None and the scan runs in full. The result is the
+Anything else says why (to the scan's progress callback), and the scan runs in full. The result is the
 full scan's, byte for byte (tests/test_warm_equals_cold.py edits values at
 random and compares; tests/realworld/warm_check.py on real repositories).
 """
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
 
 from .cache import Observation, observe
 from .graph import ALL_KEYS, with_facts
@@ -105,38 +105,41 @@ class Evaluated:
     edges: int
 
 
+Why = str  # why a scan cannot take the shortcut: a sentence a user can read
+
+
 def delta(state: State, found: "Discovery", digests: Mapping[str, Optional[str]],
-          options: ParseOptions, policies: Sequence[Policy]) -> Optional[tuple[Evaluated, State]]:
-    """This scan's result from ``state`` and the parts the edit touched, and the state to keep; None: scan in full."""
-    if set(digests) != set(state.digests) or any(d is None for d in digests.values()):
-        return None
-    changed = frozenset(path for path, digest in digests.items() if digest != state.digests[path])
+          options: ParseOptions, policies: Sequence[Policy]) -> Union[tuple[Evaluated, State], Why]:
+    """This scan's result from ``state`` and the parts the edit touched, and the state to keep; or why it scans in full."""
+    now = {path: digest for path, digest in digests.items() if digest is not None}
+    if now.keys() != state.digests.keys():
+        return "a file could not be read"
+    changed = frozenset(path for path, digest in now.items() if digest != state.digests[path])
     for (what, path, limit), was in state.seen.items():
         if path in changed:
             continue
-        now = digests[path] if what == "read" and limit == -1 and path in digests else observe(what, path, limit)
-        if now != was:
-            return None
+        if (now[path] if what == "read" and limit == -1 and path in now else observe(what, path, limit)) != was:
+            return f"{path}, which a parser read, changed"
     body = state.body
-    edits = _edits(state, found, changed, options)
-    if edits is None:
-        return None
+    edits = _edits(state, found, changed, now, options)
+    if isinstance(edits, str):
+        return edits
     keys_changed: set[str] = set()
     edited = dict(state.edited)
     for old, new, keys in edits:
         read = body.reads.get(old.type, frozenset())
-        if ALL_KEYS in read or not read.isdisjoint(keys):
-            return None  # a linker read it: its edges or facts may differ
+        if ALL_KEYS in read or not read.isdisjoint(keys):  # its edges or facts may differ
+            return f"{new.address}: linking reads {', '.join(sorted(keys & read) or keys)}"
         edited[new.address] = new
         keys_changed |= keys
     outcome = _judged(state, edits, keys_changed, policies)
-    if outcome is None:
-        return None
+    if isinstance(outcome, str):
+        return outcome
     judged, undetermined = outcome
     counts = dict(state.counts)
     counts["undetermined"] = counts.get("undetermined", 0) + undetermined
     seen = {o: observe(*o) if o[1] in changed else was for o, was in state.seen.items()}
-    after = State(body, {p: d for p, d in digests.items() if d is not None}, seen, counts, edited,
+    after = State(body, now, seen, counts, edited,
                   {**state.judged, **judged})
     return Evaluated(after.resources(), after.findings(), counts, list(body.diagnostics), body.nodes,
                      body.edges), after
@@ -155,12 +158,17 @@ def full_state(digests: Mapping[str, Optional[str]], seen: Mapping[Observation, 
 Edit = tuple[Resource, Resource, frozenset[str]]  # (as before, as now, the top-level keys whose values changed)
 
 
-def _edits(state: State, found: "Discovery", changed: frozenset[str],
-           options: ParseOptions) -> Optional[list[Edit]]:
+def _edits(state: State, found: "Discovery", changed: frozenset[str], digests: Mapping[str, str],
+           options: ParseOptions) -> Union[list[Edit], Why]:
     """The resources whose values the edit changed, from the parts that read the edited files parsed again."""
     if not changed:
         return []
     by_address = {r.address: r for r in state.resources()}
+    relpaths = {f.path: f.relpath for f in found.files}
+
+    def shown(path: str) -> str:
+        return relpaths.get(path, path)
+
     edits: list[Edit] = []
     covered: set[str] = set()
     for group in state.body.groups:
@@ -168,64 +176,69 @@ def _edits(state: State, found: "Discovery", changed: frozenset[str],
         touched = [p for p in group.parts or () if not p.reads.isdisjoint(changed)]
         if not mine and not touched:
             continue
-        if group.parts is None or not all(p.alone for p in touched):
-            return None
+        if group.parts is None:
+            return f"{shown(min(mine))} is read as a whole with the other files of its format"
+        lonely = [p.name or p.key for p in touched if not p.alone]
+        if lonely:
+            return f"{lonely[0]} gave a diagnostic or shares its reads: it is parsed with the rest"
         covered |= {path for p in touched for path in p.reads}
-        again = reparse(group, found.files, options, mine, touched)
+        again = reparse(group, found.files, options, {path: (state.digests[path], digests[path]) for path in mine},
+                        touched)
         if again is None:
-            return None
+            return f"parsing {', '.join(p.name or p.key for p in touched)} again changed more than values"
         for part, resources in zip(touched, again):
+            if resources is None:  # it read no file whose parse changed
+                continue
             if tuple(r.address for r in resources) != part.addresses:
-                return None
+                return f"{part.name or part.key}: resources were added, removed or renamed"
             for new in resources:
-                old = by_address.get(new.address)
-                if old is None:
-                    return None
-                keys = _changed_keys(old, new)
-                if keys is None:
-                    return None
+                keys = _changed_keys(by_address[new.address], new)
+                if isinstance(keys, str):
+                    return keys
                 if keys:
-                    edits.append((old, new, keys))
-    if not changed <= covered:
-        return None  # an edited file no part read: its format parses it some other way
+                    edits.append((by_address[new.address], new, keys))
+    if not changed <= covered:  # its format parses it some other way
+        return f"{shown(min(changed - covered))} is read by no part that can be parsed alone"
     return edits
 
 
-def _changed_keys(old: Resource, new: Resource) -> Optional[frozenset[str]]:
-    """The top-level attribute keys whose values differ; None when more than values changed."""
+def _changed_keys(old: Resource, new: Resource) -> Union[frozenset[str], Why]:
+    """The top-level attribute keys whose values differ; or what more than values changed."""
     if (old.address, old.kind, old.type, old.location, old.source, old.planned) != (
             new.address, new.kind, new.type, new.location, new.source, new.planned):
-        return None
-    if old.lines != new.lines or old.references != new.references or old.providers != new.providers:
-        return None
+        return f"{new.address} moved"
+    if old.lines != new.lines:
+        return f"{new.address}: lines moved"
+    if old.references != new.references or old.providers != new.providers:
+        return f"{new.address}: what it refers to changed"
     a, b = old.attributes, new.attributes
     if a.keys() != b.keys():
-        return None
+        return f"{new.address}: attributes were added or removed"
     keys = []
     for key, value in a.items():
         other = b[key]
         if value is other or value == other:
             continue
-        if isinstance(value, (dict, list)) or isinstance(other, (dict, list)):
-            return None  # blocks and lists: linking walks into them (graph.Reading)
+        if isinstance(value, (dict, list)) or isinstance(other, (dict, list)):  # linking walks into them
+            return f"{new.address}: the block or list {key} changed"
         keys.append(key)
     return frozenset(keys)
 
 
 def _judged(state: State, edits: list[Edit], keys: set[str],
-            policies: Sequence[Policy]) -> Optional[tuple[dict[str, tuple[Finding, ...]], int]]:
+            policies: Sequence[Policy]) -> Union[tuple[dict[str, tuple[Finding, ...]], int], Why]:
     """The findings of the edited resources judged again (address -> all its findings), and the change in
-    undetermined pairs; None: evaluate in full."""
+    undetermined pairs; or why evaluation runs in full."""
     if not edits:
         return {}, 0
     from .policy.defaults import load_defaults
-    from .policy.evaluate import _applicable, evaluate_alone, index_policies
+    from .policy.evaluate import applicable, evaluate_alone, index_policies
 
     reads = {p.id: policy_reads(p) for p in policies}
     for p in policies:
         r = reads[p.id]
         if r.searches and _touches(r.elsewhere, keys):
-            return None  # a graph search reads the value on another resource
+            return f"{p.id} reads {', '.join(sorted(keys))} of the resources its graph search reaches"
     by_type, everywhere = index_policies(policies)
     judged: dict[str, tuple[Finding, ...]] = {}
     undetermined = 0
@@ -237,13 +250,15 @@ def _judged(state: State, edits: list[Edit], keys: set[str],
     for old, new, changed in edits:
         defaults = load_defaults().get(new.type, ())
         touches_defaults = any(_touches(d.reads.keys, changed) for d in defaults)
-        affected = [p for p in _applicable(new, by_type, everywhere)
+        affected = [p for p in applicable(new, by_type, everywhere)
                     if touches_defaults or _touches(reads[p.id].keys, changed)]
         if not affected:
             continue
-        if any(reads[p.id].searches or p.meta.category == "drift" for p in affected) or any(
-                d.reads.searches for d in defaults):
-            return None  # judging it needs the graph
+        searching = [p.id for p in affected if reads[p.id].searches or p.meta.category == "drift"]
+        if searching:
+            return f"{searching[0]} reads {', '.join(sorted(changed))} of {new.address} and searches the graph"
+        if any(d.reads.searches for d in defaults):
+            return f"a provider default of {new.type} searches the graph"
         facts = state.body.facts.get(new.address)
         before = with_facts(old, facts) if facts else old
         after = with_facts(new, facts) if facts else new
@@ -251,8 +266,10 @@ def _judged(state: State, edits: list[Edit], keys: set[str],
         now, now_counts, now_crashes = evaluate_alone([after], affected)
         ids = {p.id for p in affected}
         stored = [f for f in mine[new.address] if f.policy_id in ids]
-        if was_crashes or now_crashes or _order(stored) != _order(was):
-            return None  # judged alone, it is not what the whole graph made of it
+        if was_crashes or now_crashes:
+            return f"a policy crashed on {new.address}"
+        if _order(stored) != _order(was):
+            return f"{new.address} judged alone is not what the whole graph made of it"
         judged[new.address] = tuple(sorted([*(f for f in mine[new.address] if f.policy_id not in ids), *now],
                                            key=finding_order))
         undetermined += now_counts["undetermined"] - was_counts["undetermined"]

@@ -50,7 +50,8 @@ class ParseContext:
 
     The disk: ``read``, ``text``, ``listdir``, ``kind``. Memoisation by bytes:
     ``memo``, ``memo_file``; of a result that depends on what it read:
-    ``traced``, ``fingerprints``, ``recall`` / ``remember``, ``unchanged``.
+    ``traced``, ``fingerprints``, ``recall`` / ``remember``, ``unchanged``;
+    of a value stored before: ``memo_print``.
     More processes: ``at_once``. Behind it sit the parse cache (results of
     unchanged files come back without parsing), the process split, and the
     record of everything a parser saw of the disk,
@@ -150,6 +151,12 @@ class ParseContext:
         with _GUARD.allowed():
             return cache.cached(name, data, compute, detail, keep)
 
+    def memo_print(self, name: str, digest: str, detail: str = "") -> Optional[bytes]:
+        """A fingerprint of what :meth:`memo` stored under this name and detail for bytes whose fingerprint
+        is ``digest`` (None: nothing stored): equal fingerprints, equal values."""
+        with _GUARD.allowed():
+            return cache.stored_print(name, digest, detail)
+
     def memo_file(self, name: str, path: str, compute: Callable[[], T], detail: str = "") -> T:
         """Like :meth:`memo` for a discovered file ``compute`` reads itself (through this context); stored only if the file did not change meanwhile."""
         with _GUARD.allowed():
@@ -235,6 +242,7 @@ class Part:
     reads: frozenset[str]
     alone: bool
     detail: Any = None
+    name: str = ""  # how messages name it (a root's directory as reports show it)
 
 
 @dataclass(frozen=True)
@@ -325,9 +333,10 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
     return out
 
 
-def reparse(group: Group, files: Sequence[SourceFile], options: ParseOptions, changed: frozenset[str],
-            parts: Sequence[Part]) -> Optional[list[list[Resource]]]:
-    """``parts`` of ``group`` parsed again after the files ``changed`` were edited (each part's resources), or None.
+def reparse(group: Group, files: Sequence[SourceFile], options: ParseOptions,
+            changed: Mapping[str, tuple[str, str]], parts: Sequence[Part]) -> Optional[list[Optional[list[Resource]]]]:
+    """``parts`` of ``group`` parsed again after the files ``changed`` (path -> fingerprints of its bytes
+    before and now) were edited: each part's resources, None for a part that parses as it did; or None.
 
     None when the format cannot vouch that the rest of its result stands
     (its ``reparse`` says so), or anything goes wrong: the caller then
@@ -341,8 +350,8 @@ def reparse(group: Group, files: Sequence[SourceFile], options: ParseOptions, ch
         if again is None:
             return None
         with guarded() as stray:
-            found: Optional[list[list[Resource]]] = again(mine, ParseContext(options), changed, list(parts),
-                                                          group.state)
+            found: Optional[list[Optional[list[Resource]]]] = again(
+                mine, ParseContext(options), changed, list(parts), group.state)
     except Exception:  # noqa: BLE001 - the full parse that follows says what went wrong
         return None
     return None if stray else found

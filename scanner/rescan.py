@@ -20,6 +20,14 @@ stored report is used only when all of those still read the same. Anything
 not covered (policies passed in as objects, ``--with-checkov``) is never
 stored. Entries live in the parse cache's database, with its integrity
 checks and its switch (``--no-cache`` / ``RISKGRAPH_NO_CACHE=1``).
+
+Beside the report goes the scan's :class:`~scanner.incremental.State`, under
+the same key without the files' bytes: a later scan of the same request
+whose files changed starts from it (scanner/incremental.py). Its body (the
+parse groups' resources, facts, reads) is one entry, written by full scans
+only; its findings are read back from the full scan's report when no
+framework filter or baseline changed them; the rest, small, is written after
+every scan.
 """
 
 from __future__ import annotations

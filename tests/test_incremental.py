@@ -138,24 +138,36 @@ def tree(tmp_path, monkeypatch):
     return root
 
 
+WHY: list[str] = []  # what the last warm scan told its progress callback
+
+
 def _scan(root: str, monkeypatch, cached: bool):
     if cached:
         monkeypatch.delenv("RISKGRAPH_NO_CACHE", raising=False)
     else:
         monkeypatch.setenv("RISKGRAPH_NO_CACHE", "1")
-    report = api.scan([root], base=root)
+    WHY.clear()
+    report = api.scan([root], base=root, progress=WHY.append)
     return report, render(report, "json"), render(report, "sarif", root=root)
 
 
 def _warm_equals_cold(root: str, monkeypatch):
     warm, *warm_out = _scan(root, monkeypatch, cached=True)
+    why = [m for m in WHY if m.startswith("scanning in full: ")]
     _, *cold_out = _scan(root, monkeypatch, cached=False)
     assert warm_out == cold_out
+    WHY[:] = why
     return warm
 
 
 def _incremental(report) -> bool:
     return "incremental" in report.stats["seconds"]
+
+
+def _full_because(report, reason: str) -> bool:
+    """The scan ran in full, and said this was why."""
+    assert WHY == [f"scanning in full: {reason}"]
+    return not _incremental(report)
 
 
 def _fails(report, policy: str) -> list[tuple[str, str, int]]:
@@ -192,22 +204,27 @@ def test_each_kind_of_edit_takes_the_path_it_may(tree, monkeypatch):
 
     # a value linkers read (whether the database is public makes edges): linked and judged in full
     _set(tree, "app/main.tf", "publicly_accessible", "true")
-    assert not _incremental(_warm_equals_cold(tree, monkeypatch))
+    assert _full_because(_warm_equals_cold(tree, monkeypatch),
+                         "app:aws_db_instance.db: linking reads publicly_accessible")
     # a value that becomes a reference: a new edge
     _set(tree, "app/main.tf", "identifier", "aws_s3_bucket.assets.id")
-    assert not _incremental(_warm_equals_cold(tree, monkeypatch))
+    assert _full_because(_warm_equals_cold(tree, monkeypatch),
+                         "app:aws_db_instance.db: what it refers to changed")
     # lines move
     _insert_line(tree, "other/main.tf")
-    assert not _incremental(_warm_equals_cold(tree, monkeypatch))
+    assert _full_because(_warm_equals_cold(tree, monkeypatch), "other:aws_db_instance.other moved")
     # a resource added
     _append(tree, "other/main.tf", 'resource "aws_s3_bucket" "more" {\n  bucket = "more"\n}\n')
-    assert not _incremental(_warm_equals_cold(tree, monkeypatch))
+    assert _full_because(_warm_equals_cold(tree, monkeypatch),
+                         "other: resources were added, removed or renamed")
     # the module's calls change which directories are roots
     _set(tree, "other/main.tf", "source", '"../app"')
-    assert not _incremental(_warm_equals_cold(tree, monkeypatch))
+    assert _full_because(_warm_equals_cold(tree, monkeypatch),
+                         "parsing other again changed more than values")
     # a Kubernetes edit: its parser parses no part alone
     _append(tree, "k8s/api.yaml", "# reviewed\n")
-    assert not _incremental(_warm_equals_cold(tree, monkeypatch))
+    assert _full_because(_warm_equals_cold(tree, monkeypatch),
+                         "k8s/api.yaml is read as a whole with the other files of its format")
 
 
 VALUES = [  # (file, key, values it takes)

@@ -130,7 +130,7 @@ def _judge(ctx: EvalContext, resources: list[Resource], by_type: dict[str, list[
         run = (resource.type, resource.kind, resource.source in NOT_MANAGED)
         todo = runs.get(run)
         if todo is None:
-            todo = runs[run] = _applicable(resource, by_type, everywhere)
+            todo = runs[run] = applicable(resource, by_type, everywhere)
         if not todo:
             continue
         try:  # provider defaults filled once per resource, for all of its policies
@@ -205,7 +205,7 @@ def crash_report(crashes: list[Crash]) -> list[Diagnostic]:
     return out
 
 
-def _applicable(resource: Resource, by_type: dict[str, list[Policy]],
+def applicable(resource: Resource, by_type: dict[str, list[Policy]],
                 everywhere: list[Policy]) -> list[Policy]:
     """The policies to run on resources of ``resource``'s type, layer and mode (managed or data source)."""
     data = resource.source in NOT_MANAGED

@@ -69,12 +69,14 @@ from scanner import api
 from scanner.report import render
 paths, cache_dir, count, seed = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 os.environ["RISKGRAPH_CACHE_DIR"] = cache_dir
+why = []
 def scan(cached):
     if cached:
         os.environ.pop("RISKGRAPH_NO_CACHE", None)
     else:
         os.environ["RISKGRAPH_NO_CACHE"] = "1"
-    report = api.scan(paths, base=".")
+    why.clear()
+    report = api.scan(paths, base=".", progress=lambda message: why.append(message))
     data = json.loads(render(report, "json"))
     data.get("stats", {}).pop("seconds", None)
     return "incremental" in report.stats.get("seconds", {}), json.dumps(data, sort_keys=True)
@@ -83,7 +85,7 @@ files = sorted(os.path.join(d, n) for p in paths for d, dirs, names in os.walk(p
                if ".terraform" not in d.split(os.sep) for n in names if n.endswith(".tf"))
 rng = random.Random(seed)
 scan(True)
-out = {"edits": 0, "incremental": 0, "problems": []}
+out = {"edits": 0, "incremental": 0, "problems": [], "full": []}
 for step in range(count):
     for _ in range(30):
         path = rng.choice(files) if files else None
@@ -113,6 +115,8 @@ for step in range(count):
     _, cold = scan(False)
     out["edits"] += 1
     out["incremental"] += took
+    reason = next((m.split(": ", 1)[1] for m in why if m.startswith("scanning in full: ")), "")
+    out["full"].append(reason)
     if warm != cold:
         out["problems"].append(f"after {os.path.relpath(path)}:{i + 1} {value} -> {new}: the warm scan "
                                f"({'incremental' if took else 'full'}) differs from the cold one")
@@ -130,7 +134,7 @@ def edit_check(paths: tuple[str, ...], root: Path, source: Path, count: int, see
                                str(count), str(seed)], cwd=copy, env=env, capture_output=True, text=True,
                               timeout=3600)
     if proc.returncode != 0:
-        return {"problems": [f"crashed: {proc.stderr[-2000:]}"], "edits": 0, "incremental": 0}
+        return {"problems": [f"crashed: {proc.stderr[-2000:]}"], "edits": 0, "incremental": 0, "full": []}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -149,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(ap, PROJECT)
     ap.add_argument("--edits", type=int, default=0,
                     help="then this many random value edits per repository with Terraform code (in a copy)")
+    ap.add_argument("--why", action="store_true", help="with --edits: say why each edit not taken incrementally was not")
     args = ap.parse_args(argv)
     repos = selected(args.only)
     failed = resources = hits = edits = incremental = edited_failed = 0
@@ -167,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             for problem in done["problems"]:
                 print(f"{repo.name}: {problem}")
             edited_failed += bool(done["problems"])
+            if args.why:
+                for reason in done["full"]:
+                    if reason:
+                        print(f"{repo.name}: in full: {reason}")
     print(f"{len(repos)} repositories, {resources} resources, {hits} cache hits on the reusing pass; "
           f"{failed} differ from a cold scan")
     if args.edits:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from ...model import Diagnostic, Resource, SourceFile
 from ...parse import ParseContext, ParseOptions, Parsed, Part
@@ -76,10 +76,10 @@ class _Loader:
             self.files[path] = None  # type: ignore[assignment]
             return None
         source = data or b""
-        if path.endswith(".json"):
-            tfvars = path.endswith(".tfvars.json")
-            parsed = self.ctx.memo("tfvars-json" if tfvars else "tf-json", source,
-                                   lambda: _parse_json(source, relpath, tfvars), relpath)
+        name = _memo_name(path)
+        if name != "hcl":
+            tfvars = name == "tfvars-json"
+            parsed = self.ctx.memo(name, source, lambda: _parse_json(source, relpath, tfvars), relpath)
         else:
             parsed = self.ctx.memo("hcl", source, lambda: parse_hcl(source, relpath, at_once=self.ctx.at_once), relpath,
                                    keep=lambda f: self.ctx.stable(f.diagnostics))
@@ -232,32 +232,42 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
             addresses = tuple(r.address for r in merged[start:start + len(resources)])
             start += len(resources)
             label = _label(directory, loader) if i in clashing else ""
-            out.parts.append(Part(directory, addresses, read, stood_alone, (made, label)))
+            out.parts.append(Part(directory, addresses, read, stood_alone, (made, label),
+                                  _label(directory, loader)))
         out.state = {loader.real(d): _calls(loader, d) for d in tf_dirs}
     return out
 
 
-def reparse(files: list[SourceFile], ctx: ParseContext, changed: frozenset[str],
-            parts: list[Part], state: Any) -> Optional[list[list[Resource]]]:
-    """``parts`` (roots of an earlier :func:`parse` of these files) evaluated again after ``changed`` were edited.
+def reparse(files: list[SourceFile], ctx: ParseContext, changed: Mapping[str, tuple[str, str]],
+            parts: list[Part], state: Any) -> Optional[list[Optional[list[Resource]]]]:
+    """``parts`` (roots of an earlier :func:`parse` of these files) evaluated again after the files
+    ``changed`` (path -> fingerprints of its bytes before and now) were edited.
 
     None when an edit may change more than those roots: a changed directory
     calls other local modules than it did (which directories are roots), a
     root now gives a diagnostic, or it instantiates other directories (which
     directories are scanned alone). Otherwise each part's resources, as
-    :func:`parse` would give them.
+    :func:`parse` would give them; None for a part that read no file whose
+    parse changed (an edit of comments or blanks parses the same: the stored
+    parses of the file before and now have the same fingerprint).
     """
     out = Parsed()
     loader, _tf_dirs, tfvars = load_files(ctx, files, out)
     if not isinstance(state, dict):
         return None
     before = len(out.diagnostics)  # loading a module again repeats its files' diagnostics: then no delta
-    for directory in sorted({os.path.dirname(path) for path in changed}):
+    relpaths = {f.path: f.relpath for f in files}
+    different = {path for path, (was, now) in changed.items()
+                 if not _parses_the_same(loader, path, relpaths.get(path, path), was, now)}
+    for directory in sorted({os.path.dirname(path) for path in different}):
         real = loader.real(directory)
         if real not in state or _calls(loader, directory) != state[real]:
             return None
-    found: list[list[Resource]] = []
+    found: list[Optional[list[Resource]]] = []
     for part in parts:
+        if part.reads.isdisjoint(different):
+            found.append(None)
+            continue
         mine: set[str] = set()
         instantiated, label = part.detail
         resources = _root(part.key, loader, tfvars.get(part.key, []), out, mine, set())
@@ -267,6 +277,25 @@ def reparse(files: list[SourceFile], ctx: ParseContext, changed: frozenset[str],
         # addresses are the ones the part had, so the clash is the same
         found.append(_prefixed(resources, label) if label else resources)
     return found
+
+
+def _parses_the_same(loader: _Loader, path: str, relpath: str, was: str, now: str) -> bool:
+    """Whether the file's bytes before (fingerprint ``was``) and now parse to equal syntax trees."""
+    name = _memo_name(path)
+    parsed = loader.hcl(path, relpath)  # parsed now, and stored when it stands alone
+    if parsed is None or parsed.diagnostics:
+        return False
+    then = loader.ctx.memo_print(name, was, relpath)
+    return then is not None and then == loader.ctx.memo_print(name, now, relpath)
+
+
+def _memo_name(path: str) -> str:
+    """The memo a Terraform file's parse is stored under (:meth:`_Loader.hcl`)."""
+    if path.endswith(".tfvars.json"):
+        return "tfvars-json"
+    if path.endswith(".json"):
+        return "tf-json"
+    return "hcl"
 
 
 def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Parsed,
