@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
 
-from .cache import Observation, observe
+from .cache import Observation, current, observe
 from .graph import ALL_KEYS, with_facts
 from .model import Diagnostic, Finding, Policy, Resource
 from .parse import Group, ParseOptions, reparse
@@ -138,9 +138,13 @@ def delta(state: State, found: "Discovery", digests: Mapping[str, Optional[str]]
     judged, undetermined = outcome
     counts = dict(state.counts)
     counts["undetermined"] = counts.get("undetermined", 0) + undetermined
+    # what the full scan's parsers read, as it reads now, and what parsing the parts again read (a
+    # root may read a file it did not before): the next scan checks all of it
     seen = {o: observe(*o) if o[1] in changed else was for o, was in state.seen.items()}
-    after = State(body, now, seen, counts, edited,
-                  {**state.judged, **judged})
+    active = current()
+    if active is not None:
+        seen.update(active.seen)
+    after = State(body, now, seen, counts, edited, {**state.judged, **judged})
     return Evaluated(after.resources(), after.findings(), counts, list(body.diagnostics), body.nodes,
                      body.edges), after
 
@@ -152,7 +156,8 @@ def full_state(digests: Mapping[str, Optional[str]], seen: Mapping[Observation, 
     body = Body(uuid.uuid4().hex, tuple(groups), tuple(resources), graph.graph.get("facts", {}),
                 graph.graph.get("reads", {}), tuple(findings), tuple(diagnostics),
                 graph.number_of_nodes(), graph.number_of_edges())
-    return State(body, dict(digests), dict(seen), dict(counts))  # type: ignore[arg-type]
+    return State(body, {path: digest for path, digest in digests.items() if digest is not None}, dict(seen),
+                 dict(counts))
 
 
 Edit = tuple[Resource, Resource, frozenset[str]]  # (as before, as now, the top-level keys whose values changed)

@@ -191,9 +191,9 @@ def scan_keys(discovery: Discovery, policies: Sequence[Policy], options: Mapping
         where = f"\0file\0{f.path}\0{f.relpath}\0{f.format}\0{f.root}\0"
         h.update(f"{where}{digest}".encode("utf-8", "surrogatepass"))
         state.update(where.encode("utf-8", "surrogatepass"))
-    found = repr((discovery.skipped, [(d.code, d.path, d.line, d.message)
-                                      for d in discovery.diagnostics])).encode("utf-8", "surrogatepass")
-    h.update(found)
+    # how many files were not scanned is the report's alone (its stats): a state holds for any number
+    found = repr([(d.code, d.path, d.line, d.message) for d in discovery.diagnostics]).encode("utf-8", "surrogatepass")
+    h.update(repr(discovery.skipped).encode() + found)
     state.update(found)
     return RESULT_PREFIX + h.hexdigest(), STATE_PREFIX + state.hexdigest()
 

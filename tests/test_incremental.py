@@ -250,3 +250,21 @@ def test_random_value_edits_equal_cold_scans(tree, monkeypatch):
         _set(tree, rel, key, rng.choice(values))
         paths.append(_incremental(_warm_equals_cold(tree, monkeypatch)))
     assert True in paths and False in paths  # both ways were taken along the series
+
+
+def test_a_file_a_root_reads_only_after_an_edit_is_checked_by_the_next_scan(tree, monkeypatch):
+    """An edit that makes a root read a file it did not read before (``file()``): the state kept after the
+    incremental scan holds that read, so when the file changes the next scan sees it."""
+    _append(tree, "app/main.tf", 'resource "aws_instance" "web" {\n  ami       = "ami-12345678"\n'
+                                 '  user_data = "#!/bin/sh"\n}\n')
+    _warm_equals_cold(tree, monkeypatch)
+    with open(os.path.join(tree, "app", "boot.sh"), "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\necho ready\n")
+    _set(tree, "app/main.tf", "user_data", 'file("${path.module}/boot.sh")')
+    report = _warm_equals_cold(tree, monkeypatch)
+    assert _incremental(report) and _fails(report, "RG-SEC-007") == []
+    with open(os.path.join(tree, "app", "boot.sh"), "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\nexport AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8x3kQ9Lm\n")
+    report = _warm_equals_cold(tree, monkeypatch)
+    assert _full_because(report, f"{os.path.join(tree, 'app', 'boot.sh')}, which a parser read, changed")
+    assert _fails(report, "RG-SEC-007") == [("app:aws_instance.web", "app/main.tf", 23)]
