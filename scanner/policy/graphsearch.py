@@ -321,15 +321,15 @@ def traffic_adjacency(graph: Any) -> dict[str, tuple[tuple[str, str, Optional[bo
     are left out. ``reach`` is the edge's: True (absent), False or None (see :func:`_passable`).
     Built once per scan and shared by every search: the edge views cost more than the searches.
     """
-    out: dict[str, tuple[tuple[str, str, Optional[bool]], ...]] = {}
-    for way, adjacency in (("forward", graph.succ), ("backward", graph.pred)):
-        for node, neighbours in adjacency.items():
-            found = [(other, kind, data.get("reach", True))
-                     for other, kinds in neighbours.items() for kind, data in kinds.items()
-                     if TRAFFIC_EDGES.get(kind) == way and kind not in TECHNIQUE_EDGES]
-            if found:
-                out[node] = (*out.get(node, ()), *found)
-    return out
+    # the edge views walk networkx's own dicts; the adjacency views' Mapping protocol costs twice as much
+    out: dict[str, list[tuple[str, str, Optional[bool]]]] = {}
+    for source, target, kind, reach in graph.out_edges(keys=True, data="reach", default=True):
+        if TRAFFIC_EDGES.get(kind) == "forward" and kind not in TECHNIQUE_EDGES:
+            out.setdefault(source, []).append((target, kind, reach))
+    for source, target, kind, reach in graph.in_edges(keys=True, data="reach", default=True):
+        if TRAFFIC_EDGES.get(kind) == "backward" and kind not in TECHNIQUE_EDGES:
+            out.setdefault(target, []).append((source, kind, reach))
+    return {node: tuple(found) for node, found in out.items()}
 
 
 def _passable(reach: Optional[bool], uncertain: Optional[list[bool]]) -> bool:
