@@ -472,6 +472,12 @@ def recall(parser: str, data: bytes, detail: str = "") -> tuple[bool, Any]:
     return cache.get(cache.key(parser, data, detail))
 
 
+def stored(parser: str, digest: str, detail: str = "") -> tuple[bool, Any]:
+    """``(True, value)`` that :func:`cached` stored for bytes whose fingerprint is ``digest``; ``(False, None)`` else."""
+    cache = _ACTIVE.get()
+    return cache.get(cache.key_of(parser, digest, detail)) if cache is not None else (False, None)
+
+
 def stored_print(parser: str, digest: str, detail: str = "") -> Optional[bytes]:
     """The payload digest of what :func:`cached` stored for bytes whose fingerprint is ``digest`` (None: nothing)."""
     cache = _ACTIVE.get()

@@ -124,15 +124,13 @@ def delta(state: State, found: "Discovery", digests: Mapping[str, Optional[str]]
     edits = _edits(state, found, changed, now, options)
     if isinstance(edits, str):
         return edits
-    keys_changed: set[str] = set()
     edited = dict(state.edited)
     for old, new, keys in edits:
         read = body.reads.get(old.type, frozenset())
         if ALL_KEYS in read or not read.isdisjoint(keys):  # its edges or facts may differ
             return f"{new.address}: linking reads {', '.join(sorted(keys & read) or keys)}"
         edited[new.address] = new
-        keys_changed |= keys
-    outcome = _judged(state, edits, keys_changed, policies)
+    outcome = _judged(state, edits, policies)
     if isinstance(outcome, str):
         return outcome
     judged, undetermined = outcome
@@ -214,8 +212,10 @@ def _changed_keys(old: Resource, new: Resource) -> Union[frozenset[str], Why]:
         return f"{new.address} moved"
     if old.lines != new.lines:
         return f"{new.address}: lines moved"
-    if old.references != new.references or old.providers != new.providers:
+    if old.references != new.references:
         return f"{new.address}: what it refers to changed"
+    if old.providers != new.providers:
+        return f"{new.address}: the provider versions it is read with changed"
     a, b = old.attributes, new.attributes
     if a.keys() != b.keys():
         return f"{new.address}: attributes were added or removed"
@@ -224,14 +224,14 @@ def _changed_keys(old: Resource, new: Resource) -> Union[frozenset[str], Why]:
         other = b[key]
         if value is other or value == other:
             continue
-        if isinstance(value, (dict, list)) or isinstance(other, (dict, list)):  # linking walks into them
-            return f"{new.address}: the block or list {key} changed"
+        if isinstance(value, (dict, list)) != isinstance(other, (dict, list)):
+            # which keys hold blocks or lists is read without being noted (aws_network.walk)
+            return f"{new.address}: {key} became a block or list, or stopped being one"
         keys.append(key)
     return frozenset(keys)
 
 
-def _judged(state: State, edits: list[Edit], keys: set[str],
-            policies: Sequence[Policy]) -> Union[tuple[dict[str, tuple[Finding, ...]], int], Why]:
+def _judged(state: State, edits: list[Edit], policies: Sequence[Policy]) -> Union[tuple[dict[str, tuple[Finding, ...]], int], Why]:
     """The findings of the edited resources judged again (address -> all its findings), and the change in
     undetermined pairs; or why evaluation runs in full."""
     if not edits:
@@ -240,10 +240,11 @@ def _judged(state: State, edits: list[Edit], keys: set[str],
     from .policy.evaluate import applicable, evaluate_alone, index_policies
 
     reads = {p.id: policy_reads(p) for p in policies}
-    for p in policies:
-        r = reads[p.id]
-        if r.searches and _touches(r.elsewhere, keys):
-            return f"{p.id} reads {', '.join(sorted(keys))} of the resources its graph search reaches"
+    for _, new, changed in edits:
+        for p in policies:
+            if reads[p.id].reads_elsewhere(new.type, changed):
+                return (f"{p.id} reads {', '.join(sorted(changed))} of the {new.type} its graph search "
+                        f"reaches")
     by_type, everywhere = index_policies(policies)
     judged: dict[str, tuple[Finding, ...]] = {}
     undetermined = 0
@@ -294,4 +295,4 @@ def policy_reads(policy: Policy) -> "Reads":
     """What ``policy``'s condition reads (scanner.policy.compiler.condition_reads); everything when it has none."""
     from .policy.compiler import Reads, condition_reads
 
-    return condition_reads(policy.condition) if policy.condition is not None else Reads(None, True, None)
+    return condition_reads(policy.condition) if policy.condition is not None else Reads(None, True, ((None, None),))

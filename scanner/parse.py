@@ -51,7 +51,7 @@ class ParseContext:
     The disk: ``read``, ``text``, ``listdir``, ``kind``. Memoisation by bytes:
     ``memo``, ``memo_file``; of a result that depends on what it read:
     ``traced``, ``fingerprints``, ``recall`` / ``remember``, ``unchanged``;
-    of a value stored before: ``memo_print``.
+    of a value stored before: ``memo_was``, ``memo_print``.
     More processes: ``at_once``. Behind it sit the parse cache (results of
     unchanged files come back without parsing), the process split, and the
     record of everything a parser saw of the disk,
@@ -151,6 +151,12 @@ class ParseContext:
         with _GUARD.allowed():
             return cache.cached(name, data, compute, detail, keep)
 
+    def memo_was(self, name: str, digest: str, detail: str = "") -> tuple[bool, Any]:
+        """``(True, value)`` that :meth:`memo` stored under this name and detail for bytes whose fingerprint
+        is ``digest`` (the bytes a file had before an edit); ``(False, None)`` when nothing is stored."""
+        with _GUARD.allowed():
+            return cache.stored(name, digest, detail)
+
     def memo_print(self, name: str, digest: str, detail: str = "") -> Optional[bytes]:
         """A fingerprint of what :meth:`memo` stored under this name and detail for bytes whose fingerprint
         is ``digest`` (None: nothing stored): equal fingerprints, equal values."""
@@ -232,9 +238,9 @@ class Part:
 
     ``addresses`` are its resources' in the order the parse gave them;
     ``reads`` every file whose bytes it depended on; ``alone`` is False when
-    its parse gave or changed a diagnostic, or shares addresses with
-    another part (then it is never parsed alone). ``detail`` is the
-    format's own (the directories a root instantiated).
+    its parse changed a diagnostic an earlier part gave (then it is never
+    parsed alone). ``detail`` is the format's own (a Terraform root: the
+    directories it instantiated, its address prefix, the diagnostics it gave).
     """
 
     key: str

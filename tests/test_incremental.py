@@ -56,6 +56,13 @@ resource "aws_db_instance" "other" {
   storage_encrypted       = true
   publicly_accessible     = false
 }
+
+variable "replicas" {}
+
+resource "aws_sqs_queue" "jobs" {
+  count = var.replicas
+  name  = "jobs"
+}
 '''
 
 NET = '''variable "name" {}
@@ -178,6 +185,8 @@ def _fails(report, policy: str) -> list[tuple[str, str, int]]:
 def test_each_kind_of_edit_takes_the_path_it_may(tree, monkeypatch):
     first = _warm_equals_cold(tree, monkeypatch)
     assert not _incremental(first)
+    # the root in other/ gives a diagnostic (its queue's count is not known): it is still parsed alone
+    assert [(d.code, d.path, d.line) for d in first.diagnostics] == [("instances-unknown", "other/main.tf", 20)]
     assert _fails(first, "RG-AWS-026") == [] and _fails(first, "RG-AWS-027") == []
 
     # a value no linker and no policy reads: nothing linked or judged again
@@ -211,8 +220,11 @@ def test_each_kind_of_edit_takes_the_path_it_may(tree, monkeypatch):
     assert _full_because(_warm_equals_cold(tree, monkeypatch),
                          "app:aws_db_instance.db: what it refers to changed")
     # lines move
+    _insert_line(tree, "app/main.tf")
+    assert _full_because(_warm_equals_cold(tree, monkeypatch), "app:aws_db_instance.db moved")
+    # a root's diagnostic moves with them: its diagnostics are not the ones it gave
     _insert_line(tree, "other/main.tf")
-    assert _full_because(_warm_equals_cold(tree, monkeypatch), "other:aws_db_instance.other moved")
+    assert _full_because(_warm_equals_cold(tree, monkeypatch), "parsing other again changed more than values")
     # a resource added
     _append(tree, "other/main.tf", 'resource "aws_s3_bucket" "more" {\n  bucket = "more"\n}\n')
     assert _full_because(_warm_equals_cold(tree, monkeypatch),

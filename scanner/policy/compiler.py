@@ -377,6 +377,9 @@ class Compiler:
         return reachable_check(spec, through, avoid, key)
 
 
+Keys = Optional[frozenset[str]]  # top-level attribute keys; None: every key
+
+
 @dataclass(frozen=True)
 class Reads:
     """What a condition reads of the resource it judges and of others, found from its text alone.
@@ -384,31 +387,30 @@ class Reads:
     ``keys``: the resource's top-level attribute keys (None: every key, as a
     path starting ``*`` or ``**`` reads); ``searches``: whether it walks the
     graph (``connected``, ``reachable_from``, ``leads_to``); ``elsewhere``:
-    the keys it reads of the resources a search reaches (None: every key).
+    what it reads of the resources a search reaches, as ``(types, keys)``
+    pairs: those keys, on resources of those types (None: any type; a
+    search's condition that tests the type can hold for no other).
     scanner/incremental.py re-runs a policy only where an edit touches these.
     """
 
-    keys: Optional[frozenset[str]] = frozenset()
+    keys: Keys = frozenset()
     searches: bool = False
-    elsewhere: Optional[frozenset[str]] = frozenset()
+    elsewhere: tuple[tuple[Keys, Keys], ...] = ()
 
     def __or__(self, other: "Reads") -> "Reads":
-        return Reads(_union(self.keys, other.keys), self.searches or other.searches,
-                     _union(self.elsewhere, other.elsewhere))
+        keys = None if self.keys is None or other.keys is None else self.keys | other.keys
+        return Reads(keys, self.searches or other.searches, self.elsewhere + other.elsewhere)
 
-    def searched(self) -> "Reads":
-        """This condition applied to the resources a search reaches: all it reads is read elsewhere."""
-        return Reads(frozenset(), True, _union(self.keys, self.elsewhere))
-
-
-def _union(a: Optional[frozenset[str]], b: Optional[frozenset[str]]) -> Optional[frozenset[str]]:
-    return None if a is None or b is None else a | b
+    def reads_elsewhere(self, type_: str, changed: Iterable[str]) -> bool:
+        """Whether a search of this condition reads one of ``changed`` on a resource of type ``type_``."""
+        return any((types is None or type_ in types) and (keys is None or not keys.isdisjoint(changed))
+                   for types, keys in self.elsewhere)
 
 
 def condition_reads(node: Any) -> Reads:
     """:class:`Reads` of a validated condition tree, dispatched as :meth:`Compiler.compile` dispatches it."""
     if not isinstance(node, dict):
-        return Reads(None, True, None)  # not a condition this compiler knows: everything
+        return Reads(None, True, ((None, None),))  # not a condition this compiler knows: everything
     if "all" in node or "any" in node:
         out = Reads()
         for child in node.get("all") or node.get("any") or ():
@@ -420,17 +422,12 @@ def condition_reads(node: Any) -> Reads:
         return Reads()
     if "connected" in node:
         spec = node["connected"]
-        inner = condition_reads(spec["where"]).searched() if "where" in spec else Reads()
-        return Reads(frozenset(), True, frozenset()) | inner
+        return _searching(*([spec["where"]] if "where" in spec else []))
     if "reachable_from" in node:
         spec = node["reachable_from"]
-        out = Reads(frozenset(), True, frozenset())
-        for part in ("through", "not_through"):
-            if part in spec:
-                out = out | condition_reads(spec[part]).searched()
-        return out
+        return _searching(*(spec[part] for part in ("through", "not_through") if part in spec))
     if "leads_to" in node:
-        return Reads(frozenset(), True, frozenset()) | condition_reads(node["leads_to"]["where"]).searched()
+        return _searching(node["leads_to"]["where"])
     segments = split_path(node.get("path", ""))
     keys = None if not segments or segments[0] in ("*", "**") else frozenset(segments[:1])
     out = Reads(keys)
@@ -438,6 +435,16 @@ def condition_reads(node: Any) -> Reads:
         if op in node:  # the inner condition reads inside the elements: under the same key
             inner = condition_reads(node[op])
             out = out | Reads(frozenset(), inner.searches, inner.elsewhere)
+    return out
+
+
+def _searching(*conditions: Any) -> Reads:
+    """A graph search, and ``conditions`` tested on the resources it reaches."""
+    out = Reads(frozenset(), True)
+    for condition in conditions:
+        inner = condition_reads(condition)
+        types = static_types(condition) if isinstance(condition, dict) else None
+        out = out | Reads(frozenset(), True, ((types, inner.keys), *inner.elsewhere))
     return out
 
 

@@ -24,7 +24,7 @@ class Default:
     values: tuple[tuple[Interval, Any], ...]
     source: str
     when: Optional[Callable[..., Any]] = None  # compiled condition, or None: always
-    reads: Any = None  # what deciding it reads (compiler.Reads): its path's key and its condition's reads
+    reads: Any = None  # what deciding it reads (compiler.Reads): its path's key and its condition's
 
 
 @lru_cache(maxsize=1)

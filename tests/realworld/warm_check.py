@@ -112,11 +112,10 @@ for step in range(count):
     with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
         handle.write("\n".join(lines))
     took, warm = scan(True)
+    out["full"].append(next((m.split(": ", 1)[1] for m in why if m.startswith("scanning in full: ")), ""))
     _, cold = scan(False)
     out["edits"] += 1
     out["incremental"] += took
-    reason = next((m.split(": ", 1)[1] for m in why if m.startswith("scanning in full: ")), "")
-    out["full"].append(reason)
     if warm != cold:
         out["problems"].append(f"after {os.path.relpath(path)}:{i + 1} {value} -> {new}: the warm scan "
                                f"({'incremental' if took else 'full'}) differs from the cold one")

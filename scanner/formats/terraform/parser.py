@@ -199,7 +199,8 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     loader, tf_dirs, tfvars = load_files(ctx, files, out)
     instantiated: set[str] = set()
     results: list[tuple[str, list[Resource]]] = []
-    records: list[tuple[frozenset[str], bool, tuple[str, ...]]] = []  # per result: reads, alone, instantiated
+    # per result: what it read, whether it stood alone, the directories it instantiated and the diagnostics it gave
+    records: list[tuple[frozenset[str], bool, tuple[tuple[str, ...], tuple[Diagnostic, ...]]]] = []
     pending = root_modules(loader, tf_dirs)
     rest = [d for d in sorted(tf_dirs) if d not in pending]
     planned = False
@@ -217,9 +218,10 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
             results.append((directory, _root(directory, loader, tfvars.get(directory, []), out, mine,
                                              reads)))
             instantiated |= mine
-            alone = len(out.diagnostics) == len(before) and all(
-                now is was for now, was in zip(out.diagnostics, before))
-            records.append((frozenset(reads), alone, tuple(sorted(mine))))
+            # it stands alone when it only added diagnostics: changing one an earlier root gave
+            # (instances-unknown gathers a file's blocks across roots) ties the two together
+            alone = all(now is was for now, was in zip(out.diagnostics, before))
+            records.append((frozenset(reads), alone, (tuple(sorted(mine)), tuple(out.diagnostics[len(before):]))))
         rest = [d for d in rest if loader.real(d) not in instantiated]
         pending = root_modules(loader, rest) or rest[:1]
         rest = [d for d in rest if d not in pending]
@@ -228,11 +230,11 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     if not planned:  # a plan's root is read by the plan parser too: no part stands alone
         out.parts = []
         start = 0
-        for i, ((directory, resources), (read, stood_alone, made)) in enumerate(zip(results, records)):
+        for i, ((directory, resources), (read, stood_alone, (made, gave))) in enumerate(zip(results, records)):
             addresses = tuple(r.address for r in merged[start:start + len(resources)])
             start += len(resources)
             label = _label(directory, loader) if i in clashing else ""
-            out.parts.append(Part(directory, addresses, read, stood_alone, (made, label),
+            out.parts.append(Part(directory, addresses, read, stood_alone, (made, label, gave),
                                   _label(directory, loader)))
         out.state = {loader.real(d): _calls(loader, d) for d in tf_dirs}
     return out
@@ -243,9 +245,10 @@ def reparse(files: list[SourceFile], ctx: ParseContext, changed: Mapping[str, tu
     """``parts`` (roots of an earlier :func:`parse` of these files) evaluated again after the files
     ``changed`` (path -> fingerprints of its bytes before and now) were edited.
 
-    None when an edit may change more than those roots: a changed directory
-    calls other local modules than it did (which directories are roots), a
-    root now gives a diagnostic, or it instantiates other directories (which
+    None when an edit may change more than those roots: an edited file
+    parses with a problem now or did before, a changed directory calls other
+    local modules than it did (which directories are roots), a root gives
+    other diagnostics than it gave, or instantiates other directories (which
     directories are scanned alone). Otherwise each part's resources, as
     :func:`parse` would give them; None for a part that read no file whose
     parse changed (an edit of comments or blanks parses the same: the stored
@@ -255,10 +258,14 @@ def reparse(files: list[SourceFile], ctx: ParseContext, changed: Mapping[str, tu
     loader, _tf_dirs, tfvars = load_files(ctx, files, out)
     if not isinstance(state, dict):
         return None
-    before = len(out.diagnostics)  # loading a module again repeats its files' diagnostics: then no delta
     relpaths = {f.path: f.relpath for f in files}
-    different = {path for path, (was, now) in changed.items()
-                 if not _parses_the_same(loader, path, relpaths.get(path, path), was, now)}
+    different: set[str] = set()
+    for path, (was, now) in changed.items():
+        same = _parses_the_same(loader, path, relpaths.get(path, path), was, now)
+        if same is None:
+            return None
+        if not same:
+            different.add(path)
     for directory in sorted({os.path.dirname(path) for path in different}):
         real = loader.real(directory)
         if real not in state or _calls(loader, directory) != state[real]:
@@ -268,10 +275,17 @@ def reparse(files: list[SourceFile], ctx: ParseContext, changed: Mapping[str, tu
         if part.reads.isdisjoint(different):
             found.append(None)
             continue
+        instantiated, label, gave = part.detail
+        # the scanned directories it reads are loaded first, as parse() loads them all before any
+        # root: what loading them says is not this root's
+        for directory in sorted({os.path.dirname(path) for path in part.reads}):
+            if loader.real(directory) in loader.known:
+                loader.module(directory)
+        before = list(out.diagnostics)
         mine: set[str] = set()
-        instantiated, label = part.detail
         resources = _root(part.key, loader, tfvars.get(part.key, []), out, mine, set())
-        if len(out.diagnostics) != before or tuple(sorted(mine)) != instantiated:
+        if (tuple(sorted(mine)) != instantiated or tuple(out.diagnostics[len(before):]) != gave
+                or not all(now is was for now, was in zip(out.diagnostics, before))):
             return None
         # a root whose addresses clashed with another's keeps its prefix: the caller checks the
         # addresses are the ones the part had, so the clash is the same
@@ -279,14 +293,18 @@ def reparse(files: list[SourceFile], ctx: ParseContext, changed: Mapping[str, tu
     return found
 
 
-def _parses_the_same(loader: _Loader, path: str, relpath: str, was: str, now: str) -> bool:
-    """Whether the file's bytes before (fingerprint ``was``) and now parse to equal syntax trees."""
+def _parses_the_same(loader: _Loader, path: str, relpath: str, was: str, now: str) -> Optional[bool]:
+    """Whether the file's bytes before (fingerprint ``was``) and now parse to equal syntax trees;
+    None when either parse has a problem (its diagnostics belong to the whole parse) or is not stored."""
     name = _memo_name(path)
     parsed = loader.hcl(path, relpath)  # parsed now, and stored when it stands alone
     if parsed is None or parsed.diagnostics:
-        return False
-    then = loader.ctx.memo_print(name, was, relpath)
-    return then is not None and then == loader.ctx.memo_print(name, now, relpath)
+        return None
+    found, then = loader.ctx.memo_was(name, was, relpath)
+    if not found or not isinstance(then, HclFile) or then.diagnostics:
+        return None
+    before = loader.ctx.memo_print(name, was, relpath)
+    return before is not None and before == loader.ctx.memo_print(name, now, relpath)
 
 
 def _memo_name(path: str) -> str:
