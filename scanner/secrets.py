@@ -130,7 +130,34 @@ def is_placeholder(value: Any) -> bool:
         return True
     if low.replace("_", "-").partition("-")[::2] in _MY_KIND:  # my-uuid, my_token: "my" and the kind of value
         return True
+    if _stand_in_words(low):  # testtoken, foobar_new, dummy-secret: nothing but the words above
+        return True
     return (text[0] in "<[" and text[-1] in ">]") or (text[0] == "{" and text[-1] == "}")
+
+
+# The placeholder words a stand-in may be made of, run together or joined by - _ . and spaces: the whole
+# placeholders of three letters or more, and the markers of a second test value (Zalando's `foobar_new`).
+_STAND_IN_VOCABULARY = frozenset(w for w in PLACEHOLDERS if w.isalpha() and len(w) >= 3) | {"new", "old"}
+_LONGEST_STAND_IN = max(map(len, _STAND_IN_VOCABULARY))
+_AS_SPACES = str.maketrans("-_.", "   ")
+
+
+def _stand_in_words(low: str) -> bool:
+    """Whether ``low`` is nothing but placeholder words (``testtoken``: test + token), none of them a digit.
+
+    A weak password with digits (``password123``) is not one: it is what a weak real one looks like.
+    """
+    parts = low.translate(_AS_SPACES).split()
+    return bool(parts) and len(low) <= 40 and all(p.isalpha() and _breaks_into_words(p) for p in parts)
+
+
+def _breaks_into_words(word: str) -> bool:
+    """Whether ``word`` is a run of words of :data:`_STAND_IN_VOCABULARY` (a word break, in linear passes)."""
+    ends = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        ends[end] = any(ends[start] and word[start:end] in _STAND_IN_VOCABULARY
+                        for start in range(max(0, end - _LONGEST_STAND_IN), end))
+    return ends[-1]
 
 
 _STAND_IN_WORDS = ("KEY", "TOKEN", "SECRET", "PASS", "PWD")

@@ -59,9 +59,16 @@ def test_ordinary_values_are_not_credentials(value):
     assert credential_kind(value) == ""
 
 
-@pytest.mark.parametrize("value", ["changeme", "${var.x}", "<secret>", "{{ .Values.x }}", "xxxx", "***"])
+@pytest.mark.parametrize("value", ["changeme", "${var.x}", "<secret>", "{{ .Values.x }}", "xxxx", "***",
+                                   "testtoken", "foobar_new", "dummy-secret", "Test Password", "fake.token"])
 def test_placeholders(value):
     assert is_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["password123", "testing1", "hunter2", "nanobar", "tokenizer", "sesame-open",
+                                   "foobar_2024"])
+def test_words_that_are_not_all_stand_ins_or_carry_digits_are_not_placeholders(value):
+    assert not is_placeholder(value)
 
 
 @given(st.text(min_size=0, max_size=200))
