@@ -136,8 +136,9 @@ def is_placeholder(value: Any) -> bool:
 
 
 # The placeholder words a stand-in may be made of, run together or joined by - _ . and spaces: the whole
-# placeholders of three letters or more, and the markers of a second test value (Zalando's `foobar_new`).
-_STAND_IN_VOCABULARY = frozenset(w for w in PLACEHOLDERS if w.isalpha() and len(w) >= 3) | {"new", "old"}
+# placeholders of three letters or more, the markers of a second test value (Zalando's `foobar_new`) and
+# the word a value uses to name itself (Azure's Key Vault example: `secret-value`).
+_STAND_IN_VOCABULARY = frozenset(w for w in PLACEHOLDERS if w.isalpha() and len(w) >= 3) | {"new", "old", "value"}
 _LONGEST_STAND_IN = max(map(len, _STAND_IN_VOCABULARY))
 _AS_SPACES = str.maketrans("-_.", "   ")
 

@@ -60,7 +60,8 @@ def test_ordinary_values_are_not_credentials(value):
 
 
 @pytest.mark.parametrize("value", ["changeme", "${var.x}", "<secret>", "{{ .Values.x }}", "xxxx", "***",
-                                   "testtoken", "foobar_new", "dummy-secret", "Test Password", "fake.token"])
+                                   "testtoken", "foobar_new", "dummy-secret", "Test Password", "fake.token",
+                                   "secret-value"])
 def test_placeholders(value):
     assert is_placeholder(value)
 
