@@ -105,6 +105,9 @@ def _names_credential(name: str) -> bool:
         words.pop()
     if not words or "".join(words) in _NOT_CREDENTIALS:
         return False
+    if words[-1] == "secret" and "existing" in words[:-1]:
+        # Helm charts' existingSecret, passwordExistingSecret, existingConfigSecret: the name of a Secret
+        return False
     last = words[-1]
     if last in _CREDENTIAL_WORDS or (last.endswith(("password", "passwd")) and len(last) <= 16):
         return True
@@ -199,7 +202,7 @@ def assignments(text: str) -> Iterator[tuple[str, str]]:
             continue  # ${API_KEY:?API key required}: the shell's message when the variable is unset
         if _CODE_REFERENCE.search(value):
             continue  # token=os.environ["HF_TOKEN"], password=vault.read(path): code computing it
-        if _key_of_a_secret(name, text):
+        if _key_of_a_secret(name, text, start):
             continue  # masterkeySecretKey: master-key beside masterkeySecretName: a key's name in a Secret
         if name.lower() == "secret" and _yaml_sibling(text, start, "key"):
             continue  # password: {secret: gitlab-pg, key: password}: the Secret holding it, by name
@@ -235,13 +238,19 @@ _FUNCTION_WORDS = frozenset({
     "it", "its", "this", "that", "these", "those", "you", "your", "we", "our", "they", "their"})
 
 
-def _key_of_a_secret(name: str, text: str) -> bool:
-    """``<x>SecretKey`` beside ``<x>SecretName`` (or ``existingSecretKey`` beside ``existingSecret``): Helm
-    charts' way to name the Secret holding a value and the key it has there, not the value."""
-    if not name.endswith("SecretKey"):
+def _key_of_a_secret(name: str, text: str, at: int) -> bool:
+    """Helm charts' way to name the Secret holding a value and the key it has there, not the value:
+    ``<x>SecretKey`` beside ``<x>SecretName`` (or ``existingSecretKey`` beside ``existingSecret``),
+    ``<x>Key`` beside ``<x>ExistingSecret`` (``rconPasswordKey``), and ``secretKey`` or ``passwordKey``
+    in the mapping that names an ``existingSecret``."""
+    if name.endswith("SecretKey"):
+        stem = name[:-len("Key")]
+        if any(_assigned(sibling, text) for sibling in (stem + "Name", stem)):
+            return True
+    if not name.endswith("Key"):
         return False
     stem = name[:-len("Key")]
-    return any(_assigned(sibling, text) for sibling in (stem + "Name", stem))
+    return (bool(stem) and _assigned(stem + "ExistingSecret", text)) or _yaml_sibling(text, at, "existingSecret")
 
 
 def _yaml_sibling(text: str, at: int, name: str) -> bool:

@@ -119,6 +119,12 @@ def test_known_formats(payload, should_flag):
     ("beaker.session.key = linotp\nbeaker.session.secret = q8Zr2Lx9Vn4Tb7Wc\n",
      [("beaker.session.secret", "q8Zr2Lx9Vn4Tb7Wc")]),
     ("password: Store-2024 # in the vault\n", [("password", "Store-2024")]),
+    # held-out round 25, a home lab's Helm values: an existing Secret named, and the key it holds the value under
+    ("rcon:\n  passwordExistingSecret: minecraft-rcon\n  passwordKey: rcon-password\n", []),
+    ("rcon:\n  existingSecret: minecraft-rcon\n  secretKey: rcon-password\n", []),
+    ("driver:\n  existingConfigSecret: driver-config\n", []),
+    ("rcon:\n  enabled: true\nother:\n  secretKey: Zq81xwAbCdEf9876\n", [("secretKey", "Zq81xwAbCdEf9876")]),
+    ("existingPassword: Hunt3r2-Zq81xw\n", [("existingPassword", "Hunt3r2-Zq81xw")]),
     # held-out round 14, terraform-google-gke-gitlab: `secret` beside `key` names a Secret and its key there
     ("psql:\n  password:\n    secret: gitlab-pg\n    key: password\n", []),
     ("connection:\n  key: connection\n  secret: rails-storage-2024\n", []),
