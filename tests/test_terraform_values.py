@@ -135,6 +135,24 @@ def test_the_workspace_is_chosen_at_deploy_time_unless_selected(tmp_path, monkey
     assert given["aws_s3_bucket.b"].attributes["bucket"] == "logs-app-development"
 
 
+def test_an_index_not_known_into_values_all_the_same_gives_that_value(tmp_path, monkeypatch):
+    """DWP's `local.deploy_ithc_infra[local.environment] ? 1 : 0` over a map false for every environment:
+    whichever workspace is deployed, nothing is created. A map that differs stays unknown."""
+    monkeypatch.delenv("TF_WORKSPACE", raising=False)
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  environment = terraform.workspace\n'
+        '  deploy_kali  = { development = false, qa = false, production = false }\n'
+        '  deploy_proxy = { development = true, qa = false, production = false }\n'
+        '  sizes        = ["t3.small", "t3.small"]\n}\n'
+        'resource "aws_instance" "kali" {\n  count = local.deploy_kali[local.environment] ? 1 : 0\n}\n'
+        'resource "aws_instance" "proxy" {\n  count = local.deploy_proxy[local.environment] ? 1 : 0\n}\n'
+        'resource "aws_instance" "web" {\n  instance_type = local.sizes[var.which]\n}\n'
+        'variable "which" {}\n')
+    resources = _resources(str(tmp_path))
+    assert sorted(resources) == ["aws_instance.proxy", "aws_instance.web"]  # proxy: one instance, count unknown
+    assert resources["aws_instance.web"].attributes["instance_type"] == "t3.small"
+
+
 def test_a_count_given_as_a_string_is_converted_as_terraform_does(tmp_path):
     """govuk-aws' modules default count variables to "0" and "1" (untyped): Terraform converts them."""
     (tmp_path / "main.tf").write_text(

@@ -142,9 +142,33 @@ def apply_steps(value: Any, steps: tuple, scope: Scope, partial: bool = False) -
             return [apply_steps(item, steps[i + 1:], scope, partial) for item in items]
         key = arg if kind == "attr" else evaluate(arg, scope)
         if is_unknown(key):
-            return key if isinstance(key, Invalid) else Unknown("index not known")
+            if isinstance(key, Invalid):
+                return key
+            same = None if partial else _the_one_value(value)
+            if same is None:
+                return Unknown("index not known")
+            value = same[0]  # every element is this value: whichever the key, an apply that succeeds reads it
+            continue
         value = _index(value, key, partial)
     return value
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _the_one_value(value: Any) -> Optional[tuple[Any]]:
+    """``(v,)`` when ``value`` is a map or list whose elements are all the same known scalar ``v``, else None.
+
+    ``local.deploy[local.environment]`` over ``{dev = false, prod = false}`` is false whatever the
+    environment: not a guess, the only value an index into it can give.
+    """
+    if isinstance(value, LazyMapping) or not isinstance(value, (dict, list)) or not value:
+        return None
+    items = list(value.values()) if isinstance(value, dict) else value
+    first = items[0]
+    if not isinstance(first, _SCALARS) or any(type(x) is not type(first) or x != first for x in items[1:]):
+        return None
+    return (first,)
 
 
 def _index(value: Any, key: Any, partial: bool) -> Any:
