@@ -351,7 +351,7 @@ def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozens
         return
     if isinstance(value, dict):
         entry = entry_of(value)
-        if entry is not None and literal_credential(*entry):
+        if entry is not None and literal_credential(*entry) and not getattr(entry[1], "names", None):
             out.append(Credential(_join(at, _value_key(value)), entry[0], entry[1], "credential name"))
         # password: {secret: gitlab-pg, key: password}: the Secret holding the value and its key there
         unnamed = {"secret"} if isinstance(value.get("secret"), str) and isinstance(value.get("key"), str) else set()
@@ -382,6 +382,12 @@ def _walk(value: Any, at: str, name: str, out: list[Credential], schema: frozens
 
 def _string(value: str, at: str, name: str, out: list[Credential],
             unwrap: Callable[[Any], Optional[Any]], depth: int) -> None:
+    names = getattr(value, "names", None)  # the names of secrets in a store it holds (model.SecretNames)
+    if names:
+        found: list[Credential] = []
+        _string(str(value), at, name, found, unwrap, depth)
+        out.extend(c for c in found if c.value.strip() not in names)  # a secret's name says where it is
+        return
     if literal_credential(name, value):
         out.append(Credential(at, name, value, "credential name"))
         return

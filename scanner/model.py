@@ -8,6 +8,26 @@ from enum import Enum
 from typing import Any, Callable, ClassVar, Mapping, Optional, TypeVar
 
 
+class SecretNames(str):
+    """Text holding the names of secrets in a secret store (an id, a name or an ARN the configuration gives
+    a secret it reads or makes), not their values; ``names`` lists them.
+
+    A password field that names the secret holding the password (a configuration file rendered with a
+    Secrets Manager secret's id) holds a reference: credential detection never takes one of ``names``
+    for a credential. Everything else reads it as the plain text it is.
+    """
+
+    names: frozenset[str]
+
+    def __new__(cls, text: str, names: "frozenset[str] | set[str] | tuple[str, ...]") -> "SecretNames":
+        made = super().__new__(cls, text)
+        made.names = frozenset(names)
+        return made
+
+    def __reduce__(self) -> Any:
+        return SecretNames, (str(self), tuple(sorted(self.names)))
+
+
 class Unknown:
     """A value only known at apply time (or not resolvable statically).
 

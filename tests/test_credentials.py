@@ -245,3 +245,24 @@ def test_the_units_of_token_lifetimes_are_no_tokens():
     units = {"access_token": "minutes", "id_token": "seconds", "refresh_token": "days"}
     assert find({"token_validity_units": [units]}) == []
     assert [c.at for c in find({"access_token": "Minutes-2024x"})] == ["access_token"]
+
+
+def test_the_name_of_a_secret_in_a_store_is_no_credential_wherever_it_is_put() -> None:
+    """DWP's EMR configuration names the Secrets Manager secret where the metastore's password goes
+    (held-out round 26): the name says where the password is, it is not the password."""
+    import pickle
+
+    from scanner.cache import unpickle
+    from scanner.credentials import find
+    from scanner.model import SecretNames
+
+    config = SecretNames('"javax.jdo.option.ConnectionPassword": metastore-analytical-env\n'
+                         '"javax.jdo.option.ConnectionUserName": hive\n', {"metastore-analytical-env"})
+    assert find({"content": config}) == []
+    both = SecretNames(str(config) + 'password: Hunt3r2-Zq81xw\n', config.names)
+    assert [(c.name, c.value) for c in find({"content": both})] == [("password", "Hunt3r2-Zq81xw")]
+    assert find({"password": SecretNames("metastore-analytical-env", {"metastore-analytical-env"})}) == []
+    assert [(c.name, c.value) for c in find({"password": "metastore-analytical-env"})] == \
+        [("password", "metastore-analytical-env")]
+    again = unpickle(pickle.dumps(config))  # the parse cache and a scan's state keep it as it is
+    assert again == config and isinstance(again, SecretNames) and again.names == config.names

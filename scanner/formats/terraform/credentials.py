@@ -12,6 +12,7 @@ import json
 from typing import Any, Optional
 
 from ... import credentials
+from ...model import SecretNames
 from .expressions import PartialTemplate
 from .functions import EncodedUnknown
 
@@ -46,6 +47,9 @@ def _known_part(value: Any) -> Optional[Any]:
         return value.decoded
     if isinstance(value, PartialTemplate):
         text = "".join(p if isinstance(p, str) else credentials.UNKNOWN_MARK for p in value.parts)
+        names = frozenset(n for p in value.parts if isinstance(p, SecretNames) for n in p.names)
+        if names:  # the walk reads it as text, JSON or not, and takes none of the secrets' names for a value
+            return SecretNames(text, names)
         try:  # a JSON heredoc with ${...} inside quoted strings decodes with the marks in place
             return json.loads(text)
         except (ValueError, RecursionError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from ...model import Unknown, is_unknown
+from ...model import SecretNames, Unknown, is_unknown
 from .files import FileAccess, template_expr
 from .functions import ERROR_AWARE, FUNCTIONS, UnknownArg
 from .values import Invalid, has_invalid, has_unknown, pairs_of, to_bool, to_number, tostr
@@ -235,7 +235,9 @@ def _partial_object(expr: ObjectE, scope: Scope) -> Any:
 
 
 def _template(expr: Template, scope: Scope) -> Any:
+    """The string a template makes (the names of secrets it interpolates kept: :class:`SecretNames`)."""
     out: list[Any] = []
+    names: set[str] = set()
     partial = False
     for part in expr.parts:
         if isinstance(part, str):
@@ -248,8 +250,14 @@ def _template(expr: Template, scope: Scope) -> Any:
             partial = True
             out.append(v)
             continue
+        if isinstance(v, SecretNames):
+            names |= v.names
+            out.append(v)  # kept as it is: a partial template's known text says which parts name secrets
+            continue
         out.append(tostr(v))
-    return PartialTemplate(out) if partial else "".join(out)
+    if partial:
+        return PartialTemplate(out)
+    return SecretNames("".join(out), names) if names else "".join(out)
 
 
 def _call(expr: Call, scope: Scope) -> Any:
@@ -304,7 +312,7 @@ def _file_call(name: str, args: list[Any], scope: Scope) -> Any:
     body, newline = parsed
     value = evaluate(body, Scope({}, extra=dict(variables), budget=scope.budget, files=scope.files))
     if not newline and isinstance(value, str) and value.endswith("\n"):
-        return value[:-1]
+        return SecretNames(value[:-1], value.names) if isinstance(value, SecretNames) else value[:-1]
     if not newline and isinstance(value, PartialTemplate) and value.parts and isinstance(value.parts[-1], str):
         return PartialTemplate([*value.parts[:-1], value.parts[-1][:-1] if value.parts[-1].endswith("\n")
                                 else value.parts[-1]])

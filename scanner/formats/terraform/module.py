@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ...model import UNKNOWN, Diagnostic, Layer, Location, Resource, Unknown
+from ...model import UNKNOWN, Diagnostic, Layer, Location, Resource, SecretNames, Unknown
 from ...parse import ParseContext
 from .body import META_ARGUMENTS, BodyReader
 from .configuration import configuration_resources
@@ -134,6 +134,27 @@ class Instance:
     references: list[tuple[str, str]]
 
 
+# The arguments that name a secret of a secret store (its id, name or ARN), per resource or data type:
+# a reference to one of them gives a secret's name, which is no credential wherever it is put.
+SECRET_STORE_NAMES: dict[str, frozenset[str]] = {
+    "aws_secretsmanager_secret": frozenset({"name", "arn", "id"}),
+    "aws_secretsmanager_secret_version": frozenset({"secret_id", "arn", "id"}),
+    "aws_ssm_parameter": frozenset({"name", "arn", "id"}),
+    "azurerm_key_vault_secret": frozenset({"name", "id", "versionless_id", "resource_id"}),
+    "google_secret_manager_secret": frozenset({"secret_id", "name", "id"}),
+    "google_secret_manager_secret_version": frozenset({"secret", "name", "id"}),
+}
+
+
+def _named_secret(type_: str, steps: tuple, value: Any) -> Any:
+    """``value`` as a :class:`SecretNames` when it is the id, name or ARN of a secret-store block."""
+    attrs = SECRET_STORE_NAMES.get(type_)
+    if (attrs is None or not isinstance(value, str) or not steps or steps[-1][0] != "attr"
+            or steps[-1][1] not in attrs or any(kind != "index" for kind, _ in steps[:-1])):
+        return value
+    return SecretNames(value, {value})  # an instance's (data.x.y[0].secret_id) as much as the one's
+
+
 class ModuleEvaluator:
     """Evaluates one instance of a module (root or child) into resources.
 
@@ -221,9 +242,11 @@ class ModuleEvaluator:
         if root == "module" and names:
             return apply_steps(self._module_value(names[0]), steps[1:], scope)
         if root == "data" and len(names) == 2:
-            return apply_steps(self._block_value(f"data.{names[0]}.{names[1]}"), steps[2:], scope)
+            value = apply_steps(self._block_value(f"data.{names[0]}.{names[1]}"), steps[2:], scope)
+            return _named_secret(names[0], steps[2:], value)
         if root not in NON_RESOURCE_ROOTS and names:
-            return apply_steps(self._block_value(f"{root}.{names[0]}"), steps[1:], scope)
+            value = apply_steps(self._block_value(f"{root}.{names[0]}"), steps[1:], scope)
+            return _named_secret(root, steps[1:], value)
         return Unknown(f"{root} is not known before apply")
 
     def _block_value(self, name: str) -> Any:
