@@ -294,6 +294,9 @@ def test_internal_gateways_and_ingresses_are_not_exposed_and_routes_name_gateway
         (f"{gw}/Gateway/shop/internal", f"{gw}/HTTPRoute/shop/admin"),
         (f"{gw}/HTTPRoute/shop/shop", "k8s:core/Service/shop/web"),
         (f"{gw}/HTTPRoute/shop/admin", "k8s:core/Service/shop/admin"),
+        # another namespace's Service only where a ReferenceGrant lets the route in; no weight-0 backend
+        (f"{gw}/Gateway/shop/public", f"{gw}/HTTPRoute/shop/cross"),
+        (f"{gw}/HTTPRoute/shop/cross", "k8s:core/Service/billing/ledger"),
         (f"{net}/Ingress/shop/open", "k8s:core/Service/shop/web"),
         (f"{net}/Ingress/shop/alb-internal", "k8s:core/Service/shop/admin"),
         (f"{net}/Ingress/shop/gce-internal", "k8s:core/Service/shop/admin"),

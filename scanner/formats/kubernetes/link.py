@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from ...model import INTERNET, UNKNOWN, Resource
+from ...model import INTERNET, UNKNOWN, Resource, is_unknown
 from .parser import WORKLOAD_KINDS
 from .kustomize import api_group
 from ...graph import LinkContext
@@ -158,6 +158,7 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
         cls = mapping(g.attributes.get("spec")).get("gatewayClassName")
         if not (isinstance(cls, str) and INTERNAL_GATEWAY_CLASS.match(cls)):
             ctx.add_edge(INTERNET, g.address, "exposes", path="spec.listeners")
+    grants = _reference_grants(ctx)
     for route in list(ctx.of_type(*ROUTE_KINDS)):
         spec = route.attributes.get("spec")
         if not isinstance(spec, dict):
@@ -174,10 +175,49 @@ def _gateways(ctx: LinkContext, services: dict[tuple[Any, str], str]) -> None:
                 if not isinstance(ref, dict) or ref.get("kind", "Service") != "Service" \
                         or ref.get("group", "") not in ("", "core"):
                     continue
-                target = services.get((str(ref.get("namespace") or ns), str(ref.get("name"))))
-                if target:
+                weight = ref.get("weight")
+                if isinstance(weight, int) and not isinstance(weight, bool) and weight == 0:
+                    continue  # weight 0: the backend gets none of the route's traffic
+                there = ref.get("namespace") or ns
+                target = services.get((str(there), str(ref.get("name"))))
+                if target and (there == ns or ns is None or _granted(grants, route, ns, str(there),
+                                                                       str(ref.get("name")))):
                     ctx.add_edge(route.address, target, "routes_to",
                                  path=f"spec.rules.{i}.backendRefs.{j}")
+
+
+def _reference_grants(ctx: LinkContext) -> dict[str, list[Any]]:
+    """Each namespace's ReferenceGrants' ``spec`` (a route may name a Service of another namespace only
+    when a grant in the Service's namespace allows it)."""
+    grants: dict[str, list[Any]] = {}
+    for grant in ctx.of_type("ReferenceGrant"):
+        ns = namespace_of(grant)
+        if ns is not None:
+            grants.setdefault(ns, []).append(grant.attributes.get("spec"))
+    return grants
+
+
+def _granted(grants: dict[str, list[Any]], route: Resource, ns: str, there: str, service: str) -> bool:
+    """Whether a ReferenceGrant in namespace ``there`` lets ``route`` (in ``ns``) name Service ``service``.
+
+    Gateway API implementations refuse such a backend otherwise (the route's ResolvedRefs condition is
+    false and no traffic goes there). A grant whose entries are not known before apply may allow it.
+    """
+    group, kind = api_group(route.attributes.get("apiVersion")), route.type
+    for spec in grants.get(there, ()):
+        if not isinstance(spec, dict):
+            return True  # not known: it may allow
+        froms, tos = spec.get("from"), spec.get("to")
+        if not isinstance(froms, list) or not isinstance(tos, list):
+            return True
+        allowed_from = any(not isinstance(f, dict) or is_unknown(f.get("namespace")) or (
+            f.get("group") == group and f.get("kind") == kind and f.get("namespace") == ns) for f in froms)
+        allowed_to = any(not isinstance(t, dict) or is_unknown(t.get("name")) or (
+            t.get("group", "") in ("", "core") and t.get("kind") == "Service"
+            and t.get("name") in (None, service)) for t in tos)
+        if allowed_from and allowed_to:
+            return True
+    return False
 
 
 def _network_policy(ctx: LinkContext, policy: Resource, pods: PodIndex,
