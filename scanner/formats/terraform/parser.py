@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, NamedTuple, Optional
 
 from ...model import Diagnostic, Resource, SourceFile
 from ...parse import ParseContext, ParseOptions, Parsed, Part
@@ -59,6 +59,7 @@ class _Loader:
         self._real: dict[str, str] = {}
         self.files_of: dict[str, list[tuple[str, str]]] = {}  # real dir -> the files its module is made of
         self.asked: Optional[list[str]] = None  # while set: every module directory asked for (real)
+        self.calls: dict[str, tuple[str, ...]] = {}  # directory -> the local modules it calls (_calls)
 
     def real(self, path: str) -> str:
         """``os.path.realpath(path)``, remembered: it costs an ``lstat`` per path component."""
@@ -199,8 +200,7 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     loader, tf_dirs, tfvars = load_files(ctx, files, out)
     instantiated: set[str] = set()
     results: list[tuple[str, list[Resource]]] = []
-    # per result: what it read, whether it stood alone, the directories it instantiated and the diagnostics it gave
-    records: list[tuple[frozenset[str], bool, tuple[tuple[str, ...], tuple[Diagnostic, ...]]]] = []
+    records: list[RootResult] = []  # per result: what it read, instantiated and gave, and whether it stood alone
     pending = root_modules(loader, tf_dirs)
     rest = [d for d in sorted(tf_dirs) if d not in pending]
     planned = False
@@ -212,16 +212,10 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
                 evaluate_root(directory, loader, tfvars.get(directory, []), Parsed(), instantiated)
                 planned = True
                 continue
-            mine: set[str] = set()
-            reads: set[str] = set()
-            before = list(out.diagnostics)
-            results.append((directory, _root(directory, loader, tfvars.get(directory, []), out, mine,
-                                             reads)))
-            instantiated |= mine
-            # it stands alone when it only added diagnostics: changing one an earlier root gave
-            # (instances-unknown gathers a file's blocks across roots) ties the two together
-            alone = all(now is was for now, was in zip(out.diagnostics, before))
-            records.append((frozenset(reads), alone, (tuple(sorted(mine)), tuple(out.diagnostics[len(before):]))))
+            result = _root(directory, loader, tfvars.get(directory, []), out)
+            instantiated |= result.instantiated
+            results.append((directory, result.resources))
+            records.append(result)
         rest = [d for d in rest if loader.real(d) not in instantiated]
         pending = root_modules(loader, rest) or rest[:1]
         rest = [d for d in rest if d not in pending]
@@ -230,12 +224,12 @@ def parse(files: list[SourceFile], ctx: ParseContext) -> Parsed:
     if not planned:  # a plan's root is read by the plan parser too: no part stands alone
         out.parts = []
         start = 0
-        for i, ((directory, resources), (read, stood_alone, (made, gave))) in enumerate(zip(results, records)):
+        for i, ((directory, resources), result) in enumerate(zip(results, records)):
             addresses = tuple(r.address for r in merged[start:start + len(resources)])
             start += len(resources)
             label = _label(directory, loader) if i in clashing else ""
-            out.parts.append(Part(directory, addresses, read, stood_alone, (made, label, gave),
-                                  _label(directory, loader)))
+            out.parts.append(Part(directory, addresses, result.reads, result.alone,
+                                  (tuple(sorted(result.instantiated)), label, result.gave), _label(directory, loader)))
         out.state = {loader.real(d): _calls(loader, d) for d in tf_dirs}
     return out
 
@@ -281,15 +275,12 @@ def reparse(files: list[SourceFile], ctx: ParseContext, changed: Mapping[str, tu
         for directory in sorted({os.path.dirname(path) for path in part.reads}):
             if loader.real(directory) in loader.known:
                 loader.module(directory)
-        before = list(out.diagnostics)
-        mine: set[str] = set()
-        resources = _root(part.key, loader, tfvars.get(part.key, []), out, mine, set())
-        if (tuple(sorted(mine)) != instantiated or tuple(out.diagnostics[len(before):]) != gave
-                or not all(now is was for now, was in zip(out.diagnostics, before))):
+        result = _root(part.key, loader, tfvars.get(part.key, []), out)
+        if tuple(sorted(result.instantiated)) != instantiated or result.gave != gave or not result.alone:
             return None
         # a root whose addresses clashed with another's keeps its prefix: the caller checks the
         # addresses are the ones the part had, so the clash is the same
-        found.append(_prefixed(resources, label) if label else resources)
+        found.append(_prefixed(result.resources, label) if label else result.resources)
     return found
 
 
@@ -300,11 +291,13 @@ def _parses_the_same(loader: _Loader, path: str, relpath: str, was: str, now: st
     parsed = loader.hcl(path, relpath)  # parsed now, and stored when it stands alone
     if parsed is None or parsed.diagnostics:
         return None
-    found, then = loader.ctx.memo_was(name, was, relpath)
-    if not found or not isinstance(then, HclFile) or then.diagnostics:
-        return None
     before = loader.ctx.memo_print(name, was, relpath)
-    return before is not None and before == loader.ctx.memo_print(name, now, relpath)
+    if before is None:
+        return None
+    if before == loader.ctx.memo_print(name, now, relpath):
+        return True  # the same tree as now, which has no problem: nothing is read back
+    found, then = loader.ctx.memo_was(name, was, relpath)  # did the old one have problems the scan gave?
+    return False if found and isinstance(then, HclFile) and not then.diagnostics else None
 
 
 def _memo_name(path: str) -> str:
@@ -316,8 +309,17 @@ def _memo_name(path: str) -> str:
     return "hcl"
 
 
-def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Parsed,
-          instantiated: set[str], paths: set[str]) -> list[Resource]:
+class RootResult(NamedTuple):
+    """One root module's evaluation, and what a part of the parse records of it (scanner.parse.Part)."""
+
+    resources: list[Resource]
+    reads: frozenset[str]            # every file it read (reused or not)
+    instantiated: frozenset[str]     # the module directories it instantiated (real)
+    gave: tuple[Diagnostic, ...]     # the diagnostics it added
+    alone: bool                      # it changed no diagnostic an earlier root gave
+
+
+def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Parsed) -> RootResult:
     """One root module's resources (evaluated, grouped into Kubernetes units), reused when nothing it read changed.
 
     A root's result is stored (in the parse cache) only when its evaluation
@@ -330,17 +332,15 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
     uses it when those fingerprints hold and every module it used is already
     loaded, and adds the module directories it instantiated, as evaluating it
     would (tests/test_warm_equals_cold.py holds such scans to a cold one).
-    ``paths`` gains every file the evaluation read (reused or not).
     """
     ctx = loader.ctx
     key = _root_key(directory, loader, var_files)
     found, entry = ctx.recall(ROOT_MEMO, key)
-    if found and _reusable(entry, loader):
+    if found and _reusable(entry, loader):  # stored only when it gave no diagnostic
         reads_was, modules_was, resources, added = entry
-        instantiated.update(added)
-        paths.update(o[1] for o, _ in reads_was if o[0] == "read")
-        paths.update(path for files, _ in modules_was.values() for path, _ in files)
-        return list(resources)
+        read = {o[1] for o, _ in reads_was if o[0] == "read"}
+        read.update(path for files, _ in modules_was.values() for path, _ in files)
+        return RootResult(list(resources), frozenset(read), frozenset(added), (), True)
     # diagnostics before: a root may also rewrite one of them (instances-unknown gathers one file's
     # blocks across roots), which stores nothing either
     before, loaded = list(out.diagnostics), len(loader.modules)
@@ -354,19 +354,21 @@ def _root(directory: str, loader: _Loader, var_files: list[SourceFile], out: Par
             assign_units(roots_out.resources, _label(directory, loader), out.diagnostics)
     finally:
         loader.asked = None
-        instantiated |= mine
-    paths.update(f.path for f in var_files)
-    paths.update(os.path.abspath(p) for p in ctx.options.var_files)
-    paths.update(o[1] for o in reads if o[0] == "read")
-    paths.update(path for real in asked for path, _ in loader.files_of.get(real, []))
-    if (ctx.remembers and len(out.diagnostics) == len(before) and len(loader.modules) == loaded
-            and all(now is was for now, was in zip(out.diagnostics, before))):
+    read = {f.path for f in var_files}
+    read.update(os.path.abspath(p) for p in ctx.options.var_files)
+    read.update(o[1] for o in reads if o[0] == "read")
+    read.update(path for real in asked for path, _ in loader.files_of.get(real, []))
+    # it stands alone when it only added diagnostics: changing one an earlier root gave
+    # (instances-unknown gathers a file's blocks across roots) ties the two together
+    alone = all(now is was for now, was in zip(out.diagnostics, before))
+    gave = tuple(out.diagnostics[len(before):])
+    if ctx.remembers and not gave and alone and len(loader.modules) == loaded:
         modules = {real: _module_print(real, loader) for real in dict.fromkeys(asked)}
         files = [("read", f.path, -1) for f in var_files] + [
             ("read", os.path.abspath(p), -1) for p in ctx.options.var_files]
         ctx.remember(ROOT_MEMO, key, (ctx.fingerprints([*files, *reads]), modules,
                                       roots_out.resources, sorted(mine)))
-    return roots_out.resources
+    return RootResult(roots_out.resources, frozenset(read), frozenset(mine), gave, alone)
 
 
 ROOT_MEMO = "tf-root"
@@ -472,7 +474,10 @@ def root_modules(loader: _Loader, tf_dirs: list[str]) -> list[str]:
 
 
 def _calls(loader: _Loader, directory: str) -> tuple[str, ...]:
-    """The directories (real) that ``directory``'s module blocks call as local modules, in order."""
+    """The directories (real) that ``directory``'s module blocks call as local modules, in order (once per scan)."""
+    found = loader.calls.get(directory)
+    if found is not None:
+        return found
     src = loader.module(directory)
     called: list[str] = []
     for block, _ in (src.modules if src else []):
@@ -480,7 +485,8 @@ def _calls(loader: _Loader, directory: str) -> tuple[str, ...]:
         value = evaluate(source.expr, Scope({})) if source else None
         if is_local(value):
             called.append(loader.real(os.path.join(directory, str(value))))
-    return tuple(called)
+    found = loader.calls[directory] = tuple(called)
+    return found
 
 
 def evaluate_root(directory: str, loader: _Loader, var_files: list[SourceFile],
