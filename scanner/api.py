@@ -74,7 +74,7 @@ def load(paths: Sequence[str], *, var_files: Sequence[str] = (),
             timings["discover"] = t1 - t0
     return Loaded(found, parsed.resources, graph,
                   [*found.diagnostics, *parsed.diagnostics, *graph.graph.get("diagnostics", ())],
-                  parsed.state or ())
+                  parsed.groups)
 
 
 def parse_options(var_files: Sequence[str], variables: Optional[Mapping[str, str]], env: Mapping[str, str],

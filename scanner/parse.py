@@ -272,6 +272,7 @@ class Parsed:
     parts: Optional[list[Part]] = None
     state: Any = None
     packed: Optional[bytes] = None  # set by parse_all: ``resources`` pickled
+    groups: tuple[Group, ...] = ()  # parse_all's: each parser's share, for a re-scan to parse again
 
 
 def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
@@ -329,7 +330,7 @@ def parse_all(files: Sequence[SourceFile], options: ParseOptions, jobs: int = 1,
         records.append(Group(key, tuple(f.path for f in group),
                              tuple(parsed.parts) if parsed.parts is not None and kept else None, parsed.state,
                              len(mine), parsed.packed if kept else None))
-    out.state = tuple(records)
+    out.groups = tuple(records)
     if stray:
         paths = sorted(set(stray))
         out.diagnostics.append(Diagnostic(
@@ -349,7 +350,8 @@ def reparse(group: Group, files: Sequence[SourceFile], options: ParseOptions,
     parses everything, and a crash becomes the diagnostic it always was.
     """
     options = replace(options, plans=tuple(f.path for f in files if f.format == "terraform_plan"))
-    mine = [f for f in files if f.path in set(group.paths)]
+    paths = set(group.paths)
+    mine = [f for f in files if f.path in paths]
     try:
         module = importlib.import_module(_module(group.key))
         again = getattr(module, "reparse", None)
