@@ -143,6 +143,13 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a parse cache entry")
 
 
+def _header(blob: bytes) -> Optional[bytes]:
+    """The payload digest an entry's bytes begin with (after the format mark); None for bytes of another format."""
+    if blob[:len(FORMAT)] != FORMAT or len(blob) < len(FORMAT) + _DIGEST:
+        return None
+    return blob[len(FORMAT):len(FORMAT) + _DIGEST]
+
+
 def unpickle(payload: bytes) -> Any:
     """What ``payload`` pickled, rebuilt only from riskgraph's own parse classes (raises on anything else)."""
     return _Unpickler(io.BytesIO(payload)).load()
@@ -187,21 +194,8 @@ class ParseCache:
         Two entries with the same payload digest hold equal values: an edit that leaves a
         file's parse the same (a comment) is known as such without rebuilding either.
         """
-        blob = self._pending.get(key)
-        if blob is None:
-            db = self._connect(create=False)
-            if db is None:
-                return None
-            try:
-                row = db.execute("SELECT substr(value, 1, ?) FROM entries WHERE key = ?",
-                                 (len(FORMAT) + _DIGEST, key)).fetchone()
-            except Exception as exc:  # noqa: BLE001 - sqlite3.Error and friends: a broken database
-                self._db = self._damaged(db, exc)
-                return None
-            blob = bytes(row[0]) if row is not None and isinstance(row[0], (bytes, memoryview)) else None
-        if blob is None or blob[:len(FORMAT)] != FORMAT or len(blob) < len(FORMAT) + _DIGEST:
-            return None
-        return blob[len(FORMAT):len(FORMAT) + _DIGEST]
+        blob = self._blob(key, len(FORMAT) + _DIGEST)
+        return _header(blob) if blob is not None else None
 
     def _connect(self, create: bool) -> Any:
         if self._db is None:
@@ -269,21 +263,12 @@ class ParseCache:
 
     def get(self, key: str) -> tuple[bool, Any]:
         """``(True, value)`` for a sound entry, ``(False, None)`` for a missing or unusable one."""
-        blob = self._pending.get(key)
-        db = self._connect(create=False) if blob is None else None
-        if db is not None:
-            try:
-                row = db.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
-            except Exception as exc:  # noqa: BLE001 - sqlite3.Error and friends: a broken database
-                self._db, row = self._damaged(db, exc), None
-            if row is not None:
-                blob = bytes(row[0]) if isinstance(row[0], (bytes, memoryview)) else b""
+        blob = self._blob(key)
         if blob is None:
             self.misses += 1
             return False, None
-        head, digest = blob[:len(FORMAT)], blob[len(FORMAT):len(FORMAT) + _DIGEST]
-        payload = blob[len(FORMAT) + _DIGEST:]
-        if head != FORMAT or hashlib.sha256(payload).digest() != digest:
+        digest, payload = _header(blob), blob[len(FORMAT) + _DIGEST:]
+        if digest is None or hashlib.sha256(payload).digest() != digest:
             self.ignored += 1
             return False, None
         try:
@@ -293,6 +278,24 @@ class ParseCache:
             return False, None
         self.hits += 1
         return True, value
+
+    def _blob(self, key: str, length: int = 0) -> Optional[bytes]:
+        """The stored bytes under ``key`` (only the first ``length`` when given), or None."""
+        blob = self._pending.get(key)
+        if blob is not None:
+            return blob
+        db = self._connect(create=False)
+        if db is None:
+            return None
+        try:
+            row = (db.execute("SELECT substr(value, 1, ?) FROM entries WHERE key = ?", (length, key)) if length
+                   else db.execute("SELECT value FROM entries WHERE key = ?", (key,))).fetchone()
+        except Exception as exc:  # noqa: BLE001 - sqlite3.Error and friends: a broken database
+            self._db = self._damaged(db, exc)
+            return None
+        if row is None:
+            return None
+        return bytes(row[0]) if isinstance(row[0], (bytes, memoryview)) else b""
 
     def put(self, key: str, value: Any) -> None:
         """Queue ``value`` for :meth:`flush`; a value that cannot be pickled is not cached."""

@@ -125,8 +125,8 @@ def recall_state(cache: ParseCache, key: str) -> Optional[State]:
         return None
     body = replace(body, resources=tuple(resources))
     if report_key is not None:  # the findings are the report's, without their suppressions
-        found, stored = cache.get(report_key)
-        if not found or not isinstance(stored, tuple) or len(stored) != 2 or not isinstance(stored[1], Report):
+        stored = _stored_report(cache, report_key)
+        if stored is None:
             return None
         body = replace(body, findings=tuple(replace(f, suppression=None) if f.suppression is not None else f
                                             for f in stored[1].findings))
@@ -213,13 +213,16 @@ def stamps(discovery: Discovery) -> list[tuple[int, int]]:
 
 def lookup(cache: ParseCache, key: str) -> Optional[Report]:
     """The stored report for ``key`` when everything the parsers read still reads the same."""
+    entry = _stored_report(cache, key)
+    return entry[1] if entry is not None and _unchanged(entry[0]) else None
+
+
+def _stored_report(cache: ParseCache, key: str) -> Optional[tuple[Any, Report]]:
+    """The entry :func:`remembered` stores under ``key``: what the parsers read, and the report."""
     found, value = cache.get(key)
-    if not found or not isinstance(value, tuple) or len(value) != 2:
+    if not found or not isinstance(value, tuple) or len(value) != 2 or not isinstance(value[1], Report):
         return None
-    seen, report = value
-    if not isinstance(report, Report) or not _unchanged(seen):
-        return None
-    return report
+    return value[0], value[1]
 
 
 def _unchanged(seen: Any) -> bool:
