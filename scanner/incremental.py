@@ -78,6 +78,18 @@ class State:
         edited = self.edited
         return [edited.get(r.address, r) for r in self.body.resources] if edited else list(self.body.resources)
 
+    def findings_of(self, addresses: set[str]) -> dict[str, list[Finding]]:
+        """The findings now of each of ``addresses`` (without putting every finding in order)."""
+        out = {a: list(self.judged[a]) for a in addresses if a in self.judged}
+        rest = addresses - out.keys()
+        for a in rest:
+            out[a] = []
+        if rest:
+            for f in self.body.findings:
+                if f.resource in rest:
+                    out[f.resource].append(f)
+        return out
+
     def findings(self) -> list[Finding]:
         judged = self.judged
         if not judged:
@@ -248,11 +260,7 @@ def _judged(state: State, edits: list[Edit], policies: Sequence[Policy]) -> Unio
     by_type, everywhere = index_policies(policies)
     judged: dict[str, tuple[Finding, ...]] = {}
     undetermined = 0
-    edited = {new.address for _, new, _ in edits}
-    mine: dict[str, list[Finding]] = {address: [] for address in edited}
-    for f in state.findings():
-        if f.resource in mine:
-            mine[f.resource].append(f)
+    mine = state.findings_of({new.address for _, new, _ in edits})
     for old, new, changed in edits:
         defaults = load_defaults().get(new.type, ())
         touches_defaults = any(_touches(d.reads.keys, changed) for d in defaults)
