@@ -12,11 +12,18 @@ from scanner.parse import ParseOptions, parse_all
 EDGES = os.path.join(FIXTURES, "cases", "terraform", "edges")
 
 
+def _graph(directory):
+    return build_graph(parse_all(discover([directory], base=directory).files, ParseOptions()).resources)
+
+
 def _edges(name):
-    directory = os.path.join(EDGES, name)
-    parsed = parse_all(discover([directory], base=directory).files, ParseOptions())
-    graph = build_graph(parsed.resources)
+    graph = _graph(os.path.join(EDGES, name))
     return {(u, v, k) for u, v, k in graph.edges(keys=True) if k != "references"}
+
+
+def _kind(directory, kind):
+    """The (source, target) pairs of the edges of ``kind`` in the graph of ``directory``."""
+    return {(u, v) for u, v, k in _graph(str(directory)).edges(keys=True) if k == kind}
 
 
 def test_aws_edges():
@@ -96,10 +103,7 @@ def test_reference_edges_name_the_instance_when_the_key_is_literal(tmp_path):
         'resource "aws_security_group" "g" {\n  for_each = toset(["a", "b"])\n}\n'
         'resource "aws_instance" "i" {\n  vpc_security_group_ids = [aws_security_group.g["b"].id]\n}\n'
         'resource "aws_instance" "all" {\n  vpc_security_group_ids = [for g in aws_security_group.g : g.id]\n}\n')
-    parsed = parse_all(discover([str(tmp_path)], base=str(tmp_path)).files, ParseOptions())
-    graph = build_graph(parsed.resources)
-    attached = {(u, v) for u, v, k in graph.edges(keys=True) if k == "attached_to"}
-    assert attached == {
+    assert _kind(tmp_path, "attached_to") == {
         ("aws_instance.i", 'aws_security_group.g["b"]'),
         ("aws_instance.all", 'aws_security_group.g["a"]'),
         ("aws_instance.all", 'aws_security_group.g["b"]'),
@@ -125,10 +129,7 @@ def test_reference_edges_name_the_instance_its_own_key_picks(tmp_path):
         # a for expression's own variable, named like the instance's: its index is not the instance's key
         'resource "aws_secretsmanager_secret_policy" "p" {\n  for_each = toset(var.rotated)\n'
         '  policy = jsonencode([for each in var.users : aws_secretsmanager_secret.s[each].arn])\n}\n')
-    parsed = parse_all(discover([str(tmp_path)], base=str(tmp_path)).files, ParseOptions())
-    graph = build_graph(parsed.resources)
-    refs = {(u, v) for u, v, k in graph.edges(keys=True) if k == "references"}
-    assert refs == {
+    assert _kind(tmp_path, "references") == {
         ('aws_secretsmanager_secret_rotation.r["app"]', 'aws_secretsmanager_secret.s["app"]'),
         ("aws_secretsmanager_secret_version.v[0]", 'aws_secretsmanager_secret.s["app"]'),
         ("aws_secretsmanager_secret_version.v[1]", 'aws_secretsmanager_secret.s["report"]'),
