@@ -44,12 +44,12 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 from .api import terraform_environment
 from .cache import RESULT_PREFIX, STATE_PREFIX, ParseCache, code_stamp, observe, stable, unpickle
 from .discover import Discovery
-from .incremental import Body, State
 from .model import Policy, Report, Resource
 
 BODY = "/body"  # the key of a state's body: its own key and this
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .incremental import State
     from .request import ScanRequest
 
 
@@ -102,12 +102,14 @@ def _invertible(request: "ScanRequest") -> bool:
     return not request.frameworks and not request.baseline
 
 
-def recall_state(cache: ParseCache, key: str) -> Optional[State]:
+def recall_state(cache: ParseCache, key: str) -> Optional["State"]:
     """The state kept under ``key`` (its body is a second entry, written by the full scan), or None.
 
     A body whose findings are those of the full scan's report reads them
     from it, without their suppressions; when that report is gone, so is the state.
     """
+    from .incremental import Body, State  # not on a re-scan served by its stored report: ~16 ms of imports
+
     found, head = cache.get(key)
     if not found or not isinstance(head, tuple) or len(head) != 6:
         return None
@@ -133,7 +135,7 @@ def recall_state(cache: ParseCache, key: str) -> Optional[State]:
     return State(body, *head[1:])
 
 
-def keep_state(cache: ParseCache, key: str, state: State, report_key: Optional[str], write_body: bool) -> None:
+def keep_state(cache: ParseCache, key: str, state: "State", report_key: Optional[str], write_body: bool) -> None:
     """Store ``state``: the small part always, the body only when it is new (its findings as the
     key of the report that holds them, when there is one)."""
     if write_body:
